@@ -1,0 +1,167 @@
+//! The AWS context: one SDK config loaded once (credential chain, retry, timeouts, endpoint
+//! override), per-region clients built from it, the caller's identity and the account's regions.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use super::error::{AwsError, CallSite};
+use crate::model::{GLOBAL, Identity};
+
+/// The region used for global services when neither the flag nor the AWS config names one.
+pub const FALLBACK_HOME_REGION: &str = "us-east-1";
+
+/// How to reach AWS: from the command line and the config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    /// Home region (global services, DescribeRegions).
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Attempts per call, including the first (SDK standard retry).
+    pub max_attempts: u32,
+    pub connect_timeout: Duration,
+    /// Limit for one attempt of one call.
+    pub attempt_timeout: Duration,
+    /// Limit for one call, retries included.
+    pub operation_timeout: Duration,
+}
+
+/// A region as DescribeRegions reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionInfo {
+    pub name: String,
+    /// False for opt-in regions the account has not enabled.
+    pub enabled: bool,
+}
+
+/// Loaded SDK configuration and the home region; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AwsContext {
+    sdk: SdkConfig,
+    home_region: String,
+}
+
+impl AwsContext {
+    /// Loads the SDK configuration once: env, profiles and SSO through aws-config's default chain.
+    pub async fn load(options: &ConnectOptions) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(options.max_attempts.max(1)))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(options.connect_timeout)
+                    .operation_attempt_timeout(options.attempt_timeout)
+                    .operation_timeout(options.operation_timeout)
+                    .build(),
+            );
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let mut sdk = loader.load().await;
+        let home_region = match sdk.region() {
+            Some(region) => region.to_string(),
+            None => {
+                sdk = sdk
+                    .into_builder()
+                    .region(Region::new(FALLBACK_HOME_REGION))
+                    .build();
+                FALLBACK_HOME_REGION.to_string()
+            }
+        };
+        AwsContext { sdk, home_region }
+    }
+
+    /// The region global services are called in.
+    pub fn home_region(&self) -> &str {
+        &self.home_region
+    }
+
+    pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk)
+    }
+
+    pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.sdk)
+    }
+
+    pub(crate) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let config = aws_sdk_ec2::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ec2::Client::from_conf(config)
+    }
+
+    pub(crate) fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {
+        let config = aws_sdk_lambda::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_lambda::Client::from_conf(config)
+    }
+
+    /// Who we are: STS GetCallerIdentity, plus the account alias from IAM.
+    ///
+    /// A failed alias lookup does not hide the identity: it comes back as the second value.
+    pub async fn identity(&self) -> Result<(Identity, Option<AwsError>), AwsError> {
+        let site = CallSite {
+            service: "sts",
+            operation: "GetCallerIdentity",
+            region: &self.home_region,
+        };
+        let caller = site.run(self.sts().get_caller_identity().send()).await?;
+        let alias_site = CallSite {
+            service: "iam",
+            operation: "ListAccountAliases",
+            region: GLOBAL,
+        };
+        let (alias, alias_error) = match alias_site
+            .run(self.iam().list_account_aliases().send())
+            .await
+        {
+            Ok(out) => (out.account_aliases().first().cloned(), None),
+            Err(err) => (None, Some(err)),
+        };
+        let identity = Identity {
+            id: caller.account().unwrap_or_default().to_string(),
+            alias,
+            caller_arn: caller.arn().unwrap_or_default().to_string(),
+        };
+        Ok((identity, alias_error))
+    }
+
+    /// Every region of the partition, each marked enabled or not (DescribeRegions, AllRegions).
+    pub async fn regions(&self) -> Result<Vec<RegionInfo>, AwsError> {
+        let site = CallSite {
+            service: "ec2",
+            operation: "DescribeRegions",
+            region: &self.home_region,
+        };
+        let out = site
+            .run(
+                self.ec2(&self.home_region)
+                    .describe_regions()
+                    .all_regions(true)
+                    .send(),
+            )
+            .await?;
+        let mut regions: Vec<RegionInfo> = out
+            .regions()
+            .iter()
+            .filter_map(|r| {
+                Some(RegionInfo {
+                    name: r.region_name()?.to_string(),
+                    enabled: r.opt_in_status() != Some("not-opted-in"),
+                })
+            })
+            .collect();
+        regions.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(regions)
+    }
+}

@@ -1,0 +1,177 @@
+//! EC2 inventory for one region: owned EBS snapshots and AMIs with their sharing confirmed from
+//! the permission attributes (server-side "public" filters are only hints), and instances.
+
+use futures::{StreamExt, TryStreamExt, stream};
+
+use aws_sdk_ec2::types::{
+    Filter, ImageAttributeName, PermissionGroup, SnapshotAttributeName,
+};
+
+use super::context::AwsContext;
+use super::error::{AwsError, CallSite};
+use super::to_utc;
+use crate::model::{Image, Instance, Sharing, Snapshot};
+
+/// Lists the snapshots `owner` owns in `region` and reads who each is shared with.
+pub async fn snapshots(
+    ctx: &AwsContext,
+    region: &str,
+    owner: &str,
+    concurrency: usize,
+) -> Result<Vec<Snapshot>, AwsError> {
+    let client = ctx.ec2(region);
+    let site = |operation| CallSite {
+        service: "ec2",
+        operation,
+        region,
+    };
+    let listed: Vec<_> = client
+        .describe_snapshots()
+        .filters(Filter::builder().name("owner-id").values(owner).build())
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site("DescribeSnapshots").error(e))?;
+    stream::iter(listed)
+        .map(|snapshot| {
+            let client = &client;
+            async move {
+                let id = snapshot.snapshot_id().unwrap_or_default().to_string();
+                let attribute = site("DescribeSnapshotAttribute")
+                    .run(
+                        client
+                            .describe_snapshot_attribute()
+                            .snapshot_id(&id)
+                            .attribute(SnapshotAttributeName::CreateVolumePermission)
+                            .send(),
+                    )
+                    .await?;
+                let mut sharing = Sharing::default();
+                for permission in attribute.create_volume_permissions() {
+                    add_grant(&mut sharing, permission.group(), permission.user_id());
+                }
+                Ok(Snapshot {
+                    region: region.to_string(),
+                    volume_id: snapshot.volume_id().map(str::to_string),
+                    size_gib: snapshot.volume_size(),
+                    encrypted: snapshot.encrypted().unwrap_or(false),
+                    started: snapshot.start_time().map(to_utc),
+                    sharing,
+                    id,
+                })
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await
+}
+
+/// Lists the AMIs the account owns in `region` and reads who each is shared with.
+pub async fn images(
+    ctx: &AwsContext,
+    region: &str,
+    concurrency: usize,
+) -> Result<Vec<Image>, AwsError> {
+    let client = ctx.ec2(region);
+    let site = |operation| CallSite {
+        service: "ec2",
+        operation,
+        region,
+    };
+    let listed: Vec<_> = client
+        .describe_images()
+        .owners("self")
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site("DescribeImages").error(e))?;
+    stream::iter(listed)
+        .map(|image| {
+            let client = &client;
+            async move {
+                let id = image.image_id().unwrap_or_default().to_string();
+                let attribute = site("DescribeImageAttribute")
+                    .run(
+                        client
+                            .describe_image_attribute()
+                            .image_id(&id)
+                            .attribute(ImageAttributeName::LaunchPermission)
+                            .send(),
+                    )
+                    .await?;
+                let mut sharing = Sharing::default();
+                for permission in attribute.launch_permissions() {
+                    add_grant(&mut sharing, permission.group(), permission.user_id());
+                    for org in [
+                        permission.organization_arn(),
+                        permission.organizational_unit_arn(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        sharing.organizations.insert(org.to_string());
+                    }
+                }
+                Ok(Image {
+                    region: region.to_string(),
+                    name: image.name().map(str::to_string),
+                    created: image
+                        .creation_date()
+                        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                        .map(|d| d.with_timezone(&chrono::Utc)),
+                    sharing,
+                    id,
+                })
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await
+}
+
+fn add_grant(sharing: &mut Sharing, group: Option<&PermissionGroup>, user_id: Option<&str>) {
+    if group == Some(&PermissionGroup::All) {
+        sharing.public = true;
+    }
+    if let Some(account) = user_id {
+        sharing.accounts.insert(account.to_string());
+    }
+}
+
+/// Lists every instance in `region`.
+pub async fn instances(ctx: &AwsContext, region: &str) -> Result<Vec<Instance>, AwsError> {
+    let site = CallSite {
+        service: "ec2",
+        operation: "DescribeInstances",
+        region,
+    };
+    let reservations: Vec<_> = ctx
+        .ec2(region)
+        .describe_instances()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site.error(e))?;
+    Ok(reservations
+        .iter()
+        .flat_map(|reservation| reservation.instances())
+        .map(|instance| Instance {
+            region: region.to_string(),
+            id: instance.instance_id().unwrap_or_default().to_string(),
+            instance_type: instance.instance_type().map(|t| t.as_str().to_string()),
+            state: instance
+                .state()
+                .and_then(|s| s.name())
+                .map(|n| n.as_str().to_string()),
+            launched: instance.launch_time().map(to_utc),
+            key_name: instance.key_name().map(str::to_string),
+            public_ip: instance.public_ip_address().map(str::to_string),
+        })
+        .collect())
+}

@@ -1,0 +1,162 @@
+//! `AwsError`: one failed AWS call, with everything an on-call engineer needs to act on it or
+//! quote it to AWS support. Never flattened to a bare string.
+
+use std::fmt;
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::operation::RequestId;
+use serde::{Deserialize, Serialize};
+
+/// A failed AWS call: where it went, what AWS answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwsError {
+    /// Service, e.g. `lambda`.
+    pub service: String,
+    /// API operation, e.g. `ListFunctions`.
+    pub operation: String,
+    /// Region the call was sent to, or `global`.
+    pub region: String,
+    /// AWS error code (`AccessDeniedException`), or a transport class (`Timeout`, `Connection`)
+    /// when no response came back.
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub http_status: Option<u16>,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} in {}: {}: {}",
+            self.service, self.operation, self.region, self.code, self.message
+        )?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// An error and its sources, joined with ": " (without the debug dump).
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(current) = source {
+        let part = current.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = current.source();
+    }
+    text
+}
+
+/// The credentials failure behind a dispatch failure, if that is what it was: the usual cause
+/// at 3 a.m. is an expired SSO session or a missing profile, and it deserves a plain message.
+fn credentials_problem(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = err.source();
+    while let Some(current) = source {
+        if let Some(problem) = current.downcast_ref::<CredentialsError>() {
+            return Some(chain(problem));
+        }
+        source = current.source();
+    }
+    None
+}
+
+/// Where a call was going, so that its failure can say so.
+#[derive(Debug, Clone, Copy)]
+pub struct CallSite<'a> {
+    pub service: &'a str,
+    pub operation: &'a str,
+    pub region: &'a str,
+}
+
+impl CallSite<'_> {
+    /// Converts an SDK error into an `AwsError`, keeping code, message, request id and status.
+    pub fn error<E>(&self, err: SdkError<E>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let http_status = err.raw_response().map(|r| r.status().as_u16());
+        let request_id = err.request_id().map(str::to_string);
+        let (code, message) = match &err {
+            SdkError::ServiceError(_) => (
+                err.code()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| match http_status {
+                        Some(status) => format!("Http{status}"),
+                        None => "Unknown".to_string(),
+                    }),
+                err.message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| chain(&err)),
+            ),
+            SdkError::TimeoutError(_) => ("Timeout".to_string(), chain(&err)),
+            SdkError::DispatchFailure(_) => match credentials_problem(&err) {
+                Some(problem) => (
+                    "NoCredentials".to_string(),
+                    format!("no usable AWS credentials: {problem}"),
+                ),
+                None => ("Connection".to_string(), chain(&err)),
+            },
+            SdkError::ResponseError(_) => (
+                match http_status {
+                    Some(status) => format!("Http{status}"),
+                    None => "BadResponse".to_string(),
+                },
+                chain(&err),
+            ),
+            _ => ("Unknown".to_string(), chain(&err)),
+        };
+        AwsError {
+            service: self.service.to_string(),
+            operation: self.operation.to_string(),
+            region: self.region.to_string(),
+            code,
+            message,
+            request_id,
+            http_status,
+        }
+    }
+
+    /// An error found by firebreak itself in an answer (no AWS code): fill in `code` and `message`.
+    pub fn local_error(&self) -> AwsError {
+        AwsError {
+            service: self.service.to_string(),
+            operation: self.operation.to_string(),
+            region: self.region.to_string(),
+            code: String::new(),
+            message: String::new(),
+            request_id: None,
+            http_status: None,
+        }
+    }
+
+    /// Runs `call` and attributes its failure to this call site.
+    pub async fn run<T, E, F>(self, call: F) -> Result<T, AwsError>
+    where
+        F: std::future::Future<Output = Result<T, SdkError<E>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        call.await.map_err(|e| self.error(e))
+    }
+
+    /// Like `run`, but treats the AWS error `absent_code` (e.g. `NoSuchEntity`) as `None`.
+    pub async fn optional<T, E, F>(self, absent_code: &str, call: F) -> Result<Option<T>, AwsError>
+    where
+        F: std::future::Future<Output = Result<T, SdkError<E>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match call.await {
+            Ok(value) => Ok(Some(value)),
+            Err(err) if err.code() == Some(absent_code) => Ok(None),
+            Err(err) => Err(self.error(err)),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The only module that touches AWS SDK types. Everything it returns is a domain type from
+//! `crate::model` or an `AwsError`.
+
+pub mod context;
+pub mod ec2;
+pub mod error;
+pub mod iam;
+pub mod lambda;
+
+pub use context::{AwsContext, ConnectOptions, RegionInfo};
+pub use error::AwsError;
+
+use chrono::{DateTime, Utc};
+
+/// Converts an SDK timestamp to chrono.
+fn to_utc(time: &aws_sdk_iam::primitives::DateTime) -> DateTime<Utc> {
+    DateTime::from_timestamp(time.secs(), time.subsec_nanos()).unwrap_or_default()
+}

@@ -1,0 +1,198 @@
+//! Command-line interface: global flags and subcommands (clap). No subcommand opens the TUI.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::scan::RegionSelection;
+
+/// firebreak: a terminal cockpit for the first hour of an AWS breach.
+#[derive(Debug, Parser)]
+#[command(name = "firebreak", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags that apply to every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// AWS profile from the shared config/credentials files.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Home region for global services [default: from the AWS config, else us-east-1].
+    #[arg(long, global = true, value_name = "REGION", value_parser = parse_region)]
+    pub region: Option<String>,
+
+    /// Regions to scan: `enabled`, `all` (opt-in regions not enabled are listed as not_enabled),
+    /// or a comma-separated list.
+    #[arg(
+        long,
+        global = true,
+        value_name = "all|enabled|r1,r2,...",
+        default_value = "enabled",
+        value_parser = parse_region_selection
+    )]
+    pub regions: RegionSelection,
+
+    /// Send every AWS call to this endpoint (e.g. an emulator). AWS_ENDPOINT_URL is honoured too.
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_endpoint_url)]
+    pub endpoint_url: Option<String>,
+
+    /// Never send a mutating AWS call.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    /// Config file [default: config.toml in the platform config dir].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Where journals and evidence are kept [default: the platform data dir].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// What to do instead of opening the TUI.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan every selected region once and print the result.
+    Scan(ScanArgs),
+}
+
+/// Flags of `firebreak scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// How `scan` prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON document (see README for the schema).
+    Json,
+    /// A readable summary per region.
+    Table,
+}
+
+/// Checks the shape of a region name: `us-east-1`, `us-gov-west-1`, `ap-southeast-7`.
+pub fn parse_region(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.split('-').collect();
+    let well_formed = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if well_formed {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "'{text}' is not a region name (expected something like us-east-1)"
+        ))
+    }
+}
+
+/// Parses `enabled`, `all`, or `r1,r2,...`.
+pub fn parse_region_selection(text: &str) -> Result<RegionSelection, String> {
+    match text.trim() {
+        "enabled" => Ok(RegionSelection::Enabled),
+        "all" => Ok(RegionSelection::All),
+        "" => Err("expected all, enabled, or a comma-separated list of regions".to_string()),
+        list => {
+            let mut regions = Vec::new();
+            for name in list.split(',').map(str::trim) {
+                let region = parse_region(name)?;
+                if !regions.contains(&region) {
+                    regions.push(region);
+                }
+            }
+            Ok(RegionSelection::Named(regions))
+        }
+    }
+}
+
+fn parse_endpoint_url(text: &str) -> Result<String, String> {
+    if (text.starts_with("http://") || text.starts_with("https://")) && text.len() > "https://".len()
+    {
+        Ok(text.trim_end_matches('/').to_string())
+    } else {
+        Err(format!("'{text}' is not an http:// or https:// URL"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("firebreak").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_open_the_tui_on_enabled_regions() {
+        let cli = parse(&[]).expect("no arguments is valid");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.global.regions, RegionSelection::Enabled);
+        assert!(!cli.global.read_only);
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = parse(&[
+            "scan",
+            "--format",
+            "json",
+            "--regions",
+            "us-east-1, eu-west-1,us-east-1",
+            "--endpoint-url",
+            "http://127.0.0.1:5000/",
+            "--read-only",
+        ])
+        .expect("valid");
+        assert_eq!(
+            cli.global.regions,
+            RegionSelection::Named(vec!["us-east-1".into(), "eu-west-1".into()])
+        );
+        assert_eq!(
+            cli.global.endpoint_url.as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
+        assert!(cli.global.read_only);
+        match cli.command {
+            Some(Command::Scan(args)) => assert_eq!(args.format, Format::Json),
+            other => panic!("expected scan, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn region_names() {
+        for good in ["us-east-1", "us-gov-west-1", "ap-southeast-7", "cn-northwest-1"] {
+            assert_eq!(parse_region(good).as_deref(), Ok(good));
+        }
+        for bad in ["", "us-east", "US-EAST-1", "useast1", "us--1", "us-east-1a", "u-east-1"] {
+            assert!(parse_region(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn bad_flags_name_the_flag() {
+        for (args, flag) in [
+            (vec!["--regions", "us-east-1,mars"], "--regions"),
+            (vec!["--regions", ""], "--regions"),
+            (vec!["--region", "nowhere"], "--region"),
+            (vec!["--endpoint-url", "localhost:5000"], "--endpoint-url"),
+            (vec!["scan", "--format", "xml"], "--format"),
+        ] {
+            let err = parse(&args).expect_err("must be rejected");
+            let shown = err.to_string();
+            assert!(shown.contains(flag), "{args:?}: {shown}");
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The config file (TOML) and firebreak's directories. Bad config is a clear error naming the
+//! file, line and column; a missing default config file is simply the defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use directories::ProjectDirs;
+use serde::Deserialize;
+
+/// Settings from the config file. Every field has a default, so an empty file is valid.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Never send a mutating call (same as `--read-only`).
+    pub read_only: bool,
+    pub aws: AwsSettings,
+    pub scan: ScanSettings,
+}
+
+/// Retry and timeout settings for every AWS call.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AwsSettings {
+    /// Attempts per call, the first included (SDK standard retry with backoff).
+    pub max_attempts: u32,
+    pub connect_timeout_secs: u64,
+    /// Limit for one attempt of one call.
+    pub attempt_timeout_secs: u64,
+    /// Limit for one call, retries included.
+    pub operation_timeout_secs: u64,
+}
+
+/// How wide a scan fans out.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanSettings {
+    /// Regions scanned at once.
+    pub region_concurrency: usize,
+    /// Per-item detail calls (sharing attributes, policies) in flight at once, per region and
+    /// service.
+    pub detail_concurrency: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            read_only: false,
+            aws: AwsSettings::default(),
+            scan: ScanSettings::default(),
+        }
+    }
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        AwsSettings {
+            max_attempts: 3,
+            connect_timeout_secs: 5,
+            attempt_timeout_secs: 20,
+            operation_timeout_secs: 60,
+        }
+    }
+}
+
+impl Default for ScanSettings {
+    fn default() -> Self {
+        ScanSettings {
+            region_concurrency: 16,
+            detail_concurrency: 8,
+        }
+    }
+}
+
+impl AwsSettings {
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_secs)
+    }
+    pub fn attempt_timeout(&self) -> Duration {
+        Duration::from_secs(self.attempt_timeout_secs)
+    }
+    pub fn operation_timeout(&self) -> Duration {
+        Duration::from_secs(self.operation_timeout_secs)
+    }
+}
+
+/// A config file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    OutOfRange { path: PathBuf, message: String },
+}
+
+/// Where firebreak keeps its files, per the platform's conventions.
+pub fn project_dirs() -> Option<ProjectDirs> {
+    ProjectDirs::from("", "", "firebreak")
+}
+
+/// The config file read when `--config` is not given.
+pub fn default_config_path() -> Option<PathBuf> {
+    project_dirs().map(|dirs| dirs.config_dir().join("config.toml"))
+}
+
+/// The data directory (journals, evidence) used when `--data-dir` is not given.
+pub fn default_data_dir() -> Option<PathBuf> {
+    project_dirs().map(|dirs| dirs.data_dir().to_path_buf())
+}
+
+/// Loads the config: `explicit` must exist; the default path may be absent (then defaults).
+pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None => match default_config_path() {
+            Some(path) if path.exists() => path,
+            _ => return Ok(Config::default()),
+        },
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    parse(&text, &path)
+}
+
+/// Parses and checks config text; `path` is only used in errors.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let config: Config = toml::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map_or((1, 1), |span| line_and_column(text, span.start));
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().to_string(),
+        }
+    })?;
+    let out_of_range = |message: &str| ConfigError::OutOfRange {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    };
+    if !(1..=10).contains(&config.aws.max_attempts) {
+        return Err(out_of_range("aws.max_attempts must be from 1 to 10"));
+    }
+    if config.aws.connect_timeout_secs == 0
+        || config.aws.attempt_timeout_secs == 0
+        || config.aws.operation_timeout_secs == 0
+    {
+        return Err(out_of_range("aws timeouts must be at least 1 second"));
+    }
+    if config.scan.region_concurrency == 0 || config.scan.detail_concurrency == 0 {
+        return Err(out_of_range("scan concurrency settings must be at least 1"));
+    }
+    Ok(config)
+}
+
+/// 1-based line and column of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.chars().count(), |nl| before[nl + 1..].chars().count())
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Config, ConfigError> {
+        parse(text, Path::new("/etc/firebreak.toml"))
+    }
+
+    #[test]
+    fn empty_file_is_defaults() {
+        assert_eq!(parse_str("").expect("valid"), Config::default());
+    }
+
+    #[test]
+    fn values_are_read() {
+        let config = parse_str(
+            "read_only = true\n[aws]\nmax_attempts = 1\n[scan]\nregion_concurrency = 4\n",
+        )
+        .expect("valid");
+        assert!(config.read_only);
+        assert_eq!(config.aws.max_attempts, 1);
+        assert_eq!(config.aws.connect_timeout_secs, 5);
+        assert_eq!(config.scan.region_concurrency, 4);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let cases = [
+            ("read_only = true\n[scan]\nregion_concurency = 4\n", 3, 1, "unknown field"),
+            ("[aws]\nmax_attempts = \"three\"\n", 2, 16, "invalid type"),
+            ("read_only = \n", 1, 13, ""),
+        ];
+        for (text, line, column, needle) in cases {
+            match parse_str(text) {
+                Err(ConfigError::Invalid {
+                    path,
+                    line: l,
+                    column: c,
+                    message,
+                }) => {
+                    assert_eq!(path, Path::new("/etc/firebreak.toml"));
+                    assert_eq!((l, c), (line, column), "{text:?}: {message}");
+                    assert!(message.contains(needle), "{message}");
+                    let shown = parse_str(text).err().map(|e| e.to_string()).unwrap_or_default();
+                    assert!(shown.starts_with(&format!("/etc/firebreak.toml:{line}:{column}: ")));
+                }
+                other => panic!("{text:?}: expected a located error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_range_values_are_rejected() {
+        for text in [
+            "[aws]\nmax_attempts = 0\n",
+            "[aws]\nmax_attempts = 11\n",
+            "[aws]\nconnect_timeout_secs = 0\n",
+            "[scan]\ndetail_concurrency = 0\n",
+        ] {
+            assert!(
+                matches!(parse_str(text), Err(ConfigError::OutOfRange { .. })),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_explicit_file_is_an_error() {
+        let err = load(Some(Path::new("/nonexistent/firebreak.toml")))
+            .expect_err("missing file must fail");
+        assert!(err.to_string().contains("/nonexistent/firebreak.toml"));
+    }
+}

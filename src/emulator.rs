@@ -1,0 +1,204 @@
+//! A local `moto_server` (the AWS emulator) on a free loopback port: started, waited for, reset
+//! and stopped by whoever owns it. Tests use it; game days will too.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Environment variable naming the `moto_server` executable to use.
+pub const MOTO_SERVER_ENV: &str = "FIREBREAK_MOTO_SERVER";
+
+/// The command that installs moto into the project's virtualenv.
+pub const SETUP_HINT: &str = "run `bash tests/run.sh` once (it installs moto into .venv), \
+     or set FIREBREAK_MOTO_SERVER to a moto_server executable";
+
+/// Why the emulator could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error("moto_server not found at {path}: {hint}", hint = SETUP_HINT)]
+    Missing { path: PathBuf },
+    #[error("cannot start {path}: {source}")]
+    Spawn {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("moto_server did not answer on port {port} within {waited:?}; its log:\n{log}")]
+    NotReady {
+        port: u16,
+        waited: Duration,
+        log: String,
+    },
+    #[error("moto_server request {what} failed: {detail}")]
+    Request { what: String, detail: String },
+}
+
+/// A running `moto_server`, stopped (exactly this process) when dropped.
+#[derive(Debug)]
+pub struct Emulator {
+    child: Child,
+    port: u16,
+    log_path: PathBuf,
+}
+
+impl Emulator {
+    /// The `moto_server` to run: `$FIREBREAK_MOTO_SERVER`, else `.venv/bin/moto_server` under
+    /// `project_dir`. Fails with the setup command when it does not exist.
+    pub fn locate(project_dir: &Path) -> Result<PathBuf, EmulatorError> {
+        Self::locate_with(std::env::var_os(MOTO_SERVER_ENV), project_dir)
+    }
+
+    fn locate_with(
+        from_env: Option<std::ffi::OsString>,
+        project_dir: &Path,
+    ) -> Result<PathBuf, EmulatorError> {
+        let path = match from_env {
+            Some(path) => PathBuf::from(path),
+            None => project_dir.join(".venv/bin/moto_server"),
+        };
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(EmulatorError::Missing { path })
+        }
+    }
+
+    /// Starts `moto_server` on a free loopback port and waits until it answers.
+    pub fn start(moto_server: &Path) -> Result<Self, EmulatorError> {
+        const ATTEMPTS: usize = 3;
+        let mut last_error = None;
+        // Another process may take the free port between our probe and moto's bind: try again.
+        for _ in 0..ATTEMPTS {
+            match Self::start_once(moto_server) {
+                Ok(emulator) => return Ok(emulator),
+                Err(err @ EmulatorError::NotReady { .. }) => last_error = Some(err),
+                Err(err) => return Err(err),
+            }
+        }
+        Err(last_error.unwrap_or(EmulatorError::Missing {
+            path: moto_server.to_path_buf(),
+        }))
+    }
+
+    fn start_once(moto_server: &Path) -> Result<Self, EmulatorError> {
+        let port = free_port().map_err(|source| EmulatorError::Spawn {
+            path: moto_server.to_path_buf(),
+            source,
+        })?;
+        let log_path = std::env::temp_dir().join(format!("firebreak-moto-{port}.log"));
+        let log = std::fs::File::create(&log_path).map_err(|source| EmulatorError::Spawn {
+            path: log_path.clone(),
+            source,
+        })?;
+        let stderr = log.try_clone().map_err(|source| EmulatorError::Spawn {
+            path: log_path.clone(),
+            source,
+        })?;
+        let child = Command::new(moto_server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(stderr)
+            .spawn()
+            .map_err(|source| EmulatorError::Spawn {
+                path: moto_server.to_path_buf(),
+                source,
+            })?;
+        let mut emulator = Emulator {
+            child,
+            port,
+            log_path,
+        };
+        let waited = Duration::from_secs(30);
+        let deadline = Instant::now() + waited;
+        loop {
+            if emulator.request("GET", "/moto-api/").is_ok() {
+                return Ok(emulator);
+            }
+            let exited = matches!(emulator.child.try_wait(), Ok(Some(_)));
+            if exited || Instant::now() > deadline {
+                let log = std::fs::read_to_string(&emulator.log_path).unwrap_or_default();
+                return Err(EmulatorError::NotReady { port, waited, log });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The URL to pass as `--endpoint-url`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Wipes all emulator state.
+    pub fn reset(&self) -> Result<(), EmulatorError> {
+        self.request("POST", "/moto-api/reset").map(|_| ())
+    }
+
+    /// One plain HTTP/1.0 request to moto's own API; returns the status code.
+    fn request(&self, method: &str, path: &str) -> Result<u16, EmulatorError> {
+        let what = format!("{method} {path}");
+        let fail = |detail: String| EmulatorError::Request {
+            what: what.clone(),
+            detail,
+        };
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))
+            .map_err(|e| fail(e.to_string()))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(|e| fail(e.to_string()))?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+        )
+        .map_err(|e| fail(e.to_string()))?;
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .map_err(|e| fail(e.to_string()))?;
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse::<u16>().ok())
+            .ok_or_else(|| fail(format!("unexpected answer: {response:.80}")))?;
+        if (200..300).contains(&status) {
+            Ok(status)
+        } else {
+            Err(fail(format!("HTTP {status}")))
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        // Stop exactly the process we started; it may already be gone.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log_path);
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_moto_names_the_setup_command() {
+        let err = Emulator::locate_with(None, Path::new("/nonexistent/firebreak"))
+            .expect_err("no moto there");
+        let shown = err.to_string();
+        assert!(shown.contains("/nonexistent/firebreak/.venv/bin/moto_server"), "{shown}");
+        assert!(shown.contains("bash tests/run.sh"), "{shown}");
+        let err = Emulator::locate_with(Some("/nonexistent/moto".into()), Path::new("/tmp"))
+            .expect_err("no moto there");
+        assert!(err.to_string().contains("/nonexistent/moto"));
+    }
+}

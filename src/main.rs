@@ -1,0 +1,23 @@
+//! The `firebreak` binary: parse the command line, run, map errors to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = firebreak::cli::Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("firebreak: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(firebreak::app::run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("firebreak: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

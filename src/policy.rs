@@ -1,0 +1,283 @@
+//! Parsing of IAM policy documents (role trust policies, Lambda resource policies) into the set of
+//! principals they allow. Pure functions, so they can be table-tested and fuzzed.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::model::Principals;
+
+/// Why a policy document could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("policy document is not valid JSON: {0}")]
+    Json(String),
+    #[error("policy document has an unexpected shape: {0}")]
+    Shape(String),
+}
+
+#[derive(Deserialize)]
+struct Document {
+    #[serde(rename = "Statement")]
+    statement: OneOrMany<Statement>,
+}
+
+#[derive(Deserialize)]
+struct Statement {
+    #[serde(rename = "Effect")]
+    effect: String,
+    #[serde(rename = "Principal")]
+    principal: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(item) => vec![item],
+            OneOrMany::Many(items) => items,
+        }
+    }
+}
+
+/// Parses a policy document as IAM returns it: plain JSON, or URL-encoded JSON (IAM's query API
+/// encodes trust policies).
+pub fn parse_principals(document: &str) -> Result<Principals, PolicyError> {
+    let value: Value = match serde_json::from_str(document) {
+        Ok(value) => value,
+        Err(plain_error) => {
+            let decoded = percent_encoding::percent_decode_str(document)
+                .decode_utf8()
+                .map_err(|_| PolicyError::Json(plain_error.to_string()))?;
+            serde_json::from_str(&decoded).map_err(|e| PolicyError::Json(e.to_string()))?
+        }
+    };
+    principals_of(value)
+}
+
+fn principals_of(value: Value) -> Result<Principals, PolicyError> {
+    let document: Document =
+        serde_json::from_value(value).map_err(|e| PolicyError::Shape(e.to_string()))?;
+    let mut principals = Principals::default();
+    for statement in document.statement.into_vec() {
+        if !statement.effect.eq_ignore_ascii_case("allow") {
+            continue;
+        }
+        if let Some(principal) = statement.principal {
+            add_principal(&mut principals, &principal)?;
+        }
+    }
+    Ok(principals)
+}
+
+fn add_principal(principals: &mut Principals, principal: &Value) -> Result<(), PolicyError> {
+    match principal {
+        Value::String(s) if s == "*" => principals.public = true,
+        Value::Object(map) => {
+            for (kind, entries) in map {
+                for entry in string_list(entries)? {
+                    match kind.as_str() {
+                        "AWS" => add_aws_principal(principals, entry),
+                        "Service" => {
+                            principals.services.insert(entry.to_string());
+                        }
+                        "Federated" => {
+                            principals.federated.insert(entry.to_string());
+                        }
+                        // CanonicalUser and future kinds: keep them visible as ARNs-like text.
+                        _ => {
+                            principals.arns.insert(format!("{kind}:{entry}"));
+                        }
+                    }
+                }
+            }
+        }
+        other => {
+            return Err(PolicyError::Shape(format!(
+                "Principal must be \"*\" or an object, found {other}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn string_list(value: &Value) -> Result<Vec<&str>, PolicyError> {
+    match value {
+        Value::String(s) => Ok(vec![s.as_str()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| {
+                item.as_str().ok_or_else(|| {
+                    PolicyError::Shape(format!("principal list holds a non-string: {item}"))
+                })
+            })
+            .collect(),
+        other => Err(PolicyError::Shape(format!(
+            "principal value must be a string or a list, found {other}"
+        ))),
+    }
+}
+
+fn add_aws_principal(principals: &mut Principals, entry: &str) {
+    if entry == "*" {
+        principals.public = true;
+    } else if is_account_id(entry) {
+        principals.accounts.insert(entry.to_string());
+    } else {
+        if let Some(account) = account_of_arn(entry) {
+            principals.accounts.insert(account.to_string());
+        }
+        principals.arns.insert(entry.to_string());
+    }
+}
+
+/// Whether `s` is a 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account id field of an ARN (`arn:partition:service:region:account:resource`).
+pub fn account_of_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    let account = parts.nth(3)?;
+    is_account_id(account).then_some(account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(items: &[&str]) -> std::collections::BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn trust_policy_shapes() {
+        struct Case {
+            name: &'static str,
+            document: &'static str,
+            public: bool,
+            accounts: &'static [&'static str],
+            services: &'static [&'static str],
+        }
+        let cases = [
+            Case {
+                name: "service principal",
+                document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+                public: false,
+                accounts: &[],
+                services: &["lambda.amazonaws.com"],
+            },
+            Case {
+                name: "root arn of another account",
+                document: r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole"}}"#,
+                public: false,
+                accounts: &["999988887777"],
+                services: &[],
+            },
+            Case {
+                name: "bare account ids in a list, mixed with a role arn",
+                document: r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":["111122223333","arn:aws:iam::444455556666:role/ci"]}}]}"#,
+                public: false,
+                accounts: &["111122223333", "444455556666"],
+                services: &[],
+            },
+            Case {
+                name: "wildcard principal",
+                document: r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction"}]}"#,
+                public: true,
+                accounts: &[],
+                services: &[],
+            },
+            Case {
+                name: "AWS wildcard",
+                document: r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"}}]}"#,
+                public: true,
+                accounts: &[],
+                services: &[],
+            },
+            Case {
+                name: "deny statements grant nothing",
+                document: r#"{"Statement":[{"Effect":"Deny","Principal":"*"},{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"}}]}"#,
+                public: false,
+                accounts: &[],
+                services: &["ec2.amazonaws.com"],
+            },
+            Case {
+                name: "url-encoded, as IAM returns it",
+                document: "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22arn%3Aaws%3Aiam%3A%3A999988887777%3Aroot%22%7D%7D%5D%7D",
+                public: false,
+                accounts: &["999988887777"],
+                services: &[],
+            },
+            Case {
+                name: "statement without principal (identity policy)",
+                document: r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+                public: false,
+                accounts: &[],
+                services: &[],
+            },
+        ];
+        for case in cases {
+            let principals = parse_principals(case.document)
+                .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+            assert_eq!(principals.public, case.public, "{}", case.name);
+            assert_eq!(principals.accounts, set(case.accounts), "{}", case.name);
+            assert_eq!(principals.services, set(case.services), "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn federated_and_arns_are_kept() {
+        let principals = parse_principals(
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/okta","AWS":"arn:aws:iam::123456789012:user/bob"}}]}"#,
+        )
+        .expect("valid document");
+        assert_eq!(
+            principals.federated,
+            set(&["arn:aws:iam::123456789012:saml-provider/okta"])
+        );
+        assert_eq!(principals.arns, set(&["arn:aws:iam::123456789012:user/bob"]));
+        assert_eq!(principals.accounts, set(&["123456789012"]));
+    }
+
+    #[test]
+    fn bad_documents_are_errors_not_panics() {
+        for document in [
+            "",
+            "not json",
+            "{}",
+            r#"{"Statement":[{"Effect":"Allow","Principal":42}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":[1,2]}}]}"#,
+            r#"{"Statement":"nope"}"#,
+            "%ZZ",
+        ] {
+            assert!(
+                parse_principals(document).is_err(),
+                "{document:?} should be rejected"
+            );
+        }
+    }
+
+    #[test]
+    fn arn_accounts() {
+        assert_eq!(
+            account_of_arn("arn:aws:iam::123456789012:role/x"),
+            Some("123456789012")
+        );
+        assert_eq!(
+            account_of_arn("arn:aws:lambda:us-east-1:123456789012:function:f"),
+            Some("123456789012")
+        );
+        assert_eq!(account_of_arn("arn:aws:s3:::bucket"), None);
+        assert_eq!(account_of_arn("123456789012"), None);
+    }
+}

@@ -1,0 +1,586 @@
+//! The all-region scan. `spawn` runs every region concurrently (bounded by a semaphore) and
+//! streams `ScanEvent`s as each service in each region answers; `ScanState::apply` folds them into
+//! the picture every front end shows. One slow or failing region never holds up the others.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+use crate::aws::{self, AwsContext, AwsError, RegionInfo};
+use crate::model::{
+    AccessKey, Function, GLOBAL, Identity, Image, Instance, Inventory, Role, Snapshot, User,
+};
+
+/// Which regions to scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegionSelection {
+    /// Every region the account has enabled.
+    Enabled,
+    /// Every region of the partition; those not enabled are listed as `not_enabled`.
+    All,
+    /// These regions only.
+    Named(Vec<String>),
+}
+
+/// How a scan runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanOptions {
+    pub regions: RegionSelection,
+    /// Regions scanned at the same time.
+    pub region_concurrency: usize,
+    /// Per-item detail calls (attributes, policies) in flight at once, per region and service.
+    pub detail_concurrency: usize,
+}
+
+/// A kind of inventory item; also the unit of per-region counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Users,
+    AccessKeys,
+    Roles,
+    Functions,
+    Snapshots,
+    Images,
+    Instances,
+    /// Snapshots and images shared outside the account, and functions open to the public.
+    Shared,
+}
+
+/// What one service call group in one region produced.
+#[derive(Debug, Clone)]
+pub enum Part {
+    Iam {
+        users: Vec<User>,
+        access_keys: Vec<AccessKey>,
+        roles: Vec<Role>,
+    },
+    Functions(Vec<Function>),
+    Snapshots(Vec<Snapshot>),
+    Images(Vec<Image>),
+    Instances(Vec<Instance>),
+    Failed(AwsError),
+}
+
+/// Progress of a scan, in the order it happens.
+#[derive(Debug, Clone)]
+pub enum ScanEvent {
+    /// The caller's identity is known.
+    Identity(Identity),
+    /// The regions to show, each enabled or not; sent once, before any region starts.
+    Planned(Vec<RegionInfo>),
+    /// A region (or `global`) began its calls.
+    Started { region: String },
+    /// A service in a region answered.
+    Part { region: String, part: Part },
+    /// A region (or `global`) has nothing more to report.
+    Finished { region: String, duration: Duration },
+    /// The scan cannot go on at all (no identity, no region list).
+    Fatal(AwsError),
+    /// Every region has finished.
+    Done,
+}
+
+/// Where a region's scan stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionStatus {
+    Pending,
+    Scanning,
+    Done,
+    Error,
+    NotEnabled,
+}
+
+/// One region's (or `global`'s) status, counts and errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionState {
+    pub name: String,
+    pub status: RegionStatus,
+    pub duration: Option<Duration>,
+    pub counts: BTreeMap<ItemKind, usize>,
+    pub errors: Vec<AwsError>,
+}
+
+impl RegionState {
+    fn new(name: &str, status: RegionStatus) -> Self {
+        RegionState {
+            name: name.to_string(),
+            status,
+            duration: None,
+            counts: BTreeMap::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn add_count(&mut self, kind: ItemKind, count: usize) {
+        *self.counts.entry(kind).or_default() += count;
+    }
+
+    /// Count of `kind`, or `None` when that service has not answered (yet, or at all).
+    pub fn count(&self, kind: ItemKind) -> Option<usize> {
+        self.counts.get(&kind).copied()
+    }
+}
+
+/// Everything known so far about a scan: fold of its events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanState {
+    pub identity: Option<Identity>,
+    pub global: RegionState,
+    /// Regions sorted by name.
+    pub regions: Vec<RegionState>,
+    pub inventory: Inventory,
+    pub fatal: Option<AwsError>,
+    pub done: bool,
+}
+
+impl Default for ScanState {
+    fn default() -> Self {
+        ScanState {
+            identity: None,
+            global: RegionState::new(GLOBAL, RegionStatus::Pending),
+            regions: Vec::new(),
+            inventory: Inventory::default(),
+            fatal: None,
+            done: false,
+        }
+    }
+}
+
+impl ScanState {
+    /// Folds one event into the state. Pure.
+    pub fn apply(&mut self, event: ScanEvent) {
+        match event {
+            ScanEvent::Identity(identity) => self.identity = Some(identity),
+            ScanEvent::Planned(regions) => {
+                self.regions = regions
+                    .iter()
+                    .map(|r| {
+                        let status = if r.enabled {
+                            RegionStatus::Pending
+                        } else {
+                            RegionStatus::NotEnabled
+                        };
+                        RegionState::new(&r.name, status)
+                    })
+                    .collect();
+                self.regions.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+            ScanEvent::Started { region } => {
+                if let Some(state) = self.region_mut(&region) {
+                    state.status = RegionStatus::Scanning;
+                }
+            }
+            ScanEvent::Part { region, part } => self.apply_part(&region, part),
+            ScanEvent::Finished { region, duration } => {
+                if let Some(state) = self.region_mut(&region) {
+                    state.duration = Some(duration);
+                    state.status = if state.errors.is_empty() {
+                        RegionStatus::Done
+                    } else {
+                        RegionStatus::Error
+                    };
+                }
+            }
+            ScanEvent::Fatal(error) => {
+                self.fatal = Some(error);
+                self.done = true;
+            }
+            ScanEvent::Done => {
+                self.inventory.sort();
+                self.done = true;
+            }
+        }
+    }
+
+    fn apply_part(&mut self, region: &str, part: Part) {
+        let inventory = &mut self.inventory;
+        let state = match region {
+            GLOBAL => &mut self.global,
+            name => match self.regions.iter_mut().find(|r| r.name == name) {
+                Some(state) => state,
+                None => return,
+            },
+        };
+        match part {
+            Part::Iam {
+                users,
+                access_keys,
+                roles,
+            } => {
+                state.add_count(ItemKind::Users, users.len());
+                state.add_count(ItemKind::AccessKeys, access_keys.len());
+                state.add_count(ItemKind::Roles, roles.len());
+                inventory.users.extend(users);
+                inventory.access_keys.extend(access_keys);
+                inventory.roles.extend(roles);
+            }
+            Part::Functions(functions) => {
+                state.add_count(ItemKind::Functions, functions.len());
+                let open = functions.iter().filter(|f| is_public_function(f)).count();
+                state.add_count(ItemKind::Shared, open);
+                inventory.functions.extend(functions);
+            }
+            Part::Snapshots(snapshots) => {
+                state.add_count(ItemKind::Snapshots, snapshots.len());
+                let shared = snapshots.iter().filter(|s| s.sharing.is_shared()).count();
+                state.add_count(ItemKind::Shared, shared);
+                inventory.snapshots.extend(snapshots);
+            }
+            Part::Images(images) => {
+                state.add_count(ItemKind::Images, images.len());
+                let shared = images.iter().filter(|i| i.sharing.is_shared()).count();
+                state.add_count(ItemKind::Shared, shared);
+                inventory.images.extend(images);
+            }
+            Part::Instances(instances) => {
+                state.add_count(ItemKind::Instances, instances.len());
+                inventory.instances.extend(instances);
+            }
+            Part::Failed(error) => state.errors.push(error),
+        }
+    }
+
+    fn region_mut(&mut self, name: &str) -> Option<&mut RegionState> {
+        if name == GLOBAL {
+            Some(&mut self.global)
+        } else {
+            self.regions.iter_mut().find(|r| r.name == name)
+        }
+    }
+
+    /// Regions that have finished (done or error) and regions that will be scanned at all.
+    pub fn progress(&self) -> (usize, usize) {
+        let scanned = self
+            .regions
+            .iter()
+            .filter(|r| r.status != RegionStatus::NotEnabled);
+        let total = scanned.clone().count();
+        let finished = scanned
+            .filter(|r| matches!(r.status, RegionStatus::Done | RegionStatus::Error))
+            .count();
+        (finished, total)
+    }
+
+    /// Whether some region or service could not be read.
+    pub fn is_partial(&self) -> bool {
+        !self.global.errors.is_empty() || self.regions.iter().any(|r| !r.errors.is_empty())
+    }
+}
+
+/// A function anyone can invoke: resource policy principal `*`, or a URL without auth.
+pub fn is_public_function(function: &Function) -> bool {
+    function
+        .policy_principals
+        .as_ref()
+        .is_some_and(|p| p.public)
+        || function.url_auth == Some(crate::model::UrlAuth::None)
+}
+
+/// Starts a scan in the background and returns its event stream, which ends after `Done` or
+/// `Fatal`.
+pub fn spawn(ctx: AwsContext, options: ScanOptions) -> mpsc::UnboundedReceiver<ScanEvent> {
+    let (events, receiver) = mpsc::unbounded_channel();
+    tokio::spawn(run(ctx, options, events));
+    receiver
+}
+
+/// Runs a whole scan, sending events to `events`. A closed receiver stops nothing early but
+/// is otherwise harmless.
+pub async fn run(ctx: AwsContext, options: ScanOptions, events: mpsc::UnboundedSender<ScanEvent>) {
+    let send = |event| {
+        // The receiver may have gone (the user quit): nothing left to tell.
+        let _ = events.send(event);
+    };
+    let started = Instant::now();
+    let (identity, alias_error) = match ctx.identity().await {
+        Ok(found) => found,
+        Err(error) => return send(ScanEvent::Fatal(error)),
+    };
+    let account = identity.id.clone();
+    send(ScanEvent::Identity(identity));
+
+    let (regions, listing_error) = match plan_regions(&ctx, &options.regions).await {
+        Ok(planned) => planned,
+        Err(error) => return send(ScanEvent::Fatal(error)),
+    };
+    send(ScanEvent::Planned(regions.clone()));
+
+    let mut tasks = JoinSet::new();
+    let global_ctx = ctx.clone();
+    let global_events = events.clone();
+    let detail = options.detail_concurrency;
+    tasks.spawn(async move {
+        let send = |event| {
+            let _ = global_events.send(event);
+        };
+        send(ScanEvent::Started {
+            region: GLOBAL.to_string(),
+        });
+        for error in alias_error.into_iter().chain(listing_error) {
+            send(ScanEvent::Part {
+                region: GLOBAL.to_string(),
+                part: Part::Failed(error),
+            });
+        }
+        let parts = match aws::iam::inventory(&global_ctx, detail).await {
+            Ok(iam) => std::iter::once(Part::Iam {
+                users: iam.users,
+                access_keys: iam.access_keys,
+                roles: iam.roles,
+            })
+            .chain(iam.problems.into_iter().map(Part::Failed))
+            .collect(),
+            Err(error) => vec![Part::Failed(error)],
+        };
+        for part in parts {
+            send(ScanEvent::Part {
+                region: GLOBAL.to_string(),
+                part,
+            });
+        }
+        send(ScanEvent::Finished {
+            region: GLOBAL.to_string(),
+            duration: started.elapsed(),
+        });
+    });
+
+    let permits = Arc::new(Semaphore::new(options.region_concurrency.max(1)));
+    for region in regions.into_iter().filter(|r| r.enabled) {
+        let ctx = ctx.clone();
+        let events = events.clone();
+        let permits = permits.clone();
+        let account = account.clone();
+        tasks.spawn(async move {
+            // The semaphore is never closed, so acquiring only fails if it were: then run anyway.
+            let _permit = permits.acquire_owned().await.ok();
+            scan_region(&ctx, &region.name, &account, detail, &events).await;
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    send(ScanEvent::Done);
+}
+
+async fn scan_region(
+    ctx: &AwsContext,
+    region: &str,
+    account: &str,
+    detail: usize,
+    events: &mpsc::UnboundedSender<ScanEvent>,
+) {
+    let started = Instant::now();
+    let send = |event| {
+        let _ = events.send(event);
+    };
+    let part = |part| {
+        send(ScanEvent::Part {
+            region: region.to_string(),
+            part,
+        })
+    };
+    send(ScanEvent::Started {
+        region: region.to_string(),
+    });
+    tokio::join!(
+        async {
+            match aws::lambda::functions(ctx, region, detail).await {
+                Ok((found, problems)) => {
+                    part(Part::Functions(found));
+                    problems.into_iter().for_each(|p| part(Part::Failed(p)));
+                }
+                Err(error) => part(Part::Failed(error)),
+            }
+        },
+        async {
+            part(match aws::ec2::snapshots(ctx, region, account, detail).await {
+                Ok(found) => Part::Snapshots(found),
+                Err(error) => Part::Failed(error),
+            })
+        },
+        async {
+            part(match aws::ec2::images(ctx, region, detail).await {
+                Ok(found) => Part::Images(found),
+                Err(error) => Part::Failed(error),
+            })
+        },
+        async {
+            part(match aws::ec2::instances(ctx, region).await {
+                Ok(found) => Part::Instances(found),
+                Err(error) => Part::Failed(error),
+            })
+        },
+    );
+    send(ScanEvent::Finished {
+        region: region.to_string(),
+        duration: started.elapsed(),
+    });
+}
+
+/// Decides which regions to show. For named regions a failed DescribeRegions is not fatal: they
+/// are scanned as given and the error is reported as a global one.
+async fn plan_regions(
+    ctx: &AwsContext,
+    selection: &RegionSelection,
+) -> Result<(Vec<RegionInfo>, Option<AwsError>), AwsError> {
+    let listed = ctx.regions().await;
+    match selection {
+        RegionSelection::Enabled => Ok((
+            listed?.into_iter().filter(|r| r.enabled).collect(),
+            None,
+        )),
+        RegionSelection::All => Ok((listed?, None)),
+        RegionSelection::Named(names) => {
+            let (known, error) = match listed {
+                Ok(known) => (known, None),
+                Err(error) => (Vec::new(), Some(error)),
+            };
+            let regions = names
+                .iter()
+                .map(|name| RegionInfo {
+                    name: name.clone(),
+                    // Not in the account's list: try it anyway, and let AWS say what is wrong.
+                    enabled: known
+                        .iter()
+                        .find(|r| &r.name == name)
+                        .is_none_or(|r| r.enabled),
+                })
+                .collect();
+            Ok((regions, error))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Principals, Sharing, UrlAuth};
+
+    fn region(name: &str, enabled: bool) -> RegionInfo {
+        RegionInfo {
+            name: name.to_string(),
+            enabled,
+        }
+    }
+
+    fn snapshot(region: &str, id: &str, public: bool) -> Snapshot {
+        Snapshot {
+            region: region.to_string(),
+            id: id.to_string(),
+            volume_id: None,
+            size_gib: Some(8),
+            encrypted: false,
+            started: None,
+            sharing: Sharing {
+                public,
+                ..Sharing::default()
+            },
+        }
+    }
+
+    fn error(region: &str) -> AwsError {
+        AwsError {
+            service: "lambda".to_string(),
+            operation: "ListFunctions".to_string(),
+            region: region.to_string(),
+            code: "AccessDeniedException".to_string(),
+            message: "denied".to_string(),
+            request_id: Some("req-1".to_string()),
+            http_status: Some(403),
+        }
+    }
+
+    #[test]
+    fn events_fold_into_region_status_counts_and_inventory() {
+        let mut state = ScanState::default();
+        state.apply(ScanEvent::Planned(vec![
+            region("us-west-2", true),
+            region("eu-west-1", true),
+            region("ap-east-1", false),
+        ]));
+        assert_eq!(
+            state.regions.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["ap-east-1", "eu-west-1", "us-west-2"]
+        );
+        assert_eq!(state.regions[0].status, RegionStatus::NotEnabled);
+        assert_eq!(state.progress(), (0, 2));
+
+        state.apply(ScanEvent::Started {
+            region: "eu-west-1".to_string(),
+        });
+        assert_eq!(state.regions[1].status, RegionStatus::Scanning);
+        state.apply(ScanEvent::Part {
+            region: "eu-west-1".to_string(),
+            part: Part::Snapshots(vec![
+                snapshot("eu-west-1", "snap-1", true),
+                snapshot("eu-west-1", "snap-2", false),
+            ]),
+        });
+        state.apply(ScanEvent::Part {
+            region: "eu-west-1".to_string(),
+            part: Part::Failed(error("eu-west-1")),
+        });
+        state.apply(ScanEvent::Finished {
+            region: "eu-west-1".to_string(),
+            duration: Duration::from_millis(120),
+        });
+        let eu = &state.regions[1];
+        assert_eq!(eu.status, RegionStatus::Error);
+        assert_eq!(eu.count(ItemKind::Snapshots), Some(2));
+        assert_eq!(eu.count(ItemKind::Shared), Some(1));
+        assert_eq!(eu.count(ItemKind::Functions), None);
+        assert_eq!(eu.errors, vec![error("eu-west-1")]);
+
+        state.apply(ScanEvent::Started {
+            region: "us-west-2".to_string(),
+        });
+        state.apply(ScanEvent::Finished {
+            region: "us-west-2".to_string(),
+            duration: Duration::from_millis(80),
+        });
+        assert_eq!(state.regions[2].status, RegionStatus::Done);
+        assert_eq!(state.progress(), (2, 2));
+        assert!(state.is_partial());
+        assert_eq!(state.inventory.snapshots.len(), 2);
+        state.apply(ScanEvent::Done);
+        assert!(state.done);
+    }
+
+    #[test]
+    fn events_for_unplanned_regions_are_ignored() {
+        let mut state = ScanState::default();
+        state.apply(ScanEvent::Part {
+            region: "xx-nowhere-1".to_string(),
+            part: Part::Snapshots(vec![snapshot("xx-nowhere-1", "snap-1", true)]),
+        });
+        assert!(state.inventory.snapshots.is_empty());
+    }
+
+    #[test]
+    fn public_functions() {
+        let mut function = Function {
+            region: "us-east-1".to_string(),
+            name: "f".to_string(),
+            arn: "arn".to_string(),
+            runtime: None,
+            last_modified: None,
+            role: None,
+            reserved_concurrency: None,
+            policy_principals: None,
+            url_auth: Some(UrlAuth::AwsIam),
+        };
+        assert!(!is_public_function(&function));
+        function.url_auth = Some(UrlAuth::None);
+        assert!(is_public_function(&function));
+        function.url_auth = None;
+        function.policy_principals = Some(Principals {
+            public: true,
+            ..Principals::default()
+        });
+        assert!(is_public_function(&function));
+    }
+}

@@ -1,0 +1,21 @@
+//! What can happen to the cockpit (`Action`) and what it asks the outside world to do (`Effect`).
+
+use crate::scan::ScanEvent;
+
+/// An input to `update`: a user intent, a worker result, or the clock.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Quit,
+    Rescan,
+    /// Move the region selection by rows/columns in the grid.
+    Move { rows: isize, columns: isize },
+    /// An event from the scan started as `generation`.
+    Scan { generation: u64, event: ScanEvent },
+    Tick,
+}
+
+/// Work for the event loop to start; results come back as actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    StartScan { generation: u64 },
+}

@@ -1,0 +1,11 @@
+//! The terminal cockpit. Elm-style: `keymap` turns keys into `Action`s, `update` folds actions
+//! into `State` and returns `Effect`s, `app` runs effects and the event loop, `view` draws state.
+
+pub mod action;
+pub mod app;
+pub mod keymap;
+pub mod state;
+pub mod update;
+pub mod view;
+
+pub use app::run;

@@ -1,0 +1,39 @@
+//! Colours and glyphs shared by the views.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::scan::RegionStatus;
+
+const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
+
+/// Style of a region status.
+pub fn status_style(status: RegionStatus) -> Style {
+    match status {
+        RegionStatus::Pending => Style::new().fg(Color::DarkGray),
+        RegionStatus::Scanning => Style::new().fg(Color::Yellow),
+        RegionStatus::Done => Style::new().fg(Color::Green),
+        RegionStatus::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        RegionStatus::NotEnabled => Style::new().fg(Color::DarkGray),
+    }
+}
+
+/// One-character status mark; `ticks` animates the scanning spinner.
+pub fn status_glyph(status: RegionStatus, ticks: u64) -> &'static str {
+    match status {
+        RegionStatus::Pending => "·",
+        RegionStatus::Scanning => SPINNER[(ticks % SPINNER.len() as u64) as usize],
+        RegionStatus::Done => "✓",
+        RegionStatus::Error => "✗",
+        RegionStatus::NotEnabled => "–",
+    }
+}
+
+/// Style for something exposed outside the account.
+pub fn danger() -> Style {
+    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+}
+
+/// Style for labels and secondary text.
+pub fn dim() -> Style {
+    Style::new().fg(Color::DarkGray)
+}

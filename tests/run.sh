@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test command (README): installs what the tests need into the project, then runs
+# formatting, lints, and every test. Safe to run again; the second run reuses the installs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MOTO_SPEC='moto[server]==5.2.5'
+if [ ! -x .venv/bin/moto_server ] || ! .venv/bin/pip show moto 2>/dev/null | grep -qx 'Version: 5.2.5'; then
+  echo "== installing $MOTO_SPEC into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "$MOTO_SPEC"
+fi
+if ! command -v tmux >/dev/null; then
+  echo "== installing tmux (terminal end-to-end test)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq tmux >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq tmux >/dev/null; fi
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --check
+echo "== cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+echo "== tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --no-fail-fast
+else
+  cargo test --no-fail-fast
+fi
