@@ -1,8 +1,8 @@
 //! Seeding the emulator through the real Rust SDK.
 
 use aws_sdk_ec2::types::{
-    CreateVolumePermission, CreateVolumePermissionModifications, LaunchPermission,
-    LaunchPermissionModifications, PermissionGroup,
+    LaunchPermission, LaunchPermissionModifications, OperationType, PermissionGroup,
+    SnapshotAttributeName,
 };
 use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
 
@@ -113,29 +113,22 @@ impl Seeder {
     }
 
     /// Adds `all` (when `public`) and `accounts` to a snapshot's createVolumePermission.
+    ///
+    /// moto only honours the OperationType/GroupNames/UserIds form of this call.
     pub async fn share_snapshot(&self, region: &str, id: &str, public: bool, accounts: &[&str]) {
-        let mut grants: Vec<CreateVolumePermission> = accounts
-            .iter()
-            .map(|a| CreateVolumePermission::builder().user_id(*a).build())
-            .collect();
-        if public {
-            grants.push(
-                CreateVolumePermission::builder()
-                    .group(PermissionGroup::All)
-                    .build(),
-            );
-        }
-        self.ec2(region)
+        let mut request = self
+            .ec2(region)
             .modify_snapshot_attribute()
             .snapshot_id(id)
-            .create_volume_permission(
-                CreateVolumePermissionModifications::builder()
-                    .set_add(Some(grants))
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("share snapshot");
+            .attribute(SnapshotAttributeName::CreateVolumePermission)
+            .operation_type(OperationType::Add);
+        for account in accounts {
+            request = request.user_ids(*account);
+        }
+        if public {
+            request = request.group_names("all");
+        }
+        request.send().await.expect("share snapshot");
     }
 
     /// Registers an AMI in `region`; returns its id.
