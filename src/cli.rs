@@ -119,7 +119,8 @@ pub fn parse_region_selection(text: &str) -> Result<RegionSelection, String> {
 }
 
 fn parse_endpoint_url(text: &str) -> Result<String, String> {
-    if (text.starts_with("http://") || text.starts_with("https://")) && text.len() > "https://".len()
+    if (text.starts_with("http://") || text.starts_with("https://"))
+        && text.len() > "https://".len()
     {
         Ok(text.trim_end_matches('/').to_string())
     } else {
@@ -173,10 +174,23 @@ mod tests {
 
     #[test]
     fn region_names() {
-        for good in ["us-east-1", "us-gov-west-1", "ap-southeast-7", "cn-northwest-1"] {
+        for good in [
+            "us-east-1",
+            "us-gov-west-1",
+            "ap-southeast-7",
+            "cn-northwest-1",
+        ] {
             assert_eq!(parse_region(good).as_deref(), Ok(good));
         }
-        for bad in ["", "us-east", "US-EAST-1", "useast1", "us--1", "us-east-1a", "u-east-1"] {
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "useast1",
+            "us--1",
+            "us-east-1a",
+            "u-east-1",
+        ] {
             assert!(parse_region(bad).is_err(), "{bad:?}");
         }
     }

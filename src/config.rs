@@ -8,7 +8,7 @@ use directories::ProjectDirs;
 use serde::Deserialize;
 
 /// Settings from the config file. Every field has a default, so an empty file is valid.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Never send a mutating call (same as `--read-only`).
@@ -39,16 +39,6 @@ pub struct ScanSettings {
     /// Per-item detail calls (sharing attributes, policies) in flight at once, per region and
     /// service.
     pub detail_concurrency: usize,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            read_only: false,
-            aws: AwsSettings::default(),
-            scan: ScanSettings::default(),
-        }
-    }
 }
 
 impl Default for AwsSettings {
@@ -169,10 +159,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before
-        .rfind('\n')
-        .map_or(before.chars().count(), |nl| before[nl + 1..].chars().count())
-        + 1;
+    let column = before.rfind('\n').map_or(before.chars().count(), |nl| {
+        before[nl + 1..].chars().count()
+    }) + 1;
     (line, column)
 }
 
@@ -204,7 +193,12 @@ mod tests {
     #[test]
     fn errors_name_file_line_and_column() {
         let cases = [
-            ("read_only = true\n[scan]\nregion_concurency = 4\n", 3, 1, "unknown field"),
+            (
+                "read_only = true\n[scan]\nregion_concurency = 4\n",
+                3,
+                1,
+                "unknown field",
+            ),
             ("[aws]\nmax_attempts = \"three\"\n", 2, 16, "invalid type"),
             ("read_only = \n", 1, 13, ""),
         ];
@@ -219,7 +213,10 @@ mod tests {
                     assert_eq!(path, Path::new("/etc/firebreak.toml"));
                     assert_eq!((l, c), (line, column), "{text:?}: {message}");
                     assert!(message.contains(needle), "{message}");
-                    let shown = parse_str(text).err().map(|e| e.to_string()).unwrap_or_default();
+                    let shown = parse_str(text)
+                        .err()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default();
                     assert!(shown.starts_with(&format!("/etc/firebreak.toml:{line}:{column}: ")));
                 }
                 other => panic!("{text:?}: expected a located error, got {other:?}"),

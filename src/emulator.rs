@@ -195,7 +195,10 @@ mod tests {
         let err = Emulator::locate_with(None, Path::new("/nonexistent/firebreak"))
             .expect_err("no moto there");
         let shown = err.to_string();
-        assert!(shown.contains("/nonexistent/firebreak/.venv/bin/moto_server"), "{shown}");
+        assert!(
+            shown.contains("/nonexistent/firebreak/.venv/bin/moto_server"),
+            "{shown}"
+        );
         assert!(shown.contains("bash tests/run.sh"), "{shown}");
         let err = Emulator::locate_with(Some("/nonexistent/moto".into()), Path::new("/tmp"))
             .expect_err("no moto there");

@@ -227,8 +227,8 @@ mod tests {
             },
         ];
         for case in cases {
-            let principals = parse_principals(case.document)
-                .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+            let principals =
+                parse_principals(case.document).unwrap_or_else(|e| panic!("{}: {e}", case.name));
             assert_eq!(principals.public, case.public, "{}", case.name);
             assert_eq!(principals.accounts, set(case.accounts), "{}", case.name);
             assert_eq!(principals.services, set(case.services), "{}", case.name);
@@ -245,7 +245,10 @@ mod tests {
             principals.federated,
             set(&["arn:aws:iam::123456789012:saml-provider/okta"])
         );
-        assert_eq!(principals.arns, set(&["arn:aws:iam::123456789012:user/bob"]));
+        assert_eq!(
+            principals.arns,
+            set(&["arn:aws:iam::123456789012:user/bob"])
+        );
         assert_eq!(principals.accounts, set(&["123456789012"]));
     }
 

@@ -397,10 +397,12 @@ async fn scan_region(
             }
         },
         async {
-            part(match aws::ec2::snapshots(ctx, region, account, detail).await {
-                Ok(found) => Part::Snapshots(found),
-                Err(error) => Part::Failed(error),
-            })
+            part(
+                match aws::ec2::snapshots(ctx, region, account, detail).await {
+                    Ok(found) => Part::Snapshots(found),
+                    Err(error) => Part::Failed(error),
+                },
+            )
         },
         async {
             part(match aws::ec2::images(ctx, region, detail).await {
@@ -429,10 +431,7 @@ async fn plan_regions(
 ) -> Result<(Vec<RegionInfo>, Option<AwsError>), AwsError> {
     let listed = ctx.regions().await;
     match selection {
-        RegionSelection::Enabled => Ok((
-            listed?.into_iter().filter(|r| r.enabled).collect(),
-            None,
-        )),
+        RegionSelection::Enabled => Ok((listed?.into_iter().filter(|r| r.enabled).collect(), None)),
         RegionSelection::All => Ok((listed?, None)),
         RegionSelection::Named(names) => {
             let (known, error) = match listed {
@@ -503,7 +502,11 @@ mod tests {
             region("ap-east-1", false),
         ]));
         assert_eq!(
-            state.regions.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            state
+                .regions
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>(),
             ["ap-east-1", "eu-west-1", "us-west-2"]
         );
         assert_eq!(state.regions[0].status, RegionStatus::NotEnabled);

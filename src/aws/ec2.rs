@@ -3,9 +3,7 @@
 
 use futures::{StreamExt, TryStreamExt, stream};
 
-use aws_sdk_ec2::types::{
-    Filter, ImageAttributeName, PermissionGroup, SnapshotAttributeName,
-};
+use aws_sdk_ec2::types::{Filter, ImageAttributeName, PermissionGroup, SnapshotAttributeName};
 
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};

@@ -37,31 +37,41 @@ pub async fn functions(
         .map(|configuration| {
             let client = &client;
             async move {
-                let name = configuration.function_name().unwrap_or_default().to_string();
+                let name = configuration
+                    .function_name()
+                    .unwrap_or_default()
+                    .to_string();
                 let policy = site("GetPolicy").optional(
                     "ResourceNotFoundException",
                     client.get_policy().function_name(&name).send(),
                 );
-                let concurrency = site("GetFunctionConcurrency")
-                    .run(client.get_function_concurrency().function_name(&name).send());
+                let concurrency = site("GetFunctionConcurrency").run(
+                    client
+                        .get_function_concurrency()
+                        .function_name(&name)
+                        .send(),
+                );
                 let url = site("GetFunctionUrlConfig").optional(
                     "ResourceNotFoundException",
                     client.get_function_url_config().function_name(&name).send(),
                 );
                 let (policy, concurrency, url) = tokio::try_join!(policy, concurrency, url)?;
-                let (policy_principals, problem) =
-                    match policy.as_ref().and_then(|p| p.policy()).map(parse_principals) {
-                        Some(Ok(principals)) => (Some(principals), None),
-                        Some(Err(e)) => (
-                            None,
-                            Some(AwsError {
-                                code: "UnreadablePolicy".to_string(),
-                                message: format!("function {name}: {e}"),
-                                ..site("GetPolicy").local_error()
-                            }),
-                        ),
-                        None => (None, None),
-                    };
+                let (policy_principals, problem) = match policy
+                    .as_ref()
+                    .and_then(|p| p.policy())
+                    .map(parse_principals)
+                {
+                    Some(Ok(principals)) => (Some(principals), None),
+                    Some(Err(e)) => (
+                        None,
+                        Some(AwsError {
+                            code: "UnreadablePolicy".to_string(),
+                            message: format!("function {name}: {e}"),
+                            ..site("GetPolicy").local_error()
+                        }),
+                    ),
+                    None => (None, None),
+                };
                 let function = Function {
                     region: region.to_string(),
                     arn: configuration.function_arn().unwrap_or_default().to_string(),
@@ -80,11 +90,14 @@ pub async fn functions(
             }
         })
         .buffer_unordered(concurrency.max(1))
-        .try_fold((Vec::new(), Vec::new()), |(mut found, mut problems), (function, problem)| {
-            found.push(function);
-            problems.extend(problem);
-            async move { Ok((found, problems)) }
-        })
+        .try_fold(
+            (Vec::new(), Vec::new()),
+            |(mut found, mut problems), (function, problem)| {
+                found.push(function);
+                problems.extend(problem);
+                async move { Ok((found, problems)) }
+            },
+        )
         .await
 }
 
@@ -105,8 +118,14 @@ mod tests {
         let expected = DateTime::parse_from_rfc3339("2024-01-02T03:04:05Z")
             .map(|t| t.with_timezone(&Utc))
             .ok();
-        assert_eq!(parse_last_modified("2024-01-02T03:04:05.000+0000"), expected);
-        assert_eq!(parse_last_modified("2024-01-02T03:04:05.000000000Z"), expected);
+        assert_eq!(
+            parse_last_modified("2024-01-02T03:04:05.000+0000"),
+            expected
+        );
+        assert_eq!(
+            parse_last_modified("2024-01-02T03:04:05.000000000Z"),
+            expected
+        );
         assert_eq!(parse_last_modified("yesterday"), None);
     }
 }

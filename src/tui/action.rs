@@ -8,9 +8,15 @@ pub enum Action {
     Quit,
     Rescan,
     /// Move the region selection by rows/columns in the grid.
-    Move { rows: isize, columns: isize },
+    Move {
+        rows: isize,
+        columns: isize,
+    },
     /// An event from the scan started as `generation`.
-    Scan { generation: u64, event: ScanEvent },
+    Scan {
+        generation: u64,
+        event: ScanEvent,
+    },
     Tick,
 }
 

@@ -41,7 +41,10 @@ mod tests {
             key(KeyCode::Char('c'), KeyModifiers::CONTROL),
             key(KeyCode::Esc, KeyModifiers::NONE),
         ] {
-            assert!(matches!(action_for(&event), Some(Action::Quit)), "{event:?}");
+            assert!(
+                matches!(action_for(&event), Some(Action::Quit)),
+                "{event:?}"
+            );
         }
         assert!(action_for(&key(KeyCode::Char('c'), KeyModifiers::NONE)).is_none());
     }
@@ -50,11 +53,17 @@ mod tests {
     fn movement_and_rescan() {
         assert!(matches!(
             action_for(&key(KeyCode::Down, KeyModifiers::NONE)),
-            Some(Action::Move { rows: 1, columns: 0 })
+            Some(Action::Move {
+                rows: 1,
+                columns: 0
+            })
         ));
         assert!(matches!(
             action_for(&key(KeyCode::Char('h'), KeyModifiers::NONE)),
-            Some(Action::Move { rows: 0, columns: -1 })
+            Some(Action::Move {
+                rows: 0,
+                columns: -1
+            })
         ));
         assert!(matches!(
             action_for(&key(KeyCode::Char('r'), KeyModifiers::NONE)),

@@ -12,7 +12,13 @@ async fn table_output_lists_regions_shares_and_identity() {
 
     let output = bed
         .firebreak(&bed.endpoint())
-        .args(["scan", "--format", "table", "--regions", "eu-west-3,us-east-1"])
+        .args([
+            "scan",
+            "--format",
+            "table",
+            "--regions",
+            "eu-west-3,us-east-1",
+        ])
         .output()
         .expect("run firebreak");
     assert!(output.status.success(), "{output:?}");
@@ -59,7 +65,10 @@ fn bad_flags_are_named() {
     for (args, flag) in [
         (vec!["--regions", "us-east-1,mars", "scan"], "--regions"),
         (vec!["scan", "--format", "yaml"], "--format"),
-        (vec!["--endpoint-url", "moto:5000", "scan"], "--endpoint-url"),
+        (
+            vec!["--endpoint-url", "moto:5000", "scan"],
+            "--endpoint-url",
+        ),
     ] {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_firebreak"));
         isolate_aws_env(&mut command, dir.path());
@@ -74,7 +83,11 @@ fn bad_flags_are_named() {
 fn an_unreachable_endpoint_is_a_clear_error_not_a_hang() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("config.toml");
-    std::fs::write(&config, "[aws]\nmax_attempts = 1\nconnect_timeout_secs = 2\n").expect("write");
+    std::fs::write(
+        &config,
+        "[aws]\nmax_attempts = 1\nconnect_timeout_secs = 2\n",
+    )
+    .expect("write");
     // A port nobody listens on: bind one, then let it go.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -97,5 +110,8 @@ fn an_unreachable_endpoint_is_a_clear_error_not_a_hang() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("sts GetCallerIdentity in us-east-1: Connection"), "{stderr}");
+    assert!(
+        stderr.contains("sts GetCallerIdentity in us-east-1: Connection"),
+        "{stderr}"
+    );
 }

@@ -1,8 +1,11 @@
 //! Integration tests: the real firebreak binary and the real AWS SDK against a real moto_server.
 //! One test binary, so the AWS crates are linked once.
 
+// Test code: a failed expectation should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 mod cli;
 mod scan;
-
+mod tui;

@@ -86,7 +86,8 @@ async fn public_and_cross_account_shares_are_confirmed_per_region() {
         .await;
     let private_snapshot = seed.snapshot("us-west-2", true).await;
     let public_image = seed.image("sa-east-1", "golden-2026").await;
-    seed.share_image("sa-east-1", &public_image, true, &[]).await;
+    seed.share_image("sa-east-1", &public_image, true, &[])
+        .await;
     let partner_image = seed.image("eu-west-2", "partner-build").await;
     seed.share_image("eu-west-2", &partner_image, false, &[PARTNER])
         .await;
@@ -145,7 +146,12 @@ async fn public_and_cross_account_shares_are_confirmed_per_region() {
     assert!(!snapshot(&private_snapshot).sharing.is_shared());
     // Registering an AMI makes moto create its backing snapshot: those are owned and unshared.
     let seeded = [&public_snapshot, &partner_snapshot, &private_snapshot];
-    for other in report.inventory.snapshots.iter().filter(|s| !seeded.contains(&&s.id)) {
+    for other in report
+        .inventory
+        .snapshots
+        .iter()
+        .filter(|s| !seeded.contains(&&s.id))
+    {
         assert!(!other.sharing.is_shared(), "{other:?}");
     }
 
@@ -175,17 +181,38 @@ async fn public_and_cross_account_shares_are_confirmed_per_region() {
             .unwrap_or_else(|| panic!("function {name} missing"))
     };
     let open_invoke = function("open-invoke");
-    assert!(open_invoke.policy_principals.as_ref().is_some_and(|p| p.public));
+    assert!(
+        open_invoke
+            .policy_principals
+            .as_ref()
+            .is_some_and(|p| p.public)
+    );
     assert_eq!(open_invoke.url_auth, None);
     let open_url = function("open-url");
     assert_eq!(open_url.url_auth, Some(firebreak::model::UrlAuth::None));
     assert_eq!(open_url.reserved_concurrency, Some(5));
     assert_eq!(open_url.policy_principals, None);
 
-    assert_eq!(region(&report, "eu-central-1").counts.get(&ItemKind::Shared), Some(&1));
-    assert_eq!(region(&report, "us-west-2").counts.get(&ItemKind::Shared), Some(&1));
-    assert_eq!(region(&report, "ap-northeast-1").counts.get(&ItemKind::Shared), Some(&2));
-    assert_eq!(region(&report, "us-east-1").counts.get(&ItemKind::Shared), Some(&0));
+    assert_eq!(
+        region(&report, "eu-central-1")
+            .counts
+            .get(&ItemKind::Shared),
+        Some(&1)
+    );
+    assert_eq!(
+        region(&report, "us-west-2").counts.get(&ItemKind::Shared),
+        Some(&1)
+    );
+    assert_eq!(
+        region(&report, "ap-northeast-1")
+            .counts
+            .get(&ItemKind::Shared),
+        Some(&2)
+    );
+    assert_eq!(
+        region(&report, "us-east-1").counts.get(&ItemKind::Shared),
+        Some(&0)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,7 +261,11 @@ async fn iam_users_keys_login_profiles_and_external_trust() {
         .send()
         .await
         .expect("inline policy");
-    iam.create_group().group_name("ops").send().await.expect("group");
+    iam.create_group()
+        .group_name("ops")
+        .send()
+        .await
+        .expect("group");
     iam.add_user_to_group()
         .group_name("ops")
         .user_name("alice")
@@ -365,7 +396,10 @@ async fn a_denied_service_in_one_region_is_that_regions_error_and_the_rest_compl
     let names: Vec<_> = report.inventory.functions.iter().map(|f| &f.name).collect();
     assert_eq!(names, ["visible"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.is_empty(), "progress goes to stderr only on a terminal: {stderr}");
+    assert!(
+        stderr.is_empty(),
+        "progress goes to stderr only on a terminal: {stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -374,7 +408,8 @@ async fn the_json_report_round_trips_and_carries_the_schema() {
     let seed = bed.seeder();
     seed.user("carol", 1).await;
     let snapshot = seed.snapshot("us-east-2", false).await;
-    seed.share_snapshot("us-east-2", &snapshot, true, &[PARTNER]).await;
+    seed.share_snapshot("us-east-2", &snapshot, true, &[PARTNER])
+        .await;
 
     let (report, output) = bed.scan_json(&bed.endpoint(), &["--regions", "us-east-2,eu-north-1"]);
     assert!(output.status.success(), "{output:?}");
@@ -384,7 +419,14 @@ async fn the_json_report_round_trips_and_carries_the_schema() {
 
     let raw: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
-    for key in ["schema_version", "generated_at", "account", "global", "regions", "inventory"] {
+    for key in [
+        "schema_version",
+        "generated_at",
+        "account",
+        "global",
+        "regions",
+        "inventory",
+    ] {
         assert!(raw.get(key).is_some(), "missing top-level {key}");
     }
     for key in ["id", "alias", "caller_arn"] {

@@ -61,7 +61,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .into_iter()
             .map(|text| Line::styled(format!("⚠ {text}"), theme::danger())),
     );
-    let names: Vec<&str> = in_region.functions.iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = in_region
+        .functions
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
     if !names.is_empty() {
         lines.push(Line::from(vec![
             Span::styled("functions: ", theme::dim()),

@@ -40,13 +40,19 @@ pub fn render_header(frame: &mut Frame, area: Rect, state: &State) {
 pub fn render_summary(frame: &mut Frame, area: Rect, state: &State) {
     let scan = &state.scan;
     let (finished, total) = scan.progress();
+    let not_enabled = scan.regions.len() - total;
+    let off = if not_enabled > 0 {
+        format!(" · {not_enabled} not enabled")
+    } else {
+        String::new()
+    };
     let progress = if let Some(error) = &scan.fatal {
         Span::styled(format!(" scan failed: {error}"), theme::danger())
     } else if scan.done {
-        Span::raw(format!(" scan complete: {finished}/{total} regions"))
+        Span::raw(format!(" scan complete: {finished}/{total} regions{off}"))
     } else {
         Span::styled(
-            format!(" scanning: {finished}/{total} regions"),
+            format!(" scanning: {finished}/{total} regions{off}"),
             Style::new().fg(Color::Yellow),
         )
     };
@@ -60,7 +66,7 @@ pub fn render_summary(frame: &mut Frame, area: Rect, state: &State) {
         progress,
         Span::styled("  │  IAM ", theme::dim()),
         Span::raw(format!(
-            "{} users · {} keys · {} roles",
+            "users {} · keys {} · roles {}",
             count(ItemKind::Users),
             count(ItemKind::AccessKeys),
             count(ItemKind::Roles)
@@ -84,7 +90,7 @@ pub fn render_summary(frame: &mut Frame, area: Rect, state: &State) {
         .sum();
     if errors > 0 {
         spans.push(Span::styled("  │  ", theme::dim()));
-        spans.push(Span::styled(format!("{errors} errors"), theme::danger()));
+        spans.push(Span::styled(format!("errors {errors}"), theme::danger()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -12,7 +12,8 @@ use crate::report::status_word;
 use crate::scan::{ItemKind, RegionState, RegionStatus};
 use crate::tui::state::{GRID_COLUMNS, State};
 
-const HEADING: &str = "  REGION         STATUS        FN SNAP  AMI  EC2 SHR   TIME";
+/// Column titles; widths match `region_line` (58 columns, so two fit in 120).
+const HEADING: &str = "  REGION         STATUS       FN SNAP  AMI  EC2 SHR  TIME";
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let block = Block::bordered().title(" Regions ");
@@ -25,8 +26,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     for (column, column_area) in columns.iter().enumerate() {
         let mut lines = vec![Line::styled(HEADING, theme::dim())];
         let first = column * height;
-        for (offset, region) in state.scan.regions.iter().skip(first).take(height).enumerate() {
-            lines.push(region_line(region, first + offset == state.selected, state.ticks));
+        for (offset, region) in state
+            .scan
+            .regions
+            .iter()
+            .skip(first)
+            .take(height)
+            .enumerate()
+        {
+            lines.push(region_line(
+                region,
+                first + offset == state.selected,
+                state.ticks,
+            ));
         }
         frame.render_widget(Paragraph::new(lines), *column_area);
     }
@@ -58,7 +70,7 @@ fn region_line(region: &RegionState, selected: bool, ticks: u64) -> Line<'static
         ),
         Span::raw(format!("{:<15}", region.name)),
         Span::styled(
-            format!("{:<12}", status_word(region.status).replace('_', " ")),
+            format!("{:<11}", status_word(region.status).replace('_', " ")),
             status_style,
         ),
         Span::raw(format!(
@@ -69,7 +81,7 @@ fn region_line(region: &RegionState, selected: bool, ticks: u64) -> Line<'static
             count(ItemKind::Instances),
         )),
         Span::styled(format!("{:>3}", count(ItemKind::Shared)), shared_style),
-        Span::styled(format!(" {time:>6}"), theme::dim()),
+        Span::styled(format!(" {time:>5}"), theme::dim()),
     ]);
     if selected {
         line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));

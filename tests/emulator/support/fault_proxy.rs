@@ -29,9 +29,8 @@ impl FaultProxy {
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 tokio::spawn(async move {
-                    let handler = service_fn(move |request| {
-                        handle(request, upstream, service, region)
-                    });
+                    let handler =
+                        service_fn(move |request| handle(request, upstream, service, region));
                     // A connection the client drops midway is not the test's concern.
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), handler)
@@ -67,14 +66,12 @@ async fn handle(
     if scope(&request).is_some_and(|(r, s)| r == denied_region && s == denied_service) {
         return Ok(denied());
     }
-    Ok(forward(request, upstream)
-        .await
-        .unwrap_or_else(|err| {
-            Response::builder()
-                .status(StatusCode::BAD_GATEWAY)
-                .body(Full::new(Bytes::from(err)))
-                .unwrap_or_default()
-        }))
+    Ok(forward(request, upstream).await.unwrap_or_else(|err| {
+        Response::builder()
+            .status(StatusCode::BAD_GATEWAY)
+            .body(Full::new(Bytes::from(err)))
+            .unwrap_or_default()
+    }))
 }
 
 fn denied() -> Response<Full<Bytes>> {
@@ -94,7 +91,9 @@ async fn forward(
 ) -> Result<Response<Full<Bytes>>, String> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
-    let stream = TcpStream::connect(upstream).await.map_err(|e| e.to_string())?;
+    let stream = TcpStream::connect(upstream)
+        .await
+        .map_err(|e| e.to_string())?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| e.to_string())?;

@@ -3,6 +3,7 @@
 
 pub mod fault_proxy;
 pub mod seed;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -83,26 +84,40 @@ impl TestBed {
     }
 }
 
-/// Dummy credentials and a home with no AWS files, so nothing from the machine leaks in.
-pub fn isolate_aws_env(command: &mut Command, home: &Path) {
-    for name in [
+/// Variables removed from, and set in, firebreak's environment: dummy keys, a home with no AWS
+/// files, no instance metadata — so nothing from the machine leaks in.
+pub fn aws_env(home: &Path) -> (Vec<&'static str>, Vec<(&'static str, String)>) {
+    let removed = vec![
         "AWS_PROFILE",
         "AWS_DEFAULT_PROFILE",
         "AWS_ENDPOINT_URL",
         "AWS_SESSION_TOKEN",
         "AWS_ROLE_ARN",
         "AWS_WEB_IDENTITY_TOKEN_FILE",
-    ] {
+    ];
+    let path = |name: &str| home.join(name).to_string_lossy().into_owned();
+    let set = vec![
+        ("HOME", home.to_string_lossy().into_owned()),
+        ("XDG_CONFIG_HOME", path("xdg-config")),
+        ("XDG_DATA_HOME", path("xdg-data")),
+        ("AWS_CONFIG_FILE", path("aws-config-absent")),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            path("aws-credentials-absent"),
+        ),
+        ("AWS_ACCESS_KEY_ID", "AKIAFIREBREAKTEST".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "firebreak-test-secret".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+    ];
+    (removed, set)
+}
+
+/// Applies `aws_env` to a command.
+pub fn isolate_aws_env(command: &mut Command, home: &Path) {
+    let (removed, set) = aws_env(home);
+    for name in removed {
         command.env_remove(name);
     }
-    command
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("xdg-config"))
-        .env("XDG_DATA_HOME", home.join("xdg-data"))
-        .env("AWS_CONFIG_FILE", home.join("aws-config-absent"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials-absent"))
-        .env("AWS_ACCESS_KEY_ID", "AKIAFIREBREAKTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "firebreak-test-secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+    command.envs(set);
 }

@@ -152,7 +152,11 @@ impl Seeder {
             .map(|a| LaunchPermission::builder().user_id(*a).build())
             .collect();
         if public {
-            grants.push(LaunchPermission::builder().group(PermissionGroup::All).build());
+            grants.push(
+                LaunchPermission::builder()
+                    .group(PermissionGroup::All)
+                    .build(),
+            );
         }
         self.ec2(region)
             .modify_image_attribute()

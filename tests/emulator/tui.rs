@@ -1,0 +1,72 @@
+//! The TUI end to end: the real binary in a 120×40 tmux pane against the emulator.
+
+use std::time::Duration;
+
+use crate::support::tmux::Tmux;
+use crate::support::{ACCOUNT, TestBed, aws_env};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_region_and_the_identity_fit_on_120_by_40_and_q_restores_the_terminal() {
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let snapshot = seed.snapshot("eu-west-1", false).await;
+    seed.share_snapshot("eu-west-1", &snapshot, true, &[]).await;
+    let regions: Vec<String> = seed
+        .ec2("us-east-1")
+        .describe_regions()
+        .all_regions(true)
+        .send()
+        .await
+        .expect("describe regions")
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    assert_eq!(regions.len(), 38);
+
+    let (removed, set) = aws_env(bed.dir.path());
+    let args: Vec<String> = [
+        "--endpoint-url",
+        &bed.endpoint(),
+        "--config",
+        &bed.config_path().to_string_lossy(),
+        "--regions",
+        "all",
+        "--read-only",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let tmux = Tmux::start(
+        120,
+        40,
+        &removed,
+        &set,
+        env!("CARGO_BIN_EXE_firebreak"),
+        &args,
+    );
+
+    let screen = tmux.wait_for("scan complete", Duration::from_secs(60));
+    assert_eq!(screen.lines().count(), 40, "{screen}");
+    assert!(screen.lines().all(|l| l.chars().count() <= 120), "{screen}");
+    for region in &regions {
+        assert!(
+            screen.contains(&format!(" {region} ")),
+            "{region} is not visible:\n{screen}"
+        );
+    }
+    assert!(screen.contains(ACCOUNT), "{screen}");
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    assert!(
+        screen.contains("24/24 regions · 14 not enabled"),
+        "{screen}"
+    );
+    assert!(screen.contains("1 shared outside the account"), "{screen}");
+
+    tmux.send_keys(&["q"]);
+    let after = tmux.wait_for("EXITED 0", Duration::from_secs(10));
+    assert!(
+        !after.contains("Regions"),
+        "the cockpit is gone from the restored screen:\n{after}"
+    );
+}
