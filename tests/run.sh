@@ -4,12 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MOTO_SPEC='moto[server]==5.2.5'
-if [ ! -x .venv/bin/moto_server ] || ! .venv/bin/pip show moto 2>/dev/null | grep -qx 'Version: 5.2.5'; then
-  echo "== installing $MOTO_SPEC into .venv"
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "$MOTO_SPEC"
-fi
+bash tests/install-moto.sh
 if ! command -v tmux >/dev/null; then
   echo "== installing tmux (terminal end-to-end test)"
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq tmux >/dev/null
