@@ -1,19 +1,26 @@
-//! Runs the command the user chose: the TUI, or `scan`. Shared set-up (config, AWS context,
-//! scan options) lives here so that every front end gets the same.
+//! Runs the command the user chose: the TUI, `scan`, or `baseline ...`. Shared set-up (config,
+//! AWS context, baseline, scan options) lives here so that every front end gets the same.
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use chrono::Utc;
 
 use crate::aws::{AwsContext, AwsError, ConnectOptions};
-use crate::cli::{Cli, Command, Format, GlobalArgs};
+use crate::baseline::{self, Baseline, BaselineError};
+use crate::cli::{BaselineCommand, Cli, Command, Format, GlobalArgs, ScanArgs};
 use crate::config::{self, Config, ConfigError};
+use crate::findings::{self, Finding, Windows};
+use crate::journal::{Entry, Journal, JournalError};
+use crate::model::Identity;
 use crate::report::{self, ScanReport};
 use crate::scan::{self, ScanOptions, ScanState};
 use crate::tui;
 
+/// Exit code of `scan --fail-on` when a finding is at or above the threshold.
+pub const EXIT_FINDINGS: u8 = 3;
 /// Exit code of a scan that finished but could not read some region or service.
 pub const EXIT_PARTIAL: u8 = 4;
 
@@ -22,14 +29,31 @@ pub const EXIT_PARTIAL: u8 = 4;
 pub enum AppError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
     #[error("{0}")]
-    Aws(#[from] AwsError),
+    Aws(Box<AwsError>),
     #[error("cannot write the output: {0}")]
     Output(std::io::Error),
     #[error("terminal error: {0}")]
     Terminal(std::io::Error),
     #[error("cannot encode the report: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("no {what} path: {hint}")]
+    NoPath {
+        what: &'static str,
+        hint: &'static str,
+    },
+    #[error("no baseline at {0}: run `firebreak baseline capture` first")]
+    NoBaseline(PathBuf),
+}
+
+impl From<AwsError> for AppError {
+    fn from(error: AwsError) -> Self {
+        AppError::Aws(Box::new(error))
+    }
 }
 
 /// Everything a front end needs, resolved from flags and config.
@@ -38,6 +62,11 @@ pub struct Session {
     pub ctx: AwsContext,
     pub scan: ScanOptions,
     pub read_only: bool,
+    /// `--baseline`, or the default path.
+    pub baseline_path: Option<PathBuf>,
+    /// Whether the baseline path was given explicitly (then it must exist).
+    pub baseline_explicit: bool,
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Session {
@@ -61,7 +90,31 @@ impl Session {
                 detail_concurrency: config.scan.detail_concurrency,
             },
             read_only: global.read_only || config.read_only,
+            baseline_path: global.baseline.clone().or_else(baseline::default_path),
+            baseline_explicit: global.baseline.is_some(),
+            data_dir: global.data_dir.clone().or_else(config::default_data_dir),
         })
+    }
+
+    fn baseline_path(&self) -> Result<&Path, AppError> {
+        self.baseline_path.as_deref().ok_or(AppError::NoPath {
+            what: "baseline",
+            hint: "pass --baseline PATH",
+        })
+    }
+
+    /// The baseline for `identity`'s account: `None` when none was given and the default file
+    /// does not exist.
+    fn baseline(&self, identity: &Identity) -> Result<Option<Baseline>, AppError> {
+        let Some(path) = self.baseline_path.as_deref() else {
+            return Ok(None);
+        };
+        if !self.baseline_explicit && !path.exists() {
+            return Ok(None);
+        }
+        let baseline = baseline::load(path)?;
+        baseline.check_account(path, &identity.id)?;
+        Ok(Some(baseline))
     }
 }
 
@@ -73,13 +126,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
             tui::run(session).await.map_err(AppError::Terminal)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Scan(args)) => scan_once(session, args.format).await,
+        Some(Command::Scan(args)) => scan_command(&session, &args).await,
+        Some(Command::Baseline(command)) => baseline_command(&session, command).await,
     }
 }
 
-async fn scan_once(session: Session, format: Format) -> Result<ExitCode, AppError> {
+/// A finished scan: its state and the caller's identity.
+struct Scanned {
+    state: ScanState,
+    identity: Identity,
+}
+
+/// Runs one scan to the end, with a progress line on stderr when it is a terminal.
+async fn scan_to_end(session: &Session) -> Result<Scanned, AppError> {
     let show_progress = std::io::stderr().is_terminal();
-    let mut events = scan::spawn(session.ctx, session.scan);
+    let mut events = scan::spawn(session.ctx.clone(), session.scan.clone());
     let mut state = ScanState::default();
     let mut ticker = tokio::time::interval(Duration::from_millis(200));
     loop {
@@ -98,24 +159,200 @@ async fn scan_once(session: Session, format: Format) -> Result<ExitCode, AppErro
         eprint!("\r\x1b[2K");
     }
     if let Some(error) = state.fatal.take() {
-        return Err(AppError::Aws(error));
+        return Err(error.into());
     }
-    let Some(identity) = state.identity.clone() else {
-        // The scan sends the identity before anything else, or Fatal: this is not reached.
-        return Ok(ExitCode::FAILURE);
-    };
-    let report = ScanReport::new(&state, identity, Utc::now());
-    let text = match format {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Table => report::table(&report),
-    };
+    match state.identity.clone() {
+        Some(identity) => Ok(Scanned { state, identity }),
+        // The scan sends the identity before anything else, or Fatal.
+        None => Err(AppError::NoPath {
+            what: "caller identity",
+            hint: "the scan ended before identifying the caller",
+        }),
+    }
+}
+
+fn evaluate(scanned: &Scanned, baseline: Option<&Baseline>, windows: Windows) -> Vec<Finding> {
+    findings::evaluate(&findings::Context {
+        inventory: &scanned.state.inventory,
+        baseline,
+        account: &scanned.identity,
+        now: Utc::now(),
+        windows,
+    })
+}
+
+fn print(text: &str) -> Result<(), AppError> {
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())
-        .map_err(AppError::Output)?;
-    Ok(if state.is_partial() {
+        .map_err(AppError::Output)
+}
+
+fn partial_warning(state: &ScanState) {
+    if state.is_partial() {
+        eprintln!(
+            "firebreak: warning: some regions or services could not be read; see the errors above or in the report"
+        );
+    }
+}
+
+async fn scan_command(session: &Session, args: &ScanArgs) -> Result<ExitCode, AppError> {
+    let scanned = scan_to_end(session).await?;
+    let baseline = session.baseline(&scanned.identity)?;
+    let findings = evaluate(&scanned, baseline.as_ref(), args.windows.windows());
+    let report = ScanReport::new(
+        &scanned.state,
+        scanned.identity.clone(),
+        findings,
+        baseline.as_ref().and(session.baseline_path.clone()),
+        Utc::now(),
+    );
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Table => report::table(&report),
+    };
+    print(&text)?;
+    let over_threshold = args
+        .fail_on
+        .is_some_and(|threshold| report.findings.iter().any(|f| f.severity >= threshold));
+    Ok(if over_threshold {
+        ExitCode::from(EXIT_FINDINGS)
+    } else if scanned.state.is_partial() {
         ExitCode::from(EXIT_PARTIAL)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+async fn baseline_command(
+    session: &Session,
+    command: BaselineCommand,
+) -> Result<ExitCode, AppError> {
+    match command {
+        BaselineCommand::Capture { out, force } => {
+            let path = match out {
+                Some(path) => path,
+                None => session.baseline_path()?.to_path_buf(),
+            };
+            if path.exists() && !force {
+                return Err(BaselineError::Exists { path }.into());
+            }
+            let scanned = scan_to_end(session).await?;
+            let captured =
+                baseline::capture(&scanned.state.inventory, &scanned.identity, Utc::now());
+            baseline::save(&captured, &path)?;
+            partial_warning(&scanned.state);
+            print(&format!(
+                "captured {} users, {} roles, {} access keys, {} trusted accounts, {} regions in use into {}\nreview it: anything listed there will not be reported\n",
+                captured.principals.users.len(),
+                captured.principals.roles.len(),
+                captured.principals.access_keys.len(),
+                captured.trusted_accounts.len(),
+                captured.regions_in_use.len(),
+                path.display()
+            ))?;
+            Ok(exit_for(&scanned.state))
+        }
+        BaselineCommand::Accept {
+            finding_id,
+            windows,
+        } => {
+            let path = session.baseline_path()?.to_path_buf();
+            if !path.exists() {
+                return Err(AppError::NoBaseline(path));
+            }
+            let scanned = scan_to_end(session).await?;
+            let mut current = baseline::load(&path)?;
+            current.check_account(&path, &scanned.identity.id)?;
+            let findings = evaluate(&scanned, Some(&current), windows.windows());
+            let Some(finding) = findings.iter().find(|f| f.id == finding_id) else {
+                let hint = if findings.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; current findings: {}",
+                        findings
+                            .iter()
+                            .map(|f| f.id.as_str())
+                            .take(10)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                return Err(BaselineError::NoSuchFinding {
+                    id: finding_id,
+                    hint,
+                }
+                .into());
+            };
+            let data_dir = session.data_dir.as_deref().ok_or(AppError::NoPath {
+                what: "data dir",
+                hint: "pass --data-dir PATH",
+            })?;
+            let mut journal =
+                Journal::start(data_dir, &scanned.identity, std::env::args().collect())?;
+            let by = scanned.identity.caller_arn.clone();
+            baseline::accept(&mut current, finding, &by, Utc::now())?;
+            baseline::save(&current, &path)?;
+            journal.record(Entry::BaselineAccepted {
+                finding: finding.id.clone(),
+                kind: finding.kind,
+                facts: finding.facts.clone(),
+                baseline: path.clone(),
+                by,
+            })?;
+            print(&format!(
+                "accepted {} into {}\n  {}\njournal: {}\n",
+                finding.id,
+                path.display(),
+                finding.summary,
+                journal.path().display()
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BaselineCommand::Show => {
+            let path = session.baseline_path()?;
+            if !path.exists() {
+                return Err(AppError::NoBaseline(path.to_path_buf()));
+            }
+            let shown = baseline::load(path)?;
+            print(&report::baseline_summary(&shown, path))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BaselineCommand::Diff => {
+            let path = session.baseline_path()?.to_path_buf();
+            if !path.exists() {
+                return Err(AppError::NoBaseline(path));
+            }
+            let scanned = scan_to_end(session).await?;
+            let known = baseline::load(&path)?;
+            known.check_account(&path, &scanned.identity.id)?;
+            let differences = baseline::diff(&known, &scanned.state.inventory);
+            let mut text = format!(
+                "baseline {} vs account {} now\n",
+                path.display(),
+                scanned.identity.id
+            );
+            if differences.is_empty() {
+                text.push_str("no differences\n");
+            }
+            for d in &differences {
+                text.push_str(&format!(
+                    "{} {:<16} {:<16} {}\n",
+                    d.change, d.what, d.region, d.id
+                ));
+            }
+            print(&text)?;
+            partial_warning(&scanned.state);
+            Ok(exit_for(&scanned.state))
+        }
+    }
+}
+
+fn exit_for(state: &ScanState) -> ExitCode {
+    if state.is_partial() {
+        ExitCode::from(EXIT_PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

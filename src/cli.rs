@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::findings::{Severity, Windows};
 use crate::scan::RegionSelection;
 
 /// firebreak: a terminal cockpit for the first hour of an AWS breach.
@@ -53,13 +54,20 @@ pub struct GlobalArgs {
     /// Where journals and evidence are kept [default: the platform data dir].
     #[arg(long, global = true, value_name = "PATH")]
     pub data_dir: Option<PathBuf>,
+
+    /// Baseline file [default: baseline.toml in the platform config dir].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// What to do instead of opening the TUI.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan every selected region once and print the result.
+    /// Scan every selected region once and print inventory and findings.
     Scan(ScanArgs),
+    /// Capture, inspect and extend the peacetime baseline.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
 }
 
 /// Flags of `firebreak scan`.
@@ -68,6 +76,60 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub windows: WindowArgs,
+
+    /// Exit 3 when any finding is at or above this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = Severity::parse)]
+    pub fail_on: Option<Severity>,
+}
+
+/// The time windows findings are judged by.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct WindowArgs {
+    /// A resource created within this is recent (e.g. 24h, 90m, 3d).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_window)]
+    pub since: chrono::Duration,
+
+    /// Without a baseline, principals and keys created within this are unknown.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_window)]
+    pub unknown_window: chrono::Duration,
+}
+
+impl WindowArgs {
+    pub fn windows(&self) -> Windows {
+        Windows {
+            since: self.since,
+            unknown: self.unknown_window,
+        }
+    }
+}
+
+/// `firebreak baseline ...`
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan and write the current principals, keys, trusted accounts, regions and resources:
+    /// a starting point to review.
+    Capture {
+        /// Where to write it [default: the --baseline path].
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add the thing behind a finding to the baseline (recorded with who and when, journaled).
+    Accept {
+        /// The finding's id, as `scan` prints it (e.g. public_snapshot:eu-west-1:snap-0abc).
+        finding_id: String,
+        #[command(flatten)]
+        windows: WindowArgs,
+    },
+    /// Print the baseline.
+    Show,
+    /// Scan and print what differs between the baseline and the account now.
+    Diff,
 }
 
 /// How `scan` prints its result.
@@ -116,6 +178,16 @@ pub fn parse_region_selection(text: &str) -> Result<RegionSelection, String> {
             Ok(RegionSelection::Named(regions))
         }
     }
+}
+
+/// Parses a positive duration such as `24h`, `90m` or `7d`.
+pub fn parse_window(text: &str) -> Result<chrono::Duration, String> {
+    let parsed = humantime::parse_duration(text)
+        .map_err(|e| format!("'{text}' is not a duration like 24h, 90m or 7d: {e}"))?;
+    if parsed.is_zero() {
+        return Err("the duration must be more than zero".to_string());
+    }
+    chrono::Duration::from_std(parsed).map_err(|_| format!("'{text}' is too long"))
 }
 
 fn parse_endpoint_url(text: &str) -> Result<String, String> {
@@ -173,6 +245,33 @@ mod tests {
     }
 
     #[test]
+    fn windows_and_severity() {
+        let cli = parse(&[
+            "scan",
+            "--since",
+            "90m",
+            "--unknown-window",
+            "3d",
+            "--fail-on",
+            "high",
+        ])
+        .expect("valid");
+        match cli.command {
+            Some(Command::Scan(args)) => {
+                assert_eq!(args.windows.since, chrono::Duration::minutes(90));
+                assert_eq!(args.windows.unknown_window, chrono::Duration::days(3));
+                assert_eq!(args.fail_on, Some(Severity::High));
+            }
+            other => panic!("expected scan, got {other:?}"),
+        }
+        let defaults = WindowArgs {
+            since: parse_window("24h").expect("valid"),
+            unknown_window: parse_window("7d").expect("valid"),
+        };
+        assert_eq!(defaults.windows(), Windows::default());
+    }
+
+    #[test]
     fn region_names() {
         for good in [
             "us-east-1",
@@ -203,6 +302,10 @@ mod tests {
             (vec!["--region", "nowhere"], "--region"),
             (vec!["--endpoint-url", "localhost:5000"], "--endpoint-url"),
             (vec!["scan", "--format", "xml"], "--format"),
+            (vec!["scan", "--fail-on", "severe"], "--fail-on"),
+            (vec!["scan", "--since", "yesterday"], "--since"),
+            (vec!["scan", "--unknown-window", "0s"], "--unknown-window"),
+            (vec!["baseline", "accept"], "FINDING_ID"),
         ] {
             let err = parse(&args).expect_err("must be rejected");
             let shown = err.to_string();

@@ -6,9 +6,13 @@
 
 pub mod app;
 pub mod aws;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod emulator;
+pub mod files;
+pub mod findings;
+pub mod journal;
 pub mod model;
 pub mod policy;
 pub mod report;

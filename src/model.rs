@@ -35,6 +35,8 @@ pub struct User {
     pub attached_policies: Vec<String>,
     pub inline_policies: Vec<String>,
     pub groups: Vec<String>,
+    /// What grants this user administrator access (policy names, `group:NAME`); empty if nothing.
+    pub admin_via: Vec<String>,
 }
 
 /// An IAM access key. Only metadata: the secret is never requested nor stored.
@@ -76,6 +78,8 @@ pub struct Role {
     pub trust: Principals,
     pub attached_policies: Vec<String>,
     pub inline_policies: Vec<String>,
+    /// What grants this role administrator access (policy names); empty if nothing.
+    pub admin_via: Vec<String>,
 }
 
 impl Role {

@@ -27,6 +27,10 @@ struct Statement {
     effect: String,
     #[serde(rename = "Principal")]
     principal: Option<Value>,
+    #[serde(rename = "Action")]
+    action: Option<OneOrMany<String>>,
+    #[serde(rename = "Resource")]
+    resource: Option<OneOrMany<String>>,
 }
 
 #[derive(Deserialize)]
@@ -45,9 +49,9 @@ impl<T> OneOrMany<T> {
     }
 }
 
-/// Parses a policy document as IAM returns it: plain JSON, or URL-encoded JSON (IAM's query API
-/// encodes trust policies).
-pub fn parse_principals(document: &str) -> Result<Principals, PolicyError> {
+/// Reads a policy document as IAM returns it: plain JSON, or URL-encoded JSON (IAM's query API
+/// encodes policy documents).
+fn parse_document(document: &str) -> Result<Document, PolicyError> {
     let value: Value = match serde_json::from_str(document) {
         Ok(value) => value,
         Err(plain_error) => {
@@ -57,12 +61,27 @@ pub fn parse_principals(document: &str) -> Result<Principals, PolicyError> {
             serde_json::from_str(&decoded).map_err(|e| PolicyError::Json(e.to_string()))?
         }
     };
-    principals_of(value)
+    serde_json::from_value(value).map_err(|e| PolicyError::Shape(e.to_string()))
 }
 
-fn principals_of(value: Value) -> Result<Principals, PolicyError> {
-    let document: Document =
-        serde_json::from_value(value).map_err(|e| PolicyError::Shape(e.to_string()))?;
+/// Whether an identity policy allows every action on every resource (`"Action": "*"` or
+/// `"*:*"` with `"Resource": "*"`): administrator access, whatever the policy is called.
+pub fn grants_admin(document: &str) -> Result<bool, PolicyError> {
+    let document = parse_document(document)?;
+    Ok(document.statement.into_vec().into_iter().any(|statement| {
+        statement.effect.eq_ignore_ascii_case("allow")
+            && statement
+                .action
+                .is_some_and(|a| a.into_vec().iter().any(|a| a == "*" || a == "*:*"))
+            && statement
+                .resource
+                .is_some_and(|r| r.into_vec().iter().any(|r| r == "*"))
+    }))
+}
+
+/// The principals a policy document (trust policy, resource policy) allows.
+pub fn parse_principals(document: &str) -> Result<Principals, PolicyError> {
+    let document = parse_document(document)?;
     let mut principals = Principals::default();
     for statement in document.statement.into_vec() {
         if !statement.effect.eq_ignore_ascii_case("allow") {
@@ -268,6 +287,40 @@ mod tests {
                 "{document:?} should be rejected"
             );
         }
+    }
+
+    #[test]
+    fn admin_documents() {
+        let cases = [
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+                true,
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Action":["s3:Get*","*:*"],"Resource":["*"]}}"#,
+                true,
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}"#,
+                false,
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b/*"}]}"#,
+                false,
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#,
+                false,
+            ),
+            (
+                "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D",
+                true,
+            ),
+        ];
+        for (document, admin) in cases {
+            assert_eq!(grants_admin(document), Ok(admin), "{document}");
+        }
+        assert!(grants_admin("{").is_err());
     }
 
     #[test]

@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::AwsError;
+use crate::baseline::Baseline;
+use crate::findings::Finding;
 use crate::model::{Identity, Inventory};
 use crate::scan::{ItemKind, RegionState, RegionStatus, ScanState, is_public_function};
 
@@ -24,6 +27,12 @@ pub struct ScanReport {
     pub global: RegionReport,
     pub regions: Vec<RegionReport>,
     pub inventory: Inventory,
+    /// The baseline the findings were judged against, if any.
+    #[serde(default)]
+    pub baseline: Option<PathBuf>,
+    /// Most severe first.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
 }
 
 /// One region's outcome.
@@ -52,7 +61,13 @@ impl From<&RegionState> for RegionReport {
 
 impl ScanReport {
     /// Builds the report of a scan that got at least as far as the caller's identity.
-    pub fn new(state: &ScanState, identity: Identity, generated_at: DateTime<Utc>) -> Self {
+    pub fn new(
+        state: &ScanState,
+        identity: Identity,
+        findings: Vec<Finding>,
+        baseline: Option<PathBuf>,
+        generated_at: DateTime<Utc>,
+    ) -> Self {
         let mut inventory = state.inventory.clone();
         inventory.sort();
         ScanReport {
@@ -62,6 +77,8 @@ impl ScanReport {
             global: RegionReport::from(&state.global),
             regions: state.regions.iter().map(RegionReport::from).collect(),
             inventory,
+            baseline,
+            findings,
         }
     }
 }
@@ -130,6 +147,27 @@ pub fn table(report: &ScanReport) -> String {
         );
     }
 
+    let _ = writeln!(out, "\nFINDINGS ({})", report.findings.len());
+    match &report.baseline {
+        Some(path) => {
+            let _ = writeln!(out, "  against baseline {}", path.display());
+        }
+        None => {
+            let _ = writeln!(out, "  no baseline");
+        }
+    }
+    for finding in &report.findings {
+        let _ = writeln!(
+            out,
+            "  {:<8} {:<20} {:<16} {}",
+            finding.severity.as_str().to_uppercase(),
+            finding.kind.as_str(),
+            finding.region,
+            finding.summary
+        );
+        let _ = writeln!(out, "           id {}", finding.id);
+    }
+
     let shared = shared_lines(&report.inventory);
     if !shared.is_empty() {
         let _ = writeln!(out, "\nSHARED OUTSIDE THE ACCOUNT");
@@ -190,4 +228,55 @@ pub fn shared_lines(inventory: &Inventory) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The readable form of a baseline, for `baseline show`.
+pub fn baseline_summary(baseline: &Baseline, path: &Path) -> String {
+    let mut out = String::new();
+    let list = |items: &std::collections::BTreeSet<String>| {
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            items.iter().cloned().collect::<Vec<_>>().join(", ")
+        }
+    };
+    let count = |map: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>| {
+        map.values().map(|ids| ids.len()).sum::<usize>()
+    };
+    let _ = writeln!(out, "baseline {}", path.display());
+    let _ = writeln!(out, "account          {}", baseline.account_id);
+    if let Some(at) = baseline.captured_at {
+        let _ = writeln!(
+            out,
+            "captured         {} by {}",
+            at.to_rfc3339(),
+            baseline.captured_by.as_deref().unwrap_or("?")
+        );
+    }
+    let p = &baseline.principals;
+    let _ = writeln!(out, "users            {}", list(&p.users));
+    let _ = writeln!(out, "roles            {}", list(&p.roles));
+    let _ = writeln!(out, "access keys      {}", list(&p.access_keys));
+    let _ = writeln!(out, "admins           {}", list(&p.admins));
+    let _ = writeln!(out, "trusted accounts {}", list(&baseline.trusted_accounts));
+    let _ = writeln!(out, "regions in use   {}", list(&baseline.regions_in_use));
+    let r = &baseline.resources;
+    let _ = writeln!(
+        out,
+        "resources        {} functions, {} snapshots, {} images, {} instances",
+        count(&r.functions),
+        count(&r.snapshots),
+        count(&r.images),
+        count(&r.instances)
+    );
+    for a in &baseline.accepted {
+        let _ = writeln!(
+            out,
+            "accepted         {} by {} at {}",
+            a.finding,
+            a.by,
+            a.at.to_rfc3339()
+        );
+    }
+    out
 }

@@ -4,13 +4,15 @@
 
 use futures::{StreamExt, TryStreamExt, stream};
 
-use aws_sdk_iam::types::{EntityType, RoleDetail, UserDetail};
+use std::collections::{HashMap, HashSet};
+
+use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail, RoleDetail, UserDetail};
 
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
 use super::to_utc;
 use crate::model::{AccessKey, GLOBAL, KeyLastUsed, KeyStatus, Role, User};
-use crate::policy::parse_principals;
+use crate::policy::{grants_admin, parse_principals};
 
 /// Principals of the account: users, their access keys, and roles.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,6 +32,9 @@ fn site(operation: &str) -> CallSite<'_> {
     }
 }
 
+/// The AWS managed policy that grants everything.
+const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
 /// Reads all users, access keys and roles. `concurrency` bounds the per-user detail calls.
 pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInventory, AwsError> {
     let client = ctx.iam();
@@ -37,21 +42,81 @@ pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInvent
         .get_account_authorization_details()
         .filter(EntityType::User)
         .filter(EntityType::Role)
+        .filter(EntityType::Group)
+        .filter(EntityType::LocalManagedPolicy)
         .into_paginator()
         .send()
         .try_collect()
         .await
         .map_err(|e| site("GetAccountAuthorizationDetails").error(e))?;
-    let mut user_details = Vec::new();
-    let mut roles = Vec::new();
     let mut problems = Vec::new();
-    for page in pages {
-        user_details.extend(page.user_detail_list().iter().cloned());
-        for detail in page.role_detail_list() {
-            let (role, problem) = role_of(detail);
-            roles.push(role);
-            problems.extend(problem);
+
+    // Which managed policies and groups grant administrator access.
+    let mut admin_policies: HashSet<String> = HashSet::from([ADMINISTRATOR_ACCESS.to_string()]);
+    for policy in pages.iter().flat_map(|p| p.policies()) {
+        let default_version = policy
+            .policy_version_list()
+            .iter()
+            .find(|v| v.is_default_version());
+        if let Some(document) = default_version.and_then(|v| v.document()) {
+            let name = policy.policy_name().unwrap_or_default();
+            if grants(document, &format!("policy {name}"), &mut problems) {
+                admin_policies.insert(policy.arn().unwrap_or_default().to_string());
+            }
         }
+    }
+    let mut admin_groups = HashSet::new();
+    for group in pages.iter().flat_map(|p| p.group_detail_list()) {
+        let name = group.group_name().unwrap_or_default();
+        let via = admin_via(
+            group.attached_managed_policies(),
+            group.group_policy_list(),
+            &admin_policies,
+            &format!("group {name}"),
+            &mut problems,
+        );
+        if !via.is_empty() {
+            admin_groups.insert(name.to_string());
+        }
+    }
+
+    let mut roles = Vec::new();
+    for detail in pages.iter().flat_map(|p| p.role_detail_list()) {
+        let (mut role, problem) = role_of(detail);
+        role.admin_via = admin_via(
+            detail.attached_managed_policies(),
+            detail.role_policy_list(),
+            &admin_policies,
+            &format!("role {}", role.name),
+            &mut problems,
+        );
+        roles.push(role);
+        problems.extend(problem);
+    }
+
+    let user_details: Vec<UserDetail> = pages
+        .iter()
+        .flat_map(|p| p.user_detail_list())
+        .cloned()
+        .collect();
+    let mut user_admin_via: HashMap<String, Vec<String>> = HashMap::new();
+    for detail in &user_details {
+        let name = detail.user_name().unwrap_or_default();
+        let mut via = admin_via(
+            detail.attached_managed_policies(),
+            detail.user_policy_list(),
+            &admin_policies,
+            &format!("user {name}"),
+            &mut problems,
+        );
+        via.extend(
+            detail
+                .group_list()
+                .iter()
+                .filter(|g| admin_groups.contains(*g))
+                .map(|g| format!("group:{g}")),
+        );
+        user_admin_via.insert(name.to_string(), via);
     }
     let detailed: Vec<(User, Vec<AccessKey>)> = stream::iter(user_details)
         .map(|detail| user_with_keys(&client, detail))
@@ -60,18 +125,61 @@ pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInvent
         .await?;
     let mut inventory = IamInventory {
         roles,
-        problems,
         ..IamInventory::default()
     };
-    for (user, keys) in detailed {
+    for (mut user, keys) in detailed {
+        user.admin_via = user_admin_via.remove(&user.name).unwrap_or_default();
         inventory.users.push(user);
         inventory.access_keys.extend(keys);
     }
+    inventory.problems = problems;
     Ok(inventory)
 }
 
+/// Whether `document` grants admin; an unreadable one is recorded as a problem and counts as no.
+fn grants(document: &str, owner: &str, problems: &mut Vec<AwsError>) -> bool {
+    match grants_admin(document) {
+        Ok(admin) => admin,
+        Err(e) => {
+            problems.push(AwsError {
+                code: "UnreadablePolicy".to_string(),
+                message: format!("{owner}: {e}"),
+                ..site("GetAccountAuthorizationDetails").local_error()
+            });
+            false
+        }
+    }
+}
+
+/// The attached and inline policies that grant admin: managed policy names, `inline:NAME`.
+fn admin_via(
+    attached: &[AttachedPolicy],
+    inline: &[PolicyDetail],
+    admin_policies: &HashSet<String>,
+    owner: &str,
+    problems: &mut Vec<AwsError>,
+) -> Vec<String> {
+    let mut via: Vec<String> = attached
+        .iter()
+        .filter(|p| {
+            p.policy_arn()
+                .is_some_and(|arn| admin_policies.contains(arn))
+        })
+        .filter_map(|p| p.policy_name().map(str::to_string))
+        .collect();
+    for policy in inline {
+        let name = policy.policy_name().unwrap_or_default();
+        if let Some(document) = policy.policy_document()
+            && grants(document, &format!("{owner} inline policy {name}"), problems)
+        {
+            via.push(format!("inline:{name}"));
+        }
+    }
+    via
+}
+
 /// A role, and the problem with its trust policy if it could not be read (then the role is
-/// listed with no trusted principals).
+/// listed with no trusted principals). `admin_via` is left empty for the caller to fill.
 fn role_of(detail: &RoleDetail) -> (Role, Option<AwsError>) {
     let name = detail.role_name().unwrap_or_default().to_string();
     let (trust, problem) = match detail.assume_role_policy_document().map(parse_principals) {
@@ -102,6 +210,7 @@ fn role_of(detail: &RoleDetail) -> (Role, Option<AwsError>) {
             .iter()
             .filter_map(|p| p.policy_name().map(str::to_string))
             .collect(),
+        admin_via: Vec::new(),
         name,
     };
     (role, problem)
@@ -188,6 +297,7 @@ async fn user_with_keys(
             .filter_map(|p| p.policy_name().map(str::to_string))
             .collect(),
         groups: detail.group_list().to_vec(),
+        admin_via: Vec::new(),
         name,
     };
     Ok((user, keys))

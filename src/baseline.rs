@@ -1,0 +1,726 @@
+//! The baseline: what the account looks like in peacetime (TOML). Captured from a scan, reviewed
+//! by a person, extended one finding at a time by `accept`. Capture, accept and diff are pure.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::findings::{Finding, FindingKind, ResourceType};
+use crate::model::{Identity, Inventory};
+use crate::policy::is_account_id;
+
+/// The format version written by this firebreak.
+pub const BASELINE_VERSION: u32 = 1;
+
+/// What belongs in the account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub version: u32,
+    /// The account this baseline describes; using it against another account is an error.
+    pub account_id: String,
+    pub captured_at: Option<DateTime<Utc>>,
+    pub captured_by: Option<String>,
+    #[serde(default)]
+    pub principals: KnownPrincipals,
+    /// External account ids (and organization ARNs) that may be trusted or shared with.
+    #[serde(default)]
+    pub trusted_accounts: BTreeSet<String>,
+    /// Regions that held any resource in peacetime.
+    #[serde(default)]
+    pub regions_in_use: BTreeSet<String>,
+    #[serde(default)]
+    pub resources: KnownResources,
+    /// Findings accepted one by one: who, when, and the facts accepted.
+    #[serde(default)]
+    pub accepted: Vec<Acceptance>,
+}
+
+/// Known principals: exact names/ids or glob patterns (`ci-*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownPrincipals {
+    #[serde(default)]
+    pub users: BTreeSet<String>,
+    #[serde(default)]
+    pub roles: BTreeSet<String>,
+    #[serde(default)]
+    pub access_keys: BTreeSet<String>,
+    /// Users and roles expected to have administrator access.
+    #[serde(default)]
+    pub admins: BTreeSet<String>,
+}
+
+/// Resources present at capture, by region: functions by name, the rest by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownResources {
+    #[serde(default)]
+    pub functions: BTreeMap<String, BTreeSet<String>>,
+    #[serde(default)]
+    pub snapshots: BTreeMap<String, BTreeSet<String>>,
+    #[serde(default)]
+    pub images: BTreeMap<String, BTreeSet<String>>,
+    #[serde(default)]
+    pub instances: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// One accepted finding. It keeps suppressing that finding while the finding's facts are the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    pub finding: String,
+    pub kind: FindingKind,
+    #[serde(default)]
+    pub facts: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A baseline file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("cannot read baseline {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("cannot write baseline {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} exists: pass --force to overwrite it")]
+    Exists { path: PathBuf },
+    #[error(
+        "baseline {path} is for account {baseline}, but the credentials are for account {actual}"
+    )]
+    WrongAccount {
+        path: PathBuf,
+        baseline: String,
+        actual: String,
+    },
+    #[error("no finding {id} in the current scan{hint}")]
+    NoSuchFinding { id: String, hint: String },
+    #[error("a {kind} finding cannot be accepted: capture a baseline instead")]
+    NotAcceptable { kind: &'static str },
+    #[error("cannot encode the baseline: {0}")]
+    Encode(#[from] toml::ser::Error),
+}
+
+fn has_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// Whether `name` is in `known`, exactly or by a glob pattern.
+fn matches(known: &BTreeSet<String>, name: &str) -> bool {
+    known.contains(name)
+        || known
+            .iter()
+            .filter(|p| has_glob(p))
+            .any(|p| glob::Pattern::new(p).is_ok_and(|p| p.matches(name)))
+}
+
+impl Baseline {
+    pub fn knows_user(&self, name: &str) -> bool {
+        matches(&self.principals.users, name)
+    }
+    pub fn knows_role(&self, name: &str) -> bool {
+        matches(&self.principals.roles, name)
+    }
+    pub fn knows_access_key(&self, id: &str) -> bool {
+        matches(&self.principals.access_keys, id)
+    }
+    pub fn knows_admin(&self, name: &str) -> bool {
+        matches(&self.principals.admins, name)
+    }
+    pub fn trusts_account(&self, account: &str) -> bool {
+        self.trusted_accounts.contains(account)
+    }
+    pub fn region_in_use(&self, region: &str) -> bool {
+        self.regions_in_use.contains(region)
+    }
+
+    fn resource_map(&self, kind: ResourceType) -> Option<&BTreeMap<String, BTreeSet<String>>> {
+        match kind {
+            ResourceType::Function => Some(&self.resources.functions),
+            ResourceType::Snapshot => Some(&self.resources.snapshots),
+            ResourceType::Image => Some(&self.resources.images),
+            ResourceType::Instance => Some(&self.resources.instances),
+            _ => None,
+        }
+    }
+
+    fn resource_map_mut(
+        &mut self,
+        kind: ResourceType,
+    ) -> Option<&mut BTreeMap<String, BTreeSet<String>>> {
+        match kind {
+            ResourceType::Function => Some(&mut self.resources.functions),
+            ResourceType::Snapshot => Some(&mut self.resources.snapshots),
+            ResourceType::Image => Some(&mut self.resources.images),
+            ResourceType::Instance => Some(&mut self.resources.instances),
+            _ => None,
+        }
+    }
+
+    /// Whether the resource was present at capture (or accepted since).
+    pub fn knows_resource(&self, kind: ResourceType, region: &str, id: &str) -> bool {
+        self.resource_map(kind)
+            .and_then(|by_region| by_region.get(region))
+            .is_some_and(|ids| ids.contains(id))
+    }
+
+    /// Whether `finding` was accepted with the facts it has now.
+    pub fn accepts(&self, finding: &Finding) -> bool {
+        self.accepted
+            .iter()
+            .any(|a| a.finding == finding.id && a.facts == finding.facts)
+    }
+
+    /// Checks that this baseline describes `account`.
+    pub fn check_account(&self, path: &Path, account: &str) -> Result<(), BaselineError> {
+        if self.account_id == account {
+            Ok(())
+        } else {
+            Err(BaselineError::WrongAccount {
+                path: path.to_path_buf(),
+                baseline: self.account_id.clone(),
+                actual: account.to_string(),
+            })
+        }
+    }
+}
+
+/// A baseline of everything in `inventory`: a starting point for a person to review.
+pub fn capture(inventory: &Inventory, identity: &Identity, captured_at: DateTime<Utc>) -> Baseline {
+    let mut baseline = Baseline {
+        version: BASELINE_VERSION,
+        account_id: identity.id.clone(),
+        captured_at: Some(captured_at),
+        captured_by: Some(identity.caller_arn.clone()),
+        ..Baseline::default()
+    };
+    let principals = &mut baseline.principals;
+    principals.users = inventory.users.iter().map(|u| u.name.clone()).collect();
+    principals.roles = inventory.roles.iter().map(|r| r.name.clone()).collect();
+    principals.access_keys = inventory.access_keys.iter().map(|k| k.id.clone()).collect();
+    principals.admins = inventory
+        .users
+        .iter()
+        .filter(|u| !u.admin_via.is_empty())
+        .map(|u| u.name.clone())
+        .chain(
+            inventory
+                .roles
+                .iter()
+                .filter(|r| !r.admin_via.is_empty())
+                .map(|r| r.name.clone()),
+        )
+        .collect();
+
+    let external = inventory
+        .roles
+        .iter()
+        .flat_map(|r| &r.trust.accounts)
+        .chain(inventory.snapshots.iter().flat_map(|s| &s.sharing.accounts))
+        .chain(
+            inventory
+                .images
+                .iter()
+                .flat_map(|i| i.sharing.accounts.iter().chain(&i.sharing.organizations)),
+        )
+        .chain(
+            inventory
+                .functions
+                .iter()
+                .filter_map(|f| f.policy_principals.as_ref())
+                .flat_map(|p| &p.accounts),
+        )
+        .filter(|a| **a != identity.id);
+    baseline.trusted_accounts = external.cloned().collect();
+
+    let resources = &mut baseline.resources;
+    let add = |map: &mut BTreeMap<String, BTreeSet<String>>, region: &str, id: &str| {
+        map.entry(region.to_string())
+            .or_default()
+            .insert(id.to_string());
+    };
+    for f in &inventory.functions {
+        add(&mut resources.functions, &f.region, &f.name);
+    }
+    for s in &inventory.snapshots {
+        add(&mut resources.snapshots, &s.region, &s.id);
+    }
+    for i in &inventory.images {
+        add(&mut resources.images, &i.region, &i.id);
+    }
+    for i in &inventory.instances {
+        add(&mut resources.instances, &i.region, &i.id);
+    }
+    baseline.regions_in_use = [
+        &resources.functions,
+        &resources.snapshots,
+        &resources.images,
+        &resources.instances,
+    ]
+    .iter()
+    .flat_map(|map| map.keys().cloned())
+    .collect();
+    baseline
+}
+
+/// Adds the thing behind `finding` to the baseline and records who accepted it and when.
+pub fn accept(
+    baseline: &mut Baseline,
+    finding: &Finding,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), BaselineError> {
+    let accounts = || {
+        finding
+            .facts
+            .split(',')
+            .filter(|a| is_account_id(a) || a.starts_with("arn:"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    match finding.kind {
+        FindingKind::NoBaseline => {
+            return Err(BaselineError::NotAcceptable {
+                kind: finding.kind.as_str(),
+            });
+        }
+        FindingKind::UnknownUser => {
+            baseline
+                .principals
+                .users
+                .insert(finding.resource_id.clone());
+        }
+        FindingKind::UnknownRole => {
+            baseline
+                .principals
+                .roles
+                .insert(finding.resource_id.clone());
+        }
+        FindingKind::UnknownAccessKey => {
+            baseline
+                .principals
+                .access_keys
+                .insert(finding.resource_id.clone());
+        }
+        FindingKind::AdminPrincipal => {
+            baseline
+                .principals
+                .admins
+                .insert(finding.resource_id.clone());
+        }
+        FindingKind::ExternalTrust | FindingKind::SharedSnapshot | FindingKind::SharedImage => {
+            baseline.trusted_accounts.extend(accounts());
+        }
+        FindingKind::RecentResource => {
+            if let Some(map) = baseline.resource_map_mut(finding.resource_type) {
+                map.entry(finding.region.clone())
+                    .or_default()
+                    .insert(finding.resource_id.clone());
+            }
+            baseline.regions_in_use.insert(finding.region.clone());
+        }
+        FindingKind::ConsoleWithoutMfa
+        | FindingKind::PublicSnapshot
+        | FindingKind::PublicImage
+        | FindingKind::PublicFunction => {}
+    }
+    baseline.accepted.push(Acceptance {
+        finding: finding.id.clone(),
+        kind: finding.kind,
+        facts: finding.facts.clone(),
+        by: by.to_string(),
+        at,
+    });
+    Ok(())
+}
+
+/// One difference between the baseline and the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// `+` in the account, not in the baseline; `-` in the baseline, gone from the account.
+    pub change: char,
+    pub what: &'static str,
+    pub region: String,
+    pub id: String,
+}
+
+/// What differs between `baseline` and `inventory`, sorted.
+pub fn diff(baseline: &Baseline, inventory: &Inventory) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let mut compare = |what: &'static str,
+                       known: &BTreeMap<String, BTreeSet<String>>,
+                       now: BTreeMap<String, BTreeSet<String>>| {
+        let regions: BTreeSet<&String> = known.keys().chain(now.keys()).collect();
+        for region in regions {
+            let empty = BTreeSet::new();
+            let before = known.get(region).unwrap_or(&empty);
+            let after = now.get(region).unwrap_or(&empty);
+            for id in after.difference(before) {
+                out.push(Difference {
+                    change: '+',
+                    what,
+                    region: region.clone(),
+                    id: id.clone(),
+                });
+            }
+            for id in before.difference(after).filter(|id| !has_glob(id)) {
+                out.push(Difference {
+                    change: '-',
+                    what,
+                    region: region.clone(),
+                    id: id.clone(),
+                });
+            }
+        }
+    };
+    let global = |ids: BTreeSet<String>| BTreeMap::from([(crate::model::GLOBAL.to_string(), ids)]);
+    // Principals match patterns: an account item matched by a pattern is not "+".
+    let unmatched = |known: &BTreeSet<String>, names: Vec<String>| -> BTreeSet<String> {
+        names
+            .into_iter()
+            .filter(|n| !matches(known, n) || known.contains(n))
+            .collect()
+    };
+    let p = &baseline.principals;
+    compare(
+        "user",
+        &global(p.users.clone()),
+        global(unmatched(
+            &p.users,
+            inventory.users.iter().map(|u| u.name.clone()).collect(),
+        )),
+    );
+    compare(
+        "role",
+        &global(p.roles.clone()),
+        global(unmatched(
+            &p.roles,
+            inventory.roles.iter().map(|r| r.name.clone()).collect(),
+        )),
+    );
+    compare(
+        "access_key",
+        &global(p.access_keys.clone()),
+        global(unmatched(
+            &p.access_keys,
+            inventory.access_keys.iter().map(|k| k.id.clone()).collect(),
+        )),
+    );
+    let now = capture(
+        inventory,
+        &Identity {
+            id: baseline.account_id.clone(),
+            alias: None,
+            caller_arn: String::new(),
+        },
+        Utc::now(),
+    );
+    compare(
+        "function",
+        &baseline.resources.functions,
+        now.resources.functions,
+    );
+    compare(
+        "snapshot",
+        &baseline.resources.snapshots,
+        now.resources.snapshots,
+    );
+    compare("image", &baseline.resources.images, now.resources.images);
+    compare(
+        "instance",
+        &baseline.resources.instances,
+        now.resources.instances,
+    );
+    compare(
+        "trusted_account",
+        &global(baseline.trusted_accounts.clone()),
+        global(now.trusted_accounts),
+    );
+    compare(
+        "admin",
+        &global(p.admins.clone()),
+        global(unmatched(
+            &p.admins,
+            now.principals.admins.into_iter().collect(),
+        )),
+    );
+    out
+}
+
+/// The default baseline file: `baseline.toml` in the config dir.
+pub fn default_path() -> Option<PathBuf> {
+    crate::config::project_dirs().map(|dirs| dirs.config_dir().join("baseline.toml"))
+}
+
+/// Reads and checks a baseline file.
+pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+    let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path)
+}
+
+/// Parses baseline text; `path` is only used in errors.
+pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
+    let invalid = |offset: Option<usize>, message: String| {
+        let (line, column) = crate::config::line_and_column(text, offset.unwrap_or(0));
+        BaselineError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    };
+    let baseline: Baseline = toml::from_str(text)
+        .map_err(|e| invalid(e.span().map(|s| s.start), e.message().to_string()))?;
+    if baseline.version != BASELINE_VERSION {
+        return Err(invalid(
+            text.find("version"),
+            format!(
+                "baseline version {} is not supported (this firebreak reads version {BASELINE_VERSION})",
+                baseline.version
+            ),
+        ));
+    }
+    if !is_account_id(&baseline.account_id) {
+        return Err(invalid(
+            text.find("account_id"),
+            format!(
+                "account_id '{}' is not a 12-digit account id",
+                baseline.account_id
+            ),
+        ));
+    }
+    let p = &baseline.principals;
+    for pattern in p
+        .users
+        .iter()
+        .chain(&p.roles)
+        .chain(&p.access_keys)
+        .chain(&p.admins)
+    {
+        if let Err(e) = glob::Pattern::new(pattern) {
+            return Err(invalid(
+                text.find(&format!("\"{pattern}\"")),
+                format!("'{pattern}' is not a valid pattern: {e}"),
+            ));
+        }
+    }
+    Ok(baseline)
+}
+
+/// Writes `baseline` to `path` atomically (a temporary file renamed over it), mode 0600.
+pub fn save(baseline: &Baseline, path: &Path) -> Result<(), BaselineError> {
+    let write_error = |source| BaselineError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let body = toml::to_string_pretty(baseline)?;
+    let text = format!(
+        "# firebreak baseline: what account {} looks like in peacetime.\n\
+         # Review it: remove what should not be here; names may be glob patterns (\"ci-*\").\n\n{body}",
+        baseline.account_id
+    );
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(write_error)?;
+    }
+    let temporary = path.with_extension("toml.tmp");
+    crate::files::write_private(&temporary, text.as_bytes()).map_err(write_error)?;
+    std::fs::rename(&temporary, path).map_err(write_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccessKey, KeyStatus, Principals, Role, Sharing, Snapshot, User};
+
+    fn identity() -> Identity {
+        Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws:iam::123456789012:user/admin".into(),
+        }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .expect("valid time")
+    }
+
+    fn peacetime() -> Inventory {
+        Inventory {
+            users: vec![User {
+                region: "global".into(),
+                name: "alice".into(),
+                arn: "arn:aws:iam::123456789012:user/alice".into(),
+                user_id: "AIDA1".into(),
+                created: at("2026-01-01T00:00:00Z"),
+                console_access: false,
+                mfa_devices: vec![],
+                attached_policies: vec!["AdministratorAccess".into()],
+                inline_policies: vec![],
+                groups: vec![],
+                admin_via: vec!["AdministratorAccess".into()],
+            }],
+            access_keys: vec![AccessKey {
+                region: "global".into(),
+                id: "AKIAALICE".into(),
+                user: "alice".into(),
+                status: KeyStatus::Active,
+                created: Some(at("2026-01-01T00:00:00Z")),
+                last_used: None,
+            }],
+            roles: vec![Role {
+                region: "global".into(),
+                name: "partner".into(),
+                arn: "arn:aws:iam::123456789012:role/partner".into(),
+                path: "/".into(),
+                created: at("2026-01-01T00:00:00Z"),
+                trust: Principals {
+                    accounts: BTreeSet::from(["210987654321".to_string()]),
+                    ..Principals::default()
+                },
+                attached_policies: vec![],
+                inline_policies: vec![],
+                admin_via: vec![],
+            }],
+            snapshots: vec![Snapshot {
+                region: "us-east-1".into(),
+                id: "snap-1".into(),
+                volume_id: None,
+                size_gib: None,
+                encrypted: true,
+                started: None,
+                sharing: Sharing {
+                    public: true,
+                    accounts: BTreeSet::from(["333344445555".to_string()]),
+                    organizations: BTreeSet::new(),
+                },
+            }],
+            ..Inventory::default()
+        }
+    }
+
+    #[test]
+    fn capture_records_principals_trust_regions_and_resources() {
+        let baseline = capture(&peacetime(), &identity(), at("2026-11-22T00:00:00Z"));
+        assert_eq!(baseline.account_id, "123456789012");
+        assert!(baseline.knows_user("alice"));
+        assert!(baseline.knows_access_key("AKIAALICE"));
+        assert!(baseline.knows_role("partner"));
+        assert!(baseline.knows_admin("alice"));
+        assert_eq!(
+            baseline.trusted_accounts,
+            BTreeSet::from(["210987654321".to_string(), "333344445555".to_string()])
+        );
+        assert_eq!(
+            baseline.regions_in_use,
+            BTreeSet::from(["us-east-1".to_string()])
+        );
+        assert!(baseline.knows_resource(ResourceType::Snapshot, "us-east-1", "snap-1"));
+        assert!(!baseline.knows_resource(ResourceType::Snapshot, "us-east-2", "snap-1"));
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let baseline = capture(&peacetime(), &identity(), at("2026-11-22T00:00:00Z"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("nested/baseline.toml");
+        save(&baseline, &path).expect("save");
+        assert_eq!(load(&path).expect("load"), baseline);
+    }
+
+    #[test]
+    fn patterns_match_names() {
+        let mut baseline = Baseline::default();
+        baseline.principals.users = BTreeSet::from(["ci-*".to_string(), "bob".to_string()]);
+        assert!(baseline.knows_user("ci-deploy"));
+        assert!(baseline.knows_user("bob"));
+        assert!(!baseline.knows_user("bobby"));
+        assert!(!baseline.knows_user("deploy-ci"));
+    }
+
+    #[test]
+    fn bad_baselines_name_file_and_line() {
+        let path = Path::new("/tmp/b.toml");
+        let cases = [
+            (
+                "version = 1\naccount_id = \"123456789012\"\n[principals]\nuserz = []\n",
+                4,
+                "unknown field",
+            ),
+            (
+                "version = 1\naccount_id = \"123456789012\"\n[principals]\nusers = [\"ok\", \"[bad\"]\n",
+                4,
+                "not a valid pattern",
+            ),
+            (
+                "version = 7\naccount_id = \"123456789012\"\n",
+                1,
+                "not supported",
+            ),
+            ("version = 1\naccount_id = \"prod\"\n", 2, "12-digit"),
+        ];
+        for (text, line, needle) in cases {
+            match parse(text, path) {
+                Err(BaselineError::Invalid {
+                    line: l, message, ..
+                }) => {
+                    assert_eq!(l, line, "{text}: {message}");
+                    assert!(message.contains(needle), "{message}");
+                }
+                other => panic!("{text}: expected a located error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn diff_shows_what_came_and_went() {
+        let baseline = capture(&peacetime(), &identity(), at("2026-11-22T00:00:00Z"));
+        let mut now = peacetime();
+        now.users[0].name = "mallory".into();
+        now.snapshots.clear();
+        let changes: Vec<String> = diff(&baseline, &now)
+            .iter()
+            .map(|d| format!("{}{} {} {}", d.change, d.what, d.region, d.id))
+            .collect();
+        assert!(
+            changes.contains(&"+user global mallory".to_string()),
+            "{changes:?}"
+        );
+        assert!(
+            changes.contains(&"-user global alice".to_string()),
+            "{changes:?}"
+        );
+        assert!(
+            changes.contains(&"-snapshot us-east-1 snap-1".to_string()),
+            "{changes:?}"
+        );
+        assert!(
+            changes.contains(&"+admin global mallory".to_string()),
+            "{changes:?}"
+        );
+        assert!(
+            changes.contains(&"-trusted_account global 333344445555".to_string()),
+            "{changes:?}"
+        );
+    }
+}
