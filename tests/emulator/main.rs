@@ -7,5 +7,6 @@
 mod support;
 
 mod cli;
+mod findings;
 mod scan;
 mod tui;
