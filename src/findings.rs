@@ -932,7 +932,8 @@ mod tests {
         use FindingKind as K;
         use Severity as S;
         type Change = fn(&mut Inventory);
-        let cases: Vec<(&str, Change, Vec<(FindingKind, Severity, &str)>)> = vec![
+        type Expected = Vec<(FindingKind, Severity, &'static str)>;
+        let cases: Vec<(&str, Change, Expected)> = vec![
             (
                 "new admin user with key and console password",
                 |inv| {
