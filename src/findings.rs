@@ -202,10 +202,12 @@ impl Context<'_> {
     }
 }
 
-/// "3h ago", "2d ago".
+/// "just now", "3h ago", "2d ago".
 fn ago(elapsed: Duration) -> String {
     let minutes = elapsed.num_minutes().max(0);
-    if minutes < 60 {
+    if minutes == 0 {
+        "just now".to_string()
+    } else if minutes < 60 {
         format!("{minutes}m ago")
     } else if minutes < 48 * 60 {
         format!("{}h ago", minutes / 60)

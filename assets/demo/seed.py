@@ -1,6 +1,6 @@
-"""Seeds a running moto server with a small estate in the middle of a breach, for the demo.
+"""Seeds a running moto server for the demo: a peacetime estate, then an attacker's steps.
 
-Usage: seed.py ENDPOINT_URL
+Usage: seed.py ENDPOINT_URL peacetime|breach
 """
 import io
 import json
@@ -9,7 +9,7 @@ import zipfile
 
 import boto3
 
-ENDPOINT = sys.argv[1]
+ENDPOINT, PHASE = sys.argv[1], sys.argv[2]
 PARTNER = "210987654321"
 STRANGER = "666655554444"
 
@@ -38,49 +38,69 @@ def code():
     return buffer.getvalue()
 
 
-iam = client("iam")
-iam.create_account_alias(AccountAlias="acme-prod")
-iam.create_user(UserName="alice")
-iam.create_access_key(UserName="alice")
-iam.create_user(UserName="ci-deploy")
-iam.create_access_key(UserName="ci-deploy")
-iam.create_user(UserName="support-backdoor")
-iam.create_access_key(UserName="support-backdoor")
-iam.create_login_profile(UserName="support-backdoor", Password="Demo-Passw0rd-not-secret!")
-iam.attach_user_policy(UserName="support-backdoor",
-                       PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-iam.create_role(RoleName="lambda-exec", AssumeRolePolicyDocument=trust({"Service": "lambda.amazonaws.com"}))
-iam.create_role(RoleName="partner-readonly",
-                AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{PARTNER}:root"}))
-iam.create_role(RoleName="ops-maintenance",
-                AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{STRANGER}:root"}))
-role_arn = "arn:aws:iam::123456789012:role/lambda-exec"
+def peacetime():
+    iam = client("iam")
+    iam.create_account_alias(AccountAlias="acme-prod")
+    for name in ["alice", "ci-deploy"]:
+        iam.create_user(UserName=name)
+        iam.create_access_key(UserName=name)
+    iam.create_role(RoleName="lambda-exec",
+                    AssumeRolePolicyDocument=trust({"Service": "lambda.amazonaws.com"}))
+    iam.create_role(RoleName="partner-readonly",
+                    AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{PARTNER}:root"}))
+    for region, name in [("us-east-1", "billing-export"), ("eu-west-1", "thumbnails")]:
+        client("lambda", region).create_function(
+            FunctionName=name, Runtime="python3.12", Role=ROLE_ARN,
+            Handler="index.handler", Code={"ZipFile": code()})
+    ec2 = client("ec2", "us-east-1")
+    volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=100, Encrypted=True)
+    snapshot = ec2.create_snapshot(VolumeId=volume["VolumeId"], Description="nightly db")
+    ec2.modify_snapshot_attribute(SnapshotId=snapshot["SnapshotId"],
+                                  Attribute="createVolumePermission",
+                                  OperationType="add", UserIds=[PARTNER])
+    ec2.create_tags(Resources=[snapshot["SnapshotId"]], Tags=[{"Key": "demo", "Value": "partner"}])
+    ec2 = client("ec2", "eu-west-1")
+    volume = ec2.create_volume(AvailabilityZone="eu-west-1a", Size=20, Encrypted=False)
+    snapshot = ec2.create_snapshot(VolumeId=volume["VolumeId"], Description="customer exports")
+    ec2.create_tags(Resources=[snapshot["SnapshotId"]], Tags=[{"Key": "demo", "Value": "exports"}])
+    ec2 = client("ec2", "us-west-2")
+    image = ec2.register_image(Name="golden-base-2026-11", RootDeviceName="/dev/sda1")["ImageId"]
+    ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro")
 
-client("lambda", "us-east-1").create_function(
-    FunctionName="billing-export", Runtime="python3.12", Role=role_arn,
-    Handler="index.handler", Code={"ZipFile": code()})
-for region in ["ap-south-1", "sa-east-1", "eu-north-1", "ca-central-1"]:
-    lam = client("lambda", region)
-    lam.create_function(FunctionName="img-resize-worker", Runtime="python3.12", Role=role_arn,
-                        Handler="index.handler", Code={"ZipFile": code()})
-    lam.add_permission(FunctionName="img-resize-worker", StatementId="public",
-                       Action="lambda:InvokeFunction", Principal="*")
 
-ec2 = client("ec2", "us-east-1")
-volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=100, Encrypted=True)
-partner_snap = ec2.create_snapshot(VolumeId=volume["VolumeId"], Description="nightly db")["SnapshotId"]
-ec2.modify_snapshot_attribute(SnapshotId=partner_snap, Attribute="createVolumePermission",
-                              OperationType="add", UserIds=[PARTNER], GroupNames=["all"])
+def tagged_snapshot(region, value):
+    ec2 = client("ec2", region)
+    found = ec2.describe_snapshots(Filters=[{"Name": "tag:demo", "Values": [value]}])
+    return ec2, found["Snapshots"][0]["SnapshotId"]
 
-ec2w = client("ec2", "eu-west-1")
-volume = ec2w.create_volume(AvailabilityZone="eu-west-1a", Size=20, Encrypted=False)
-leaky = ec2w.create_snapshot(VolumeId=volume["VolumeId"], Description="customer exports")["SnapshotId"]
-ec2w.modify_snapshot_attribute(SnapshotId=leaky, Attribute="createVolumePermission",
-                               OperationType="add", UserIds=[STRANGER])
 
-ec2o = client("ec2", "us-west-2")
-image = ec2o.register_image(Name="golden-base-2026-11", RootDeviceName="/dev/sda1")["ImageId"]
-ec2o.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]})
-ec2o.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro")
+def breach():
+    iam = client("iam")
+    iam.create_user(UserName="support-backdoor")
+    iam.create_access_key(UserName="support-backdoor")
+    iam.create_login_profile(UserName="support-backdoor", Password="Demo-Passw0rd-not-secret!")
+    iam.attach_user_policy(UserName="support-backdoor",
+                           PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.create_access_key(UserName="alice")
+    iam.create_role(RoleName="ops-maintenance",
+                    AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{STRANGER}:root"}))
+    for region in ["ap-south-1", "sa-east-1", "eu-north-1", "ca-central-1"]:
+        lam = client("lambda", region)
+        lam.create_function(FunctionName="img-resize-worker", Runtime="python3.12", Role=ROLE_ARN,
+                            Handler="index.handler", Code={"ZipFile": code()})
+        lam.add_permission(FunctionName="img-resize-worker", StatementId="public",
+                           Action="lambda:InvokeFunction", Principal="*")
+    ec2, snapshot = tagged_snapshot("us-east-1", "partner")
+    ec2.modify_snapshot_attribute(SnapshotId=snapshot, Attribute="createVolumePermission",
+                                  OperationType="add", GroupNames=["all"])
+    ec2, snapshot = tagged_snapshot("eu-west-1", "exports")
+    ec2.modify_snapshot_attribute(SnapshotId=snapshot, Attribute="createVolumePermission",
+                                  OperationType="add", UserIds=[STRANGER])
+    ec2 = client("ec2", "us-west-2")
+    image = ec2.describe_images(Owners=["self"])["Images"][0]["ImageId"]
+    ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]})
 
-print(f"seeded {ENDPOINT}", file=sys.stderr)
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/lambda-exec"
+{"peacetime": peacetime, "breach": breach}[PHASE]()
+print(f"seeded {PHASE} into {ENDPOINT}", file=sys.stderr)

@@ -156,6 +156,13 @@ async fn plant_breach(seed: &Seeder, peace: &Peacetime) -> Breach {
     expect(FindingKind::PublicImage, "us-west-2", &image);
     expect(FindingKind::RecentResource, "us-west-2", &image);
 
+    // An AMI shared with an unknown account.
+    let shared_image = seed.image("eu-west-2", "build-cache").await;
+    seed.share_image("eu-west-2", &shared_image, false, &[STRANGER])
+        .await;
+    expect(FindingKind::SharedImage, "eu-west-2", &shared_image);
+    expect(FindingKind::RecentResource, "eu-west-2", &shared_image);
+
     Breach { expected }
 }
 
@@ -262,7 +269,7 @@ async fn a_planted_breach_is_found_with_no_false_positives_and_accepting_removes
         // moto makes a backing snapshot for a registered AMI: a new snapshot, reported as such.
         let backing_snapshot = finding.kind == FindingKind::RecentResource
             && finding.resource_id.starts_with("snap-")
-            && finding.region == "us-west-2";
+            && ["us-west-2", "eu-west-2"].contains(&finding.region.as_str());
         assert!(
             planted || backing_snapshot,
             "unexpected finding: {finding:#?}"
