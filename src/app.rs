@@ -14,7 +14,7 @@ use crate::cli::{BaselineCommand, Cli, Command, Format, GlobalArgs, ScanArgs};
 use crate::config::{self, Config, ConfigError};
 use crate::findings::{self, Finding, Windows};
 use crate::journal::{Entry, Journal, JournalError};
-use crate::model::Identity;
+use crate::model::{Identity, Inventory};
 use crate::report::{self, ScanReport};
 use crate::scan::{self, ScanOptions, ScanState};
 use crate::tui;
@@ -103,6 +103,17 @@ impl Session {
         })
     }
 
+    /// Judges findings over `inventory` against this session's baseline (if any), as of now.
+    pub fn findings(
+        &self,
+        inventory: &Inventory,
+        identity: &Identity,
+        windows: Windows,
+    ) -> Result<Vec<Finding>, AppError> {
+        let baseline = self.baseline(identity)?;
+        Ok(evaluate(inventory, identity, baseline.as_ref(), windows))
+    }
+
     /// The baseline for `identity`'s account: `None` when none was given and the default file
     /// does not exist.
     fn baseline(&self, identity: &Identity) -> Result<Option<Baseline>, AppError> {
@@ -171,11 +182,16 @@ async fn scan_to_end(session: &Session) -> Result<Scanned, AppError> {
     }
 }
 
-fn evaluate(scanned: &Scanned, baseline: Option<&Baseline>, windows: Windows) -> Vec<Finding> {
+fn evaluate(
+    inventory: &Inventory,
+    identity: &Identity,
+    baseline: Option<&Baseline>,
+    windows: Windows,
+) -> Vec<Finding> {
     findings::evaluate(&findings::Context {
-        inventory: &scanned.state.inventory,
+        inventory,
         baseline,
-        account: &scanned.identity,
+        account: identity,
         now: Utc::now(),
         windows,
     })
@@ -199,7 +215,12 @@ fn partial_warning(state: &ScanState) {
 async fn scan_command(session: &Session, args: &ScanArgs) -> Result<ExitCode, AppError> {
     let scanned = scan_to_end(session).await?;
     let baseline = session.baseline(&scanned.identity)?;
-    let findings = evaluate(&scanned, baseline.as_ref(), args.windows.windows());
+    let findings = evaluate(
+        &scanned.state.inventory,
+        &scanned.identity,
+        baseline.as_ref(),
+        args.windows.windows(),
+    );
     let report = ScanReport::new(
         &scanned.state,
         scanned.identity.clone(),
@@ -264,7 +285,12 @@ async fn baseline_command(
             let scanned = scan_to_end(session).await?;
             let mut current = baseline::load(&path)?;
             current.check_account(&path, &scanned.identity.id)?;
-            let findings = evaluate(&scanned, Some(&current), windows.windows());
+            let findings = evaluate(
+                &scanned.state.inventory,
+                &scanned.identity,
+                Some(&current),
+                windows.windows(),
+            );
             let Some(finding) = findings.iter().find(|f| f.id == finding_id) else {
                 let hint = if findings.is_empty() {
                     String::new()

@@ -1,5 +1,6 @@
 //! What can happen to the cockpit (`Action`) and what it asks the outside world to do (`Effect`).
 
+use crate::findings::Finding;
 use crate::scan::ScanEvent;
 
 /// An input to `update`: a user intent, a worker result, or the clock.
@@ -16,6 +17,11 @@ pub enum Action {
     Scan {
         generation: u64,
         event: ScanEvent,
+    },
+    /// The findings of the scan started as `generation`, or why they could not be judged.
+    Findings {
+        generation: u64,
+        findings: Result<Vec<Finding>, String>,
     },
     Tick,
 }

@@ -11,7 +11,8 @@ use super::state::State;
 use super::update::update;
 use super::{keymap, view};
 use crate::app::Session;
-use crate::scan;
+use crate::findings::Windows;
+use crate::scan::{self, ScanState};
 
 /// Runs the cockpit until the user quits. The terminal is restored on return and on panic.
 pub async fn run(session: Session) -> std::io::Result<()> {
@@ -60,11 +61,26 @@ fn perform(effect: Effect, session: &Session, results: &mpsc::UnboundedSender<Ac
         Effect::StartScan { generation } => {
             let mut events = scan::spawn(session.ctx.clone(), session.scan.clone());
             let results = results.clone();
+            let session = session.clone();
             tokio::spawn(async move {
+                // The worker keeps its own fold of the scan to judge findings when it ends.
+                let mut scanned = ScanState::default();
                 while let Some(event) = events.recv().await {
+                    scanned.apply(event.clone());
                     if results.send(Action::Scan { generation, event }).is_err() {
-                        break;
+                        return;
                     }
+                }
+                if let Some(identity) = scanned.identity.clone().filter(|_| scanned.fatal.is_none())
+                {
+                    let findings = session
+                        .findings(&scanned.inventory, &identity, Windows::default())
+                        .map_err(|e| e.to_string());
+                    // The loop may have quit meanwhile.
+                    let _ = results.send(Action::Findings {
+                        generation,
+                        findings,
+                    });
                 }
             });
         }

@@ -1,5 +1,6 @@
 //! Everything the cockpit shows, in one value owned by the event loop.
 
+use crate::findings::Finding;
 use crate::scan::ScanState;
 
 /// The number of columns the region grid is laid out in.
@@ -9,6 +10,10 @@ pub const GRID_COLUMNS: usize = 2;
 #[derive(Debug, Clone, Default)]
 pub struct State {
     pub scan: ScanState,
+    /// Findings of the finished scan, most severe first.
+    pub findings: Vec<Finding>,
+    /// Why findings could not be judged (e.g. an unreadable baseline).
+    pub findings_error: Option<String>,
     /// Which scan the current `scan` belongs to; events of older scans are dropped.
     pub generation: u64,
     pub read_only: bool,

@@ -16,6 +16,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             state.generation += 1;
             state.scan = Default::default();
+            state.findings.clear();
+            state.findings_error = None;
             vec![Effect::StartScan {
                 generation: state.generation,
             }]
@@ -29,6 +31,18 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 state.scan.apply(event);
                 let count = state.scan.regions.len();
                 state.selected = state.selected.min(count.saturating_sub(1));
+            }
+            Vec::new()
+        }
+        Action::Findings {
+            generation,
+            findings,
+        } => {
+            if generation == state.generation {
+                match findings {
+                    Ok(findings) => state.findings = findings,
+                    Err(error) => state.findings_error = Some(error),
+                }
             }
             Vec::new()
         }
@@ -147,6 +161,48 @@ mod tests {
             update(&mut state, Action::Move { rows, columns });
             assert_eq!(state.selected, expected, "after move ({rows}, {columns})");
         }
+    }
+
+    #[test]
+    fn findings_of_the_current_scan_replace_the_old_ones() {
+        let mut state = State::new(false);
+        update(&mut state, Action::Rescan);
+        update(
+            &mut state,
+            Action::Findings {
+                generation: 1,
+                findings: Err("baseline is for another account".into()),
+            },
+        );
+        assert_eq!(
+            state.findings_error.as_deref(),
+            Some("baseline is for another account")
+        );
+        update(
+            &mut state,
+            Action::Scan {
+                generation: 1,
+                event: ScanEvent::Done,
+            },
+        );
+        update(&mut state, Action::Rescan);
+        assert_eq!(state.findings_error, None, "a rescan starts clean");
+        update(
+            &mut state,
+            Action::Findings {
+                generation: 1,
+                findings: Err("stale".into()),
+            },
+        );
+        assert_eq!(state.findings_error, None, "stale results are dropped");
+        update(
+            &mut state,
+            Action::Findings {
+                generation: 2,
+                findings: Ok(Vec::new()),
+            },
+        );
+        assert!(state.findings.is_empty() && state.findings_error.is_none());
     }
 
     #[test]

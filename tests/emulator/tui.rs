@@ -46,7 +46,7 @@ async fn every_region_and_the_identity_fit_on_120_by_40_and_q_restores_the_termi
         &args,
     );
 
-    let screen = tmux.wait_for("scan complete", Duration::from_secs(60));
+    let screen = tmux.wait_for("scan complete:", Duration::from_secs(60));
     assert_eq!(screen.lines().count(), 40, "{screen}");
     assert!(screen.lines().all(|l| l.chars().count() <= 120), "{screen}");
     for region in &regions {
@@ -62,6 +62,14 @@ async fn every_region_and_the_identity_fit_on_120_by_40_and_q_restores_the_termi
         "{screen}"
     );
     assert!(screen.contains("1 shared outside the account"), "{screen}");
+    // Findings are judged when the scan completes: the public snapshot is critical.
+    let screen = tmux.wait_for("Findings · 1 critical", Duration::from_secs(10));
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("CRIT") && l.contains(&format!("snapshot {snapshot}"))),
+        "{screen}"
+    );
 
     tmux.send_keys(&["q"]);
     let after = tmux.wait_for("EXITED 0", Duration::from_secs(10));

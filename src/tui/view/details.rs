@@ -1,5 +1,5 @@
-//! Details of the selected region: its errors (with AWS code and request id), what it shares
-//! outside the account, and global (IAM) errors.
+//! Details of the selected region: its errors (with AWS code and request id), its findings, its
+//! functions, and global (IAM) errors.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,8 +8,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::theme;
 use crate::aws::AwsError;
-use crate::model::Inventory;
-use crate::report::{shared_lines, status_word};
+use crate::report::status_word;
 use crate::tui::state::State;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -32,38 +31,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     );
     let mut lines: Vec<Line> = Vec::new();
     lines.extend(region.errors.iter().map(error_line));
-    let in_region = Inventory {
-        functions: scan
-            .inventory
-            .functions
+    lines.extend(
+        state
+            .findings
             .iter()
             .filter(|f| f.region == region.name)
-            .cloned()
-            .collect(),
-        snapshots: scan
-            .inventory
-            .snapshots
-            .iter()
-            .filter(|s| s.region == region.name)
-            .cloned()
-            .collect(),
-        images: scan
-            .inventory
-            .images
-            .iter()
-            .filter(|i| i.region == region.name)
-            .cloned()
-            .collect(),
-        ..Inventory::default()
-    };
-    lines.extend(
-        shared_lines(&in_region)
-            .into_iter()
-            .map(|text| Line::styled(format!("⚠ {text}"), theme::danger())),
+            .map(|f| {
+                Line::from(vec![
+                    Span::styled(
+                        theme::severity_label(f.severity),
+                        theme::severity_style(f.severity),
+                    ),
+                    Span::raw(format!(" {}", f.summary)),
+                ])
+            }),
     );
-    let names: Vec<&str> = in_region
+    let names: Vec<&str> = scan
+        .inventory
         .functions
         .iter()
+        .filter(|f| f.region == region.name)
         .map(|f| f.name.as_str())
         .collect();
     if !names.is_empty() {

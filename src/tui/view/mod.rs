@@ -7,13 +7,14 @@
 //! │ ┌ regions ─────────────────┬─────────────────────────┐   │
 //! │ │ grid, two columns, every region at once            │   │ rows + 3
 //! │ └────────────────────────────────────────────────────┘   │
-//! │ ┌ details of the selected region ────────────────────┐   │ the rest
-//! │ └────────────────────────────────────────────────────┘   │
+//! │ ┌ findings ──────────────┐ ┌ selected region ───────┐   │ the rest
+//! │ └────────────────────────┘ └────────────────────────┘   │
 //! │ footer: keys                                             │ 1 line
 //! └──────────────────────────────────────────────────────────┘
 //! ```
 
 mod details;
+mod findings;
 mod header;
 mod regions;
 pub mod theme;
@@ -26,7 +27,7 @@ use super::state::State;
 /// Draws the whole screen from `state`.
 pub fn render(frame: &mut Frame, state: &State) {
     let grid_height = u16::try_from(state.grid_rows() + 3).unwrap_or(u16::MAX);
-    let [header, summary, grid, details, footer] = Layout::vertical([
+    let [header, summary, grid, bottom, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(grid_height),
@@ -37,6 +38,9 @@ pub fn render(frame: &mut Frame, state: &State) {
     header::render_header(frame, header, state);
     header::render_summary(frame, summary, state);
     regions::render(frame, grid, state);
-    details::render(frame, details, state);
+    let [findings_area, details_area] =
+        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(bottom);
+    findings::render(frame, findings_area, state);
+    details::render(frame, details_area, state);
     header::render_footer(frame, footer);
 }

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::theme;
+use crate::findings::Severity;
 use crate::report::status_word;
 use crate::scan::{ItemKind, RegionState, RegionStatus};
 use crate::tui::state::{GRID_COLUMNS, State};
@@ -34,8 +35,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .take(height)
             .enumerate()
         {
+            let worst = state
+                .findings
+                .iter()
+                .filter(|f| f.region == region.name)
+                .map(|f| f.severity)
+                .max();
             lines.push(region_line(
                 region,
+                worst,
                 first + offset == state.selected,
                 state.ticks,
             ));
@@ -44,7 +52,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     }
 }
 
-fn region_line(region: &RegionState, selected: bool, ticks: u64) -> Line<'static> {
+/// One region's row; its name takes the colour of its worst finding.
+fn region_line(
+    region: &RegionState,
+    worst: Option<Severity>,
+    selected: bool,
+    ticks: u64,
+) -> Line<'static> {
     let status_style = theme::status_style(region.status);
     let count = |kind| match region.count(kind) {
         Some(n) => n.to_string(),
@@ -68,7 +82,12 @@ fn region_line(region: &RegionState, selected: bool, ticks: u64) -> Line<'static
             format!("{} ", theme::status_glyph(region.status, ticks)),
             status_style,
         ),
-        Span::raw(format!("{:<15}", region.name)),
+        Span::styled(
+            format!("{:<15}", region.name),
+            worst
+                .filter(|s| *s > Severity::Info)
+                .map_or_else(Style::new, theme::severity_style),
+        ),
         Span::styled(
             format!("{:<11}", status_word(region.status).replace('_', " ")),
             status_style,

@@ -2,6 +2,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+use crate::findings::Severity;
 use crate::scan::RegionStatus;
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
@@ -36,4 +37,31 @@ pub fn danger() -> Style {
 /// Style for labels and secondary text.
 pub fn dim() -> Style {
     Style::new().fg(Color::DarkGray)
+}
+
+/// Style of a finding's severity.
+pub fn severity_style(severity: Severity) -> Style {
+    match severity {
+        Severity::Critical => Style::new()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD),
+        Severity::High => Style::new()
+            .fg(Color::LightRed)
+            .add_modifier(Modifier::BOLD),
+        Severity::Medium => Style::new().fg(Color::Yellow),
+        Severity::Low => Style::new().fg(Color::Cyan),
+        Severity::Info => dim(),
+    }
+}
+
+/// Four-letter severity label.
+pub fn severity_label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "CRIT",
+        Severity::High => "HIGH",
+        Severity::Medium => "MED ",
+        Severity::Low => "LOW ",
+        Severity::Info => "INFO",
+    }
 }
