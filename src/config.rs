@@ -13,6 +13,8 @@ use serde::Deserialize;
 pub struct Config {
     /// Never send a mutating call (same as `--read-only`).
     pub read_only: bool,
+    /// Principals no playbook may disable or deny: `user/NAME` or `role/NAME`.
+    pub break_glass: Vec<String>,
     pub aws: AwsSettings,
     pub scan: ScanSettings,
 }
@@ -149,6 +151,18 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     {
         return Err(out_of_range("aws timeouts must be at least 1 second"));
     }
+    for entry in &config.break_glass {
+        if let Err(message) = crate::playbook::guard::parse_principal(entry) {
+            let offset = text.find(&format!("\"{entry}\"")).unwrap_or(0);
+            let (line, column) = line_and_column(text, offset);
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: format!("break_glass: {message}"),
+            });
+        }
+    }
     if config.scan.region_concurrency == 0 || config.scan.detail_concurrency == 0 {
         return Err(out_of_range("scan concurrency settings must be at least 1"));
     }
@@ -201,6 +215,12 @@ mod tests {
             ),
             ("[aws]\nmax_attempts = \"three\"\n", 2, 16, "invalid type"),
             ("read_only = \n", 1, 13, ""),
+            (
+                "break_glass = [\"user/ok\",\n  \"group/admins\"]\n",
+                2,
+                3,
+                "user/NAME or role/NAME",
+            ),
         ];
         for (text, line, column, needle) in cases {
             match parse_str(text) {

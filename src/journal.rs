@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::findings::FindingKind;
 use crate::model::Identity;
+use crate::playbook::engine::Outcome;
+use crate::playbook::plan::{Operation, Plan};
 
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +24,42 @@ pub enum Entry {
         args: Vec<String>,
         local_user: Option<String>,
         identity: Identity,
+    },
+    /// A plan was shown to the operator (dry run or before confirmation).
+    PlanShown { plan: Box<Plan> },
+    /// The operator confirmed a plan.
+    Confirmed {
+        action_id: String,
+        local_user: Option<String>,
+        caller_arn: String,
+        /// What was typed to confirm (an account id or alias), if anything was required.
+        typed: Option<String>,
+    },
+    /// Execution was refused (read-only mode).
+    Refused { action_id: String, reason: String },
+    /// A step is about to be sent: written before the call.
+    StepIntent {
+        action_id: String,
+        index: usize,
+        service: String,
+        region: String,
+        api: String,
+        target: String,
+        operation: Operation,
+    },
+    /// A step's result: written after the call returns.
+    StepOutcome {
+        action_id: String,
+        index: usize,
+        outcome: Outcome,
+    },
+    /// Every step of an action has ended.
+    ActionFinished {
+        action_id: String,
+        ok: usize,
+        skipped: usize,
+        unsupported: usize,
+        failed: usize,
     },
     /// A finding was accepted into the baseline.
     BaselineAccepted {
@@ -56,6 +94,7 @@ pub struct Journal {
     file: File,
     path: PathBuf,
     session: String,
+    actions: usize,
 }
 
 impl Journal {
@@ -79,6 +118,7 @@ impl Journal {
             file,
             path,
             session,
+            actions: 0,
         };
         journal.record(Entry::SessionStart {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -89,6 +129,16 @@ impl Journal {
             identity: identity.clone(),
         })?;
         Ok(journal)
+    }
+
+    /// A new action id in this session (`SESSION-N`).
+    pub fn next_action_id(&mut self) -> String {
+        self.actions += 1;
+        format!("{}-{}", self.session, self.actions)
+    }
+
+    pub fn session(&self) -> &str {
+        &self.session
     }
 
     /// Appends one entry and waits until it is on disk.
@@ -111,6 +161,101 @@ impl Journal {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// A session journal as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionLog {
+    pub path: PathBuf,
+    /// The session id (the file name without `.jsonl`).
+    pub session: String,
+    pub records: Vec<Record>,
+    /// The line number of a last line cut short (a crash while writing), if any.
+    pub truncated_line: Option<usize>,
+}
+
+/// A journal that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: not a journal record: {message}")]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("no journal session {0}")]
+    NoSession(String),
+}
+
+/// Reads one session journal. A last line cut short by a crash is tolerated and reported in
+/// `truncated_line`; a bad line anywhere else is an error naming the file and line.
+pub fn read_session(path: &Path) -> Result<SessionLog, ReadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut records = Vec::with_capacity(lines.len());
+    let mut truncated_line = None;
+    for (number, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Record>(line) {
+            Ok(record) => records.push(record),
+            Err(_) if number + 1 == lines.len() && !text.ends_with('\n') => {
+                truncated_line = Some(number + 1);
+            }
+            Err(e) => {
+                return Err(ReadError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: number + 1,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(SessionLog {
+        path: path.to_path_buf(),
+        session: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        records,
+        truncated_line,
+    })
+}
+
+/// Every session journal under `data_dir`, oldest first.
+pub fn read_all(data_dir: &Path) -> Result<Vec<SessionLog>, ReadError> {
+    let directory = data_dir.join("journal");
+    if !directory.exists() {
+        return Ok(Vec::new());
+    }
+    let entries = std::fs::read_dir(&directory).map_err(|source| ReadError::Io {
+        path: directory.clone(),
+        source,
+    })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| read_session(p)).collect()
+}
+
+/// The journal of one session, by id.
+pub fn read_one(data_dir: &Path, session: &str) -> Result<SessionLog, ReadError> {
+    let path = data_dir.join("journal").join(format!("{session}.jsonl"));
+    if !path.exists() {
+        return Err(ReadError::NoSession(session.to_string()));
+    }
+    read_session(&path)
 }
 
 #[cfg(test)]
@@ -153,5 +298,48 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    fn identity() -> Identity {
+        Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws:iam::123456789012:user/x".into(),
+        }
+    }
+
+    #[test]
+    fn a_truncated_last_line_is_tolerated_and_reported() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::start(dir.path(), &identity(), vec![]).expect("start");
+        let path = journal.path().to_path_buf();
+        drop(journal);
+        let mut file = crate::files::append_private(&path).expect("open");
+        file.write_all(b"{\"at\":\"2026-11-22T00:00:00Z\",\"sess")
+            .expect("write");
+        let log = read_session(&path).expect("readable");
+        assert_eq!(log.records.len(), 1);
+        assert_eq!(log.truncated_line, Some(2));
+    }
+
+    #[test]
+    fn a_bad_line_in_the_middle_names_file_and_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::start(dir.path(), &identity(), vec![]).expect("start");
+        let path = journal.path().to_path_buf();
+        drop(journal);
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        text = format!("garbage\n{text}");
+        std::fs::write(&path, text).expect("write");
+        let err = read_session(&path).expect_err("corrupt");
+        assert!(
+            err.to_string().contains(":1: not a journal record"),
+            "{err}"
+        );
     }
 }

@@ -14,6 +14,7 @@ pub mod files;
 pub mod findings;
 pub mod journal;
 pub mod model;
+pub mod playbook;
 pub mod policy;
 pub mod report;
 pub mod scan;

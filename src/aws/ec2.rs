@@ -3,12 +3,13 @@
 
 use futures::{StreamExt, TryStreamExt, stream};
 
-use aws_sdk_ec2::types::{Filter, ImageAttributeName, PermissionGroup, SnapshotAttributeName};
+use aws_sdk_ec2::types::Filter;
 
+use super::actions::{image_sharing_with, snapshot_sharing_with};
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
 use super::to_utc;
-use crate::model::{Image, Instance, Sharing, Snapshot};
+use crate::model::{Image, Instance, Snapshot};
 
 /// Lists the snapshots `owner` owns in `region` and reads who each is shared with.
 pub async fn snapshots(
@@ -37,19 +38,7 @@ pub async fn snapshots(
             let client = &client;
             async move {
                 let id = snapshot.snapshot_id().unwrap_or_default().to_string();
-                let attribute = site("DescribeSnapshotAttribute")
-                    .run(
-                        client
-                            .describe_snapshot_attribute()
-                            .snapshot_id(&id)
-                            .attribute(SnapshotAttributeName::CreateVolumePermission)
-                            .send(),
-                    )
-                    .await?;
-                let mut sharing = Sharing::default();
-                for permission in attribute.create_volume_permissions() {
-                    add_grant(&mut sharing, permission.group(), permission.user_id());
-                }
+                let sharing = snapshot_sharing_with(client, region, &id).await?;
                 Ok(Snapshot {
                     region: region.to_string(),
                     volume_id: snapshot.volume_id().map(str::to_string),
@@ -92,28 +81,7 @@ pub async fn images(
             let client = &client;
             async move {
                 let id = image.image_id().unwrap_or_default().to_string();
-                let attribute = site("DescribeImageAttribute")
-                    .run(
-                        client
-                            .describe_image_attribute()
-                            .image_id(&id)
-                            .attribute(ImageAttributeName::LaunchPermission)
-                            .send(),
-                    )
-                    .await?;
-                let mut sharing = Sharing::default();
-                for permission in attribute.launch_permissions() {
-                    add_grant(&mut sharing, permission.group(), permission.user_id());
-                    for org in [
-                        permission.organization_arn(),
-                        permission.organizational_unit_arn(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    {
-                        sharing.organizations.insert(org.to_string());
-                    }
-                }
+                let sharing = image_sharing_with(client, region, &id).await?;
                 Ok(Image {
                     region: region.to_string(),
                     name: image.name().map(str::to_string),
@@ -129,15 +97,6 @@ pub async fn images(
         .buffer_unordered(concurrency.max(1))
         .try_collect()
         .await
-}
-
-fn add_grant(sharing: &mut Sharing, group: Option<&PermissionGroup>, user_id: Option<&str>) {
-    if group == Some(&PermissionGroup::All) {
-        sharing.public = true;
-    }
-    if let Some(account) = user_id {
-        sharing.accounts.insert(account.to_string());
-    }
 }
 
 /// Lists every instance in `region`.

@@ -1,6 +1,7 @@
 //! The only module that touches AWS SDK types. Everything it returns is a domain type from
 //! `crate::model` or an `AwsError`.
 
+pub mod actions;
 pub mod context;
 pub mod ec2;
 pub mod error;

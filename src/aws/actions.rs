@@ -1,0 +1,646 @@
+//! Reads that playbooks plan from, and the mutating calls the engine sends. Every mutating call
+//! needs an `Armed` token, which only the playbook engine can make, and only when not read-only.
+//! Each call first reads the current state, so re-running a step that is already done reports
+//! `AlreadyDone` instead of changing anything.
+
+use aws_sdk_ec2::types::{
+    ImageAttributeName, ImageBlockPublicAccessEnabledState, LaunchPermission,
+    LaunchPermissionModifications, OperationType, PermissionGroup, SnapshotAttributeName,
+    SnapshotBlockPublicAccessState,
+};
+use aws_sdk_iam::types::StatusType;
+
+use super::context::AwsContext;
+use super::error::{AwsError, CallSite};
+use crate::model::{GLOBAL, KeyStatus, Sharing};
+use crate::playbook::engine::Armed;
+use crate::playbook::plan::Operation;
+
+/// A user's containment-relevant state, read just before planning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserState {
+    pub name: String,
+    pub keys: Vec<(String, KeyStatus)>,
+    pub login_profile: bool,
+    pub inline_policies: Vec<String>,
+}
+
+/// A user or role, for account-wide playbooks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalRef {
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub path: String,
+}
+
+/// User or role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PrincipalKind {
+    User,
+    Role,
+}
+
+/// What a mutating call found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Changed,
+    /// Already in the wanted state: nothing was sent.
+    AlreadyDone,
+}
+
+fn iam_site(operation: &str) -> CallSite<'_> {
+    CallSite {
+        service: "iam",
+        operation,
+        region: GLOBAL,
+    }
+}
+
+fn ec2_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
+    CallSite {
+        service: "ec2",
+        operation,
+        region,
+    }
+}
+
+/// Reads a user's keys, login profile and inline policies; `None` if there is no such user.
+pub async fn user_state(ctx: &AwsContext, name: &str) -> Result<Option<UserState>, AwsError> {
+    let iam = ctx.iam();
+    let exists = iam_site("GetUser")
+        .optional("NoSuchEntity", iam.get_user().user_name(name).send())
+        .await?;
+    if exists.is_none() {
+        return Ok(None);
+    }
+    let keys: Vec<_> = iam
+        .list_access_keys()
+        .user_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| iam_site("ListAccessKeys").error(e))?;
+    let login_profile = iam_site("GetLoginProfile")
+        .optional(
+            "NoSuchEntity",
+            iam.get_login_profile().user_name(name).send(),
+        )
+        .await?
+        .is_some();
+    let inline_policies: Vec<String> = iam
+        .list_user_policies()
+        .user_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| iam_site("ListUserPolicies").error(e))?;
+    Ok(Some(UserState {
+        name: name.to_string(),
+        keys: keys
+            .iter()
+            .map(|k| {
+                let status = if k.status() == Some(&StatusType::Active) {
+                    KeyStatus::Active
+                } else {
+                    KeyStatus::Inactive
+                };
+                (k.access_key_id().unwrap_or_default().to_string(), status)
+            })
+            .collect(),
+        login_profile,
+        inline_policies,
+    }))
+}
+
+/// Every IAM user and role, with its path.
+pub async fn principals(ctx: &AwsContext) -> Result<Vec<PrincipalRef>, AwsError> {
+    let iam = ctx.iam();
+    let users: Vec<_> = iam
+        .list_users()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| iam_site("ListUsers").error(e))?;
+    let roles: Vec<_> = iam
+        .list_roles()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| iam_site("ListRoles").error(e))?;
+    Ok(users
+        .iter()
+        .map(|u| PrincipalRef {
+            kind: PrincipalKind::User,
+            name: u.user_name().to_string(),
+            path: u.path().to_string(),
+        })
+        .chain(roles.iter().map(|r| PrincipalRef {
+            kind: PrincipalKind::Role,
+            name: r.role_name().to_string(),
+            path: r.path().to_string(),
+        }))
+        .collect())
+}
+
+/// Who a snapshot is shared with (DescribeSnapshotAttribute createVolumePermission).
+pub async fn snapshot_sharing(
+    ctx: &AwsContext,
+    region: &str,
+    id: &str,
+) -> Result<Sharing, AwsError> {
+    snapshot_sharing_with(&ctx.ec2(region), region, id).await
+}
+
+/// `snapshot_sharing` with a client already made for `region`.
+pub(crate) async fn snapshot_sharing_with(
+    ec2: &aws_sdk_ec2::Client,
+    region: &str,
+    id: &str,
+) -> Result<Sharing, AwsError> {
+    let out = ec2_site("DescribeSnapshotAttribute", region)
+        .run(
+            ec2.describe_snapshot_attribute()
+                .snapshot_id(id)
+                .attribute(SnapshotAttributeName::CreateVolumePermission)
+                .send(),
+        )
+        .await?;
+    let mut sharing = Sharing::default();
+    for permission in out.create_volume_permissions() {
+        add_grant(&mut sharing, permission.group(), permission.user_id());
+    }
+    Ok(sharing)
+}
+
+/// Who an image is shared with (DescribeImageAttribute launchPermission).
+pub async fn image_sharing(ctx: &AwsContext, region: &str, id: &str) -> Result<Sharing, AwsError> {
+    image_sharing_with(&ctx.ec2(region), region, id).await
+}
+
+/// `image_sharing` with a client already made for `region`.
+pub(crate) async fn image_sharing_with(
+    ec2: &aws_sdk_ec2::Client,
+    region: &str,
+    id: &str,
+) -> Result<Sharing, AwsError> {
+    let out = ec2_site("DescribeImageAttribute", region)
+        .run(
+            ec2.describe_image_attribute()
+                .image_id(id)
+                .attribute(ImageAttributeName::LaunchPermission)
+                .send(),
+        )
+        .await?;
+    let mut sharing = Sharing::default();
+    for permission in out.launch_permissions() {
+        add_grant(&mut sharing, permission.group(), permission.user_id());
+        for org in [
+            permission.organization_arn(),
+            permission.organizational_unit_arn(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            sharing.organizations.insert(org.to_string());
+        }
+    }
+    Ok(sharing)
+}
+
+/// Adds one permission entry (`group=all` or a user id) to `sharing`.
+fn add_grant(sharing: &mut Sharing, group: Option<&PermissionGroup>, user_id: Option<&str>) {
+    if group == Some(&PermissionGroup::All) {
+        sharing.public = true;
+    }
+    if let Some(account) = user_id {
+        sharing.accounts.insert(account.to_string());
+    }
+}
+
+/// Whether snapshot block public access is on in `region` (any blocking state).
+pub async fn snapshot_block_public_access(
+    ctx: &AwsContext,
+    region: &str,
+) -> Result<bool, AwsError> {
+    let out = ec2_site("GetSnapshotBlockPublicAccessState", region)
+        .run(
+            ctx.ec2(region)
+                .get_snapshot_block_public_access_state()
+                .send(),
+        )
+        .await?;
+    Ok(!matches!(
+        out.state(),
+        None | Some(SnapshotBlockPublicAccessState::Unblocked)
+    ))
+}
+
+/// Whether image block public access is on in `region`.
+pub async fn image_block_public_access(ctx: &AwsContext, region: &str) -> Result<bool, AwsError> {
+    let out = ec2_site("GetImageBlockPublicAccessState", region)
+        .run(ctx.ec2(region).get_image_block_public_access_state().send())
+        .await?;
+    Ok(out
+        .image_block_public_access_state()
+        .is_some_and(|s| s != "unblocked"))
+}
+
+/// Sends `operation` in `region` unless the account is already in the wanted state.
+pub async fn apply(
+    ctx: &AwsContext,
+    region: &str,
+    operation: &Operation,
+    _armed: &Armed,
+) -> Result<Applied, AwsError> {
+    let iam = ctx.iam();
+    match operation {
+        Operation::DeactivateAccessKey { user, key_id }
+        | Operation::ActivateAccessKey { user, key_id } => {
+            let wanted = if matches!(operation, Operation::ActivateAccessKey { .. }) {
+                StatusType::Active
+            } else {
+                StatusType::Inactive
+            };
+            let keys: Vec<_> = iam
+                .list_access_keys()
+                .user_name(user)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_site("ListAccessKeys").error(e))?;
+            if keys
+                .iter()
+                .any(|k| k.access_key_id() == Some(key_id.as_str()) && k.status() == Some(&wanted))
+            {
+                return Ok(Applied::AlreadyDone);
+            }
+            iam_site("UpdateAccessKey")
+                .run(
+                    iam.update_access_key()
+                        .user_name(user)
+                        .access_key_id(key_id)
+                        .status(wanted)
+                        .send(),
+                )
+                .await?;
+        }
+        Operation::DeleteLoginProfile { user } => {
+            let profile = iam_site("GetLoginProfile")
+                .optional(
+                    "NoSuchEntity",
+                    iam.get_login_profile().user_name(user).send(),
+                )
+                .await?;
+            if profile.is_none() {
+                return Ok(Applied::AlreadyDone);
+            }
+            iam_site("DeleteLoginProfile")
+                .run(iam.delete_login_profile().user_name(user).send())
+                .await?;
+        }
+        Operation::PutUserPolicy {
+            user,
+            policy_name,
+            document,
+        } => {
+            let existing = iam_site("GetUserPolicy")
+                .optional(
+                    "NoSuchEntity",
+                    iam.get_user_policy()
+                        .user_name(user)
+                        .policy_name(policy_name)
+                        .send(),
+                )
+                .await?;
+            if existing.is_some_and(|p| same_document(p.policy_document(), document)) {
+                return Ok(Applied::AlreadyDone);
+            }
+            iam_site("PutUserPolicy")
+                .run(
+                    iam.put_user_policy()
+                        .user_name(user)
+                        .policy_name(policy_name)
+                        .policy_document(document)
+                        .send(),
+                )
+                .await?;
+        }
+        Operation::DeleteUserPolicy { user, policy_name } => {
+            let deleted = iam_site("DeleteUserPolicy")
+                .optional(
+                    "NoSuchEntity",
+                    iam.delete_user_policy()
+                        .user_name(user)
+                        .policy_name(policy_name)
+                        .send(),
+                )
+                .await?;
+            if deleted.is_none() {
+                return Ok(Applied::AlreadyDone);
+            }
+        }
+        Operation::PutRolePolicy {
+            role,
+            policy_name,
+            document,
+        } => {
+            let existing = iam_site("GetRolePolicy")
+                .optional(
+                    "NoSuchEntity",
+                    iam.get_role_policy()
+                        .role_name(role)
+                        .policy_name(policy_name)
+                        .send(),
+                )
+                .await?;
+            if existing.is_some_and(|p| same_document(p.policy_document(), document)) {
+                return Ok(Applied::AlreadyDone);
+            }
+            iam_site("PutRolePolicy")
+                .run(
+                    iam.put_role_policy()
+                        .role_name(role)
+                        .policy_name(policy_name)
+                        .policy_document(document)
+                        .send(),
+                )
+                .await?;
+        }
+        Operation::DeleteRolePolicy { role, policy_name } => {
+            let deleted = iam_site("DeleteRolePolicy")
+                .optional(
+                    "NoSuchEntity",
+                    iam.delete_role_policy()
+                        .role_name(role)
+                        .policy_name(policy_name)
+                        .send(),
+                )
+                .await?;
+            if deleted.is_none() {
+                return Ok(Applied::AlreadyDone);
+            }
+        }
+        Operation::ModifySnapshotSharing {
+            snapshot_id,
+            remove_public,
+            remove_accounts,
+            add_public,
+            add_accounts,
+        } => {
+            let now = snapshot_sharing(ctx, region, snapshot_id).await?;
+            let delta = Delta::between(
+                &now,
+                *remove_public,
+                remove_accounts,
+                *add_public,
+                add_accounts,
+            );
+            if delta.is_empty() {
+                return Ok(Applied::AlreadyDone);
+            }
+            for (kind, public, accounts) in delta.calls() {
+                let mut request = ctx
+                    .ec2(region)
+                    .modify_snapshot_attribute()
+                    .snapshot_id(snapshot_id)
+                    .attribute(SnapshotAttributeName::CreateVolumePermission)
+                    .operation_type(kind);
+                if public {
+                    request = request.group_names("all");
+                }
+                for account in accounts {
+                    request = request.user_ids(account);
+                }
+                ec2_site("ModifySnapshotAttribute", region)
+                    .run(request.send())
+                    .await?;
+            }
+        }
+        Operation::ModifyImageSharing {
+            image_id,
+            remove_public,
+            remove_accounts,
+            add_public,
+            add_accounts,
+        } => {
+            let now = image_sharing(ctx, region, image_id).await?;
+            let delta = Delta::between(
+                &now,
+                *remove_public,
+                remove_accounts,
+                *add_public,
+                add_accounts,
+            );
+            if delta.is_empty() {
+                return Ok(Applied::AlreadyDone);
+            }
+            for (kind, public, accounts) in delta.calls() {
+                let mut grants: Vec<LaunchPermission> = accounts
+                    .iter()
+                    .map(|a| LaunchPermission::builder().user_id(a).build())
+                    .collect();
+                if public {
+                    grants.push(
+                        LaunchPermission::builder()
+                            .group(PermissionGroup::All)
+                            .build(),
+                    );
+                }
+                let modifications = match kind {
+                    OperationType::Remove => {
+                        LaunchPermissionModifications::builder().set_remove(Some(grants))
+                    }
+                    _ => LaunchPermissionModifications::builder().set_add(Some(grants)),
+                };
+                ec2_site("ModifyImageAttribute", region)
+                    .run(
+                        ctx.ec2(region)
+                            .modify_image_attribute()
+                            .image_id(image_id)
+                            .launch_permission(modifications.build())
+                            .send(),
+                    )
+                    .await?;
+            }
+        }
+        Operation::EnableSnapshotBlockPublicAccess
+        | Operation::DisableSnapshotBlockPublicAccess => {
+            let enable = matches!(operation, Operation::EnableSnapshotBlockPublicAccess);
+            if snapshot_block_public_access(ctx, region).await? == enable {
+                return Ok(Applied::AlreadyDone);
+            }
+            let ec2 = ctx.ec2(region);
+            if enable {
+                ec2_site("EnableSnapshotBlockPublicAccess", region)
+                    .run(
+                        ec2.enable_snapshot_block_public_access()
+                            .state(SnapshotBlockPublicAccessState::BlockAllSharing)
+                            .send(),
+                    )
+                    .await?;
+            } else {
+                ec2_site("DisableSnapshotBlockPublicAccess", region)
+                    .run(ec2.disable_snapshot_block_public_access().send())
+                    .await?;
+            }
+        }
+        Operation::EnableImageBlockPublicAccess | Operation::DisableImageBlockPublicAccess => {
+            let enable = matches!(operation, Operation::EnableImageBlockPublicAccess);
+            if image_block_public_access(ctx, region).await? == enable {
+                return Ok(Applied::AlreadyDone);
+            }
+            let ec2 = ctx.ec2(region);
+            if enable {
+                ec2_site("EnableImageBlockPublicAccess", region)
+                    .run(
+                        ec2.enable_image_block_public_access()
+                            .image_block_public_access_state(
+                                ImageBlockPublicAccessEnabledState::BlockNewSharing,
+                            )
+                            .send(),
+                    )
+                    .await?;
+            } else {
+                ec2_site("DisableImageBlockPublicAccess", region)
+                    .run(ec2.disable_image_block_public_access().send())
+                    .await?;
+            }
+        }
+    }
+    Ok(Applied::Changed)
+}
+
+/// Whether two policy documents say the same (IAM returns them URL-encoded and reformatted).
+fn same_document(existing: &str, wanted: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(existing).decode_utf8_lossy();
+    let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+    match (parse(&decoded), parse(wanted)) {
+        (Some(a), Some(b)) => a == b,
+        _ => decoded == wanted,
+    }
+}
+
+/// The permission changes still needed, given who the resource is shared with now.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Delta {
+    remove_public: bool,
+    remove_accounts: Vec<String>,
+    add_public: bool,
+    add_accounts: Vec<String>,
+}
+
+impl Delta {
+    fn between(
+        now: &Sharing,
+        remove_public: bool,
+        remove_accounts: &[String],
+        add_public: bool,
+        add_accounts: &[String],
+    ) -> Self {
+        Delta {
+            remove_public: remove_public && now.public,
+            remove_accounts: remove_accounts
+                .iter()
+                .filter(|a| now.accounts.contains(*a))
+                .cloned()
+                .collect(),
+            add_public: add_public && !now.public,
+            add_accounts: add_accounts
+                .iter()
+                .filter(|a| !now.accounts.contains(*a))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == Delta::default()
+    }
+
+    /// The ModifyXAttribute calls to send: (operation, group all?, accounts).
+    fn calls(&self) -> Vec<(OperationType, bool, Vec<String>)> {
+        let mut calls = Vec::new();
+        if self.remove_public || !self.remove_accounts.is_empty() {
+            calls.push((
+                OperationType::Remove,
+                self.remove_public,
+                self.remove_accounts.clone(),
+            ));
+        }
+        if self.add_public || !self.add_accounts.is_empty() {
+            calls.push((
+                OperationType::Add,
+                self.add_public,
+                self.add_accounts.clone(),
+            ));
+        }
+        calls
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sharing_delta_only_asks_for_what_is_left() {
+        let now = Sharing {
+            public: true,
+            accounts: ["111111111111".to_string(), "222222222222".to_string()].into(),
+            organizations: Default::default(),
+        };
+        let delta = Delta::between(
+            &now,
+            true,
+            &["222222222222".into(), "333333333333".into()],
+            false,
+            &[],
+        );
+        assert_eq!(
+            delta.calls(),
+            vec![(
+                OperationType::Remove,
+                true,
+                vec!["222222222222".to_string()]
+            )]
+        );
+        let done = Delta::between(
+            &Sharing::default(),
+            true,
+            &["222222222222".into()],
+            false,
+            &[],
+        );
+        assert!(done.is_empty());
+        let restore = Delta::between(
+            &Sharing::default(),
+            false,
+            &[],
+            true,
+            &["222222222222".into()],
+        );
+        assert_eq!(
+            restore.calls(),
+            vec![(OperationType::Add, true, vec!["222222222222".to_string()])]
+        );
+    }
+
+    #[test]
+    fn documents_compare_by_meaning() {
+        assert!(same_document(
+            "%7B%22Statement%22%3A%5B%5D%7D",
+            "{ \"Statement\": [] }"
+        ));
+        assert!(!same_document("{\"a\":1}", "{\"a\":2}"));
+    }
+}

@@ -1,0 +1,197 @@
+//! disable-user: deactivate every active access key (never delete), delete the console login
+//! profile (irreversible), and attach inline deny-all and revoke-older-sessions policies.
+//! Undo reactivates exactly the keys that were active and removes the policies firebreak added.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::guard::Guard;
+use super::plan::{Exempt, Operation, Plan, Playbook, Step};
+use crate::aws::actions::{PrincipalKind, UserState};
+use crate::model::{Identity, KeyStatus};
+
+/// Name of the inline policy that denies everything.
+pub const DENY_ALL_POLICY: &str = "firebreak-deny-all";
+/// Name of the inline policy that denies sessions issued before containment.
+pub const REVOKE_SESSIONS_POLICY: &str = "firebreak-revoke-older-sessions";
+
+/// Denies every action on every resource.
+pub fn deny_all_document() -> String {
+    r#"{"Version":"2012-10-17","Statement":[{"Sid":"FirebreakDenyAll","Effect":"Deny","Action":"*","Resource":"*"}]}"#
+        .to_string()
+}
+
+/// Denies every request made with credentials issued before `now`.
+pub fn revoke_sessions_document(now: DateTime<Utc>) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"FirebreakRevokeOlderSessions","Effect":"Deny","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{}"}}}}}}]}}"#,
+        now.to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
+}
+
+/// Plans the containment of `users` (their state read just before).
+pub fn plan(
+    action_id: String,
+    account: Identity,
+    now: DateTime<Utc>,
+    users: &[UserState],
+    guard: &Guard,
+) -> Plan {
+    let mut steps = Vec::new();
+    let mut exempt = Vec::new();
+    let mut notes = Vec::new();
+    for user in users {
+        if let Some(reason) = guard.exemption(PrincipalKind::User, &user.name, "/") {
+            exempt.push(Exempt {
+                principal: format!("user/{}", user.name),
+                reason,
+            });
+            continue;
+        }
+        for (key_id, status) in &user.keys {
+            match status {
+                KeyStatus::Active => steps.push(Step::global(
+                    0,
+                    Operation::DeactivateAccessKey {
+                        user: user.name.clone(),
+                        key_id: key_id.clone(),
+                    },
+                    Some(Operation::ActivateAccessKey {
+                        user: user.name.clone(),
+                        key_id: key_id.clone(),
+                    }),
+                )),
+                KeyStatus::Inactive => notes.push(format!(
+                    "key {key_id} of {} is already inactive: left as it is",
+                    user.name
+                )),
+            }
+        }
+        if user.login_profile {
+            steps.push(Step::irreversible(
+                crate::model::GLOBAL,
+                0,
+                Operation::DeleteLoginProfile {
+                    user: user.name.clone(),
+                },
+            ));
+            notes.push(format!(
+                "the console password of {} will be deleted: it cannot be restored, only reset",
+                user.name
+            ));
+        }
+        for (policy_name, document) in [
+            (DENY_ALL_POLICY, deny_all_document()),
+            (REVOKE_SESSIONS_POLICY, revoke_sessions_document(now)),
+        ] {
+            steps.push(Step::global(
+                0,
+                Operation::PutUserPolicy {
+                    user: user.name.clone(),
+                    policy_name: policy_name.to_string(),
+                    document,
+                },
+                Some(Operation::DeleteUserPolicy {
+                    user: user.name.clone(),
+                    policy_name: policy_name.to_string(),
+                }),
+            ));
+        }
+    }
+    let mut plan = Plan::new(
+        action_id,
+        Playbook::DisableUser {
+            users: users.iter().map(|u| u.name.clone()).collect(),
+        },
+        account,
+        now,
+        steps,
+    );
+    plan.exempt = exempt;
+    plan.notes = notes;
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> Identity {
+        Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws:iam::123456789012:user/responder".into(),
+        }
+    }
+
+    #[test]
+    fn active_keys_login_and_policies_are_planned_with_inverses() {
+        let now = Utc::now();
+        let users = [
+            UserState {
+                name: "mallory".into(),
+                keys: vec![
+                    ("AKIA1".into(), KeyStatus::Active),
+                    ("AKIA2".into(), KeyStatus::Inactive),
+                ],
+                login_profile: true,
+                inline_policies: vec![],
+            },
+            UserState {
+                name: "responder".into(),
+                keys: vec![("AKIA3".into(), KeyStatus::Active)],
+                login_profile: false,
+                inline_policies: vec![],
+            },
+        ];
+        let guard = Guard::new(&identity().caller_arn, &[]);
+        let plan = plan("a1".into(), identity(), now, &users, &guard);
+        let apis: Vec<(&str, &str, bool)> = plan
+            .steps
+            .iter()
+            .map(|s| (s.api.as_str(), s.target.as_str(), s.reversible))
+            .collect();
+        assert_eq!(
+            apis,
+            [
+                ("UpdateAccessKey", "user/mallory key AKIA1", true),
+                ("DeleteLoginProfile", "user/mallory", false),
+                (
+                    "PutUserPolicy",
+                    "user/mallory policy firebreak-deny-all",
+                    true
+                ),
+                (
+                    "PutUserPolicy",
+                    "user/mallory policy firebreak-revoke-older-sessions",
+                    true
+                ),
+            ]
+        );
+        assert_eq!(plan.steps[0].index, 1);
+        assert_eq!(
+            plan.steps[0].inverse,
+            Some(Operation::ActivateAccessKey {
+                user: "mallory".into(),
+                key_id: "AKIA1".into()
+            })
+        );
+        assert_eq!(plan.exempt.len(), 1, "the caller is exempt");
+        assert_eq!(plan.exempt[0].principal, "user/responder");
+        assert!(plan.notes.iter().any(|n| n.contains("AKIA2")));
+        assert!(plan.notes.iter().any(|n| n.contains("cannot be restored")));
+    }
+
+    #[test]
+    fn the_session_policy_names_the_cut_off_time() {
+        let now = DateTime::parse_from_rfc3339("2026-11-22T03:04:05Z")
+            .map(|t| t.with_timezone(&Utc))
+            .expect("time");
+        let document = revoke_sessions_document(now);
+        let value: serde_json::Value = serde_json::from_str(&document).expect("json");
+        assert_eq!(
+            value["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"],
+            "2026-11-22T03:04:05Z"
+        );
+        assert!(crate::policy::grants_admin(&deny_all_document()) == Ok(false));
+    }
+}

@@ -1,0 +1,165 @@
+//! The one playbook engine (TUI, CLI and game days): runs a confirmed plan phase by phase, the
+//! steps of a phase concurrently, journaling each step's intent before its call and its outcome
+//! after. Read-only is enforced here: no mutating call can be sent without an `Armed` token,
+//! and only a non-read-only engine makes one.
+
+use futures::{StreamExt, stream};
+use serde::{Deserialize, Serialize};
+
+use super::plan::{Plan, Step};
+use crate::aws::actions::{self, Applied};
+use crate::aws::{AwsContext, AwsError};
+use crate::journal::{Entry, Journal, JournalError};
+
+/// Permission to send mutating calls. Only `Engine::execute` makes one, and never when
+/// read-only.
+#[derive(Debug)]
+pub struct Armed {
+    _private: (),
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The change was made.
+    Ok,
+    /// Already in the wanted state: nothing was sent.
+    Skipped,
+    /// The endpoint does not implement the call (reported, not fatal).
+    Unsupported {
+        error: AwsError,
+    },
+    Failed {
+        error: AwsError,
+    },
+}
+
+impl Outcome {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Skipped => "skipped",
+            Outcome::Unsupported { .. } => "unsupported",
+            Outcome::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// A step's number and outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub index: usize,
+    pub outcome: Outcome,
+}
+
+/// Why a plan was not executed.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("read-only mode: refusing to execute {0}; nothing was changed")]
+    ReadOnly(String),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// Executes plans against one account.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    ctx: AwsContext,
+    read_only: bool,
+    concurrency: usize,
+}
+
+/// Whether an error means the endpoint lacks the call, rather than that the call failed.
+pub fn is_unsupported(error: &AwsError) -> bool {
+    matches!(
+        error.code.as_str(),
+        "Http500"
+            | "Http501"
+            | "NotImplemented"
+            | "InvalidAction"
+            | "UnknownOperationException"
+            | "UnsupportedOperation"
+    )
+}
+
+impl Engine {
+    pub fn new(ctx: AwsContext, read_only: bool, concurrency: usize) -> Self {
+        Engine {
+            ctx,
+            read_only,
+            concurrency: concurrency.max(1),
+        }
+    }
+
+    /// Runs `plan`, calling `on_result` as each step ends. A failed step never hides the others:
+    /// every step of every phase runs and reports.
+    pub async fn execute(
+        &self,
+        plan: &Plan,
+        journal: &mut Journal,
+        mut on_result: impl FnMut(&Step, &Outcome),
+    ) -> Result<Vec<StepResult>, EngineError> {
+        if self.read_only {
+            journal.record(Entry::Refused {
+                action_id: plan.action_id.clone(),
+                reason: "read-only".to_string(),
+            })?;
+            return Err(EngineError::ReadOnly(plan.action_id.clone()));
+        }
+        let armed = Armed { _private: () };
+        let mut results = Vec::with_capacity(plan.steps.len());
+        let mut phases: Vec<u8> = plan.steps.iter().map(|s| s.phase).collect();
+        phases.dedup();
+        for phase in phases {
+            let steps: Vec<&Step> = plan.steps.iter().filter(|s| s.phase == phase).collect();
+            for step in &steps {
+                journal.record(Entry::StepIntent {
+                    action_id: plan.action_id.clone(),
+                    index: step.index,
+                    service: step.service.clone(),
+                    region: step.region.clone(),
+                    api: step.api.clone(),
+                    target: step.target.clone(),
+                    operation: step.operation.clone(),
+                })?;
+            }
+            let ctx = &self.ctx;
+            let armed = &armed;
+            let mut running = stream::iter(steps)
+                .map(|step| async move {
+                    let result = actions::apply(ctx, &step.region, &step.operation, armed).await;
+                    (step, result)
+                })
+                .buffer_unordered(self.concurrency);
+            while let Some((step, result)) = running.next().await {
+                let outcome = match result {
+                    Ok(Applied::Changed) => Outcome::Ok,
+                    Ok(Applied::AlreadyDone) => Outcome::Skipped,
+                    Err(error) if is_unsupported(&error) => Outcome::Unsupported { error },
+                    Err(error) => Outcome::Failed { error },
+                };
+                journal.record(Entry::StepOutcome {
+                    action_id: plan.action_id.clone(),
+                    index: step.index,
+                    outcome: outcome.clone(),
+                })?;
+                on_result(step, &outcome);
+                results.push(StepResult {
+                    index: step.index,
+                    outcome,
+                });
+            }
+        }
+        results.sort_by_key(|r| r.index);
+        let count = |word| results.iter().filter(|r| r.outcome.word() == word).count();
+        journal.record(Entry::ActionFinished {
+            action_id: plan.action_id.clone(),
+            ok: count("ok"),
+            skipped: count("skipped"),
+            unsupported: count("unsupported"),
+            failed: count("failed"),
+        })?;
+        Ok(results)
+    }
+}

@@ -1,0 +1,153 @@
+//! The self-lockout guard: the caller's own principal (for an assumed role, that role),
+//! break-glass principals from config, and service-linked roles are never disabled or denied.
+
+use crate::aws::actions::PrincipalKind;
+
+/// Who is running firebreak, from the GetCallerIdentity ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    User(String),
+    /// An assumed role (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`) or the role itself.
+    Role(String),
+    Root,
+    /// Federated users and anything else IAM cannot deny by name.
+    Other(String),
+}
+
+impl Caller {
+    pub fn from_arn(arn: &str) -> Self {
+        let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+        let mut parts = resource.split('/');
+        match parts.next() {
+            Some("user") => {
+                Caller::User(resource.rsplit('/').next().unwrap_or_default().to_string())
+            }
+            Some("assumed-role") => Caller::Role(parts.next().unwrap_or_default().to_string()),
+            Some("role") => {
+                Caller::Role(resource.rsplit('/').next().unwrap_or_default().to_string())
+            }
+            Some("root") => Caller::Root,
+            _ => Caller::Other(arn.to_string()),
+        }
+    }
+}
+
+/// Parses a break-glass entry: `user/NAME` or `role/NAME`.
+pub fn parse_principal(entry: &str) -> Result<(PrincipalKind, String), String> {
+    let (kind, name) = entry
+        .split_once('/')
+        .ok_or_else(|| format!("'{entry}' must be user/NAME or role/NAME"))?;
+    let kind = match kind {
+        "user" => PrincipalKind::User,
+        "role" => PrincipalKind::Role,
+        _ => return Err(format!("'{entry}' must be user/NAME or role/NAME")),
+    };
+    if name.is_empty() || name.contains('/') {
+        return Err(format!("'{entry}' must be user/NAME or role/NAME"));
+    }
+    Ok((kind, name.to_string()))
+}
+
+/// Decides which principals a playbook must leave alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guard {
+    caller: Caller,
+    break_glass: Vec<(PrincipalKind, String)>,
+}
+
+impl Guard {
+    /// `break_glass` entries are `user/NAME` or `role/NAME` (checked when the config loads).
+    pub fn new(caller_arn: &str, break_glass: &[String]) -> Self {
+        Guard {
+            caller: Caller::from_arn(caller_arn),
+            break_glass: break_glass
+                .iter()
+                .filter_map(|entry| parse_principal(entry).ok())
+                .collect(),
+        }
+    }
+
+    /// Why `name` must not be touched, or `None` if it may be.
+    pub fn exemption(&self, kind: PrincipalKind, name: &str, path: &str) -> Option<String> {
+        let is_caller = match (&self.caller, kind) {
+            (Caller::User(user), PrincipalKind::User) => user == name,
+            (Caller::Role(role), PrincipalKind::Role) => role == name,
+            _ => false,
+        };
+        if is_caller {
+            return Some("the caller's own principal (self-lockout guard)".to_string());
+        }
+        if self
+            .break_glass
+            .iter()
+            .any(|(k, n)| *k == kind && n == name)
+        {
+            return Some("break-glass principal (config)".to_string());
+        }
+        if kind == PrincipalKind::Role && path.starts_with("/aws-service-role/") {
+            return Some("service-linked role".to_string());
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callers() {
+        let cases = [
+            (
+                "arn:aws:iam::123456789012:user/responder",
+                Caller::User("responder".into()),
+            ),
+            (
+                "arn:aws:iam::123456789012:user/ops/oncall",
+                Caller::User("oncall".into()),
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/IncidentResponse/jo@example.com",
+                Caller::Role("IncidentResponse".into()),
+            ),
+            ("arn:aws:iam::123456789012:root", Caller::Root),
+        ];
+        for (arn, caller) in cases {
+            assert_eq!(Caller::from_arn(arn), caller, "{arn}");
+        }
+        assert!(matches!(
+            Caller::from_arn("arn:aws:sts::123456789012:federated-user/bob"),
+            Caller::Other(_)
+        ));
+    }
+
+    #[test]
+    fn exemptions() {
+        let guard = Guard::new(
+            "arn:aws:sts::123456789012:assumed-role/IncidentResponse/jo",
+            &["user/break-glass".into(), "role/Emergency".into()],
+        );
+        let exempt = |kind, name, path| guard.exemption(kind, name, path).is_some();
+        assert!(exempt(PrincipalKind::Role, "IncidentResponse", "/"));
+        assert!(!exempt(PrincipalKind::User, "IncidentResponse", "/"));
+        assert!(exempt(PrincipalKind::User, "break-glass", "/"));
+        assert!(exempt(PrincipalKind::Role, "Emergency", "/"));
+        assert!(exempt(
+            PrincipalKind::Role,
+            "AWSServiceRoleForSupport",
+            "/aws-service-role/support.amazonaws.com/"
+        ));
+        assert!(!exempt(PrincipalKind::User, "mallory", "/"));
+    }
+
+    #[test]
+    fn break_glass_entries() {
+        assert_eq!(
+            parse_principal("user/a"),
+            Ok((PrincipalKind::User, "a".into()))
+        );
+        for bad in ["a", "group/a", "user/", "role/a/b"] {
+            assert!(parse_principal(bad).is_err(), "{bad}");
+        }
+    }
+}

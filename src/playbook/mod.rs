@@ -1,0 +1,10 @@
+//! Playbooks: plan → confirm → execute → journal → undo. A playbook turns targets into a `Plan`
+//! (pure, from state read just before); the `engine` executes it; `undo` plans the inverse of an
+//! executed action from the journal.
+
+pub mod disable_user;
+pub mod engine;
+pub mod guard;
+pub mod plan;
+pub mod revert_sharing;
+pub mod undo;

@@ -1,0 +1,312 @@
+//! Plans: the data a playbook produces and the engine executes. Every step names its service,
+//! region, API operation, target and parameters, whether it can be reversed, and its inverse as
+//! computed from the state read just before planning.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{GLOBAL, Identity};
+
+/// One change to the account, with everything needed to send it. Steps are idempotent: the
+/// engine reads the current state first and reports `skipped` when it is already as wanted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Operation {
+    /// iam:UpdateAccessKey Status=Inactive.
+    DeactivateAccessKey { user: String, key_id: String },
+    /// iam:UpdateAccessKey Status=Active.
+    ActivateAccessKey { user: String, key_id: String },
+    /// iam:DeleteLoginProfile. A password cannot be restored.
+    DeleteLoginProfile { user: String },
+    /// iam:PutUserPolicy (inline).
+    PutUserPolicy {
+        user: String,
+        policy_name: String,
+        document: String,
+    },
+    /// iam:DeleteUserPolicy.
+    DeleteUserPolicy { user: String, policy_name: String },
+    /// iam:PutRolePolicy (inline).
+    PutRolePolicy {
+        role: String,
+        policy_name: String,
+        document: String,
+    },
+    /// iam:DeleteRolePolicy.
+    DeleteRolePolicy { role: String, policy_name: String },
+    /// ec2:ModifySnapshotAttribute createVolumePermission: remove, then add.
+    ModifySnapshotSharing {
+        snapshot_id: String,
+        #[serde(default)]
+        remove_public: bool,
+        #[serde(default)]
+        remove_accounts: Vec<String>,
+        #[serde(default)]
+        add_public: bool,
+        #[serde(default)]
+        add_accounts: Vec<String>,
+    },
+    /// ec2:ModifyImageAttribute launchPermission: remove, then add.
+    ModifyImageSharing {
+        image_id: String,
+        #[serde(default)]
+        remove_public: bool,
+        #[serde(default)]
+        remove_accounts: Vec<String>,
+        #[serde(default)]
+        add_public: bool,
+        #[serde(default)]
+        add_accounts: Vec<String>,
+    },
+    /// ec2:EnableSnapshotBlockPublicAccess State=block-all-sharing.
+    EnableSnapshotBlockPublicAccess,
+    /// ec2:DisableSnapshotBlockPublicAccess.
+    DisableSnapshotBlockPublicAccess,
+    /// ec2:EnableImageBlockPublicAccess State=block-new-sharing.
+    EnableImageBlockPublicAccess,
+    /// ec2:DisableImageBlockPublicAccess.
+    DisableImageBlockPublicAccess,
+}
+
+impl Operation {
+    /// The AWS service the operation goes to.
+    pub fn service(&self) -> &'static str {
+        match self {
+            Operation::DeactivateAccessKey { .. }
+            | Operation::ActivateAccessKey { .. }
+            | Operation::DeleteLoginProfile { .. }
+            | Operation::PutUserPolicy { .. }
+            | Operation::DeleteUserPolicy { .. }
+            | Operation::PutRolePolicy { .. }
+            | Operation::DeleteRolePolicy { .. } => "iam",
+            Operation::ModifySnapshotSharing { .. }
+            | Operation::ModifyImageSharing { .. }
+            | Operation::EnableSnapshotBlockPublicAccess
+            | Operation::DisableSnapshotBlockPublicAccess
+            | Operation::EnableImageBlockPublicAccess
+            | Operation::DisableImageBlockPublicAccess => "ec2",
+        }
+    }
+
+    /// The AWS API operation that makes the change.
+    pub fn api(&self) -> &'static str {
+        match self {
+            Operation::DeactivateAccessKey { .. } | Operation::ActivateAccessKey { .. } => {
+                "UpdateAccessKey"
+            }
+            Operation::DeleteLoginProfile { .. } => "DeleteLoginProfile",
+            Operation::PutUserPolicy { .. } => "PutUserPolicy",
+            Operation::DeleteUserPolicy { .. } => "DeleteUserPolicy",
+            Operation::PutRolePolicy { .. } => "PutRolePolicy",
+            Operation::DeleteRolePolicy { .. } => "DeleteRolePolicy",
+            Operation::ModifySnapshotSharing { .. } => "ModifySnapshotAttribute",
+            Operation::ModifyImageSharing { .. } => "ModifyImageAttribute",
+            Operation::EnableSnapshotBlockPublicAccess => "EnableSnapshotBlockPublicAccess",
+            Operation::DisableSnapshotBlockPublicAccess => "DisableSnapshotBlockPublicAccess",
+            Operation::EnableImageBlockPublicAccess => "EnableImageBlockPublicAccess",
+            Operation::DisableImageBlockPublicAccess => "DisableImageBlockPublicAccess",
+        }
+    }
+
+    /// What the operation acts on, for people.
+    pub fn target(&self) -> String {
+        match self {
+            Operation::DeactivateAccessKey { user, key_id }
+            | Operation::ActivateAccessKey { user, key_id } => format!("user/{user} key {key_id}"),
+            Operation::DeleteLoginProfile { user } => format!("user/{user}"),
+            Operation::PutUserPolicy {
+                user, policy_name, ..
+            }
+            | Operation::DeleteUserPolicy { user, policy_name } => {
+                format!("user/{user} policy {policy_name}")
+            }
+            Operation::PutRolePolicy {
+                role, policy_name, ..
+            }
+            | Operation::DeleteRolePolicy { role, policy_name } => {
+                format!("role/{role} policy {policy_name}")
+            }
+            Operation::ModifySnapshotSharing { snapshot_id, .. } => snapshot_id.clone(),
+            Operation::ModifyImageSharing { image_id, .. } => image_id.clone(),
+            Operation::EnableSnapshotBlockPublicAccess
+            | Operation::DisableSnapshotBlockPublicAccess => "snapshot block public access".into(),
+            Operation::EnableImageBlockPublicAccess | Operation::DisableImageBlockPublicAccess => {
+                "image block public access".into()
+            }
+        }
+    }
+
+    /// A one-line description of the change.
+    pub fn describe(&self) -> String {
+        let sharing = |remove_public: &bool,
+                       remove_accounts: &Vec<String>,
+                       add_public: &bool,
+                       add_accounts: &Vec<String>| {
+            let mut parts = Vec::new();
+            let who = |public: bool, accounts: &Vec<String>| {
+                let mut who: Vec<String> = Vec::new();
+                if public {
+                    who.push("all".into());
+                }
+                who.extend(accounts.iter().cloned());
+                who.join(", ")
+            };
+            if *remove_public || !remove_accounts.is_empty() {
+                parts.push(format!("remove {}", who(*remove_public, remove_accounts)));
+            }
+            if *add_public || !add_accounts.is_empty() {
+                parts.push(format!("add {}", who(*add_public, add_accounts)));
+            }
+            parts.join("; ")
+        };
+        match self {
+            Operation::DeactivateAccessKey { .. } => "set Inactive".into(),
+            Operation::ActivateAccessKey { .. } => "set Active".into(),
+            Operation::DeleteLoginProfile { .. } => "delete console password".into(),
+            Operation::PutUserPolicy { .. } | Operation::PutRolePolicy { .. } => {
+                "attach inline policy".into()
+            }
+            Operation::DeleteUserPolicy { .. } | Operation::DeleteRolePolicy { .. } => {
+                "remove inline policy".into()
+            }
+            Operation::ModifySnapshotSharing {
+                remove_public,
+                remove_accounts,
+                add_public,
+                add_accounts,
+                ..
+            }
+            | Operation::ModifyImageSharing {
+                remove_public,
+                remove_accounts,
+                add_public,
+                add_accounts,
+                ..
+            } => sharing(remove_public, remove_accounts, add_public, add_accounts),
+            Operation::EnableSnapshotBlockPublicAccess => "block all public sharing".into(),
+            Operation::EnableImageBlockPublicAccess => "block new public sharing".into(),
+            Operation::DisableSnapshotBlockPublicAccess
+            | Operation::DisableImageBlockPublicAccess => "unblock".into(),
+        }
+    }
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub index: usize,
+    pub service: String,
+    pub region: String,
+    pub api: String,
+    pub target: String,
+    pub operation: Operation,
+    /// Steps run phase by phase; steps of one phase run concurrently.
+    pub phase: u8,
+    pub reversible: bool,
+    /// What undoes this step, from the state read before planning; `None` when irreversible
+    /// or when there is nothing to undo.
+    pub inverse: Option<Operation>,
+}
+
+impl Step {
+    /// A step for `operation` in `region` (`global` for IAM).
+    pub fn new(region: &str, phase: u8, operation: Operation, inverse: Option<Operation>) -> Self {
+        Step {
+            index: 0,
+            service: operation.service().to_string(),
+            region: region.to_string(),
+            api: operation.api().to_string(),
+            target: operation.target(),
+            reversible: inverse.is_some(),
+            inverse,
+            phase,
+            operation,
+        }
+    }
+
+    /// A step that cannot be undone.
+    pub fn irreversible(region: &str, phase: u8, operation: Operation) -> Self {
+        Step::new(region, phase, operation, None)
+    }
+
+    pub fn global(phase: u8, operation: Operation, inverse: Option<Operation>) -> Self {
+        Step::new(GLOBAL, phase, operation, inverse)
+    }
+}
+
+/// Which playbook made a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum Playbook {
+    DisableUser {
+        users: Vec<String>,
+    },
+    RevertSharing,
+    Freeze,
+    /// The inverse of an executed action.
+    Undo {
+        of: String,
+    },
+}
+
+impl fmt::Display for Playbook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Playbook::DisableUser { users } => write!(f, "disable-user {}", users.join(" ")),
+            Playbook::RevertSharing => f.write_str("revert-sharing"),
+            Playbook::Freeze => f.write_str("freeze"),
+            Playbook::Undo { of } => write!(f, "undo {of}"),
+        }
+    }
+}
+
+/// A principal the plan leaves alone, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exempt {
+    pub principal: String,
+    pub reason: String,
+}
+
+/// What a playbook would do, before anything is done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Unique id; `firebreak undo ACTION_ID` finds the action by it.
+    pub action_id: String,
+    pub playbook: Playbook,
+    pub account: Identity,
+    pub created: DateTime<Utc>,
+    pub steps: Vec<Step>,
+    pub exempt: Vec<Exempt>,
+    /// Things the operator should know: irreversible steps, targets already contained.
+    pub notes: Vec<String>,
+    /// What must be typed to confirm, beyond `--execute` (freeze: the account id or alias).
+    pub confirm_with: Option<Vec<String>>,
+}
+
+impl Plan {
+    /// Numbers the steps in order.
+    pub fn new(
+        action_id: String,
+        playbook: Playbook,
+        account: Identity,
+        created: DateTime<Utc>,
+        mut steps: Vec<Step>,
+    ) -> Self {
+        steps.sort_by_key(|s| s.phase);
+        for (index, step) in steps.iter_mut().enumerate() {
+            step.index = index + 1;
+        }
+        Plan {
+            action_id,
+            playbook,
+            account,
+            created,
+            steps,
+            exempt: Vec::new(),
+            notes: Vec::new(),
+            confirm_with: None,
+        }
+    }
+}

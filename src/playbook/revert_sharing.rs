@@ -1,0 +1,243 @@
+//! revert-sharing: remove `all` and untrusted accounts from snapshot and AMI permissions,
+//! keeping the accounts the baseline trusts; optionally turn on block public access in those
+//! regions. Undo restores the exact prior permission list.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use super::plan::{Operation, Plan, Playbook, Step};
+use crate::model::{Identity, Sharing};
+
+/// A snapshot or an AMI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedKind {
+    Snapshot,
+    Image,
+}
+
+/// A resource to make private again, with who it is shared with now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedResource {
+    pub kind: SharedKind,
+    pub region: String,
+    pub id: String,
+    pub sharing: Sharing,
+}
+
+/// Whether block public access is on in a region, per resource type (`None`: could not tell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BlockPublicAccess {
+    pub snapshots: Option<bool>,
+    pub images: Option<bool>,
+}
+
+/// Plans the revert. `trusted` accounts stay; `block` lists the regions to guard, with their
+/// current state.
+pub fn plan(
+    action_id: String,
+    account: Identity,
+    now: DateTime<Utc>,
+    resources: &[SharedResource],
+    trusted: &BTreeSet<String>,
+    block: &BTreeMap<String, BlockPublicAccess>,
+) -> Plan {
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
+    for resource in resources {
+        let untrusted: Vec<String> = resource
+            .sharing
+            .accounts
+            .iter()
+            .filter(|a| !trusted.contains(*a) && **a != account.id)
+            .cloned()
+            .collect();
+        let kept: Vec<&String> = resource
+            .sharing
+            .accounts
+            .iter()
+            .filter(|a| trusted.contains(*a))
+            .collect();
+        if !kept.is_empty() {
+            notes.push(format!(
+                "{} keeps trusted {}",
+                resource.id,
+                kept.iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if !resource.sharing.organizations.is_empty() {
+            notes.push(format!(
+                "{} is also shared with {}: organization shares are left for review",
+                resource.id,
+                resource
+                    .sharing
+                    .organizations
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if !resource.sharing.public && untrusted.is_empty() {
+            notes.push(format!(
+                "{} is not shared outside trusted accounts",
+                resource.id
+            ));
+            continue;
+        }
+        let public = resource.sharing.public;
+        let (operation, inverse) = match resource.kind {
+            SharedKind::Snapshot => (
+                Operation::ModifySnapshotSharing {
+                    snapshot_id: resource.id.clone(),
+                    remove_public: public,
+                    remove_accounts: untrusted.clone(),
+                    add_public: false,
+                    add_accounts: Vec::new(),
+                },
+                Operation::ModifySnapshotSharing {
+                    snapshot_id: resource.id.clone(),
+                    remove_public: false,
+                    remove_accounts: Vec::new(),
+                    add_public: public,
+                    add_accounts: untrusted,
+                },
+            ),
+            SharedKind::Image => (
+                Operation::ModifyImageSharing {
+                    image_id: resource.id.clone(),
+                    remove_public: public,
+                    remove_accounts: untrusted.clone(),
+                    add_public: false,
+                    add_accounts: Vec::new(),
+                },
+                Operation::ModifyImageSharing {
+                    image_id: resource.id.clone(),
+                    remove_public: false,
+                    remove_accounts: Vec::new(),
+                    add_public: public,
+                    add_accounts: untrusted,
+                },
+            ),
+        };
+        steps.push(Step::new(&resource.region, 0, operation, Some(inverse)));
+    }
+    for (region, state) in block {
+        steps.extend(block_steps(region, *state));
+    }
+    let mut plan = Plan::new(action_id, Playbook::RevertSharing, account, now, steps);
+    plan.notes = notes;
+    plan
+}
+
+/// Steps that turn on snapshot and image block public access in `region`, unless already on.
+pub fn block_steps(region: &str, state: BlockPublicAccess) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if state.snapshots != Some(true) {
+        steps.push(Step::new(
+            region,
+            1,
+            Operation::EnableSnapshotBlockPublicAccess,
+            Some(Operation::DisableSnapshotBlockPublicAccess),
+        ));
+    }
+    if state.images != Some(true) {
+        steps.push(Step::new(
+            region,
+            1,
+            Operation::EnableImageBlockPublicAccess,
+            Some(Operation::DisableImageBlockPublicAccess),
+        ));
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARTNER: &str = "210987654321";
+    const STRANGER: &str = "666655554444";
+
+    fn identity() -> Identity {
+        Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws:iam::123456789012:user/responder".into(),
+        }
+    }
+
+    #[test]
+    fn public_and_untrusted_are_removed_trusted_kept_and_inverse_restores() {
+        let resources = [
+            SharedResource {
+                kind: SharedKind::Snapshot,
+                region: "us-east-1".into(),
+                id: "snap-1".into(),
+                sharing: Sharing {
+                    public: true,
+                    accounts: [PARTNER.to_string(), STRANGER.to_string()].into(),
+                    organizations: BTreeSet::new(),
+                },
+            },
+            SharedResource {
+                kind: SharedKind::Image,
+                region: "us-west-2".into(),
+                id: "ami-1".into(),
+                sharing: Sharing {
+                    public: false,
+                    accounts: [PARTNER.to_string()].into(),
+                    organizations: BTreeSet::new(),
+                },
+            },
+        ];
+        let trusted: BTreeSet<String> = [PARTNER.to_string()].into();
+        let block = BTreeMap::from([(
+            "us-east-1".to_string(),
+            BlockPublicAccess {
+                snapshots: Some(false),
+                images: Some(true),
+            },
+        )]);
+        let plan = plan(
+            "a".into(),
+            identity(),
+            Utc::now(),
+            &resources,
+            &trusted,
+            &block,
+        );
+        assert_eq!(plan.steps.len(), 2, "{:#?}", plan.steps);
+        assert_eq!(
+            plan.steps[0].operation,
+            Operation::ModifySnapshotSharing {
+                snapshot_id: "snap-1".into(),
+                remove_public: true,
+                remove_accounts: vec![STRANGER.into()],
+                add_public: false,
+                add_accounts: vec![],
+            }
+        );
+        assert_eq!(
+            plan.steps[0].inverse,
+            Some(Operation::ModifySnapshotSharing {
+                snapshot_id: "snap-1".into(),
+                remove_public: false,
+                remove_accounts: vec![],
+                add_public: true,
+                add_accounts: vec![STRANGER.into()],
+            })
+        );
+        assert_eq!(plan.steps[1].api, "EnableSnapshotBlockPublicAccess");
+        assert_eq!(plan.steps[1].phase, 1);
+        assert!(plan.notes.iter().any(|n| n.contains("ami-1 is not shared")));
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.contains("snap-1 keeps trusted 210987654321"))
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! Undo: the inverse of an executed action, planned from the journal. Only steps that ended `ok`
+//! are undone (a skipped step changed nothing), in reverse order; irreversible steps are named.
+
+use chrono::{DateTime, Utc};
+
+use super::engine::Outcome;
+use super::plan::{Plan, Playbook, Step};
+use crate::journal::{Entry, SessionLog};
+use crate::model::Identity;
+
+/// Why there is nothing to undo.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UndoError {
+    #[error("no action {0} in the journal")]
+    NotFound(String),
+    #[error("action {0} was never executed: there is nothing to undo")]
+    NotExecuted(String),
+    #[error("no executed {0} action in the journal")]
+    NoneOfKind(&'static str),
+}
+
+/// The plan and step outcomes of one action, gathered from every session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRecord {
+    pub plan: Plan,
+    pub outcomes: Vec<(usize, Outcome)>,
+}
+
+/// Finds an action's plan and outcomes across all sessions.
+pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord> {
+    let mut plan = None;
+    let mut outcomes = Vec::new();
+    for record in logs.iter().flat_map(|l| &l.records) {
+        match &record.entry {
+            Entry::PlanShown { plan: shown } if shown.action_id == action_id => {
+                plan = Some((**shown).clone());
+            }
+            Entry::StepOutcome {
+                action_id: id,
+                index,
+                outcome,
+            } if id == action_id => outcomes.push((*index, outcome.clone())),
+            _ => {}
+        }
+    }
+    plan.map(|plan| ActionRecord { plan, outcomes })
+}
+
+/// The id of the newest executed freeze (an action of playbook `freeze` with an outcome).
+pub fn latest_executed_freeze(logs: &[SessionLog]) -> Result<String, UndoError> {
+    let mut latest = None;
+    for record in logs.iter().flat_map(|l| &l.records) {
+        if let Entry::PlanShown { plan } = &record.entry
+            && plan.playbook == Playbook::Freeze
+        {
+            let id = plan.action_id.clone();
+            if find_action(logs, &id).is_some_and(|a| !a.outcomes.is_empty()) {
+                latest = Some(id);
+            }
+        }
+    }
+    latest.ok_or(UndoError::NoneOfKind("freeze"))
+}
+
+/// Plans the inverse of action `of`.
+pub fn plan(
+    action_id: String,
+    account: Identity,
+    now: DateTime<Utc>,
+    logs: &[SessionLog],
+    of: &str,
+) -> Result<Plan, UndoError> {
+    let action = find_action(logs, of).ok_or_else(|| UndoError::NotFound(of.to_string()))?;
+    if action.outcomes.is_empty() {
+        return Err(UndoError::NotExecuted(of.to_string()));
+    }
+    let mut notes = Vec::new();
+    let mut steps = Vec::new();
+    let mut done: Vec<&Step> = action
+        .plan
+        .steps
+        .iter()
+        .filter(|step| {
+            action
+                .outcomes
+                .iter()
+                .any(|(index, outcome)| *index == step.index && *outcome == Outcome::Ok)
+        })
+        .collect();
+    done.sort_by_key(|s| std::cmp::Reverse(s.index));
+    for step in done {
+        match &step.inverse {
+            Some(inverse) => steps.push(Step::new(
+                &step.region,
+                0,
+                inverse.clone(),
+                Some(step.operation.clone()),
+            )),
+            None => notes.push(format!(
+                "step {} ({} {}) cannot be undone",
+                step.index, step.api, step.target
+            )),
+        }
+    }
+    for (index, outcome) in &action.outcomes {
+        if *outcome != Outcome::Ok {
+            notes.push(format!(
+                "step {index} ended {}: nothing of it to undo",
+                outcome.word()
+            ));
+        }
+    }
+    let mut plan = Plan::new(
+        action_id,
+        Playbook::Undo { of: of.to_string() },
+        account,
+        now,
+        steps,
+    );
+    plan.notes = notes;
+    Ok(plan)
+}
