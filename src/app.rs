@@ -8,15 +8,17 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::act;
 use crate::aws::{AwsContext, AwsError, ConnectOptions};
 use crate::baseline::{self, Baseline, BaselineError};
 use crate::cli::{BaselineCommand, Cli, Command, Format, GlobalArgs, ScanArgs};
 use crate::config::{self, Config, ConfigError};
 use crate::findings::{self, Finding, Windows};
-use crate::journal::{Entry, Journal, JournalError};
+use crate::journal::{Entry, Journal, JournalError, ReadError};
 use crate::model::{Identity, Inventory};
+use crate::playbook::engine::EngineError;
 use crate::report::{self, ScanReport};
-use crate::scan::{self, ScanOptions, ScanState};
+use crate::scan::{self, RegionSelection, ScanOptions, ScanState};
 use crate::tui;
 
 /// Exit code of `scan --fail-on` when a finding is at or above the threshold.
@@ -48,6 +50,14 @@ pub enum AppError {
     },
     #[error("no baseline at {0}: run `firebreak baseline capture` first")]
     NoBaseline(PathBuf),
+    #[error(transparent)]
+    JournalRead(#[from] ReadError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{0}")]
+    NoSuchTarget(String),
+    #[error("{0}")]
+    Confirmation(String),
 }
 
 impl From<AwsError> for AppError {
@@ -67,6 +77,8 @@ pub struct Session {
     /// Whether the baseline path was given explicitly (then it must exist).
     pub baseline_explicit: bool,
     pub data_dir: Option<PathBuf>,
+    /// Principals no playbook touches (`user/NAME`, `role/NAME`).
+    pub break_glass: Vec<String>,
 }
 
 impl Session {
@@ -93,6 +105,28 @@ impl Session {
             baseline_path: global.baseline.clone().or_else(baseline::default_path),
             baseline_explicit: global.baseline.is_some(),
             data_dir: global.data_dir.clone().or_else(config::default_data_dir),
+            break_glass: config.break_glass,
+        })
+    }
+
+    /// Where journals live.
+    pub fn data_dir(&self) -> Result<&Path, AppError> {
+        self.data_dir.as_deref().ok_or(AppError::NoPath {
+            what: "data dir",
+            hint: "pass --data-dir PATH",
+        })
+    }
+
+    /// The regions account-wide playbooks act in: the selected ones that are enabled.
+    pub async fn enabled_regions(&self) -> Result<Vec<String>, AppError> {
+        let listed = self.ctx.regions().await?;
+        Ok(match &self.scan.regions {
+            RegionSelection::Named(names) => names.clone(),
+            RegionSelection::Enabled | RegionSelection::All => listed
+                .into_iter()
+                .filter(|r| r.enabled)
+                .map(|r| r.name)
+                .collect(),
         })
     }
 
@@ -116,7 +150,7 @@ impl Session {
 
     /// The baseline for `identity`'s account: `None` when none was given and the default file
     /// does not exist.
-    fn baseline(&self, identity: &Identity) -> Result<Option<Baseline>, AppError> {
+    pub fn baseline(&self, identity: &Identity) -> Result<Option<Baseline>, AppError> {
         let Some(path) = self.baseline_path.as_deref() else {
             return Ok(None);
         };
@@ -139,17 +173,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
         }
         Some(Command::Scan(args)) => scan_command(&session, &args).await,
         Some(Command::Baseline(command)) => baseline_command(&session, command).await,
+        Some(Command::Act(command)) => act::act(&session, command).await,
+        Some(Command::Undo { action_id, run }) => act::undo(&session, &action_id, &run).await,
+        Some(Command::Log(command)) => act::log(&session, command),
     }
 }
 
 /// A finished scan: its state and the caller's identity.
-struct Scanned {
-    state: ScanState,
-    identity: Identity,
+pub struct Scanned {
+    pub state: ScanState,
+    pub identity: Identity,
 }
 
 /// Runs one scan to the end, with a progress line on stderr when it is a terminal.
-async fn scan_to_end(session: &Session) -> Result<Scanned, AppError> {
+pub async fn scan_to_end(session: &Session) -> Result<Scanned, AppError> {
     let show_progress = std::io::stderr().is_terminal();
     let mut events = scan::spawn(session.ctx.clone(), session.scan.clone());
     let mut state = ScanState::default();
@@ -197,7 +234,8 @@ fn evaluate(
     })
 }
 
-fn print(text: &str) -> Result<(), AppError> {
+/// Writes `text` to stdout.
+pub fn print(text: &str) -> Result<(), AppError> {
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())
@@ -311,10 +349,7 @@ async fn baseline_command(
                 }
                 .into());
             };
-            let data_dir = session.data_dir.as_deref().ok_or(AppError::NoPath {
-                what: "data dir",
-                hint: "pass --data-dir PATH",
-            })?;
+            let data_dir = session.data_dir()?;
             let mut journal =
                 Journal::start(data_dir, &scanned.identity, std::env::args().collect())?;
             let by = scanned.identity.caller_arn.clone();

@@ -68,6 +68,95 @@ pub enum Command {
     /// Capture, inspect and extend the peacetime baseline.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Contain a threat. Prints the plan and changes nothing unless --execute is given.
+    #[command(subcommand)]
+    Act(ActCommand),
+    /// Plan the inverse of an executed action (from the journal); --execute runs it.
+    Undo {
+        /// The action id printed when it was executed.
+        action_id: String,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// The incident timeline, from the session journals.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+/// Whether and how to run a plan.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Carry out the plan (the default is a dry run that changes nothing).
+    #[arg(long)]
+    pub execute: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `firebreak act ...`
+#[derive(Debug, Subcommand)]
+pub enum ActCommand {
+    /// Deactivate a user's access keys, delete its console password, deny everything it does.
+    DisableUser {
+        /// IAM user names.
+        #[arg(required = true, value_name = "USER")]
+        users: Vec<String>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Make snapshots and AMIs private again, keeping accounts the baseline trusts.
+    RevertSharing {
+        /// Snapshots or AMIs as REGION/ID (e.g. eu-west-1/snap-0abc).
+        #[arg(value_name = "REGION/ID", value_parser = parse_region_resource)]
+        targets: Vec<(String, String)>,
+        /// Every snapshot and AMI shared publicly or with an untrusted account, all regions.
+        #[arg(long)]
+        public: bool,
+        /// Also turn on snapshot and image block public access in those regions.
+        #[arg(long)]
+        block_public_access: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Emergency stop: deny-all on every user and role that is not exempt, block public sharing
+    /// in every region. Needs --confirm with the account id or alias.
+    Freeze {
+        /// The account id or alias, typed to confirm.
+        #[arg(long, value_name = "ACCOUNT")]
+        confirm: Option<String>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Remove exactly what the newest executed freeze added.
+    Unfreeze {
+        #[command(flatten)]
+        run: RunArgs,
+    },
+}
+
+/// `firebreak log ...`
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Every session journal, oldest first.
+    List,
+    /// One session's journal, a line per record.
+    Show { session: String },
+    /// One session as an incident timeline.
+    Export {
+        session: String,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
+        format: ExportFormat,
+    },
+}
+
+/// How `log export` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Markdown, for a post-mortem.
+    Md,
+    /// The journal records as one JSON document.
+    Json,
 }
 
 /// Flags of `firebreak scan`.
@@ -190,6 +279,20 @@ pub fn parse_window(text: &str) -> Result<chrono::Duration, String> {
     chrono::Duration::from_std(parsed).map_err(|_| format!("'{text}' is too long"))
 }
 
+/// Parses `REGION/ID`.
+pub fn parse_region_resource(text: &str) -> Result<(String, String), String> {
+    let (region, id) = text
+        .split_once('/')
+        .ok_or_else(|| format!("'{text}' must be REGION/ID, e.g. eu-west-1/snap-0abc"))?;
+    let region = parse_region(region)?;
+    if !(id.starts_with("snap-") || id.starts_with("ami-")) {
+        return Err(format!(
+            "'{id}' is not a snapshot (snap-…) or AMI (ami-…) id"
+        ));
+    }
+    Ok((region, id.to_string()))
+}
+
 fn parse_endpoint_url(text: &str) -> Result<String, String> {
     if (text.starts_with("http://") || text.starts_with("https://"))
         && text.len() > "https://".len()
@@ -306,6 +409,12 @@ mod tests {
             (vec!["scan", "--since", "yesterday"], "--since"),
             (vec!["scan", "--unknown-window", "0s"], "--unknown-window"),
             (vec!["baseline", "accept"], "FINDING_ID"),
+            (vec!["act", "disable-user"], "USER"),
+            (vec!["act", "revert-sharing", "snap-1"], "REGION/ID"),
+            (
+                vec!["act", "revert-sharing", "eu-west-1/vol-1"],
+                "REGION/ID",
+            ),
         ] {
             let err = parse(&args).expect_err("must be rejected");
             let shown = err.to_string();

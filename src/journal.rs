@@ -71,6 +71,13 @@ pub enum Entry {
     },
 }
 
+/// The local user name, as the environment tells it.
+pub fn local_user() -> Option<String> {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+}
+
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
@@ -123,9 +130,7 @@ impl Journal {
         journal.record(Entry::SessionStart {
             version: env!("CARGO_PKG_VERSION").to_string(),
             args,
-            local_user: std::env::var("USER")
-                .or_else(|_| std::env::var("LOGNAME"))
-                .ok(),
+            local_user: local_user(),
             identity: identity.clone(),
         })?;
         Ok(journal)

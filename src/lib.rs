@@ -4,6 +4,7 @@
 //! that touches SDK types) into domain types (`model`); front ends (`tui`, the `scan` command in
 //! `app`, `report`) show the same state.
 
+pub mod act;
 pub mod app;
 pub mod aws;
 pub mod baseline;

@@ -13,6 +13,7 @@ use aws_sdk_iam::types::StatusType;
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
 use crate::model::{GLOBAL, KeyStatus, Sharing};
+use crate::playbook::disable_user::REVOKE_SESSIONS_POLICY;
 use crate::playbook::engine::Armed;
 use crate::playbook::plan::Operation;
 
@@ -22,7 +23,9 @@ pub struct UserState {
     pub name: String,
     pub keys: Vec<(String, KeyStatus)>,
     pub login_profile: bool,
-    pub inline_policies: Vec<String>,
+    /// The revoke-older-sessions policy firebreak put on the user before, if any: re-runs keep
+    /// its cut-off time.
+    pub revoke_sessions_document: Option<String>,
 }
 
 /// A user or role, for account-wide playbooks.
@@ -89,15 +92,20 @@ pub async fn user_state(ctx: &AwsContext, name: &str) -> Result<Option<UserState
         )
         .await?
         .is_some();
-    let inline_policies: Vec<String> = iam
-        .list_user_policies()
-        .user_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| iam_site("ListUserPolicies").error(e))?;
+    let revoke_sessions_document = iam_site("GetUserPolicy")
+        .optional(
+            "NoSuchEntity",
+            iam.get_user_policy()
+                .user_name(name)
+                .policy_name(REVOKE_SESSIONS_POLICY)
+                .send(),
+        )
+        .await?
+        .map(|p| {
+            percent_encoding::percent_decode_str(p.policy_document())
+                .decode_utf8_lossy()
+                .into_owned()
+        });
     Ok(Some(UserState {
         name: name.to_string(),
         keys: keys
@@ -112,7 +120,7 @@ pub async fn user_state(ctx: &AwsContext, name: &str) -> Result<Option<UserState
             })
             .collect(),
         login_profile,
-        inline_policies,
+        revoke_sessions_document,
     }))
 }
 

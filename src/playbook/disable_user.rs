@@ -47,23 +47,25 @@ pub fn plan(
             });
             continue;
         }
+        // Every key gets a step: one already inactive is reported skipped, so undo (which only
+        // reverses steps that changed something) never reactivates it.
         for (key_id, status) in &user.keys {
-            match status {
-                KeyStatus::Active => steps.push(Step::global(
-                    0,
-                    Operation::DeactivateAccessKey {
-                        user: user.name.clone(),
-                        key_id: key_id.clone(),
-                    },
-                    Some(Operation::ActivateAccessKey {
-                        user: user.name.clone(),
-                        key_id: key_id.clone(),
-                    }),
-                )),
-                KeyStatus::Inactive => notes.push(format!(
-                    "key {key_id} of {} is already inactive: left as it is",
+            steps.push(Step::global(
+                0,
+                Operation::DeactivateAccessKey {
+                    user: user.name.clone(),
+                    key_id: key_id.clone(),
+                },
+                Some(Operation::ActivateAccessKey {
+                    user: user.name.clone(),
+                    key_id: key_id.clone(),
+                }),
+            ));
+            if *status == KeyStatus::Inactive {
+                notes.push(format!(
+                    "key {key_id} of {} is already inactive: undo will leave it inactive",
                     user.name
-                )),
+                ));
             }
         }
         if user.login_profile {
@@ -79,9 +81,14 @@ pub fn plan(
                 user.name
             ));
         }
+        // A re-run keeps the first cut-off time, so its step is reported skipped.
+        let revoke = user
+            .revoke_sessions_document
+            .clone()
+            .unwrap_or_else(|| revoke_sessions_document(now));
         for (policy_name, document) in [
             (DENY_ALL_POLICY, deny_all_document()),
-            (REVOKE_SESSIONS_POLICY, revoke_sessions_document(now)),
+            (REVOKE_SESSIONS_POLICY, revoke),
         ] {
             steps.push(Step::global(
                 0,
@@ -134,13 +141,13 @@ mod tests {
                     ("AKIA2".into(), KeyStatus::Inactive),
                 ],
                 login_profile: true,
-                inline_policies: vec![],
+                revoke_sessions_document: None,
             },
             UserState {
                 name: "responder".into(),
                 keys: vec![("AKIA3".into(), KeyStatus::Active)],
                 login_profile: false,
-                inline_policies: vec![],
+                revoke_sessions_document: None,
             },
         ];
         let guard = Guard::new(&identity().caller_arn, &[]);
@@ -154,6 +161,7 @@ mod tests {
             apis,
             [
                 ("UpdateAccessKey", "user/mallory key AKIA1", true),
+                ("UpdateAccessKey", "user/mallory key AKIA2", true),
                 ("DeleteLoginProfile", "user/mallory", false),
                 (
                     "PutUserPolicy",

@@ -4,6 +4,7 @@
 
 pub mod disable_user;
 pub mod engine;
+pub mod freeze;
 pub mod guard;
 pub mod plan;
 pub mod revert_sharing;

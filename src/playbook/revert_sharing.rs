@@ -81,12 +81,13 @@ pub fn plan(
                     .join(", ")
             ));
         }
+        // A resource already private still gets its step (reported skipped): re-running a
+        // half-done plan only does the rest.
         if !resource.sharing.public && untrusted.is_empty() {
             notes.push(format!(
-                "{} is not shared outside trusted accounts",
+                "{} is not shared outside trusted accounts: nothing to remove",
                 resource.id
             ));
-            continue;
         }
         let public = resource.sharing.public;
         let (operation, inverse) = match resource.kind {
@@ -210,7 +211,7 @@ mod tests {
             &trusted,
             &block,
         );
-        assert_eq!(plan.steps.len(), 2, "{:#?}", plan.steps);
+        assert_eq!(plan.steps.len(), 3, "{:#?}", plan.steps);
         assert_eq!(
             plan.steps[0].operation,
             Operation::ModifySnapshotSharing {
@@ -231,8 +232,9 @@ mod tests {
                 add_accounts: vec![STRANGER.into()],
             })
         );
-        assert_eq!(plan.steps[1].api, "EnableSnapshotBlockPublicAccess");
-        assert_eq!(plan.steps[1].phase, 1);
+        assert_eq!(plan.steps[1].target, "ami-1");
+        assert_eq!(plan.steps[2].api, "EnableSnapshotBlockPublicAccess");
+        assert_eq!(plan.steps[2].phase, 1);
         assert!(plan.notes.iter().any(|n| n.contains("ami-1 is not shared")));
         assert!(
             plan.notes

@@ -1,0 +1,159 @@
+//! freeze: the emergency stop for a Code Spaces-style takeover. An inline deny-all policy on
+//! every IAM user and role that is not exempt, and block public sharing in every region.
+//! Confirmation needs the account id (or alias) typed. unfreeze (undo of the newest freeze)
+//! removes exactly what freeze added, from the journal.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::disable_user::deny_all_document;
+use super::guard::Guard;
+use super::plan::{Exempt, Operation, Plan, Playbook, Step};
+use super::revert_sharing::{BlockPublicAccess, block_steps};
+use crate::aws::actions::{PrincipalKind, PrincipalRef};
+use crate::model::Identity;
+
+/// Name of the inline policy freeze puts on every principal.
+pub const FREEZE_POLICY: &str = "firebreak-freeze";
+
+/// Plans a freeze of `principals` and of public sharing in `regions`.
+pub fn plan(
+    action_id: String,
+    account: Identity,
+    now: DateTime<Utc>,
+    principals: &[PrincipalRef],
+    guard: &Guard,
+    regions: &BTreeMap<String, BlockPublicAccess>,
+) -> Plan {
+    let mut steps = Vec::new();
+    let mut exempt = Vec::new();
+    for principal in principals {
+        let label = match principal.kind {
+            PrincipalKind::User => format!("user/{}", principal.name),
+            PrincipalKind::Role => format!("role/{}", principal.name),
+        };
+        if let Some(reason) = guard.exemption(principal.kind, &principal.name, &principal.path) {
+            exempt.push(Exempt {
+                principal: label,
+                reason,
+            });
+            continue;
+        }
+        let (operation, inverse) = match principal.kind {
+            PrincipalKind::User => (
+                Operation::PutUserPolicy {
+                    user: principal.name.clone(),
+                    policy_name: FREEZE_POLICY.to_string(),
+                    document: deny_all_document(),
+                },
+                Operation::DeleteUserPolicy {
+                    user: principal.name.clone(),
+                    policy_name: FREEZE_POLICY.to_string(),
+                },
+            ),
+            PrincipalKind::Role => (
+                Operation::PutRolePolicy {
+                    role: principal.name.clone(),
+                    policy_name: FREEZE_POLICY.to_string(),
+                    document: deny_all_document(),
+                },
+                Operation::DeleteRolePolicy {
+                    role: principal.name.clone(),
+                    policy_name: FREEZE_POLICY.to_string(),
+                },
+            ),
+        };
+        steps.push(Step::global(0, operation, Some(inverse)));
+    }
+    for (region, state) in regions {
+        steps.extend(block_steps(region, *state));
+    }
+    let mut confirm_with = vec![account.id.clone()];
+    confirm_with.extend(account.alias.clone());
+    let mut plan = Plan::new(action_id, Playbook::Freeze, account, now, steps);
+    plan.exempt = exempt;
+    plan.notes = vec![
+        "every principal above loses all access until unfreeze; running sessions of roles are denied too"
+            .to_string(),
+    ];
+    plan.confirm_with = Some(confirm_with);
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everyone_but_the_exempt_is_denied_and_sharing_blocked() {
+        let account = Identity {
+            id: "123456789012".into(),
+            alias: Some("acme-prod".into()),
+            caller_arn: "arn:aws:iam::123456789012:user/responder".into(),
+        };
+        let principal = |kind, name: &str, path: &str| PrincipalRef {
+            kind,
+            name: name.into(),
+            path: path.into(),
+        };
+        let principals = [
+            principal(PrincipalKind::User, "responder", "/"),
+            principal(PrincipalKind::User, "mallory", "/"),
+            principal(PrincipalKind::User, "break-glass", "/"),
+            principal(PrincipalKind::Role, "app", "/"),
+            principal(
+                PrincipalKind::Role,
+                "AWSServiceRoleForSupport",
+                "/aws-service-role/support.amazonaws.com/",
+            ),
+        ];
+        let guard = Guard::new(&account.caller_arn, &["user/break-glass".into()]);
+        let regions = BTreeMap::from([
+            ("eu-west-1".to_string(), BlockPublicAccess::default()),
+            (
+                "us-east-1".to_string(),
+                BlockPublicAccess {
+                    snapshots: Some(true),
+                    images: Some(false),
+                },
+            ),
+        ]);
+        let plan = plan(
+            "f".into(),
+            account,
+            Utc::now(),
+            &principals,
+            &guard,
+            &regions,
+        );
+        let targets: Vec<String> = plan
+            .steps
+            .iter()
+            .map(|s| format!("{} {} {}", s.region, s.api, s.target))
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                "global PutUserPolicy user/mallory policy firebreak-freeze",
+                "global PutRolePolicy role/app policy firebreak-freeze",
+                "eu-west-1 EnableSnapshotBlockPublicAccess snapshot block public access",
+                "eu-west-1 EnableImageBlockPublicAccess image block public access",
+                "us-east-1 EnableImageBlockPublicAccess image block public access",
+            ]
+        );
+        let exempt: Vec<&str> = plan.exempt.iter().map(|e| e.principal.as_str()).collect();
+        assert_eq!(
+            exempt,
+            [
+                "user/responder",
+                "user/break-glass",
+                "role/AWSServiceRoleForSupport"
+            ]
+        );
+        assert_eq!(
+            plan.confirm_with,
+            Some(vec!["123456789012".to_string(), "acme-prod".to_string()])
+        );
+    }
+}
