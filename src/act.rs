@@ -77,9 +77,9 @@ pub async fn act(session: &Session, command: ActCommand) -> Result<ExitCode, App
         }
         ActCommand::Unfreeze { run } => {
             let logs = read_logs(session)?;
-            let of = undo::latest_executed_freeze(&logs)
-                .map_err(|e| AppError::NoSuchTarget(e.to_string()))?;
-            let plan = undo::plan(action_id, identity.clone(), now, &logs, &of)
+            let of =
+                undo::pending_freezes(&logs).map_err(|e| AppError::NoSuchTarget(e.to_string()))?;
+            let plan = undo::plan_unfreeze(action_id, identity.clone(), now, &logs, &of)
                 .map_err(|e| AppError::NoSuchTarget(e.to_string()))?;
             (plan, run, None)
         }

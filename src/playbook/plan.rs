@@ -249,6 +249,10 @@ pub enum Playbook {
     Undo {
         of: String,
     },
+    /// The inverse of the executed freezes no unfreeze has covered yet.
+    Unfreeze {
+        of: Vec<String>,
+    },
 }
 
 impl fmt::Display for Playbook {
@@ -258,6 +262,7 @@ impl fmt::Display for Playbook {
             Playbook::RevertSharing => f.write_str("revert-sharing"),
             Playbook::Freeze => f.write_str("freeze"),
             Playbook::Undo { of } => write!(f, "undo {of}"),
+            Playbook::Unfreeze { of } => write!(f, "unfreeze {}", of.join(" ")),
         }
     }
 }

@@ -46,20 +46,30 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
     plan.map(|plan| ActionRecord { plan, outcomes })
 }
 
-/// The id of the newest executed freeze (an action of playbook `freeze` with an outcome).
-pub fn latest_executed_freeze(logs: &[SessionLog]) -> Result<String, UndoError> {
-    let mut latest = None;
+/// The executed freezes that no executed unfreeze has covered yet, oldest first.
+pub fn pending_freezes(logs: &[SessionLog]) -> Result<Vec<String>, UndoError> {
+    let executed = |id: &str| find_action(logs, id).is_some_and(|a| !a.outcomes.is_empty());
+    let mut freezes = Vec::new();
+    let mut unfrozen = Vec::new();
     for record in logs.iter().flat_map(|l| &l.records) {
-        if let Entry::PlanShown { plan } = &record.entry
-            && plan.playbook == Playbook::Freeze
-        {
-            let id = plan.action_id.clone();
-            if find_action(logs, &id).is_some_and(|a| !a.outcomes.is_empty()) {
-                latest = Some(id);
+        if let Entry::PlanShown { plan } = &record.entry {
+            match &plan.playbook {
+                Playbook::Freeze if executed(&plan.action_id) => {
+                    freezes.push(plan.action_id.clone())
+                }
+                Playbook::Unfreeze { of } if executed(&plan.action_id) => {
+                    unfrozen.extend(of.clone())
+                }
+                _ => {}
             }
         }
     }
-    latest.ok_or(UndoError::NoneOfKind("freeze"))
+    freezes.retain(|id| !unfrozen.contains(id));
+    if freezes.is_empty() {
+        Err(UndoError::NoneOfKind("freeze"))
+    } else {
+        Ok(freezes)
+    }
 }
 
 /// Plans the inverse of action `of`.
@@ -70,6 +80,54 @@ pub fn plan(
     logs: &[SessionLog],
     of: &str,
 ) -> Result<Plan, UndoError> {
+    let (steps, notes) = inverse_steps(logs, of)?;
+    let mut plan = Plan::new(
+        action_id,
+        Playbook::Undo { of: of.to_string() },
+        account,
+        now,
+        steps,
+    );
+    plan.notes = notes;
+    Ok(plan)
+}
+
+/// Plans unfreeze: the inverse of every freeze in `of` (newest first).
+pub fn plan_unfreeze(
+    action_id: String,
+    account: Identity,
+    now: DateTime<Utc>,
+    logs: &[SessionLog],
+    of: &[String],
+) -> Result<Plan, UndoError> {
+    let mut steps: Vec<Step> = Vec::new();
+    let mut notes = Vec::new();
+    for freeze in of.iter().rev() {
+        let (more, more_notes) = inverse_steps(logs, freeze)?;
+        for step in more {
+            if !steps
+                .iter()
+                .any(|s| s.operation == step.operation && s.region == step.region)
+            {
+                steps.push(step);
+            }
+        }
+        notes.extend(more_notes);
+    }
+    let mut plan = Plan::new(
+        action_id,
+        Playbook::Unfreeze { of: of.to_vec() },
+        account,
+        now,
+        steps,
+    );
+    plan.notes = notes;
+    Ok(plan)
+}
+
+/// The inverses of the steps of `of` that changed something, newest first, and notes about
+/// the rest.
+fn inverse_steps(logs: &[SessionLog], of: &str) -> Result<(Vec<Step>, Vec<String>), UndoError> {
     let action = find_action(logs, of).ok_or_else(|| UndoError::NotFound(of.to_string()))?;
     if action.outcomes.is_empty() {
         return Err(UndoError::NotExecuted(of.to_string()));
@@ -97,7 +155,7 @@ pub fn plan(
                 Some(step.operation.clone()),
             )),
             None => notes.push(format!(
-                "step {} ({} {}) cannot be undone",
+                "step {} of {of} ({} {}) cannot be undone",
                 step.index, step.api, step.target
             )),
         }
@@ -105,18 +163,10 @@ pub fn plan(
     for (index, outcome) in &action.outcomes {
         if *outcome != Outcome::Ok {
             notes.push(format!(
-                "step {index} ended {}: nothing of it to undo",
+                "step {index} of {of} ended {}: nothing of it to undo",
                 outcome.word()
             ));
         }
     }
-    let mut plan = Plan::new(
-        action_id,
-        Playbook::Undo { of: of.to_string() },
-        account,
-        now,
-        steps,
-    );
-    plan.notes = notes;
-    Ok(plan)
+    Ok((steps, notes))
 }

@@ -8,5 +8,6 @@ mod support;
 
 mod cli;
 mod findings;
+mod playbooks;
 mod scan;
 mod tui;

@@ -64,6 +64,15 @@ impl TestBed {
         command
     }
 
+    /// The firebreak binary running as an IAM user created in the emulator.
+    pub fn firebreak_as(&self, endpoint: &str, key_id: &str, secret: &str) -> Command {
+        let mut command = self.firebreak(endpoint);
+        command
+            .env("AWS_ACCESS_KEY_ID", key_id)
+            .env("AWS_SECRET_ACCESS_KEY", secret);
+        command
+    }
+
     /// Runs `firebreak scan --format json` (plus `args`) and parses the report.
     pub fn scan_json(&self, endpoint: &str, args: &[&str]) -> (ScanReport, Output) {
         let output = self

@@ -171,6 +171,27 @@ impl Seeder {
             .expect("share image");
     }
 
+    /// Creates a user with one access key; returns (key id, secret) to run firebreak as it.
+    pub async fn user_with_secret(&self, name: &str) -> (String, String) {
+        let iam = self.iam();
+        iam.create_user()
+            .user_name(name)
+            .send()
+            .await
+            .expect("create user");
+        let key = iam
+            .create_access_key()
+            .user_name(name)
+            .send()
+            .await
+            .expect("create access key");
+        let key = key.access_key().expect("key");
+        (
+            key.access_key_id().to_string(),
+            key.secret_access_key().to_string(),
+        )
+    }
+
     /// Creates a user with `keys` access keys; returns the key ids.
     pub async fn user(&self, name: &str, keys: usize) -> Vec<String> {
         let iam = self.iam();

@@ -1,0 +1,591 @@
+//! Playbooks end to end: the real binary changes the emulator's account; the result is read back
+//! through the SDK; undo restores it; re-runs skip; read-only sends nothing; the journal holds
+//! the timeline and no secret.
+
+use std::collections::BTreeSet;
+use std::process::Output;
+
+use aws_sdk_iam::types::StatusType;
+use serde_json::Value;
+
+use crate::support::fault_proxy::FaultProxy;
+use crate::support::{ACCOUNT, TestBed};
+
+const PARTNER: &str = "210987654321";
+const STRANGER: &str = "666655554444";
+const MALLORY_PASSWORD: &str = "Mallory-Passw0rd-Planted!";
+
+/// Runs firebreak as `responder` with `args`; returns the output.
+fn run(bed: &TestBed, endpoint: &str, responder: &(String, String), args: &[&str]) -> Output {
+    bed.firebreak_as(endpoint, &responder.0, &responder.1)
+        .args(args)
+        .output()
+        .expect("run firebreak")
+}
+
+/// Runs an `--format json` act/undo and returns its document, asserting success.
+fn run_json(bed: &TestBed, responder: &(String, String), args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let output = run(bed, &bed.endpoint(), responder, &all);
+    assert!(
+        output.status.success(),
+        "{args:?}: {:?}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON document")
+}
+
+fn statuses(document: &Value) -> Vec<(String, String)> {
+    let steps = document["plan"]["steps"].as_array().expect("steps");
+    document["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            let index = r["index"].as_u64().expect("index") as usize;
+            let step = &steps[index - 1];
+            (
+                format!(
+                    "{} {}",
+                    step["api"].as_str().unwrap_or(""),
+                    step["target"].as_str().unwrap_or("")
+                ),
+                r["outcome"]["status"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn key_statuses(bed: &TestBed, user: &str) -> Vec<(String, StatusType)> {
+    let mut keys: Vec<(String, StatusType)> = bed
+        .seeder()
+        .iam()
+        .list_access_keys()
+        .user_name(user)
+        .send()
+        .await
+        .expect("list keys")
+        .access_key_metadata()
+        .iter()
+        .map(|k| {
+            (
+                k.access_key_id().unwrap_or_default().to_string(),
+                k.status().cloned().expect("status"),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+async fn user_policies(bed: &TestBed, user: &str) -> BTreeSet<String> {
+    bed.seeder()
+        .iam()
+        .list_user_policies()
+        .user_name(user)
+        .send()
+        .await
+        .expect("list user policies")
+        .policy_names()
+        .iter()
+        .cloned()
+        .collect()
+}
+
+async fn role_policies(bed: &TestBed, role: &str) -> BTreeSet<String> {
+    bed.seeder()
+        .iam()
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .expect("list role policies")
+        .policy_names()
+        .iter()
+        .cloned()
+        .collect()
+}
+
+async fn has_login_profile(bed: &TestBed, user: &str) -> bool {
+    bed.seeder()
+        .iam()
+        .get_login_profile()
+        .user_name(user)
+        .send()
+        .await
+        .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disable_user_contains_reruns_skip_undo_restores_and_the_journal_tells_it() {
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let responder = seed.user_with_secret("responder").await;
+    let mallory_keys = seed.user("mallory", 2).await;
+    let iam = seed.iam();
+    iam.update_access_key()
+        .user_name("mallory")
+        .access_key_id(&mallory_keys[1])
+        .status(StatusType::Inactive)
+        .send()
+        .await
+        .expect("deactivate");
+    iam.create_login_profile()
+        .user_name("mallory")
+        .password(MALLORY_PASSWORD)
+        .send()
+        .await
+        .expect("login profile");
+    let before = key_statuses(&bed, "mallory").await;
+
+    // Dry run by default: nothing changes.
+    let dry = run_json(
+        &bed,
+        &responder,
+        &["act", "disable-user", "mallory", "responder"],
+    );
+    assert_eq!(dry["executed"], false);
+    assert_eq!(key_statuses(&bed, "mallory").await, before);
+    let exempt = dry["plan"]["exempt"].as_array().expect("exempt");
+    assert_eq!(exempt.len(), 1);
+    assert_eq!(exempt[0]["principal"], "user/responder");
+
+    let first = run_json(
+        &bed,
+        &responder,
+        &["act", "disable-user", "mallory", "responder", "--execute"],
+    );
+    let action = first["plan"]["action_id"]
+        .as_str()
+        .expect("action id")
+        .to_string();
+    let outcomes = statuses(&first);
+    assert!(
+        outcomes.contains(&(
+            format!("UpdateAccessKey user/mallory key {}", mallory_keys[0]),
+            "ok".into()
+        )),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&(
+            format!("UpdateAccessKey user/mallory key {}", mallory_keys[1]),
+            "skipped".into()
+        )),
+        "the already inactive key is skipped: {outcomes:?}"
+    );
+    assert!(outcomes.contains(&("DeleteLoginProfile user/mallory".into(), "ok".into())));
+    assert!(
+        key_statuses(&bed, "mallory")
+            .await
+            .iter()
+            .all(|(_, s)| *s == StatusType::Inactive)
+    );
+    assert!(!has_login_profile(&bed, "mallory").await);
+    assert_eq!(
+        user_policies(&bed, "mallory").await,
+        BTreeSet::from([
+            "firebreak-deny-all".to_string(),
+            "firebreak-revoke-older-sessions".to_string()
+        ])
+    );
+    // The caller was never touched.
+    assert!(user_policies(&bed, "responder").await.is_empty());
+    assert!(
+        key_statuses(&bed, "responder")
+            .await
+            .iter()
+            .all(|(_, s)| *s == StatusType::Active)
+    );
+
+    // A second execute only reports what is already done.
+    let second = run_json(
+        &bed,
+        &responder,
+        &["act", "disable-user", "mallory", "--execute"],
+    );
+    let outcomes = statuses(&second);
+    assert!(!outcomes.is_empty());
+    assert!(
+        outcomes.iter().all(|(_, status)| status == "skipped"),
+        "{outcomes:?}"
+    );
+
+    // Undo restores exactly the prior state, except the password, which cannot come back.
+    let undone = run_json(&bed, &responder, &["undo", &action, "--execute"]);
+    assert!(
+        statuses(&undone).iter().all(|(_, status)| status == "ok"),
+        "{undone:#}"
+    );
+    assert_eq!(key_statuses(&bed, "mallory").await, before);
+    assert!(user_policies(&bed, "mallory").await.is_empty());
+    assert!(!has_login_profile(&bed, "mallory").await);
+    let notes = undone["plan"]["notes"].to_string();
+    assert!(
+        notes.contains("DeleteLoginProfile") && notes.contains("cannot be undone"),
+        "{notes}"
+    );
+    // Undoing again changes nothing more.
+    let again = run_json(&bed, &responder, &["undo", &action, "--execute"]);
+    assert!(
+        statuses(&again)
+            .iter()
+            .all(|(_, status)| status == "skipped"),
+        "{again:#}"
+    );
+
+    // The journal: listed, exported as a timeline, and free of secrets.
+    let listed = run(&bed, &bed.endpoint(), &responder, &["log", "list"]);
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let session = action
+        .rsplit_once('-')
+        .map(|(s, _)| s.to_string())
+        .expect("session of action");
+    assert!(listed.contains(&session), "{listed}");
+    let exported = run(
+        &bed,
+        &bed.endpoint(),
+        &responder,
+        &["log", "export", &session, "--format", "md"],
+    );
+    assert!(exported.status.success());
+    let markdown = String::from_utf8_lossy(&exported.stdout).into_owned();
+    assert!(markdown.contains("# Incident timeline"), "{markdown}");
+    assert!(markdown.contains(&format!("plan `{action}`")), "{markdown}");
+    assert!(
+        markdown.contains("**Confirmed**") && markdown.contains("user/responder"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| `DeleteLoginProfile` | user/mallory | global | ok |"),
+        "{markdown}"
+    );
+    let json = run(
+        &bed,
+        &bed.endpoint(),
+        &responder,
+        &["log", "export", &session, "--format", "json"],
+    );
+    let json: Value = serde_json::from_slice(&json.stdout).expect("json export");
+    let events: Vec<&str> = json["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["event"].as_str())
+        .collect();
+    let intent = events
+        .iter()
+        .position(|e| *e == "step_intent")
+        .expect("an intent");
+    let outcome = events
+        .iter()
+        .position(|e| *e == "step_outcome")
+        .expect("an outcome");
+    assert!(intent < outcome, "intents are written before outcomes");
+
+    for entry in walk(bed.dir.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&entry).expect("read")).into_owned();
+        for secret in [
+            responder.1.as_str(),
+            MALLORY_PASSWORD,
+            "firebreak-test-secret",
+        ] {
+            assert!(!text.contains(secret), "{} holds a secret", entry.display());
+        }
+    }
+}
+
+/// Every file under `dir` (firebreak's data dir, config and baseline live there).
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revert_sharing_keeps_the_trusted_partner_and_undo_restores_the_exact_list() {
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let responder = seed.user_with_secret("responder").await;
+    let snapshot = seed.snapshot("us-east-1", true).await;
+    seed.share_snapshot("us-east-1", &snapshot, false, &[PARTNER])
+        .await;
+    let baseline = bed.dir.path().join("baseline.toml");
+    let baseline_arg = baseline.to_str().expect("utf-8");
+    let capture = run(
+        &bed,
+        &bed.endpoint(),
+        &responder,
+        &[
+            "--baseline",
+            baseline_arg,
+            "--regions",
+            "us-east-1,us-west-2",
+            "baseline",
+            "capture",
+        ],
+    );
+    assert!(capture.status.success(), "{capture:?}");
+
+    // The breach: the partner snapshot goes public and to a stranger; an AMI goes public.
+    seed.share_snapshot("us-east-1", &snapshot, true, &[STRANGER])
+        .await;
+    let image = seed.image("us-west-2", "golden").await;
+    seed.share_image("us-west-2", &image, true, &[]).await;
+
+    let args = [
+        "--baseline",
+        baseline_arg,
+        "--regions",
+        "us-east-1,us-west-2",
+        "act",
+        "revert-sharing",
+        "--public",
+        "--block-public-access",
+        "--execute",
+    ];
+    let reverted = run_json(&bed, &responder, &args);
+    let outcomes = statuses(&reverted);
+    assert!(
+        outcomes.contains(&(format!("ModifySnapshotAttribute {snapshot}"), "ok".into())),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&(format!("ModifyImageAttribute {image}"), "ok".into())),
+        "{outcomes:?}"
+    );
+    // moto lacks block public access: reported, not fatal.
+    assert!(
+        outcomes.iter().any(
+            |(step, status)| step.starts_with("EnableSnapshotBlockPublicAccess")
+                && status == "unsupported"
+        ),
+        "{outcomes:?}"
+    );
+    let (public, accounts) = snapshot_permissions(&bed, "us-east-1", &snapshot).await;
+    assert!(!public);
+    assert_eq!(
+        accounts,
+        BTreeSet::from([PARTNER.to_string()]),
+        "the trusted partner survives"
+    );
+    assert!(!image_public(&bed, "us-west-2", &image).await);
+
+    // Re-running finds nothing left to do.
+    let targets = [
+        "--baseline",
+        baseline_arg,
+        "act",
+        "revert-sharing",
+        &format!("us-east-1/{snapshot}"),
+        &format!("us-west-2/{image}"),
+        "--execute",
+    ];
+    let targets: Vec<&str> = targets.iter().map(|s| s.as_ref()).collect();
+    let rerun = run_json(&bed, &responder, &targets);
+    assert!(
+        statuses(&rerun).iter().all(|(_, s)| s == "skipped"),
+        "{rerun:#}"
+    );
+
+    let action = reverted["plan"]["action_id"].as_str().expect("action id");
+    run_json(&bed, &responder, &["undo", action, "--execute"]);
+    let (public, accounts) = snapshot_permissions(&bed, "us-east-1", &snapshot).await;
+    assert!(public, "undo restores public");
+    assert_eq!(
+        accounts,
+        BTreeSet::from([PARTNER.to_string(), STRANGER.to_string()])
+    );
+    assert!(image_public(&bed, "us-west-2", &image).await);
+}
+
+async fn snapshot_permissions(bed: &TestBed, region: &str, id: &str) -> (bool, BTreeSet<String>) {
+    let out = bed
+        .seeder()
+        .ec2(region)
+        .describe_snapshot_attribute()
+        .snapshot_id(id)
+        .attribute(aws_sdk_ec2::types::SnapshotAttributeName::CreateVolumePermission)
+        .send()
+        .await
+        .expect("snapshot attribute");
+    let public = out
+        .create_volume_permissions()
+        .iter()
+        .any(|p| p.group() == Some(&aws_sdk_ec2::types::PermissionGroup::All));
+    let accounts = out
+        .create_volume_permissions()
+        .iter()
+        .filter_map(|p| p.user_id().map(str::to_string))
+        .collect();
+    (public, accounts)
+}
+
+async fn image_public(bed: &TestBed, region: &str, id: &str) -> bool {
+    bed.seeder()
+        .ec2(region)
+        .describe_image_attribute()
+        .image_id(id)
+        .attribute(aws_sdk_ec2::types::ImageAttributeName::LaunchPermission)
+        .send()
+        .await
+        .expect("image attribute")
+        .launch_permissions()
+        .iter()
+        .any(|p| p.group() == Some(&aws_sdk_ec2::types::PermissionGroup::All))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freeze_spares_the_caller_and_break_glass_needs_the_account_typed_and_unfreeze_reverts() {
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let responder = seed.user_with_secret("responder").await;
+    seed.user("mallory", 1).await;
+    seed.user("break-glass", 1).await;
+    seed.lambda_role("app-role").await;
+    std::fs::write(
+        bed.config_path(),
+        "break_glass = [\"user/break-glass\"]\n[aws]\nmax_attempts = 1\nconnect_timeout_secs = 2\n",
+    )
+    .expect("config");
+    let regions = ["--regions", "us-east-1,eu-west-1"];
+
+    // Without the account typed, nothing happens.
+    let mut args = regions.to_vec();
+    args.extend(["act", "freeze", "--execute"]);
+    let refused = run(&bed, &bed.endpoint(), &responder, &args);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--confirm"));
+    assert!(user_policies(&bed, "mallory").await.is_empty());
+    let mut wrong = args.clone();
+    wrong.extend(["--confirm", "999999999999"]);
+    assert_eq!(
+        run(&bed, &bed.endpoint(), &responder, &wrong).status.code(),
+        Some(1)
+    );
+    assert!(user_policies(&bed, "mallory").await.is_empty());
+
+    args.extend(["--confirm", ACCOUNT]);
+    let frozen = run_json(&bed, &responder, &args);
+    assert_eq!(
+        user_policies(&bed, "mallory").await,
+        BTreeSet::from(["firebreak-freeze".to_string()])
+    );
+    assert_eq!(
+        role_policies(&bed, "app-role").await,
+        BTreeSet::from(["firebreak-freeze".to_string()])
+    );
+    assert!(
+        user_policies(&bed, "responder").await.is_empty(),
+        "never the caller"
+    );
+    assert!(
+        user_policies(&bed, "break-glass").await.is_empty(),
+        "never break-glass"
+    );
+    let exempt = frozen["plan"]["exempt"].to_string();
+    assert!(
+        exempt.contains("user/responder") && exempt.contains("user/break-glass"),
+        "{exempt}"
+    );
+    let outcomes = statuses(&frozen);
+    assert!(
+        outcomes
+            .iter()
+            .any(|(s, status)| s.starts_with("EnableImageBlockPublicAccess")
+                && status == "unsupported"),
+        "{outcomes:?}"
+    );
+
+    // Again: only skips.
+    let again = run_json(&bed, &responder, &args);
+    assert!(
+        statuses(&again)
+            .iter()
+            .filter(|(s, _)| s.starts_with("Put"))
+            .all(|(_, status)| status == "skipped"),
+        "{again:#}"
+    );
+
+    // A policy of the operator's own stays; unfreeze removes exactly freeze's.
+    seed.iam()
+        .put_user_policy()
+        .user_name("mallory")
+        .policy_name("operator-extra")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .expect("operator policy");
+    let mut unfreeze = regions.to_vec();
+    unfreeze.extend(["act", "unfreeze", "--execute"]);
+    run_json(&bed, &responder, &unfreeze);
+    assert_eq!(
+        user_policies(&bed, "mallory").await,
+        BTreeSet::from(["operator-extra".to_string()])
+    );
+    assert!(role_policies(&bed, "app-role").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_sends_no_mutating_request_for_any_playbook() {
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let responder = seed.user_with_secret("responder").await;
+    let mallory = seed.user("mallory", 1).await;
+    let snapshot = seed.snapshot("us-east-1", false).await;
+    seed.share_snapshot("us-east-1", &snapshot, true, &[]).await;
+    let upstream = bed
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("moto address");
+    let proxy = FaultProxy::recording(upstream).await;
+    let endpoint = proxy.endpoint();
+
+    let snapshot_target = format!("us-east-1/{snapshot}");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["act", "disable-user", "mallory", "--execute"],
+        vec![
+            "act",
+            "revert-sharing",
+            &snapshot_target,
+            "--block-public-access",
+            "--execute",
+        ],
+        vec!["act", "revert-sharing", "--public", "--execute"],
+        vec!["act", "freeze", "--confirm", ACCOUNT, "--execute"],
+    ];
+    for command in &commands {
+        let mut args = vec!["--read-only", "--regions", "us-east-1"];
+        args.extend(command.iter().copied());
+        let output = run(&bed, &endpoint, &responder, &args);
+        assert_eq!(output.status.code(), Some(1), "{command:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("read-only"), "{command:?}: {stderr}");
+    }
+    let seen = proxy.seen();
+    assert!(
+        seen.len() > 10,
+        "the commands did read the account: {seen:?}"
+    );
+    let mutating: Vec<_> = seen.iter().filter(|s| s.is_mutating()).collect();
+    assert!(
+        mutating.is_empty(),
+        "mutating requests reached the emulator: {mutating:?}"
+    );
+    // And the account is as it was.
+    assert_eq!(
+        key_statuses(&bed, "mallory").await[0],
+        (mallory[0].clone(), StatusType::Active)
+    );
+    assert!(snapshot_permissions(&bed, "us-east-1", &snapshot).await.0);
+}
