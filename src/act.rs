@@ -10,14 +10,15 @@ use chrono::Utc;
 use crate::app::{AppError, Session, print, scan_to_end};
 use crate::aws::actions;
 use crate::cli::{ActCommand, ExportFormat, Format, LogCommand, RunArgs};
-use crate::findings::{FindingKind, Windows};
+use crate::findings::{FindingKind, ResourceType, Windows};
 use crate::journal::{self, Entry, Journal, SessionLog};
 use crate::model::{Identity, Sharing};
+use crate::playbook::contain_functions::FunctionTarget;
 use crate::playbook::engine::{Engine, Outcome, StepResult};
 use crate::playbook::guard::Guard;
 use crate::playbook::plan::Plan;
 use crate::playbook::revert_sharing::{BlockPublicAccess, SharedKind, SharedResource};
-use crate::playbook::{disable_user, freeze, revert_sharing, undo};
+use crate::playbook::{contain_functions, disable_user, freeze, revert_sharing, undo};
 use crate::report::identity_line;
 
 /// Exit code when a step of an executed plan failed.
@@ -43,6 +44,25 @@ pub async fn act(session: &Session, command: ActCommand) -> Result<ExitCode, App
             }
             let plan = disable_user::plan(action_id, identity.clone(), now, &states, &guard);
             (plan, run, None)
+        }
+        ActCommand::ContainFunctions {
+            targets,
+            unknown,
+            delete,
+            confirm,
+            run,
+        } => {
+            let targets = function_targets(session, &identity, &targets, unknown).await?;
+            let evidence_dir = session.data_dir()?.join("evidence").join(journal.session());
+            let plan = contain_functions::plan(
+                action_id,
+                identity.clone(),
+                now,
+                &targets,
+                &evidence_dir,
+                delete,
+            );
+            (plan, run, confirm)
         }
         ActCommand::RevertSharing {
             targets,
@@ -130,6 +150,48 @@ async fn block_states(
         )
     });
     futures::future::join_all(reads).await.into_iter().collect()
+}
+
+/// The functions to contain, with their reserved concurrency read now.
+async fn function_targets(
+    session: &Session,
+    identity: &Identity,
+    named: &[(String, String)],
+    unknown: bool,
+) -> Result<Vec<FunctionTarget>, AppError> {
+    if named.is_empty() && !unknown {
+        return Err(AppError::NoSuchTarget(
+            "name functions as REGION/NAME, or pass --unknown".to_string(),
+        ));
+    }
+    let mut wanted: BTreeSet<(String, String)> = named.iter().cloned().collect();
+    if unknown {
+        let scanned = scan_to_end(session).await?;
+        let findings = session.findings(&scanned.state.inventory, identity, Windows::default())?;
+        wanted.extend(
+            findings
+                .iter()
+                .filter(|f| f.resource_type == ResourceType::Function)
+                .map(|f| (f.region.clone(), f.resource_id.clone())),
+        );
+    }
+    let mut targets = Vec::new();
+    for (region, name) in wanted {
+        let reserved = crate::aws::lambda::reserved_concurrency(&session.ctx, &region, &name)
+            .await
+            .map_err(|e| match e.code.as_str() {
+                "ResourceNotFoundException" => {
+                    AppError::NoSuchTarget(format!("no function {name} in {region}"))
+                }
+                _ => e.into(),
+            })?;
+        targets.push(FunctionTarget {
+            region,
+            name,
+            reserved_concurrency: reserved,
+        });
+    }
+    Ok(targets)
 }
 
 async fn plan_revert_sharing(
@@ -274,7 +336,7 @@ async fn run_plan(
         && !typed.as_ref().is_some_and(|t| accepted.contains(t))
     {
         return Err(AppError::Confirmation(format!(
-            "this plan needs --confirm with the account id or alias ({}); nothing was changed",
+            "this plan needs --confirm {}; nothing was changed",
             accepted.join(" or ")
         )));
     }
@@ -349,6 +411,7 @@ pub fn plan_text(plan: &Plan) -> String {
         );
         let undo = match &step.inverse {
             Some(inverse) => format!("undo: {}:{}", inverse.service(), inverse.api()),
+            None if !step.operation.changes_account() => "changes nothing".to_string(),
             None => "IRREVERSIBLE".to_string(),
         };
         let _ = writeln!(out, "      {} — {undo}", step.operation.describe());

@@ -105,6 +105,24 @@ pub enum ActCommand {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Save evidence of Lambda functions, then throttle them (reserved concurrency 0);
+    /// --delete also deletes them (irreversible, needs --confirm delete).
+    ContainFunctions {
+        /// Functions as REGION/NAME (e.g. ap-south-1/img-resize-worker).
+        #[arg(value_name = "REGION/NAME", value_parser = parse_region_function)]
+        targets: Vec<(String, String)>,
+        /// Every function behind a finding (new or public), all regions.
+        #[arg(long)]
+        unknown: bool,
+        /// Also delete them, after their evidence is saved.
+        #[arg(long)]
+        delete: bool,
+        /// Type `delete` to confirm a plan that deletes.
+        #[arg(long, value_name = "WORD")]
+        confirm: Option<String>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Make snapshots and AMIs private again, keeping accounts the baseline trusts.
     RevertSharing {
         /// Snapshots or AMIs as REGION/ID (e.g. eu-west-1/snap-0abc).
@@ -277,6 +295,18 @@ pub fn parse_window(text: &str) -> Result<chrono::Duration, String> {
         return Err("the duration must be more than zero".to_string());
     }
     chrono::Duration::from_std(parsed).map_err(|_| format!("'{text}' is too long"))
+}
+
+/// Parses `REGION/NAME` for a Lambda function.
+pub fn parse_region_function(text: &str) -> Result<(String, String), String> {
+    let (region, name) = text
+        .split_once('/')
+        .ok_or_else(|| format!("'{text}' must be REGION/NAME, e.g. ap-south-1/worker"))?;
+    let region = parse_region(region)?;
+    if name.is_empty() || name.len() > 140 {
+        return Err(format!("'{name}' is not a function name"));
+    }
+    Ok((region, name.to_string()))
 }
 
 /// Parses `REGION/ID`.

@@ -59,6 +59,14 @@ fn iam_site(operation: &str) -> CallSite<'_> {
     }
 }
 
+fn lambda_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
+    CallSite {
+        service: "lambda",
+        operation,
+        region,
+    }
+}
+
 fn ec2_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
     CallSite {
         service: "ec2",
@@ -391,6 +399,59 @@ pub async fn apply(
                     iam.delete_role_policy()
                         .role_name(role)
                         .policy_name(policy_name)
+                        .send(),
+                )
+                .await?;
+            if deleted.is_none() {
+                return Ok(Applied::AlreadyDone);
+            }
+        }
+        Operation::CaptureFunctionEvidence {
+            function,
+            directory,
+        } => {
+            if !super::lambda::capture_evidence(ctx, region, function, directory).await? {
+                return Ok(Applied::AlreadyDone);
+            }
+        }
+        Operation::PutFunctionConcurrency { function, reserved } => {
+            if super::lambda::reserved_concurrency(ctx, region, function).await? == Some(*reserved)
+            {
+                return Ok(Applied::AlreadyDone);
+            }
+            lambda_site("PutFunctionConcurrency", region)
+                .run(
+                    ctx.lambda(region)
+                        .put_function_concurrency()
+                        .function_name(function)
+                        .reserved_concurrent_executions(*reserved)
+                        .send(),
+                )
+                .await?;
+        }
+        Operation::DeleteFunctionConcurrency { function } => {
+            if super::lambda::reserved_concurrency(ctx, region, function)
+                .await?
+                .is_none()
+            {
+                return Ok(Applied::AlreadyDone);
+            }
+            lambda_site("DeleteFunctionConcurrency", region)
+                .run(
+                    ctx.lambda(region)
+                        .delete_function_concurrency()
+                        .function_name(function)
+                        .send(),
+                )
+                .await?;
+        }
+        Operation::DeleteFunction { function } => {
+            let deleted = lambda_site("DeleteFunction", region)
+                .optional(
+                    "ResourceNotFoundException",
+                    ctx.lambda(region)
+                        .delete_function()
+                        .function_name(function)
                         .send(),
                 )
                 .await?;

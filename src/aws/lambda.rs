@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
+use sha2::Digest;
 
 use aws_sdk_lambda::types::{FunctionConfiguration, FunctionUrlAuthType};
 
@@ -128,4 +129,190 @@ mod tests {
         );
         assert_eq!(parse_last_modified("yesterday"), None);
     }
+}
+
+/// A function's reserved concurrency (`None` when unreserved), read before planning.
+pub async fn reserved_concurrency(
+    ctx: &AwsContext,
+    region: &str,
+    name: &str,
+) -> Result<Option<i32>, AwsError> {
+    let site = CallSite {
+        service: "lambda",
+        operation: "GetFunctionConcurrency",
+        region,
+    };
+    let out = site
+        .run(
+            ctx.lambda(region)
+                .get_function_concurrency()
+                .function_name(name)
+                .send(),
+        )
+        .await?;
+    Ok(out.reserved_concurrent_executions())
+}
+
+/// What is kept of a function's configuration as evidence. Environment variable values can
+/// hold secrets and are never written: only their names.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConfigurationEvidence {
+    pub name: String,
+    pub arn: Option<String>,
+    pub runtime: Option<String>,
+    pub role: Option<String>,
+    pub handler: Option<String>,
+    pub code_size: i64,
+    pub code_sha256: Option<String>,
+    pub last_modified: Option<String>,
+    pub memory_size: Option<i32>,
+    pub timeout: Option<i32>,
+    pub environment_variable_names: Vec<String>,
+    pub layers: Vec<String>,
+    pub reserved_concurrency: Option<i32>,
+    pub code_repository_type: Option<String>,
+}
+
+/// Saves a function's configuration, resource policy, tags and (when its location can be
+/// downloaded) code package under `directory`, with a sha256 manifest. A failed download is
+/// recorded in the manifest, not fatal. Returns false when evidence was already there.
+pub async fn capture_evidence(
+    ctx: &AwsContext,
+    region: &str,
+    name: &str,
+    directory: &std::path::Path,
+) -> Result<bool, AwsError> {
+    let manifest_path = directory.join("manifest.json");
+    if manifest_path.exists() {
+        return Ok(false);
+    }
+    let client = ctx.lambda(region);
+    let site = |operation| CallSite {
+        service: "lambda",
+        operation,
+        region,
+    };
+    let function = site("GetFunction")
+        .run(client.get_function().function_name(name).send())
+        .await?;
+    let policy = site("GetPolicy")
+        .optional(
+            "ResourceNotFoundException",
+            client.get_policy().function_name(name).send(),
+        )
+        .await?;
+    let configuration = function.configuration();
+    let arn = configuration
+        .and_then(|c| c.function_arn())
+        .map(str::to_string);
+    let tags = match &arn {
+        Some(arn) => site("ListTags")
+            .run(client.list_tags().resource(arn).send())
+            .await?
+            .tags()
+            .cloned()
+            .unwrap_or_default(),
+        None => Default::default(),
+    };
+    let evidence = ConfigurationEvidence {
+        name: name.to_string(),
+        arn,
+        runtime: configuration
+            .and_then(|c| c.runtime())
+            .map(|r| r.as_str().to_string()),
+        role: configuration.and_then(|c| c.role()).map(str::to_string),
+        handler: configuration.and_then(|c| c.handler()).map(str::to_string),
+        code_size: configuration.map_or(0, |c| c.code_size()),
+        code_sha256: configuration
+            .and_then(|c| c.code_sha256())
+            .map(str::to_string),
+        last_modified: configuration
+            .and_then(|c| c.last_modified())
+            .map(str::to_string),
+        memory_size: configuration.and_then(|c| c.memory_size()),
+        timeout: configuration.and_then(|c| c.timeout()),
+        environment_variable_names: configuration
+            .and_then(|c| c.environment())
+            .and_then(|e| e.variables())
+            .map(|v| {
+                let mut names: Vec<String> = v.keys().cloned().collect();
+                names.sort();
+                names
+            })
+            .unwrap_or_default(),
+        layers: configuration
+            .map(|c| {
+                c.layers()
+                    .iter()
+                    .filter_map(|l| l.arn().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        reserved_concurrency: function
+            .concurrency()
+            .and_then(|c| c.reserved_concurrent_executions()),
+        code_repository_type: function
+            .code()
+            .and_then(|c| c.repository_type())
+            .map(str::to_string),
+    };
+    let location = function
+        .code()
+        .and_then(|c| c.location())
+        .map(str::to_string);
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        (
+            "configuration.json".to_string(),
+            serde_json::to_vec_pretty(&evidence).unwrap_or_default(),
+        ),
+        (
+            "tags.json".to_string(),
+            serde_json::to_vec_pretty(&tags).unwrap_or_default(),
+        ),
+    ];
+    if let Some(document) = policy.as_ref().and_then(|p| p.policy()) {
+        files.push(("policy.json".to_string(), document.as_bytes().to_vec()));
+    }
+    let download = match &location {
+        Some(url) => match super::download::get(url).await {
+            Ok(bytes) => {
+                files.push(("code.zip".to_string(), bytes));
+                None
+            }
+            Err(problem) => Some(problem),
+        },
+        None => Some("the function has no downloadable code location".to_string()),
+    };
+    let write_error = |e: std::io::Error| AwsError {
+        code: "EvidenceWriteFailed".to_string(),
+        message: format!("{}: {e}", directory.display()),
+        ..site("GetFunction").local_error()
+    };
+    std::fs::create_dir_all(directory).map_err(write_error)?;
+    let mut manifest = Vec::new();
+    for (file, bytes) in &files {
+        crate::files::write_private(&directory.join(file), bytes).map_err(write_error)?;
+        manifest.push(serde_json::json!({
+            "file": file,
+            "bytes": bytes.len(),
+            "sha256": hex::encode(sha2::Sha256::digest(bytes)),
+        }));
+    }
+    let manifest = serde_json::json!({
+        "function": name,
+        "region": region,
+        "captured_at": chrono::Utc::now(),
+        "files": manifest,
+        // The URL itself is presigned: it is a credential and is not kept.
+        "code_download": match &download {
+            None => serde_json::json!({"status": "saved"}),
+            Some(problem) => serde_json::json!({"status": "failed", "reason": problem}),
+        },
+    });
+    crate::files::write_private(
+        &manifest_path,
+        &serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+    )
+    .map_err(write_error)?;
+    Ok(true)
 }

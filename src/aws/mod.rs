@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod context;
+pub mod download;
 pub mod ec2;
 pub mod error;
 pub mod iam;

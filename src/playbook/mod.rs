@@ -2,6 +2,7 @@
 //! (pure, from state read just before); the `engine` executes it; `undo` plans the inverse of an
 //! executed action from the journal.
 
+pub mod contain_functions;
 pub mod disable_user;
 pub mod engine;
 pub mod freeze;

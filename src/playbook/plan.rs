@@ -60,6 +60,18 @@ pub enum Operation {
         #[serde(default)]
         add_accounts: Vec<String>,
     },
+    /// lambda:GetFunction, GetPolicy, ListTags and the code package, saved under `directory`
+    /// with a sha256 manifest. Reads only.
+    CaptureFunctionEvidence {
+        function: String,
+        directory: std::path::PathBuf,
+    },
+    /// lambda:PutFunctionConcurrency (0 throttles every invocation).
+    PutFunctionConcurrency { function: String, reserved: i32 },
+    /// lambda:DeleteFunctionConcurrency (back to unreserved).
+    DeleteFunctionConcurrency { function: String },
+    /// lambda:DeleteFunction. Irreversible.
+    DeleteFunction { function: String },
     /// ec2:EnableSnapshotBlockPublicAccess State=block-all-sharing.
     EnableSnapshotBlockPublicAccess,
     /// ec2:DisableSnapshotBlockPublicAccess.
@@ -71,6 +83,11 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Whether the operation changes the account (evidence capture only reads).
+    pub fn changes_account(&self) -> bool {
+        !matches!(self, Operation::CaptureFunctionEvidence { .. })
+    }
+
     /// The AWS service the operation goes to.
     pub fn service(&self) -> &'static str {
         match self {
@@ -81,6 +98,10 @@ impl Operation {
             | Operation::DeleteUserPolicy { .. }
             | Operation::PutRolePolicy { .. }
             | Operation::DeleteRolePolicy { .. } => "iam",
+            Operation::CaptureFunctionEvidence { .. }
+            | Operation::PutFunctionConcurrency { .. }
+            | Operation::DeleteFunctionConcurrency { .. }
+            | Operation::DeleteFunction { .. } => "lambda",
             Operation::ModifySnapshotSharing { .. }
             | Operation::ModifyImageSharing { .. }
             | Operation::EnableSnapshotBlockPublicAccess
@@ -101,6 +122,10 @@ impl Operation {
             Operation::DeleteUserPolicy { .. } => "DeleteUserPolicy",
             Operation::PutRolePolicy { .. } => "PutRolePolicy",
             Operation::DeleteRolePolicy { .. } => "DeleteRolePolicy",
+            Operation::CaptureFunctionEvidence { .. } => "GetFunction",
+            Operation::PutFunctionConcurrency { .. } => "PutFunctionConcurrency",
+            Operation::DeleteFunctionConcurrency { .. } => "DeleteFunctionConcurrency",
+            Operation::DeleteFunction { .. } => "DeleteFunction",
             Operation::ModifySnapshotSharing { .. } => "ModifySnapshotAttribute",
             Operation::ModifyImageSharing { .. } => "ModifyImageAttribute",
             Operation::EnableSnapshotBlockPublicAccess => "EnableSnapshotBlockPublicAccess",
@@ -128,6 +153,10 @@ impl Operation {
             | Operation::DeleteRolePolicy { role, policy_name } => {
                 format!("role/{role} policy {policy_name}")
             }
+            Operation::CaptureFunctionEvidence { function, .. }
+            | Operation::PutFunctionConcurrency { function, .. }
+            | Operation::DeleteFunctionConcurrency { function }
+            | Operation::DeleteFunction { function } => format!("function {function}"),
             Operation::ModifySnapshotSharing { snapshot_id, .. } => snapshot_id.clone(),
             Operation::ModifyImageSharing { image_id, .. } => image_id.clone(),
             Operation::EnableSnapshotBlockPublicAccess
@@ -165,6 +194,18 @@ impl Operation {
             Operation::DeactivateAccessKey { .. } => "set Inactive".into(),
             Operation::ActivateAccessKey { .. } => "set Active".into(),
             Operation::DeleteLoginProfile { .. } => "delete console password".into(),
+            Operation::CaptureFunctionEvidence { directory, .. } => format!(
+                "save configuration, policy, tags and code to {} (reads only)",
+                directory.display()
+            ),
+            Operation::PutFunctionConcurrency { reserved: 0, .. } => {
+                "reserve concurrency 0: every invocation is throttled".into()
+            }
+            Operation::PutFunctionConcurrency { reserved, .. } => {
+                format!("reserve concurrency {reserved}")
+            }
+            Operation::DeleteFunctionConcurrency { .. } => "remove reserved concurrency".into(),
+            Operation::DeleteFunction { .. } => "delete the function".into(),
             Operation::PutUserPolicy { .. } | Operation::PutRolePolicy { .. } => {
                 "attach inline policy".into()
             }
@@ -243,6 +284,10 @@ pub enum Playbook {
     DisableUser {
         users: Vec<String>,
     },
+    ContainFunctions {
+        functions: Vec<String>,
+        delete: bool,
+    },
     RevertSharing,
     Freeze,
     /// The inverse of an executed action.
@@ -259,6 +304,12 @@ impl fmt::Display for Playbook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Playbook::DisableUser { users } => write!(f, "disable-user {}", users.join(" ")),
+            Playbook::ContainFunctions { functions, delete } => write!(
+                f,
+                "contain-functions {}{}",
+                functions.join(" "),
+                if *delete { " --delete" } else { "" }
+            ),
             Playbook::RevertSharing => f.write_str("revert-sharing"),
             Playbook::Freeze => f.write_str("freeze"),
             Playbook::Undo { of } => write!(f, "undo {of}"),

@@ -589,3 +589,148 @@ async fn read_only_sends_no_mutating_request_for_any_playbook() {
     );
     assert!(snapshot_permissions(&bed, "us-east-1", &snapshot).await.0);
 }
+
+async fn reserved(bed: &TestBed, region: &str, function: &str) -> Option<i32> {
+    bed.seeder()
+        .lambda(region)
+        .get_function_concurrency()
+        .function_name(function)
+        .send()
+        .await
+        .expect("concurrency")
+        .reserved_concurrent_executions()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contain_functions_saves_evidence_throttles_undoes_and_deletes_only_when_confirmed() {
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let responder = seed.user_with_secret("responder").await;
+    let role = seed.lambda_role("lambda-exec").await;
+    const TOKEN: &str = "env-secret-token-never-written";
+    seed.function_with_env("ap-south-1", "miner", &role, &[("POOL_TOKEN", TOKEN)])
+        .await;
+    seed.function("us-east-1", "billing", &role).await;
+    seed.lambda("us-east-1")
+        .put_function_concurrency()
+        .function_name("billing")
+        .reserved_concurrent_executions(5)
+        .send()
+        .await
+        .expect("reserve");
+
+    let args = [
+        "act",
+        "contain-functions",
+        "ap-south-1/miner",
+        "us-east-1/billing",
+        "--execute",
+    ];
+    let contained = run_json(&bed, &responder, &args);
+    let outcomes = statuses(&contained);
+    assert!(
+        outcomes.iter().all(|(_, status)| status == "ok"),
+        "{outcomes:?}"
+    );
+    assert_eq!(reserved(&bed, "ap-south-1", "miner").await, Some(0));
+    assert_eq!(reserved(&bed, "us-east-1", "billing").await, Some(0));
+
+    // Evidence: configuration, tags, manifest with sha256; moto's code location cannot be
+    // downloaded, which is recorded, not fatal; no environment value is written.
+    let session = contained["plan"]["action_id"]
+        .as_str()
+        .and_then(|a| a.rsplit_once('-'))
+        .map(|(s, _)| s.to_string())
+        .expect("session");
+    let evidence = bed
+        .dir
+        .path()
+        .join("data/evidence")
+        .join(&session)
+        .join("ap-south-1/miner");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(evidence.join("manifest.json")).expect("manifest"))
+            .expect("manifest json");
+    assert_eq!(
+        manifest["code_download"]["status"], "failed",
+        "{manifest:#}"
+    );
+    let files: Vec<&str> = manifest["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["file"].as_str())
+        .collect();
+    assert!(
+        files.contains(&"configuration.json") && files.contains(&"tags.json"),
+        "{files:?}"
+    );
+    for file in manifest["files"].as_array().expect("files") {
+        assert_eq!(file["sha256"].as_str().map(str::len), Some(64));
+    }
+    let configuration =
+        std::fs::read_to_string(evidence.join("configuration.json")).expect("config");
+    assert!(configuration.contains("POOL_TOKEN"), "{configuration}");
+    for path in walk(bed.dir.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned();
+        assert!(
+            !text.contains(TOKEN),
+            "{} holds an environment value",
+            path.display()
+        );
+    }
+
+    // Re-running throttles nothing more.
+    let again = run_json(&bed, &responder, &args);
+    assert!(
+        statuses(&again)
+            .iter()
+            .filter(|(step, _)| step.starts_with("PutFunctionConcurrency"))
+            .all(|(_, status)| status == "skipped"),
+        "{again:#}"
+    );
+
+    // Undo restores the previous concurrency exactly: none for miner, 5 for billing.
+    let action = contained["plan"]["action_id"].as_str().expect("action");
+    run_json(&bed, &responder, &["undo", action, "--execute"]);
+    assert_eq!(reserved(&bed, "ap-south-1", "miner").await, None);
+    assert_eq!(reserved(&bed, "us-east-1", "billing").await, Some(5));
+
+    // Deleting needs the word typed; evidence stays.
+    let delete = [
+        "act",
+        "contain-functions",
+        "ap-south-1/miner",
+        "--delete",
+        "--execute",
+    ];
+    let refused = run(&bed, &bed.endpoint(), &responder, &delete);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        seed.lambda("ap-south-1")
+            .get_function()
+            .function_name("miner")
+            .send()
+            .await
+            .is_ok()
+    );
+    let mut confirmed = delete.to_vec();
+    confirmed.extend(["--confirm", "delete"]);
+    let deleted = run_json(&bed, &responder, &confirmed);
+    assert!(
+        statuses(&deleted).contains(&(
+            "DeleteFunction function miner".to_string(),
+            "ok".to_string()
+        )),
+        "{deleted:#}"
+    );
+    assert!(
+        seed.lambda("ap-south-1")
+            .get_function()
+            .function_name("miner")
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(evidence.join("manifest.json").exists());
+}

@@ -74,9 +74,25 @@ impl Seeder {
 
     /// Creates a function in `region`; returns its ARN.
     pub async fn function(&self, region: &str, name: &str, role_arn: &str) -> String {
+        self.function_with_env(region, name, role_arn, &[]).await
+    }
+
+    /// Creates a function with environment variables; returns its ARN.
+    pub async fn function_with_env(
+        &self,
+        region: &str,
+        name: &str,
+        role_arn: &str,
+        env: &[(&str, &str)],
+    ) -> String {
+        let mut environment = aws_sdk_lambda::types::Environment::builder();
+        for (key, value) in env {
+            environment = environment.variables(*key, *value);
+        }
         let out = self
             .lambda(region)
             .create_function()
+            .environment(environment.build())
             .function_name(name)
             .runtime(aws_sdk_lambda::types::Runtime::Python312)
             .role(role_arn)

@@ -1,0 +1,173 @@
+//! contain-functions: first evidence (configuration, resource policy, tags, code package with a
+//! sha256 manifest), then throttle (reserved concurrency 0; undo restores the previous value);
+//! with --delete, deletion as a last, irreversible phase — the evidence is kept.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::plan::{Operation, Plan, Playbook, Step};
+use crate::model::Identity;
+
+/// A function to contain, with its reserved concurrency read just before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionTarget {
+    pub region: String,
+    pub name: String,
+    pub reserved_concurrency: Option<i32>,
+}
+
+/// Plans containment of `targets`; evidence goes under `evidence_dir/REGION/NAME`.
+pub fn plan(
+    action_id: String,
+    account: Identity,
+    now: DateTime<Utc>,
+    targets: &[FunctionTarget],
+    evidence_dir: &Path,
+    delete: bool,
+) -> Plan {
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
+    for target in targets {
+        steps.push(Step::new(
+            &target.region,
+            0,
+            Operation::CaptureFunctionEvidence {
+                function: target.name.clone(),
+                directory: evidence_dir.join(&target.region).join(&target.name),
+            },
+            None,
+        ));
+        let inverse = match target.reserved_concurrency {
+            Some(previous) => {
+                if previous == 0 {
+                    notes.push(format!(
+                        "{} in {} is already throttled",
+                        target.name, target.region
+                    ));
+                }
+                Operation::PutFunctionConcurrency {
+                    function: target.name.clone(),
+                    reserved: previous,
+                }
+            }
+            None => Operation::DeleteFunctionConcurrency {
+                function: target.name.clone(),
+            },
+        };
+        steps.push(Step::new(
+            &target.region,
+            1,
+            Operation::PutFunctionConcurrency {
+                function: target.name.clone(),
+                reserved: 0,
+            },
+            Some(inverse),
+        ));
+        if delete {
+            steps.push(Step::irreversible(
+                &target.region,
+                2,
+                Operation::DeleteFunction {
+                    function: target.name.clone(),
+                },
+            ));
+        }
+    }
+    if delete {
+        notes.push(format!(
+            "{} functions will be deleted after their evidence is saved: deletion cannot be undone",
+            targets.len()
+        ));
+    }
+    let mut plan = Plan::new(
+        action_id,
+        Playbook::ContainFunctions {
+            functions: targets
+                .iter()
+                .map(|t| format!("{}/{}", t.region, t.name))
+                .collect(),
+            delete,
+        },
+        account,
+        now,
+        steps,
+    );
+    plan.notes = notes;
+    if delete {
+        plan.confirm_with = Some(vec!["delete".to_string()]);
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_then_throttle_then_delete_with_prior_concurrency_as_inverse() {
+        let account = Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws:iam::123456789012:user/responder".into(),
+        };
+        let targets = [
+            FunctionTarget {
+                region: "ap-south-1".into(),
+                name: "miner".into(),
+                reserved_concurrency: None,
+            },
+            FunctionTarget {
+                region: "us-east-1".into(),
+                name: "billing".into(),
+                reserved_concurrency: Some(5),
+            },
+        ];
+        let plan = plan(
+            "a".into(),
+            account,
+            Utc::now(),
+            &targets,
+            Path::new("/ev"),
+            true,
+        );
+        let order: Vec<(u8, &str, &str)> = plan
+            .steps
+            .iter()
+            .map(|s| (s.phase, s.api.as_str(), s.region.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (0, "GetFunction", "ap-south-1"),
+                (0, "GetFunction", "us-east-1"),
+                (1, "PutFunctionConcurrency", "ap-south-1"),
+                (1, "PutFunctionConcurrency", "us-east-1"),
+                (2, "DeleteFunction", "ap-south-1"),
+                (2, "DeleteFunction", "us-east-1"),
+            ]
+        );
+        assert_eq!(
+            plan.steps[2].inverse,
+            Some(Operation::DeleteFunctionConcurrency {
+                function: "miner".into()
+            })
+        );
+        assert_eq!(
+            plan.steps[3].inverse,
+            Some(Operation::PutFunctionConcurrency {
+                function: "billing".into(),
+                reserved: 5
+            })
+        );
+        assert!(!plan.steps[4].reversible);
+        assert_eq!(plan.confirm_with, Some(vec!["delete".to_string()]));
+        assert_eq!(
+            plan.steps[0].operation,
+            Operation::CaptureFunctionEvidence {
+                function: "miner".into(),
+                directory: "/ev/ap-south-1/miner".into()
+            }
+        );
+    }
+}
