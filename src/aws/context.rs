@@ -42,6 +42,9 @@ pub struct RegionInfo {
 pub struct AwsContext {
     sdk: SdkConfig,
     home_region: String,
+    /// Interceptors (aws-smithy-mocks) added to every EC2 client, for what moto lacks.
+    #[cfg(test)]
+    ec2_interceptors: Vec<aws_sdk_ec2::config::SharedInterceptor>,
 }
 
 impl AwsContext {
@@ -76,7 +79,25 @@ impl AwsContext {
                 FALLBACK_HOME_REGION.to_string()
             }
         };
-        AwsContext { sdk, home_region }
+        AwsContext {
+            sdk,
+            home_region,
+            #[cfg(test)]
+            ec2_interceptors: Vec::new(),
+        }
+    }
+
+    /// A context over a ready SDK config whose EC2 clients carry `interceptors` (mocks).
+    #[cfg(test)]
+    pub(crate) fn for_tests(
+        sdk: SdkConfig,
+        ec2_interceptors: Vec<aws_sdk_ec2::config::SharedInterceptor>,
+    ) -> Self {
+        AwsContext {
+            home_region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
+            sdk,
+            ec2_interceptors,
+        }
     }
 
     /// The region global services are called in.
@@ -93,10 +114,14 @@ impl AwsContext {
     }
 
     pub(crate) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        let config = aws_sdk_ec2::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_ec2::Client::from_conf(config)
+        #[allow(unused_mut)]
+        let mut builder =
+            aws_sdk_ec2::config::Builder::from(&self.sdk).region(Region::new(region.to_string()));
+        #[cfg(test)]
+        for interceptor in &self.ec2_interceptors {
+            builder.push_interceptor(interceptor.clone());
+        }
+        aws_sdk_ec2::Client::from_conf(builder.build())
     }
 
     pub(crate) fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {

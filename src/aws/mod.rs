@@ -18,3 +18,5 @@ use chrono::{DateTime, Utc};
 fn to_utc(time: &aws_sdk_iam::primitives::DateTime) -> DateTime<Utc> {
     DateTime::from_timestamp(time.secs(), time.subsec_nanos()).unwrap_or_default()
 }
+#[cfg(test)]
+mod mock_tests;

@@ -1,0 +1,250 @@
+//! What moto cannot answer, tested with aws-smithy-mocks through the real SDK clients:
+//! snapshot and image block public access, and throttling sequences.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::config::SharedInterceptor;
+use aws_sdk_ec2::error::ErrorMetadata;
+use aws_sdk_ec2::operation::describe_snapshot_attribute::{
+    DescribeSnapshotAttributeError, DescribeSnapshotAttributeOutput,
+};
+use aws_sdk_ec2::operation::describe_snapshots::DescribeSnapshotsOutput;
+use aws_sdk_ec2::operation::disable_snapshot_block_public_access::DisableSnapshotBlockPublicAccessOutput;
+use aws_sdk_ec2::operation::enable_image_block_public_access::EnableImageBlockPublicAccessOutput;
+use aws_sdk_ec2::operation::enable_snapshot_block_public_access::EnableSnapshotBlockPublicAccessOutput;
+use aws_sdk_ec2::operation::get_image_block_public_access_state::GetImageBlockPublicAccessStateOutput;
+use aws_sdk_ec2::operation::get_snapshot_block_public_access_state::GetSnapshotBlockPublicAccessStateOutput;
+use aws_sdk_ec2::types::{CreateVolumePermission, PermissionGroup, SnapshotBlockPublicAccessState};
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use chrono::Utc;
+
+use super::AwsContext;
+use crate::journal::Journal;
+use crate::model::Identity;
+use crate::playbook::engine::{Engine, Outcome};
+use crate::playbook::plan::{Operation, Plan, Playbook, Step};
+
+fn context(rules: &[&Rule]) -> AwsContext {
+    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+    for rule in rules {
+        interceptor = interceptor.with_rule(rule);
+    }
+    let sdk = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
+            aws_sdk_ec2::config::Credentials::new("AKIAMOCK", "mock", None, None, "mock"),
+        ))
+        .http_client(create_mock_http_client())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5)),
+        )
+        .build();
+    AwsContext::for_tests(sdk, vec![SharedInterceptor::new(interceptor)])
+}
+
+fn identity() -> Identity {
+    Identity {
+        id: "123456789012".into(),
+        alias: None,
+        caller_arn: "arn:aws:iam::123456789012:user/responder".into(),
+    }
+}
+
+fn plan(steps: Vec<Step>) -> Plan {
+    Plan::new(
+        "mock-1".into(),
+        Playbook::Freeze,
+        identity(),
+        Utc::now(),
+        steps,
+    )
+}
+
+#[tokio::test]
+async fn block_public_access_is_enabled_where_off_skipped_where_on_and_undone() {
+    let snapshot_state = mock!(Client::get_snapshot_block_public_access_state)
+        .sequence()
+        .output(|| {
+            GetSnapshotBlockPublicAccessStateOutput::builder()
+                .state(SnapshotBlockPublicAccessState::Unblocked)
+                .build()
+        })
+        .output(|| {
+            GetSnapshotBlockPublicAccessStateOutput::builder()
+                .state(SnapshotBlockPublicAccessState::BlockAllSharing)
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let enable_snapshots = mock!(Client::enable_snapshot_block_public_access)
+        .match_requests(|r| r.state() == Some(&SnapshotBlockPublicAccessState::BlockAllSharing))
+        .then_output(|| {
+            EnableSnapshotBlockPublicAccessOutput::builder()
+                .state(SnapshotBlockPublicAccessState::BlockAllSharing)
+                .build()
+        });
+    let image_state = mock!(Client::get_image_block_public_access_state).then_output(|| {
+        GetImageBlockPublicAccessStateOutput::builder()
+            .image_block_public_access_state("block-new-sharing")
+            .build()
+    });
+    let enable_images = mock!(Client::enable_image_block_public_access)
+        .then_output(|| EnableImageBlockPublicAccessOutput::builder().build());
+    let disable_snapshots = mock!(Client::disable_snapshot_block_public_access).then_output(|| {
+        DisableSnapshotBlockPublicAccessOutput::builder()
+            .state(SnapshotBlockPublicAccessState::Unblocked)
+            .build()
+    });
+    let ctx = context(&[
+        &snapshot_state,
+        &enable_snapshots,
+        &image_state,
+        &enable_images,
+        &disable_snapshots,
+    ]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
+    let engine = Engine::new(ctx, false, 4);
+
+    let enable = plan(vec![
+        Step::new(
+            "eu-west-1",
+            0,
+            Operation::EnableSnapshotBlockPublicAccess,
+            Some(Operation::DisableSnapshotBlockPublicAccess),
+        ),
+        Step::new(
+            "eu-west-1",
+            0,
+            Operation::EnableImageBlockPublicAccess,
+            Some(Operation::DisableImageBlockPublicAccess),
+        ),
+    ]);
+    let results = engine
+        .execute(&enable, &mut journal, |_, _| {})
+        .await
+        .expect("executed");
+    let outcomes: Vec<&Outcome> = results.iter().map(|r| &r.outcome).collect();
+    assert_eq!(outcomes, [&Outcome::Ok, &Outcome::Skipped]);
+    assert_eq!(enable_snapshots.num_calls(), 1);
+    assert_eq!(
+        enable_images.num_calls(),
+        0,
+        "already blocked: nothing sent"
+    );
+
+    let undo = plan(vec![Step::new(
+        "eu-west-1",
+        0,
+        Operation::DisableSnapshotBlockPublicAccess,
+        None,
+    )]);
+    let results = engine
+        .execute(&undo, &mut journal, |_, _| {})
+        .await
+        .expect("executed");
+    assert_eq!(results[0].outcome, Outcome::Ok);
+    assert_eq!(disable_snapshots.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn an_endpoint_without_block_public_access_is_unsupported_not_fatal() {
+    let missing = mock!(Client::get_snapshot_block_public_access_state)
+        .sequence()
+        .http_status(501, Some("<html>not implemented</html>".to_string()))
+        .repeatedly()
+        .build();
+    let ctx = context(&[&missing]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
+    let results = Engine::new(ctx, false, 1)
+        .execute(
+            &plan(vec![Step::new(
+                "eu-west-1",
+                0,
+                Operation::EnableSnapshotBlockPublicAccess,
+                None,
+            )]),
+            &mut journal,
+            |_, _| {},
+        )
+        .await
+        .expect("executed");
+    assert!(
+        matches!(&results[0].outcome, Outcome::Unsupported { error } if error.http_status == Some(501)),
+        "{:?}",
+        results[0].outcome
+    );
+}
+
+fn throttled() -> DescribeSnapshotAttributeError {
+    DescribeSnapshotAttributeError::generic(
+        ErrorMetadata::builder()
+            .code("RequestLimitExceeded")
+            .message("Request limit exceeded.")
+            .build(),
+    )
+}
+
+fn snapshots_rule() -> Rule {
+    mock!(Client::describe_snapshots).then_output(|| {
+        DescribeSnapshotsOutput::builder()
+            .snapshots(
+                aws_sdk_ec2::types::Snapshot::builder()
+                    .snapshot_id("snap-1")
+                    .encrypted(false)
+                    .build(),
+            )
+            .build()
+    })
+}
+
+#[tokio::test]
+async fn throttled_attribute_reads_are_retried_by_the_sdk() {
+    let attribute = mock!(Client::describe_snapshot_attribute)
+        .sequence()
+        .error(throttled)
+        .times(2)
+        .output(|| {
+            DescribeSnapshotAttributeOutput::builder()
+                .snapshot_id("snap-1")
+                .create_volume_permissions(
+                    CreateVolumePermission::builder()
+                        .group(PermissionGroup::All)
+                        .build(),
+                )
+                .build()
+        })
+        .build();
+    let ctx = context(&[&snapshots_rule(), &attribute]);
+    let snapshots = super::ec2::snapshots(&ctx, "eu-west-1", "123456789012", 2)
+        .await
+        .expect("throttling within the retry budget is absorbed");
+    assert_eq!(snapshots.len(), 1);
+    assert!(snapshots[0].sharing.public);
+    assert_eq!(attribute.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn throttling_beyond_the_retry_budget_is_an_error_with_its_code() {
+    let attribute = mock!(Client::describe_snapshot_attribute)
+        .sequence()
+        .error(throttled)
+        .repeatedly()
+        .build();
+    let ctx = context(&[&snapshots_rule(), &attribute]);
+    let error = super::ec2::snapshots(&ctx, "eu-west-1", "123456789012", 2)
+        .await
+        .expect_err("still throttled after every attempt");
+    assert_eq!(error.code, "RequestLimitExceeded");
+    assert_eq!(error.operation, "DescribeSnapshotAttribute");
+    assert_eq!(error.region, "eu-west-1");
+    assert_eq!(attribute.num_calls(), 3, "bounded attempts");
+}
