@@ -541,8 +541,36 @@ async fn read_only_sends_no_mutating_request_for_any_playbook() {
     let seed = bed.seeder();
     let responder = seed.user_with_secret("responder").await;
     let mallory = seed.user("mallory", 1).await;
+    seed.user("eve", 1).await;
     let snapshot = seed.snapshot("us-east-1", false).await;
     seed.share_snapshot("us-east-1", &snapshot, true, &[]).await;
+    let role = seed.lambda_role("lambda-exec").await;
+    seed.function("us-east-1", "miner", &role).await;
+    // An executed action (straight to moto, not through the proxy) for undo to reverse, and a
+    // freeze for unfreeze.
+    let executed = run_json(
+        &bed,
+        &responder,
+        &["act", "disable-user", "eve", "--execute"],
+    );
+    let action = executed["plan"]["action_id"]
+        .as_str()
+        .expect("action")
+        .to_string();
+    run_json(
+        &bed,
+        &responder,
+        &[
+            "--regions",
+            "us-east-1",
+            "act",
+            "freeze",
+            "--confirm",
+            ACCOUNT,
+            "--execute",
+        ],
+    );
+
     let upstream = bed
         .endpoint()
         .trim_start_matches("http://")
@@ -550,10 +578,19 @@ async fn read_only_sends_no_mutating_request_for_any_playbook() {
         .expect("moto address");
     let proxy = FaultProxy::recording(upstream).await;
     let endpoint = proxy.endpoint();
-
     let snapshot_target = format!("us-east-1/{snapshot}");
     let commands: Vec<Vec<&str>> = vec![
         vec!["act", "disable-user", "mallory", "--execute"],
+        vec!["act", "contain-functions", "us-east-1/miner", "--execute"],
+        vec![
+            "act",
+            "contain-functions",
+            "--unknown",
+            "--delete",
+            "--confirm",
+            "delete",
+            "--execute",
+        ],
         vec![
             "act",
             "revert-sharing",
@@ -563,6 +600,8 @@ async fn read_only_sends_no_mutating_request_for_any_playbook() {
         ],
         vec!["act", "revert-sharing", "--public", "--execute"],
         vec!["act", "freeze", "--confirm", ACCOUNT, "--execute"],
+        vec!["act", "unfreeze", "--execute"],
+        vec!["undo", &action, "--execute"],
     ];
     for command in &commands {
         let mut args = vec!["--read-only", "--regions", "us-east-1"];
@@ -588,6 +627,20 @@ async fn read_only_sends_no_mutating_request_for_any_playbook() {
         (mallory[0].clone(), StatusType::Active)
     );
     assert!(snapshot_permissions(&bed, "us-east-1", &snapshot).await.0);
+    assert_eq!(reserved(&bed, "us-east-1", "miner").await, None);
+    assert!(
+        seed.lambda("us-east-1")
+            .get_function()
+            .function_name("miner")
+            .send()
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        key_statuses(&bed, "eve").await[0].1,
+        StatusType::Inactive,
+        "undo was refused"
+    );
 }
 
 async fn reserved(bed: &TestBed, region: &str, function: &str) -> Option<i32> {
