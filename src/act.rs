@@ -471,8 +471,7 @@ fn results_text(plan: &Plan, results: &[StepResult]) -> String {
 }
 
 /// Runs `firebreak log ...`.
-pub fn log(session: &Session, command: LogCommand) -> Result<ExitCode, AppError> {
-    let data_dir = session.data_dir()?;
+pub fn log(data_dir: &std::path::Path, command: LogCommand) -> Result<ExitCode, AppError> {
     match command {
         LogCommand::List => {
             let logs = journal::read_all(data_dir)?;

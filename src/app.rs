@@ -165,6 +165,19 @@ impl Session {
 
 /// Runs what `cli` asks for and returns the process exit code.
 pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
+    // Reading journals needs no AWS configuration at all.
+    if let Some(Command::Log(command)) = cli.command {
+        let data_dir = cli
+            .global
+            .data_dir
+            .clone()
+            .or_else(config::default_data_dir)
+            .ok_or(AppError::NoPath {
+                what: "data dir",
+                hint: "pass --data-dir PATH",
+            })?;
+        return act::log(&data_dir, command);
+    }
     let session = Session::open(&cli.global).await?;
     match cli.command {
         None => {
@@ -175,7 +188,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Baseline(command)) => baseline_command(&session, command).await,
         Some(Command::Act(command)) => act::act(&session, command).await,
         Some(Command::Undo { action_id, run }) => act::undo(&session, &action_id, &run).await,
-        Some(Command::Log(command)) => act::log(&session, command),
+        Some(Command::Log(command)) => act::log(session.data_dir()?, command),
     }
 }
 
