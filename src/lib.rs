@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod emulator;
+pub mod evidence;
 pub mod files;
 pub mod findings;
 pub mod journal;

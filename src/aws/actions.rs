@@ -410,9 +410,15 @@ pub async fn apply(
             function,
             directory,
         } => {
-            if !super::lambda::capture_evidence(ctx, region, function, directory).await? {
+            if crate::evidence::exists(directory) {
                 return Ok(Applied::AlreadyDone);
             }
+            let bundle = super::lambda::evidence(ctx, region, function).await?;
+            crate::evidence::save(directory, &bundle).map_err(|e| AwsError {
+                code: "EvidenceWriteFailed".to_string(),
+                message: format!("{}: {e}", directory.display()),
+                ..lambda_site("GetFunction", region).local_error()
+            })?;
         }
         Operation::PutFunctionConcurrency { function, reserved } => {
             if super::lambda::reserved_concurrency(ctx, region, function).await? == Some(*reserved)

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
-use sha2::Digest;
 
 use aws_sdk_lambda::types::{FunctionConfiguration, FunctionUrlAuthType};
 
@@ -173,19 +172,14 @@ pub struct ConfigurationEvidence {
     pub code_repository_type: Option<String>,
 }
 
-/// Saves a function's configuration, resource policy, tags and (when its location can be
-/// downloaded) code package under `directory`, with a sha256 manifest. A failed download is
-/// recorded in the manifest, not fatal. Returns false when evidence was already there.
-pub async fn capture_evidence(
+/// Reads a function's configuration, resource policy, tags and (when its location can be
+/// downloaded) code package: the evidence to keep before containing it. A failed download is
+/// part of the bundle, not an error.
+pub async fn evidence(
     ctx: &AwsContext,
     region: &str,
     name: &str,
-    directory: &std::path::Path,
-) -> Result<bool, AwsError> {
-    let manifest_path = directory.join("manifest.json");
-    if manifest_path.exists() {
-        return Ok(false);
-    }
+) -> Result<crate::evidence::Bundle, AwsError> {
     let client = ctx.lambda(region);
     let site = |operation| CallSite {
         service: "lambda",
@@ -214,7 +208,7 @@ pub async fn capture_evidence(
             .unwrap_or_default(),
         None => Default::default(),
     };
-    let evidence = ConfigurationEvidence {
+    let described = ConfigurationEvidence {
         name: name.to_string(),
         arn,
         runtime: configuration
@@ -256,63 +250,19 @@ pub async fn capture_evidence(
             .and_then(|c| c.repository_type())
             .map(str::to_string),
     };
-    let location = function
-        .code()
-        .and_then(|c| c.location())
-        .map(str::to_string);
-    let mut files: Vec<(String, Vec<u8>)> = vec![
-        (
-            "configuration.json".to_string(),
-            serde_json::to_vec_pretty(&evidence).unwrap_or_default(),
-        ),
-        (
-            "tags.json".to_string(),
-            serde_json::to_vec_pretty(&tags).unwrap_or_default(),
-        ),
-    ];
+    let mut bundle = crate::evidence::Bundle::new(name, region);
+    bundle.add_json("configuration.json", &described);
+    bundle.add_json("tags.json", &tags);
     if let Some(document) = policy.as_ref().and_then(|p| p.policy()) {
-        files.push(("policy.json".to_string(), document.as_bytes().to_vec()));
+        bundle.add("policy.json", document.as_bytes().to_vec());
     }
-    let download = match &location {
+    // The location is presigned, a credential: it is used here and never kept.
+    match function.code().and_then(|c| c.location()) {
         Some(url) => match super::download::get(url).await {
-            Ok(bytes) => {
-                files.push(("code.zip".to_string(), bytes));
-                None
-            }
-            Err(problem) => Some(problem),
+            Ok(bytes) => bundle.add("code.zip", bytes),
+            Err(problem) => bundle.download_failed(problem),
         },
-        None => Some("the function has no downloadable code location".to_string()),
-    };
-    let write_error = |e: std::io::Error| AwsError {
-        code: "EvidenceWriteFailed".to_string(),
-        message: format!("{}: {e}", directory.display()),
-        ..site("GetFunction").local_error()
-    };
-    std::fs::create_dir_all(directory).map_err(write_error)?;
-    let mut manifest = Vec::new();
-    for (file, bytes) in &files {
-        crate::files::write_private(&directory.join(file), bytes).map_err(write_error)?;
-        manifest.push(serde_json::json!({
-            "file": file,
-            "bytes": bytes.len(),
-            "sha256": hex::encode(sha2::Sha256::digest(bytes)),
-        }));
+        None => bundle.download_failed("the function has no downloadable code location".into()),
     }
-    let manifest = serde_json::json!({
-        "function": name,
-        "region": region,
-        "captured_at": chrono::Utc::now(),
-        "files": manifest,
-        // The URL itself is presigned: it is a credential and is not kept.
-        "code_download": match &download {
-            None => serde_json::json!({"status": "saved"}),
-            Some(problem) => serde_json::json!({"status": "failed", "reason": problem}),
-        },
-    });
-    crate::files::write_private(
-        &manifest_path,
-        &serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
-    )
-    .map_err(write_error)?;
-    Ok(true)
+    Ok(bundle)
 }
