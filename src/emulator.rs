@@ -1,5 +1,5 @@
-//! A local `moto_server` (the AWS emulator) on a free loopback port: started, waited for, reset
-//! and stopped by whoever owns it. Tests use it; game days will too.
+//! A local `moto_server` (the AWS emulator) on a free loopback port: started, waited for and
+//! stopped by whoever owns it; each test gets its own. Tests use it; game days will too.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -130,11 +130,6 @@ impl Emulator {
     /// The URL to pass as `--endpoint-url`.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Wipes all emulator state.
-    pub fn reset(&self) -> Result<(), EmulatorError> {
-        self.request("POST", "/moto-api/reset").map(|_| ())
     }
 
     /// One plain HTTP/1.0 request to moto's own API; returns the status code.

@@ -100,11 +100,6 @@ impl AwsContext {
         }
     }
 
-    /// The region global services are called in.
-    pub fn home_region(&self) -> &str {
-        &self.home_region
-    }
-
     pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk)
     }
