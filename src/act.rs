@@ -99,7 +99,7 @@ pub async fn act(session: &Session, command: ActCommand) -> Result<ExitCode, App
             let logs = read_logs(session)?;
             let of =
                 undo::pending_freezes(&logs).map_err(|e| AppError::NoSuchTarget(e.to_string()))?;
-            let plan = undo::plan_unfreeze(action_id, identity.clone(), now, &logs, &of)
+            let plan = undo::plan_unfreeze(action_id, identity.clone(), now, &logs, &of, &guard)
                 .map_err(|e| AppError::NoSuchTarget(e.to_string()))?;
             (plan, run, None)
         }
@@ -113,7 +113,8 @@ pub async fn undo(session: &Session, of: &str, run: &RunArgs) -> Result<ExitCode
     let logs = read_logs(session)?;
     let mut journal = open_journal(session, &identity)?;
     let action_id = journal.next_action_id();
-    let plan = undo::plan(action_id, identity.clone(), Utc::now(), &logs, of)
+    let guard = Guard::new(&identity.caller_arn, &session.break_glass);
+    let plan = undo::plan(action_id, identity.clone(), Utc::now(), &logs, of, &guard)
         .map_err(|e| AppError::NoSuchTarget(e.to_string()))?;
     run_plan(session, &mut journal, &identity, plan, run, None).await
 }

@@ -200,22 +200,23 @@ pub enum ReadError {
 /// Reads one session journal. A last line cut short by a crash is tolerated and reported in
 /// `truncated_line`; a bad line anywhere else is an error naming the file and line.
 pub fn read_session(path: &Path) -> Result<SessionLog, ReadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+    // Bytes, not a string: a crash can cut the last line inside a multi-byte character.
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    let complete = bytes.ends_with(b"\n");
     let mut records = Vec::with_capacity(lines.len());
     let mut truncated_line = None;
     for (number, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match serde_json::from_str::<Record>(line) {
+        let is_last = number + 1 == lines.len();
+        match serde_json::from_slice::<Record>(line) {
             Ok(record) => records.push(record),
-            Err(_) if number + 1 == lines.len() && !text.ends_with('\n') => {
-                truncated_line = Some(number + 1);
-            }
+            Err(_) if is_last && !complete => truncated_line = Some(number + 1),
             Err(e) => {
                 return Err(ReadError::Corrupt {
                     path: path.to_path_buf(),
@@ -325,7 +326,8 @@ mod read_tests {
         let path = journal.path().to_path_buf();
         drop(journal);
         let mut file = crate::files::append_private(&path).expect("open");
-        file.write_all(b"{\"at\":\"2026-11-22T00:00:00Z\",\"sess")
+        // Cut inside a two-byte character, as a crash mid-write can.
+        file.write_all(b"{\"at\":\"2026-11-22T00:00:00Z\",\"session\":\"caf\xc3")
             .expect("write");
         let log = read_session(&path).expect("readable");
         assert_eq!(log.records.len(), 1);

@@ -78,12 +78,18 @@ fn ec2_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
 /// Reads a user's keys, login profile and inline policies; `None` if there is no such user.
 pub async fn user_state(ctx: &AwsContext, name: &str) -> Result<Option<UserState>, AwsError> {
     let iam = ctx.iam();
-    let exists = iam_site("GetUser")
+    let found = iam_site("GetUser")
         .optional("NoSuchEntity", iam.get_user().user_name(name).send())
         .await?;
-    if exists.is_none() {
+    // The name as IAM spells it (lookups ignore case), so the guard compares the real name.
+    let Some(name) = found
+        .as_ref()
+        .and_then(|out| out.user())
+        .map(|user| user.user_name().to_string())
+    else {
         return Ok(None);
-    }
+    };
+    let name = name.as_str();
     let keys: Vec<_> = iam
         .list_access_keys()
         .user_name(name)

@@ -248,3 +248,62 @@ async fn throttling_beyond_the_retry_budget_is_an_error_with_its_code() {
     assert_eq!(error.region, "eu-west-1");
     assert_eq!(attribute.num_calls(), 3, "bounded attempts");
 }
+
+#[tokio::test]
+async fn a_step_whose_prerequisite_failed_is_not_sent() {
+    let denied = mock!(Client::get_snapshot_block_public_access_state).then_error(|| {
+        aws_sdk_ec2::operation::get_snapshot_block_public_access_state::GetSnapshotBlockPublicAccessStateError::generic(
+            ErrorMetadata::builder()
+                .code("UnauthorizedOperation")
+                .message("denied")
+                .build(),
+        )
+    });
+    let image_state = mock!(Client::get_image_block_public_access_state).then_output(|| {
+        GetImageBlockPublicAccessStateOutput::builder()
+            .image_block_public_access_state("unblocked")
+            .build()
+    });
+    let enable_images = mock!(Client::enable_image_block_public_access)
+        .then_output(|| EnableImageBlockPublicAccessOutput::builder().build());
+    let ctx = context(&[&denied, &image_state, &enable_images]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
+    let mut dependent = Step::new(
+        "eu-west-1",
+        1,
+        Operation::EnableImageBlockPublicAccess,
+        None,
+    );
+    dependent.requires = vec![1];
+    let results = Engine::new(ctx, false, 2)
+        .execute(
+            &plan(vec![
+                Step::new(
+                    "eu-west-1",
+                    0,
+                    Operation::EnableSnapshotBlockPublicAccess,
+                    None,
+                ),
+                dependent,
+            ]),
+            &mut journal,
+            |_, _| {},
+        )
+        .await
+        .expect("executed");
+    assert!(
+        matches!(&results[0].outcome, Outcome::Failed { error } if error.code == "UnauthorizedOperation")
+    );
+    assert!(
+        matches!(&results[1].outcome, Outcome::Failed { error } if error.code == "PrerequisiteFailed"),
+        "{:?}",
+        results[1].outcome
+    );
+    assert_eq!(
+        image_state.num_calls(),
+        0,
+        "nothing of the dependent step was sent"
+    );
+    assert_eq!(enable_images.num_calls(), 0);
+}

@@ -96,6 +96,26 @@ pub fn plan(
     plan.notes = notes;
     if delete {
         plan.confirm_with = Some(vec!["delete".to_string()]);
+        // A function is deleted only once its evidence is safe.
+        let evidence: Vec<(String, String, usize)> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match &s.operation {
+                Operation::CaptureFunctionEvidence { function, .. } => {
+                    Some((s.region.clone(), function.clone(), s.index))
+                }
+                _ => None,
+            })
+            .collect();
+        for step in &mut plan.steps {
+            if let Operation::DeleteFunction { function } = &step.operation {
+                step.requires = evidence
+                    .iter()
+                    .filter(|(region, name, _)| *region == step.region && name == function)
+                    .map(|(_, _, index)| *index)
+                    .collect();
+            }
+        }
     }
     plan
 }
@@ -161,6 +181,12 @@ mod tests {
             })
         );
         assert!(!plan.steps[4].reversible);
+        assert_eq!(
+            plan.steps[4].requires,
+            vec![1],
+            "delete waits for its evidence"
+        );
+        assert_eq!(plan.steps[5].requires, vec![2]);
         assert_eq!(plan.confirm_with, Some(vec!["delete".to_string()]));
         assert_eq!(
             plan.steps[0].operation,

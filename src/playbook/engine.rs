@@ -124,9 +124,40 @@ impl Engine {
                     operation: step.operation.clone(),
                 })?;
             }
+            // A step whose prerequisites did not complete is not sent.
+            let (ready, blocked): (Vec<&Step>, Vec<&Step>) = steps.into_iter().partition(|step| {
+                step.requires.iter().all(|needed| {
+                    results.iter().any(|r: &StepResult| {
+                        r.index == *needed && matches!(r.outcome, Outcome::Ok | Outcome::Skipped)
+                    })
+                })
+            });
+            for step in blocked {
+                let outcome = Outcome::Failed {
+                    error: AwsError {
+                        service: step.service.clone(),
+                        operation: step.api.clone(),
+                        region: step.region.clone(),
+                        code: "PrerequisiteFailed".to_string(),
+                        message: format!("not sent: step(s) {:?} did not complete", step.requires),
+                        request_id: None,
+                        http_status: None,
+                    },
+                };
+                journal.record(Entry::StepOutcome {
+                    action_id: plan.action_id.clone(),
+                    index: step.index,
+                    outcome: outcome.clone(),
+                })?;
+                on_result(step, &outcome);
+                results.push(StepResult {
+                    index: step.index,
+                    outcome,
+                });
+            }
             let ctx = &self.ctx;
             let armed = &armed;
-            let mut running = stream::iter(steps)
+            let mut running = stream::iter(ready)
                 .map(|step| async move {
                     let result = actions::apply(ctx, &step.region, &step.operation, armed).await;
                     (step, result)

@@ -70,8 +70,9 @@ impl Guard {
     /// Why `name` must not be touched, or `None` if it may be.
     pub fn exemption(&self, kind: PrincipalKind, name: &str, path: &str) -> Option<String> {
         let is_caller = match (&self.caller, kind) {
-            (Caller::User(user), PrincipalKind::User) => user == name,
-            (Caller::Role(role), PrincipalKind::Role) => role == name,
+            // IAM names are unique regardless of case: compare them that way.
+            (Caller::User(user), PrincipalKind::User) => user.eq_ignore_ascii_case(name),
+            (Caller::Role(role), PrincipalKind::Role) => role.eq_ignore_ascii_case(name),
             _ => false,
         };
         if is_caller {
@@ -80,7 +81,7 @@ impl Guard {
         if self
             .break_glass
             .iter()
-            .any(|(k, n)| *k == kind && n == name)
+            .any(|(k, n)| *k == kind && n.eq_ignore_ascii_case(name))
         {
             return Some("break-glass principal (config)".to_string());
         }
@@ -129,6 +130,11 @@ mod tests {
         );
         let exempt = |kind, name, path| guard.exemption(kind, name, path).is_some();
         assert!(exempt(PrincipalKind::Role, "IncidentResponse", "/"));
+        assert!(
+            exempt(PrincipalKind::Role, "incidentresponse", "/"),
+            "IAM names ignore case"
+        );
+        assert!(exempt(PrincipalKind::Role, "EMERGENCY", "/"));
         assert!(!exempt(PrincipalKind::User, "IncidentResponse", "/"));
         assert!(exempt(PrincipalKind::User, "break-glass", "/"));
         assert!(exempt(PrincipalKind::Role, "Emergency", "/"));

@@ -7,6 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::aws::actions::PrincipalKind;
 use crate::model::{GLOBAL, Identity};
 
 /// One change to the account, with everything needed to send it. Steps are idempotent: the
@@ -83,6 +84,18 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// The user or role this operation cuts off (deactivates, denies), if any: undo plans pass
+    /// it through the self-lockout guard.
+    pub fn denies_principal(&self) -> Option<(PrincipalKind, &str)> {
+        match self {
+            Operation::DeactivateAccessKey { user, .. }
+            | Operation::DeleteLoginProfile { user }
+            | Operation::PutUserPolicy { user, .. } => Some((PrincipalKind::User, user)),
+            Operation::PutRolePolicy { role, .. } => Some((PrincipalKind::Role, role)),
+            _ => None,
+        }
+    }
+
     /// Whether the operation changes the account (evidence capture only reads).
     pub fn changes_account(&self) -> bool {
         !matches!(self, Operation::CaptureFunctionEvidence { .. })
@@ -249,6 +262,9 @@ pub struct Step {
     /// What undoes this step, from the state read before planning; `None` when irreversible
     /// or when there is nothing to undo.
     pub inverse: Option<Operation>,
+    /// Steps (by index) that must end `ok` or `skipped` before this one is sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<usize>,
 }
 
 impl Step {
@@ -264,6 +280,7 @@ impl Step {
             inverse,
             phase,
             operation,
+            requires: Vec::new(),
         }
     }
 

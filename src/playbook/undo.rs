@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::engine::Outcome;
-use super::plan::{Plan, Playbook, Step};
+use super::guard::Guard;
+use super::plan::{Operation, Plan, Playbook, Step};
 use crate::journal::{Entry, SessionLog};
 use crate::model::Identity;
 
@@ -49,6 +50,17 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
 /// The executed freezes that no executed unfreeze has covered yet, oldest first.
 pub fn pending_freezes(logs: &[SessionLog]) -> Result<Vec<String>, UndoError> {
     let executed = |id: &str| find_action(logs, id).is_some_and(|a| !a.outcomes.is_empty());
+    // An unfreeze covers its freezes only if none of its steps failed: re-running it then
+    // retries the rest.
+    let clean = |id: &str| {
+        find_action(logs, id).is_some_and(|a| {
+            !a.outcomes.is_empty()
+                && !a
+                    .outcomes
+                    .iter()
+                    .any(|(_, o)| matches!(o, Outcome::Failed { .. }))
+        })
+    };
     let mut freezes = Vec::new();
     let mut unfrozen = Vec::new();
     for record in logs.iter().flat_map(|l| &l.records) {
@@ -57,9 +69,7 @@ pub fn pending_freezes(logs: &[SessionLog]) -> Result<Vec<String>, UndoError> {
                 Playbook::Freeze if executed(&plan.action_id) => {
                     freezes.push(plan.action_id.clone())
                 }
-                Playbook::Unfreeze { of } if executed(&plan.action_id) => {
-                    unfrozen.extend(of.clone())
-                }
+                Playbook::Unfreeze { of } if clean(&plan.action_id) => unfrozen.extend(of.clone()),
                 _ => {}
             }
         }
@@ -79,8 +89,9 @@ pub fn plan(
     now: DateTime<Utc>,
     logs: &[SessionLog],
     of: &str,
+    guard: &Guard,
 ) -> Result<Plan, UndoError> {
-    let (steps, notes) = inverse_steps(logs, of)?;
+    let (steps, notes) = inverse_steps(logs, of, guard)?;
     let mut plan = Plan::new(
         action_id,
         Playbook::Undo { of: of.to_string() },
@@ -99,11 +110,12 @@ pub fn plan_unfreeze(
     now: DateTime<Utc>,
     logs: &[SessionLog],
     of: &[String],
+    guard: &Guard,
 ) -> Result<Plan, UndoError> {
     let mut steps: Vec<Step> = Vec::new();
     let mut notes = Vec::new();
     for freeze in of.iter().rev() {
-        let (more, more_notes) = inverse_steps(logs, freeze)?;
+        let (more, more_notes) = inverse_steps(logs, freeze, guard)?;
         for step in more {
             if !steps
                 .iter()
@@ -127,7 +139,11 @@ pub fn plan_unfreeze(
 
 /// The inverses of the steps of `of` that changed something, newest first, and notes about
 /// the rest.
-fn inverse_steps(logs: &[SessionLog], of: &str) -> Result<(Vec<Step>, Vec<String>), UndoError> {
+fn inverse_steps(
+    logs: &[SessionLog],
+    of: &str,
+    guard: &Guard,
+) -> Result<(Vec<Step>, Vec<String>), UndoError> {
     let action = find_action(logs, of).ok_or_else(|| UndoError::NotFound(of.to_string()))?;
     if action.outcomes.is_empty() {
         return Err(UndoError::NotExecuted(of.to_string()));
@@ -138,6 +154,7 @@ fn inverse_steps(logs: &[SessionLog], of: &str) -> Result<(Vec<Step>, Vec<String
         .plan
         .steps
         .iter()
+        .filter(|step| step.operation.changes_account())
         .filter(|step| {
             action
                 .outcomes
@@ -146,11 +163,22 @@ fn inverse_steps(logs: &[SessionLog], of: &str) -> Result<(Vec<Step>, Vec<String
         })
         .collect();
     done.sort_by_key(|s| std::cmp::Reverse(s.index));
+    // Phases run in reverse: what the action did last is undone first.
+    let last_phase = action.plan.steps.iter().map(|s| s.phase).max().unwrap_or(0);
     for step in done {
+        if let Some((kind, name)) = step.inverse.as_ref().and_then(Operation::denies_principal)
+            && let Some(reason) = guard.exemption(kind, name, "/")
+        {
+            notes.push(format!(
+                "step {} of {of} is left out: it would deny {name}, {reason}",
+                step.index
+            ));
+            continue;
+        }
         match &step.inverse {
             Some(inverse) => steps.push(Step::new(
                 &step.region,
-                0,
+                last_phase - step.phase,
                 inverse.clone(),
                 Some(step.operation.clone()),
             )),
@@ -169,4 +197,191 @@ fn inverse_steps(logs: &[SessionLog], of: &str) -> Result<(Vec<Step>, Vec<String
         }
     }
     Ok((steps, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Record;
+    use crate::playbook::plan::Operation;
+    use std::path::PathBuf;
+
+    fn identity(caller: &str) -> Identity {
+        Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: caller.into(),
+        }
+    }
+
+    fn record(entry: Entry) -> Record {
+        Record {
+            at: Utc::now(),
+            session: "s".into(),
+            entry,
+        }
+    }
+
+    /// A journal holding a freeze of role R (phase 0) and block public access (phase 1),
+    /// both ended ok.
+    fn frozen() -> Vec<SessionLog> {
+        let steps = vec![
+            Step::global(
+                0,
+                Operation::PutRolePolicy {
+                    role: "R".into(),
+                    policy_name: "firebreak-freeze".into(),
+                    document: "{}".into(),
+                },
+                Some(Operation::DeleteRolePolicy {
+                    role: "R".into(),
+                    policy_name: "firebreak-freeze".into(),
+                }),
+            ),
+            Step::new(
+                "eu-west-1",
+                1,
+                Operation::EnableSnapshotBlockPublicAccess,
+                Some(Operation::DisableSnapshotBlockPublicAccess),
+            ),
+        ];
+        let plan = Plan::new(
+            "f-1".into(),
+            Playbook::Freeze,
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            steps,
+        );
+        let records = vec![
+            record(Entry::PlanShown {
+                plan: Box::new(plan),
+            }),
+            record(Entry::StepOutcome {
+                action_id: "f-1".into(),
+                index: 1,
+                outcome: Outcome::Ok,
+            }),
+            record(Entry::StepOutcome {
+                action_id: "f-1".into(),
+                index: 2,
+                outcome: Outcome::Ok,
+            }),
+        ];
+        vec![SessionLog {
+            path: PathBuf::from("s.jsonl"),
+            session: "s".into(),
+            records,
+            truncated_line: None,
+        }]
+    }
+
+    #[test]
+    fn undo_runs_phases_in_reverse() {
+        let logs = frozen();
+        let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        let plan = plan(
+            "u-1".into(),
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            &logs,
+            "f-1",
+            &guard,
+        )
+        .expect("undo plan");
+        let order: Vec<(u8, &str)> = plan
+            .steps
+            .iter()
+            .map(|s| (s.phase, s.api.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (0, "DisableSnapshotBlockPublicAccess"),
+                (1, "DeleteRolePolicy")
+            ]
+        );
+    }
+
+    #[test]
+    fn undoing_an_undo_never_denies_the_caller() {
+        let mut logs = frozen();
+        let alice = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        let unfreeze = plan_unfreeze(
+            "u-1".into(),
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            &logs,
+            &["f-1".to_string()],
+            &alice,
+        )
+        .expect("unfreeze plan");
+        let mut records = vec![record(Entry::PlanShown {
+            plan: Box::new(unfreeze.clone()),
+        })];
+        for step in &unfreeze.steps {
+            records.push(record(Entry::StepOutcome {
+                action_id: "u-1".into(),
+                index: step.index,
+                outcome: Outcome::Ok,
+            }));
+        }
+        logs[0].records.extend(records);
+        assert_eq!(pending_freezes(&logs), Err(UndoError::NoneOfKind("freeze")));
+
+        // Someone working as role R undoes the unfreeze: the freeze of R is left out.
+        let as_r = Guard::new("arn:aws:sts::123456789012:assumed-role/R/bob", &[]);
+        let redo = plan(
+            "u-2".into(),
+            identity("arn:aws:sts::123456789012:assumed-role/R/bob"),
+            Utc::now(),
+            &logs,
+            "u-1",
+            &as_r,
+        )
+        .expect("undo of the unfreeze");
+        assert!(
+            redo.steps.iter().all(|s| s.api != "PutRolePolicy"),
+            "{:#?}",
+            redo.steps
+        );
+        assert!(
+            redo.notes.iter().any(|n| n.contains("left out")),
+            "{:?}",
+            redo.notes
+        );
+    }
+
+    #[test]
+    fn a_failed_unfreeze_leaves_its_freeze_pending() {
+        let mut logs = frozen();
+        let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        let unfreeze = plan_unfreeze(
+            "u-1".into(),
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            &logs,
+            &["f-1".to_string()],
+            &guard,
+        )
+        .expect("unfreeze plan");
+        logs[0].records.push(record(Entry::PlanShown {
+            plan: Box::new(unfreeze),
+        }));
+        logs[0].records.push(record(Entry::StepOutcome {
+            action_id: "u-1".into(),
+            index: 1,
+            outcome: Outcome::Failed {
+                error: crate::aws::AwsError {
+                    service: "ec2".into(),
+                    operation: "DisableSnapshotBlockPublicAccess".into(),
+                    region: "eu-west-1".into(),
+                    code: "Throttling".into(),
+                    message: "slow down".into(),
+                    request_id: None,
+                    http_status: Some(400),
+                },
+            },
+        }));
+        assert_eq!(pending_freezes(&logs), Ok(vec!["f-1".to_string()]));
+    }
 }
