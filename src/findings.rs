@@ -328,23 +328,15 @@ fn principal_rules(ctx: &Context, out: &mut Builder) {
                 String::new(),
             );
         }
-        if !user.admin_via.is_empty() && !is_known_admin(ctx, &user.name, known) {
-            out.add(
-                FindingKind::AdminPrincipal,
-                Severity::Critical,
-                GLOBAL,
-                ResourceType::User,
-                &user.name,
-                Some(&user.arn),
-                format!(
-                    "user {} has administrator access via {}",
-                    user.name,
-                    user.admin_via.join(", ")
-                ),
-                Vec::new(),
-                user.admin_via.join(","),
-            );
-        }
+        admin_rule(
+            ctx,
+            out,
+            ResourceType::User,
+            &user.name,
+            &user.arn,
+            &user.admin_via,
+            known,
+        );
         if user.console_access && user.mfa_devices.is_empty() {
             out.add(
                 FindingKind::ConsoleWithoutMfa,
@@ -432,23 +424,15 @@ fn principal_rules(ctx: &Context, out: &mut Builder) {
                 String::new(),
             );
         }
-        if !role.admin_via.is_empty() && !is_known_admin(ctx, &role.name, known) {
-            out.add(
-                FindingKind::AdminPrincipal,
-                Severity::Critical,
-                GLOBAL,
-                ResourceType::Role,
-                &role.name,
-                Some(&role.arn),
-                format!(
-                    "role {} has administrator access via {}",
-                    role.name,
-                    role.admin_via.join(", ")
-                ),
-                Vec::new(),
-                role.admin_via.join(","),
-            );
-        }
+        admin_rule(
+            ctx,
+            out,
+            ResourceType::Role,
+            &role.name,
+            &role.arn,
+            &role.admin_via,
+            known,
+        );
         let untrusted = ctx.untrusted(&role.trust.accounts);
         if role.trust.public || !untrusted.is_empty() {
             let mut who: Vec<String> = Vec::new();
@@ -481,6 +465,36 @@ fn principal_rules(ctx: &Context, out: &mut Builder) {
             );
         }
     }
+}
+
+/// `admin_principal`: a user or role with administrator access that is not an expected admin.
+fn admin_rule(
+    ctx: &Context,
+    out: &mut Builder,
+    resource_type: ResourceType,
+    name: &str,
+    arn: &str,
+    admin_via: &[String],
+    known: bool,
+) {
+    if admin_via.is_empty() || is_known_admin(ctx, name, known) {
+        return;
+    }
+    out.add(
+        FindingKind::AdminPrincipal,
+        Severity::Critical,
+        GLOBAL,
+        resource_type,
+        name,
+        Some(arn),
+        format!(
+            "{} {name} has administrator access via {}",
+            resource_type.as_str(),
+            admin_via.join(", ")
+        ),
+        Vec::new(),
+        admin_via.join(","),
+    );
 }
 
 /// An admin principal is expected when the baseline lists it as an admin; without a baseline,

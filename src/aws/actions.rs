@@ -15,7 +15,7 @@ use super::error::{AwsError, CallSite};
 use crate::model::{GLOBAL, KeyStatus, Sharing};
 use crate::playbook::disable_user::REVOKE_SESSIONS_POLICY;
 use crate::playbook::engine::Armed;
-use crate::playbook::plan::Operation;
+use crate::playbook::plan::{Operation, SharingChange};
 
 /// A user's containment-relevant state, read just before planning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -473,23 +473,14 @@ pub async fn apply(
         }
         Operation::ModifySnapshotSharing {
             snapshot_id,
-            remove_public,
-            remove_accounts,
-            add_public,
-            add_accounts,
+            change,
         } => {
             let now = snapshot_sharing(ctx, region, snapshot_id).await?;
-            let delta = Delta::between(
-                &now,
-                *remove_public,
-                remove_accounts,
-                *add_public,
-                add_accounts,
-            );
-            if delta.is_empty() {
+            let needed = change.still_needed(&now);
+            if needed.is_empty() {
                 return Ok(Applied::AlreadyDone);
             }
-            for (kind, public, accounts) in delta.calls() {
+            for (kind, public, accounts) in permission_calls(&needed) {
                 let mut request = ctx
                     .ec2(region)
                     .modify_snapshot_attribute()
@@ -507,25 +498,13 @@ pub async fn apply(
                     .await?;
             }
         }
-        Operation::ModifyImageSharing {
-            image_id,
-            remove_public,
-            remove_accounts,
-            add_public,
-            add_accounts,
-        } => {
+        Operation::ModifyImageSharing { image_id, change } => {
             let now = image_sharing(ctx, region, image_id).await?;
-            let delta = Delta::between(
-                &now,
-                *remove_public,
-                remove_accounts,
-                *add_public,
-                add_accounts,
-            );
-            if delta.is_empty() {
+            let needed = change.still_needed(&now);
+            if needed.is_empty() {
                 return Ok(Applied::AlreadyDone);
             }
-            for (kind, public, accounts) in delta.calls() {
+            for (kind, public, accounts) in permission_calls(&needed) {
                 let mut grants: Vec<LaunchPermission> = accounts
                     .iter()
                     .map(|a| LaunchPermission::builder().user_id(a).build())
@@ -611,62 +590,24 @@ fn same_document(existing: &str, wanted: &str) -> bool {
     }
 }
 
-/// The permission changes still needed, given who the resource is shared with now.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Delta {
-    remove_public: bool,
-    remove_accounts: Vec<String>,
-    add_public: bool,
-    add_accounts: Vec<String>,
-}
-
-impl Delta {
-    fn between(
-        now: &Sharing,
-        remove_public: bool,
-        remove_accounts: &[String],
-        add_public: bool,
-        add_accounts: &[String],
-    ) -> Self {
-        Delta {
-            remove_public: remove_public && now.public,
-            remove_accounts: remove_accounts
-                .iter()
-                .filter(|a| now.accounts.contains(*a))
-                .cloned()
-                .collect(),
-            add_public: add_public && !now.public,
-            add_accounts: add_accounts
-                .iter()
-                .filter(|a| !now.accounts.contains(*a))
-                .cloned()
-                .collect(),
-        }
+/// The ModifyXAttribute calls that make `change`: (operation, group `all`?, accounts).
+fn permission_calls(change: &SharingChange) -> Vec<(OperationType, bool, Vec<String>)> {
+    let mut calls = Vec::new();
+    if change.remove_public || !change.remove_accounts.is_empty() {
+        calls.push((
+            OperationType::Remove,
+            change.remove_public,
+            change.remove_accounts.clone(),
+        ));
     }
-
-    fn is_empty(&self) -> bool {
-        *self == Delta::default()
+    if change.add_public || !change.add_accounts.is_empty() {
+        calls.push((
+            OperationType::Add,
+            change.add_public,
+            change.add_accounts.clone(),
+        ));
     }
-
-    /// The ModifyXAttribute calls to send: (operation, group all?, accounts).
-    fn calls(&self) -> Vec<(OperationType, bool, Vec<String>)> {
-        let mut calls = Vec::new();
-        if self.remove_public || !self.remove_accounts.is_empty() {
-            calls.push((
-                OperationType::Remove,
-                self.remove_public,
-                self.remove_accounts.clone(),
-            ));
-        }
-        if self.add_public || !self.add_accounts.is_empty() {
-            calls.push((
-                OperationType::Add,
-                self.add_public,
-                self.add_accounts.clone(),
-            ));
-        }
-        calls
-    }
+    calls
 }
 
 #[cfg(test)]
@@ -674,44 +615,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sharing_delta_only_asks_for_what_is_left() {
+    fn sharing_calls_only_ask_for_what_is_left() {
         let now = Sharing {
             public: true,
             accounts: ["111111111111".to_string(), "222222222222".to_string()].into(),
             organizations: Default::default(),
         };
-        let delta = Delta::between(
-            &now,
-            true,
-            &["222222222222".into(), "333333333333".into()],
-            false,
-            &[],
-        );
+        let change =
+            SharingChange::remove(true, vec!["222222222222".into(), "333333333333".into()]);
         assert_eq!(
-            delta.calls(),
+            permission_calls(&change.still_needed(&now)),
             vec![(
                 OperationType::Remove,
                 true,
                 vec!["222222222222".to_string()]
             )]
         );
-        let done = Delta::between(
-            &Sharing::default(),
-            true,
-            &["222222222222".into()],
-            false,
-            &[],
-        );
-        assert!(done.is_empty());
-        let restore = Delta::between(
-            &Sharing::default(),
-            false,
-            &[],
-            true,
-            &["222222222222".into()],
-        );
+        let done = SharingChange::remove(true, vec!["222222222222".into()]);
+        assert!(done.still_needed(&Sharing::default()).is_empty());
+        let restore = done.inverse();
         assert_eq!(
-            restore.calls(),
+            permission_calls(&restore.still_needed(&Sharing::default())),
             vec![(OperationType::Add, true, vec!["222222222222".to_string()])]
         );
     }

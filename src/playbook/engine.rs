@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::{Plan, Step};
 use crate::aws::actions::{self, Applied};
+use crate::aws::error::CallSite;
 use crate::aws::{AwsContext, AwsError};
 use crate::journal::{Entry, Journal, JournalError};
 
@@ -112,8 +113,31 @@ impl Engine {
         let mut phases: Vec<u8> = plan.steps.iter().map(|s| s.phase).collect();
         phases.dedup();
         for phase in phases {
-            let steps: Vec<&Step> = plan.steps.iter().filter(|s| s.phase == phase).collect();
-            for step in &steps {
+            let steps = plan.steps.iter().filter(|s| s.phase == phase);
+            // A step whose prerequisites did not complete is not sent (and has no intent).
+            let (ready, blocked): (Vec<&Step>, Vec<&Step>) = steps.partition(|step| {
+                step.requires.iter().all(|needed| {
+                    results.iter().any(|r: &StepResult| {
+                        r.index == *needed && matches!(r.outcome, Outcome::Ok | Outcome::Skipped)
+                    })
+                })
+            });
+            for step in blocked {
+                let site = CallSite {
+                    service: &step.service,
+                    operation: &step.api,
+                    region: &step.region,
+                };
+                let error = AwsError {
+                    code: "PrerequisiteFailed".to_string(),
+                    message: format!("not sent: step(s) {:?} did not complete", step.requires),
+                    ..site.local_error()
+                };
+                let outcome =
+                    conclude(plan, step, Outcome::Failed { error }, journal, &mut results)?;
+                on_result(step, outcome);
+            }
+            for step in &ready {
                 journal.record(Entry::StepIntent {
                     action_id: plan.action_id.clone(),
                     index: step.index,
@@ -123,37 +147,6 @@ impl Engine {
                     target: step.target.clone(),
                     operation: step.operation.clone(),
                 })?;
-            }
-            // A step whose prerequisites did not complete is not sent.
-            let (ready, blocked): (Vec<&Step>, Vec<&Step>) = steps.into_iter().partition(|step| {
-                step.requires.iter().all(|needed| {
-                    results.iter().any(|r: &StepResult| {
-                        r.index == *needed && matches!(r.outcome, Outcome::Ok | Outcome::Skipped)
-                    })
-                })
-            });
-            for step in blocked {
-                let outcome = Outcome::Failed {
-                    error: AwsError {
-                        service: step.service.clone(),
-                        operation: step.api.clone(),
-                        region: step.region.clone(),
-                        code: "PrerequisiteFailed".to_string(),
-                        message: format!("not sent: step(s) {:?} did not complete", step.requires),
-                        request_id: None,
-                        http_status: None,
-                    },
-                };
-                journal.record(Entry::StepOutcome {
-                    action_id: plan.action_id.clone(),
-                    index: step.index,
-                    outcome: outcome.clone(),
-                })?;
-                on_result(step, &outcome);
-                results.push(StepResult {
-                    index: step.index,
-                    outcome,
-                });
             }
             let ctx = &self.ctx;
             let armed = &armed;
@@ -170,16 +163,8 @@ impl Engine {
                     Err(error) if is_unsupported(&error) => Outcome::Unsupported { error },
                     Err(error) => Outcome::Failed { error },
                 };
-                journal.record(Entry::StepOutcome {
-                    action_id: plan.action_id.clone(),
-                    index: step.index,
-                    outcome: outcome.clone(),
-                })?;
-                on_result(step, &outcome);
-                results.push(StepResult {
-                    index: step.index,
-                    outcome,
-                });
+                let outcome = conclude(plan, step, outcome, journal, &mut results)?;
+                on_result(step, outcome);
             }
         }
         results.sort_by_key(|r| r.index);
@@ -193,4 +178,24 @@ impl Engine {
         })?;
         Ok(results)
     }
+}
+
+/// Journals a step's outcome, then adds it to `results`; returns the outcome as stored.
+fn conclude<'r>(
+    plan: &Plan,
+    step: &Step,
+    outcome: Outcome,
+    journal: &mut Journal,
+    results: &'r mut Vec<StepResult>,
+) -> Result<&'r Outcome, JournalError> {
+    journal.record(Entry::StepOutcome {
+        action_id: plan.action_id.clone(),
+        index: step.index,
+        outcome: outcome.clone(),
+    })?;
+    results.push(StepResult {
+        index: step.index,
+        outcome,
+    });
+    Ok(&results[results.len() - 1].outcome)
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::actions::PrincipalKind;
-use crate::model::{GLOBAL, Identity};
+use crate::model::{GLOBAL, Identity, Sharing};
 
 /// One change to the account, with everything needed to send it. Steps are idempotent: the
 /// engine reads the current state first and reports `skipped` when it is already as wanted.
@@ -40,26 +40,14 @@ pub enum Operation {
     /// ec2:ModifySnapshotAttribute createVolumePermission: remove, then add.
     ModifySnapshotSharing {
         snapshot_id: String,
-        #[serde(default)]
-        remove_public: bool,
-        #[serde(default)]
-        remove_accounts: Vec<String>,
-        #[serde(default)]
-        add_public: bool,
-        #[serde(default)]
-        add_accounts: Vec<String>,
+        #[serde(flatten)]
+        change: SharingChange,
     },
     /// ec2:ModifyImageAttribute launchPermission: remove, then add.
     ModifyImageSharing {
         image_id: String,
-        #[serde(default)]
-        remove_public: bool,
-        #[serde(default)]
-        remove_accounts: Vec<String>,
-        #[serde(default)]
-        add_public: bool,
-        #[serde(default)]
-        add_accounts: Vec<String>,
+        #[serde(flatten)]
+        change: SharingChange,
     },
     /// lambda:GetFunction, GetPolicy, ListTags and the code package, saved under `directory`
     /// with a sha256 manifest. Reads only.
@@ -182,27 +170,6 @@ impl Operation {
 
     /// A one-line description of the change.
     pub fn describe(&self) -> String {
-        let sharing = |remove_public: &bool,
-                       remove_accounts: &Vec<String>,
-                       add_public: &bool,
-                       add_accounts: &Vec<String>| {
-            let mut parts = Vec::new();
-            let who = |public: bool, accounts: &Vec<String>| {
-                let mut who: Vec<String> = Vec::new();
-                if public {
-                    who.push("all".into());
-                }
-                who.extend(accounts.iter().cloned());
-                who.join(", ")
-            };
-            if *remove_public || !remove_accounts.is_empty() {
-                parts.push(format!("remove {}", who(*remove_public, remove_accounts)));
-            }
-            if *add_public || !add_accounts.is_empty() {
-                parts.push(format!("add {}", who(*add_public, add_accounts)));
-            }
-            parts.join("; ")
-        };
         match self {
             Operation::DeactivateAccessKey { .. } => "set Inactive".into(),
             Operation::ActivateAccessKey { .. } => "set Active".into(),
@@ -225,24 +192,96 @@ impl Operation {
             Operation::DeleteUserPolicy { .. } | Operation::DeleteRolePolicy { .. } => {
                 "remove inline policy".into()
             }
-            Operation::ModifySnapshotSharing {
-                remove_public,
-                remove_accounts,
-                add_public,
-                add_accounts,
-                ..
-            }
-            | Operation::ModifyImageSharing {
-                remove_public,
-                remove_accounts,
-                add_public,
-                add_accounts,
-                ..
-            } => sharing(remove_public, remove_accounts, add_public, add_accounts),
+            Operation::ModifySnapshotSharing { change, .. }
+            | Operation::ModifyImageSharing { change, .. } => change.describe(),
             Operation::EnableSnapshotBlockPublicAccess => "block all public sharing".into(),
             Operation::EnableImageBlockPublicAccess => "block new public sharing".into(),
             Operation::DisableSnapshotBlockPublicAccess
             | Operation::DisableImageBlockPublicAccess => "unblock".into(),
+        }
+    }
+}
+
+/// A change to who may use a snapshot or image: accounts (and `all`) to remove, then to add.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharingChange {
+    #[serde(default)]
+    pub remove_public: bool,
+    #[serde(default)]
+    pub remove_accounts: Vec<String>,
+    #[serde(default)]
+    pub add_public: bool,
+    #[serde(default)]
+    pub add_accounts: Vec<String>,
+}
+
+impl SharingChange {
+    /// Removing `all` (if `public`) and `accounts`.
+    pub fn remove(public: bool, accounts: Vec<String>) -> Self {
+        SharingChange {
+            remove_public: public,
+            remove_accounts: accounts,
+            ..SharingChange::default()
+        }
+    }
+
+    /// The change that puts back what this one removes (and takes away what it adds).
+    pub fn inverse(&self) -> Self {
+        SharingChange {
+            remove_public: self.add_public,
+            remove_accounts: self.add_accounts.clone(),
+            add_public: self.remove_public,
+            add_accounts: self.remove_accounts.clone(),
+        }
+    }
+
+    /// What is left to do, given who the resource is shared with `now`.
+    pub fn still_needed(&self, now: &Sharing) -> Self {
+        SharingChange {
+            remove_public: self.remove_public && now.public,
+            remove_accounts: self
+                .remove_accounts
+                .iter()
+                .filter(|a| now.accounts.contains(*a))
+                .cloned()
+                .collect(),
+            add_public: self.add_public && !now.public,
+            add_accounts: self
+                .add_accounts
+                .iter()
+                .filter(|a| !now.accounts.contains(*a))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == SharingChange::default()
+    }
+
+    fn describe(&self) -> String {
+        let who = |public: bool, accounts: &[String]| {
+            let mut who: Vec<String> = Vec::new();
+            if public {
+                who.push("all".into());
+            }
+            who.extend(accounts.iter().cloned());
+            who.join(", ")
+        };
+        let mut parts = Vec::new();
+        if self.remove_public || !self.remove_accounts.is_empty() {
+            parts.push(format!(
+                "remove {}",
+                who(self.remove_public, &self.remove_accounts)
+            ));
+        }
+        if self.add_public || !self.add_accounts.is_empty() {
+            parts.push(format!("add {}", who(self.add_public, &self.add_accounts)));
+        }
+        if parts.is_empty() {
+            "nothing to change".to_string()
+        } else {
+            parts.join("; ")
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use super::plan::{Operation, Plan, Playbook, Step};
+use super::plan::{Operation, Plan, Playbook, SharingChange, Step};
 use crate::model::{Identity, Sharing};
 
 /// A snapshot or an AMI.
@@ -89,38 +89,27 @@ pub fn plan(
                 resource.id
             ));
         }
-        let public = resource.sharing.public;
+        let change = SharingChange::remove(resource.sharing.public, untrusted);
+        let id = resource.id.clone();
         let (operation, inverse) = match resource.kind {
             SharedKind::Snapshot => (
                 Operation::ModifySnapshotSharing {
-                    snapshot_id: resource.id.clone(),
-                    remove_public: public,
-                    remove_accounts: untrusted.clone(),
-                    add_public: false,
-                    add_accounts: Vec::new(),
+                    snapshot_id: id.clone(),
+                    change: change.clone(),
                 },
                 Operation::ModifySnapshotSharing {
-                    snapshot_id: resource.id.clone(),
-                    remove_public: false,
-                    remove_accounts: Vec::new(),
-                    add_public: public,
-                    add_accounts: untrusted,
+                    snapshot_id: id,
+                    change: change.inverse(),
                 },
             ),
             SharedKind::Image => (
                 Operation::ModifyImageSharing {
-                    image_id: resource.id.clone(),
-                    remove_public: public,
-                    remove_accounts: untrusted.clone(),
-                    add_public: false,
-                    add_accounts: Vec::new(),
+                    image_id: id.clone(),
+                    change: change.clone(),
                 },
                 Operation::ModifyImageSharing {
-                    image_id: resource.id.clone(),
-                    remove_public: false,
-                    remove_accounts: Vec::new(),
-                    add_public: public,
-                    add_accounts: untrusted,
+                    image_id: id,
+                    change: change.inverse(),
                 },
             ),
         };
@@ -216,20 +205,18 @@ mod tests {
             plan.steps[0].operation,
             Operation::ModifySnapshotSharing {
                 snapshot_id: "snap-1".into(),
-                remove_public: true,
-                remove_accounts: vec![STRANGER.into()],
-                add_public: false,
-                add_accounts: vec![],
+                change: SharingChange::remove(true, vec![STRANGER.into()]),
             }
         );
         assert_eq!(
             plan.steps[0].inverse,
             Some(Operation::ModifySnapshotSharing {
                 snapshot_id: "snap-1".into(),
-                remove_public: false,
-                remove_accounts: vec![],
-                add_public: true,
-                add_accounts: vec![STRANGER.into()],
+                change: SharingChange {
+                    add_public: true,
+                    add_accounts: vec![STRANGER.into()],
+                    ..SharingChange::default()
+                },
             })
         );
         assert_eq!(plan.steps[1].target, "ami-1");
