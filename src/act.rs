@@ -1,318 +1,89 @@
-//! The `act`, `undo` and `log` commands: plan → show → confirm → execute through the one
-//! playbook engine, every step journaled; and the journal read back as an incident timeline.
+//! The `act`, `undo` and `log` commands: parse the request, hand it to the services (plan →
+//! show → confirm → execute through the one engine, every step journaled) and print; and the
+//! journal read back as an incident timeline.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use chrono::Utc;
-
-use crate::app::{AppError, Session, print, scan_to_end};
-use crate::aws::actions;
 use crate::cli::{ActCommand, ExportFormat, Format, LogCommand, RunArgs};
-use crate::findings::{FindingKind, ResourceType, Windows};
-use crate::journal::{self, Entry, Journal, SessionLog};
-use crate::model::{Identity, Sharing};
-use crate::playbook::contain_functions::FunctionTarget;
-use crate::playbook::engine::{Engine, Outcome, StepResult};
-use crate::playbook::guard::Guard;
-use crate::playbook::plan::Plan;
-use crate::playbook::revert_sharing::{BlockPublicAccess, SharedKind, SharedResource};
-use crate::playbook::{contain_functions, disable_user, freeze, revert_sharing, undo};
-use crate::report::identity_line;
+use crate::journal::{self, Entry, SessionLog};
+use crate::playbook::plan::{Outcome, Plan, StepResult};
+use crate::report::{identity_line, print};
+use crate::service::request::{Planning, Request, SharedTarget, prepare};
+use crate::service::run::{confirmation_matches, execute, open_journal, record_plan};
+use crate::service::session::{AppError, Session};
 
 /// Exit code when a step of an executed plan failed.
 pub const EXIT_STEP_FAILED: u8 = 5;
 
 /// Runs `firebreak act ...`.
 pub async fn act(session: &Session, command: ActCommand) -> Result<ExitCode, AppError> {
-    let (identity, _) = session.ctx.identity().await?;
-    let mut journal = open_journal(session, &identity)?;
-    let action_id = journal.next_action_id();
-    let now = Utc::now();
-    let guard = Guard::new(&identity.caller_arn, &session.break_glass);
-    let (plan, run, typed) = match command {
-        ActCommand::DisableUser { users, run } => {
-            let mut states = Vec::new();
-            for user in &users {
-                match actions::user_state(&session.ctx, user).await? {
-                    Some(state) => states.push(state),
-                    None => {
-                        return Err(AppError::NoSuchTarget(format!("no IAM user named {user}")));
-                    }
-                }
-            }
-            let plan = disable_user::plan(action_id, identity.clone(), now, &states, &guard);
-            (plan, run, None)
-        }
+    let (request, run, typed) = match command {
+        ActCommand::DisableUser { users, run } => (Request::DisableUsers { users }, run, None),
+        ActCommand::DisableKey { keys, run } => (Request::DisableKeys { keys }, run, None),
+        ActCommand::DisableRole { roles, run } => (Request::DisableRoles { roles }, run, None),
         ActCommand::ContainFunctions {
             targets,
             unknown,
             delete,
             confirm,
             run,
-        } => {
-            let targets = function_targets(session, &identity, &targets, unknown).await?;
-            let evidence_dir = session.data_dir()?.join("evidence").join(journal.session());
-            let plan = contain_functions::plan(
-                action_id,
-                identity.clone(),
-                now,
-                &targets,
-                &evidence_dir,
+        } => (
+            Request::ContainFunctions {
+                functions: targets,
+                unknown,
                 delete,
-            );
-            (plan, run, confirm)
-        }
+            },
+            run,
+            confirm,
+        ),
         ActCommand::RevertSharing {
             targets,
             public,
             block_public_access,
             run,
-        } => {
-            let plan = plan_revert_sharing(
-                session,
-                &identity,
-                action_id,
-                &targets,
+        } => (
+            Request::RevertSharing {
+                targets: targets
+                    .iter()
+                    .map(|(region, id)| SharedTarget::from_id(region, id))
+                    .collect(),
                 public,
                 block_public_access,
-            )
-            .await?;
-            (plan, run, None)
-        }
-        ActCommand::Freeze { confirm, run } => {
-            let principals = actions::principals(&session.ctx).await?;
-            let regions = session.enabled_regions().await?;
-            let states = block_states(session, &regions).await;
-            let plan = freeze::plan(
-                action_id,
-                identity.clone(),
-                now,
-                &principals,
-                &guard,
-                &states,
-            );
-            (plan, run, confirm)
-        }
-        ActCommand::Unfreeze { run } => {
-            let logs = read_logs(session)?;
-            let of =
-                undo::pending_freezes(&logs).map_err(|e| AppError::NoSuchTarget(e.to_string()))?;
-            let plan = undo::plan_unfreeze(action_id, identity.clone(), now, &logs, &of, &guard)
-                .map_err(|e| AppError::NoSuchTarget(e.to_string()))?;
-            (plan, run, None)
-        }
+            },
+            run,
+            None,
+        ),
+        ActCommand::Freeze { confirm, run } => (Request::Freeze, run, confirm),
+        ActCommand::Unfreeze { run } => (Request::Unfreeze, run, None),
     };
-    run_plan(session, &mut journal, &identity, plan, &run, typed).await
+    plan_and_run(session, &request, &run, typed).await
 }
 
 /// Runs `firebreak undo ACTION_ID`.
 pub async fn undo(session: &Session, of: &str, run: &RunArgs) -> Result<ExitCode, AppError> {
-    let (identity, _) = session.ctx.identity().await?;
-    let logs = read_logs(session)?;
-    let mut journal = open_journal(session, &identity)?;
-    let action_id = journal.next_action_id();
-    let guard = Guard::new(&identity.caller_arn, &session.break_glass);
-    let plan = undo::plan(action_id, identity.clone(), Utc::now(), &logs, of, &guard)
-        .map_err(|e| AppError::NoSuchTarget(e.to_string()))?;
-    run_plan(session, &mut journal, &identity, plan, run, None).await
+    let request = Request::Undo { of: of.to_string() };
+    plan_and_run(session, &request, run, None).await
 }
 
-fn open_journal(session: &Session, identity: &Identity) -> Result<Journal, AppError> {
-    let data_dir = session.data_dir()?;
-    Ok(Journal::start(
-        data_dir,
-        identity,
-        std::env::args().collect(),
-    )?)
-}
-
-fn read_logs(session: &Session) -> Result<Vec<SessionLog>, AppError> {
-    Ok(journal::read_all(session.data_dir()?)?)
-}
-
-/// Block-public-access state of each region (`None` where it could not be read).
-async fn block_states(
+/// Plans `request` through the services, shows the plan, and with --execute runs it.
+async fn plan_and_run(
     session: &Session,
-    regions: &[String],
-) -> BTreeMap<String, BlockPublicAccess> {
-    let reads = regions.iter().map(|region| async move {
-        let (snapshots, images) = tokio::join!(
-            actions::snapshot_block_public_access(&session.ctx, region),
-            actions::image_block_public_access(&session.ctx, region),
-        );
-        (
-            region.clone(),
-            BlockPublicAccess {
-                snapshots: snapshots.ok(),
-                images: images.ok(),
-            },
-        )
-    });
-    futures::future::join_all(reads).await.into_iter().collect()
-}
-
-/// The functions to contain, with their reserved concurrency read now.
-async fn function_targets(
-    session: &Session,
-    identity: &Identity,
-    named: &[(String, String)],
-    unknown: bool,
-) -> Result<Vec<FunctionTarget>, AppError> {
-    if named.is_empty() && !unknown {
-        return Err(AppError::NoSuchTarget(
-            "name functions as REGION/NAME, or pass --unknown".to_string(),
-        ));
-    }
-    let mut wanted: BTreeSet<(String, String)> = named.iter().cloned().collect();
-    if unknown {
-        let scanned = scan_to_end(session).await?;
-        let findings = session.findings(&scanned.state.inventory, identity, Windows::default())?;
-        wanted.extend(
-            findings
-                .iter()
-                .filter(|f| f.resource_type == ResourceType::Function)
-                .map(|f| (f.region.clone(), f.resource_id.clone())),
-        );
-    }
-    let mut targets = Vec::new();
-    for (region, name) in wanted {
-        let reserved = crate::aws::lambda::reserved_concurrency(&session.ctx, &region, &name)
-            .await
-            .map_err(|e| match e.code.as_str() {
-                "ResourceNotFoundException" => {
-                    AppError::NoSuchTarget(format!("no function {name} in {region}"))
-                }
-                _ => e.into(),
-            })?;
-        targets.push(FunctionTarget {
-            region,
-            name,
-            reserved_concurrency: reserved,
-        });
-    }
-    Ok(targets)
-}
-
-async fn plan_revert_sharing(
-    session: &Session,
-    identity: &Identity,
-    action_id: String,
-    targets: &[(String, String)],
-    public: bool,
-    block_public_access: bool,
-) -> Result<Plan, AppError> {
-    if targets.is_empty() && !public {
-        return Err(AppError::NoSuchTarget(
-            "name snapshots/AMIs as REGION/ID, or pass --public".to_string(),
-        ));
-    }
-    let baseline = session.baseline(identity)?;
-    let mut resources = Vec::new();
-    for (region, id) in targets {
-        let (kind, sharing) = if id.starts_with("snap-") {
-            (
-                SharedKind::Snapshot,
-                actions::snapshot_sharing(&session.ctx, region, id).await?,
-            )
-        } else {
-            (
-                SharedKind::Image,
-                actions::image_sharing(&session.ctx, region, id).await?,
-            )
-        };
-        resources.push(SharedResource {
-            kind,
-            region: region.clone(),
-            id: id.clone(),
-            sharing,
-        });
-    }
-    if public {
-        let scanned = scan_to_end(session).await?;
-        let findings = session.findings(&scanned.state.inventory, identity, Windows::default())?;
-        let inventory = &scanned.state.inventory;
-        let mut seen = BTreeSet::new();
-        for finding in &findings {
-            let kind = match finding.kind {
-                FindingKind::PublicSnapshot | FindingKind::SharedSnapshot => SharedKind::Snapshot,
-                FindingKind::PublicImage | FindingKind::SharedImage => SharedKind::Image,
-                _ => continue,
-            };
-            if !seen.insert((finding.region.clone(), finding.resource_id.clone())) {
-                continue;
-            }
-            let sharing: Option<&Sharing> = match kind {
-                SharedKind::Snapshot => inventory
-                    .snapshots
-                    .iter()
-                    .find(|s| s.region == finding.region && s.id == finding.resource_id)
-                    .map(|s| &s.sharing),
-                SharedKind::Image => inventory
-                    .images
-                    .iter()
-                    .find(|i| i.region == finding.region && i.id == finding.resource_id)
-                    .map(|i| &i.sharing),
-            };
-            if let Some(sharing) = sharing {
-                resources.push(SharedResource {
-                    kind,
-                    region: finding.region.clone(),
-                    id: finding.resource_id.clone(),
-                    sharing: sharing.clone(),
-                });
-            }
-        }
-    }
-    // Without a baseline no account can be judged: keep every account share, remove `all`.
-    let trusted: BTreeSet<String> = match &baseline {
-        Some(b) => b.trusted_accounts.clone(),
-        None => resources
-            .iter()
-            .flat_map(|r| r.sharing.accounts.iter().cloned())
-            .collect(),
-    };
-    let regions: Vec<String> = if block_public_access {
-        resources
-            .iter()
-            .map(|r| r.region.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let block = block_states(session, &regions).await;
-    let mut plan = revert_sharing::plan(
-        action_id,
-        identity.clone(),
-        Utc::now(),
-        &resources,
-        &trusted,
-        &block,
-    );
-    if baseline.is_none() {
-        plan.notes.push(
-            "no baseline: shares with other accounts are kept, only public sharing is removed"
-                .to_string(),
-        );
-    }
-    Ok(plan)
-}
-
-/// Shows the plan, and with --execute confirms and runs it.
-async fn run_plan(
-    session: &Session,
-    journal: &mut Journal,
-    identity: &Identity,
-    plan: Plan,
+    request: &Request,
     run: &RunArgs,
     typed: Option<String>,
 ) -> Result<ExitCode, AppError> {
-    journal.record(Entry::PlanShown {
-        plan: Box::new(plan.clone()),
-    })?;
+    let (identity, _) = session.ctx.identity().await?;
+    let mut journal = open_journal(session, &identity)?;
+    let planning = Planning {
+        session,
+        identity: &identity,
+        action_id: journal.next_action_id(),
+        journal_session: journal.session(),
+    };
+    let plan = prepare(planning, request).await?;
+    record_plan(&mut journal, &plan)?;
     let table = run.format == Format::Table;
     if table {
         print(&plan_text(&plan))?;
@@ -333,27 +104,19 @@ async fn run_plan(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(accepted) = &plan.confirm_with
-        && !typed.as_ref().is_some_and(|t| accepted.contains(t))
-    {
+    if !confirmation_matches(&plan, typed.as_deref()) {
         return Err(AppError::Confirmation(format!(
             "this plan needs --confirm {}; nothing was changed",
-            accepted.join(" or ")
+            plan.confirm_with.clone().unwrap_or_default().join(" or ")
         )));
     }
-    journal.record(Entry::Confirmed {
-        action_id: plan.action_id.clone(),
-        local_user: journal::local_user(),
-        caller_arn: identity.caller_arn.clone(),
+    let results = execute(
+        session,
+        &mut journal,
+        &identity,
+        &plan,
         typed,
-    })?;
-    let engine = Engine::new(
-        session.ctx.clone(),
-        session.read_only,
-        session.scan.region_concurrency,
-    );
-    let results = engine
-        .execute(&plan, journal, |step, outcome| {
+        |step, outcome| {
             if table {
                 eprintln!(
                     "  {:>3}  {:<11} {} {}",
@@ -363,8 +126,9 @@ async fn run_plan(
                     step.target
                 );
             }
-        })
-        .await?;
+        },
+    )
+    .await?;
     if table {
         print(&results_text(&plan, &results))?;
     } else {

@@ -1,167 +1,25 @@
-//! Runs the command the user chose: the TUI, `scan`, or `baseline ...`. Shared set-up (config,
-//! AWS context, baseline, scan options) lives here so that every front end gets the same.
+//! Runs the command the user chose: the TUI, `scan`, `baseline ...`, or hands `act`, `undo` and
+//! `log` to `act`. The session they share is opened by `service::session`.
 
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use chrono::Utc;
 
 use crate::act;
-use crate::aws::{AwsContext, AwsError, ConnectOptions};
-use crate::baseline::{self, Baseline, BaselineError};
-use crate::cli::{BaselineCommand, Cli, Command, Format, GlobalArgs, ScanArgs};
-use crate::config::{self, Config, ConfigError};
-use crate::findings::{self, Finding, Windows};
-use crate::journal::{Entry, Journal, JournalError, ReadError};
-use crate::model::{Identity, Inventory};
-use crate::playbook::engine::EngineError;
-use crate::report::{self, ScanReport};
-use crate::scan::{self, RegionSelection, ScanOptions, ScanState};
+use crate::baseline::{self, BaselineError};
+use crate::cli::{BaselineCommand, Cli, Command, Format, ScanArgs};
+use crate::config;
+use crate::journal::Journal;
+use crate::report::{self, ScanReport, print};
+use crate::scan::ScanState;
+use crate::service::accept::accept;
+use crate::service::session::{AppError, Session, evaluate, scan_to_end};
 use crate::tui;
 
 /// Exit code of `scan --fail-on` when a finding is at or above the threshold.
 pub const EXIT_FINDINGS: u8 = 3;
 /// Exit code of a scan that finished but could not read some region or service.
 pub const EXIT_PARTIAL: u8 = 4;
-
-/// Why firebreak stopped before doing its job.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Baseline(#[from] BaselineError),
-    #[error(transparent)]
-    Journal(#[from] JournalError),
-    #[error("{0}")]
-    Aws(Box<AwsError>),
-    #[error("cannot write the output: {0}")]
-    Output(std::io::Error),
-    #[error("terminal error: {0}")]
-    Terminal(std::io::Error),
-    #[error("cannot encode the report: {0}")]
-    Encode(#[from] serde_json::Error),
-    #[error("no {what} path: {hint}")]
-    NoPath {
-        what: &'static str,
-        hint: &'static str,
-    },
-    #[error("no baseline at {0}: run `firebreak baseline capture` first")]
-    NoBaseline(PathBuf),
-    #[error(transparent)]
-    JournalRead(#[from] ReadError),
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    #[error("{0}")]
-    NoSuchTarget(String),
-    #[error("{0}")]
-    Confirmation(String),
-}
-
-impl From<AwsError> for AppError {
-    fn from(error: AwsError) -> Self {
-        AppError::Aws(Box::new(error))
-    }
-}
-
-/// Everything a front end needs, resolved from flags and config.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub ctx: AwsContext,
-    pub scan: ScanOptions,
-    pub read_only: bool,
-    /// `--baseline`, or the default path.
-    pub baseline_path: Option<PathBuf>,
-    /// Whether the baseline path was given explicitly (then it must exist).
-    pub baseline_explicit: bool,
-    pub data_dir: Option<PathBuf>,
-    /// Principals no playbook touches (`user/NAME`, `role/NAME`).
-    pub break_glass: Vec<String>,
-}
-
-impl Session {
-    /// Resolves flags and config, and loads the AWS configuration.
-    pub async fn open(global: &GlobalArgs) -> Result<Self, AppError> {
-        let config: Config = config::load(global.config.as_deref())?;
-        let options = ConnectOptions {
-            profile: global.profile.clone(),
-            region: global.region.clone(),
-            endpoint_url: global.endpoint_url.clone(),
-            max_attempts: config.aws.max_attempts,
-            connect_timeout: config.aws.connect_timeout(),
-            attempt_timeout: config.aws.attempt_timeout(),
-            operation_timeout: config.aws.operation_timeout(),
-        };
-        Ok(Session {
-            ctx: AwsContext::load(&options).await,
-            scan: ScanOptions {
-                regions: global.regions.clone(),
-                region_concurrency: config.scan.region_concurrency,
-                detail_concurrency: config.scan.detail_concurrency,
-            },
-            read_only: global.read_only || config.read_only,
-            baseline_path: global.baseline.clone().or_else(baseline::default_path),
-            baseline_explicit: global.baseline.is_some(),
-            data_dir: global.data_dir.clone().or_else(config::default_data_dir),
-            break_glass: config.break_glass,
-        })
-    }
-
-    /// Where journals live.
-    pub fn data_dir(&self) -> Result<&Path, AppError> {
-        self.data_dir.as_deref().ok_or(AppError::NoPath {
-            what: "data dir",
-            hint: "pass --data-dir PATH",
-        })
-    }
-
-    /// The regions account-wide playbooks act in: the selected ones that are enabled.
-    pub async fn enabled_regions(&self) -> Result<Vec<String>, AppError> {
-        let listed = self.ctx.regions().await?;
-        Ok(match &self.scan.regions {
-            RegionSelection::Named(names) => names.clone(),
-            RegionSelection::Enabled | RegionSelection::All => listed
-                .into_iter()
-                .filter(|r| r.enabled)
-                .map(|r| r.name)
-                .collect(),
-        })
-    }
-
-    fn baseline_path(&self) -> Result<&Path, AppError> {
-        self.baseline_path.as_deref().ok_or(AppError::NoPath {
-            what: "baseline",
-            hint: "pass --baseline PATH",
-        })
-    }
-
-    /// Judges findings over `inventory` against this session's baseline (if any), as of now.
-    pub fn findings(
-        &self,
-        inventory: &Inventory,
-        identity: &Identity,
-        windows: Windows,
-    ) -> Result<Vec<Finding>, AppError> {
-        let baseline = self.baseline(identity)?;
-        Ok(evaluate(inventory, identity, baseline.as_ref(), windows))
-    }
-
-    /// The baseline for `identity`'s account: `None` when none was given and the default file
-    /// does not exist.
-    pub fn baseline(&self, identity: &Identity) -> Result<Option<Baseline>, AppError> {
-        let Some(path) = self.baseline_path.as_deref() else {
-            return Ok(None);
-        };
-        if !self.baseline_explicit && !path.exists() {
-            return Ok(None);
-        }
-        let baseline = baseline::load(path)?;
-        baseline.check_account(path, &identity.id)?;
-        Ok(Some(baseline))
-    }
-}
 
 /// Runs what `cli` asks for and returns the process exit code.
 pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
@@ -190,69 +48,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Undo { action_id, run }) => act::undo(&session, &action_id, &run).await,
         Some(Command::Log(command)) => act::log(session.data_dir()?, command),
     }
-}
-
-/// A finished scan: its state and the caller's identity.
-pub struct Scanned {
-    pub state: ScanState,
-    pub identity: Identity,
-}
-
-/// Runs one scan to the end, with a progress line on stderr when it is a terminal.
-pub async fn scan_to_end(session: &Session) -> Result<Scanned, AppError> {
-    let show_progress = std::io::stderr().is_terminal();
-    let mut events = scan::spawn(session.ctx.clone(), session.scan.clone());
-    let mut state = ScanState::default();
-    let mut ticker = tokio::time::interval(Duration::from_millis(200));
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => state.apply(event),
-                None => break,
-            },
-            _ = ticker.tick(), if show_progress => {
-                let (finished, total) = state.progress();
-                eprint!("\rscanning: {finished}/{total} regions done");
-            }
-        }
-    }
-    if show_progress {
-        eprint!("\r\x1b[2K");
-    }
-    if let Some(error) = state.fatal.take() {
-        return Err(error.into());
-    }
-    match state.identity.clone() {
-        Some(identity) => Ok(Scanned { state, identity }),
-        // The scan sends the identity before anything else, or Fatal.
-        None => Err(AppError::NoPath {
-            what: "caller identity",
-            hint: "the scan ended before identifying the caller",
-        }),
-    }
-}
-
-fn evaluate(
-    inventory: &Inventory,
-    identity: &Identity,
-    baseline: Option<&Baseline>,
-    windows: Windows,
-) -> Vec<Finding> {
-    findings::evaluate(&findings::Context {
-        inventory,
-        baseline,
-        account: identity,
-        now: Utc::now(),
-        windows,
-    })
-}
-
-/// Writes `text` to stdout.
-pub fn print(text: &str) -> Result<(), AppError> {
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(AppError::Output)
 }
 
 fn partial_warning(state: &ScanState) {
@@ -329,12 +124,9 @@ async fn baseline_command(
             finding_id,
             windows,
         } => {
-            let path = session.baseline_path()?.to_path_buf();
-            if !path.exists() {
-                return Err(AppError::NoBaseline(path));
-            }
+            let path = session.existing_baseline_path()?;
             let scanned = scan_to_end(session).await?;
-            let mut current = baseline::load(&path)?;
+            let current = baseline::load(&path)?;
             current.check_account(&path, &scanned.identity.id)?;
             let findings = evaluate(
                 &scanned.state.inventory,
@@ -362,19 +154,12 @@ async fn baseline_command(
                 }
                 .into());
             };
-            let data_dir = session.data_dir()?;
-            let mut journal =
-                Journal::start(data_dir, &scanned.identity, std::env::args().collect())?;
-            let by = scanned.identity.caller_arn.clone();
-            baseline::accept(&mut current, finding, &by, Utc::now())?;
-            baseline::save(&current, &path)?;
-            journal.record(Entry::BaselineAccepted {
-                finding: finding.id.clone(),
-                kind: finding.kind,
-                facts: finding.facts.clone(),
-                baseline: path.clone(),
-                by,
-            })?;
+            let mut journal = Journal::start(
+                session.data_dir()?,
+                &scanned.identity,
+                std::env::args().collect(),
+            )?;
+            let path = accept(session, &mut journal, &scanned.identity, finding)?;
             print(&format!(
                 "accepted {} into {}\n  {}\njournal: {}\n",
                 finding.id,

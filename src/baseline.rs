@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::findings::{Finding, FindingKind, ResourceType};
+use crate::model::finding::{Finding, FindingKind, ResourceType};
 use crate::model::{Identity, Inventory};
 use crate::policy::is_account_id;
 

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::findings::{Severity, Windows};
+use crate::findings::Windows;
+use crate::model::finding::Severity;
 use crate::scan::RegionSelection;
 
 /// firebreak: a terminal cockpit for the first hour of an AWS breach.
@@ -105,13 +106,31 @@ pub enum ActCommand {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Deactivate single access keys (the user keeps its other keys and its password).
+    DisableKey {
+        /// Access key ids.
+        #[arg(required = true, value_name = "KEY_ID")]
+        keys: Vec<String>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Deny everything a role does, revoke its sessions, and revert its trust policy to the
+    /// accounts the baseline trusts.
+    DisableRole {
+        /// IAM role names.
+        #[arg(required = true, value_name = "ROLE")]
+        roles: Vec<String>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Save evidence of Lambda functions, then throttle them (reserved concurrency 0);
     /// --delete also deletes them (irreversible, needs --confirm delete).
     ContainFunctions {
         /// Functions as REGION/NAME (e.g. ap-south-1/img-resize-worker).
         #[arg(value_name = "REGION/NAME", value_parser = parse_region_function)]
         targets: Vec<(String, String)>,
-        /// Every function behind a finding (new or public), all regions.
+        /// Every function the baseline does not know (without a baseline: every recent one),
+        /// all regions. Functions it knows are contained only when named.
         #[arg(long)]
         unknown: bool,
         /// Also delete them, after their evidence is saved.
@@ -123,12 +142,14 @@ pub enum ActCommand {
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Make snapshots and AMIs private again, keeping accounts the baseline trusts.
+    /// Make snapshots, AMIs and functions private again, keeping accounts the baseline trusts.
     RevertSharing {
-        /// Snapshots or AMIs as REGION/ID (e.g. eu-west-1/snap-0abc).
+        /// Snapshots, AMIs or functions as REGION/ID (e.g. eu-west-1/snap-0abc,
+        /// eu-west-1/orders-api): `snap-…` and `ami-…` ids, anything else a function name.
         #[arg(value_name = "REGION/ID", value_parser = parse_region_resource)]
         targets: Vec<(String, String)>,
-        /// Every snapshot and AMI shared publicly or with an untrusted account, all regions.
+        /// Everything shared publicly or with an untrusted account (snapshots, AMIs, function
+        /// policies and URLs), all regions.
         #[arg(long)]
         public: bool,
         /// Also turn on snapshot and image block public access in those regions.
@@ -315,9 +336,13 @@ pub fn parse_region_resource(text: &str) -> Result<(String, String), String> {
         .split_once('/')
         .ok_or_else(|| format!("'{text}' must be REGION/ID, e.g. eu-west-1/snap-0abc"))?;
     let region = parse_region(region)?;
-    if !(id.starts_with("snap-") || id.starts_with("ami-")) {
+    let function_name = id.len() <= 140
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if id.is_empty() || !function_name {
         return Err(format!(
-            "'{id}' is not a snapshot (snap-…) or AMI (ami-…) id"
+            "'{id}' is not a snapshot (snap-…) or AMI (ami-…) id, nor a function name"
         ));
     }
     Ok((region, id.to_string()))
@@ -440,9 +465,11 @@ mod tests {
             (vec!["scan", "--unknown-window", "0s"], "--unknown-window"),
             (vec!["baseline", "accept"], "FINDING_ID"),
             (vec!["act", "disable-user"], "USER"),
+            (vec!["act", "disable-role"], "ROLE"),
+            (vec!["act", "disable-key"], "KEY_ID"),
             (vec!["act", "revert-sharing", "snap-1"], "REGION/ID"),
             (
-                vec!["act", "revert-sharing", "eu-west-1/vol-1"],
+                vec!["act", "revert-sharing", "eu-west-1/vol:1"],
                 "REGION/ID",
             ),
         ] {

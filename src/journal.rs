@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::findings::FindingKind;
 use crate::model::Identity;
-use crate::playbook::engine::Outcome;
-use crate::playbook::plan::{Operation, Plan};
+use crate::model::finding::FindingKind;
+use crate::model::operation::Operation;
+use crate::playbook::plan::{Outcome, Plan};
 
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,4 +20,5 @@ pub mod playbook;
 pub mod policy;
 pub mod report;
 pub mod scan;
+pub mod service;
 pub mod tui;

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::Principals;
+use crate::model::operation::FunctionGrant;
 
 /// Why a policy document could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,7 +53,13 @@ impl<T> OneOrMany<T> {
 /// Reads a policy document as IAM returns it: plain JSON, or URL-encoded JSON (IAM's query API
 /// encodes policy documents).
 fn parse_document(document: &str) -> Result<Document, PolicyError> {
-    let value: Value = match serde_json::from_str(document) {
+    let value = parse_value(document)?;
+    serde_json::from_value(value).map_err(|e| PolicyError::Shape(e.to_string()))
+}
+
+/// A policy document as JSON, plain or URL-encoded.
+fn parse_value(document: &str) -> Result<Value, PolicyError> {
+    Ok(match serde_json::from_str(document) {
         Ok(value) => value,
         Err(plain_error) => {
             let decoded = percent_encoding::percent_decode_str(document)
@@ -60,8 +67,7 @@ fn parse_document(document: &str) -> Result<Document, PolicyError> {
                 .map_err(|_| PolicyError::Json(plain_error.to_string()))?;
             serde_json::from_str(&decoded).map_err(|e| PolicyError::Json(e.to_string()))?
         }
-    };
-    serde_json::from_value(value).map_err(|e| PolicyError::Shape(e.to_string()))
+    })
 }
 
 /// Whether an identity policy allows every action on every resource (`"Action": "*"` or
@@ -97,6 +103,11 @@ pub fn parse_principals(document: &str) -> Result<Principals, PolicyError> {
 fn add_principal(principals: &mut Principals, principal: &Value) -> Result<(), PolicyError> {
     match principal {
         Value::String(s) if s == "*" => principals.public = true,
+        // Lambda keeps a principal as written when it is not a service or a root ARN.
+        Value::String(s) if s.ends_with(".amazonaws.com") => {
+            principals.services.insert(s.clone());
+        }
+        Value::String(s) => add_aws_principal(principals, s),
         Value::Object(map) => {
             for (kind, entries) in map {
                 for entry in string_list(entries)? {
@@ -168,6 +179,186 @@ pub fn account_of_arn(arn: &str) -> Option<&str> {
     }
     let account = parts.nth(3)?;
     is_account_id(account).then_some(account)
+}
+
+/// A trust policy with every principal removed that `keep` does not accept: `*`, and accounts
+/// (bare ids or IAM ARNs) other than the kept ones. Service and federated principals stay.
+/// Statements left with no principal are dropped; if no statement is left, the trust denies
+/// everyone. `None` when nothing would change.
+pub fn restrict_trust(
+    document: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Option<String>, PolicyError> {
+    let mut value = parse_value(document)?;
+    let Some(statements) = value.get_mut("Statement") else {
+        return Err(PolicyError::Shape("no Statement".to_string()));
+    };
+    let mut list = match statements.take() {
+        Value::Array(items) => items,
+        one => vec![one],
+    };
+    let before = list.clone();
+    for statement in &mut list {
+        let allows = statement
+            .get("Effect")
+            .and_then(Value::as_str)
+            .is_some_and(|e| e.eq_ignore_ascii_case("allow"));
+        if !allows {
+            continue;
+        }
+        let Some(principal) = statement.get_mut("Principal") else {
+            continue;
+        };
+        *principal = match principal.take() {
+            Value::String(s) if s == "*" => Value::Null,
+            Value::String(s) => {
+                if aws_entry_kept(&s, &keep) {
+                    Value::String(s)
+                } else {
+                    Value::Null
+                }
+            }
+            Value::Object(mut map) => {
+                if let Some(aws) = map.remove("AWS") {
+                    let kept: Vec<Value> = match aws {
+                        Value::Array(items) => items,
+                        one => vec![one],
+                    }
+                    .into_iter()
+                    .filter(|e| e.as_str().is_some_and(|e| aws_entry_kept(e, &keep)))
+                    .collect();
+                    match kept.len() {
+                        0 => {}
+                        1 => {
+                            map.insert("AWS".to_string(), kept[0].clone());
+                        }
+                        _ => {
+                            map.insert("AWS".to_string(), Value::Array(kept));
+                        }
+                    }
+                }
+                if map.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Object(map)
+                }
+            }
+            other => other,
+        };
+    }
+    list.retain(|s| !s.get("Principal").is_some_and(Value::is_null));
+    if list == before {
+        return Ok(None);
+    }
+    if list.is_empty() {
+        list.push(serde_json::json!({
+            "Sid": "FirebreakDenyAssume",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "sts:AssumeRole"
+        }));
+    }
+    *statements = Value::Array(list);
+    Ok(Some(value.to_string()))
+}
+
+/// Whether an `AWS` principal entry names a kept account (`*` never is).
+fn aws_entry_kept(entry: &str, keep: &impl Fn(&str) -> bool) -> bool {
+    if is_account_id(entry) {
+        keep(entry)
+    } else {
+        account_of_arn(entry).is_some_and(keep)
+    }
+}
+
+/// One statement of a Lambda resource policy: who it lets in, and the AddPermission request
+/// that would put it back (`None` when it has parts AddPermission cannot express).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionStatement {
+    pub sid: String,
+    pub principals: Principals,
+    pub grant: Option<FunctionGrant>,
+}
+
+/// Every Allow statement of a Lambda resource policy.
+pub fn function_statements(document: &str) -> Result<Vec<FunctionStatement>, PolicyError> {
+    let value = parse_value(document)?;
+    let statements = match value.get("Statement") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(one) => vec![one.clone()],
+        None => return Err(PolicyError::Shape("no Statement".to_string())),
+    };
+    let mut out = Vec::new();
+    for statement in statements {
+        let allows = statement
+            .get("Effect")
+            .and_then(Value::as_str)
+            .is_some_and(|e| e.eq_ignore_ascii_case("allow"));
+        if !allows {
+            continue;
+        }
+        let sid = statement
+            .get("Sid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let mut principals = Principals::default();
+        if let Some(principal) = statement.get("Principal") {
+            add_principal(&mut principals, principal)?;
+        }
+        out.push(FunctionStatement {
+            grant: grant_of(&statement, &sid),
+            sid,
+            principals,
+        });
+    }
+    Ok(out)
+}
+
+/// The AddPermission parameters that recreate `statement`, if it has only parts AddPermission
+/// can express (one action, one principal, the conditions Lambda itself writes).
+fn grant_of(statement: &Value, sid: &str) -> Option<FunctionGrant> {
+    if sid.is_empty() {
+        return None;
+    }
+    let action = statement.get("Action")?.as_str()?.to_string();
+    let principal = match statement.get("Principal")? {
+        Value::String(s) => s.clone(),
+        Value::Object(map) if map.len() == 1 => {
+            let (_, value) = map.iter().next()?;
+            value.as_str()?.to_string()
+        }
+        _ => return None,
+    };
+    let mut grant = FunctionGrant {
+        statement_id: sid.to_string(),
+        action,
+        principal,
+        source_arn: None,
+        source_account: None,
+        principal_org_id: None,
+        function_url_auth_type: statement
+            .get("FunctionUrlAuthType")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    };
+    if let Some(conditions) = statement.get("Condition") {
+        for (operator, keys) in conditions.as_object()? {
+            for (key, value) in keys.as_object()? {
+                let value = Some(value.as_str()?.to_string());
+                match (operator.as_str(), key.to_ascii_lowercase().as_str()) {
+                    ("ArnLike" | "ArnEquals", "aws:sourcearn") => grant.source_arn = value,
+                    ("StringEquals", "aws:sourceaccount") => grant.source_account = value,
+                    ("StringEquals", "aws:principalorgid") => grant.principal_org_id = value,
+                    ("StringEquals", "lambda:functionurlauthtype") => {
+                        grant.function_url_auth_type = value
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+    Some(grant)
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! The scan report: the versioned JSON document of `scan --format json`, and the table of
-//! `scan --format table`. Both are built from a finished `ScanState`.
+//! `scan --format table`. Both are built from a finished `ScanState`. Also the one way the
+//! command-line front ends write to stdout.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -10,9 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::AwsError;
 use crate::baseline::Baseline;
-use crate::findings::Finding;
+use crate::model::finding::Finding;
 use crate::model::{Identity, Inventory};
 use crate::scan::{ItemKind, RegionState, RegionStatus, ScanState, is_public_function};
+use crate::service::session::AppError;
 
 /// Bumped whenever a field changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -279,4 +282,12 @@ pub fn baseline_summary(baseline: &Baseline, path: &Path) -> String {
         );
     }
     out
+}
+
+/// Writes `text` to stdout.
+pub fn print(text: &str) -> Result<(), AppError> {
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(AppError::Output)
 }

@@ -9,38 +9,29 @@ use aws_sdk_ec2::types::{
     SnapshotBlockPublicAccessState,
 };
 use aws_sdk_iam::types::StatusType;
+use aws_sdk_lambda::types::FunctionUrlAuthType;
 
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
-use crate::model::{GLOBAL, KeyStatus, Sharing};
-use crate::playbook::disable_user::REVOKE_SESSIONS_POLICY;
-use crate::playbook::engine::Armed;
-use crate::playbook::plan::{Operation, SharingChange};
 
-/// A user's containment-relevant state, read just before planning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserState {
-    pub name: String,
-    pub keys: Vec<(String, KeyStatus)>,
-    pub login_profile: bool,
-    /// The revoke-older-sessions policy firebreak put on the user before, if any: re-runs keep
-    /// its cut-off time.
-    pub revoke_sessions_document: Option<String>,
+use crate::model::operation::{
+    KeyState, Operation, PrincipalKind, PrincipalRef, REVOKE_SESSIONS_POLICY, RoleState,
+    SharingChange, UserState,
+};
+use crate::model::{GLOBAL, KeyStatus, Sharing, UrlAuth};
+
+/// Permission to send mutating calls. The playbook engine is its only maker, through
+/// `unless_read_only`, so read-only mode cannot reach a mutating call.
+#[derive(Debug)]
+pub struct Armed {
+    _private: (),
 }
 
-/// A user or role, for account-wide playbooks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrincipalRef {
-    pub kind: PrincipalKind,
-    pub name: String,
-    pub path: String,
-}
-
-/// User or role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PrincipalKind {
-    User,
-    Role,
+impl Armed {
+    /// A token, unless `read_only`.
+    pub fn unless_read_only(read_only: bool) -> Option<Armed> {
+        (!read_only).then_some(Armed { _private: () })
+    }
 }
 
 /// What a mutating call found.
@@ -170,6 +161,134 @@ pub async fn principals(ctx: &AwsContext) -> Result<Vec<PrincipalRef>, AwsError>
             path: r.path().to_string(),
         }))
         .collect())
+}
+
+/// Reads a role's path, trust policy and firebreak's revoke policy; `None` if there is no such
+/// role.
+pub async fn role_state(ctx: &AwsContext, name: &str) -> Result<Option<RoleState>, AwsError> {
+    let iam = ctx.iam();
+    let found = iam_site("GetRole")
+        .optional("NoSuchEntity", iam.get_role().role_name(name).send())
+        .await?;
+    let Some(role) = found.as_ref().and_then(|out| out.role()) else {
+        return Ok(None);
+    };
+    let name = role.role_name().to_string();
+    let revoke_sessions_document = iam_site("GetRolePolicy")
+        .optional(
+            "NoSuchEntity",
+            iam.get_role_policy()
+                .role_name(&name)
+                .policy_name(REVOKE_SESSIONS_POLICY)
+                .send(),
+        )
+        .await?
+        .map(|p| decode_document(p.policy_document()));
+    Ok(Some(RoleState {
+        path: role.path().to_string(),
+        trust_document: decode_document(role.assume_role_policy_document().unwrap_or_default()),
+        revoke_sessions_document,
+        name,
+    }))
+}
+
+/// The user an access key belongs to and its status; `None` if no user of the account has it.
+pub async fn key_state(ctx: &AwsContext, key_id: &str) -> Result<Option<KeyState>, AwsError> {
+    let iam = ctx.iam();
+    let last_used = iam_site("GetAccessKeyLastUsed")
+        .optional(
+            "NoSuchEntity",
+            iam.get_access_key_last_used().access_key_id(key_id).send(),
+        )
+        .await?;
+    let Some(user) = last_used.and_then(|out| out.user_name().map(str::to_string)) else {
+        return Ok(None);
+    };
+    let keys: Vec<_> = iam
+        .list_access_keys()
+        .user_name(&user)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| iam_site("ListAccessKeys").error(e))?;
+    Ok(keys
+        .iter()
+        .find(|k| k.access_key_id() == Some(key_id))
+        .map(|k| KeyState {
+            key_id: key_id.to_string(),
+            user: user.clone(),
+            status: if k.status() == Some(&StatusType::Active) {
+                KeyStatus::Active
+            } else {
+                KeyStatus::Inactive
+            },
+        }))
+}
+
+/// A function's resource policy document (`None` when it has none).
+pub async fn function_policy(
+    ctx: &AwsContext,
+    region: &str,
+    function: &str,
+) -> Result<Option<String>, AwsError> {
+    let out = lambda_site("GetPolicy", region)
+        .optional(
+            "ResourceNotFoundException",
+            ctx.lambda(region)
+                .get_policy()
+                .function_name(function)
+                .send(),
+        )
+        .await?;
+    Ok(out.and_then(|p| p.policy().map(str::to_string)))
+}
+
+/// A function's URL auth type (`None` when it has no URL).
+pub async fn function_url_auth(
+    ctx: &AwsContext,
+    region: &str,
+    function: &str,
+) -> Result<Option<UrlAuth>, AwsError> {
+    let out = lambda_site("GetFunctionUrlConfig", region)
+        .optional(
+            "ResourceNotFoundException",
+            ctx.lambda(region)
+                .get_function_url_config()
+                .function_name(function)
+                .send(),
+        )
+        .await?;
+    Ok(out.map(|u| match u.auth_type() {
+        FunctionUrlAuthType::None => UrlAuth::None,
+        _ => UrlAuth::AwsIam,
+    }))
+}
+
+/// Whether a function exists in `region`.
+pub async fn function_exists(
+    ctx: &AwsContext,
+    region: &str,
+    function: &str,
+) -> Result<bool, AwsError> {
+    Ok(lambda_site("GetFunction", region)
+        .optional(
+            "ResourceNotFoundException",
+            ctx.lambda(region)
+                .get_function()
+                .function_name(function)
+                .send(),
+        )
+        .await?
+        .is_some())
+}
+
+/// IAM returns policy documents URL-encoded.
+fn decode_document(document: &str) -> String {
+    percent_encoding::percent_decode_str(document)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Who a snapshot is shared with (DescribeSnapshotAttribute createVolumePermission).
@@ -470,6 +589,92 @@ pub async fn apply(
             if deleted.is_none() {
                 return Ok(Applied::AlreadyDone);
             }
+        }
+        Operation::RemoveFunctionPermission {
+            function,
+            statement_id,
+        } => {
+            let policy = function_policy(ctx, region, function).await?;
+            let present = policy
+                .as_deref()
+                .and_then(|p| crate::policy::function_statements(p).ok())
+                .is_some_and(|s| s.iter().any(|s| s.sid == *statement_id));
+            if !present {
+                return Ok(Applied::AlreadyDone);
+            }
+            lambda_site("RemovePermission", region)
+                .run(
+                    ctx.lambda(region)
+                        .remove_permission()
+                        .function_name(function)
+                        .statement_id(statement_id)
+                        .send(),
+                )
+                .await?;
+        }
+        Operation::AddFunctionPermission { function, grant } => {
+            let policy = function_policy(ctx, region, function).await?;
+            let present = policy
+                .as_deref()
+                .and_then(|p| crate::policy::function_statements(p).ok())
+                .is_some_and(|s| s.iter().any(|s| s.sid == grant.statement_id));
+            if present {
+                return Ok(Applied::AlreadyDone);
+            }
+            let mut request = ctx
+                .lambda(region)
+                .add_permission()
+                .function_name(function)
+                .statement_id(&grant.statement_id)
+                .action(&grant.action)
+                .principal(&grant.principal)
+                .set_source_arn(grant.source_arn.clone())
+                .set_source_account(grant.source_account.clone())
+                .set_principal_org_id(grant.principal_org_id.clone());
+            if let Some(auth) = &grant.function_url_auth_type {
+                request = request.function_url_auth_type(FunctionUrlAuthType::from(auth.as_str()));
+            }
+            lambda_site("AddPermission", region)
+                .run(request.send())
+                .await?;
+        }
+        Operation::SetFunctionUrlAuth { function, auth } => {
+            if function_url_auth(ctx, region, function).await? == Some(*auth) {
+                return Ok(Applied::AlreadyDone);
+            }
+            let auth_type = match auth {
+                UrlAuth::None => FunctionUrlAuthType::None,
+                UrlAuth::AwsIam => FunctionUrlAuthType::AwsIam,
+            };
+            lambda_site("UpdateFunctionUrlConfig", region)
+                .run(
+                    ctx.lambda(region)
+                        .update_function_url_config()
+                        .function_name(function)
+                        .auth_type(auth_type)
+                        .send(),
+                )
+                .await?;
+        }
+        Operation::UpdateAssumeRolePolicy { role, document } => {
+            let current = iam_site("GetRole")
+                .run(iam.get_role().role_name(role).send())
+                .await?;
+            let existing = current
+                .role()
+                .and_then(|r| r.assume_role_policy_document())
+                .unwrap_or_default();
+            if same_document(existing, document) {
+                return Ok(Applied::AlreadyDone);
+            }
+            iam_site("UpdateAssumeRolePolicy")
+                .run(
+                    iam.update_assume_role_policy()
+                        .role_name(role)
+                        .policy_document(document)
+                        .send(),
+                )
+                .await?;
         }
         Operation::ModifySnapshotSharing {
             snapshot_id,

@@ -24,8 +24,9 @@ use chrono::Utc;
 use super::AwsContext;
 use crate::journal::Journal;
 use crate::model::Identity;
-use crate::playbook::engine::{Engine, Outcome};
-use crate::playbook::plan::{Operation, Plan, Playbook, Step};
+use crate::model::operation::Operation;
+use crate::playbook::engine::Engine;
+use crate::playbook::plan::{Outcome, Plan, Playbook, Step};
 
 fn context(rules: &[&Rule]) -> AwsContext {
     let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::plan::{Operation, Plan, Playbook, Step};
+use super::plan::{Plan, Playbook, Step};
 use crate::model::Identity;
+use crate::model::operation::Operation;
 
 /// A function to contain, with its reserved concurrency read just before.
 #[derive(Debug, Clone, PartialEq, Eq)]

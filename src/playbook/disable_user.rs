@@ -5,14 +5,12 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::guard::Guard;
-use super::plan::{Exempt, Operation, Plan, Playbook, Step};
-use crate::aws::actions::{PrincipalKind, UserState};
+use super::plan::{Exempt, Plan, Playbook, Step};
+use crate::model::operation::Operation;
+use crate::model::operation::{
+    DENY_ALL_POLICY, KeyState, PrincipalKind, REVOKE_SESSIONS_POLICY, UserState,
+};
 use crate::model::{Identity, KeyStatus};
-
-/// Name of the inline policy that denies everything.
-pub const DENY_ALL_POLICY: &str = "firebreak-deny-all";
-/// Name of the inline policy that denies sessions issued before containment.
-pub const REVOKE_SESSIONS_POLICY: &str = "firebreak-revoke-older-sessions";
 
 /// Denies every action on every resource.
 pub fn deny_all_document() -> String {
@@ -26,6 +24,58 @@ pub fn revoke_sessions_document(now: DateTime<Utc>) -> String {
         r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"FirebreakRevokeOlderSessions","Effect":"Deny","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{}"}}}}}}]}}"#,
         now.to_rfc3339_opts(SecondsFormat::Secs, true)
     )
+}
+
+/// Plans the deactivation of single access keys (each key only: its user keeps its other keys,
+/// its password and its policies). Undo reactivates exactly the keys that were active.
+pub fn plan_keys(
+    action_id: String,
+    account: Identity,
+    now: DateTime<Utc>,
+    keys: &[KeyState],
+    guard: &Guard,
+) -> Plan {
+    let mut steps = Vec::new();
+    let mut exempt = Vec::new();
+    let mut notes = Vec::new();
+    for key in keys {
+        if let Some(reason) = guard.exemption(PrincipalKind::User, &key.user, "/") {
+            exempt.push(Exempt {
+                principal: format!("user/{} key {}", key.user, key.key_id),
+                reason,
+            });
+            continue;
+        }
+        if key.status == KeyStatus::Inactive {
+            notes.push(format!(
+                "key {} of {} is already inactive: undo will leave it inactive",
+                key.key_id, key.user
+            ));
+        }
+        steps.push(Step::global(
+            0,
+            Operation::DeactivateAccessKey {
+                user: key.user.clone(),
+                key_id: key.key_id.clone(),
+            },
+            Some(Operation::ActivateAccessKey {
+                user: key.user.clone(),
+                key_id: key.key_id.clone(),
+            }),
+        ));
+    }
+    let mut plan = Plan::new(
+        action_id,
+        Playbook::DisableKey {
+            keys: keys.iter().map(|k| k.key_id.clone()).collect(),
+        },
+        account,
+        now,
+        steps,
+    );
+    plan.exempt = exempt;
+    plan.notes = notes;
+    plan
 }
 
 /// Plans the containment of `users` (their state read just before).

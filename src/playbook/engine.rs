@@ -4,55 +4,12 @@
 //! and only a non-read-only engine makes one.
 
 use futures::{StreamExt, stream};
-use serde::{Deserialize, Serialize};
 
-use super::plan::{Plan, Step};
-use crate::aws::actions::{self, Applied};
+use super::plan::{Outcome, Plan, Step, StepResult};
+use crate::aws::actions::{self, Applied, Armed};
 use crate::aws::error::CallSite;
 use crate::aws::{AwsContext, AwsError};
 use crate::journal::{Entry, Journal, JournalError};
-
-/// Permission to send mutating calls. Only `Engine::execute` makes one, and never when
-/// read-only.
-#[derive(Debug)]
-pub struct Armed {
-    _private: (),
-}
-
-/// How a step ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum Outcome {
-    /// The change was made.
-    Ok,
-    /// Already in the wanted state: nothing was sent.
-    Skipped,
-    /// The endpoint does not implement the call (reported, not fatal).
-    Unsupported {
-        error: AwsError,
-    },
-    Failed {
-        error: AwsError,
-    },
-}
-
-impl Outcome {
-    pub fn word(&self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Skipped => "skipped",
-            Outcome::Unsupported { .. } => "unsupported",
-            Outcome::Failed { .. } => "failed",
-        }
-    }
-}
-
-/// A step's number and outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StepResult {
-    pub index: usize,
-    pub outcome: Outcome,
-}
 
 /// Why a plan was not executed.
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +65,9 @@ impl Engine {
             })?;
             return Err(EngineError::ReadOnly(plan.action_id.clone()));
         }
-        let armed = Armed { _private: () };
+        let Some(armed) = Armed::unless_read_only(self.read_only) else {
+            return Err(EngineError::ReadOnly(plan.action_id.clone()));
+        };
         let mut results = Vec::with_capacity(plan.steps.len());
         let mut phases: Vec<u8> = plan.steps.iter().map(|s| s.phase).collect();
         phases.dedup();

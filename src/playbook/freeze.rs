@@ -9,10 +9,11 @@ use chrono::{DateTime, Utc};
 
 use super::disable_user::deny_all_document;
 use super::guard::Guard;
-use super::plan::{Exempt, Operation, Plan, Playbook, Step};
+use super::plan::{Exempt, Plan, Playbook, Step};
 use super::revert_sharing::{BlockPublicAccess, block_steps};
-use crate::aws::actions::{PrincipalKind, PrincipalRef};
 use crate::model::Identity;
+use crate::model::operation::Operation;
+use crate::model::operation::{PrincipalKind, PrincipalRef};
 
 /// Name of the inline policy freeze puts on every principal.
 pub const FREEZE_POLICY: &str = "firebreak-freeze";

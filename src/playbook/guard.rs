@@ -1,7 +1,7 @@
 //! The self-lockout guard: the caller's own principal (for an assumed role, that role),
 //! break-glass principals from config, and service-linked roles are never disabled or denied.
 
-use crate::aws::actions::PrincipalKind;
+use crate::model::operation::PrincipalKind;
 
 /// Who is running firebreak, from the GetCallerIdentity ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]

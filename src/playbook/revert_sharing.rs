@@ -1,13 +1,17 @@
-//! revert-sharing: remove `all` and untrusted accounts from snapshot and AMI permissions,
-//! keeping the accounts the baseline trusts; optionally turn on block public access in those
-//! regions. Undo restores the exact prior permission list.
+//! revert-sharing: remove `all` and untrusted accounts from snapshot and AMI permissions, and
+//! the Lambda resource-policy statements that let in anyone or an untrusted account (a function
+//! URL without auth goes back to `AWS_IAM`), keeping the accounts the baseline trusts;
+//! optionally turn on block public access in those regions. Undo restores the exact prior
+//! permission list, statement by statement.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use super::plan::{Operation, Plan, Playbook, SharingChange, Step};
-use crate::model::{Identity, Sharing};
+use super::plan::{Plan, Playbook, Step};
+use crate::model::operation::{Operation, SharingChange};
+use crate::model::{Identity, Sharing, UrlAuth};
+use crate::policy::FunctionStatement;
 
 /// A snapshot or an AMI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +29,15 @@ pub struct SharedResource {
     pub sharing: Sharing,
 }
 
+/// A function to close, with its resource-policy statements and URL auth read now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExposedFunction {
+    pub region: String,
+    pub name: String,
+    pub statements: Vec<FunctionStatement>,
+    pub url_auth: Option<UrlAuth>,
+}
+
 /// Whether block public access is on in a region, per resource type (`None`: could not tell).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct BlockPublicAccess {
@@ -39,6 +52,7 @@ pub fn plan(
     account: Identity,
     now: DateTime<Utc>,
     resources: &[SharedResource],
+    functions: &[ExposedFunction],
     trusted: &BTreeSet<String>,
     block: &BTreeMap<String, BlockPublicAccess>,
 ) -> Plan {
@@ -115,12 +129,82 @@ pub fn plan(
         };
         steps.push(Step::new(&resource.region, 0, operation, Some(inverse)));
     }
+    for function in functions {
+        steps.extend(function_steps(function, trusted, &account.id, &mut notes));
+    }
     for (region, state) in block {
         steps.extend(block_steps(region, *state));
     }
     let mut plan = Plan::new(action_id, Playbook::RevertSharing, account, now, steps);
     plan.notes = notes;
     plan
+}
+
+/// Steps that close one function: remove each statement letting in `*` or an untrusted account
+/// (the statement is kept in the plan so that undo adds it back), and set a URL without auth
+/// back to `AWS_IAM`. Reserved concurrency is never touched.
+fn function_steps(
+    function: &ExposedFunction,
+    trusted: &BTreeSet<String>,
+    own_account: &str,
+    notes: &mut Vec<String>,
+) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let name = &function.name;
+    for statement in &function.statements {
+        let untrusted: Vec<&String> = statement
+            .principals
+            .accounts
+            .iter()
+            .filter(|a| !trusted.contains(*a) && *a != own_account)
+            .collect();
+        if !statement.principals.public && untrusted.is_empty() {
+            continue;
+        }
+        let remove = Operation::RemoveFunctionPermission {
+            function: name.clone(),
+            statement_id: statement.sid.clone(),
+        };
+        match &statement.grant {
+            Some(grant) => steps.push(Step::new(
+                &function.region,
+                0,
+                remove,
+                Some(Operation::AddFunctionPermission {
+                    function: name.clone(),
+                    grant: grant.clone(),
+                }),
+            )),
+            None => {
+                notes.push(format!(
+                    "statement {} of {name} has conditions AddPermission cannot recreate: removing it cannot be undone (the full policy is in the journal's plan)",
+                    statement.sid
+                ));
+                steps.push(Step::irreversible(&function.region, 0, remove));
+            }
+        }
+    }
+    if function.url_auth == Some(UrlAuth::None) {
+        steps.push(Step::new(
+            &function.region,
+            0,
+            Operation::SetFunctionUrlAuth {
+                function: name.clone(),
+                auth: UrlAuth::AwsIam,
+            },
+            Some(Operation::SetFunctionUrlAuth {
+                function: name.clone(),
+                auth: UrlAuth::None,
+            }),
+        ));
+    }
+    if steps.is_empty() {
+        notes.push(format!(
+            "function {name} in {} lets in no one outside trusted accounts: nothing to remove",
+            function.region
+        ));
+    }
+    steps
 }
 
 /// Steps that turn on snapshot and image block public access in `region`, unless already on.
@@ -197,6 +281,7 @@ mod tests {
             identity(),
             Utc::now(),
             &resources,
+            &[],
             &trusted,
             &block,
         );

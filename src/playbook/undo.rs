@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::engine::Outcome;
 use super::guard::Guard;
-use super::plan::{Operation, Plan, Playbook, Step};
+use super::plan::{Outcome, Plan, Playbook, Step};
 use crate::journal::{Entry, SessionLog};
 use crate::model::Identity;
+use crate::model::operation::Operation;
 
 /// Why there is nothing to undo.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -203,7 +203,7 @@ fn inverse_steps(
 mod tests {
     use super::*;
     use crate::journal::Record;
-    use crate::playbook::plan::Operation;
+    use crate::model::operation::Operation;
     use std::path::PathBuf;
 
     fn identity(caller: &str) -> Identity {

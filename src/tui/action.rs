@@ -1,6 +1,6 @@
 //! What can happen to the cockpit (`Action`) and what it asks the outside world to do (`Effect`).
 
-use crate::findings::Finding;
+use crate::model::finding::Finding;
 use crate::scan::ScanEvent;
 
 /// An input to `update`: a user intent, a worker result, or the clock.

@@ -10,9 +10,9 @@ use super::action::{Action, Effect};
 use super::state::State;
 use super::update::update;
 use super::{keymap, view};
-use crate::app::Session;
 use crate::findings::Windows;
 use crate::scan::{self, ScanState};
+use crate::service::session::Session;
 
 /// Runs the cockpit until the user quits. The terminal is restored on return and on panic.
 pub async fn run(session: Session) -> std::io::Result<()> {

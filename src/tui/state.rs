@@ -1,6 +1,6 @@
 //! Everything the cockpit shows, in one value owned by the event loop.
 
-use crate::findings::Finding;
+use crate::model::finding::Finding;
 use crate::scan::ScanState;
 
 /// The number of columns the region grid is laid out in.

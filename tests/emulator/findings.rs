@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use firebreak::findings::{FindingKind, Severity};
+use firebreak::model::finding::{FindingKind, Severity};
 use firebreak::report::ScanReport;
 
 use crate::support::seed::Seeder;

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::theme;
-use crate::findings::Severity;
+use crate::model::finding::Severity;
 use crate::tui::state::State;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {

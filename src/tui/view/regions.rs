@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::theme;
-use crate::findings::Severity;
+use crate::model::finding::Severity;
 use crate::report::status_word;
 use crate::scan::{ItemKind, RegionState, RegionStatus};
 use crate::tui::state::{GRID_COLUMNS, State};

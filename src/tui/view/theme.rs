@@ -2,7 +2,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::findings::Severity;
+use crate::model::finding::Severity;
 use crate::scan::RegionStatus;
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];

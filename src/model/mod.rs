@@ -1,6 +1,9 @@
 //! Domain types for what a scan finds. Plain data with serde, free of SDK types, so that findings,
 //! playbooks, reports and the TUI can all work on them.
 
+pub mod finding;
+pub mod operation;
+
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};

@@ -1,0 +1,393 @@
+//! Plan operations: each change a playbook can make to an account, as a value. Planners produce
+//! them, the engine journals them, and `aws::actions` sends them.
+
+use serde::{Deserialize, Serialize};
+
+use super::{KeyStatus, Sharing, UrlAuth};
+
+/// Name of the inline policy that denies everything.
+pub const DENY_ALL_POLICY: &str = "firebreak-deny-all";
+/// Name of the inline policy that denies sessions issued before containment.
+pub const REVOKE_SESSIONS_POLICY: &str = "firebreak-revoke-older-sessions";
+
+/// A user's containment-relevant state, read just before planning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserState {
+    pub name: String,
+    pub keys: Vec<(String, KeyStatus)>,
+    pub login_profile: bool,
+    /// The revoke-older-sessions policy firebreak put on the user before, if any: re-runs keep
+    /// its cut-off time.
+    pub revoke_sessions_document: Option<String>,
+}
+
+/// A role's containment-relevant state, read just before planning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleState {
+    /// The name as IAM spells it.
+    pub name: String,
+    pub path: String,
+    /// The trust policy (assume-role policy document) as JSON.
+    pub trust_document: String,
+    /// The revoke-older-sessions policy firebreak put on the role before, if any.
+    pub revoke_sessions_document: Option<String>,
+}
+
+/// An access key and the user it belongs to, read just before planning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyState {
+    pub key_id: String,
+    pub user: String,
+    pub status: KeyStatus,
+}
+
+/// The AddPermission request that grants one statement of a Lambda resource policy; kept in a
+/// plan so that removing the statement can be undone exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionGrant {
+    pub statement_id: String,
+    pub action: String,
+    /// `*`, an account id, an ARN or a service principal, as the statement names it.
+    pub principal: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_org_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_url_auth_type: Option<String>,
+}
+
+/// A user or role, for account-wide playbooks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalRef {
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub path: String,
+}
+
+/// User or role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PrincipalKind {
+    User,
+    Role,
+}
+
+/// One change to the account, with everything needed to send it. Steps are idempotent: the
+/// engine reads the current state first and reports `skipped` when it is already as wanted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Operation {
+    /// iam:UpdateAccessKey Status=Inactive.
+    DeactivateAccessKey { user: String, key_id: String },
+    /// iam:UpdateAccessKey Status=Active.
+    ActivateAccessKey { user: String, key_id: String },
+    /// iam:DeleteLoginProfile. A password cannot be restored.
+    DeleteLoginProfile { user: String },
+    /// iam:PutUserPolicy (inline).
+    PutUserPolicy {
+        user: String,
+        policy_name: String,
+        document: String,
+    },
+    /// iam:DeleteUserPolicy.
+    DeleteUserPolicy { user: String, policy_name: String },
+    /// iam:PutRolePolicy (inline).
+    PutRolePolicy {
+        role: String,
+        policy_name: String,
+        document: String,
+    },
+    /// iam:DeleteRolePolicy.
+    DeleteRolePolicy { role: String, policy_name: String },
+    /// ec2:ModifySnapshotAttribute createVolumePermission: remove, then add.
+    ModifySnapshotSharing {
+        snapshot_id: String,
+        #[serde(flatten)]
+        change: SharingChange,
+    },
+    /// ec2:ModifyImageAttribute launchPermission: remove, then add.
+    ModifyImageSharing {
+        image_id: String,
+        #[serde(flatten)]
+        change: SharingChange,
+    },
+    /// lambda:GetFunction, GetPolicy, ListTags and the code package, saved under `directory`
+    /// with a sha256 manifest. Reads only.
+    CaptureFunctionEvidence {
+        function: String,
+        directory: std::path::PathBuf,
+    },
+    /// lambda:PutFunctionConcurrency (0 throttles every invocation).
+    PutFunctionConcurrency { function: String, reserved: i32 },
+    /// lambda:DeleteFunctionConcurrency (back to unreserved).
+    DeleteFunctionConcurrency { function: String },
+    /// lambda:DeleteFunction. Irreversible.
+    DeleteFunction { function: String },
+    /// lambda:RemovePermission: one statement of the function's resource policy.
+    RemoveFunctionPermission {
+        function: String,
+        statement_id: String,
+    },
+    /// lambda:AddPermission: puts a statement back.
+    AddFunctionPermission {
+        function: String,
+        grant: FunctionGrant,
+    },
+    /// lambda:UpdateFunctionUrlConfig AuthType.
+    SetFunctionUrlAuth { function: String, auth: UrlAuth },
+    /// iam:UpdateAssumeRolePolicy: replaces a role's trust policy.
+    UpdateAssumeRolePolicy { role: String, document: String },
+    /// ec2:EnableSnapshotBlockPublicAccess State=block-all-sharing.
+    EnableSnapshotBlockPublicAccess,
+    /// ec2:DisableSnapshotBlockPublicAccess.
+    DisableSnapshotBlockPublicAccess,
+    /// ec2:EnableImageBlockPublicAccess State=block-new-sharing.
+    EnableImageBlockPublicAccess,
+    /// ec2:DisableImageBlockPublicAccess.
+    DisableImageBlockPublicAccess,
+}
+
+impl Operation {
+    /// The user or role this operation cuts off (deactivates, denies), if any: undo plans pass
+    /// it through the self-lockout guard.
+    pub fn denies_principal(&self) -> Option<(PrincipalKind, &str)> {
+        match self {
+            Operation::DeactivateAccessKey { user, .. }
+            | Operation::DeleteLoginProfile { user }
+            | Operation::PutUserPolicy { user, .. } => Some((PrincipalKind::User, user)),
+            Operation::PutRolePolicy { role, .. } => Some((PrincipalKind::Role, role)),
+            _ => None,
+        }
+    }
+
+    /// Whether the operation changes the account (evidence capture only reads).
+    pub fn changes_account(&self) -> bool {
+        !matches!(self, Operation::CaptureFunctionEvidence { .. })
+    }
+
+    /// The AWS service the operation goes to.
+    pub fn service(&self) -> &'static str {
+        match self {
+            Operation::DeactivateAccessKey { .. }
+            | Operation::ActivateAccessKey { .. }
+            | Operation::DeleteLoginProfile { .. }
+            | Operation::PutUserPolicy { .. }
+            | Operation::DeleteUserPolicy { .. }
+            | Operation::PutRolePolicy { .. }
+            | Operation::DeleteRolePolicy { .. }
+            | Operation::UpdateAssumeRolePolicy { .. } => "iam",
+            Operation::CaptureFunctionEvidence { .. }
+            | Operation::PutFunctionConcurrency { .. }
+            | Operation::DeleteFunctionConcurrency { .. }
+            | Operation::DeleteFunction { .. }
+            | Operation::RemoveFunctionPermission { .. }
+            | Operation::AddFunctionPermission { .. }
+            | Operation::SetFunctionUrlAuth { .. } => "lambda",
+            Operation::ModifySnapshotSharing { .. }
+            | Operation::ModifyImageSharing { .. }
+            | Operation::EnableSnapshotBlockPublicAccess
+            | Operation::DisableSnapshotBlockPublicAccess
+            | Operation::EnableImageBlockPublicAccess
+            | Operation::DisableImageBlockPublicAccess => "ec2",
+        }
+    }
+
+    /// The AWS API operation that makes the change.
+    pub fn api(&self) -> &'static str {
+        match self {
+            Operation::DeactivateAccessKey { .. } | Operation::ActivateAccessKey { .. } => {
+                "UpdateAccessKey"
+            }
+            Operation::DeleteLoginProfile { .. } => "DeleteLoginProfile",
+            Operation::PutUserPolicy { .. } => "PutUserPolicy",
+            Operation::DeleteUserPolicy { .. } => "DeleteUserPolicy",
+            Operation::PutRolePolicy { .. } => "PutRolePolicy",
+            Operation::DeleteRolePolicy { .. } => "DeleteRolePolicy",
+            Operation::CaptureFunctionEvidence { .. } => "GetFunction",
+            Operation::PutFunctionConcurrency { .. } => "PutFunctionConcurrency",
+            Operation::DeleteFunctionConcurrency { .. } => "DeleteFunctionConcurrency",
+            Operation::DeleteFunction { .. } => "DeleteFunction",
+            Operation::RemoveFunctionPermission { .. } => "RemovePermission",
+            Operation::AddFunctionPermission { .. } => "AddPermission",
+            Operation::SetFunctionUrlAuth { .. } => "UpdateFunctionUrlConfig",
+            Operation::UpdateAssumeRolePolicy { .. } => "UpdateAssumeRolePolicy",
+            Operation::ModifySnapshotSharing { .. } => "ModifySnapshotAttribute",
+            Operation::ModifyImageSharing { .. } => "ModifyImageAttribute",
+            Operation::EnableSnapshotBlockPublicAccess => "EnableSnapshotBlockPublicAccess",
+            Operation::DisableSnapshotBlockPublicAccess => "DisableSnapshotBlockPublicAccess",
+            Operation::EnableImageBlockPublicAccess => "EnableImageBlockPublicAccess",
+            Operation::DisableImageBlockPublicAccess => "DisableImageBlockPublicAccess",
+        }
+    }
+
+    /// What the operation acts on, for people.
+    pub fn target(&self) -> String {
+        match self {
+            Operation::DeactivateAccessKey { user, key_id }
+            | Operation::ActivateAccessKey { user, key_id } => format!("user/{user} key {key_id}"),
+            Operation::DeleteLoginProfile { user } => format!("user/{user}"),
+            Operation::PutUserPolicy {
+                user, policy_name, ..
+            }
+            | Operation::DeleteUserPolicy { user, policy_name } => {
+                format!("user/{user} policy {policy_name}")
+            }
+            Operation::PutRolePolicy {
+                role, policy_name, ..
+            }
+            | Operation::DeleteRolePolicy { role, policy_name } => {
+                format!("role/{role} policy {policy_name}")
+            }
+            Operation::CaptureFunctionEvidence { function, .. }
+            | Operation::PutFunctionConcurrency { function, .. }
+            | Operation::DeleteFunctionConcurrency { function }
+            | Operation::DeleteFunction { function }
+            | Operation::RemoveFunctionPermission { function, .. }
+            | Operation::AddFunctionPermission { function, .. }
+            | Operation::SetFunctionUrlAuth { function, .. } => format!("function {function}"),
+            Operation::UpdateAssumeRolePolicy { role, .. } => format!("role/{role} trust policy"),
+            Operation::ModifySnapshotSharing { snapshot_id, .. } => snapshot_id.clone(),
+            Operation::ModifyImageSharing { image_id, .. } => image_id.clone(),
+            Operation::EnableSnapshotBlockPublicAccess
+            | Operation::DisableSnapshotBlockPublicAccess => "snapshot block public access".into(),
+            Operation::EnableImageBlockPublicAccess | Operation::DisableImageBlockPublicAccess => {
+                "image block public access".into()
+            }
+        }
+    }
+
+    /// A one-line description of the change.
+    pub fn describe(&self) -> String {
+        match self {
+            Operation::DeactivateAccessKey { .. } => "set Inactive".into(),
+            Operation::ActivateAccessKey { .. } => "set Active".into(),
+            Operation::DeleteLoginProfile { .. } => "delete console password".into(),
+            Operation::CaptureFunctionEvidence { directory, .. } => format!(
+                "save configuration, policy, tags and code to {} (reads only)",
+                directory.display()
+            ),
+            Operation::PutFunctionConcurrency { reserved: 0, .. } => {
+                "reserve concurrency 0: every invocation is throttled".into()
+            }
+            Operation::PutFunctionConcurrency { reserved, .. } => {
+                format!("reserve concurrency {reserved}")
+            }
+            Operation::DeleteFunctionConcurrency { .. } => "remove reserved concurrency".into(),
+            Operation::DeleteFunction { .. } => "delete the function".into(),
+            Operation::RemoveFunctionPermission { statement_id, .. } => {
+                format!("remove resource-policy statement {statement_id}")
+            }
+            Operation::AddFunctionPermission { grant, .. } => format!(
+                "add resource-policy statement {} ({} for {})",
+                grant.statement_id, grant.action, grant.principal
+            ),
+            Operation::SetFunctionUrlAuth {
+                auth: UrlAuth::AwsIam,
+                ..
+            } => "function URL auth AWS_IAM: only signed callers".into(),
+            Operation::SetFunctionUrlAuth {
+                auth: UrlAuth::None,
+                ..
+            } => "function URL auth NONE: anyone on the internet".into(),
+            Operation::UpdateAssumeRolePolicy { .. } => "replace the trust policy".into(),
+            Operation::PutUserPolicy { .. } | Operation::PutRolePolicy { .. } => {
+                "attach inline policy".into()
+            }
+            Operation::DeleteUserPolicy { .. } | Operation::DeleteRolePolicy { .. } => {
+                "remove inline policy".into()
+            }
+            Operation::ModifySnapshotSharing { change, .. }
+            | Operation::ModifyImageSharing { change, .. } => change.describe(),
+            Operation::EnableSnapshotBlockPublicAccess => "block all public sharing".into(),
+            Operation::EnableImageBlockPublicAccess => "block new public sharing".into(),
+            Operation::DisableSnapshotBlockPublicAccess
+            | Operation::DisableImageBlockPublicAccess => "unblock".into(),
+        }
+    }
+}
+
+/// A change to who may use a snapshot or image: accounts (and `all`) to remove, then to add.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharingChange {
+    #[serde(default)]
+    pub remove_public: bool,
+    #[serde(default)]
+    pub remove_accounts: Vec<String>,
+    #[serde(default)]
+    pub add_public: bool,
+    #[serde(default)]
+    pub add_accounts: Vec<String>,
+}
+
+impl SharingChange {
+    /// Removing `all` (if `public`) and `accounts`.
+    pub fn remove(public: bool, accounts: Vec<String>) -> Self {
+        SharingChange {
+            remove_public: public,
+            remove_accounts: accounts,
+            ..SharingChange::default()
+        }
+    }
+
+    /// The change that puts back what this one removes (and takes away what it adds).
+    pub fn inverse(&self) -> Self {
+        SharingChange {
+            remove_public: self.add_public,
+            remove_accounts: self.add_accounts.clone(),
+            add_public: self.remove_public,
+            add_accounts: self.remove_accounts.clone(),
+        }
+    }
+
+    /// What is left to do, given who the resource is shared with `now`.
+    pub fn still_needed(&self, now: &Sharing) -> Self {
+        SharingChange {
+            remove_public: self.remove_public && now.public,
+            remove_accounts: self
+                .remove_accounts
+                .iter()
+                .filter(|a| now.accounts.contains(*a))
+                .cloned()
+                .collect(),
+            add_public: self.add_public && !now.public,
+            add_accounts: self
+                .add_accounts
+                .iter()
+                .filter(|a| !now.accounts.contains(*a))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == SharingChange::default()
+    }
+
+    fn describe(&self) -> String {
+        let who = |public: bool, accounts: &[String]| {
+            let mut who: Vec<String> = Vec::new();
+            if public {
+                who.push("all".into());
+            }
+            who.extend(accounts.iter().cloned());
+            who.join(", ")
+        };
+        let mut parts = Vec::new();
+        if self.remove_public || !self.remove_accounts.is_empty() {
+            parts.push(format!(
+                "remove {}",
+                who(self.remove_public, &self.remove_accounts)
+            ));
+        }
+        if self.add_public || !self.add_accounts.is_empty() {
+            parts.push(format!("add {}", who(self.add_public, &self.add_accounts)));
+        }
+        if parts.is_empty() {
+            "nothing to change".to_string()
+        } else {
+            parts.join("; ")
+        }
+    }
+}

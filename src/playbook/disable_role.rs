@@ -1,0 +1,207 @@
+//! disable-role: inline deny-all and revoke-older-sessions policies on the role, and its trust
+//! policy reverted to the principals the baseline trusts (the exact prior document is kept as
+//! the inverse, so undo puts it back). Without a baseline the trust policy is left as it is.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+
+use super::disable_user::{deny_all_document, revoke_sessions_document};
+use super::guard::Guard;
+use super::plan::{Exempt, Plan, Playbook, Step};
+use crate::model::Identity;
+use crate::model::operation::{
+    DENY_ALL_POLICY, Operation, PrincipalKind, REVOKE_SESSIONS_POLICY, RoleState,
+};
+use crate::policy::restrict_trust;
+
+/// Plans the containment of `roles` (their state read just before). `trusted` is the
+/// baseline's trusted accounts, `None` without a baseline.
+pub fn plan(
+    action_id: String,
+    account: Identity,
+    now: DateTime<Utc>,
+    roles: &[RoleState],
+    trusted: Option<&BTreeSet<String>>,
+    guard: &Guard,
+) -> Plan {
+    let mut steps = Vec::new();
+    let mut exempt = Vec::new();
+    let mut notes = Vec::new();
+    for role in roles {
+        if let Some(reason) = guard.exemption(PrincipalKind::Role, &role.name, &role.path) {
+            exempt.push(Exempt {
+                principal: format!("role/{}", role.name),
+                reason,
+            });
+            continue;
+        }
+        let revoke = role
+            .revoke_sessions_document
+            .clone()
+            .unwrap_or_else(|| revoke_sessions_document(now));
+        for (policy_name, document) in [
+            (DENY_ALL_POLICY, deny_all_document()),
+            (REVOKE_SESSIONS_POLICY, revoke),
+        ] {
+            steps.push(Step::global(
+                0,
+                Operation::PutRolePolicy {
+                    role: role.name.clone(),
+                    policy_name: policy_name.to_string(),
+                    document,
+                },
+                Some(Operation::DeleteRolePolicy {
+                    role: role.name.clone(),
+                    policy_name: policy_name.to_string(),
+                }),
+            ));
+        }
+        let Some(trusted) = trusted else {
+            notes.push(format!(
+                "no baseline: the trust policy of {} is left as it is (the deny-all policy still stops what the role does)",
+                role.name
+            ));
+            continue;
+        };
+        let keep = |other: &str| other == account.id || trusted.contains(other);
+        match restrict_trust(&role.trust_document, keep) {
+            Ok(Some(document)) => steps.push(Step::global(
+                0,
+                Operation::UpdateAssumeRolePolicy {
+                    role: role.name.clone(),
+                    document,
+                },
+                Some(Operation::UpdateAssumeRolePolicy {
+                    role: role.name.clone(),
+                    document: role.trust_document.clone(),
+                }),
+            )),
+            Ok(None) => notes.push(format!(
+                "the trust policy of {} names only trusted principals: left as it is",
+                role.name
+            )),
+            Err(error) => notes.push(format!(
+                "the trust policy of {} cannot be read ({error}): left as it is",
+                role.name
+            )),
+        }
+    }
+    let mut plan = Plan::new(
+        action_id,
+        Playbook::DisableRole {
+            roles: roles.iter().map(|r| r.name.clone()).collect(),
+        },
+        account,
+        now,
+        steps,
+    );
+    plan.exempt = exempt;
+    plan.notes = notes;
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARTNER: &str = "210987654321";
+    const STRANGER: &str = "666655554444";
+
+    fn identity() -> Identity {
+        Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws:sts::123456789012:assumed-role/oncall/jo".into(),
+        }
+    }
+
+    fn role(name: &str, trust: &str) -> RoleState {
+        RoleState {
+            name: name.into(),
+            path: "/".into(),
+            trust_document: trust.into(),
+            revoke_sessions_document: None,
+        }
+    }
+
+    #[test]
+    fn widened_trust_goes_back_to_trusted_accounts_and_undo_keeps_the_exact_document() {
+        let widened = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{PARTNER}:root","arn:aws:iam::{STRANGER}:root"]}},"Action":"sts:AssumeRole"}}]}}"#
+        );
+        let trusted: BTreeSet<String> = [PARTNER.to_string()].into();
+        let guard = Guard::new(&identity().caller_arn, &[]);
+        let plan = plan(
+            "a-1".into(),
+            identity(),
+            Utc::now(),
+            &[role("partner-readonly", &widened)],
+            Some(&trusted),
+            &guard,
+        );
+        let apis: Vec<&str> = plan.steps.iter().map(|s| s.api.as_str()).collect();
+        assert_eq!(
+            apis,
+            ["PutRolePolicy", "PutRolePolicy", "UpdateAssumeRolePolicy"]
+        );
+        let Operation::UpdateAssumeRolePolicy { document, .. } = &plan.steps[2].operation else {
+            panic!("{:?}", plan.steps[2]);
+        };
+        assert!(
+            document.contains(PARTNER) && !document.contains(STRANGER),
+            "{document}"
+        );
+        assert_eq!(
+            plan.steps[2].inverse,
+            Some(Operation::UpdateAssumeRolePolicy {
+                role: "partner-readonly".into(),
+                document: widened.clone(),
+            })
+        );
+    }
+
+    #[test]
+    fn the_callers_role_is_exempt_and_no_baseline_leaves_trust_alone() {
+        let trust = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+        let guard = Guard::new(&identity().caller_arn, &[]);
+        let plan = plan(
+            "a-2".into(),
+            identity(),
+            Utc::now(),
+            &[role("oncall", trust), role("rogue", trust)],
+            None,
+            &guard,
+        );
+        assert_eq!(plan.exempt.len(), 1);
+        assert_eq!(plan.exempt[0].principal, "role/oncall");
+        assert!(
+            plan.steps
+                .iter()
+                .all(|s| s.target.starts_with("role/rogue"))
+        );
+        assert_eq!(plan.steps.len(), 2);
+        assert!(plan.notes.iter().any(|n| n.contains("no baseline")));
+    }
+
+    #[test]
+    fn a_trust_with_nothing_trusted_left_denies_everyone() {
+        let trust = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{STRANGER}"}},"Action":"sts:AssumeRole"}}]}}"#
+        );
+        let guard = Guard::new(&identity().caller_arn, &[]);
+        let plan = plan(
+            "a-3".into(),
+            identity(),
+            Utc::now(),
+            &[role("backdoor", &trust)],
+            Some(&BTreeSet::new()),
+            &guard,
+        );
+        let Operation::UpdateAssumeRolePolicy { document, .. } = &plan.steps[2].operation else {
+            panic!("{:?}", plan.steps);
+        };
+        assert!(document.contains(r#""Effect":"Deny""#), "{document}");
+        assert!(!document.contains(STRANGER), "{document}");
+    }
+}

@@ -1,0 +1,36 @@
+//! Accepting a finding: the thing behind it goes into the baseline file, with who accepted it
+//! and when, and the journal records it. Shared by `baseline accept` and the cockpit's `a`.
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+
+use super::session::{AppError, Session};
+use crate::baseline;
+use crate::journal::{Entry, Journal};
+use crate::model::Identity;
+use crate::model::finding::Finding;
+
+/// Adds `finding` to the session's baseline file (which must exist) and journals it; returns
+/// the baseline's path.
+pub fn accept(
+    session: &Session,
+    journal: &mut Journal,
+    identity: &Identity,
+    finding: &Finding,
+) -> Result<PathBuf, AppError> {
+    let path = session.existing_baseline_path()?;
+    let mut current = baseline::load(&path)?;
+    current.check_account(&path, &identity.id)?;
+    let by = identity.caller_arn.clone();
+    baseline::accept(&mut current, finding, &by, Utc::now())?;
+    baseline::save(&current, &path)?;
+    journal.record(Entry::BaselineAccepted {
+        finding: finding.id.clone(),
+        kind: finding.kind,
+        facts: finding.facts.clone(),
+        baseline: path.clone(),
+        by,
+    })?;
+    Ok(path)
+}

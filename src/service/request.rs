@@ -1,0 +1,411 @@
+//! One place that turns a request into a plan. The `act` CLI, the cockpit and game days build a
+//! `Request` and call `prepare`: it reads the state each playbook plans from (right before
+//! planning), gathers targets (`--unknown`, `--public` scan the account) and runs the planner.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Utc;
+
+use super::session::{AppError, Session, scan_to_end};
+use crate::aws::{AwsError, actions};
+use crate::findings::Windows;
+use crate::journal;
+use crate::model::finding::{FindingKind, ResourceType};
+use crate::model::{GLOBAL, Identity, Inventory};
+use crate::playbook::contain_functions::FunctionTarget;
+use crate::playbook::guard::Guard;
+use crate::playbook::plan::Plan;
+use crate::playbook::revert_sharing::{
+    BlockPublicAccess, ExposedFunction, SharedKind, SharedResource,
+};
+use crate::playbook::{
+    contain_functions, disable_role, disable_user, freeze, revert_sharing, undo,
+};
+use crate::policy::function_statements;
+
+/// What a front end asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// IAM users: keys inactive, console password deleted, deny-all and revoke-older-sessions.
+    DisableUsers { users: Vec<String> },
+    /// Single access keys, by id: only those keys are deactivated.
+    DisableKeys { keys: Vec<String> },
+    /// IAM roles: deny-all and revoke-older-sessions, trust back to what the baseline trusts.
+    DisableRoles { roles: Vec<String> },
+    /// Lambda functions (region, name); `unknown` adds every function the baseline does not
+    /// know; `delete` adds a last, irreversible phase.
+    ContainFunctions {
+        functions: Vec<(String, String)>,
+        unknown: bool,
+        delete: bool,
+    },
+    /// Snapshots, AMIs and functions to make private again; `public` adds every public or
+    /// untrusted share found by a scan.
+    RevertSharing {
+        targets: Vec<SharedTarget>,
+        public: bool,
+        block_public_access: bool,
+    },
+    /// The emergency stop.
+    Freeze,
+    /// The inverse of the executed freezes no unfreeze has covered.
+    Unfreeze,
+    /// The inverse of one executed action.
+    Undo { of: String },
+}
+
+/// What kind of shared thing a target is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Shared {
+    Snapshot,
+    Image,
+    Function,
+}
+
+/// A snapshot, AMI or function to make private, by region and id (function: name).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SharedTarget {
+    pub kind: Shared,
+    pub region: String,
+    pub id: String,
+}
+
+impl SharedTarget {
+    /// `snap-…` is a snapshot, `ami-…` an image, anything else a function name.
+    pub fn from_id(region: &str, id: &str) -> Self {
+        let kind = if id.starts_with("snap-") {
+            Shared::Snapshot
+        } else if id.starts_with("ami-") {
+            Shared::Image
+        } else {
+            Shared::Function
+        };
+        SharedTarget {
+            kind,
+            region: region.to_string(),
+            id: id.to_string(),
+        }
+    }
+}
+
+/// Where a plan is made: the session, who runs it, the action id to give it and the journal
+/// session (evidence goes under `DATA_DIR/evidence/SESSION/`).
+pub struct Planning<'a> {
+    pub session: &'a Session,
+    pub identity: &'a Identity,
+    pub action_id: String,
+    pub journal_session: &'a str,
+}
+
+/// Reads what the request's playbook plans from, and plans it.
+pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppError> {
+    let Planning {
+        session,
+        identity,
+        action_id,
+        journal_session,
+    } = at;
+    let now = Utc::now();
+    let guard = Guard::new(&identity.caller_arn, &session.break_glass);
+    let account = identity.clone();
+    Ok(match request {
+        Request::DisableUsers { users } => {
+            let mut states = Vec::new();
+            for user in users {
+                match actions::user_state(&session.ctx, user).await? {
+                    Some(state) => states.push(state),
+                    None => return Err(no_such(format!("no IAM user named {user}"))),
+                }
+            }
+            disable_user::plan(action_id, account, now, &states, &guard)
+        }
+        Request::DisableKeys { keys } => {
+            let mut states = Vec::new();
+            for key in keys {
+                match actions::key_state(&session.ctx, key).await? {
+                    Some(state) => states.push(state),
+                    None => return Err(no_such(format!("no access key {key} in the account"))),
+                }
+            }
+            disable_user::plan_keys(action_id, account, now, &states, &guard)
+        }
+        Request::DisableRoles { roles } => {
+            let mut states = Vec::new();
+            for role in roles {
+                match actions::role_state(&session.ctx, role).await? {
+                    Some(state) => states.push(state),
+                    None => return Err(no_such(format!("no IAM role named {role}"))),
+                }
+            }
+            let baseline = session.baseline(identity)?;
+            let trusted = baseline.as_ref().map(|b| &b.trusted_accounts);
+            disable_role::plan(action_id, account, now, &states, trusted, &guard)
+        }
+        Request::ContainFunctions {
+            functions,
+            unknown,
+            delete,
+        } => {
+            let targets = function_targets(session, identity, functions, *unknown).await?;
+            let evidence_dir = session.data_dir()?.join("evidence").join(journal_session);
+            contain_functions::plan(action_id, account, now, &targets, &evidence_dir, *delete)
+        }
+        Request::RevertSharing {
+            targets,
+            public,
+            block_public_access,
+        } => {
+            plan_revert_sharing(
+                session,
+                identity,
+                action_id,
+                targets,
+                *public,
+                *block_public_access,
+            )
+            .await?
+        }
+        Request::Freeze => {
+            let principals = actions::principals(&session.ctx).await?;
+            let regions = session.enabled_regions().await?;
+            let states = block_states(session, &regions).await;
+            freeze::plan(action_id, account, now, &principals, &guard, &states)
+        }
+        Request::Unfreeze => {
+            let logs = journal::read_all(session.data_dir()?)?;
+            let of = undo::pending_freezes(&logs).map_err(|e| no_such(e.to_string()))?;
+            undo::plan_unfreeze(action_id, account, now, &logs, &of, &guard)
+                .map_err(|e| no_such(e.to_string()))?
+        }
+        Request::Undo { of } => {
+            let logs = journal::read_all(session.data_dir()?)?;
+            undo::plan(action_id, account, now, &logs, of, &guard)
+                .map_err(|e| no_such(e.to_string()))?
+        }
+    })
+}
+
+fn no_such(message: String) -> AppError {
+    AppError::NoSuchTarget(message)
+}
+
+/// Block-public-access state of each region (`None` where it could not be read).
+async fn block_states(
+    session: &Session,
+    regions: &[String],
+) -> BTreeMap<String, BlockPublicAccess> {
+    let reads = regions.iter().map(|region| async move {
+        let (snapshots, images) = tokio::join!(
+            actions::snapshot_block_public_access(&session.ctx, region),
+            actions::image_block_public_access(&session.ctx, region),
+        );
+        (
+            region.clone(),
+            BlockPublicAccess {
+                snapshots: snapshots.ok(),
+                images: images.ok(),
+            },
+        )
+    });
+    futures::future::join_all(reads).await.into_iter().collect()
+}
+
+/// The functions the baseline does not know: with a baseline, every function it does not list;
+/// without one, every function created or changed within the recent window (a finding says so).
+pub fn unknown_functions(
+    session: &Session,
+    identity: &Identity,
+    inventory: &Inventory,
+) -> Result<BTreeSet<(String, String)>, AppError> {
+    Ok(match session.baseline(identity)? {
+        Some(baseline) => inventory
+            .functions
+            .iter()
+            .filter(|f| !baseline.knows_resource(ResourceType::Function, &f.region, &f.name))
+            .map(|f| (f.region.clone(), f.name.clone()))
+            .collect(),
+        None => session
+            .findings(inventory, identity, Windows::default())?
+            .iter()
+            .filter(|f| {
+                f.kind == FindingKind::RecentResource && f.resource_type == ResourceType::Function
+            })
+            .map(|f| (f.region.clone(), f.resource_id.clone()))
+            .collect(),
+    })
+}
+
+/// The functions to contain, with their reserved concurrency read now.
+async fn function_targets(
+    session: &Session,
+    identity: &Identity,
+    named: &[(String, String)],
+    unknown: bool,
+) -> Result<Vec<FunctionTarget>, AppError> {
+    if named.is_empty() && !unknown {
+        return Err(no_such(
+            "name functions as REGION/NAME, or pass --unknown".to_string(),
+        ));
+    }
+    let mut wanted: BTreeSet<(String, String)> = named.iter().cloned().collect();
+    if unknown {
+        let scanned = scan_to_end(session).await?;
+        wanted.extend(unknown_functions(
+            session,
+            identity,
+            &scanned.state.inventory,
+        )?);
+    }
+    let mut targets = Vec::new();
+    for (region, name) in wanted {
+        let reserved = crate::aws::lambda::reserved_concurrency(&session.ctx, &region, &name)
+            .await
+            .map_err(|e| not_found_as_target(e, &format!("no function {name} in {region}")))?;
+        targets.push(FunctionTarget {
+            region,
+            name,
+            reserved_concurrency: reserved,
+        });
+    }
+    Ok(targets)
+}
+
+fn not_found_as_target(error: AwsError, message: &str) -> AppError {
+    match error.code.as_str() {
+        "ResourceNotFoundException"
+        | "InvalidSnapshot.NotFound"
+        | "InvalidAMIID.NotFound"
+        | "InvalidAMIID.Malformed"
+        | "InvalidSnapshotID.Malformed" => no_such(message.to_string()),
+        _ => error.into(),
+    }
+}
+
+async fn plan_revert_sharing(
+    session: &Session,
+    identity: &Identity,
+    action_id: String,
+    targets: &[SharedTarget],
+    public: bool,
+    block_public_access: bool,
+) -> Result<Plan, AppError> {
+    if targets.is_empty() && !public {
+        return Err(no_such(
+            "name snapshots, AMIs or functions as REGION/ID, or pass --public".to_string(),
+        ));
+    }
+    let baseline = session.baseline(identity)?;
+    let mut wanted: BTreeSet<SharedTarget> = targets.iter().cloned().collect();
+    if public {
+        let scanned = scan_to_end(session).await?;
+        let findings = session.findings(&scanned.state.inventory, identity, Windows::default())?;
+        for finding in &findings {
+            let kind = match finding.kind {
+                FindingKind::PublicSnapshot | FindingKind::SharedSnapshot => Shared::Snapshot,
+                FindingKind::PublicImage | FindingKind::SharedImage => Shared::Image,
+                FindingKind::PublicFunction => Shared::Function,
+                _ => continue,
+            };
+            wanted.insert(SharedTarget {
+                kind,
+                region: finding.region.clone(),
+                id: finding.resource_id.clone(),
+            });
+        }
+    }
+    let mut resources = Vec::new();
+    let mut functions = Vec::new();
+    for target in &wanted {
+        let (region, id) = (target.region.as_str(), target.id.as_str());
+        let missing = format!("no {} {id} in {region}", shared_word(target.kind));
+        match target.kind {
+            Shared::Snapshot | Shared::Image => {
+                let (kind, sharing) = if target.kind == Shared::Snapshot {
+                    (
+                        SharedKind::Snapshot,
+                        actions::snapshot_sharing(&session.ctx, region, id).await,
+                    )
+                } else {
+                    (
+                        SharedKind::Image,
+                        actions::image_sharing(&session.ctx, region, id).await,
+                    )
+                };
+                resources.push(SharedResource {
+                    kind,
+                    region: region.to_string(),
+                    id: id.to_string(),
+                    sharing: sharing.map_err(|e| not_found_as_target(e, &missing))?,
+                });
+            }
+            Shared::Function => {
+                if !actions::function_exists(&session.ctx, region, id).await? {
+                    return Err(no_such(missing));
+                }
+                let policy = actions::function_policy(&session.ctx, region, id).await?;
+                let statements = match policy {
+                    Some(document) => function_statements(&document).map_err(|e| {
+                        no_such(format!("the resource policy of {id} in {region}: {e}"))
+                    })?,
+                    None => Vec::new(),
+                };
+                functions.push(ExposedFunction {
+                    region: region.to_string(),
+                    name: id.to_string(),
+                    statements,
+                    url_auth: actions::function_url_auth(&session.ctx, region, id).await?,
+                });
+            }
+        }
+    }
+    // Without a baseline no account can be judged: keep every account, remove only `all`.
+    let trusted: BTreeSet<String> = match &baseline {
+        Some(b) => b.trusted_accounts.clone(),
+        None => resources
+            .iter()
+            .flat_map(|r| r.sharing.accounts.iter().cloned())
+            .chain(
+                functions
+                    .iter()
+                    .flat_map(|f| &f.statements)
+                    .flat_map(|s| s.principals.accounts.iter().cloned()),
+            )
+            .collect(),
+    };
+    let regions: Vec<String> = if block_public_access {
+        resources
+            .iter()
+            .map(|r| r.region.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .filter(|r| r != GLOBAL)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let block = block_states(session, &regions).await;
+    let mut plan = revert_sharing::plan(
+        action_id,
+        identity.clone(),
+        Utc::now(),
+        &resources,
+        &functions,
+        &trusted,
+        &block,
+    );
+    if baseline.is_none() {
+        plan.notes.push(
+            "no baseline: shares with other accounts are kept, only public access is removed"
+                .to_string(),
+        );
+    }
+    Ok(plan)
+}
+
+fn shared_word(kind: Shared) -> &'static str {
+    match kind {
+        Shared::Snapshot => "snapshot",
+        Shared::Image => "image",
+        Shared::Function => "function",
+    }
+}

@@ -1,0 +1,223 @@
+//! The session every front end works in: config, AWS context, baseline and scan options resolved
+//! once from flags and config; one scan run to its end; the error type of the services.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::aws::{AwsContext, AwsError, ConnectOptions};
+use crate::baseline::{self, Baseline, BaselineError};
+use crate::cli::GlobalArgs;
+use crate::config::{self, Config, ConfigError};
+use crate::findings::{self, Windows};
+use crate::journal::{JournalError, ReadError};
+use crate::model::finding::Finding;
+use crate::model::{Identity, Inventory};
+use crate::playbook::engine::EngineError;
+use crate::scan::{self, RegionSelection, ScanOptions, ScanState};
+
+/// Why firebreak stopped before doing its job.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("{0}")]
+    Aws(Box<AwsError>),
+    #[error("cannot write the output: {0}")]
+    Output(std::io::Error),
+    #[error("terminal error: {0}")]
+    Terminal(std::io::Error),
+    #[error("cannot encode the report: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("no {what} path: {hint}")]
+    NoPath {
+        what: &'static str,
+        hint: &'static str,
+    },
+    #[error("no baseline at {0}: run `firebreak baseline capture` first")]
+    NoBaseline(PathBuf),
+    #[error(transparent)]
+    JournalRead(#[from] ReadError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("{0}")]
+    NoSuchTarget(String),
+    #[error("{0}")]
+    Confirmation(String),
+}
+
+impl From<AwsError> for AppError {
+    fn from(error: AwsError) -> Self {
+        AppError::Aws(Box::new(error))
+    }
+}
+
+/// Everything a front end needs, resolved from flags and config.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub ctx: AwsContext,
+    pub scan: ScanOptions,
+    pub read_only: bool,
+    /// `--baseline`, or the default path.
+    pub baseline_path: Option<PathBuf>,
+    /// Whether the baseline path was given explicitly (then it must exist).
+    pub baseline_explicit: bool,
+    pub data_dir: Option<PathBuf>,
+    /// Principals no playbook touches (`user/NAME`, `role/NAME`).
+    pub break_glass: Vec<String>,
+}
+
+impl Session {
+    /// Resolves flags and config, and loads the AWS configuration.
+    pub async fn open(global: &GlobalArgs) -> Result<Self, AppError> {
+        let config: Config = config::load(global.config.as_deref())?;
+        let options = ConnectOptions {
+            profile: global.profile.clone(),
+            region: global.region.clone(),
+            endpoint_url: global.endpoint_url.clone(),
+            max_attempts: config.aws.max_attempts,
+            connect_timeout: config.aws.connect_timeout(),
+            attempt_timeout: config.aws.attempt_timeout(),
+            operation_timeout: config.aws.operation_timeout(),
+        };
+        Ok(Session {
+            ctx: AwsContext::load(&options).await,
+            scan: ScanOptions {
+                regions: global.regions.clone(),
+                region_concurrency: config.scan.region_concurrency,
+                detail_concurrency: config.scan.detail_concurrency,
+            },
+            read_only: global.read_only || config.read_only,
+            baseline_path: global.baseline.clone().or_else(baseline::default_path),
+            baseline_explicit: global.baseline.is_some(),
+            data_dir: global.data_dir.clone().or_else(config::default_data_dir),
+            break_glass: config.break_glass,
+        })
+    }
+
+    /// Where journals live.
+    pub fn data_dir(&self) -> Result<&Path, AppError> {
+        self.data_dir.as_deref().ok_or(AppError::NoPath {
+            what: "data dir",
+            hint: "pass --data-dir PATH",
+        })
+    }
+
+    /// The regions account-wide playbooks act in: the selected ones that are enabled.
+    pub async fn enabled_regions(&self) -> Result<Vec<String>, AppError> {
+        let listed = self.ctx.regions().await?;
+        Ok(match &self.scan.regions {
+            RegionSelection::Named(names) => names.clone(),
+            RegionSelection::Enabled | RegionSelection::All => listed
+                .into_iter()
+                .filter(|r| r.enabled)
+                .map(|r| r.name)
+                .collect(),
+        })
+    }
+
+    /// The baseline path (`--baseline` or the default), whether or not the file exists.
+    pub fn baseline_path(&self) -> Result<&Path, AppError> {
+        self.baseline_path.as_deref().ok_or(AppError::NoPath {
+            what: "baseline",
+            hint: "pass --baseline PATH",
+        })
+    }
+
+    /// The baseline path, which must exist.
+    pub fn existing_baseline_path(&self) -> Result<PathBuf, AppError> {
+        let path = self.baseline_path()?;
+        if path.exists() {
+            Ok(path.to_path_buf())
+        } else {
+            Err(AppError::NoBaseline(path.to_path_buf()))
+        }
+    }
+
+    /// Judges findings over `inventory` against this session's baseline (if any), as of now.
+    pub fn findings(
+        &self,
+        inventory: &Inventory,
+        identity: &Identity,
+        windows: Windows,
+    ) -> Result<Vec<Finding>, AppError> {
+        let baseline = self.baseline(identity)?;
+        Ok(evaluate(inventory, identity, baseline.as_ref(), windows))
+    }
+
+    /// The baseline for `identity`'s account: `None` when none was given and the default file
+    /// does not exist.
+    pub fn baseline(&self, identity: &Identity) -> Result<Option<Baseline>, AppError> {
+        let Some(path) = self.baseline_path.as_deref() else {
+            return Ok(None);
+        };
+        if !self.baseline_explicit && !path.exists() {
+            return Ok(None);
+        }
+        let baseline = baseline::load(path)?;
+        baseline.check_account(path, &identity.id)?;
+        Ok(Some(baseline))
+    }
+}
+
+/// A finished scan: its state and the caller's identity.
+pub struct Scanned {
+    pub state: ScanState,
+    pub identity: Identity,
+}
+
+/// Runs one scan to the end, with a progress line on stderr when it is a terminal.
+pub async fn scan_to_end(session: &Session) -> Result<Scanned, AppError> {
+    let show_progress = std::io::stderr().is_terminal();
+    let mut events = scan::spawn(session.ctx.clone(), session.scan.clone());
+    let mut state = ScanState::default();
+    let mut ticker = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => state.apply(event),
+                None => break,
+            },
+            _ = ticker.tick(), if show_progress => {
+                let (finished, total) = state.progress();
+                eprint!("\rscanning: {finished}/{total} regions done");
+            }
+        }
+    }
+    if show_progress {
+        eprint!("\r\x1b[2K");
+    }
+    if let Some(error) = state.fatal.take() {
+        return Err(error.into());
+    }
+    match state.identity.clone() {
+        Some(identity) => Ok(Scanned { state, identity }),
+        // The scan sends the identity before anything else, or Fatal.
+        None => Err(AppError::NoPath {
+            what: "caller identity",
+            hint: "the scan ended before identifying the caller",
+        }),
+    }
+}
+
+/// Judges findings over `inventory` against `baseline`, as of now.
+pub fn evaluate(
+    inventory: &Inventory,
+    identity: &Identity,
+    baseline: Option<&Baseline>,
+    windows: Windows,
+) -> Vec<Finding> {
+    findings::evaluate(&findings::Context {
+        inventory,
+        baseline,
+        account: identity,
+        now: Utc::now(),
+        windows,
+    })
+}
