@@ -4,8 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use directories::ProjectDirs;
 use serde::Deserialize;
+
+use crate::keys::{Bindings, Command};
 
 /// Settings from the config file. Every field has a default, so an empty file is valid.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -17,6 +21,8 @@ pub struct Config {
     pub break_glass: Vec<String>,
     pub aws: AwsSettings,
     pub scan: ScanSettings,
+    /// Cockpit key bindings: command name → key (`disable = "ctrl-d"`).
+    pub keys: BTreeMap<Command, String>,
 }
 
 /// Retry and timeout settings for every AWS call.
@@ -163,6 +169,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             });
         }
     }
+    if let Err(message) = Bindings::with(&config.keys) {
+        let offset = text.find("[keys]").unwrap_or(0);
+        let (line, column) = line_and_column(text, offset);
+        return Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        });
+    }
     if config.scan.region_concurrency == 0 || config.scan.detail_concurrency == 0 {
         return Err(out_of_range("scan concurrency settings must be at least 1"));
     }
@@ -257,6 +273,25 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_key_bound_twice_is_an_error_naming_both_commands_and_the_file() {
+        let text = "read_only = false\n[keys]\nfreeze = \"D\"\n";
+        let shown = parse_str(text).expect_err("D is disable's").to_string();
+        assert!(
+            shown.starts_with("/etc/firebreak.toml:2:1: ")
+                && shown.contains("disable")
+                && shown.contains("freeze"),
+            "{shown}"
+        );
+        let unknown = parse_str("[keys]\nexplode = \"E\"\n").expect_err("no such command");
+        assert!(unknown.to_string().contains(":2:1:"), "{unknown}");
+        let remapped = parse_str("[keys]\ndisable = \"ctrl-d\"\n").expect("valid");
+        assert_eq!(
+            remapped.keys.get(&Command::Disable).map(String::as_str),
+            Some("ctrl-d")
+        );
     }
 
     #[test]

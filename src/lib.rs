@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod files;
 pub mod findings;
 pub mod journal;
+pub mod keys;
 pub mod model;
 pub mod playbook;
 pub mod policy;

@@ -109,12 +109,16 @@ impl Engine {
             }
             let ctx = &self.ctx;
             let armed = &armed;
-            let mut running = stream::iter(ready)
+            // The calls are built eagerly (no closure inside the stream), so the execution is a
+            // plain `Send` future a cockpit worker can spawn.
+            let calls: Vec<_> = ready
+                .into_iter()
                 .map(|step| async move {
                     let result = actions::apply(ctx, &step.region, &step.operation, armed).await;
                     (step, result)
                 })
-                .buffer_unordered(self.concurrency);
+                .collect();
+            let mut running = stream::iter(calls).buffer_unordered(self.concurrency);
             while let Some((step, result)) = running.next().await {
                 let outcome = match result {
                     Ok(Applied::Changed) => Outcome::Ok,

@@ -113,6 +113,10 @@ pub enum Playbook {
     },
     RevertSharing,
     Freeze,
+    /// Several playbooks confirmed as one action (one key on a mixed selection).
+    Several {
+        playbooks: Vec<Playbook>,
+    },
     /// The inverse of an executed action.
     Undo {
         of: String,
@@ -137,6 +141,10 @@ impl fmt::Display for Playbook {
             ),
             Playbook::RevertSharing => f.write_str("revert-sharing"),
             Playbook::Freeze => f.write_str("freeze"),
+            Playbook::Several { playbooks } => {
+                let names: Vec<String> = playbooks.iter().map(Playbook::to_string).collect();
+                f.write_str(&names.join(" + "))
+            }
             Playbook::Undo { of } => write!(f, "undo {of}"),
             Playbook::Unfreeze { of } => write!(f, "unfreeze {}", of.join(" ")),
         }
@@ -189,5 +197,61 @@ impl Plan {
             notes: Vec::new(),
             confirm_with: None,
         }
+    }
+
+    /// One plan doing what each of `plans` does (the cockpit's one key on a mixed selection):
+    /// steps in phase order, renumbered, prerequisites following their steps.
+    pub fn merge(plans: Vec<Plan>) -> Option<Plan> {
+        if plans.len() <= 1 {
+            return plans.into_iter().next();
+        }
+        let first = &plans[0];
+        let (action_id, account, created) = (
+            first.action_id.clone(),
+            first.account.clone(),
+            first.created,
+        );
+        let mut steps: Vec<(usize, Step)> = plans
+            .iter()
+            .enumerate()
+            .flat_map(|(n, plan)| plan.steps.iter().map(move |s| (n, s.clone())))
+            .collect();
+        steps.sort_by_key(|(_, s)| s.phase);
+        let renumbered: Vec<((usize, usize), usize)> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, (n, s))| ((*n, s.index), i + 1))
+            .collect();
+        let new_index = |n: usize, old: usize| {
+            renumbered
+                .iter()
+                .find(|(key, _)| *key == (n, old))
+                .map(|(_, new)| *new)
+        };
+        let steps: Vec<Step> = steps
+            .iter()
+            .map(|(n, step)| {
+                let mut step = step.clone();
+                step.requires = step
+                    .requires
+                    .iter()
+                    .filter_map(|old| new_index(*n, *old))
+                    .collect();
+                step.index = new_index(*n, step.index).unwrap_or(step.index);
+                step
+            })
+            .collect();
+        Some(Plan {
+            action_id,
+            playbook: Playbook::Several {
+                playbooks: plans.iter().map(|p| p.playbook.clone()).collect(),
+            },
+            account,
+            created,
+            steps,
+            exempt: plans.iter().flat_map(|p| p.exempt.clone()).collect(),
+            notes: plans.iter().flat_map(|p| p.notes.clone()).collect(),
+            confirm_with: plans.iter().find_map(|p| p.confirm_with.clone()),
+        })
     }
 }

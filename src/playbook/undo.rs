@@ -47,6 +47,68 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
     plan.map(|plan| ActionRecord { plan, outcomes })
 }
 
+/// An action a session sent steps of (their intents are journaled) but never finished: the
+/// process stopped (crash, kill) between a call and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    pub plan: Plan,
+    /// What was typed to confirm it.
+    pub typed: Option<String>,
+    /// Steps with an intent and no outcome.
+    pub missing: Vec<usize>,
+}
+
+/// Every unfinished action in the journals, oldest first. Running its plan again finishes it:
+/// steps already done report `skipped`.
+pub fn unfinished(logs: &[SessionLog]) -> Vec<Unfinished> {
+    let mut order: Vec<String> = Vec::new();
+    let mut intents: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    let mut finished = std::collections::BTreeSet::new();
+    let mut typed: std::collections::BTreeMap<String, Option<String>> = Default::default();
+    for record in logs.iter().flat_map(|l| &l.records) {
+        match &record.entry {
+            Entry::StepIntent {
+                action_id, index, ..
+            } => {
+                if !intents.contains_key(action_id) {
+                    order.push(action_id.clone());
+                }
+                intents.entry(action_id.clone()).or_default().push(*index);
+            }
+            Entry::ActionFinished { action_id, .. } => {
+                finished.insert(action_id.clone());
+            }
+            Entry::Confirmed {
+                action_id,
+                typed: text,
+                ..
+            } => {
+                typed.insert(action_id.clone(), text.clone());
+            }
+            _ => {}
+        }
+    }
+    order
+        .into_iter()
+        .filter(|id| !finished.contains(id))
+        .filter_map(|id| {
+            let action = find_action(logs, &id)?;
+            let missing: Vec<usize> = intents
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .filter(|index| !action.outcomes.iter().any(|(i, _)| i == *index))
+                .copied()
+                .collect();
+            (!missing.is_empty()).then(|| Unfinished {
+                typed: typed.get(&id).cloned().flatten(),
+                plan: action.plan,
+                missing,
+            })
+        })
+        .collect()
+}
+
 /// The executed freezes that no executed unfreeze has covered yet, oldest first.
 pub fn pending_freezes(logs: &[SessionLog]) -> Result<Vec<String>, UndoError> {
     let executed = |id: &str| find_action(logs, id).is_some_and(|a| !a.outcomes.is_empty());

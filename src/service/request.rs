@@ -185,6 +185,22 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
     })
 }
 
+/// Plans every request under one action id and merges them into one plan (the cockpit's one
+/// key on a mixed selection: users, keys and roles together).
+pub async fn prepare_all(at: Planning<'_>, requests: &[Request]) -> Result<Plan, AppError> {
+    let mut plans = Vec::new();
+    for request in requests {
+        let planning = Planning {
+            session: at.session,
+            identity: at.identity,
+            action_id: at.action_id.clone(),
+            journal_session: at.journal_session,
+        };
+        plans.push(prepare(planning, request).await?);
+    }
+    Plan::merge(plans).ok_or_else(|| no_such("nothing to plan".to_string()))
+}
+
 fn no_such(message: String) -> AppError {
     AppError::NoSuchTarget(message)
 }

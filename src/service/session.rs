@@ -13,6 +13,7 @@ use crate::cli::GlobalArgs;
 use crate::config::{self, Config, ConfigError};
 use crate::findings::{self, Windows};
 use crate::journal::{JournalError, ReadError};
+use crate::keys::Bindings;
 use crate::model::finding::Finding;
 use crate::model::{Identity, Inventory};
 use crate::playbook::engine::EngineError;
@@ -71,6 +72,12 @@ pub struct Session {
     pub data_dir: Option<PathBuf>,
     /// Principals no playbook touches (`user/NAME`, `role/NAME`).
     pub break_glass: Vec<String>,
+    /// The cockpit's key bindings (config `[keys]` over the defaults).
+    pub keys: Bindings,
+    /// `--profile`, shown in the cockpit's header.
+    pub profile: Option<String>,
+    /// The endpoint override (`--endpoint-url` or `AWS_ENDPOINT_URL`), shown when set.
+    pub endpoint: Option<String>,
 }
 
 impl Session {
@@ -97,7 +104,14 @@ impl Session {
             baseline_path: global.baseline.clone().or_else(baseline::default_path),
             baseline_explicit: global.baseline.is_some(),
             data_dir: global.data_dir.clone().or_else(config::default_data_dir),
+            // config::load has checked the bindings; the defaults stand in only for that.
+            keys: Bindings::with(&config.keys).unwrap_or_default(),
             break_glass: config.break_glass,
+            profile: global.profile.clone(),
+            endpoint: global
+                .endpoint_url
+                .clone()
+                .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok()),
         })
     }
 

@@ -1,33 +1,98 @@
 //! What can happen to the cockpit (`Action`) and what it asks the outside world to do (`Effect`).
 
-use crate::model::finding::Finding;
-use crate::scan::ScanEvent;
+use std::path::PathBuf;
 
-/// An input to `update`: a user intent, a worker result, or the clock.
+use chrono::{DateTime, Utc};
+
+use crate::baseline::Baseline;
+use crate::keys::Command;
+use crate::model::finding::Finding;
+use crate::playbook::plan::{Outcome, Plan};
+use crate::playbook::undo::Unfinished;
+use crate::scan::ScanEvent;
+use crate::service::request::Request;
+
+/// An input to `update`: a key's meaning, a worker's result, or the clock.
 #[derive(Debug, Clone)]
 pub enum Action {
-    Quit,
-    Rescan,
-    /// Move the region selection by rows/columns in the grid.
-    Move {
-        rows: isize,
-        columns: isize,
-    },
+    /// A bound command (normal mode).
+    Command(Command),
+    /// Tab / Shift-Tab: next or previous pane (lists, regions) or dialog button.
+    FocusNext,
+    FocusPrev,
+    /// Arrows, in normal mode and dialogs.
+    Up,
+    Down,
+    Left,
+    Right,
+    /// Enter.
+    Submit,
+    /// Esc: close the dialog, stop editing, clear the filter.
+    Cancel,
+    /// `y` in a confirmation dialog: execute.
+    Execute,
+    /// A character typed into a text field (filter, typed confirmation).
+    Type(char),
+    Backspace,
+    /// Ctrl-C: quit (asks first while an action runs).
+    Interrupt,
     /// An event from the scan started as `generation`.
     Scan {
         generation: u64,
         event: ScanEvent,
     },
-    /// The findings of the scan started as `generation`, or why they could not be judged.
-    Findings {
+    /// The findings of the scan started as `generation`, judged against `baseline`.
+    Judged {
         generation: u64,
         findings: Result<Vec<Finding>, String>,
+        baseline: Option<Box<Baseline>>,
     },
-    Tick,
+    /// The plan asked for as `ticket`, or why it could not be made.
+    Planned {
+        ticket: u64,
+        plan: Result<Box<Plan>, String>,
+    },
+    /// One step of a running action ended.
+    StepDone {
+        action_id: String,
+        index: usize,
+        outcome: Outcome,
+    },
+    /// A running action ended (`error`: it could not run at all, e.g. the journal failed).
+    ActionDone {
+        action_id: String,
+        error: Option<String>,
+    },
+    /// A finding was accepted into the baseline (or why not).
+    Accepted {
+        finding: String,
+        result: Result<PathBuf, String>,
+    },
+    /// Actions earlier sessions left unfinished (read at start).
+    Unfinished(Vec<Unfinished>),
+    /// The clock, about five times a second.
+    Tick(DateTime<Utc>),
 }
 
 /// Work for the event loop to start; results come back as actions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    StartScan { generation: u64 },
+    StartScan {
+        generation: u64,
+    },
+    /// Plan `requests` as one action; the answer is `Action::Planned { ticket }`.
+    Prepare {
+        ticket: u64,
+        requests: Vec<Request>,
+    },
+    /// Run a confirmed plan through the engine.
+    Execute {
+        plan: Box<Plan>,
+        typed: Option<String>,
+    },
+    Accept {
+        finding: Box<Finding>,
+    },
+    /// Look for actions a crashed session left unfinished.
+    FindUnfinished,
 }

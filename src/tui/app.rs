@@ -1,38 +1,65 @@
-//! The event loop: owns the terminal, the state and the channels; runs effects as tasks.
+//! The event loop: owns the terminal, the state and the channels; runs effects as tasks. Every
+//! AWS call and journal write happens here, in workers, through the services the CLI uses.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
-use tokio::sync::mpsc;
+use tokio::sync::{Mutex, mpsc};
 
 use super::action::{Action, Effect};
 use super::state::State;
 use super::update::update;
 use super::{keymap, view};
 use crate::findings::Windows;
+use crate::journal::Journal;
+use crate::model::Identity;
 use crate::scan::{self, ScanState};
-use crate::service::session::Session;
+use crate::service::accept::accept;
+use crate::service::request::{Planning, prepare_all};
+use crate::service::run::{execute, open_journal, read_logs, record_plan};
+use crate::service::session::{AppError, Session};
 
 /// Runs the cockpit until the user quits. The terminal is restored on return and on panic.
 pub async fn run(session: Session) -> std::io::Result<()> {
     // try_init installs a panic hook that restores the terminal before the panic is reported.
     let mut terminal = ratatui::try_init()?;
-    let result = event_loop(&mut terminal, &session).await;
+    let result = event_loop(&mut terminal, session).await;
     ratatui::restore();
     result
 }
 
-async fn event_loop(terminal: &mut DefaultTerminal, session: &Session) -> std::io::Result<()> {
+/// What the workers share: the session, the caller (read once) and this session's journal
+/// (opened at the first plan; one action writes at a time).
+#[derive(Clone)]
+struct Workers {
+    session: Session,
+    identity: Arc<Mutex<Option<Identity>>>,
+    journal: Arc<Mutex<Option<Journal>>>,
+    results: mpsc::UnboundedSender<Action>,
+}
+
+async fn event_loop(terminal: &mut DefaultTerminal, session: Session) -> std::io::Result<()> {
     let mut terminal_events = crossterm::event::EventStream::new();
     let (results, mut worker_results) = mpsc::unbounded_channel();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
-    let mut state = State::new(session.read_only);
-    let mut pending = vec![Action::Rescan];
+    let mut state = State::new(session.keys.clone(), session.read_only, Utc::now());
+    state.profile = session.profile.clone();
+    state.endpoint = session.endpoint.clone();
+    let workers = Workers {
+        session,
+        identity: Arc::new(Mutex::new(None)),
+        journal: Arc::new(Mutex::new(None)),
+        results,
+    };
+    perform(Effect::FindUnfinished, &workers);
+    let mut pending = vec![Action::Command(crate::keys::Command::Rescan)];
     loop {
         for action in pending.drain(..) {
             for effect in update(&mut state, action) {
-                perform(effect, session, &results);
+                perform(effect, &workers);
             }
         }
         if state.should_quit {
@@ -41,48 +68,174 @@ async fn event_loop(terminal: &mut DefaultTerminal, session: &Session) -> std::i
         terminal.draw(|frame| view::render(frame, &state))?;
         let action = tokio::select! {
             event = terminal_events.next() => match event {
-                Some(Ok(event)) => match keymap::action_for(&event) {
+                Some(Ok(event)) => match keymap::action_for(&state, &event) {
                     Some(action) => action,
                     None => continue,
                 },
                 Some(Err(err)) => return Err(err),
-                None => Action::Quit,
+                None => Action::Interrupt,
             },
             Some(action) = worker_results.recv() => action,
-            _ = tick.tick() => Action::Tick,
-            _ = tokio::signal::ctrl_c() => Action::Quit,
+            _ = tick.tick() => Action::Tick(Utc::now()),
         };
         pending.push(action);
     }
 }
 
-fn perform(effect: Effect, session: &Session, results: &mpsc::UnboundedSender<Action>) {
+impl Workers {
+    async fn identity(&self) -> Result<Identity, AppError> {
+        let mut cached = self.identity.lock().await;
+        if let Some(identity) = cached.as_ref() {
+            return Ok(identity.clone());
+        }
+        let (identity, _) = self.session.ctx.identity().await?;
+        *cached = Some(identity.clone());
+        Ok(identity)
+    }
+
+    fn send(&self, action: Action) {
+        // The loop may have quit meanwhile.
+        let _ = self.results.send(action);
+    }
+}
+
+fn perform(effect: Effect, workers: &Workers) {
+    let workers = workers.clone();
     match effect {
         Effect::StartScan { generation } => {
-            let mut events = scan::spawn(session.ctx.clone(), session.scan.clone());
-            let results = results.clone();
-            let session = session.clone();
+            let mut events = scan::spawn(workers.session.ctx.clone(), workers.session.scan.clone());
             tokio::spawn(async move {
                 // The worker keeps its own fold of the scan to judge findings when it ends.
                 let mut scanned = ScanState::default();
                 while let Some(event) = events.recv().await {
                     scanned.apply(event.clone());
-                    if results.send(Action::Scan { generation, event }).is_err() {
+                    if workers
+                        .results
+                        .send(Action::Scan { generation, event })
+                        .is_err()
+                    {
                         return;
                     }
                 }
-                if let Some(identity) = scanned.identity.clone().filter(|_| scanned.fatal.is_none())
-                {
-                    let findings = session
-                        .findings(&scanned.inventory, &identity, Windows::default())
-                        .map_err(|e| e.to_string());
-                    // The loop may have quit meanwhile.
-                    let _ = results.send(Action::Findings {
-                        generation,
-                        findings,
-                    });
+                let Some(identity) = scanned.identity.clone().filter(|_| scanned.fatal.is_none())
+                else {
+                    return;
+                };
+                let session = &workers.session;
+                let baseline = session.baseline(&identity).map_err(|e| e.to_string());
+                let findings = session
+                    .findings(&scanned.inventory, &identity, Windows::default())
+                    .map_err(|e| e.to_string());
+                workers.send(Action::Judged {
+                    generation,
+                    findings,
+                    baseline: baseline.ok().flatten().map(Box::new),
+                });
+            });
+        }
+        Effect::Prepare { ticket, requests } => {
+            tokio::spawn(async move {
+                let plan = plan(&workers, &requests).await.map_err(|e| e.to_string());
+                workers.send(Action::Planned {
+                    ticket,
+                    plan: plan.map(Box::new),
+                });
+            });
+        }
+        Effect::Execute { plan, typed } => {
+            tokio::spawn(async move {
+                let action_id = plan.action_id.clone();
+                let error = run_plan(&workers, &plan, typed)
+                    .await
+                    .err()
+                    .map(|e| e.to_string());
+                workers.send(Action::ActionDone { action_id, error });
+            });
+        }
+        Effect::Accept { finding } => {
+            tokio::spawn(async move {
+                let result = async {
+                    let identity = workers.identity().await?;
+                    let mut journal = workers.journal.lock().await;
+                    let journal = open(&workers, &mut journal, &identity)?;
+                    accept(&workers.session, journal, &identity, &finding)
+                }
+                .await
+                .map_err(|e| e.to_string());
+                workers.send(Action::Accepted {
+                    finding: finding.id.clone(),
+                    result,
+                });
+            });
+        }
+        Effect::FindUnfinished => {
+            tokio::spawn(async move {
+                // Without a readable journal there is nothing to resume; the first action will
+                // report the journal's problem.
+                if let Ok(logs) = read_logs(&workers.session) {
+                    workers.send(Action::Unfinished(crate::playbook::undo::unfinished(&logs)));
                 }
             });
         }
     }
+}
+
+/// This session's journal, opened on first use.
+fn open<'j>(
+    workers: &Workers,
+    journal: &'j mut Option<Journal>,
+    identity: &Identity,
+) -> Result<&'j mut Journal, AppError> {
+    if journal.is_none() {
+        *journal = Some(open_journal(&workers.session, identity)?);
+    }
+    journal.as_mut().ok_or(AppError::NoPath {
+        what: "journal",
+        hint: "the journal could not be opened",
+    })
+}
+
+async fn plan(
+    workers: &Workers,
+    requests: &[crate::service::request::Request],
+) -> Result<crate::playbook::plan::Plan, AppError> {
+    let identity = workers.identity().await?;
+    let mut guard = workers.journal.lock().await;
+    let journal = open(workers, &mut guard, &identity)?;
+    let planning = Planning {
+        session: &workers.session,
+        identity: &identity,
+        action_id: journal.next_action_id(),
+        journal_session: journal.session(),
+    };
+    let plan = prepare_all(planning, requests).await?;
+    record_plan(journal, &plan)?;
+    Ok(plan)
+}
+
+async fn run_plan(
+    workers: &Workers,
+    plan: &crate::playbook::plan::Plan,
+    typed: Option<String>,
+) -> Result<(), AppError> {
+    let identity = workers.identity().await?;
+    let mut guard = workers.journal.lock().await;
+    let journal = open(workers, &mut guard, &identity)?;
+    let action_id = plan.action_id.clone();
+    execute(
+        &workers.session,
+        journal,
+        &identity,
+        plan,
+        typed,
+        |step: &crate::playbook::plan::Step, outcome: &crate::playbook::plan::Outcome| {
+            workers.send(Action::StepDone {
+                action_id: action_id.clone(),
+                index: step.index,
+                outcome: outcome.clone(),
+            })
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -1,39 +1,469 @@
-//! Everything the cockpit shows, in one value owned by the event loop.
+//! Everything the cockpit shows, in one value owned by the event loop, and the pure questions
+//! the views and `update` ask of it (which findings each list holds now, what is selected).
 
-use crate::model::finding::Finding;
-use crate::scan::ScanState;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// The number of columns the region grid is laid out in.
-pub const GRID_COLUMNS: usize = 2;
+use chrono::{DateTime, Utc};
+
+use crate::baseline::Baseline;
+use crate::keys::Bindings;
+use crate::model::GLOBAL;
+use crate::model::finding::{Finding, FindingKind, ResourceType};
+use crate::playbook::plan::{Outcome, Plan, Playbook};
+use crate::playbook::undo::Unfinished;
+use crate::scan::{RegionStatus, ScanState};
+
+/// The lists findings are sorted into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ListId {
+    Principals,
+    Recent,
+    Shared,
+    Other,
+}
+
+impl ListId {
+    pub const ALL: [ListId; 4] = [
+        ListId::Principals,
+        ListId::Recent,
+        ListId::Shared,
+        ListId::Other,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ListId::Principals => "Unknown principals",
+            ListId::Recent => "Recent resources",
+            ListId::Shared => "Public & shared",
+            ListId::Other => "Other",
+        }
+    }
+
+    /// The list a finding belongs in.
+    pub fn of(finding: &Finding) -> ListId {
+        match finding.kind {
+            FindingKind::UnknownUser
+            | FindingKind::UnknownRole
+            | FindingKind::UnknownAccessKey
+            | FindingKind::AdminPrincipal
+            | FindingKind::ConsoleWithoutMfa
+            | FindingKind::ExternalTrust => ListId::Principals,
+            FindingKind::RecentResource => ListId::Recent,
+            FindingKind::PublicSnapshot
+            | FindingKind::SharedSnapshot
+            | FindingKind::PublicImage
+            | FindingKind::SharedImage
+            | FindingKind::PublicFunction => ListId::Shared,
+            FindingKind::NoBaseline => ListId::Other,
+        }
+    }
+}
+
+/// What has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List(ListId),
+    Regions,
+}
+
+/// How the lists are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortBy {
+    #[default]
+    Severity,
+    /// Newest first.
+    Time,
+    Region,
+}
+
+impl SortBy {
+    pub fn word(self) -> &'static str {
+        match self {
+            SortBy::Severity => "severity",
+            SortBy::Time => "time",
+            SortBy::Region => "region",
+        }
+    }
+}
+
+/// A dialog button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Cancel,
+    Confirm,
+}
+
+impl Button {
+    pub fn other(self) -> Button {
+        match self {
+            Button::Cancel => Button::Confirm,
+            Button::Confirm => Button::Cancel,
+        }
+    }
+}
+
+/// Why a plan was asked for: what to do when it has run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purpose {
+    /// What the dialog is titled while the plan is made.
+    pub title: String,
+    /// The findings the action contains: shown as contained once it has run.
+    pub findings: Vec<String>,
+    /// Contain functions: offer to delete the ones whose evidence was saved, once it has run.
+    pub offer_delete: bool,
+}
+
+/// The confirmation of a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub plan: Box<Plan>,
+    pub purpose: Purpose,
+    pub focus: Button,
+    /// The text field, for plans that need something typed (freeze, delete).
+    pub typed: String,
+    /// Freeze: executes at this time unless a key is pressed first.
+    pub countdown_until: Option<DateTime<Utc>>,
+    /// Finishing an action a crashed session left: what it was confirmed with.
+    pub resume_typed: Option<String>,
+}
+
+impl Confirm {
+    /// Whether the plan needs text typed before it can run (and it is not typed yet).
+    pub fn needs_typing(&self) -> bool {
+        self.resume_typed.is_none()
+            && self
+                .plan
+                .confirm_with
+                .as_ref()
+                .is_some_and(|accepted| !accepted.contains(&self.typed))
+    }
+}
+
+/// An open dialog. At most one at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modal {
+    /// Waiting for a plan.
+    Preparing {
+        ticket: u64,
+        purpose: Purpose,
+    },
+    Confirm(Confirm),
+    Accept {
+        finding: Box<Finding>,
+        focus: Button,
+    },
+    /// `q` while an action runs.
+    Quit {
+        focus: Button,
+    },
+    /// Actions a crashed session left, with the choice to finish the first.
+    Resume {
+        actions: Vec<Unfinished>,
+        focus: Button,
+    },
+    /// A refusal or an error, closed by any key.
+    Message {
+        title: String,
+        lines: Vec<String>,
+    },
+    Help,
+}
+
+/// How a log line is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKind {
+    Info,
+    Ok,
+    Skipped,
+    Failed,
+}
+
+/// One line of the session log pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub at: DateTime<Utc>,
+    pub kind: LogKind,
+    pub text: String,
+}
+
+/// An action that has run (or runs) in this session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionRun {
+    pub plan: Box<Plan>,
+    pub purpose: Purpose,
+    pub outcomes: BTreeMap<usize, Outcome>,
+    pub finished: bool,
+}
+
+impl ActionRun {
+    /// Whether any step changed the account (then it can be undone).
+    pub fn changed_something(&self) -> bool {
+        self.outcomes.values().any(|o| *o == Outcome::Ok)
+    }
+}
+
+/// The text filter (`/`): a substring, or with a leading `!` everything without it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub text: String,
+    pub editing: bool,
+}
+
+impl Filter {
+    /// Whether `finding` passes.
+    pub fn admits(&self, finding: &Finding) -> bool {
+        let (invert, needle) = match self.text.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, self.text.as_str()),
+        };
+        if needle.is_empty() {
+            return true;
+        }
+        let needle = needle.to_lowercase();
+        let hit = [
+            &finding.summary,
+            &finding.id,
+            &finding.region,
+            &finding.resource_id,
+        ]
+        .iter()
+        .any(|field| field.to_lowercase().contains(&needle));
+        hit != invert
+    }
+}
 
 /// The cockpit's state. Changed only by `update`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct State {
-    pub scan: ScanState,
-    /// Findings of the finished scan, most severe first.
-    pub findings: Vec<Finding>,
-    /// Why findings could not be judged (e.g. an unreadable baseline).
-    pub findings_error: Option<String>,
-    /// Which scan the current `scan` belongs to; events of older scans are dropped.
-    pub generation: u64,
+    pub keys: Bindings,
     pub read_only: bool,
-    /// Index into `scan.regions` of the selected region.
-    pub selected: usize,
-    /// Ticks since start; drives the spinner.
+    pub profile: Option<String>,
+    pub endpoint: Option<String>,
+    /// The scan on screen: the first one as it streams in, later the last complete one.
+    pub scan: ScanState,
+    /// A rescan in progress (shown in the header); replaces `scan` when done.
+    pub rescan: Option<ScanState>,
+    pub generation: u64,
+    /// When the scan on screen finished.
+    pub scanned_at: Option<DateTime<Utc>>,
+    /// Findings of the last judged scan, most severe first.
+    pub findings: Vec<Finding>,
+    pub findings_error: Option<String>,
+    pub baseline: Option<Baseline>,
+    pub focus: Focus,
+    /// The list focused last (Tab from the regions returns there).
+    pub last_list: ListId,
+    /// Index into `region_cells()` of the region cursor.
+    pub region_cursor: usize,
+    /// Lists show only this region's findings (and IAM's when it is `global`).
+    pub region_filter: Option<String>,
+    /// The selected finding of each list, by id: a rescan never moves the cursor.
+    pub selected: BTreeMap<ListId, String>,
+    pub marks: BTreeSet<String>,
+    pub filter: Filter,
+    pub sort: SortBy,
+    pub modal: Option<Modal>,
+    pub log: Vec<LogLine>,
+    /// Every action of this session, in order.
+    pub actions: Vec<ActionRun>,
+    /// Findings contained by an action (finding id → action id).
+    pub contained: BTreeMap<String, String>,
+    /// Actions undone in this session (so `u` goes further back).
+    pub undone: BTreeSet<String>,
+    /// Small terminals: the bottom pane shows the log instead of details.
+    pub show_log: bool,
+    /// A one-line notice in the footer.
+    pub notice: Option<String>,
+    pub next_ticket: u64,
+    pub now: DateTime<Utc>,
     pub ticks: u64,
     pub should_quit: bool,
 }
 
 impl State {
-    pub fn new(read_only: bool) -> Self {
+    pub fn new(keys: Bindings, read_only: bool, now: DateTime<Utc>) -> Self {
         State {
+            keys,
             read_only,
-            ..State::default()
+            profile: None,
+            endpoint: None,
+            scan: ScanState::default(),
+            rescan: None,
+            generation: 0,
+            scanned_at: None,
+            findings: Vec::new(),
+            findings_error: None,
+            baseline: None,
+            focus: Focus::List(ListId::Principals),
+            last_list: ListId::Principals,
+            region_cursor: 0,
+            region_filter: None,
+            selected: BTreeMap::new(),
+            marks: BTreeSet::new(),
+            filter: Filter::default(),
+            sort: SortBy::default(),
+            modal: None,
+            log: Vec::new(),
+            actions: Vec::new(),
+            contained: BTreeMap::new(),
+            undone: BTreeSet::new(),
+            show_log: false,
+            notice: None,
+            next_ticket: 1,
+            now,
+            ticks: 0,
+            should_quit: false,
         }
     }
 
-    /// Rows of the region grid (regions are laid out column by column).
-    pub fn grid_rows(&self) -> usize {
-        self.scan.regions.len().div_ceil(GRID_COLUMNS).max(1)
+    /// The cells of the region grid: `global` (IAM) first, then every region of the scan.
+    pub fn region_cells(&self) -> Vec<&str> {
+        std::iter::once(GLOBAL)
+            .chain(self.scan.regions.iter().map(|r| r.name.as_str()))
+            .collect()
+    }
+
+    /// Whether a region is shown dimmed (not enabled).
+    pub fn region_enabled(&self, name: &str) -> bool {
+        self.scan
+            .regions
+            .iter()
+            .find(|r| r.name == name)
+            .is_none_or(|r| r.status != RegionStatus::NotEnabled)
+    }
+
+    /// Findings in `region`.
+    pub fn findings_in(&self, region: &str) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.region == region)
+    }
+
+    /// The findings `list` shows now: its kind, the region filter and the text filter, sorted.
+    pub fn list(&self, list: ListId) -> Vec<&Finding> {
+        let mut items: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| ListId::of(f) == list)
+            .filter(|f| self.region_filter.as_ref().is_none_or(|r| f.region == *r))
+            .filter(|f| self.filter.admits(f))
+            .collect();
+        match self.sort {
+            // `findings` is already most severe first.
+            SortBy::Severity => {}
+            SortBy::Time => items.sort_by_key(|f| std::cmp::Reverse(self.time_of(f))),
+            SortBy::Region => items.sort_by(|a, b| a.region.cmp(&b.region)),
+        }
+        items
+    }
+
+    /// The lists shown: the three always, `Other` only when it has findings.
+    pub fn lists(&self) -> Vec<ListId> {
+        ListId::ALL
+            .into_iter()
+            .filter(|l| *l != ListId::Other || self.findings.iter().any(|f| ListId::of(f) == *l))
+            .collect()
+    }
+
+    /// Index of the selected item in `list` (its id, or the first item when the id is gone).
+    pub fn selected_index(&self, list: ListId) -> Option<usize> {
+        let items = self.list(list);
+        if items.is_empty() {
+            return None;
+        }
+        let id = self.selected.get(&list);
+        Some(
+            id.and_then(|id| items.iter().position(|f| f.id == *id))
+                .unwrap_or(0),
+        )
+    }
+
+    /// The finding under the cursor of the focused list (or the last focused one).
+    pub fn selection(&self) -> Option<&Finding> {
+        let list = match self.focus {
+            Focus::List(list) => list,
+            Focus::Regions => self.last_list,
+        };
+        let items = self.list(list);
+        self.selected_index(list).map(|i| items[i])
+    }
+
+    /// What a playbook key acts on: the marked findings, else the selection.
+    pub fn targets(&self) -> (Vec<&Finding>, bool) {
+        if self.marks.is_empty() {
+            (self.selection().into_iter().collect(), false)
+        } else {
+            (
+                self.findings
+                    .iter()
+                    .filter(|f| self.marks.contains(&f.id))
+                    .collect(),
+                true,
+            )
+        }
+    }
+
+    /// When the thing behind a finding was created (or last changed), from the inventory.
+    pub fn time_of(&self, finding: &Finding) -> Option<DateTime<Utc>> {
+        let inv = &self.scan.inventory;
+        let id = finding.resource_id.as_str();
+        let region = finding.region.as_str();
+        match finding.resource_type {
+            ResourceType::User => inv.users.iter().find(|u| u.name == id).map(|u| u.created),
+            ResourceType::AccessKey => inv
+                .access_keys
+                .iter()
+                .find(|k| k.id == id)
+                .and_then(|k| k.created),
+            ResourceType::Role => inv.roles.iter().find(|r| r.name == id).map(|r| r.created),
+            ResourceType::Function => inv
+                .functions
+                .iter()
+                .find(|f| f.region == region && f.name == id)
+                .and_then(|f| f.last_modified),
+            ResourceType::Snapshot => inv
+                .snapshots
+                .iter()
+                .find(|s| s.region == region && s.id == id)
+                .and_then(|s| s.started),
+            ResourceType::Image => inv
+                .images
+                .iter()
+                .find(|i| i.region == region && i.id == id)
+                .and_then(|i| i.created),
+            ResourceType::Instance => inv
+                .instances
+                .iter()
+                .find(|i| i.region == region && i.id == id)
+                .and_then(|i| i.launched),
+            ResourceType::Account => None,
+        }
+    }
+
+    /// Whether the baseline knows the function (without a baseline: it has no recent finding).
+    pub fn knows_function(&self, region: &str, name: &str) -> bool {
+        match &self.baseline {
+            Some(baseline) => baseline.knows_resource(ResourceType::Function, region, name),
+            None => !self.findings.iter().any(|f| {
+                f.kind == FindingKind::RecentResource
+                    && f.resource_type == ResourceType::Function
+                    && f.region == region
+                    && f.resource_id == name
+            }),
+        }
+    }
+
+    /// Actions running now.
+    pub fn running(&self) -> usize {
+        self.actions.iter().filter(|a| !a.finished).count()
+    }
+
+    /// The newest action of this session that changed something and is not undone yet (undo
+    /// actions themselves are passed over: `u` twice undoes the two last actions).
+    pub fn last_undoable(&self) -> Option<&ActionRun> {
+        self.actions
+            .iter()
+            .rev()
+            .filter(|a| a.finished && a.changed_something())
+            .filter(|a| !matches!(a.plan.playbook, Playbook::Undo { .. }))
+            .find(|a| !self.undone.contains(&a.plan.action_id))
     }
 }

@@ -1,98 +1,1111 @@
-//! `update`: the cockpit's only state transition. Pure: no I/O, no clock, no AWS.
+//! `update`: the cockpit's only state transition. Pure: no I/O, no clock (time arrives with
+//! `Tick`), no AWS. Keys become plan requests (`Effect::Prepare`), plans become confirmation
+//! dialogs, confirmations become `Effect::Execute`, and step outcomes stream into the log.
+
+use chrono::Duration;
 
 use super::action::{Action, Effect};
-use super::state::{GRID_COLUMNS, State};
+use super::state::{
+    ActionRun, Button, Confirm, Focus, ListId, LogKind, LogLine, Modal, Purpose, SortBy, State,
+};
+use crate::keys::Command;
+use crate::model::finding::{Finding, FindingKind, ResourceType};
+use crate::model::operation::Operation;
+use crate::playbook::plan::{Outcome, Plan, Playbook};
+use crate::scan::{ScanEvent, ScanState};
+use crate::service::request::{Request, Shared, SharedTarget};
+
+/// Columns of the region grid (row-major): Up/Down move by this many cells.
+pub const REGION_COLUMNS: usize = 6;
+/// How long freeze counts down after the account id is typed.
+pub const FREEZE_COUNTDOWN_SECS: i64 = 5;
 
 /// Applies `action` to `state` and returns the work to start.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
-        Action::Quit => {
-            state.should_quit = true;
-            Vec::new()
-        }
-        Action::Rescan => {
-            if state.generation > 0 && !state.scan.done {
-                return Vec::new();
-            }
-            state.generation += 1;
-            state.scan = Default::default();
-            state.findings.clear();
-            state.findings_error = None;
-            vec![Effect::StartScan {
-                generation: state.generation,
-            }]
-        }
-        Action::Move { rows, columns } => {
-            move_selection(state, rows, columns);
-            Vec::new()
+        Action::Tick(now) => {
+            state.now = now;
+            state.ticks = state.ticks.wrapping_add(1);
+            countdown(state)
         }
         Action::Scan { generation, event } => {
-            if generation == state.generation {
-                state.scan.apply(event);
-                let count = state.scan.regions.len();
-                state.selected = state.selected.min(count.saturating_sub(1));
-            }
+            scan_event(state, generation, event);
             Vec::new()
         }
-        Action::Findings {
+        Action::Judged {
             generation,
             findings,
+            baseline,
         } => {
-            if generation == state.generation {
-                match findings {
-                    Ok(findings) => state.findings = findings,
-                    Err(error) => state.findings_error = Some(error),
+            judged(state, generation, findings, baseline.map(|b| *b));
+            Vec::new()
+        }
+        Action::Planned { ticket, plan } => {
+            planned(state, ticket, plan);
+            Vec::new()
+        }
+        Action::StepDone {
+            action_id,
+            index,
+            outcome,
+        } => {
+            step_done(state, &action_id, index, outcome);
+            Vec::new()
+        }
+        Action::ActionDone { action_id, error } => action_done(state, &action_id, error),
+        Action::Accepted { finding, result } => {
+            match result {
+                Ok(path) => log(
+                    state,
+                    LogKind::Ok,
+                    format!("accepted {finding} into {}", path.display()),
+                ),
+                Err(error) => {
+                    log(state, LogKind::Failed, format!("accept {finding}: {error}"));
+                    state.modal = Some(Modal::Message {
+                        title: "Not accepted".into(),
+                        lines: vec![error],
+                    });
                 }
+            }
+            rescan(state)
+        }
+        Action::Unfinished(actions) => {
+            if !actions.is_empty() {
+                for action in &actions {
+                    log(
+                        state,
+                        LogKind::Failed,
+                        format!(
+                            "{} ({}) was left unfinished: steps {:?} have no outcome",
+                            action.plan.action_id, action.plan.playbook, action.missing
+                        ),
+                    );
+                }
+                state.modal = Some(Modal::Resume {
+                    actions,
+                    focus: Button::Cancel,
+                });
             }
             Vec::new()
         }
-        Action::Tick => {
-            state.ticks = state.ticks.wrapping_add(1);
+        Action::Interrupt => {
+            if matches!(state.modal, Some(Modal::Quit { .. })) || state.running() == 0 {
+                state.should_quit = true;
+            } else {
+                state.modal = Some(Modal::Quit {
+                    focus: Button::Cancel,
+                });
+            }
+            Vec::new()
+        }
+        key => match state.modal.take() {
+            Some(modal) => modal_key(state, modal, key),
+            None if state.filter.editing => {
+                filter_key(state, key);
+                Vec::new()
+            }
+            None => normal_key(state, key),
+        },
+    }
+}
+
+fn log(state: &mut State, kind: LogKind, text: String) {
+    state.log.push(LogLine {
+        at: state.now,
+        kind,
+        text,
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scans and findings
+
+/// Starts a scan unless one runs. The first scan streams onto the screen; later ones build
+/// aside and replace it when complete, so nothing flickers.
+fn rescan(state: &mut State) -> Vec<Effect> {
+    let running = if state.generation == 0 {
+        false
+    } else {
+        state.rescan.is_some() || !state.scan.done
+    };
+    if running {
+        return Vec::new();
+    }
+    state.generation += 1;
+    if state.scanned_at.is_some() {
+        state.rescan = Some(ScanState::default());
+    } else {
+        state.scan = ScanState::default();
+    }
+    vec![Effect::StartScan {
+        generation: state.generation,
+    }]
+}
+
+fn scan_event(state: &mut State, generation: u64, event: ScanEvent) {
+    if generation != state.generation {
+        return;
+    }
+    let target = match state.rescan.as_mut() {
+        Some(rescan) => rescan,
+        None => &mut state.scan,
+    };
+    target.apply(event);
+    if target.done {
+        if let Some(done) = state.rescan.take() {
+            state.scan = done;
+        }
+        state.scanned_at = Some(state.now);
+        let cells = state.region_cells().len();
+        state.region_cursor = state.region_cursor.min(cells.saturating_sub(1));
+    }
+}
+
+fn judged(
+    state: &mut State,
+    generation: u64,
+    findings: Result<Vec<Finding>, String>,
+    baseline: Option<crate::baseline::Baseline>,
+) {
+    if generation != state.generation {
+        return;
+    }
+    match findings {
+        Ok(findings) => {
+            let first = state.findings.is_empty() && state.selected.is_empty();
+            state.findings = findings;
+            state.findings_error = None;
+            state.baseline = baseline;
+            // Marks and contained items of findings that are gone go with them.
+            let ids: std::collections::BTreeSet<&String> =
+                state.findings.iter().map(|f| &f.id).collect();
+            state.marks.retain(|id| ids.contains(id));
+            state.contained.retain(|id, _| ids.contains(id));
+            // On start, the most severe finding is selected.
+            if first
+                && let Some(most) = state
+                    .findings
+                    .iter()
+                    .find(|f| ListId::of(f) != ListId::Other)
+            {
+                let list = ListId::of(most);
+                state.focus = Focus::List(list);
+                state.last_list = list;
+                state.selected.insert(list, most.id.clone());
+            }
+        }
+        Err(error) => state.findings_error = Some(error),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plans and actions
+
+fn planned(state: &mut State, ticket: u64, plan: Result<Box<Plan>, String>) {
+    let purpose = match state.modal.take() {
+        Some(Modal::Preparing { ticket: t, purpose }) if t == ticket => purpose,
+        // Cancelled while it was being made: forget it.
+        other => {
+            state.modal = other;
+            return;
+        }
+    };
+    match plan {
+        Ok(plan) => {
+            log(
+                state,
+                LogKind::Info,
+                format!(
+                    "plan {} {}: {} steps",
+                    plan.action_id,
+                    plan.playbook,
+                    plan.steps.len()
+                ),
+            );
+            if plan.steps.is_empty() {
+                let mut lines = vec!["nothing to change".to_string()];
+                lines.extend(plan.notes.iter().cloned());
+                lines.extend(
+                    plan.exempt
+                        .iter()
+                        .map(|e| format!("never touched: {} — {}", e.principal, e.reason)),
+                );
+                state.modal = Some(Modal::Message {
+                    title: format!("{} — plan {}", purpose.title, plan.action_id),
+                    lines,
+                });
+            } else {
+                state.modal = Some(Modal::Confirm(Confirm {
+                    plan,
+                    purpose,
+                    focus: Button::Cancel,
+                    typed: String::new(),
+                    countdown_until: None,
+                    resume_typed: None,
+                }));
+            }
+        }
+        Err(error) => {
+            log(
+                state,
+                LogKind::Failed,
+                format!("{}: {error}", purpose.title),
+            );
+            state.modal = Some(Modal::Message {
+                title: format!("{}: no plan", purpose.title),
+                lines: vec![error],
+            });
+        }
+    }
+}
+
+/// Sends a confirmed plan to the engine. Read-only never gets here with an effect.
+fn execute(state: &mut State, confirm: Confirm) -> Vec<Effect> {
+    if state.read_only {
+        state.notice = Some("read-only: this plan cannot be executed".into());
+        state.modal = Some(Modal::Confirm(confirm));
+        return Vec::new();
+    }
+    let typed = match (&confirm.resume_typed, &confirm.plan.confirm_with) {
+        (Some(typed), _) => Some(typed.clone()),
+        (None, Some(_)) => Some(confirm.typed.clone()),
+        (None, None) => None,
+    };
+    log(
+        state,
+        LogKind::Info,
+        format!(
+            "confirmed {} {}{}",
+            confirm.plan.action_id,
+            confirm.plan.playbook,
+            typed
+                .as_ref()
+                .map(|t| format!(" (typed {t})"))
+                .unwrap_or_default()
+        ),
+    );
+    state.marks.clear();
+    state.actions.push(ActionRun {
+        plan: confirm.plan.clone(),
+        purpose: confirm.purpose,
+        outcomes: Default::default(),
+        finished: false,
+    });
+    vec![Effect::Execute {
+        plan: confirm.plan,
+        typed,
+    }]
+}
+
+fn step_done(state: &mut State, action_id: &str, index: usize, outcome: Outcome) {
+    let Some(run) = state
+        .actions
+        .iter_mut()
+        .find(|a| a.plan.action_id == action_id)
+    else {
+        return;
+    };
+    let step = run.plan.steps.iter().find(|s| s.index == index).cloned();
+    run.outcomes.insert(index, outcome.clone());
+    let what = step
+        .map(|s| format!("{} {} [{}]", s.api, s.target, s.region))
+        .unwrap_or_else(|| format!("step {index}"));
+    let (kind, text) = match &outcome {
+        Outcome::Ok => (LogKind::Ok, format!("✓ {what}")),
+        Outcome::Skipped => (LogKind::Skipped, format!("= {what} (already so)")),
+        Outcome::Unsupported { error } => (
+            LogKind::Skipped,
+            format!("~ {what} unsupported here ({})", error.code),
+        ),
+        Outcome::Failed { error } => (
+            LogKind::Failed,
+            format!(
+                "✗ {what} {}{}",
+                error.code,
+                error
+                    .request_id
+                    .as_ref()
+                    .map(|r| format!(" (req {r})"))
+                    .unwrap_or_default()
+            ),
+        ),
+    };
+    log(state, kind, text);
+}
+
+fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec<Effect> {
+    let Some(position) = state
+        .actions
+        .iter()
+        .position(|a| a.plan.action_id == action_id)
+    else {
+        return Vec::new();
+    };
+    state.actions[position].finished = true;
+    let run = state.actions[position].clone();
+    let count = |word: &str| run.outcomes.values().filter(|o| o.word() == word).count();
+    match error {
+        Some(error) => log(state, LogKind::Failed, format!("{action_id}: {error}")),
+        None => log(
+            state,
+            if count("failed") > 0 {
+                LogKind::Failed
+            } else {
+                LogKind::Ok
+            },
+            format!(
+                "{action_id} finished: {} ok, {} skipped, {} unsupported, {} failed{}",
+                count("ok"),
+                count("skipped"),
+                count("unsupported"),
+                count("failed"),
+                if run.changed_something() {
+                    " · u undoes it"
+                } else {
+                    ""
+                }
+            ),
+        ),
+    }
+    let took_effect = run
+        .outcomes
+        .values()
+        .any(|o| matches!(o, Outcome::Ok | Outcome::Skipped));
+    if took_effect {
+        for finding in &run.purpose.findings {
+            state
+                .contained
+                .insert(finding.clone(), action_id.to_string());
+        }
+    }
+    if let Playbook::Undo { of } = &run.plan.playbook {
+        state.undone.insert(of.clone());
+        state.contained.retain(|_, by| by != of);
+    }
+    let mut effects = Vec::new();
+    if run.purpose.offer_delete && !state.read_only {
+        let saved = evidence_saved(&run);
+        if !saved.is_empty() {
+            effects.extend(prepare(
+                state,
+                vec![Request::ContainFunctions {
+                    functions: saved.clone(),
+                    unknown: false,
+                    delete: true,
+                }],
+                Purpose {
+                    title: format!("Delete {} function(s) whose evidence is saved", saved.len()),
+                    findings: run.purpose.findings.clone(),
+                    offer_delete: false,
+                },
+            ));
+        }
+    }
+    effects.extend(rescan(state));
+    effects
+}
+
+/// The functions of a contain action whose evidence step ended ok or skipped.
+fn evidence_saved(run: &ActionRun) -> Vec<(String, String)> {
+    run.plan
+        .steps
+        .iter()
+        .filter_map(|s| match &s.operation {
+            Operation::CaptureFunctionEvidence { function, .. }
+                if matches!(
+                    run.outcomes.get(&s.index),
+                    Some(Outcome::Ok | Outcome::Skipped)
+                ) =>
+            {
+                Some((s.region.clone(), function.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn prepare(state: &mut State, requests: Vec<Request>, purpose: Purpose) -> Vec<Effect> {
+    let ticket = state.next_ticket;
+    state.next_ticket += 1;
+    state.notice = None;
+    state.modal = Some(Modal::Preparing { ticket, purpose });
+    vec![Effect::Prepare { ticket, requests }]
+}
+
+/// Freeze's countdown: executes when it runs out.
+fn countdown(state: &mut State) -> Vec<Effect> {
+    match state.modal.take() {
+        Some(Modal::Confirm(confirm))
+            if confirm
+                .countdown_until
+                .is_some_and(|until| state.now >= until) =>
+        {
+            execute(state, confirm)
+        }
+        other => {
+            state.modal = other;
             Vec::new()
         }
     }
 }
 
-fn move_selection(state: &mut State, rows: isize, columns: isize) {
-    let count = state.scan.regions.len();
-    if count == 0 {
-        return;
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+fn modal_key(state: &mut State, modal: Modal, key: Action) -> Vec<Effect> {
+    match modal {
+        Modal::Help | Modal::Message { .. } => Vec::new(),
+        Modal::Preparing { ticket, purpose } => {
+            if !matches!(key, Action::Cancel | Action::Submit) {
+                state.modal = Some(Modal::Preparing { ticket, purpose });
+            }
+            Vec::new()
+        }
+        Modal::Confirm(confirm) => confirm_key(state, confirm, key),
+        Modal::Accept { finding, focus } => match dialog(focus, &key) {
+            Dialog::Stay(focus) => {
+                state.modal = Some(Modal::Accept { finding, focus });
+                Vec::new()
+            }
+            Dialog::Close => Vec::new(),
+            Dialog::Confirm => {
+                log(state, LogKind::Info, format!("accepting {}", finding.id));
+                vec![Effect::Accept { finding }]
+            }
+        },
+        Modal::Quit { focus } => match dialog(focus, &key) {
+            Dialog::Stay(focus) => {
+                state.modal = Some(Modal::Quit { focus });
+                Vec::new()
+            }
+            Dialog::Close => Vec::new(),
+            Dialog::Confirm => {
+                state.should_quit = true;
+                Vec::new()
+            }
+        },
+        Modal::Resume { actions, focus } => match dialog(focus, &key) {
+            Dialog::Stay(focus) => {
+                state.modal = Some(Modal::Resume { actions, focus });
+                Vec::new()
+            }
+            Dialog::Close => Vec::new(),
+            Dialog::Confirm => {
+                let mut effects = Vec::new();
+                for unfinished in actions {
+                    effects.extend(execute(
+                        state,
+                        Confirm {
+                            plan: Box::new(unfinished.plan),
+                            purpose: Purpose {
+                                title: "Finish".into(),
+                                findings: Vec::new(),
+                                offer_delete: false,
+                            },
+                            focus: Button::Confirm,
+                            typed: String::new(),
+                            countdown_until: None,
+                            resume_typed: Some(unfinished.typed.unwrap_or_default()),
+                        },
+                    ));
+                    if state.modal.is_some() {
+                        // Read-only: nothing runs.
+                        break;
+                    }
+                }
+                effects
+            }
+        },
     }
-    let height = state.grid_rows();
-    let row = (state.selected % height) as isize + rows;
-    let column = (state.selected / height) as isize + columns;
-    let row = row.clamp(0, height as isize - 1) as usize;
-    let column = column.clamp(0, GRID_COLUMNS as isize - 1) as usize;
-    let index = column * height + row;
-    state.selected = index.min(count - 1);
+}
+
+/// What a key does to a two-button dialog.
+enum Dialog {
+    Stay(Button),
+    Close,
+    Confirm,
+}
+
+fn dialog(focus: Button, key: &Action) -> Dialog {
+    match key {
+        Action::FocusNext | Action::FocusPrev | Action::Left | Action::Right => {
+            Dialog::Stay(focus.other())
+        }
+        Action::Cancel | Action::Command(Command::Quit) => Dialog::Close,
+        Action::Submit if focus == Button::Cancel => Dialog::Close,
+        Action::Submit | Action::Execute => Dialog::Confirm,
+        _ => Dialog::Stay(focus),
+    }
+}
+
+fn confirm_key(state: &mut State, mut confirm: Confirm, key: Action) -> Vec<Effect> {
+    if confirm.countdown_until.is_some() {
+        // Any key stops the countdown; the dialog stays, back on Cancel.
+        confirm.countdown_until = None;
+        confirm.focus = Button::Cancel;
+        state.notice = Some("countdown cancelled: nothing was changed".into());
+        state.modal = Some(Modal::Confirm(confirm));
+        return Vec::new();
+    }
+    let typing = confirm.plan.confirm_with.is_some() && confirm.resume_typed.is_none();
+    match key {
+        Action::Type(c) if typing => confirm.typed.push(c),
+        Action::Backspace if typing => {
+            confirm.typed.pop();
+        }
+        Action::FocusNext | Action::FocusPrev | Action::Left | Action::Right => {
+            confirm.focus = confirm.focus.other();
+        }
+        Action::Cancel => return Vec::new(),
+        Action::Submit if confirm.focus == Button::Cancel => return Vec::new(),
+        Action::Submit | Action::Execute => {
+            if state.read_only {
+                state.notice = Some("read-only: this plan cannot be executed".into());
+            } else if confirm.needs_typing() {
+                state.notice = Some(format!(
+                    "type {} to confirm",
+                    confirm
+                        .plan
+                        .confirm_with
+                        .as_ref()
+                        .and_then(|c| c.first())
+                        .cloned()
+                        .unwrap_or_default()
+                ));
+            } else if matches!(confirm.plan.playbook, Playbook::Freeze) {
+                confirm.countdown_until =
+                    Some(state.now + Duration::seconds(FREEZE_COUNTDOWN_SECS));
+            } else {
+                return execute(state, confirm);
+            }
+        }
+        _ => {}
+    }
+    state.modal = Some(Modal::Confirm(confirm));
+    Vec::new()
+}
+
+fn filter_key(state: &mut State, key: Action) {
+    match key {
+        Action::Type(c) => {
+            state.filter.text.push(c);
+            focus_first_match(state);
+        }
+        Action::Backspace => {
+            state.filter.text.pop();
+            focus_first_match(state);
+        }
+        Action::Submit => state.filter.editing = false,
+        Action::Cancel => {
+            state.filter.text.clear();
+            state.filter.editing = false;
+        }
+        _ => {}
+    }
+}
+
+/// Moves the focus to the first list with a match, and selects its first match.
+fn focus_first_match(state: &mut State) {
+    let lists = state.lists();
+    if let Some((list, first)) = lists
+        .iter()
+        .find_map(|l| state.list(*l).first().map(|f| (*l, f.id.clone())))
+    {
+        state.focus = Focus::List(list);
+        state.last_list = list;
+        state.selected.insert(list, first);
+    }
+}
+
+fn normal_key(state: &mut State, key: Action) -> Vec<Effect> {
+    state.notice = None;
+    match key {
+        Action::Command(command) => command_key(state, command),
+        Action::Up => move_cursor(state, -1),
+        Action::Down => move_cursor(state, 1),
+        Action::Left => sideways(state, -1),
+        Action::Right => sideways(state, 1),
+        Action::FocusNext => cycle_focus(state, 1),
+        Action::FocusPrev => cycle_focus(state, -1),
+        Action::Cancel => {
+            if !state.filter.text.is_empty() {
+                state.filter.text.clear();
+            } else if state.region_filter.is_some() {
+                state.region_filter = None;
+            } else {
+                state.marks.clear();
+            }
+            Vec::new()
+        }
+        Action::Submit | Action::Execute | Action::Type(_) | Action::Backspace => Vec::new(),
+        // Worker results and the clock are handled in `update`.
+        _ => Vec::new(),
+    }
+}
+
+fn command_key(state: &mut State, command: Command) -> Vec<Effect> {
+    match command {
+        Command::Quit => {
+            if state.running() > 0 {
+                state.modal = Some(Modal::Quit {
+                    focus: Button::Cancel,
+                });
+            } else {
+                state.should_quit = true;
+            }
+            Vec::new()
+        }
+        Command::Rescan => {
+            let effects = rescan(state);
+            if effects.is_empty() {
+                state.notice = Some("a scan is already running".into());
+            }
+            effects
+        }
+        Command::Up => move_cursor(state, -1),
+        Command::Down => move_cursor(state, 1),
+        Command::Left => sideways(state, -1),
+        Command::Right => sideways(state, 1),
+        Command::Top => move_cursor(state, isize::MIN / 2),
+        Command::Bottom => move_cursor(state, isize::MAX / 2),
+        Command::Filter => {
+            state.filter.editing = true;
+            state.filter.text.clear();
+            Vec::new()
+        }
+        Command::Mark => {
+            if let Some(id) = state.selection().map(|f| f.id.clone())
+                && !state.marks.remove(&id)
+            {
+                state.marks.insert(id);
+            }
+            Vec::new()
+        }
+        Command::MarkAll => {
+            let list = match state.focus {
+                Focus::List(list) => list,
+                Focus::Regions => state.last_list,
+            };
+            let ids: Vec<String> = state.list(list).iter().map(|f| f.id.clone()).collect();
+            if ids.iter().all(|id| state.marks.contains(id)) {
+                for id in &ids {
+                    state.marks.remove(id);
+                }
+            } else {
+                state.marks.extend(ids);
+            }
+            Vec::new()
+        }
+        Command::Sort => {
+            state.sort = match state.sort {
+                SortBy::Severity => SortBy::Time,
+                SortBy::Time => SortBy::Region,
+                SortBy::Region => SortBy::Severity,
+            };
+            Vec::new()
+        }
+        Command::Log => {
+            state.show_log = !state.show_log;
+            Vec::new()
+        }
+        Command::Help => {
+            state.modal = Some(Modal::Help);
+            Vec::new()
+        }
+        Command::Disable => playbook(state, disable_request),
+        Command::Contain => playbook(state, contain_request),
+        Command::Unshare => playbook(state, unshare_request),
+        Command::Freeze => {
+            let title = "Freeze the account".to_string();
+            prepare(
+                state,
+                vec![Request::Freeze],
+                Purpose {
+                    title,
+                    findings: Vec::new(),
+                    offer_delete: false,
+                },
+            )
+        }
+        Command::Undo => match state.last_undoable() {
+            Some(run) => {
+                let of = run.plan.action_id.clone();
+                let title = format!("Undo {of} ({})", run.plan.playbook);
+                prepare(
+                    state,
+                    vec![Request::Undo { of }],
+                    Purpose {
+                        title,
+                        findings: Vec::new(),
+                        offer_delete: false,
+                    },
+                )
+            }
+            None => {
+                state.notice = Some("nothing to undo in this session".into());
+                Vec::new()
+            }
+        },
+        Command::Accept => {
+            match state.selection().cloned() {
+                Some(finding) if state.baseline.is_some() => {
+                    state.modal = Some(Modal::Accept {
+                        finding: Box::new(finding),
+                        focus: Button::Cancel,
+                    });
+                }
+                Some(_) => {
+                    state.modal = Some(Modal::Message {
+                        title: "No baseline".into(),
+                        lines: vec![
+                            "there is no baseline file to accept into: capture one with `firebreak baseline capture`".into(),
+                        ],
+                    });
+                }
+                None => state.notice = Some("nothing selected".into()),
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// A playbook key's requests and purpose, or why it refuses.
+type Planned = Result<(Vec<Request>, Purpose), String>;
+
+/// Runs a playbook key: its request from the targets, or a refusal shown as a message.
+fn playbook(state: &mut State, request: fn(&State) -> Planned) -> Vec<Effect> {
+    match request(state) {
+        Ok((requests, purpose)) => prepare(state, requests, purpose),
+        Err(reason) => {
+            state.modal = Some(Modal::Message {
+                title: "Not done".into(),
+                lines: vec![reason],
+            });
+            Vec::new()
+        }
+    }
+}
+
+/// Ids of every finding about the same resources as `targets` (what an action contains).
+fn findings_about(state: &State, targets: &[(ResourceType, String, String)]) -> Vec<String> {
+    state
+        .findings
+        .iter()
+        .filter(|f| {
+            targets.iter().any(|(t, region, id)| {
+                f.resource_type == *t && f.region == *region && f.resource_id == *id
+            })
+        })
+        .map(|f| f.id.clone())
+        .collect()
+}
+
+fn key_owner<'a>(state: &'a State, key_id: &str) -> Option<&'a str> {
+    state
+        .scan
+        .inventory
+        .access_keys
+        .iter()
+        .find(|k| k.id == key_id)
+        .map(|k| k.user.as_str())
+}
+
+/// `D`: users, single keys (of users not disabled with them) and roles.
+fn disable_request(state: &State) -> Planned {
+    let (targets, _) = state.targets();
+    let mut users = Vec::new();
+    let mut keys = Vec::new();
+    let mut roles = Vec::new();
+    for f in &targets {
+        let id = f.resource_id.clone();
+        match f.resource_type {
+            ResourceType::User if !users.contains(&id) => users.push(id),
+            ResourceType::AccessKey if !keys.contains(&id) => keys.push(id),
+            ResourceType::Role if !roles.contains(&id) => roles.push(id),
+            _ => {}
+        }
+    }
+    keys.retain(|k| key_owner(state, k).is_none_or(|user| !users.iter().any(|u| u == user)));
+    if users.is_empty() && keys.is_empty() && roles.is_empty() {
+        return Err(refusal("D disables users, access keys and roles", &targets));
+    }
+    let mut about: Vec<(ResourceType, String, String)> = Vec::new();
+    let mut words = Vec::new();
+    let mut requests = Vec::new();
+    for (kind, names, word) in [
+        (ResourceType::User, &users, "user"),
+        (ResourceType::AccessKey, &keys, "key"),
+        (ResourceType::Role, &roles, "role"),
+    ] {
+        about.extend(
+            names
+                .iter()
+                .map(|n| (kind, crate::model::GLOBAL.to_string(), n.clone())),
+        );
+        if !names.is_empty() {
+            words.push(format!("{word} {}", names.join(", ")));
+        }
+    }
+    if !users.is_empty() {
+        requests.push(Request::DisableUsers { users });
+    }
+    if !keys.is_empty() {
+        requests.push(Request::DisableKeys { keys });
+    }
+    if !roles.is_empty() {
+        requests.push(Request::DisableRoles { roles });
+    }
+    Ok((
+        requests,
+        Purpose {
+            title: format!("Disable {}", words.join("; ")),
+            findings: findings_about(state, &about),
+            offer_delete: false,
+        },
+    ))
+}
+
+/// `X`: functions; one the baseline knows only when marked explicitly.
+fn contain_request(state: &State) -> Planned {
+    let (targets, marked) = state.targets();
+    let mut functions: Vec<(String, String)> = Vec::new();
+    for f in &targets {
+        if f.resource_type != ResourceType::Function {
+            continue;
+        }
+        let target = (f.region.clone(), f.resource_id.clone());
+        if !marked && state.knows_function(&f.region, &f.resource_id) {
+            let public = f.kind == FindingKind::PublicFunction;
+            return Err(format!(
+                "{} in {} is a function the baseline knows: throttling it would stop production.{} Mark it with Space to contain it anyway.",
+                f.resource_id,
+                f.region,
+                if public {
+                    " It is public: S removes the public access and leaves it running."
+                } else {
+                    ""
+                }
+            ));
+        }
+        if !functions.contains(&target) {
+            functions.push(target);
+        }
+    }
+    if functions.is_empty() {
+        return Err(refusal("X contains Lambda functions", &targets));
+    }
+    let about: Vec<(ResourceType, String, String)> = functions
+        .iter()
+        .map(|(r, n)| (ResourceType::Function, r.clone(), n.clone()))
+        .collect();
+    Ok((
+        vec![Request::ContainFunctions {
+            functions: functions.clone(),
+            unknown: false,
+            delete: false,
+        }],
+        Purpose {
+            title: format!(
+                "Contain {} function(s): {}",
+                functions.len(),
+                functions
+                    .iter()
+                    .map(|(r, n)| format!("{n} ({r})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            findings: findings_about(state, &about),
+            offer_delete: true,
+        },
+    ))
+}
+
+/// `S`: public and shared snapshots, AMIs and functions.
+fn unshare_request(state: &State) -> Planned {
+    let (targets, _) = state.targets();
+    let mut shared: Vec<SharedTarget> = Vec::new();
+    for f in &targets {
+        let kind = match f.kind {
+            FindingKind::PublicSnapshot | FindingKind::SharedSnapshot => Shared::Snapshot,
+            FindingKind::PublicImage | FindingKind::SharedImage => Shared::Image,
+            FindingKind::PublicFunction => Shared::Function,
+            _ => continue,
+        };
+        let target = SharedTarget {
+            kind,
+            region: f.region.clone(),
+            id: f.resource_id.clone(),
+        };
+        if !shared.contains(&target) {
+            shared.push(target);
+        }
+    }
+    if shared.is_empty() {
+        return Err(refusal(
+            "S reverts sharing of public or shared snapshots, AMIs and functions",
+            &targets,
+        ));
+    }
+    let about: Vec<(ResourceType, String, String)> = shared
+        .iter()
+        .map(|t| {
+            let kind = match t.kind {
+                Shared::Snapshot => ResourceType::Snapshot,
+                Shared::Image => ResourceType::Image,
+                Shared::Function => ResourceType::Function,
+            };
+            (kind, t.region.clone(), t.id.clone())
+        })
+        .collect();
+    let title = format!(
+        "Revert sharing of {}",
+        shared
+            .iter()
+            .map(|t| format!("{} ({})", t.id, t.region))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // Only the sharing findings are contained by it: a new function stays a new function.
+    let findings = findings_about(state, &about)
+        .into_iter()
+        .filter(|id| {
+            state
+                .findings
+                .iter()
+                .any(|f| f.id == *id && ListId::of(f) == ListId::Shared)
+        })
+        .collect();
+    Ok((
+        vec![Request::RevertSharing {
+            targets: shared,
+            public: false,
+            block_public_access: false,
+        }],
+        Purpose {
+            title,
+            findings,
+            offer_delete: false,
+        },
+    ))
+}
+
+fn refusal(what: &str, targets: &[&Finding]) -> String {
+    match targets.first() {
+        None => format!("{what}: nothing is selected"),
+        Some(f) => format!(
+            "{what}: the {} is a {}",
+            if targets.len() > 1 {
+                "marked set"
+            } else {
+                "selection"
+            },
+            f.resource_type.as_str().replace('_', " ")
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Movement
+
+fn move_cursor(state: &mut State, by: isize) -> Vec<Effect> {
+    match state.focus {
+        Focus::Regions => {
+            let cells = state.region_cells().len();
+            if cells > 0 {
+                let step = by.clamp(-1, 1) * REGION_COLUMNS as isize;
+                let moved = if by.abs() > 1 {
+                    if by < 0 { 0 } else { cells - 1 }
+                } else {
+                    (state.region_cursor as isize + step).clamp(0, cells as isize - 1) as usize
+                };
+                select_region(state, moved);
+            }
+        }
+        Focus::List(list) => {
+            let items = state.list(list);
+            if let Some(current) = state.selected_index(list) {
+                let target = (current as isize)
+                    .saturating_add(by)
+                    .clamp(0, items.len() as isize - 1) as usize;
+                let id = items[target].id.clone();
+                state.selected.insert(list, id);
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn select_region(state: &mut State, cell: usize) {
+    state.region_cursor = cell;
+    state.region_filter = state.region_cells().get(cell).map(|r| r.to_string());
+}
+
+fn sideways(state: &mut State, by: isize) -> Vec<Effect> {
+    match state.focus {
+        Focus::Regions => {
+            let cells = state.region_cells().len();
+            if cells > 0 {
+                let moved = (state.region_cursor as isize + by).clamp(0, cells as isize - 1);
+                select_region(state, moved as usize);
+            }
+            Vec::new()
+        }
+        Focus::List(_) => cycle_focus(state, by),
+    }
+}
+
+/// Tab order: the lists, then the regions.
+fn cycle_focus(state: &mut State, by: isize) -> Vec<Effect> {
+    let mut order: Vec<Focus> = state.lists().into_iter().map(Focus::List).collect();
+    order.push(Focus::Regions);
+    let current = order.iter().position(|f| *f == state.focus).unwrap_or(0) as isize;
+    let next = (current + by).rem_euclid(order.len() as isize) as usize;
+    state.focus = order[next];
+    if let Focus::List(list) = state.focus {
+        state.last_list = list;
+    }
+    Vec::new()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::aws::RegionInfo;
-    use crate::model::Identity;
-    use crate::scan::ScanEvent;
+    use chrono::{TimeZone, Utc};
 
-    fn planned(n: usize) -> ScanEvent {
-        ScanEvent::Planned(
-            (0..n)
-                .map(|i| RegionInfo {
-                    name: format!("xx-test-{i:02}"),
-                    enabled: true,
-                })
-                .collect(),
-        )
+    use super::*;
+    use crate::keys::Bindings;
+    use crate::model::finding::Severity;
+    use crate::model::operation::Operation;
+    use crate::model::{GLOBAL, Identity};
+    use crate::playbook::plan::Step;
+
+    fn now() -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+            .single()
+            .expect("valid time")
     }
 
-    #[test]
-    fn first_rescan_starts_a_scan_and_a_running_scan_is_not_restarted() {
-        let mut state = State::new(false);
-        assert_eq!(
-            update(&mut state, Action::Rescan),
-            vec![Effect::StartScan { generation: 1 }]
-        );
-        assert!(update(&mut state, Action::Rescan).is_empty());
+    fn finding(kind: FindingKind, resource_type: ResourceType, region: &str, id: &str) -> Finding {
+        Finding {
+            id: crate::model::finding::finding_id(kind, region, id),
+            kind,
+            severity: Severity::High,
+            region: region.into(),
+            resource_type,
+            resource_id: id.into(),
+            arn: None,
+            summary: format!("{} {id}", kind.as_str()),
+            details: Vec::new(),
+            related: Vec::new(),
+            facts: String::new(),
+        }
+    }
+
+    /// A judged scan with a backdoor user, a rogue function and a public snapshot.
+    fn judged_state(read_only: bool) -> State {
+        let mut state = State::new(Bindings::default(), read_only, now());
+        let effects = update(&mut state, Action::Command(Command::Rescan));
+        assert_eq!(effects, vec![Effect::StartScan { generation: 1 }]);
         update(
             &mut state,
             Action::Scan {
@@ -100,118 +1113,347 @@ mod tests {
                 event: ScanEvent::Done,
             },
         );
-        assert_eq!(
-            update(&mut state, Action::Rescan),
-            vec![Effect::StartScan { generation: 2 }]
+        let mut backdoor = finding(
+            FindingKind::AdminPrincipal,
+            ResourceType::User,
+            GLOBAL,
+            "backdoor",
         );
-        assert!(!state.scan.done, "a new scan starts from a clean slate");
+        backdoor.severity = Severity::Critical;
+        update(
+            &mut state,
+            Action::Judged {
+                generation: 1,
+                findings: Ok(vec![
+                    backdoor,
+                    finding(
+                        FindingKind::RecentResource,
+                        ResourceType::Function,
+                        "ap-south-1",
+                        "miner",
+                    ),
+                    finding(
+                        FindingKind::PublicFunction,
+                        ResourceType::Function,
+                        "eu-west-1",
+                        "orders-api",
+                    ),
+                    finding(
+                        FindingKind::PublicSnapshot,
+                        ResourceType::Snapshot,
+                        "us-east-1",
+                        "snap-1",
+                    ),
+                ]),
+                baseline: None,
+            },
+        );
+        state
     }
 
-    #[test]
-    fn events_of_an_old_scan_are_dropped() {
-        let mut state = State::new(false);
-        update(&mut state, Action::Rescan);
-        let identity = Identity {
+    fn identity() -> Identity {
+        Identity {
             id: "123456789012".into(),
-            alias: None,
-            caller_arn: "arn:aws:iam::123456789012:user/x".into(),
-        };
-        update(
-            &mut state,
-            Action::Scan {
-                generation: 0,
-                event: ScanEvent::Identity(identity.clone()),
-            },
-        );
-        assert_eq!(state.scan.identity, None);
-        update(
-            &mut state,
-            Action::Scan {
-                generation: 1,
-                event: ScanEvent::Identity(identity.clone()),
-            },
-        );
-        assert_eq!(state.scan.identity, Some(identity));
+            alias: Some("acme-prod".into()),
+            caller_arn: "arn:aws:sts::123456789012:assumed-role/oncall/jo".into(),
+        }
     }
 
-    #[test]
-    fn selection_moves_through_the_grid_and_stays_inside() {
-        let mut state = State::new(false);
-        update(&mut state, Action::Rescan);
-        update(
-            &mut state,
-            Action::Scan {
-                generation: 1,
-                event: planned(5),
-            },
+    fn plan(playbook: Playbook, confirm_with: Option<Vec<String>>) -> Box<Plan> {
+        let mut plan = Plan::new(
+            "s-1".into(),
+            playbook,
+            identity(),
+            now(),
+            vec![Step::global(
+                0,
+                Operation::DeactivateAccessKey {
+                    user: "backdoor".into(),
+                    key_id: "AKIA1".into(),
+                },
+                None,
+            )],
         );
-        // 5 regions in 2 columns: rows 0..3, column 0 holds 0,1,2 and column 1 holds 3,4.
-        let mut moves = vec![
-            ((1, 0), 1),
-            ((1, 0), 2),
-            ((1, 0), 2),
-            ((0, 1), 4),
-            ((-1, 0), 3),
-            ((-1, 0), 3),
-            ((0, -1), 0),
-            ((0, -1), 0),
-            ((2, 1), 4),
-        ];
-        for ((rows, columns), expected) in moves.drain(..) {
-            update(&mut state, Action::Move { rows, columns });
-            assert_eq!(state.selected, expected, "after move ({rows}, {columns})");
+        plan.confirm_with = confirm_with;
+        Box::new(plan)
+    }
+
+    fn ticket(effects: &[Effect]) -> u64 {
+        match effects {
+            [Effect::Prepare { ticket, .. }] => *ticket,
+            other => panic!("expected one Prepare, got {other:?}"),
         }
     }
 
     #[test]
-    fn findings_of_the_current_scan_replace_the_old_ones() {
-        let mut state = State::new(false);
-        update(&mut state, Action::Rescan);
-        update(
-            &mut state,
-            Action::Findings {
-                generation: 1,
-                findings: Err("baseline is for another account".into()),
-            },
-        );
+    fn the_most_severe_finding_is_selected_on_start_and_tab_walks_the_lists() {
+        let mut state = judged_state(false);
+        assert_eq!(state.focus, Focus::List(ListId::Principals));
         assert_eq!(
-            state.findings_error.as_deref(),
-            Some("baseline is for another account")
+            state.selection().map(|f| f.resource_id.as_str()),
+            Some("backdoor")
         );
-        update(
-            &mut state,
-            Action::Scan {
-                generation: 1,
-                event: ScanEvent::Done,
-            },
+        update(&mut state, Action::FocusNext);
+        assert_eq!(state.focus, Focus::List(ListId::Recent));
+        update(&mut state, Action::FocusNext);
+        update(&mut state, Action::Down);
+        assert_eq!(
+            state.selection().map(|f| f.resource_id.as_str()),
+            Some("snap-1")
         );
-        update(&mut state, Action::Rescan);
-        assert_eq!(state.findings_error, None, "a rescan starts clean");
-        update(
-            &mut state,
-            Action::Findings {
-                generation: 1,
-                findings: Err("stale".into()),
-            },
-        );
-        assert_eq!(state.findings_error, None, "stale results are dropped");
-        update(
-            &mut state,
-            Action::Findings {
-                generation: 2,
-                findings: Ok(Vec::new()),
-            },
-        );
-        assert!(state.findings.is_empty() && state.findings_error.is_none());
     }
 
     #[test]
-    fn quit_and_tick() {
-        let mut state = State::new(true);
-        update(&mut state, Action::Tick);
-        assert_eq!(state.ticks, 1);
+    fn d_plans_the_selection_and_enter_on_the_initial_focus_cancels() {
+        let mut state = judged_state(false);
+        let effects = update(&mut state, Action::Command(Command::Disable));
+        let Effect::Prepare { requests, .. } = &effects[0] else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(
+            requests,
+            &vec![Request::DisableUsers {
+                users: vec!["backdoor".into()]
+            }]
+        );
+        let ticket = ticket(&effects);
+        update(
+            &mut state,
+            Action::Planned {
+                ticket,
+                plan: Ok(plan(Playbook::DisableUser { users: vec![] }, None)),
+            },
+        );
+        let Some(Modal::Confirm(confirm)) = &state.modal else {
+            panic!("{:?}", state.modal);
+        };
+        assert_eq!(confirm.focus, Button::Cancel, "Cancel is focused first");
+        assert!(update(&mut state, Action::Submit).is_empty());
+        assert_eq!(state.modal, None);
+        assert!(state.actions.is_empty(), "nothing was executed");
+    }
+
+    #[test]
+    fn confirming_executes_streams_steps_and_marks_the_findings_contained() {
+        let mut state = judged_state(false);
+        let t = ticket(&update(&mut state, Action::Command(Command::Disable)));
+        update(
+            &mut state,
+            Action::Planned {
+                ticket: t,
+                plan: Ok(plan(Playbook::DisableUser { users: vec![] }, None)),
+            },
+        );
+        update(&mut state, Action::Right);
+        let effects = update(&mut state, Action::Submit);
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::Execute { typed: None, .. }]
+        ));
+        assert_eq!(state.running(), 1);
+        update(
+            &mut state,
+            Action::StepDone {
+                action_id: "s-1".into(),
+                index: 1,
+                outcome: Outcome::Ok,
+            },
+        );
+        assert!(
+            state
+                .log
+                .iter()
+                .any(|l| l.text.starts_with("✓ UpdateAccessKey"))
+        );
+        let effects = update(
+            &mut state,
+            Action::ActionDone {
+                action_id: "s-1".into(),
+                error: None,
+            },
+        );
+        assert_eq!(effects, vec![Effect::StartScan { generation: 2 }]);
+        assert!(
+            state
+                .contained
+                .contains_key("admin_principal:global:backdoor")
+        );
+        assert_eq!(
+            state.last_undoable().map(|a| a.plan.action_id.as_str()),
+            Some("s-1")
+        );
+    }
+
+    #[test]
+    fn read_only_shows_the_plan_and_never_executes() {
+        let mut state = judged_state(true);
+        let t = ticket(&update(&mut state, Action::Command(Command::Disable)));
+        update(
+            &mut state,
+            Action::Planned {
+                ticket: t,
+                plan: Ok(plan(Playbook::DisableUser { users: vec![] }, None)),
+            },
+        );
+        update(&mut state, Action::Right);
+        assert!(update(&mut state, Action::Submit).is_empty());
+        assert!(update(&mut state, Action::Execute).is_empty());
+        assert!(matches!(state.modal, Some(Modal::Confirm(_))));
+        assert!(state.actions.is_empty());
+    }
+
+    #[test]
+    fn playbook_keys_refuse_what_they_cannot_act_on() {
+        let mut state = judged_state(false);
+        // The selection is a user: S and X do not apply.
+        assert!(update(&mut state, Action::Command(Command::Unshare)).is_empty());
+        assert!(matches!(state.modal, Some(Modal::Message { .. })));
+        update(&mut state, Action::Cancel);
+        // A known function (no recent finding) made public: X refuses unless marked.
+        update(&mut state, Action::FocusNext);
+        update(&mut state, Action::FocusNext);
+        assert_eq!(
+            state.selection().map(|f| f.resource_id.as_str()),
+            Some("orders-api")
+        );
+        assert!(update(&mut state, Action::Command(Command::Contain)).is_empty());
+        let Some(Modal::Message { lines, .. }) = &state.modal else {
+            panic!("{:?}", state.modal);
+        };
+        assert!(lines[0].contains("baseline knows"), "{lines:?}");
+        update(&mut state, Action::Cancel);
+        update(&mut state, Action::Command(Command::Mark));
+        let effects = update(&mut state, Action::Command(Command::Contain));
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::Prepare { requests, .. }]
+                if requests == &vec![Request::ContainFunctions {
+                    functions: vec![("eu-west-1".into(), "orders-api".into())],
+                    unknown: false,
+                    delete: false,
+                }]
+        ));
+    }
+
+    #[test]
+    fn mark_all_and_filter_with_inversion() {
+        let mut state = judged_state(false);
+        update(&mut state, Action::FocusNext);
+        update(&mut state, Action::FocusNext);
+        update(&mut state, Action::Command(Command::MarkAll));
+        assert_eq!(state.marks.len(), 2);
+        let effects = update(&mut state, Action::Command(Command::Unshare));
+        let Effect::Prepare { requests, .. } = &effects[0] else {
+            panic!("{effects:?}");
+        };
+        let Request::RevertSharing { targets, .. } = &requests[0] else {
+            panic!("{requests:?}");
+        };
+        assert_eq!(targets.len(), 2);
+        update(&mut state, Action::Cancel);
+        update(&mut state, Action::Command(Command::Filter));
+        for c in "miner".chars() {
+            update(&mut state, Action::Type(c));
+        }
+        assert_eq!(
+            state.focus,
+            Focus::List(ListId::Recent),
+            "focus moves to the first match"
+        );
+        update(&mut state, Action::Submit);
+        assert_eq!(state.list(ListId::Principals).len(), 0);
+        update(&mut state, Action::Command(Command::Filter));
+        for c in "!miner".chars() {
+            update(&mut state, Action::Type(c));
+        }
+        assert_eq!(state.list(ListId::Recent).len(), 0);
+        assert_eq!(state.list(ListId::Shared).len(), 2);
+    }
+
+    #[test]
+    fn freeze_needs_the_account_typed_then_counts_down_and_any_key_cancels() {
+        let mut state = judged_state(false);
+        let t = ticket(&update(&mut state, Action::Command(Command::Freeze)));
+        update(
+            &mut state,
+            Action::Planned {
+                ticket: t,
+                plan: Ok(plan(
+                    Playbook::Freeze,
+                    Some(vec!["123456789012".into(), "acme-prod".into()]),
+                )),
+            },
+        );
+        update(&mut state, Action::Right);
+        assert!(
+            update(&mut state, Action::Submit).is_empty(),
+            "nothing typed yet"
+        );
+        for c in "acme-prod".chars() {
+            update(&mut state, Action::Type(c));
+        }
+        assert!(
+            update(&mut state, Action::Submit).is_empty(),
+            "the countdown starts"
+        );
+        update(&mut state, Action::Type('x'));
+        let Some(Modal::Confirm(confirm)) = &state.modal else {
+            panic!("{:?}", state.modal);
+        };
+        assert_eq!(
+            confirm.countdown_until, None,
+            "any key cancels the countdown"
+        );
+        update(&mut state, Action::Right);
+        update(&mut state, Action::Submit);
+        assert!(update(&mut state, Action::Tick(now() + Duration::seconds(4))).is_empty());
+        let effects = update(&mut state, Action::Tick(now() + Duration::seconds(5)));
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::Execute { typed: Some(t), .. }] if t == "acme-prod"
+        ));
+    }
+
+    #[test]
+    fn stale_results_are_dropped_and_quit_asks_while_an_action_runs() {
+        let mut state = judged_state(false);
+        update(
+            &mut state,
+            Action::Judged {
+                generation: 0,
+                findings: Ok(Vec::new()),
+                baseline: None,
+            },
+        );
+        assert_eq!(
+            state.findings.len(),
+            4,
+            "an old scan's findings are dropped"
+        );
+        update(
+            &mut state,
+            Action::Planned {
+                ticket: 99,
+                plan: Ok(plan(Playbook::Freeze, None)),
+            },
+        );
+        assert_eq!(state.modal, None, "a plan nobody waits for is dropped");
+        let t = ticket(&update(&mut state, Action::Command(Command::Disable)));
+        update(
+            &mut state,
+            Action::Planned {
+                ticket: t,
+                plan: Ok(plan(Playbook::DisableUser { users: vec![] }, None)),
+            },
+        );
+        update(&mut state, Action::Execute);
+        update(&mut state, Action::Command(Command::Quit));
+        assert!(matches!(state.modal, Some(Modal::Quit { .. })));
         assert!(!state.should_quit);
-        update(&mut state, Action::Quit);
+        update(&mut state, Action::Submit);
+        assert!(!state.should_quit, "Enter on Cancel stays");
+        update(&mut state, Action::Interrupt);
+        update(&mut state, Action::Interrupt);
         assert!(state.should_quit);
     }
 }

@@ -1,70 +1,80 @@
-//! Details of the selected region: its errors (with AWS code and request id), its findings, its
-//! functions, and global (IAM) errors.
+//! Details of the selection: the whole summary, every fact the scan read about the thing,
+//! related findings, its id and ARN, and what each playbook key would do to it. With the region
+//! grid focused: that region's status and errors (AWS code and request id).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::theme;
-use crate::aws::AwsError;
+use crate::keys::Command;
+use crate::model::GLOBAL;
+use crate::model::finding::{Finding, FindingKind, ResourceType};
 use crate::report::status_word;
-use crate::tui::state::State;
+use crate::tui::state::{Focus, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let scan = &state.scan;
-    let Some(region) = scan.regions.get(state.selected) else {
+    if state.focus == Focus::Regions {
+        return render_region(frame, area, state);
+    }
+    let Some(finding) = state.selection() else {
         let block = Block::bordered().title(" Details ");
+        let text = if state.scan.done {
+            "nothing selected"
+        } else {
+            "scanning…"
+        };
         frame.render_widget(
-            Paragraph::new(Line::styled("waiting for the region list…", theme::dim())).block(block),
+            Paragraph::new(Line::styled(format!(" {text}"), theme::dim())).block(block),
             area,
         );
         return;
     };
-    let time = region
-        .duration
-        .map_or_else(String::new, |d| format!(" in {:.1}s", d.as_secs_f64()));
     let title = format!(
-        " {} · {}{time} ",
-        region.name,
-        status_word(region.status).replace('_', " ")
+        " {} {} ",
+        finding.resource_type.as_str().replace('_', " "),
+        finding.resource_id
     );
-    let mut lines: Vec<Line> = Vec::new();
-    lines.extend(region.errors.iter().map(error_line));
-    lines.extend(
-        state
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            theme::severity_label(finding.severity),
+            theme::severity_style(finding.severity),
+        ),
+        Span::raw(format!(" {} · {}", finding.kind.as_str(), finding.region)),
+    ])];
+    lines.push(Line::raw(finding.summary.clone()));
+    if let Some(action) = state.contained.get(&finding.id) {
+        lines.push(Line::styled(
+            format!("contained by {action} (until a rescan shows it gone or u undoes it)"),
+            theme::good(),
+        ));
+    }
+    for detail in &finding.details {
+        lines.push(Line::styled(format!("· {detail}"), theme::dim()));
+    }
+    lines.extend(facts(state, finding).into_iter().map(Line::raw));
+    for related in &finding.related {
+        let text = state
             .findings
             .iter()
-            .filter(|f| f.region == region.name)
-            .map(|f| {
-                Line::from(vec![
-                    Span::styled(
-                        theme::severity_label(f.severity),
-                        theme::severity_style(f.severity),
-                    ),
-                    Span::raw(format!(" {}", f.summary)),
-                ])
-            }),
-    );
-    let names: Vec<&str> = scan
-        .inventory
-        .functions
-        .iter()
-        .filter(|f| f.region == region.name)
-        .map(|f| f.name.as_str())
-        .collect();
-    if !names.is_empty() {
+            .find(|f| f.id == *related)
+            .map_or_else(|| related.clone(), |f| f.summary.clone());
+        lines.push(Line::styled(format!("related: {text}"), theme::dim()));
+    }
+    lines.push(Line::styled(format!("id {}", finding.id), theme::dim()));
+    if let Some(arn) = &finding.arn {
+        lines.push(Line::styled(arn.clone(), theme::dim()));
+    }
+    for (command, effect) in playbooks(state, finding) {
         lines.push(Line::from(vec![
-            Span::styled("functions: ", theme::dim()),
-            Span::raw(names.join(", ")),
+            Span::styled(
+                format!("{:<2} ", state.keys.key(command)),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(effect),
         ]));
-    }
-    if !scan.global.errors.is_empty() {
-        lines.push(Line::styled("global:", theme::dim()));
-        lines.extend(scan.global.errors.iter().map(error_line));
-    }
-    if lines.is_empty() {
-        lines.push(Line::styled("nothing to report", theme::dim()));
     }
     frame.render_widget(
         Paragraph::new(lines)
@@ -74,6 +84,236 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     );
 }
 
-fn error_line(error: &AwsError) -> Line<'static> {
-    Line::styled(format!("✗ {error}"), theme::danger())
+/// What the inventory says about the thing behind `finding`.
+fn facts(state: &State, finding: &Finding) -> Vec<String> {
+    let inv = &state.scan.inventory;
+    let id = finding.resource_id.as_str();
+    let region = finding.region.as_str();
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or("unknown".to_string(), |t| {
+            t.format("%Y-%m-%d %H:%M UTC").to_string()
+        })
+    };
+    let mut out = Vec::new();
+    match finding.resource_type {
+        ResourceType::User => {
+            if let Some(user) = inv.users.iter().find(|u| u.name == id) {
+                out.push(format!(
+                    "created {} · console {} · MFA {}",
+                    time(Some(user.created)),
+                    if user.console_access { "yes" } else { "no" },
+                    user.mfa_devices.len()
+                ));
+                if !user.admin_via.is_empty() {
+                    out.push(format!("admin via {}", user.admin_via.join(", ")));
+                }
+                for key in inv.access_keys.iter().filter(|k| k.user == user.name) {
+                    out.push(format!(
+                        "key {} {:?} · created {} · last used {}",
+                        key.id,
+                        key.status,
+                        time(key.created),
+                        key.last_used
+                            .as_ref()
+                            .map_or("never".to_string(), |u| time(u.date))
+                    ));
+                }
+            }
+        }
+        ResourceType::AccessKey => {
+            if let Some(key) = inv.access_keys.iter().find(|k| k.id == id) {
+                out.push(format!(
+                    "user {} · {:?} · created {}",
+                    key.user,
+                    key.status,
+                    time(key.created)
+                ));
+            }
+        }
+        ResourceType::Role => {
+            if let Some(role) = inv.roles.iter().find(|r| r.name == id) {
+                out.push(format!(
+                    "created {} · path {}",
+                    time(Some(role.created)),
+                    role.path
+                ));
+                let trust = &role.trust;
+                let mut who: Vec<String> = trust.accounts.iter().cloned().collect();
+                who.extend(trust.services.iter().cloned());
+                if trust.public {
+                    who.insert(0, "* (anyone)".into());
+                }
+                out.push(format!("trusted by {}", who.join(", ")));
+                if !role.admin_via.is_empty() {
+                    out.push(format!("admin via {}", role.admin_via.join(", ")));
+                }
+            }
+        }
+        ResourceType::Function => {
+            if let Some(f) = inv
+                .functions
+                .iter()
+                .find(|f| f.region == region && f.name == id)
+            {
+                out.push(format!(
+                    "{} · modified {} · reserved concurrency {}",
+                    f.runtime.as_deref().unwrap_or("runtime ?"),
+                    time(f.last_modified),
+                    f.reserved_concurrency
+                        .map_or("none".to_string(), |c| c.to_string())
+                ));
+                if let Some(p) = &f.policy_principals {
+                    let mut who: Vec<String> = p.accounts.iter().cloned().collect();
+                    if p.public {
+                        who.insert(0, "*".into());
+                    }
+                    who.extend(p.services.iter().cloned());
+                    out.push(format!("resource policy lets in {}", who.join(", ")));
+                }
+                if let Some(auth) = f.url_auth {
+                    out.push(format!("function URL auth {auth:?}"));
+                }
+            }
+        }
+        ResourceType::Snapshot => {
+            if let Some(s) = inv
+                .snapshots
+                .iter()
+                .find(|s| s.region == region && s.id == id)
+            {
+                out.push(format!(
+                    "{} GiB · {} · started {}",
+                    s.size_gib.unwrap_or_default(),
+                    if s.encrypted {
+                        "encrypted"
+                    } else {
+                        "UNENCRYPTED"
+                    },
+                    time(s.started)
+                ));
+                out.push(sharing(&s.sharing));
+            }
+        }
+        ResourceType::Image => {
+            if let Some(i) = inv.images.iter().find(|i| i.region == region && i.id == id) {
+                out.push(format!(
+                    "{} · created {}",
+                    i.name.as_deref().unwrap_or("unnamed"),
+                    time(i.created)
+                ));
+                out.push(sharing(&i.sharing));
+            }
+        }
+        ResourceType::Instance | ResourceType::Account => {}
+    }
+    out
+}
+
+fn sharing(sharing: &crate::model::Sharing) -> String {
+    let mut who: Vec<String> = sharing.accounts.iter().cloned().collect();
+    if sharing.public {
+        who.insert(0, "PUBLIC".into());
+    }
+    who.extend(sharing.organizations.iter().cloned());
+    if who.is_empty() {
+        "not shared".into()
+    } else {
+        format!("shared with {}", who.join(", "))
+    }
+}
+
+/// What each playbook key would do to `finding`.
+fn playbooks(state: &State, finding: &Finding) -> Vec<(Command, String)> {
+    let mut out = Vec::new();
+    match finding.resource_type {
+        ResourceType::User => out.push((
+            Command::Disable,
+            "keys inactive, console password deleted (irreversible), deny-all + revoke sessions"
+                .to_string(),
+        )),
+        ResourceType::AccessKey => out.push((
+            Command::Disable,
+            "this key inactive (the user keeps its other keys)".to_string(),
+        )),
+        ResourceType::Role => out.push((
+            Command::Disable,
+            "deny-all + revoke sessions; trust back to what the baseline trusts".to_string(),
+        )),
+        ResourceType::Function => {
+            if state.knows_function(&finding.region, &finding.resource_id) {
+                out.push((
+                    Command::Contain,
+                    "refused unless marked: the baseline knows this function".to_string(),
+                ));
+            } else {
+                out.push((
+                    Command::Contain,
+                    "throttle to 0 + save evidence; delete offered after".to_string(),
+                ));
+            }
+        }
+        _ => {}
+    }
+    if matches!(
+        finding.kind,
+        FindingKind::PublicSnapshot
+            | FindingKind::SharedSnapshot
+            | FindingKind::PublicImage
+            | FindingKind::SharedImage
+            | FindingKind::PublicFunction
+    ) {
+        let effect = if finding.kind == FindingKind::PublicFunction {
+            "remove public/untrusted policy statements, URL auth → AWS_IAM; keeps it running"
+        } else {
+            "remove public and untrusted shares, keep trusted partners"
+        };
+        out.push((Command::Unshare, effect.to_string()));
+    }
+    if finding.kind != FindingKind::NoBaseline {
+        out.push((Command::Accept, "accept into the baseline".to_string()));
+    }
+    out
+}
+
+fn render_region(frame: &mut Frame, area: Rect, state: &State) {
+    let cells = state.region_cells();
+    let name = cells.get(state.region_cursor).copied().unwrap_or(GLOBAL);
+    let region = if name == GLOBAL {
+        Some(&state.scan.global)
+    } else {
+        state.scan.regions.iter().find(|r| r.name == name)
+    };
+    let mut lines = Vec::new();
+    if let Some(region) = region {
+        let time = region
+            .duration
+            .map_or_else(String::new, |d| format!(" in {:.1}s", d.as_secs_f64()));
+        lines.push(Line::raw(format!(
+            "{}{time}",
+            status_word(region.status).replace('_', " ")
+        )));
+        for error in &region.errors {
+            lines.push(Line::styled(
+                format!(
+                    "{} {} failed: {} {} (request id {})",
+                    error.service,
+                    error.operation,
+                    error.code,
+                    error.message,
+                    error.request_id.as_deref().unwrap_or("none")
+                ),
+                theme::danger(),
+            ));
+        }
+    }
+    let count = state.findings_in(name).count();
+    lines.push(Line::raw(format!(
+        "{count} finding(s); Esc shows every region"
+    )));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered().title(format!(" {name} ")))
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }

@@ -1,4 +1,5 @@
-//! The header (identity and mode), the one-line summary, and the footer (keys).
+//! The header (who and where: account, caller, profile, endpoint, READ-ONLY, scan, actions) and
+//! the footer (the keys that apply now; those that do not are dimmed).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,23 +8,48 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme;
-use crate::report::identity_line;
-use crate::scan::ItemKind;
+use crate::keys::Command;
+use crate::model::finding::{FindingKind, ResourceType};
+use crate::tui::keymap::{Mode, mode};
 use crate::tui::state::State;
 
-pub fn render_header(frame: &mut Frame, area: Rect, state: &State) {
-    let title = Span::styled(
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    let mut spans = vec![Span::styled(
         " firebreak ",
         Style::new()
             .fg(Color::Black)
             .bg(Color::LightRed)
             .add_modifier(Modifier::BOLD),
-    );
-    let identity = match &state.scan.identity {
-        Some(identity) => Span::raw(format!(" {}", identity_line(identity))),
-        None => Span::styled(" identifying caller…", theme::dim()),
-    };
-    let mut spans = vec![title, identity];
+    )];
+    match &state.scan.identity {
+        Some(identity) => {
+            spans.push(Span::styled(
+                format!(" {}", identity.id),
+                Style::new().add_modifier(Modifier::BOLD),
+            ));
+            if let Some(alias) = &identity.alias {
+                spans.push(Span::raw(format!(" {alias}")));
+            }
+            let caller = identity
+                .caller_arn
+                .rsplit_once(':')
+                .map_or(identity.caller_arn.as_str(), |(_, r)| r);
+            spans.push(Span::styled(" as ", theme::dim()));
+            spans.push(Span::raw(caller.to_string()));
+        }
+        None => spans.push(Span::styled(" identifying caller…", theme::dim())),
+    }
+    if let Some(profile) = &state.profile {
+        spans.push(Span::styled("  profile ", theme::dim()));
+        spans.push(Span::raw(profile.clone()));
+    }
+    if let Some(endpoint) = &state.endpoint {
+        spans.push(Span::styled("  endpoint ", theme::dim()));
+        spans.push(Span::styled(
+            endpoint.clone(),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
     if state.read_only {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(
@@ -34,77 +60,152 @@ pub fn render_header(frame: &mut Frame, area: Rect, state: &State) {
                 .add_modifier(Modifier::BOLD),
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-pub fn render_summary(frame: &mut Frame, area: Rect, state: &State) {
-    let scan = &state.scan;
-    let (finished, total) = scan.progress();
-    let not_enabled = scan.regions.len() - total;
-    let off = if not_enabled > 0 {
-        format!(" · {not_enabled} not enabled")
-    } else {
-        String::new()
-    };
-    let progress = if let Some(error) = &scan.fatal {
-        Span::styled(format!(" scan failed: {error}"), theme::danger())
-    } else if scan.done {
-        Span::raw(format!(" scan complete: {finished}/{total} regions{off}"))
-    } else {
-        Span::styled(
-            format!(" scanning: {finished}/{total} regions{off}"),
-            Style::new().fg(Color::Yellow),
-        )
-    };
-    let global = &scan.global;
-    let count = |kind| {
-        global
-            .count(kind)
-            .map_or_else(|| "·".to_string(), |n| n.to_string())
-    };
-    let mut spans = vec![
-        progress,
-        Span::styled("  │  IAM ", theme::dim()),
-        Span::raw(format!(
-            "users {} · keys {} · roles {}",
-            count(ItemKind::Users),
-            count(ItemKind::AccessKeys),
-            count(ItemKind::Roles)
-        )),
-    ];
-    let shared: usize = scan
-        .regions
-        .iter()
-        .filter_map(|r| r.count(ItemKind::Shared))
-        .sum();
-    if shared > 0 {
-        spans.push(Span::styled("  │  ", theme::dim()));
+    spans.push(Span::raw("  "));
+    spans.extend(scan_status(state));
+    let running = state.running();
+    if running > 0 {
         spans.push(Span::styled(
-            format!("{shared} shared outside the account"),
-            theme::danger(),
+            format!("  ▶ {running} action(s) running"),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         ));
     }
-    let errors: usize = std::iter::once(global)
-        .chain(&scan.regions)
-        .map(|r| r.errors.len())
-        .sum();
-    if errors > 0 {
-        spans.push(Span::styled("  │  ", theme::dim()));
-        spans.push(Span::styled(format!("errors {errors}"), theme::danger()));
-    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-pub fn render_footer(frame: &mut Frame, area: Rect) {
-    let key = |k: &'static str| Span::styled(k, Style::new().add_modifier(Modifier::BOLD));
-    let line = Line::from(vec![
-        Span::raw(" "),
-        key("q"),
-        Span::styled(" quit  ", theme::dim()),
-        key("r"),
-        Span::styled(" rescan  ", theme::dim()),
-        key("←↑↓→"),
-        Span::styled(" select region", theme::dim()),
-    ]);
+fn scan_status(state: &State) -> Vec<Span<'static>> {
+    let scan = &state.scan;
+    if let Some(error) = &scan.fatal {
+        return vec![Span::styled(
+            format!("scan failed: {} ({})", error.code, error.message),
+            theme::danger(),
+        )];
+    }
+    let (finished, total) = scan.progress();
+    let mut spans = Vec::new();
+    if scan.done {
+        let errors = scan.regions.iter().filter(|r| !r.errors.is_empty()).count()
+            + usize::from(!scan.global.errors.is_empty());
+        let mark = if errors > 0 { "!" } else { "✓" };
+        let style = if errors > 0 {
+            theme::danger()
+        } else {
+            Style::new().fg(Color::Green)
+        };
+        spans.push(Span::styled(
+            format!("scan {mark} {finished}/{total}"),
+            style,
+        ));
+        if let Some(at) = state.scanned_at {
+            let ago = (state.now - at).num_seconds().max(0);
+            spans.push(Span::styled(
+                format!(" {} ({ago}s ago)", at.format("%H:%M:%S")),
+                theme::dim(),
+            ));
+        }
+    } else {
+        spans.push(Span::styled(
+            format!("scanning {finished}/{total}"),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if let Some(rescan) = &state.rescan {
+        let (finished, total) = rescan.progress();
+        spans.push(Span::styled(
+            format!(" · rescanning {finished}/{total}"),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    spans
+}
+
+/// The footer: a notice when there is one, else the keys, dimmed where they do not apply.
+pub fn render_footer(frame: &mut Frame, area: Rect, state: &State) {
+    if let Some(notice) = &state.notice {
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" {notice}"), theme::warning())),
+            area,
+        );
+        return;
+    }
+    let line = match mode(state) {
+        Mode::Typing if state.modal.is_none() => Line::from(vec![
+            Span::styled(" filter: ", theme::dim()),
+            Span::raw(state.filter.text.clone()),
+            Span::styled("▏  Enter keep  Esc clear  (! inverts)", theme::dim()),
+        ]),
+        Mode::Normal => command_hints(state),
+        _ => Line::styled(
+            " Tab/←/→ move  Enter choose  y execute  Esc cancel",
+            theme::dim(),
+        ),
+    };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+fn command_hints(state: &State) -> Line<'static> {
+    let (targets, _) = state.targets();
+    let any =
+        |test: &dyn Fn(&crate::model::finding::Finding) -> bool| targets.iter().any(|f| test(f));
+    let disable = any(&|f| {
+        matches!(
+            f.resource_type,
+            ResourceType::User | ResourceType::AccessKey | ResourceType::Role
+        )
+    });
+    let contain = any(&|f| f.resource_type == ResourceType::Function);
+    let unshare = any(&|f| {
+        matches!(
+            f.kind,
+            FindingKind::PublicSnapshot
+                | FindingKind::SharedSnapshot
+                | FindingKind::PublicImage
+                | FindingKind::SharedImage
+                | FindingKind::PublicFunction
+        )
+    });
+    let hints = [
+        (Command::Disable, "disable", disable),
+        (Command::Contain, "contain", contain),
+        (Command::Unshare, "unshare", unshare),
+        (Command::Freeze, "freeze", true),
+        (Command::Undo, "undo", state.last_undoable().is_some()),
+        (
+            Command::Accept,
+            "accept",
+            state.baseline.is_some() && state.selection().is_some(),
+        ),
+        (Command::Filter, "filter", true),
+        (Command::Mark, "mark", state.selection().is_some()),
+        (Command::MarkAll, "all", true),
+        (Command::Sort, "sort", true),
+        (
+            Command::Rescan,
+            "rescan",
+            state.rescan.is_none() && state.scan.done,
+        ),
+        (Command::Help, "help", true),
+        (Command::Quit, "quit", true),
+    ];
+    let mut spans = vec![Span::raw(" ")];
+    for (command, word, applies) in hints {
+        let key_style = if applies {
+            Style::new().add_modifier(Modifier::BOLD)
+        } else {
+            theme::dim()
+        };
+        spans.push(Span::styled(state.keys.key(command).to_string(), key_style));
+        spans.push(Span::styled(format!(" {word}  "), theme::dim()));
+    }
+    spans.push(Span::styled(
+        "Tab",
+        Style::new().add_modifier(Modifier::BOLD),
+    ));
+    spans.push(Span::styled(" next", theme::dim()));
+    if !state.marks.is_empty() {
+        spans.push(Span::styled(
+            format!("  {} marked", state.marks.len()),
+            Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+        ));
+    }
+    Line::from(spans)
 }

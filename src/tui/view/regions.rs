@@ -1,109 +1,149 @@
-//! The region grid: every region at once, laid out column by column, with live status, counts
-//! and what is shared outside the account.
+//! The regions: every region of the scan at once (plus `global` for IAM), row by row, each
+//! coloured by its worst finding with its number of findings; not-enabled regions dimmed (`–`),
+//! regions the baseline uses marked `▪`, a region whose scan failed marked `!`. Small terminals
+//! get one line: progress and the worst regions.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::theme;
+use crate::model::GLOBAL;
 use crate::model::finding::Severity;
-use crate::report::status_word;
-use crate::scan::{ItemKind, RegionState, RegionStatus};
-use crate::tui::state::{GRID_COLUMNS, State};
+use crate::scan::RegionStatus;
+use crate::tui::state::{Focus, State};
+use crate::tui::update::REGION_COLUMNS;
 
-/// Column titles; widths match `region_line` (58 columns, so two fit in 120).
-const HEADING: &str = "  REGION         STATUS       FN SNAP  AMI  EC2 SHR  TIME";
+/// Characters of one cell: marker, name (the longest region name is 14), space, count, gap.
+const CELL: usize = 19;
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let block = Block::bordered().title(" Regions ");
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let columns = Layout::horizontal([Constraint::Ratio(1, GRID_COLUMNS as u32); GRID_COLUMNS])
-        .spacing(1)
-        .split(inner);
-    let height = state.grid_rows();
-    for (column, column_area) in columns.iter().enumerate() {
-        let mut lines = vec![Line::styled(HEADING, theme::dim())];
-        let first = column * height;
-        for (offset, region) in state
+/// Rows the grid needs.
+pub fn grid_rows(state: &State) -> usize {
+    state.region_cells().len().div_ceil(REGION_COLUMNS).max(1)
+}
+
+/// A region's status mark, worst severity and number of findings.
+fn summary(state: &State, name: &str) -> (RegionStatus, Option<Severity>, usize) {
+    let status = if name == GLOBAL {
+        state.scan.global.status
+    } else {
+        state
             .scan
             .regions
             .iter()
-            .skip(first)
-            .take(height)
-            .enumerate()
-        {
-            let worst = state
-                .findings
-                .iter()
-                .filter(|f| f.region == region.name)
-                .map(|f| f.severity)
-                .max();
-            lines.push(region_line(
-                region,
-                worst,
-                first + offset == state.selected,
-                state.ticks,
-            ));
-        }
-        frame.render_widget(Paragraph::new(lines), *column_area);
-    }
+            .find(|r| r.name == name)
+            .map_or(RegionStatus::Pending, |r| r.status)
+    };
+    let worst = state.findings_in(name).map(|f| f.severity).max();
+    (status, worst, state.findings_in(name).count())
 }
 
-/// One region's row; its name takes the colour of its worst finding.
-fn region_line(
-    region: &RegionState,
-    worst: Option<Severity>,
-    selected: bool,
-    ticks: u64,
-) -> Line<'static> {
-    let status_style = theme::status_style(region.status);
-    let count = |kind| match region.count(kind) {
-        Some(n) => n.to_string(),
-        None if region.status == RegionStatus::NotEnabled => String::new(),
-        None if matches!(region.status, RegionStatus::Done | RegionStatus::Error) => {
-            "!".to_string()
+pub fn render_grid(frame: &mut Frame, area: Rect, state: &State) {
+    let title = match &state.region_filter {
+        Some(region) => format!(" Regions · showing {region} (Esc: all) "),
+        None => " Regions ".to_string(),
+    };
+    let focused = state.focus == Focus::Regions;
+    let block = Block::bordered()
+        .title(title)
+        .border_style(theme::border(focused));
+    let cells = state.region_cells();
+    let mut lines = Vec::new();
+    for row in cells.chunks(REGION_COLUMNS).enumerate() {
+        let (row_index, names) = row;
+        let mut spans = Vec::new();
+        for (column, name) in names.iter().enumerate() {
+            let index = row_index * REGION_COLUMNS + column;
+            spans.extend(cell(state, name, index));
         }
-        None => "·".to_string(),
-    };
-    let shared = region.count(ItemKind::Shared).unwrap_or(0);
-    let shared_style = if shared > 0 {
-        theme::danger()
-    } else {
-        Style::new()
-    };
-    let time = region
-        .duration
-        .map_or_else(String::new, |d| format!("{:.1}s", d.as_secs_f64()));
-    let mut line = Line::from(vec![
-        Span::styled(
-            format!("{} ", theme::status_glyph(region.status, ticks)),
-            status_style,
-        ),
-        Span::styled(
-            format!("{:<15}", region.name),
-            worst
-                .filter(|s| *s > Severity::Info)
-                .map_or_else(Style::new, theme::severity_style),
-        ),
-        Span::styled(
-            format!("{:<11}", status_word(region.status).replace('_', " ")),
-            status_style,
-        ),
-        Span::raw(format!(
-            "{:>4} {:>4} {:>4} {:>4} ",
-            count(ItemKind::Functions),
-            count(ItemKind::Snapshots),
-            count(ItemKind::Images),
-            count(ItemKind::Instances),
-        )),
-        Span::styled(format!("{:>3}", count(ItemKind::Shared)), shared_style),
-        Span::styled(format!(" {time:>5}"), theme::dim()),
-    ]);
-    if selected {
-        line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
+        lines.push(Line::from(spans));
     }
-    line
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn cell(state: &State, name: &str, index: usize) -> Vec<Span<'static>> {
+    let (status, worst, count) = summary(state, name);
+    let in_use = state
+        .baseline
+        .as_ref()
+        .is_some_and(|b| b.region_in_use(name));
+    let marker = match status {
+        RegionStatus::NotEnabled => "–",
+        RegionStatus::Error => "!",
+        _ if in_use => "▪",
+        _ => " ",
+    };
+    let mut style = match (status, worst) {
+        (RegionStatus::NotEnabled, _) => theme::dim(),
+        (RegionStatus::Error, _) => theme::danger(),
+        (_, Some(severity)) => theme::severity_fg(severity),
+        (RegionStatus::Done, None) => Style::new(),
+        _ => theme::dim(),
+    };
+    let count_text = match status {
+        RegionStatus::Pending | RegionStatus::Scanning => {
+            theme::status_glyph(status, state.ticks).to_string()
+        }
+        RegionStatus::NotEnabled => String::new(),
+        _ if count == 0 => "·".to_string(),
+        _ => count.to_string(),
+    };
+    if state.focus == Focus::Regions && state.region_cursor == index {
+        style = style.add_modifier(Modifier::REVERSED);
+    } else if state.region_filter.as_deref() == Some(name) {
+        style = style.add_modifier(Modifier::UNDERLINED);
+    }
+    let name_width = CELL - 5;
+    vec![
+        Span::styled(
+            marker.to_string(),
+            style.remove_modifier(Modifier::REVERSED),
+        ),
+        Span::styled(format!("{name:<name_width$}"), style),
+        Span::styled(
+            format!(" {count_text:>2} "),
+            style.remove_modifier(Modifier::REVERSED),
+        ),
+    ]
+}
+
+/// One line for small terminals: progress, the region filter, and the worst regions.
+pub fn render_line(frame: &mut Frame, area: Rect, state: &State) {
+    let mut spans = vec![Span::styled(" regions ", theme::dim())];
+    if let Some(region) = &state.region_filter {
+        spans.push(Span::styled(
+            format!("[{region}] "),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+    }
+    let mut worst: Vec<(Severity, usize, String)> = state
+        .region_cells()
+        .iter()
+        .filter_map(|name| {
+            let (_, severity, count) = summary(state, name);
+            severity.map(|s| (s, count, name.to_string()))
+        })
+        .collect();
+    worst.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    let errors = state
+        .scan
+        .regions
+        .iter()
+        .filter(|r| r.status == RegionStatus::Error)
+        .count();
+    if errors > 0 {
+        spans.push(Span::styled(
+            format!("{errors} in error  "),
+            theme::danger(),
+        ));
+    }
+    for (severity, count, name) in worst {
+        spans.push(Span::styled(
+            format!("{name} {count}  "),
+            theme::severity_fg(severity),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

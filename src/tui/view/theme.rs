@@ -34,6 +34,16 @@ pub fn danger() -> Style {
     Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
 }
 
+/// Style for notices the operator should read.
+pub fn warning() -> Style {
+    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+}
+
+/// Style for something that went well.
+pub fn good() -> Style {
+    Style::new().fg(Color::Green)
+}
+
 /// Style for labels and secondary text.
 pub fn dim() -> Style {
     Style::new().fg(Color::DarkGray)
@@ -52,6 +62,26 @@ pub fn severity_style(severity: Severity) -> Style {
         Severity::Medium => Style::new().fg(Color::Yellow),
         Severity::Low => Style::new().fg(Color::Cyan),
         Severity::Info => dim(),
+    }
+}
+
+/// A severity as text colour only (region names, list rows).
+pub fn severity_fg(severity: Severity) -> Style {
+    match severity {
+        Severity::Critical => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        Severity::High => Style::new().fg(Color::LightRed),
+        Severity::Medium => Style::new().fg(Color::Yellow),
+        Severity::Low => Style::new().fg(Color::Cyan),
+        Severity::Info => dim(),
+    }
+}
+
+/// A pane's border: bright when it has the keyboard.
+pub fn border(focused: bool) -> Style {
+    if focused {
+        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new()
     }
 }
 

@@ -1,0 +1,277 @@
+//! Dialogs over the screen: the confirmation of a plan (steps, targets, regions, what undoes
+//! each, irreversible steps and the Execute button in the danger style, Cancel focused first),
+//! the typed confirmation and countdown of freeze, accept, quit, resume, messages and help.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::{fit, theme};
+use crate::keys::Command;
+use crate::tui::state::{Button, Confirm, Modal, State};
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    let Some(modal) = &state.modal else {
+        return;
+    };
+    let width = area.width.saturating_sub(8).min(100);
+    let inner_width = width.saturating_sub(2) as usize;
+    let (title, lines, danger) = match modal {
+        Modal::Preparing { purpose, .. } => (
+            purpose.title.clone(),
+            vec![
+                Line::raw("reading the current state and planning…"),
+                Line::styled("Esc cancels (nothing has been changed)", theme::dim()),
+            ],
+            false,
+        ),
+        Modal::Confirm(confirm) => (
+            format!(
+                "{} — plan {}",
+                confirm.purpose.title, confirm.plan.action_id
+            ),
+            confirm_lines(state, confirm, inner_width),
+            true,
+        ),
+        Modal::Accept { finding, focus } => (
+            "Accept into the baseline".to_string(),
+            vec![
+                Line::raw(finding.summary.clone()),
+                Line::styled(format!("id {}", finding.id), theme::dim()),
+                Line::raw(
+                    "the thing behind it is added to the baseline file and will not be reported again while its facts stay the same",
+                ),
+                Line::raw(""),
+                buttons(*focus, "Accept".to_string(), false),
+            ],
+            false,
+        ),
+        Modal::Quit { focus } => (
+            "Quit while an action runs?".to_string(),
+            vec![
+                Line::raw(format!(
+                    "{} action(s) still running: quitting stops them between steps; the journal keeps what was sent, and the next start offers to finish them",
+                    state.running()
+                )),
+                Line::raw(""),
+                buttons(*focus, "Quit anyway".to_string(), true),
+            ],
+            true,
+        ),
+        Modal::Resume { actions, focus } => {
+            let mut lines = vec![Line::raw(
+                "a previous session stopped while these actions ran (steps sent, no outcome journaled):",
+            )];
+            for action in actions {
+                lines.push(Line::styled(
+                    format!(
+                        "  {} {} — {} steps, {} without outcome",
+                        action.plan.action_id,
+                        action.plan.playbook,
+                        action.plan.steps.len(),
+                        action.missing.len()
+                    ),
+                    theme::warning(),
+                ));
+            }
+            lines.push(Line::raw(
+                "Finish runs each plan again: steps already done are skipped, the rest are sent.",
+            ));
+            lines.push(Line::raw(""));
+            lines.push(buttons(
+                *focus,
+                "Finish remaining steps".to_string(),
+                state.read_only,
+            ));
+            ("Unfinished actions".to_string(), lines, true)
+        }
+        Modal::Message { title, lines } => {
+            let mut shown: Vec<Line> = lines.iter().map(|l| Line::raw(l.clone())).collect();
+            shown.push(Line::styled("any key closes", theme::dim()));
+            (title.clone(), shown, false)
+        }
+        Modal::Help => ("Keys".to_string(), help_lines(state), false),
+    };
+    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let [popup] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(popup);
+    let border = if danger {
+        Style::new().fg(Color::Red)
+    } else {
+        Style::new().fg(Color::Cyan)
+    };
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(
+                Block::bordered()
+                    .title(format!(" {} ", fit(&title, inner_width.saturating_sub(2))))
+                    .border_style(border),
+            )
+            .wrap(Wrap { trim: false }),
+        popup,
+    );
+}
+
+/// `[ Cancel ]   Execute`: the focused button reversed; the confirming one in the danger
+/// style (or dimmed and unusable).
+fn buttons(focus: Button, confirm: String, unusable: bool) -> Line<'static> {
+    let focused = |button: Button| {
+        if focus == button {
+            Modifier::REVERSED | Modifier::BOLD
+        } else {
+            Modifier::empty()
+        }
+    };
+    let confirm_style = if unusable {
+        theme::dim()
+    } else {
+        theme::danger().add_modifier(focused(Button::Confirm))
+    };
+    Line::from(vec![
+        Span::raw("          "),
+        Span::styled(
+            "[ Cancel ]",
+            Style::new().add_modifier(focused(Button::Cancel)),
+        ),
+        Span::raw("        "),
+        Span::styled(format!("[ {confirm} ]"), confirm_style),
+    ])
+}
+
+fn confirm_lines(state: &State, confirm: &Confirm, width: usize) -> Vec<Line<'static>> {
+    let plan = &confirm.plan;
+    let mut lines = Vec::new();
+    // Leave room for exempt, notes, the field and the buttons.
+    let room = 30usize.saturating_sub(plan.exempt.len().min(4) + plan.notes.len().min(4));
+    for step in plan.steps.iter().take(room.max(4)) {
+        let (undo, undo_style) = match &step.inverse {
+            Some(inverse) => (format!("undo: {}", inverse.api()), theme::dim()),
+            None if !step.operation.changes_account() => ("reads only".to_string(), theme::dim()),
+            None => ("IRREVERSIBLE".to_string(), theme::danger()),
+        };
+        let text = format!(
+            "{:>3}  {:<24} {:<14} {}",
+            step.index, step.api, step.region, step.target
+        );
+        let room = width.saturating_sub(undo.chars().count() + 1);
+        let text = fit(&text, room);
+        let pad = room.saturating_sub(text.chars().count());
+        let style = if step.inverse.is_none() && step.operation.changes_account() {
+            theme::danger()
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(text, style),
+            Span::raw(" ".repeat(pad + 1)),
+            Span::styled(undo, undo_style),
+        ]));
+    }
+    if plan.steps.len() > room.max(4) {
+        lines.push(Line::styled(
+            format!(
+                "     … and {} more steps (all in the journal's plan)",
+                plan.steps.len() - room.max(4)
+            ),
+            theme::dim(),
+        ));
+    }
+    if !plan.exempt.is_empty() {
+        let exempt: Vec<String> = plan
+            .exempt
+            .iter()
+            .map(|e| format!("{} ({})", e.principal, e.reason))
+            .collect();
+        lines.push(Line::styled(
+            format!("never touched: {}", exempt.join(", ")),
+            theme::good(),
+        ));
+    }
+    for note in plan.notes.iter().take(4) {
+        lines.push(Line::styled(format!("note: {note}"), theme::dim()));
+    }
+    lines.push(Line::raw(""));
+    if state.read_only {
+        lines.push(Line::from(vec![
+            Span::raw("          "),
+            Span::styled("[ Cancel ]", Style::new().add_modifier(Modifier::REVERSED)),
+            Span::raw("        "),
+            Span::styled("read-only: cannot execute", theme::warning()),
+        ]));
+        return lines;
+    }
+    if let (Some(accepted), None) = (&plan.confirm_with, &confirm.resume_typed) {
+        let wanted = accepted.join(" or ");
+        let ok = !confirm.needs_typing();
+        lines.push(Line::from(vec![
+            Span::raw(format!("type {wanted} to confirm: ")),
+            Span::styled(
+                format!("{}▏", confirm.typed),
+                if ok {
+                    theme::good()
+                } else {
+                    Style::new().add_modifier(Modifier::BOLD)
+                },
+            ),
+        ]));
+    }
+    if let Some(until) = confirm.countdown_until {
+        let left = (until - state.now).num_milliseconds().max(0) as f64 / 1000.0;
+        lines.push(Line::styled(
+            format!("executing in {left:.0} s — press any key to cancel"),
+            theme::danger().add_modifier(Modifier::SLOW_BLINK),
+        ));
+        return lines;
+    }
+    let count = plan.steps.len();
+    lines.push(buttons(
+        confirm.focus,
+        format!("Execute {count} step{}", if count == 1 { "" } else { "s" }),
+        confirm.needs_typing(),
+    ));
+    lines
+}
+
+fn help_lines(state: &State) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for command in Command::ALL {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{:>6}  ", state.keys.key(command).to_string()),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(command.describe()),
+        ]));
+    }
+    for (key, what) in [
+        ("Tab", "next list / regions (Shift-Tab: previous)"),
+        (
+            "↑↓←→",
+            "move; in the region grid, show one region's findings",
+        ),
+        ("Esc", "clear the filter, then the region, then the marks"),
+        ("Enter", "in a dialog: the focused button (Cancel first)"),
+        ("y", "in a dialog: execute"),
+        ("Ctrl-C", "quit (asks first while an action runs)"),
+    ] {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{key:>6}  "),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(what),
+        ]));
+    }
+    lines.push(Line::styled(
+        "keys are remappable in the config file's [keys] table; any key closes this",
+        theme::dim(),
+    ));
+    lines
+}
