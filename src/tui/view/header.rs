@@ -177,7 +177,6 @@ fn command_hints(state: &State) -> Line<'static> {
         (Command::Filter, "filter", true),
         (Command::Mark, "mark", state.selection().is_some()),
         (Command::MarkAll, "all", true),
-        (Command::Sort, "sort", true),
         (
             Command::Rescan,
             "rescan",
