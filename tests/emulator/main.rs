@@ -9,5 +9,6 @@ mod support;
 mod cli;
 mod findings;
 mod playbooks;
+mod playbooks_more;
 mod scan;
 mod tui;

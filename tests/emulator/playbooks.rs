@@ -11,12 +11,17 @@ use serde_json::Value;
 use crate::support::fault_proxy::FaultProxy;
 use crate::support::{ACCOUNT, TestBed};
 
-const PARTNER: &str = "210987654321";
-const STRANGER: &str = "666655554444";
+pub(crate) const PARTNER: &str = "210987654321";
+pub(crate) const STRANGER: &str = "666655554444";
 const MALLORY_PASSWORD: &str = "Mallory-Passw0rd-Planted!";
 
 /// Runs firebreak as `responder` with `args`; returns the output.
-fn run(bed: &TestBed, endpoint: &str, responder: &(String, String), args: &[&str]) -> Output {
+pub(crate) fn run(
+    bed: &TestBed,
+    endpoint: &str,
+    responder: &(String, String),
+    args: &[&str],
+) -> Output {
     bed.firebreak_as(endpoint, &responder.0, &responder.1)
         .args(args)
         .output()
@@ -24,7 +29,7 @@ fn run(bed: &TestBed, endpoint: &str, responder: &(String, String), args: &[&str
 }
 
 /// Runs an `--format json` act/undo and returns its document, asserting success.
-fn run_json(bed: &TestBed, responder: &(String, String), args: &[&str]) -> Value {
+pub(crate) fn run_json(bed: &TestBed, responder: &(String, String), args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let output = run(bed, &bed.endpoint(), responder, &all);
@@ -37,7 +42,7 @@ fn run_json(bed: &TestBed, responder: &(String, String), args: &[&str]) -> Value
     serde_json::from_slice(&output.stdout).expect("one JSON document")
 }
 
-fn statuses(document: &Value) -> Vec<(String, String)> {
+pub(crate) fn statuses(document: &Value) -> Vec<(String, String)> {
     let steps = document["plan"]["steps"].as_array().expect("steps");
     document["results"]
         .as_array()
@@ -58,7 +63,7 @@ fn statuses(document: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn key_statuses(bed: &TestBed, user: &str) -> Vec<(String, StatusType)> {
+pub(crate) async fn key_statuses(bed: &TestBed, user: &str) -> Vec<(String, StatusType)> {
     let mut keys: Vec<(String, StatusType)> = bed
         .seeder()
         .iam()
@@ -80,7 +85,7 @@ async fn key_statuses(bed: &TestBed, user: &str) -> Vec<(String, StatusType)> {
     keys
 }
 
-async fn user_policies(bed: &TestBed, user: &str) -> BTreeSet<String> {
+pub(crate) async fn user_policies(bed: &TestBed, user: &str) -> BTreeSet<String> {
     bed.seeder()
         .iam()
         .list_user_policies()
@@ -94,7 +99,7 @@ async fn user_policies(bed: &TestBed, user: &str) -> BTreeSet<String> {
         .collect()
 }
 
-async fn role_policies(bed: &TestBed, role: &str) -> BTreeSet<String> {
+pub(crate) async fn role_policies(bed: &TestBed, role: &str) -> BTreeSet<String> {
     bed.seeder()
         .iam()
         .list_role_policies()
@@ -108,7 +113,7 @@ async fn role_policies(bed: &TestBed, role: &str) -> BTreeSet<String> {
         .collect()
 }
 
-async fn has_login_profile(bed: &TestBed, user: &str) -> bool {
+pub(crate) async fn has_login_profile(bed: &TestBed, user: &str) -> bool {
     bed.seeder()
         .iam()
         .get_login_profile()
@@ -643,7 +648,7 @@ async fn read_only_sends_no_mutating_request_for_any_playbook() {
     );
 }
 
-async fn reserved(bed: &TestBed, region: &str, function: &str) -> Option<i32> {
+pub(crate) async fn reserved(bed: &TestBed, region: &str, function: &str) -> Option<i32> {
     bed.seeder()
         .lambda(region)
         .get_function_concurrency()

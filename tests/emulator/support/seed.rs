@@ -36,6 +36,10 @@ impl Seeder {
         aws_sdk_iam::Client::new(&self.config)
     }
 
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.config)
+    }
+
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
         let config = aws_sdk_ec2::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
