@@ -321,7 +321,7 @@ fn step_done(state: &mut State, action_id: &str, index: usize, outcome: Outcome)
         Outcome::Failed { error } => (
             LogKind::Failed,
             format!(
-                "✗ {what} {}{}",
+                "✗ {what}: {}{}",
                 error.code,
                 error
                     .request_id

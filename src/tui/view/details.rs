@@ -51,6 +51,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             theme::good(),
         ));
     }
+    for (command, effect) in playbooks(state, finding) {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{:<2} ", state.keys.key(command)),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(effect),
+        ]));
+    }
     for detail in &finding.details {
         lines.push(Line::styled(format!("· {detail}"), theme::dim()));
     }
@@ -66,15 +75,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     lines.push(Line::styled(format!("id {}", finding.id), theme::dim()));
     if let Some(arn) = &finding.arn {
         lines.push(Line::styled(arn.clone(), theme::dim()));
-    }
-    for (command, effect) in playbooks(state, finding) {
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("{:<2} ", state.keys.key(command)),
-                Style::new().add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(effect),
-        ]));
     }
     frame.render_widget(
         Paragraph::new(lines)

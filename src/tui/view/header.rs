@@ -2,7 +2,7 @@
 //! the footer (the keys that apply now; those that do not are dimmed).
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -44,32 +44,44 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(Span::raw(profile.clone()));
     }
     if let Some(endpoint) = &state.endpoint {
+        let shown = endpoint
+            .trim_start_matches("https://")
+            .trim_start_matches("http://");
         spans.push(Span::styled("  endpoint ", theme::dim()));
         spans.push(Span::styled(
-            endpoint.clone(),
+            shown.to_string(),
             Style::new().fg(Color::Yellow),
         ));
     }
+    // The right side (mode, scan, actions) always shows; the left is cut if it must be.
+    let mut right: Vec<Span> = Vec::new();
     if state.read_only {
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(
+        right.push(Span::styled(
             " READ-ONLY ",
             Style::new()
                 .fg(Color::Black)
                 .bg(Color::Yellow)
                 .add_modifier(Modifier::BOLD),
         ));
+        right.push(Span::raw("  "));
     }
-    spans.push(Span::raw("  "));
-    spans.extend(scan_status(state));
+    right.extend(scan_status(state));
     let running = state.running();
     if running > 0 {
-        spans.push(Span::styled(
+        right.push(Span::styled(
             format!("  ▶ {running} action(s) running"),
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    right.push(Span::raw(" "));
+    let right = Line::from(right);
+    let right_width = u16::try_from(right.width()).unwrap_or(u16::MAX);
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(10), Constraint::Length(right_width)])
+            .spacing(1)
+            .areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left_area);
+    frame.render_widget(Paragraph::new(right), right_area);
 }
 
 fn scan_status(state: &State) -> Vec<Span<'static>> {
@@ -133,7 +145,8 @@ pub fn render_footer(frame: &mut Frame, area: Rect, state: &State) {
             Span::raw(state.filter.text.clone()),
             Span::styled("▏  Enter keep  Esc clear  (! inverts)", theme::dim()),
         ]),
-        Mode::Normal => command_hints(state),
+        // Narrow terminals list only the keys that apply now.
+        Mode::Normal => command_hints(state, area.width >= super::FULL_WIDTH),
         _ => Line::styled(
             " Tab/←/→ move  Enter choose  y execute  Esc cancel",
             theme::dim(),
@@ -142,7 +155,7 @@ pub fn render_footer(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-fn command_hints(state: &State) -> Line<'static> {
+fn command_hints(state: &State, all: bool) -> Line<'static> {
     let (targets, _) = state.targets();
     let any =
         |test: &dyn Fn(&crate::model::finding::Finding) -> bool| targets.iter().any(|f| test(f));
@@ -187,6 +200,9 @@ fn command_hints(state: &State) -> Line<'static> {
     ];
     let mut spans = vec![Span::raw(" ")];
     for (command, word, applies) in hints {
+        if !applies && !all {
+            continue;
+        }
         let key_style = if applies {
             Style::new().add_modifier(Modifier::BOLD)
         } else {
@@ -195,11 +211,6 @@ fn command_hints(state: &State) -> Line<'static> {
         spans.push(Span::styled(state.keys.key(command).to_string(), key_style));
         spans.push(Span::styled(format!(" {word}  "), theme::dim()));
     }
-    spans.push(Span::styled(
-        "Tab",
-        Style::new().add_modifier(Modifier::BOLD),
-    ));
-    spans.push(Span::styled(" next", theme::dim()));
     if !state.marks.is_empty() {
         spans.push(Span::styled(
             format!("  {} marked", state.marks.len()),

@@ -5,9 +5,9 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::theme;
+use super::{theme, wrapped_rows};
 use crate::tui::state::{LogKind, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -23,7 +23,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         state
             .log
             .iter()
-            .skip(state.log.len().saturating_sub(height))
             .map(|line| {
                 let style = match line.kind {
                     LogKind::Info => Style::new(),
@@ -38,6 +37,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             })
             .collect()
     };
-    // No wrapping: the newest line always stays in view (long lines are cut at the border).
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    // Wrapped, and scrolled so that the newest line is always in view.
+    let rows: usize = lines
+        .iter()
+        .map(|l| wrapped_rows(l, inner.width as usize))
+        .sum();
+    let scroll = u16::try_from(rows.saturating_sub(height)).unwrap_or(u16::MAX);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
 }

@@ -8,7 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::{fit, theme};
+use super::{fit, theme, wrapped_rows};
 use crate::keys::Command;
 use crate::tui::state::{Button, Confirm, Modal, State};
 
@@ -94,7 +94,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         }
         Modal::Help => ("Keys".to_string(), help_lines(state), false),
     };
-    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let rows: usize = lines.iter().map(|l| wrapped_rows(l, inner_width)).sum();
+    let height = u16::try_from(rows + 2)
+        .unwrap_or(u16::MAX)
+        .min(area.height.saturating_sub(2));
     let [popup] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(area);

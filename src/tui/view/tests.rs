@@ -1,0 +1,690 @@
+//! Render tests: the whole screen drawn from fixed states into a `TestBackend`, compared with
+//! insta snapshots at the design size (120×40) and the smallest usable one (80×24), plus the
+//! danger styling of the confirmation asserted on the cells (snapshots carry no colour).
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use crate::aws::{AwsError, RegionInfo};
+use crate::baseline;
+use crate::findings::{self, Windows};
+use crate::keys::{Bindings, Command};
+use crate::model::operation::{FunctionGrant, Operation};
+use crate::model::{
+    AccessKey, Function, GLOBAL, Identity, KeyStatus, Principals, Role, Sharing, Snapshot, User,
+};
+use crate::playbook::plan::{Exempt, Outcome, Plan, Playbook, Step};
+use crate::scan::{Part, ScanEvent};
+use crate::tui::action::Action;
+use crate::tui::state::State;
+use crate::tui::update::update;
+
+const REGIONS: [(&str, bool); 38] = [
+    ("af-south-1", true),
+    ("ap-east-1", false),
+    ("ap-east-2", false),
+    ("ap-northeast-1", true),
+    ("ap-northeast-2", true),
+    ("ap-northeast-3", true),
+    ("ap-south-1", true),
+    ("ap-south-2", false),
+    ("ap-southeast-1", true),
+    ("ap-southeast-2", true),
+    ("ap-southeast-3", true),
+    ("ap-southeast-4", false),
+    ("ap-southeast-5", false),
+    ("ap-southeast-6", false),
+    ("ap-southeast-7", false),
+    ("ca-central-1", true),
+    ("ca-west-1", false),
+    ("cn-north-1", true),
+    ("cn-northwest-1", true),
+    ("eu-central-1", true),
+    ("eu-central-2", false),
+    ("eu-north-1", true),
+    ("eu-south-1", true),
+    ("eu-south-2", false),
+    ("eu-west-1", true),
+    ("eu-west-2", true),
+    ("eu-west-3", true),
+    ("il-central-1", false),
+    ("me-central-1", false),
+    ("me-south-1", false),
+    ("mx-central-1", false),
+    ("sa-east-1", true),
+    ("us-east-1", true),
+    ("us-east-2", true),
+    ("us-gov-east-1", true),
+    ("us-gov-west-1", true),
+    ("us-west-1", true),
+    ("us-west-2", true),
+];
+
+const ACCOUNT: &str = "123456789012";
+const PARTNER: &str = "210987654321";
+const STRANGER: &str = "666655554444";
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 3, 14, 0)
+        .single()
+        .expect("a valid time")
+}
+
+fn at(hours_ago: i64) -> DateTime<Utc> {
+    now() - chrono::Duration::hours(hours_ago)
+}
+
+fn identity() -> Identity {
+    Identity {
+        id: ACCOUNT.into(),
+        alias: Some("acme-prod".into()),
+        caller_arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/oncall/jo"),
+    }
+}
+
+fn user(name: &str, created: DateTime<Utc>, admin: bool, console: bool) -> User {
+    User {
+        region: GLOBAL.into(),
+        name: name.into(),
+        arn: format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
+        user_id: format!("AIDA{}", name.to_uppercase()),
+        created,
+        console_access: console,
+        mfa_devices: Vec::new(),
+        attached_policies: if admin {
+            vec!["AdministratorAccess".into()]
+        } else {
+            Vec::new()
+        },
+        inline_policies: Vec::new(),
+        groups: Vec::new(),
+        admin_via: if admin {
+            vec!["AdministratorAccess".into()]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn key(id: &str, user: &str, created: DateTime<Utc>) -> AccessKey {
+    AccessKey {
+        region: GLOBAL.into(),
+        id: id.into(),
+        user: user.into(),
+        status: KeyStatus::Active,
+        created: Some(created),
+        last_used: None,
+    }
+}
+
+fn function(region: &str, name: &str, modified: DateTime<Utc>, public: bool) -> Function {
+    Function {
+        region: region.into(),
+        name: name.into(),
+        arn: format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"),
+        runtime: Some("python3.12".into()),
+        last_modified: Some(modified),
+        role: Some(format!("arn:aws:iam::{ACCOUNT}:role/lambda-exec")),
+        reserved_concurrency: None,
+        policy_principals: public.then(|| Principals {
+            public: true,
+            ..Principals::default()
+        }),
+        url_auth: None,
+    }
+}
+
+fn snapshot(region: &str, id: &str, public: bool, accounts: &[&str]) -> Snapshot {
+    Snapshot {
+        region: region.into(),
+        id: id.into(),
+        volume_id: Some("vol-0a1b2c3d4e5f60718".into()),
+        size_gib: Some(100),
+        encrypted: false,
+        started: Some(at(400)),
+        sharing: Sharing {
+            public,
+            accounts: accounts.iter().map(|a| a.to_string()).collect(),
+            organizations: Default::default(),
+        },
+    }
+}
+
+const BASELINE: &str = r#"
+version = 1
+account_id = "123456789012"
+captured_at = "2026-11-01T09:00:00Z"
+captured_by = "arn:aws:sts::123456789012:assumed-role/oncall/jo"
+trusted_accounts = ["210987654321"]
+regions_in_use = ["eu-west-1", "us-east-1", "us-west-2"]
+
+[principals]
+users = ["alice", "ci-deploy"]
+roles = ["lambda-exec", "partner-readonly"]
+access_keys = ["AKIAEXAMPLEALICE0001", "AKIAEXAMPLECIDEPLOY1"]
+
+[resources.functions]
+eu-west-1 = ["orders-api"]
+
+[resources.snapshots]
+us-east-1 = ["snap-0bb9e98fb6518aae5"]
+"#;
+
+/// A judged scan of a planted breach: a backdoor admin with a key, an extra key on a known user,
+/// a role trusting a stranger, miners in three unused regions, a known function made public, a
+/// snapshot made public (still shared with the partner), and Lambda denied in one region.
+fn breach(read_only: bool) -> State {
+    let mut state = State::new(Bindings::default(), read_only, now());
+    state.endpoint = Some("http://127.0.0.1:5000".into());
+    update(&mut state, Action::Command(Command::Rescan));
+    let mut events = vec![
+        ScanEvent::Identity(identity()),
+        ScanEvent::Planned(
+            REGIONS
+                .iter()
+                .map(|(name, enabled)| RegionInfo {
+                    name: name.to_string(),
+                    enabled: *enabled,
+                })
+                .collect(),
+        ),
+        ScanEvent::Part {
+            region: GLOBAL.into(),
+            part: Part::Iam {
+                users: vec![
+                    user("alice", at(2000), false, true),
+                    user("ci-deploy", at(3000), false, false),
+                    user("svc-metrics-exporter", at(1), true, true),
+                ],
+                access_keys: vec![
+                    key("AKIAEXAMPLEALICE0001", "alice", at(2000)),
+                    key("AKIAROGUEALICEKEY777", "alice", at(1)),
+                    key("AKIAEXAMPLECIDEPLOY1", "ci-deploy", at(3000)),
+                    key("AKIABACKDOORKEY00001", "svc-metrics-exporter", at(1)),
+                ],
+                roles: vec![Role {
+                    region: GLOBAL.into(),
+                    name: "support-audit".into(),
+                    arn: format!("arn:aws:iam::{ACCOUNT}:role/support-audit"),
+                    path: "/".into(),
+                    created: at(1),
+                    trust: Principals {
+                        accounts: [STRANGER.to_string()].into(),
+                        ..Principals::default()
+                    },
+                    attached_policies: Vec::new(),
+                    inline_policies: Vec::new(),
+                    admin_via: Vec::new(),
+                }],
+            },
+        },
+        ScanEvent::Finished {
+            region: GLOBAL.into(),
+            duration: Duration::from_millis(420),
+        },
+    ];
+    for (name, enabled) in REGIONS {
+        if !enabled {
+            continue;
+        }
+        let mut functions = Vec::new();
+        if ["ap-south-1", "eu-north-1", "sa-east-1"].contains(&name) {
+            functions.push(function(name, "image-resizer", at(1), false));
+        }
+        if name == "eu-west-1" {
+            functions.push(function(name, "orders-api", at(900), true));
+        }
+        let mut parts = vec![
+            Part::Snapshots(if name == "us-east-1" {
+                vec![
+                    snapshot(name, "snap-3c410e4542bbcfbcf", true, &[PARTNER]),
+                    snapshot(name, "snap-0bb9e98fb6518aae5", false, &[]),
+                ]
+            } else {
+                Vec::new()
+            }),
+            Part::Images(Vec::new()),
+            Part::Instances(Vec::new()),
+        ];
+        if name == "ca-central-1" {
+            parts.push(Part::Failed(AwsError {
+                service: "lambda".into(),
+                operation: "ListFunctions".into(),
+                region: name.into(),
+                code: "AccessDeniedException".into(),
+                message: "User is not authorized to perform: lambda:ListFunctions".into(),
+                request_id: Some("7c1e2f3a-0b4d-4e5f-8a9b-0c1d2e3f4a5b".into()),
+                http_status: Some(403),
+            }));
+        } else {
+            parts.push(Part::Functions(functions));
+        }
+        events.push(ScanEvent::Started {
+            region: name.into(),
+        });
+        events.extend(parts.into_iter().map(|part| ScanEvent::Part {
+            region: name.into(),
+            part,
+        }));
+        events.push(ScanEvent::Finished {
+            region: name.into(),
+            duration: Duration::from_millis(800),
+        });
+    }
+    events.push(ScanEvent::Done);
+    for event in events {
+        update(
+            &mut state,
+            Action::Scan {
+                generation: 1,
+                event,
+            },
+        );
+    }
+    let baseline = baseline::parse(BASELINE, Path::new("baseline.toml")).expect("valid baseline");
+    let judged = findings::evaluate(&findings::Context {
+        inventory: &state.scan.inventory,
+        baseline: Some(&baseline),
+        account: &identity(),
+        now: now(),
+        windows: Windows::default(),
+    });
+    update(
+        &mut state,
+        Action::Judged {
+            generation: 1,
+            findings: Ok(judged),
+            baseline: Some(Box::new(baseline)),
+        },
+    );
+    state
+}
+
+fn draw(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| super::render(frame, state))
+        .expect("draw");
+    terminal
+}
+
+fn screen(state: &State, width: u16, height: u16) -> String {
+    draw(state, width, height).backend().to_string()
+}
+
+/// Opens the confirmation of `plan` as if a key had asked for it.
+fn confirm(state: &mut State, key: Command, plan: Plan) {
+    let effects = update(state, Action::Command(key));
+    let ticket = match effects.as_slice() {
+        [crate::tui::action::Effect::Prepare { ticket, .. }] => *ticket,
+        other => panic!("{key:?} asked for no plan: {other:?} ({:?})", state.modal),
+    };
+    update(
+        state,
+        Action::Planned {
+            ticket,
+            plan: Ok(Box::new(plan)),
+        },
+    );
+}
+
+fn disable_plan() -> Plan {
+    let user = "svc-metrics-exporter".to_string();
+    let mut plan = Plan::new(
+        "20261123T031400Z-4242-1".into(),
+        Playbook::DisableUser {
+            users: vec![user.clone()],
+        },
+        identity(),
+        now(),
+        vec![
+            Step::global(
+                0,
+                Operation::DeactivateAccessKey {
+                    user: user.clone(),
+                    key_id: "AKIABACKDOORKEY00001".into(),
+                },
+                Some(Operation::ActivateAccessKey {
+                    user: user.clone(),
+                    key_id: "AKIABACKDOORKEY00001".into(),
+                }),
+            ),
+            Step::irreversible(
+                GLOBAL,
+                0,
+                Operation::DeleteLoginProfile { user: user.clone() },
+            ),
+            Step::global(
+                0,
+                Operation::PutUserPolicy {
+                    user: user.clone(),
+                    policy_name: "firebreak-deny-all".into(),
+                    document: "{}".into(),
+                },
+                Some(Operation::DeleteUserPolicy {
+                    user: user.clone(),
+                    policy_name: "firebreak-deny-all".into(),
+                }),
+            ),
+        ],
+    );
+    plan.exempt = vec![Exempt {
+        principal: "role/oncall".into(),
+        reason: "the caller's own principal (self-lockout guard)".into(),
+    }];
+    plan.notes = vec![format!(
+        "the console password of {user} will be deleted: it cannot be restored, only reset"
+    )];
+    plan
+}
+
+fn freeze_plan() -> Plan {
+    let mut plan = Plan::new(
+        "20261123T031400Z-4242-2".into(),
+        Playbook::Freeze,
+        identity(),
+        now(),
+        ["alice", "ci-deploy", "svc-metrics-exporter"]
+            .iter()
+            .map(|user| {
+                Step::global(
+                    0,
+                    Operation::PutUserPolicy {
+                        user: user.to_string(),
+                        policy_name: "firebreak-freeze".into(),
+                        document: "{}".into(),
+                    },
+                    Some(Operation::DeleteUserPolicy {
+                        user: user.to_string(),
+                        policy_name: "firebreak-freeze".into(),
+                    }),
+                )
+            })
+            .collect(),
+    );
+    plan.confirm_with = Some(vec![ACCOUNT.into(), "acme-prod".into()]);
+    plan
+}
+
+fn unshare_plan() -> Plan {
+    Plan::new(
+        "20261123T031400Z-4242-3".into(),
+        Playbook::RevertSharing,
+        identity(),
+        now(),
+        vec![Step::new(
+            "eu-west-1",
+            0,
+            Operation::RemoveFunctionPermission {
+                function: "orders-api".into(),
+                statement_id: "open-to-all".into(),
+            },
+            Some(Operation::AddFunctionPermission {
+                function: "orders-api".into(),
+                grant: FunctionGrant {
+                    statement_id: "open-to-all".into(),
+                    action: "lambda:InvokeFunction".into(),
+                    principal: "*".into(),
+                    source_arn: None,
+                    source_account: None,
+                    principal_org_id: None,
+                    function_url_auth_type: None,
+                },
+            }),
+        )],
+    )
+}
+
+fn contain_plan(delete: bool) -> Plan {
+    let mut steps = Vec::new();
+    for region in ["ap-south-1", "eu-north-1", "sa-east-1"] {
+        steps.push(Step::new(
+            region,
+            0,
+            Operation::CaptureFunctionEvidence {
+                function: "image-resizer".into(),
+                directory: format!("/data/evidence/s/{region}/image-resizer").into(),
+            },
+            None,
+        ));
+        steps.push(Step::new(
+            region,
+            1,
+            Operation::PutFunctionConcurrency {
+                function: "image-resizer".into(),
+                reserved: 0,
+            },
+            Some(Operation::DeleteFunctionConcurrency {
+                function: "image-resizer".into(),
+            }),
+        ));
+        if delete {
+            steps.push(Step::irreversible(
+                region,
+                2,
+                Operation::DeleteFunction {
+                    function: "image-resizer".into(),
+                },
+            ));
+        }
+    }
+    let mut plan = Plan::new(
+        "20261123T031400Z-4242-4".into(),
+        Playbook::ContainFunctions {
+            functions: Vec::new(),
+            delete,
+        },
+        identity(),
+        now(),
+        steps,
+    );
+    if delete {
+        plan.confirm_with = Some(vec!["delete".into()]);
+    }
+    plan
+}
+
+/// Focus on the Recent resources list with every rogue function marked.
+fn rogue_functions_marked(state: &mut State) {
+    while state.focus != crate::tui::state::Focus::List(crate::tui::state::ListId::Recent) {
+        update(state, Action::FocusNext);
+    }
+    update(state, Action::Command(Command::MarkAll));
+}
+
+#[test]
+fn loading() {
+    let mut state = State::new(Bindings::default(), false, now());
+    update(&mut state, Action::Command(Command::Rescan));
+    update(
+        &mut state,
+        Action::Scan {
+            generation: 1,
+            event: ScanEvent::Identity(identity()),
+        },
+    );
+    insta::assert_snapshot!(screen(&state, 120, 40));
+}
+
+#[test]
+fn findings_in_three_lists_with_details() {
+    let state = breach(false);
+    insta::assert_snapshot!("breach_120x40", screen(&state, 120, 40));
+    insta::assert_snapshot!("breach_80x24", screen(&state, 80, 24));
+}
+
+#[test]
+fn too_small() {
+    insta::assert_snapshot!(screen(&breach(false), 79, 24));
+}
+
+#[test]
+fn region_error_in_the_details_when_the_grid_is_focused() {
+    let mut state = breach(false);
+    while state.focus != crate::tui::state::Focus::Regions {
+        update(&mut state, Action::FocusNext);
+    }
+    // Cell 16 (global is cell 0): third row, fifth column.
+    update(&mut state, Action::Down);
+    update(&mut state, Action::Down);
+    for _ in 0..4 {
+        update(&mut state, Action::Right);
+    }
+    assert_eq!(state.region_filter.as_deref(), Some("ca-central-1"));
+    let text = screen(&state, 120, 40);
+    assert!(text.contains("AccessDeniedException"), "{text}");
+    assert!(text.contains("7c1e2f3a"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn disable_confirmation_with_danger_styling() {
+    let mut state = breach(false);
+    confirm(&mut state, Command::Disable, disable_plan());
+    let terminal = draw(&state, 120, 40);
+    insta::assert_snapshot!(terminal.backend().to_string());
+    let buffer = terminal.backend().buffer();
+    let find = |needle: &str| {
+        let area = buffer.area;
+        for y in 0..area.height {
+            let row: String = (0..area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            if let Some(byte) = row.find(needle) {
+                let x = row[..byte].chars().count() as u16;
+                return (x, y);
+            }
+        }
+        panic!("{needle} is not on screen");
+    };
+    let (x, y) = find("IRREVERSIBLE");
+    assert_eq!(buffer[(x, y)].fg, Color::Red, "irreversible steps are red");
+    let (x, y) = find("DeleteLoginProfile");
+    assert_eq!(
+        buffer[(x, y)].fg,
+        Color::Red,
+        "the irreversible step's line is red"
+    );
+    let (x, y) = find("Execute 3 steps");
+    assert_eq!(
+        buffer[(x, y)].fg,
+        Color::Red,
+        "Execute is in the danger style"
+    );
+    let (x, y) = find("Cancel ]");
+    assert!(
+        buffer[(x, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED),
+        "Cancel has the focus"
+    );
+    let (x, y) = find("UpdateAccessKey");
+    assert_ne!(buffer[(x, y)].fg, Color::Red, "reversible steps are not");
+}
+
+#[test]
+fn contain_and_delete_confirmations() {
+    let mut state = breach(false);
+    rogue_functions_marked(&mut state);
+    confirm(&mut state, Command::Contain, contain_plan(false));
+    insta::assert_snapshot!("contain", screen(&state, 120, 40));
+    let mut state = breach(false);
+    rogue_functions_marked(&mut state);
+    confirm(&mut state, Command::Contain, contain_plan(true));
+    for c in "dele".chars() {
+        update(&mut state, Action::Type(c));
+    }
+    insta::assert_snapshot!("delete_typing", screen(&state, 120, 40));
+}
+
+#[test]
+fn unshare_confirmation_at_80_by_24() {
+    let mut state = breach(false);
+    while state.focus != crate::tui::state::Focus::List(crate::tui::state::ListId::Shared) {
+        update(&mut state, Action::FocusNext);
+    }
+    while state.selection().map(|f| f.resource_id.as_str()) != Some("orders-api") {
+        update(&mut state, Action::Down);
+    }
+    confirm(&mut state, Command::Unshare, unshare_plan());
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn freeze_typing_and_countdown() {
+    let mut state = breach(false);
+    confirm(&mut state, Command::Freeze, freeze_plan());
+    for c in "acme-pr".chars() {
+        update(&mut state, Action::Type(c));
+    }
+    insta::assert_snapshot!("freeze_typing", screen(&state, 120, 40));
+    update(&mut state, Action::Type('o'));
+    update(&mut state, Action::Type('d'));
+    update(&mut state, Action::Right);
+    update(&mut state, Action::Submit);
+    update(
+        &mut state,
+        Action::Tick(now() + chrono::Duration::seconds(2)),
+    );
+    insta::assert_snapshot!("freeze_countdown", screen(&state, 120, 40));
+}
+
+#[test]
+fn read_only_confirmation() {
+    let mut state = breach(true);
+    confirm(&mut state, Command::Disable, disable_plan());
+    let text = screen(&state, 120, 40);
+    assert!(text.contains("read-only: cannot execute"), "{text}");
+    assert!(!text.contains("Execute 3 steps"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn help() {
+    let mut state = breach(false);
+    update(&mut state, Action::Command(Command::Help));
+    insta::assert_snapshot!(screen(&state, 120, 40));
+}
+
+#[test]
+fn log_pane_mid_action() {
+    let mut state = breach(false);
+    confirm(&mut state, Command::Disable, disable_plan());
+    update(&mut state, Action::Execute);
+    update(
+        &mut state,
+        Action::StepDone {
+            action_id: "20261123T031400Z-4242-1".into(),
+            index: 1,
+            outcome: Outcome::Ok,
+        },
+    );
+    update(
+        &mut state,
+        Action::StepDone {
+            action_id: "20261123T031400Z-4242-1".into(),
+            index: 3,
+            outcome: Outcome::Failed {
+                error: AwsError {
+                    service: "iam".into(),
+                    operation: "PutUserPolicy".into(),
+                    region: GLOBAL.into(),
+                    code: "AccessDenied".into(),
+                    message: "not authorized".into(),
+                    request_id: Some("9f8e7d6c".into()),
+                    http_status: Some(403),
+                },
+            },
+        },
+    );
+    let text = screen(&state, 120, 40);
+    assert!(text.contains("1 action(s) running"), "{text}");
+    insta::assert_snapshot!("log_mid_action_120x40", text);
+    update(&mut state, Action::Command(Command::Log));
+    insta::assert_snapshot!("log_mid_action_80x24", screen(&state, 80, 24));
+}
