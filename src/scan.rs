@@ -267,6 +267,45 @@ impl ScanState {
         (finished, total)
     }
 
+    /// Folds in a finished rescan of some regions (IAM is always part of a scan): their states
+    /// and inventory replace the old ones; every other region keeps what it had.
+    pub fn merge(&mut self, rescan: ScanState) {
+        let scanned: Vec<String> = std::iter::once(GLOBAL.to_string())
+            .chain(rescan.regions.iter().map(|r| r.name.clone()))
+            .collect();
+        let stale = |region: &String| scanned.contains(region);
+        let inventory = &mut self.inventory;
+        inventory.users.retain(|i| !stale(&i.region));
+        inventory.access_keys.retain(|i| !stale(&i.region));
+        inventory.roles.retain(|i| !stale(&i.region));
+        inventory.functions.retain(|i| !stale(&i.region));
+        inventory.snapshots.retain(|i| !stale(&i.region));
+        inventory.images.retain(|i| !stale(&i.region));
+        inventory.instances.retain(|i| !stale(&i.region));
+        let fresh = rescan.inventory;
+        inventory.users.extend(fresh.users);
+        inventory.access_keys.extend(fresh.access_keys);
+        inventory.roles.extend(fresh.roles);
+        inventory.functions.extend(fresh.functions);
+        inventory.snapshots.extend(fresh.snapshots);
+        inventory.images.extend(fresh.images);
+        inventory.instances.extend(fresh.instances);
+        inventory.sort();
+        self.global = rescan.global;
+        for region in rescan.regions {
+            match self.regions.iter_mut().find(|r| r.name == region.name) {
+                Some(old) => *old = region,
+                None => self.regions.push(region),
+            }
+        }
+        self.regions.sort_by(|a, b| a.name.cmp(&b.name));
+        if rescan.identity.is_some() {
+            self.identity = rescan.identity;
+        }
+        self.fatal = rescan.fatal;
+        self.done = true;
+    }
+
     /// Whether some region or service could not be read.
     pub fn is_partial(&self) -> bool {
         !self.global.errors.is_empty() || self.regions.iter().any(|r| !r.errors.is_empty())
@@ -458,6 +497,56 @@ async fn plan_regions(
 mod tests {
     use super::*;
     use crate::model::{Principals, Sharing, UrlAuth};
+
+    #[test]
+    fn a_rescan_of_some_regions_replaces_only_them() {
+        use crate::model::Snapshot;
+        let snapshot = |region: &str, id: &str| Snapshot {
+            region: region.into(),
+            id: id.into(),
+            volume_id: None,
+            size_gib: None,
+            encrypted: true,
+            started: None,
+            sharing: Sharing::default(),
+        };
+        let planned = |names: &[&str]| {
+            ScanEvent::Planned(
+                names
+                    .iter()
+                    .map(|n| RegionInfo {
+                        name: n.to_string(),
+                        enabled: true,
+                    })
+                    .collect(),
+            )
+        };
+        let mut full = ScanState::default();
+        full.apply(planned(&["eu-west-1", "us-east-1"]));
+        for (region, id) in [("eu-west-1", "snap-eu"), ("us-east-1", "snap-us")] {
+            full.apply(ScanEvent::Part {
+                region: region.into(),
+                part: Part::Snapshots(vec![snapshot(region, id)]),
+            });
+        }
+        full.apply(ScanEvent::Done);
+        let mut partial = ScanState::default();
+        partial.apply(planned(&["us-east-1"]));
+        partial.apply(ScanEvent::Part {
+            region: "us-east-1".into(),
+            part: Part::Snapshots(vec![snapshot("us-east-1", "snap-new")]),
+        });
+        partial.apply(ScanEvent::Done);
+        full.merge(partial);
+        let ids: Vec<&str> = full
+            .inventory
+            .snapshots
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(ids, ["snap-eu", "snap-new"]);
+        assert_eq!(full.regions.len(), 2, "the region list is kept whole");
+    }
 
     fn region(name: &str, enabled: bool) -> RegionInfo {
         RegionInfo {

@@ -9,7 +9,7 @@ use crate::keys::Command;
 use crate::model::finding::Finding;
 use crate::playbook::plan::{Outcome, Plan};
 use crate::playbook::undo::Unfinished;
-use crate::scan::ScanEvent;
+use crate::scan::{ScanEvent, ScanState};
 use crate::service::request::Request;
 
 /// An input to `update`: a key's meaning, a worker's result, or the clock.
@@ -77,8 +77,12 @@ pub enum Action {
 /// Work for the event loop to start; results come back as actions.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Scan every region, or (`only`) some regions and IAM, to be merged into `base`, the scan
+    /// on screen, before findings are judged.
     StartScan {
         generation: u64,
+        only: Option<Vec<String>>,
+        base: Option<Box<ScanState>>,
     },
     /// Plan `requests` as one action; the answer is `Action::Planned { ticket }`.
     Prepare {

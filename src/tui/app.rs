@@ -16,7 +16,7 @@ use super::{keymap, view};
 use crate::findings::Windows;
 use crate::journal::Journal;
 use crate::model::Identity;
-use crate::scan::{self, ScanState};
+use crate::scan::{self, RegionSelection, ScanState};
 use crate::service::accept::accept;
 use crate::service::request::{Planning, prepare_all};
 use crate::service::run::{execute, open_journal, read_logs, record_plan};
@@ -102,8 +102,16 @@ impl Workers {
 fn perform(effect: Effect, workers: &Workers) {
     let workers = workers.clone();
     match effect {
-        Effect::StartScan { generation } => {
-            let mut events = scan::spawn(workers.session.ctx.clone(), workers.session.scan.clone());
+        Effect::StartScan {
+            generation,
+            only,
+            base,
+        } => {
+            let mut options = workers.session.scan.clone();
+            if let Some(regions) = only {
+                options.regions = RegionSelection::Named(regions);
+            }
+            let mut events = scan::spawn(workers.session.ctx.clone(), options);
             tokio::spawn(async move {
                 // The worker keeps its own fold of the scan to judge findings when it ends.
                 let mut scanned = ScanState::default();
@@ -116,6 +124,10 @@ fn perform(effect: Effect, workers: &Workers) {
                     {
                         return;
                     }
+                }
+                if let Some(mut full) = base {
+                    full.merge(scanned);
+                    scanned = *full;
                 }
                 let Some(identity) = scanned.identity.clone().filter(|_| scanned.fatal.is_none())
                 else {

@@ -243,6 +243,8 @@ pub struct State {
     pub scan: ScanState,
     /// A rescan in progress (shown in the header); replaces `scan` when done.
     pub rescan: Option<ScanState>,
+    /// The regions the rescan reads (with IAM), when not all: merged into `scan` when done.
+    pub rescan_only: Option<Vec<String>>,
     pub generation: u64,
     /// When the scan on screen finished.
     pub scanned_at: Option<DateTime<Utc>>,
@@ -289,6 +291,7 @@ impl State {
             endpoint: None,
             scan: ScanState::default(),
             rescan: None,
+            rescan_only: None,
             generation: 0,
             scanned_at: None,
             findings: Vec::new(),

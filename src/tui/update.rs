@@ -121,9 +121,15 @@ fn log(state: &mut State, kind: LogKind, text: String) {
 // ---------------------------------------------------------------------------------------------
 // Scans and findings
 
-/// Starts a scan unless one runs. The first scan streams onto the screen; later ones build
-/// aside and replace it when complete, so nothing flickers.
+/// Starts a scan of every region unless one runs. The first scan streams onto the screen;
+/// later ones build aside and replace it when complete, so nothing flickers.
 fn rescan(state: &mut State) -> Vec<Effect> {
+    rescan_regions(state, None)
+}
+
+/// Starts a scan of `only` these regions (and IAM), or of all; merged into the scan on screen
+/// when complete.
+fn rescan_regions(state: &mut State, only: Option<Vec<String>>) -> Vec<Effect> {
     let running = if state.generation == 0 {
         false
     } else {
@@ -133,13 +139,18 @@ fn rescan(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     state.generation += 1;
+    let only = only.filter(|_| state.scanned_at.is_some());
     if state.scanned_at.is_some() {
         state.rescan = Some(ScanState::default());
+        state.rescan_only = only.clone();
     } else {
         state.scan = ScanState::default();
     }
+    let base = only.as_ref().map(|_| Box::new(state.scan.clone()));
     vec![Effect::StartScan {
         generation: state.generation,
+        only,
+        base,
     }]
 }
 
@@ -154,7 +165,11 @@ fn scan_event(state: &mut State, generation: u64, event: ScanEvent) {
     target.apply(event);
     if target.done {
         if let Some(done) = state.rescan.take() {
-            state.scan = done;
+            if state.rescan_only.take().is_some() {
+                state.scan.merge(done);
+            } else {
+                state.scan = done;
+            }
         }
         state.scanned_at = Some(state.now);
         let cells = state.region_cells().len();
@@ -402,7 +417,17 @@ fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec
             ));
         }
     }
-    effects.extend(rescan(state));
+    // The regions the action changed are read again (IAM always is).
+    let regions: Vec<String> = run
+        .plan
+        .steps
+        .iter()
+        .filter(|s| s.operation.changes_account() && s.region != crate::model::GLOBAL)
+        .map(|s| s.region.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    effects.extend(rescan_regions(state, Some(regions)));
     effects
 }
 
@@ -1105,7 +1130,14 @@ mod tests {
     fn judged_state(read_only: bool) -> State {
         let mut state = State::new(Bindings::default(), read_only, now());
         let effects = update(&mut state, Action::Command(Command::Rescan));
-        assert_eq!(effects, vec![Effect::StartScan { generation: 1 }]);
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::StartScan {
+                generation: 1,
+                only: None,
+                base: None
+            }]
+        ));
         update(
             &mut state,
             Action::Scan {
@@ -1272,7 +1304,14 @@ mod tests {
                 error: None,
             },
         );
-        assert_eq!(effects, vec![Effect::StartScan { generation: 2 }]);
+        assert!(
+            matches!(
+                effects.as_slice(),
+                [Effect::StartScan { generation: 2, only: Some(only), base: Some(_) }]
+                    if only.is_empty()
+            ),
+            "an IAM-only action rescans IAM only: {effects:?}"
+        );
         assert!(
             state
                 .contained
