@@ -64,6 +64,8 @@ impl ListId {
 pub enum Focus {
     List(ListId),
     Regions,
+    /// The session log: ↑↓ pick an action, `u` undoes the picked one.
+    Log,
 }
 
 /// How the lists are ordered.
@@ -184,6 +186,8 @@ pub struct LogLine {
     pub at: DateTime<Utc>,
     pub kind: LogKind,
     pub text: String,
+    /// The action the line is about, if any.
+    pub action: Option<String>,
 }
 
 /// An action that has run (or runs) in this session.
@@ -272,6 +276,8 @@ pub struct State {
     pub contained: BTreeMap<String, String>,
     /// Actions undone in this session (so `u` goes further back).
     pub undone: BTreeSet<String>,
+    /// The action picked in the log pane (by id), for `u`.
+    pub picked: Option<String>,
     /// Small terminals: the bottom pane shows the log instead of details.
     pub show_log: bool,
     /// A one-line notice in the footer.
@@ -310,6 +316,7 @@ impl State {
             actions: Vec::new(),
             contained: BTreeMap::new(),
             undone: BTreeSet::new(),
+            picked: None,
             show_log: false,
             notice: None,
             next_ticket: 1,
@@ -383,7 +390,7 @@ impl State {
     pub fn selection(&self) -> Option<&Finding> {
         let list = match self.focus {
             Focus::List(list) => list,
-            Focus::Regions => self.last_list,
+            Focus::Regions | Focus::Log => self.last_list,
         };
         let items = self.list(list);
         self.selected_index(list).map(|i| items[i])
@@ -459,14 +466,27 @@ impl State {
         self.actions.iter().filter(|a| !a.finished).count()
     }
 
-    /// The newest action of this session that changed something and is not undone yet (undo
-    /// actions themselves are passed over: `u` twice undoes the two last actions).
-    pub fn last_undoable(&self) -> Option<&ActionRun> {
+    /// Actions of this session `u` can undo, newest first: finished, changed something, not
+    /// undone yet (undo actions themselves are passed over: `u` twice undoes the two last).
+    pub fn undoable(&self) -> Vec<&ActionRun> {
         self.actions
             .iter()
             .rev()
             .filter(|a| a.finished && a.changed_something())
             .filter(|a| !matches!(a.plan.playbook, Playbook::Undo { .. }))
-            .find(|a| !self.undone.contains(&a.plan.action_id))
+            .filter(|a| !self.undone.contains(&a.plan.action_id))
+            .collect()
+    }
+
+    /// What `u` undoes now: the action picked in the log pane (when it has the focus), else the
+    /// newest undoable one.
+    pub fn last_undoable(&self) -> Option<&ActionRun> {
+        let undoable = self.undoable();
+        let picked = self
+            .picked
+            .as_ref()
+            .filter(|_| self.focus == Focus::Log)
+            .and_then(|id| undoable.iter().find(|a| a.plan.action_id == *id));
+        picked.or(undoable.first()).copied()
     }
 }

@@ -115,6 +115,17 @@ fn log(state: &mut State, kind: LogKind, text: String) {
         at: state.now,
         kind,
         text,
+        action: None,
+    });
+}
+
+/// A log line about action `action_id`.
+fn log_action(state: &mut State, kind: LogKind, action_id: &str, text: String) {
+    state.log.push(LogLine {
+        at: state.now,
+        kind,
+        text,
+        action: Some(action_id.to_string()),
     });
 }
 
@@ -228,9 +239,10 @@ fn planned(state: &mut State, ticket: u64, plan: Result<Box<Plan>, String>) {
     };
     match plan {
         Ok(plan) => {
-            log(
+            log_action(
                 state,
                 LogKind::Info,
+                &plan.action_id,
                 format!(
                     "plan {} {}: {} steps",
                     plan.action_id,
@@ -287,9 +299,10 @@ fn execute(state: &mut State, confirm: Confirm) -> Vec<Effect> {
         (None, Some(_)) => Some(confirm.typed.clone()),
         (None, None) => None,
     };
-    log(
+    log_action(
         state,
         LogKind::Info,
+        &confirm.plan.action_id,
         format!(
             "confirmed {} {}{}",
             confirm.plan.action_id,
@@ -346,7 +359,7 @@ fn step_done(state: &mut State, action_id: &str, index: usize, outcome: Outcome)
             ),
         ),
     };
-    log(state, kind, text);
+    log_action(state, kind, action_id, text);
 }
 
 fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec<Effect> {
@@ -361,14 +374,20 @@ fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec
     let run = state.actions[position].clone();
     let count = |word: &str| run.outcomes.values().filter(|o| o.word() == word).count();
     match error {
-        Some(error) => log(state, LogKind::Failed, format!("{action_id}: {error}")),
-        None => log(
+        Some(error) => log_action(
+            state,
+            LogKind::Failed,
+            action_id,
+            format!("{action_id}: {error}"),
+        ),
+        None => log_action(
             state,
             if count("failed") > 0 {
                 LogKind::Failed
             } else {
                 LogKind::Ok
             },
+            action_id,
             format!(
                 "{action_id} finished: {} ok, {} skipped, {} unsupported, {} failed{}",
                 count("ok"),
@@ -710,7 +729,7 @@ fn command_key(state: &mut State, command: Command) -> Vec<Effect> {
         Command::MarkAll => {
             let list = match state.focus {
                 Focus::List(list) => list,
-                Focus::Regions => state.last_list,
+                Focus::Regions | Focus::Log => state.last_list,
             };
             let ids: Vec<String> = state.list(list).iter().map(|f| f.id.clone()).collect();
             if ids.iter().all(|id| state.marks.contains(id)) {
@@ -1035,6 +1054,23 @@ fn refusal(what: &str, targets: &[&Finding]) -> String {
 
 fn move_cursor(state: &mut State, by: isize) -> Vec<Effect> {
     match state.focus {
+        Focus::Log => {
+            // Newest first in `undoable`; up goes to older lines, so further down that list.
+            let ids: Vec<String> = state
+                .undoable()
+                .iter()
+                .map(|a| a.plan.action_id.clone())
+                .collect();
+            if !ids.is_empty() {
+                let current = state
+                    .picked
+                    .as_ref()
+                    .and_then(|p| ids.iter().position(|id| id == p))
+                    .unwrap_or(0) as isize;
+                let moved = (current - by.clamp(-1, 1)).clamp(0, ids.len() as isize - 1);
+                state.picked = Some(ids[moved as usize].clone());
+            }
+        }
         Focus::Regions => {
             let cells = state.region_cells().len();
             if cells > 0 {
@@ -1076,7 +1112,7 @@ fn sideways(state: &mut State, by: isize) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Focus::List(_) => cycle_focus(state, by),
+        Focus::List(_) | Focus::Log => cycle_focus(state, by),
     }
 }
 
@@ -1084,11 +1120,16 @@ fn sideways(state: &mut State, by: isize) -> Vec<Effect> {
 fn cycle_focus(state: &mut State, by: isize) -> Vec<Effect> {
     let mut order: Vec<Focus> = state.lists().into_iter().map(Focus::List).collect();
     order.push(Focus::Regions);
+    order.push(Focus::Log);
     let current = order.iter().position(|f| *f == state.focus).unwrap_or(0) as isize;
     let next = (current + by).rem_euclid(order.len() as isize) as usize;
     state.focus = order[next];
-    if let Focus::List(list) = state.focus {
-        state.last_list = list;
+    match state.focus {
+        Focus::List(list) => state.last_list = list,
+        Focus::Log => {
+            state.picked = state.undoable().first().map(|a| a.plan.action_id.clone());
+        }
+        Focus::Regions => {}
     }
     Vec::new()
 }
@@ -1494,5 +1535,65 @@ mod tests {
         update(&mut state, Action::Interrupt);
         update(&mut state, Action::Interrupt);
         assert!(state.should_quit);
+    }
+
+    /// Runs one confirmed action to its end with every step ok.
+    fn run_action(state: &mut State, id: &str) {
+        let t = ticket(&update(state, Action::Command(Command::Disable)));
+        let mut plan = plan(Playbook::DisableUser { users: vec![] }, None);
+        plan.action_id = id.into();
+        update(
+            state,
+            Action::Planned {
+                ticket: t,
+                plan: Ok(plan),
+            },
+        );
+        update(state, Action::Execute);
+        update(
+            state,
+            Action::StepDone {
+                action_id: id.into(),
+                index: 1,
+                outcome: Outcome::Ok,
+            },
+        );
+        update(
+            state,
+            Action::ActionDone {
+                action_id: id.into(),
+                error: None,
+            },
+        );
+    }
+
+    #[test]
+    fn u_undoes_the_last_action_or_the_one_picked_in_the_log() {
+        let mut state = judged_state(false);
+        run_action(&mut state, "s-1");
+        run_action(&mut state, "s-2");
+        let undo_of = |effects: Vec<Effect>| match effects.as_slice() {
+            [Effect::Prepare { requests, .. }] => requests.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            undo_of(update(&mut state, Action::Command(Command::Undo))),
+            vec![Request::Undo { of: "s-2".into() }]
+        );
+        update(&mut state, Action::Cancel);
+        while state.focus != Focus::Log {
+            update(&mut state, Action::FocusNext);
+        }
+        assert_eq!(
+            state.picked.as_deref(),
+            Some("s-2"),
+            "the newest is picked first"
+        );
+        update(&mut state, Action::Up);
+        assert_eq!(state.picked.as_deref(), Some("s-1"));
+        assert_eq!(
+            undo_of(update(&mut state, Action::Command(Command::Undo))),
+            vec![Request::Undo { of: "s-1".into() }]
+        );
     }
 }

@@ -16,8 +16,10 @@ use crate::report::status_word;
 use crate::tui::state::{Focus, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    if state.focus == Focus::Regions {
-        return render_region(frame, area, state);
+    match state.focus {
+        Focus::Regions => return render_region(frame, area, state),
+        Focus::Log => return render_action(frame, area, state),
+        Focus::List(_) => {}
     }
     let Some(finding) = state.selection() else {
         let block = Block::bordered().title(" Details ");
@@ -313,6 +315,46 @@ fn render_region(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(
         Paragraph::new(lines)
             .block(Block::bordered().title(format!(" {name} ")))
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+/// The action `u` would undo now (picked in the log): its plan and how each step ended.
+fn render_action(frame: &mut Frame, area: Rect, state: &State) {
+    let Some(run) = state.last_undoable() else {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                " no action of this session can be undone",
+                theme::dim(),
+            ))
+            .block(Block::bordered().title(" Actions ")),
+            area,
+        );
+        return;
+    };
+    let plan = &run.plan;
+    let mut lines = vec![Line::raw(format!("{} — {}", plan.action_id, plan.playbook))];
+    for step in &plan.steps {
+        let outcome = run
+            .outcomes
+            .get(&step.index)
+            .map_or("not sent", |o| o.word());
+        lines.push(Line::raw(format!(
+            "{:>3} {:<9} {} {} [{}]",
+            step.index, outcome, step.api, step.target, step.region
+        )));
+    }
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!("{:<2} ", state.keys.key(Command::Undo)),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw("undo the steps that ended ok (a plan is shown first)"),
+    ]));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered().title(format!(" action {} ", plan.action_id)))
             .wrap(Wrap { trim: false }),
         area,
     );

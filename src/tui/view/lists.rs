@@ -31,7 +31,7 @@ pub fn render_columns(frame: &mut Frame, area: Rect, state: &State) {
 pub fn render_tabs(frame: &mut Frame, area: Rect, state: &State) {
     let shown = match state.focus {
         Focus::List(list) => list,
-        Focus::Regions => state.last_list,
+        Focus::Regions | Focus::Log => state.last_list,
     };
     let mut titles = Vec::new();
     for list in state.lists() {

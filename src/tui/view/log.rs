@@ -3,15 +3,24 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{theme, wrapped_rows};
-use crate::tui::state::{LogKind, State};
+use crate::tui::state::{Focus, LogKind, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let block = Block::bordered().title(" Session log ");
+    let focused = state.focus == Focus::Log;
+    let title = if focused {
+        " Session log · ↑↓ pick an action, u undoes it "
+    } else {
+        " Session log "
+    };
+    let block = Block::bordered()
+        .title(title)
+        .border_style(theme::border(focused));
+    let picked = state.last_undoable().map(|a| a.plan.action_id.clone());
     let inner = block.inner(area);
     let height = inner.height as usize;
     let lines: Vec<Line> = if state.log.is_empty() {
@@ -24,12 +33,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .log
             .iter()
             .map(|line| {
-                let style = match line.kind {
+                let mut style = match line.kind {
                     LogKind::Info => Style::new(),
                     LogKind::Ok => theme::good(),
                     LogKind::Skipped => theme::dim(),
                     LogKind::Failed => theme::danger(),
                 };
+                if focused && line.action.is_some() && line.action == picked {
+                    style = style.add_modifier(Modifier::REVERSED);
+                }
                 Line::from(vec![
                     Span::styled(line.at.format("%H:%M:%S ").to_string(), theme::dim()),
                     Span::styled(line.text.clone(), style),
