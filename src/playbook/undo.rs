@@ -446,4 +446,59 @@ mod tests {
         }));
         assert_eq!(pending_freezes(&logs), Ok(vec!["f-1".to_string()]));
     }
+
+    fn intent(action_id: &str, index: usize) -> Record {
+        record(Entry::StepIntent {
+            action_id: action_id.into(),
+            index,
+            service: "iam".into(),
+            region: "global".into(),
+            api: "PutRolePolicy".into(),
+            target: "role/R".into(),
+            operation: Operation::DeleteRolePolicy {
+                role: "R".into(),
+                policy_name: "p".into(),
+            },
+        })
+    }
+
+    #[test]
+    fn an_action_with_an_intent_and_no_outcome_is_unfinished_until_it_finishes() {
+        let mut logs = frozen();
+        logs[0].records.insert(
+            1,
+            record(Entry::Confirmed {
+                action_id: "f-1".into(),
+                local_user: None,
+                caller_arn: "arn:aws:iam::123456789012:user/alice".into(),
+                typed: Some("123456789012".into()),
+            }),
+        );
+        assert!(unfinished(&logs).is_empty(), "no intent, nothing was sent");
+        // The process died after sending step 2: its intent is there, its outcome is not.
+        logs[0]
+            .records
+            .retain(|r| !matches!(&r.entry, Entry::StepOutcome { index: 2, .. }));
+        logs[0].records.push(intent("f-1", 1));
+        logs[0].records.push(intent("f-1", 2));
+        let found = unfinished(&logs);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].missing, vec![2]);
+        assert_eq!(found[0].typed.as_deref(), Some("123456789012"));
+        assert_eq!(found[0].plan.action_id, "f-1");
+        // Finished in a later session: nothing left.
+        logs[0].records.push(record(Entry::StepOutcome {
+            action_id: "f-1".into(),
+            index: 2,
+            outcome: Outcome::Skipped,
+        }));
+        logs[0].records.push(record(Entry::ActionFinished {
+            action_id: "f-1".into(),
+            ok: 1,
+            skipped: 1,
+            unsupported: 0,
+            failed: 0,
+        }));
+        assert!(unfinished(&logs).is_empty());
+    }
 }

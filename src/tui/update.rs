@@ -1596,4 +1596,39 @@ mod tests {
             vec![Request::Undo { of: "s-1".into() }]
         );
     }
+
+    #[test]
+    fn an_action_a_crash_left_is_offered_and_finishing_runs_its_plan_again() {
+        let mut state = judged_state(false);
+        let left = crate::playbook::undo::Unfinished {
+            plan: *plan(Playbook::Freeze, Some(vec!["123456789012".into()])),
+            typed: Some("123456789012".into()),
+            missing: vec![1],
+        };
+        update(&mut state, Action::Unfinished(vec![left]));
+        assert!(matches!(
+            state.modal,
+            Some(Modal::Resume {
+                focus: Button::Cancel,
+                ..
+            })
+        ));
+        assert!(
+            update(&mut state, Action::Submit).is_empty(),
+            "Enter on Cancel leaves it"
+        );
+        assert_eq!(state.modal, None);
+        let left = crate::playbook::undo::Unfinished {
+            plan: *plan(Playbook::Freeze, Some(vec!["123456789012".into()])),
+            typed: Some("123456789012".into()),
+            missing: vec![1],
+        };
+        update(&mut state, Action::Unfinished(vec![left]));
+        update(&mut state, Action::Right);
+        let effects = update(&mut state, Action::Submit);
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::Execute { typed: Some(t), plan }] if t == "123456789012" && plan.action_id == "s-1"
+        ));
+    }
 }
