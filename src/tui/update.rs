@@ -294,6 +294,7 @@ fn execute(state: &mut State, confirm: Confirm) -> Vec<Effect> {
         state.modal = Some(Modal::Confirm(confirm));
         return Vec::new();
     }
+    state.notice = None;
     let typed = match (&confirm.resume_typed, &confirm.plan.confirm_with) {
         (Some(typed), _) => Some(typed.clone()),
         (None, Some(_)) => Some(confirm.typed.clone()),
@@ -601,8 +602,15 @@ fn confirm_key(state: &mut State, mut confirm: Confirm, key: Action) -> Vec<Effe
         Action::FocusNext | Action::FocusPrev | Action::Left | Action::Right => {
             confirm.focus = confirm.focus.other();
         }
-        Action::Cancel => return Vec::new(),
-        Action::Submit if confirm.focus == Button::Cancel => return Vec::new(),
+        // Closed: a notice about the dialog (what to type) no longer applies.
+        Action::Cancel => {
+            state.notice = None;
+            return Vec::new();
+        }
+        Action::Submit if confirm.focus == Button::Cancel => {
+            state.notice = None;
+            return Vec::new();
+        }
         Action::Submit | Action::Execute => {
             if state.read_only {
                 state.notice = Some("read-only: this plan cannot be executed".into());
@@ -1469,6 +1477,29 @@ mod tests {
             update(&mut state, Action::Submit).is_empty(),
             "nothing typed yet"
         );
+        assert_eq!(
+            state.notice.as_deref(),
+            Some("type 123456789012 to confirm")
+        );
+        update(&mut state, Action::Cancel);
+        assert_eq!(state.modal, None);
+        assert_eq!(
+            state.notice, None,
+            "the closed dialog's instruction goes with it"
+        );
+        let t = ticket(&update(&mut state, Action::Command(Command::Freeze)));
+        update(
+            &mut state,
+            Action::Planned {
+                ticket: t,
+                plan: Ok(plan(
+                    Playbook::Freeze,
+                    Some(vec!["123456789012".into(), "acme-prod".into()]),
+                )),
+            },
+        );
+        update(&mut state, Action::Right);
+        update(&mut state, Action::Submit);
         for c in "acme-prod".chars() {
             update(&mut state, Action::Type(c));
         }
@@ -1492,6 +1523,7 @@ mod tests {
             effects.as_slice(),
             [Effect::Execute { typed: Some(t), .. }] if t == "acme-prod"
         ));
+        assert_eq!(state.notice, None, "no instruction outlives the dialog");
     }
 
     #[test]

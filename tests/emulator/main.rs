@@ -7,6 +7,7 @@
 mod support;
 
 mod cli;
+mod cockpit;
 mod findings;
 mod playbooks;
 mod playbooks_more;

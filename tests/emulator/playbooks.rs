@@ -413,7 +413,11 @@ async fn revert_sharing_keeps_the_trusted_partner_and_undo_restores_the_exact_li
     assert!(image_public(&bed, "us-west-2", &image).await);
 }
 
-async fn snapshot_permissions(bed: &TestBed, region: &str, id: &str) -> (bool, BTreeSet<String>) {
+pub(crate) async fn snapshot_permissions(
+    bed: &TestBed,
+    region: &str,
+    id: &str,
+) -> (bool, BTreeSet<String>) {
     let out = bed
         .seeder()
         .ec2(region)
@@ -435,7 +439,7 @@ async fn snapshot_permissions(bed: &TestBed, region: &str, id: &str) -> (bool, B
     (public, accounts)
 }
 
-async fn image_public(bed: &TestBed, region: &str, id: &str) -> bool {
+pub(crate) async fn image_public(bed: &TestBed, region: &str, id: &str) -> bool {
     bed.seeder()
         .ec2(region)
         .describe_image_attribute()

@@ -53,35 +53,59 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             Style::new().fg(Color::Yellow),
         ));
     }
-    // The right side (mode, scan, actions) always shows; the left is cut if it must be.
-    let mut right: Vec<Span> = Vec::new();
+    // Who and where may be long (an SSO role's session name, an endpoint): the state on the
+    // right — READ-ONLY, the scan, actions running — must stay in view.
+    let mut status = Vec::new();
     if state.read_only {
-        right.push(Span::styled(
+        status.push(Span::raw("  "));
+        status.push(Span::styled(
             " READ-ONLY ",
             Style::new()
                 .fg(Color::Black)
                 .bg(Color::Yellow)
                 .add_modifier(Modifier::BOLD),
         ));
-        right.push(Span::raw("  "));
     }
-    right.extend(scan_status(state));
+    status.push(Span::raw("  "));
+    status.extend(scan_status(state));
     let running = state.running();
     if running > 0 {
-        right.push(Span::styled(
+        status.push(Span::styled(
             format!("  ▶ {running} action(s) running"),
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         ));
     }
-    right.push(Span::raw(" "));
-    let right = Line::from(right);
-    let right_width = u16::try_from(right.width()).unwrap_or(u16::MAX);
-    let [left_area, right_area] =
-        Layout::horizontal([Constraint::Min(10), Constraint::Length(right_width)])
-            .spacing(1)
-            .areas(area);
-    frame.render_widget(Paragraph::new(Line::from(spans)), left_area);
-    frame.render_widget(Paragraph::new(right), right_area);
+    let (who, status) = (Line::from(spans), Line::from(status));
+    if who.width() + status.width() <= usize::from(area.width) {
+        let mut line = who;
+        line.spans.extend(status.spans);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    // Too long: who and where are cut, the status is kept whole on the right.
+    let status_width = u16::try_from(status.width()).unwrap_or(u16::MAX);
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(status_width)]).areas(area);
+    let room = usize::from(left.width);
+    let mut cut: Vec<Span> = Vec::new();
+    let mut used = 0;
+    for span in who.spans {
+        let width = span.width();
+        if used + width < room {
+            used += width;
+            cut.push(span);
+        } else {
+            let text: String = span
+                .content
+                .chars()
+                .take(room.saturating_sub(used + 1))
+                .collect();
+            cut.push(Span::styled(format!("{text}…"), span.style));
+            break;
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(cut)), left);
+    frame.render_widget(Paragraph::new(status), right);
 }
 
 fn scan_status(state: &State) -> Vec<Span<'static>> {
@@ -218,4 +242,64 @@ fn command_hints(state: &State, all: bool) -> Line<'static> {
         ));
     }
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::keys::Bindings;
+    use crate::model::Identity;
+    use crate::scan::ScanState;
+
+    fn header(state: &State, width: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, 1)).expect("terminal");
+        terminal
+            .draw(|frame| render(frame, frame.area(), state))
+            .expect("draw");
+        terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|cell| cell.symbol())
+            .collect()
+    }
+
+    #[test]
+    fn a_long_caller_is_cut_and_never_hides_read_only_or_the_scan() {
+        let mut state = State::new(Bindings::default(), true, Utc::now());
+        state.endpoint = Some("http://127.0.0.1:45473".into());
+        state.scan.identity = Some(Identity {
+            id: "123456789012".into(),
+            alias: Some("acme-prod".into()),
+            caller_arn: "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/jo.responder@example.com".into(),
+        });
+        state.rescan = Some(ScanState::default());
+        let line = header(&state, 120);
+        assert!(
+            line.contains("READ-ONLY") && line.trim_end().ends_with("· rescanning 0/0"),
+            "{line}"
+        );
+        assert!(
+            line.contains(" 123456789012 acme-prod as assumed-role/AWSReservedSSO_"),
+            "{line}"
+        );
+        assert!(line.contains('…'), "{line}");
+        // When it fits, one line as before.
+        state.scan.identity = Some(Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws:iam::123456789012:user/jo".into(),
+        });
+        let line = header(&state, 120);
+        assert!(
+            line.contains("as user/jo  endpoint 127.0.0.1:45473   READ-ONLY   scanning"),
+            "{line}"
+        );
+        assert!(!line.contains('…'), "{line}");
+    }
 }

@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::{theme, wrapped_rows};
+use super::theme;
 use crate::tui::state::{Focus, LogKind, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -50,16 +50,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .collect()
     };
     // Wrapped, and scrolled so that the newest line is always in view.
-    let rows: usize = lines
-        .iter()
-        .map(|l| wrapped_rows(l, inner.width as usize))
-        .sum();
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let rows = text.line_count(inner.width);
     let scroll = u16::try_from(rows.saturating_sub(height)).unwrap_or(u16::MAX);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        area,
-    );
+    frame.render_widget(block, area);
+    frame.render_widget(text.scroll((scroll, 0)), inner);
 }

@@ -100,28 +100,6 @@ fn render_compact(frame: &mut Frame, area: Rect, state: &State) {
     header::render_footer(frame, footer, state);
 }
 
-/// Rows `line` takes when word-wrapped to `width` (as the paragraph wraps it), so a pane can
-/// size or scroll to it.
-pub fn wrapped_rows(line: &Line, width: usize) -> usize {
-    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-    if width == 0 {
-        return 1;
-    }
-    let mut rows = 1;
-    let mut used = 0;
-    for word in text.split(' ') {
-        let len = word.chars().count();
-        let needed = if used == 0 { len } else { used + 1 + len };
-        if needed <= width {
-            used = needed;
-        } else {
-            rows += 1 + len.saturating_sub(1) / width;
-            used = len % width;
-        }
-    }
-    rows
-}
-
 /// Cuts `text` to `width` characters, marking the cut with `…`.
 pub fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {

@@ -8,7 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::{fit, theme, wrapped_rows};
+use super::{fit, theme};
 use crate::keys::Command;
 use crate::tui::state::{Button, Confirm, Modal, State};
 
@@ -94,8 +94,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         }
         Modal::Help => ("Keys".to_string(), help_lines(state), false),
     };
-    let rows: usize = lines.iter().map(|l| wrapped_rows(l, inner_width)).sum();
-    let height = u16::try_from(rows + 2)
+    let border = if danger {
+        Style::new().fg(Color::Red)
+    } else {
+        Style::new().fg(Color::Cyan)
+    };
+    let paragraph = Paragraph::new(lines)
+        .block(
+            Block::bordered()
+                .title(format!(" {} ", fit(&title, inner_width.saturating_sub(2))))
+                .border_style(border),
+        )
+        .wrap(Wrap { trim: false });
+    // As tall as the text once wrapped (a long note must not push the buttons out of view).
+    let wrapped = paragraph.line_count(u16::try_from(inner_width).unwrap_or(u16::MAX));
+    let height = u16::try_from(wrapped)
         .unwrap_or(u16::MAX)
         .min(area.height.saturating_sub(2));
     let [popup] = Layout::vertical([Constraint::Length(height)])
@@ -104,22 +117,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let [popup] = Layout::horizontal([Constraint::Length(width)])
         .flex(Flex::Center)
         .areas(popup);
-    let border = if danger {
-        Style::new().fg(Color::Red)
-    } else {
-        Style::new().fg(Color::Cyan)
-    };
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(
-                Block::bordered()
-                    .title(format!(" {} ", fit(&title, inner_width.saturating_sub(2))))
-                    .border_style(border),
-            )
-            .wrap(Wrap { trim: false }),
-        popup,
-    );
+    frame.render_widget(paragraph, popup);
 }
 
 /// `[ Cancel ]   Execute`: the focused button reversed; the confirming one in the danger
@@ -277,4 +276,82 @@ fn help_lines(state: &State) -> Vec<Line<'static>> {
         theme::dim(),
     ));
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::keys::Bindings;
+    use crate::model::Identity;
+    use crate::model::operation::Operation;
+    use crate::playbook::plan::{Plan, Playbook, Step};
+    use crate::tui::state::Purpose;
+
+    fn screen(state: &State) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+        terminal
+            .draw(|frame| render(frame, frame.area(), state))
+            .expect("draw");
+        let buffer = terminal.backend().buffer();
+        buffer
+            .content()
+            .chunks(usize::from(buffer.area.width))
+            .map(|row| row.iter().map(|cell| cell.symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn text_that_wraps_never_pushes_the_buttons_out_of_the_dialog() {
+        let now = Utc::now();
+        let mut state = State::new(Bindings::default(), false, now);
+        let identity = Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws:iam::123456789012:user/responder".into(),
+        };
+        let mut plan = Plan::new(
+            "s-3".into(),
+            Playbook::Undo { of: "s-2".into() },
+            identity,
+            now,
+            vec![Step::global(
+                0,
+                Operation::DeactivateAccessKey {
+                    user: "backdoor".into(),
+                    key_id: "AKIA1".into(),
+                },
+                None,
+            )],
+        );
+        plan.notes.push(
+            "step 2 of 20261123T014429Z-27908-2 (DeleteLoginProfile user/support-backdoor) cannot be undone: a deleted console password can only be reset"
+                .into(),
+        );
+        state.modal = Some(Modal::Confirm(Confirm {
+            plan: Box::new(plan),
+            purpose: Purpose {
+                title: "Undo s-2".into(),
+                findings: Vec::new(),
+                offer_delete: false,
+            },
+            focus: Button::Cancel,
+            typed: String::new(),
+            countdown_until: None,
+            resume_typed: None,
+        }));
+        let shown = screen(&state);
+        assert!(shown.contains("cannot be"), "{shown}");
+        assert!(shown.contains("[ Execute 1 step ]"), "{shown}");
+
+        state.modal = Some(Modal::Quit {
+            focus: Button::Cancel,
+        });
+        let shown = screen(&state);
+        assert!(shown.contains("[ Quit anyway ]"), "{shown}");
+    }
 }

@@ -1,6 +1,7 @@
 //! Driving the real binary in a tmux pane: a private tmux server per test, killed on drop.
 
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A private tmux server with one session.
@@ -23,7 +24,13 @@ impl Tmux {
         program: &str,
         args: &[String],
     ) -> Self {
-        let socket = format!("firebreak-test-{}", std::process::id());
+        // Unique per server, so tests sharing a process (plain `cargo test`) never share one.
+        static SERVERS: AtomicUsize = AtomicUsize::new(0);
+        let socket = format!(
+            "firebreak-test-{}-{}",
+            std::process::id(),
+            SERVERS.fetch_add(1, Ordering::Relaxed)
+        );
         let mut line = String::from("env");
         for name in removed_env {
             line.push_str(&format!(" -u {name}"));
@@ -70,14 +77,34 @@ impl Tmux {
 
     /// Waits until the screen contains `needle`; returns the screen, or panics with it.
     pub fn wait_for(&self, needle: &str, timeout: Duration) -> String {
+        self.wait_until(&format!("{needle:?} to appear"), timeout, |screen| {
+            screen.contains(needle)
+        })
+    }
+
+    /// Waits until the screen no longer contains `needle`; returns the screen, or panics with it.
+    pub fn wait_gone(&self, needle: &str, timeout: Duration) -> String {
+        self.wait_until(&format!("{needle:?} to go"), timeout, |screen| {
+            !screen.contains(needle)
+        })
+    }
+
+    /// Waits until `ready` holds for the screen; returns the screen, or panics with `what` and
+    /// the screen.
+    pub fn wait_until(
+        &self,
+        what: &str,
+        timeout: Duration,
+        ready: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + timeout;
         loop {
             let screen = self.screen();
-            if screen.contains(needle) {
+            if ready(&screen) {
                 return screen;
             }
             if Instant::now() > deadline {
-                panic!("{needle:?} did not appear within {timeout:?}; screen:\n{screen}");
+                panic!("waited {timeout:?} for {what}; screen:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
