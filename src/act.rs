@@ -75,7 +75,7 @@ async fn plan_and_run(
     typed: Option<String>,
 ) -> Result<ExitCode, AppError> {
     let (identity, _) = session.ctx.identity().await?;
-    let mut journal = open_journal(session, &identity)?;
+    let journal = open_journal(session, &identity)?;
     let planning = Planning {
         session,
         identity: &identity,
@@ -83,7 +83,7 @@ async fn plan_and_run(
         journal_session: journal.session(),
     };
     let plan = prepare(planning, request).await?;
-    record_plan(&mut journal, &plan)?;
+    record_plan(&journal, &plan)?;
     let table = run.format == Format::Table;
     if table {
         print(&plan_text(&plan))?;
@@ -112,7 +112,7 @@ async fn plan_and_run(
     }
     let results = execute(
         session,
-        &mut journal,
+        &journal,
         &identity,
         &plan,
         typed,

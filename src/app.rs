@@ -154,12 +154,12 @@ async fn baseline_command(
                 }
                 .into());
             };
-            let mut journal = Journal::start(
+            let journal = Journal::start(
                 session.data_dir()?,
                 &scanned.identity,
                 std::env::args().collect(),
             )?;
-            let path = accept(session, &mut journal, &scanned.identity, finding)?;
+            let path = accept(session, &journal, &scanned.identity, finding)?;
             print(&format!(
                 "accepted {} into {}\n  {}\njournal: {}\n",
                 finding.id,

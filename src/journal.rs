@@ -5,6 +5,8 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -95,13 +97,15 @@ pub struct JournalError {
     pub source: std::io::Error,
 }
 
-/// An open session journal.
-#[derive(Debug)]
+/// An open session journal. Clones share the file: each record is written under a short lock,
+/// so actions running side by side never wait on each other. The file is locked for as long
+/// as the session runs, so other processes can tell a live session from a crashed one.
+#[derive(Debug, Clone)]
 pub struct Journal {
-    file: File,
+    file: Arc<Mutex<File>>,
     path: PathBuf,
     session: String,
-    actions: usize,
+    actions: Arc<AtomicUsize>,
 }
 
 impl Journal {
@@ -121,11 +125,14 @@ impl Journal {
         };
         std::fs::create_dir_all(&directory).map_err(fail)?;
         let file = crate::files::append_private(&path).map_err(fail)?;
-        let mut journal = Journal {
-            file,
+        // Held until the process ends; a session whose lock can be taken is not running.
+        file.try_lock()
+            .map_err(|e| fail(std::io::Error::other(e.to_string())))?;
+        let journal = Journal {
+            file: Arc::new(Mutex::new(file)),
             path,
             session,
-            actions: 0,
+            actions: Arc::new(AtomicUsize::new(0)),
         };
         journal.record(Entry::SessionStart {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -137,9 +144,9 @@ impl Journal {
     }
 
     /// A new action id in this session (`SESSION-N`).
-    pub fn next_action_id(&mut self) -> String {
-        self.actions += 1;
-        format!("{}-{}", self.session, self.actions)
+    pub fn next_action_id(&self) -> String {
+        let n = self.actions.fetch_add(1, Ordering::SeqCst) + 1;
+        format!("{}-{n}", self.session)
     }
 
     pub fn session(&self) -> &str {
@@ -147,7 +154,7 @@ impl Journal {
     }
 
     /// Appends one entry and waits until it is on disk.
-    pub fn record(&mut self, entry: Entry) -> Result<(), JournalError> {
+    pub fn record(&self, entry: Entry) -> Result<(), JournalError> {
         let record = Record {
             at: Utc::now(),
             session: self.session.clone(),
@@ -159,8 +166,12 @@ impl Journal {
         };
         let mut line = serde_json::to_string(&record).map_err(|e| fail(e.into()))?;
         line.push('\n');
-        self.file.write_all(line.as_bytes()).map_err(fail)?;
-        self.file.sync_data().map_err(fail)
+        let mut file = self
+            .file
+            .lock()
+            .map_err(|_| fail(std::io::Error::other("the journal lock was poisoned")))?;
+        file.write_all(line.as_bytes()).map_err(fail)?;
+        file.sync_data().map_err(fail)
     }
 
     pub fn path(&self) -> &Path {
@@ -177,6 +188,8 @@ pub struct SessionLog {
     pub records: Vec<Record>,
     /// The line number of a last line cut short (a crash while writing), if any.
     pub truncated_line: Option<usize>,
+    /// Whether the session's process still runs (it holds the file's lock).
+    pub live: bool,
 }
 
 /// A journal that cannot be read.
@@ -234,6 +247,17 @@ pub fn read_session(path: &Path) -> Result<SessionLog, ReadError> {
             .unwrap_or_default(),
         records,
         truncated_line,
+        live: is_live(path),
+    })
+}
+
+/// Whether a running firebreak holds the journal's lock (this process's own sessions included).
+fn is_live(path: &Path) -> bool {
+    File::open(path).is_ok_and(|file| {
+        matches!(
+            file.try_lock_shared(),
+            Err(std::fs::TryLockError::WouldBlock)
+        )
     })
 }
 
@@ -276,7 +300,7 @@ mod tests {
             alias: None,
             caller_arn: "arn:aws:iam::123456789012:user/x".into(),
         };
-        let mut journal =
+        let journal =
             Journal::start(dir.path(), &identity, vec!["firebreak".into()]).expect("start");
         journal
             .record(Entry::BaselineAccepted {

@@ -111,7 +111,7 @@ async fn block_public_access_is_enabled_where_off_skipped_where_on_and_undone() 
         &disable_snapshots,
     ]);
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
+    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
     let engine = Engine::new(ctx, false, 4);
 
     let enable = plan(vec![
@@ -129,7 +129,7 @@ async fn block_public_access_is_enabled_where_off_skipped_where_on_and_undone() 
         ),
     ]);
     let results = engine
-        .execute(&enable, &mut journal, |_, _| {})
+        .execute(&enable, &journal, |_, _| {})
         .await
         .expect("executed");
     let outcomes: Vec<&Outcome> = results.iter().map(|r| &r.outcome).collect();
@@ -148,7 +148,7 @@ async fn block_public_access_is_enabled_where_off_skipped_where_on_and_undone() 
         None,
     )]);
     let results = engine
-        .execute(&undo, &mut journal, |_, _| {})
+        .execute(&undo, &journal, |_, _| {})
         .await
         .expect("executed");
     assert_eq!(results[0].outcome, Outcome::Ok);
@@ -164,7 +164,7 @@ async fn an_endpoint_without_block_public_access_is_unsupported_not_fatal() {
         .build();
     let ctx = context(&[&missing]);
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
+    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
     let results = Engine::new(ctx, false, 1)
         .execute(
             &plan(vec![Step::new(
@@ -173,7 +173,7 @@ async fn an_endpoint_without_block_public_access_is_unsupported_not_fatal() {
                 Operation::EnableSnapshotBlockPublicAccess,
                 None,
             )]),
-            &mut journal,
+            &journal,
             |_, _| {},
         )
         .await
@@ -269,7 +269,7 @@ async fn a_step_whose_prerequisite_failed_is_not_sent() {
         .then_output(|| EnableImageBlockPublicAccessOutput::builder().build());
     let ctx = context(&[&denied, &image_state, &enable_images]);
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
+    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
     let mut dependent = Step::new(
         "eu-west-1",
         1,
@@ -288,7 +288,7 @@ async fn a_step_whose_prerequisite_failed_is_not_sent() {
                 ),
                 dependent,
             ]),
-            &mut journal,
+            &journal,
             |_, _| {},
         )
         .await

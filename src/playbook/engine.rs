@@ -55,7 +55,7 @@ impl Engine {
     pub async fn execute(
         &self,
         plan: &Plan,
-        journal: &mut Journal,
+        journal: &Journal,
         mut on_result: impl FnMut(&Step, &Outcome),
     ) -> Result<Vec<StepResult>, EngineError> {
         if self.read_only {
@@ -148,7 +148,7 @@ fn conclude<'r>(
     plan: &Plan,
     step: &Step,
     outcome: Outcome,
-    journal: &mut Journal,
+    journal: &Journal,
     results: &'r mut Vec<StepResult>,
 ) -> Result<&'r Outcome, JournalError> {
     journal.record(Entry::StepOutcome {

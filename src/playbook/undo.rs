@@ -58,47 +58,58 @@ pub struct Unfinished {
     pub missing: Vec<usize>,
 }
 
-/// Every unfinished action in the journals, oldest first. Running its plan again finishes it:
-/// steps already done report `skipped`.
-pub fn unfinished(logs: &[SessionLog]) -> Vec<Unfinished> {
+/// Every unfinished action of `account` in the journals, oldest first: confirmed (or with steps
+/// sent) and never finished, by a session that no longer runs. Running its plan again finishes
+/// it: steps already done report `skipped`. Actions of live sessions (another terminal, this
+/// process) and of other accounts are never offered.
+pub fn unfinished(logs: &[SessionLog], account: &str) -> Vec<Unfinished> {
+    use std::collections::{BTreeMap, BTreeSet};
     let mut order: Vec<String> = Vec::new();
-    let mut intents: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
-    let mut finished = std::collections::BTreeSet::new();
-    let mut typed: std::collections::BTreeMap<String, Option<String>> = Default::default();
-    for record in logs.iter().flat_map(|l| &l.records) {
-        match &record.entry {
-            Entry::StepIntent {
-                action_id, index, ..
-            } => {
-                if !intents.contains_key(action_id) {
+    let mut closed = BTreeSet::new();
+    let mut live = BTreeSet::new();
+    let mut typed: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for log in logs {
+        for record in &log.records {
+            let started = match &record.entry {
+                Entry::Confirmed {
+                    action_id,
+                    typed: text,
+                    ..
+                } => {
+                    typed.insert(action_id.clone(), text.clone());
+                    Some(action_id)
+                }
+                Entry::StepIntent { action_id, .. } => Some(action_id),
+                Entry::ActionFinished { action_id, .. } | Entry::Refused { action_id, .. } => {
+                    closed.insert(action_id.clone());
+                    None
+                }
+                _ => None,
+            };
+            if let Some(action_id) = started {
+                if log.live {
+                    live.insert(action_id.clone());
+                }
+                if !order.contains(action_id) {
                     order.push(action_id.clone());
                 }
-                intents.entry(action_id.clone()).or_default().push(*index);
             }
-            Entry::ActionFinished { action_id, .. } => {
-                finished.insert(action_id.clone());
-            }
-            Entry::Confirmed {
-                action_id,
-                typed: text,
-                ..
-            } => {
-                typed.insert(action_id.clone(), text.clone());
-            }
-            _ => {}
         }
     }
     order
         .into_iter()
-        .filter(|id| !finished.contains(id))
+        .filter(|id| !closed.contains(id) && !live.contains(id))
         .filter_map(|id| {
             let action = find_action(logs, &id)?;
-            let missing: Vec<usize> = intents
-                .get(&id)
-                .into_iter()
-                .flatten()
-                .filter(|index| !action.outcomes.iter().any(|(i, _)| i == *index))
-                .copied()
+            if action.plan.account.id != account {
+                return None;
+            }
+            let missing: Vec<usize> = action
+                .plan
+                .steps
+                .iter()
+                .map(|s| s.index)
+                .filter(|index| !action.outcomes.iter().any(|(i, _)| i == index))
                 .collect();
             (!missing.is_empty()).then(|| Unfinished {
                 typed: typed.get(&id).cloned().flatten(),
@@ -334,6 +345,7 @@ mod tests {
             session: "s".into(),
             records,
             truncated_line: None,
+            live: false,
         }]
     }
 
@@ -474,14 +486,18 @@ mod tests {
                 typed: Some("123456789012".into()),
             }),
         );
-        assert!(unfinished(&logs).is_empty(), "no intent, nothing was sent");
+        assert_eq!(
+            unfinished(&logs, "123456789012").len(),
+            0,
+            "confirmed and every step has its outcome: nothing left to do"
+        );
         // The process died after sending step 2: its intent is there, its outcome is not.
         logs[0]
             .records
             .retain(|r| !matches!(&r.entry, Entry::StepOutcome { index: 2, .. }));
         logs[0].records.push(intent("f-1", 1));
         logs[0].records.push(intent("f-1", 2));
-        let found = unfinished(&logs);
+        let found = unfinished(&logs, "123456789012");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].missing, vec![2]);
         assert_eq!(found[0].typed.as_deref(), Some("123456789012"));
@@ -499,6 +515,25 @@ mod tests {
             unsupported: 0,
             failed: 0,
         }));
-        assert!(unfinished(&logs).is_empty());
+        assert!(unfinished(&logs, "123456789012").is_empty());
+    }
+
+    #[test]
+    fn live_sessions_and_other_accounts_are_never_offered() {
+        let mut logs = frozen();
+        logs[0]
+            .records
+            .retain(|r| !matches!(&r.entry, Entry::StepOutcome { index: 2, .. }));
+        logs[0].records.push(intent("f-1", 2));
+        assert_eq!(unfinished(&logs, "123456789012").len(), 1);
+        assert!(
+            unfinished(&logs, "999999999999").is_empty(),
+            "a plan of another account is not run with these credentials"
+        );
+        logs[0].live = true;
+        assert!(
+            unfinished(&logs, "123456789012").is_empty(),
+            "a session still running is not a crash"
+        );
     }
 }

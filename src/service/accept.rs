@@ -15,7 +15,7 @@ use crate::model::finding::Finding;
 /// the baseline's path.
 pub fn accept(
     session: &Session,
-    journal: &mut Journal,
+    journal: &Journal,
     identity: &Identity,
     finding: &Finding,
 ) -> Result<PathBuf, AppError> {

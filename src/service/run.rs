@@ -22,7 +22,7 @@ pub fn read_logs(session: &Session) -> Result<Vec<SessionLog>, AppError> {
 }
 
 /// Journals that `plan` was shown to the operator.
-pub fn record_plan(journal: &mut Journal, plan: &Plan) -> Result<(), AppError> {
+pub fn record_plan(journal: &Journal, plan: &Plan) -> Result<(), AppError> {
     Ok(journal.record(Entry::PlanShown {
         plan: Box::new(plan.clone()),
     })?)
@@ -40,12 +40,18 @@ pub fn confirmation_matches(plan: &Plan, typed: Option<&str>) -> bool {
 /// `on_result` as each step ends. Read-only sessions are refused by the engine (journaled).
 pub async fn execute(
     session: &Session,
-    journal: &mut Journal,
+    journal: &Journal,
     identity: &Identity,
     plan: &Plan,
     typed: Option<String>,
     on_result: impl FnMut(&Step, &Outcome),
 ) -> Result<Vec<StepResult>, AppError> {
+    if plan.account.id != identity.id {
+        return Err(AppError::Confirmation(format!(
+            "plan {} is for account {}, but the credentials are for account {}; nothing was changed",
+            plan.action_id, plan.account.id, identity.id
+        )));
+    }
     if !confirmation_matches(plan, typed.as_deref()) {
         let accepted = plan.confirm_with.clone().unwrap_or_default();
         return Err(AppError::Confirmation(format!(

@@ -32,7 +32,8 @@ pub async fn run(session: Session) -> std::io::Result<()> {
 }
 
 /// What the workers share: the session, the caller (read once) and this session's journal
-/// (opened at the first plan; one action writes at a time).
+/// (opened at the first plan; each record is written under its own short lock, so actions,
+/// plans and accepts never wait on one another).
 #[derive(Clone)]
 struct Workers {
     session: Session,
@@ -66,7 +67,9 @@ async fn event_loop(terminal: &mut DefaultTerminal, session: Session) -> std::io
             return Ok(());
         }
         terminal.draw(|frame| view::render(frame, &state))?;
+        // Keys first: a key pressed as freeze's countdown ends must still cancel it.
         let action = tokio::select! {
+            biased;
             event = terminal_events.next() => match event {
                 Some(Ok(event)) => match keymap::action_for(&state, &event) {
                     Some(action) => action,
@@ -91,6 +94,17 @@ impl Workers {
         let (identity, _) = self.session.ctx.identity().await?;
         *cached = Some(identity.clone());
         Ok(identity)
+    }
+
+    /// This session's journal, opened on first use.
+    async fn journal(&self, identity: &Identity) -> Result<Journal, AppError> {
+        let mut journal = self.journal.lock().await;
+        if let Some(open) = journal.as_ref() {
+            return Ok(open.clone());
+        }
+        let opened = open_journal(&self.session, identity)?;
+        *journal = Some(opened.clone());
+        Ok(opened)
     }
 
     fn send(&self, action: Action) {
@@ -168,9 +182,8 @@ fn perform(effect: Effect, workers: &Workers) {
             tokio::spawn(async move {
                 let result = async {
                     let identity = workers.identity().await?;
-                    let mut journal = workers.journal.lock().await;
-                    let journal = open(&workers, &mut journal, &identity)?;
-                    accept(&workers.session, journal, &identity, &finding)
+                    let journal = workers.journal(&identity).await?;
+                    accept(&workers.session, &journal, &identity, &finding)
                 }
                 .await
                 .map_err(|e| e.to_string());
@@ -184,27 +197,17 @@ fn perform(effect: Effect, workers: &Workers) {
             tokio::spawn(async move {
                 // Without a readable journal there is nothing to resume; the first action will
                 // report the journal's problem.
-                if let Ok(logs) = read_logs(&workers.session) {
-                    workers.send(Action::Unfinished(crate::playbook::undo::unfinished(&logs)));
+                if let (Ok(identity), Ok(logs)) =
+                    (workers.identity().await, read_logs(&workers.session))
+                {
+                    workers.send(Action::Unfinished(crate::playbook::undo::unfinished(
+                        &logs,
+                        &identity.id,
+                    )));
                 }
             });
         }
     }
-}
-
-/// This session's journal, opened on first use.
-fn open<'j>(
-    workers: &Workers,
-    journal: &'j mut Option<Journal>,
-    identity: &Identity,
-) -> Result<&'j mut Journal, AppError> {
-    if journal.is_none() {
-        *journal = Some(open_journal(&workers.session, identity)?);
-    }
-    journal.as_mut().ok_or(AppError::NoPath {
-        what: "journal",
-        hint: "the journal could not be opened",
-    })
 }
 
 async fn plan(
@@ -212,8 +215,7 @@ async fn plan(
     requests: &[crate::service::request::Request],
 ) -> Result<crate::playbook::plan::Plan, AppError> {
     let identity = workers.identity().await?;
-    let mut guard = workers.journal.lock().await;
-    let journal = open(workers, &mut guard, &identity)?;
+    let journal = workers.journal(&identity).await?;
     let planning = Planning {
         session: &workers.session,
         identity: &identity,
@@ -221,7 +223,7 @@ async fn plan(
         journal_session: journal.session(),
     };
     let plan = prepare_all(planning, requests).await?;
-    record_plan(journal, &plan)?;
+    record_plan(&journal, &plan)?;
     Ok(plan)
 }
 
@@ -231,12 +233,11 @@ async fn run_plan(
     typed: Option<String>,
 ) -> Result<(), AppError> {
     let identity = workers.identity().await?;
-    let mut guard = workers.journal.lock().await;
-    let journal = open(workers, &mut guard, &identity)?;
+    let journal = workers.journal(&identity).await?;
     let action_id = plan.action_id.clone();
     execute(
         &workers.session,
-        journal,
+        &journal,
         &identity,
         plan,
         typed,

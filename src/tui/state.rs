@@ -1,7 +1,7 @@
 //! Everything the cockpit shows, in one value owned by the event loop, and the pure questions
 //! the views and `update` ask of it (which findings each list holds now, what is selected).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 
@@ -266,9 +266,14 @@ pub struct State {
     /// The selected finding of each list, by id: a rescan never moves the cursor.
     pub selected: BTreeMap<ListId, String>,
     pub marks: BTreeSet<String>,
+    /// Marks made one by one with Space (not by `*`): only these let `X` throttle a function
+    /// the baseline knows.
+    pub hand_marked: BTreeSet<String>,
     pub filter: Filter,
     pub sort: SortBy,
     pub modal: Option<Modal>,
+    /// Dialogs that came up in the background while another was open, shown in turn.
+    pub queued: VecDeque<Modal>,
     pub log: Vec<LogLine>,
     /// Every action of this session, in order.
     pub actions: Vec<ActionRun>,
@@ -309,9 +314,11 @@ impl State {
             region_filter: None,
             selected: BTreeMap::new(),
             marks: BTreeSet::new(),
+            hand_marked: BTreeSet::new(),
             filter: Filter::default(),
             sort: SortBy::default(),
             modal: None,
+            queued: VecDeque::new(),
             log: Vec::new(),
             actions: Vec::new(),
             contained: BTreeMap::new(),

@@ -22,6 +22,25 @@ pub const FREEZE_COUNTDOWN_SECS: i64 = 5;
 
 /// Applies `action` to `state` and returns the work to start.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let effects = apply(state, action);
+    // A dialog that came up in the background waits until the open one is closed.
+    if state.modal.is_none() {
+        state.modal = state.queued.pop_front();
+    }
+    effects
+}
+
+/// Opens `modal`, or queues it behind the dialog already open (a background result must
+/// never replace what the operator is reading or typing).
+fn show(state: &mut State, modal: Modal) {
+    if state.modal.is_none() {
+        state.modal = Some(modal);
+    } else {
+        state.queued.push_back(modal);
+    }
+}
+
+fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Tick(now) => {
             state.now = now;
@@ -62,10 +81,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 ),
                 Err(error) => {
                     log(state, LogKind::Failed, format!("accept {finding}: {error}"));
-                    state.modal = Some(Modal::Message {
-                        title: "Not accepted".into(),
-                        lines: vec![error],
-                    });
+                    show(
+                        state,
+                        Modal::Message {
+                            title: "Not accepted".into(),
+                            lines: vec![error],
+                        },
+                    );
                 }
             }
             rescan(state)
@@ -82,10 +104,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                         ),
                     );
                 }
-                state.modal = Some(Modal::Resume {
-                    actions,
-                    focus: Button::Cancel,
-                });
+                show(
+                    state,
+                    Modal::Resume {
+                        actions,
+                        focus: Button::Cancel,
+                    },
+                );
             }
             Vec::new()
         }
@@ -207,6 +232,7 @@ fn judged(
             let ids: std::collections::BTreeSet<&String> =
                 state.findings.iter().map(|f| &f.id).collect();
             state.marks.retain(|id| ids.contains(id));
+            state.hand_marked.retain(|id| ids.contains(id));
             state.contained.retain(|id, _| ids.contains(id));
             // On start, the most severe finding is selected.
             if first
@@ -229,14 +255,36 @@ fn judged(
 // Plans and actions
 
 fn planned(state: &mut State, ticket: u64, plan: Result<Box<Plan>, String>) {
-    let purpose = match state.modal.take() {
-        Some(Modal::Preparing { ticket: t, purpose }) if t == ticket => purpose,
-        // Cancelled while it was being made: forget it.
-        other => {
-            state.modal = other;
-            return;
+    let waiting = |m: &Modal| matches!(m, Modal::Preparing { ticket: t, .. } if *t == ticket);
+    // The dialog waiting for this plan, open or queued; none when it was cancelled.
+    let slot: &mut Modal = if state.modal.as_ref().is_some_and(waiting) {
+        match state.modal.as_mut() {
+            Some(modal) => modal,
+            None => return,
+        }
+    } else {
+        match state.queued.iter_mut().find(|m| waiting(m)) {
+            Some(modal) => modal,
+            None => return,
         }
     };
+    let Modal::Preparing { purpose, .. } = slot else {
+        return;
+    };
+    let purpose = purpose.clone();
+    let next = plan_dialog(state, purpose, plan);
+    let slot: Option<&mut Modal> = if state.modal.as_ref().is_some_and(waiting) {
+        state.modal.as_mut()
+    } else {
+        state.queued.iter_mut().find(|m| waiting(m))
+    };
+    if let Some(slot) = slot {
+        *slot = next;
+    }
+}
+
+/// The dialog that shows a plan (or why there is none), and its log line.
+fn plan_dialog(state: &mut State, purpose: Purpose, plan: Result<Box<Plan>, String>) -> Modal {
     match plan {
         Ok(plan) => {
             log_action(
@@ -258,19 +306,19 @@ fn planned(state: &mut State, ticket: u64, plan: Result<Box<Plan>, String>) {
                         .iter()
                         .map(|e| format!("never touched: {} — {}", e.principal, e.reason)),
                 );
-                state.modal = Some(Modal::Message {
+                Modal::Message {
                     title: format!("{} — plan {}", purpose.title, plan.action_id),
                     lines,
-                });
+                }
             } else {
-                state.modal = Some(Modal::Confirm(Confirm {
+                Modal::Confirm(Confirm {
                     plan,
                     purpose,
                     focus: Button::Cancel,
                     typed: String::new(),
                     countdown_until: None,
                     resume_typed: None,
-                }));
+                })
             }
         }
         Err(error) => {
@@ -279,10 +327,10 @@ fn planned(state: &mut State, ticket: u64, plan: Result<Box<Plan>, String>) {
                 LogKind::Failed,
                 format!("{}: {error}", purpose.title),
             );
-            state.modal = Some(Modal::Message {
+            Modal::Message {
                 title: format!("{}: no plan", purpose.title),
                 lines: vec![error],
-            });
+            }
         }
     }
 }
@@ -315,6 +363,7 @@ fn execute(state: &mut State, confirm: Confirm) -> Vec<Effect> {
         ),
     );
     state.marks.clear();
+    state.hand_marked.clear();
     state.actions.push(ActionRun {
         plan: confirm.plan.clone(),
         purpose: confirm.purpose,
@@ -473,8 +522,7 @@ fn evidence_saved(run: &ActionRun) -> Vec<(String, String)> {
 fn prepare(state: &mut State, requests: Vec<Request>, purpose: Purpose) -> Vec<Effect> {
     let ticket = state.next_ticket;
     state.next_ticket += 1;
-    state.notice = None;
-    state.modal = Some(Modal::Preparing { ticket, purpose });
+    show(state, Modal::Preparing { ticket, purpose });
     vec![Effect::Prepare { ticket, requests }]
 }
 
@@ -537,29 +585,35 @@ fn modal_key(state: &mut State, modal: Modal, key: Action) -> Vec<Effect> {
             }
             Dialog::Close => Vec::new(),
             Dialog::Confirm => {
-                let mut effects = Vec::new();
-                for unfinished in actions {
-                    effects.extend(execute(
-                        state,
-                        Confirm {
-                            plan: Box::new(unfinished.plan),
-                            purpose: Purpose {
-                                title: "Finish".into(),
-                                findings: Vec::new(),
-                                offer_delete: false,
-                            },
-                            focus: Button::Confirm,
-                            typed: String::new(),
-                            countdown_until: None,
-                            resume_typed: Some(unfinished.typed.unwrap_or_default()),
+                // Each plan is shown whole in its own confirmation, the first now, the rest
+                // after it.
+                let mut actions = actions.into_iter();
+                if let Some(first) = actions.next() {
+                    state.modal = Some(Modal::Confirm(Confirm {
+                        purpose: Purpose {
+                            title: format!(
+                                "Finish {} ({} step(s) without outcome)",
+                                first.plan.playbook,
+                                first.missing.len()
+                            ),
+                            findings: Vec::new(),
+                            offer_delete: false,
                         },
-                    ));
-                    if state.modal.is_some() {
-                        // Read-only: nothing runs.
-                        break;
-                    }
+                        plan: Box::new(first.plan),
+                        focus: Button::Cancel,
+                        typed: String::new(),
+                        countdown_until: None,
+                        resume_typed: Some(first.typed.unwrap_or_default()),
+                    }));
                 }
-                effects
+                let rest: Vec<_> = actions.collect();
+                if !rest.is_empty() {
+                    state.queued.push_back(Modal::Resume {
+                        actions: rest,
+                        focus: Button::Cancel,
+                    });
+                }
+                Vec::new()
             }
         },
     }
@@ -687,6 +741,7 @@ fn normal_key(state: &mut State, key: Action) -> Vec<Effect> {
                 state.region_filter = None;
             } else {
                 state.marks.clear();
+                state.hand_marked.clear();
             }
             Vec::new()
         }
@@ -727,10 +782,13 @@ fn command_key(state: &mut State, command: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::Mark => {
-            if let Some(id) = state.selection().map(|f| f.id.clone())
-                && !state.marks.remove(&id)
-            {
-                state.marks.insert(id);
+            if let Some(id) = state.selection().map(|f| f.id.clone()) {
+                if state.marks.remove(&id) {
+                    state.hand_marked.remove(&id);
+                } else {
+                    state.marks.insert(id.clone());
+                    state.hand_marked.insert(id);
+                }
             }
             Vec::new()
         }
@@ -743,6 +801,7 @@ fn command_key(state: &mut State, command: Command) -> Vec<Effect> {
             if ids.iter().all(|id| state.marks.contains(id)) {
                 for id in &ids {
                     state.marks.remove(id);
+                    state.hand_marked.remove(id);
                 }
             } else {
                 state.marks.extend(ids);
@@ -918,19 +977,20 @@ fn disable_request(state: &State) -> Planned {
     ))
 }
 
-/// `X`: functions; one the baseline knows only when marked explicitly.
+/// `X`: functions; one the baseline knows only when marked one by one with Space (never by
+/// `*`, never by the cursor alone).
 fn contain_request(state: &State) -> Planned {
-    let (targets, marked) = state.targets();
+    let (targets, _) = state.targets();
     let mut functions: Vec<(String, String)> = Vec::new();
     for f in &targets {
         if f.resource_type != ResourceType::Function {
             continue;
         }
         let target = (f.region.clone(), f.resource_id.clone());
-        if !marked && state.knows_function(&f.region, &f.resource_id) {
+        if !state.hand_marked.contains(&f.id) && state.knows_function(&f.region, &f.resource_id) {
             let public = f.kind == FindingKind::PublicFunction;
             return Err(format!(
-                "{} in {} is a function the baseline knows: throttling it would stop production.{} Mark it with Space to contain it anyway.",
+                "{} in {} is a function the baseline knows: throttling it would stop production.{} Mark it by itself with Space to contain it anyway.",
                 f.resource_id,
                 f.region,
                 if public {
@@ -1410,6 +1470,13 @@ mod tests {
         };
         assert!(lines[0].contains("baseline knows"), "{lines:?}");
         update(&mut state, Action::Cancel);
+        // `*` is not enough: a known function must be marked by itself.
+        update(&mut state, Action::Command(Command::MarkAll));
+        assert!(update(&mut state, Action::Command(Command::Contain)).is_empty());
+        assert!(matches!(state.modal, Some(Modal::Message { .. })));
+        update(&mut state, Action::Cancel);
+        update(&mut state, Action::Command(Command::MarkAll));
+        assert!(state.marks.is_empty());
         update(&mut state, Action::Command(Command::Mark));
         let effects = update(&mut state, Action::Command(Command::Contain));
         assert!(matches!(
@@ -1657,7 +1724,21 @@ mod tests {
         };
         update(&mut state, Action::Unfinished(vec![left]));
         update(&mut state, Action::Right);
-        let effects = update(&mut state, Action::Submit);
+        assert!(
+            update(&mut state, Action::Submit).is_empty(),
+            "finishing first shows the whole plan"
+        );
+        let Some(Modal::Confirm(confirm)) = &state.modal else {
+            panic!("{:?}", state.modal);
+        };
+        assert_eq!(confirm.focus, Button::Cancel);
+        assert!(!confirm.needs_typing(), "it was typed when first confirmed");
+        update(&mut state, Action::Right);
+        assert!(
+            update(&mut state, Action::Submit).is_empty(),
+            "a freeze still counts down"
+        );
+        let effects = update(&mut state, Action::Tick(now() + Duration::seconds(6)));
         assert!(matches!(
             effects.as_slice(),
             [Effect::Execute { typed: Some(t), plan }] if t == "123456789012" && plan.action_id == "s-1"
