@@ -249,6 +249,8 @@ pub struct State {
     pub rescan: Option<ScanState>,
     /// The regions the rescan reads (with IAM), when not all: merged into `scan` when done.
     pub rescan_only: Option<Vec<String>>,
+    /// A rescan asked for while one ran (`Some(None)`: every region), started when it ends.
+    pub queued_rescan: Option<Option<Vec<String>>>,
     pub generation: u64,
     /// When the scan on screen finished.
     pub scanned_at: Option<DateTime<Utc>>,
@@ -303,6 +305,7 @@ impl State {
             scan: ScanState::default(),
             rescan: None,
             rescan_only: None,
+            queued_rescan: None,
             generation: 0,
             scanned_at: None,
             findings: Vec::new(),
@@ -482,7 +485,15 @@ impl State {
             .filter(|a| a.finished && a.changed_something())
             .filter(|a| !matches!(a.plan.playbook, Playbook::Undo { .. }))
             .filter(|a| !self.undone.contains(&a.plan.action_id))
+            .filter(|a| !self.undo_running(&a.plan.action_id))
             .collect()
+    }
+
+    /// Whether an undo of `action_id` is running now.
+    fn undo_running(&self, action_id: &str) -> bool {
+        self.actions.iter().any(|a| {
+            !a.finished && matches!(&a.plan.playbook, Playbook::Undo { of } if of == action_id)
+        })
     }
 
     /// What `u` undoes now: the action picked in the log pane (when it has the focus), else the

@@ -47,10 +47,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.ticks = state.ticks.wrapping_add(1);
             countdown(state)
         }
-        Action::Scan { generation, event } => {
-            scan_event(state, generation, event);
-            Vec::new()
-        }
+        Action::Scan { generation, event } => scan_event(state, generation, event),
         Action::Judged {
             generation,
             findings,
@@ -172,6 +169,17 @@ fn rescan_regions(state: &mut State, only: Option<Vec<String>>) -> Vec<Effect> {
         state.rescan.is_some() || !state.scan.done
     };
     if running {
+        // Read once the running scan ends: all regions wins over some.
+        state.queued_rescan = Some(match (state.queued_rescan.take(), only) {
+            (Some(Some(mut queued)), Some(more)) => {
+                queued.extend(more);
+                queued.sort();
+                queued.dedup();
+                Some(queued)
+            }
+            (None, only) => only,
+            _ => None,
+        });
         return Vec::new();
     }
     state.generation += 1;
@@ -190,9 +198,9 @@ fn rescan_regions(state: &mut State, only: Option<Vec<String>>) -> Vec<Effect> {
     }]
 }
 
-fn scan_event(state: &mut State, generation: u64, event: ScanEvent) {
+fn scan_event(state: &mut State, generation: u64, event: ScanEvent) -> Vec<Effect> {
     if generation != state.generation {
-        return;
+        return Vec::new();
     }
     let target = match state.rescan.as_mut() {
         Some(rescan) => rescan,
@@ -210,7 +218,11 @@ fn scan_event(state: &mut State, generation: u64, event: ScanEvent) {
         state.scanned_at = Some(state.now);
         let cells = state.region_cells().len();
         state.region_cursor = state.region_cursor.min(cells.saturating_sub(1));
+        if let Some(only) = state.queued_rescan.take() {
+            return rescan_regions(state, only);
+        }
     }
+    Vec::new()
 }
 
 fn judged(
@@ -452,18 +464,37 @@ fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec
             ),
         ),
     }
-    let took_effect = run
-        .outcomes
-        .values()
-        .any(|o| matches!(o, Outcome::Ok | Outcome::Skipped));
-    if took_effect {
-        for finding in &run.purpose.findings {
-            state
-                .contained
-                .insert(finding.clone(), action_id.to_string());
+    // A finding is contained when every step that changes its resource ended ok or skipped
+    // (an exempt principal has no step: it is not contained).
+    for id in &run.purpose.findings {
+        let Some(finding) = state.findings.iter().find(|f| f.id == *id) else {
+            continue;
+        };
+        let steps: Vec<_> = run
+            .plan
+            .steps
+            .iter()
+            .filter(|s| s.operation.changes_account() && step_is_about(s, finding))
+            .collect();
+        let done = !steps.is_empty()
+            && steps.iter().all(|s| {
+                matches!(
+                    run.outcomes.get(&s.index),
+                    Some(Outcome::Ok | Outcome::Skipped)
+                )
+            });
+        if done {
+            state.contained.insert(id.clone(), action_id.to_string());
         }
     }
-    if let Playbook::Undo { of } = &run.plan.playbook {
+    let clean = run
+        .outcomes
+        .values()
+        .all(|o| !matches!(o, Outcome::Failed { .. }));
+    if let Playbook::Undo { of } = &run.plan.playbook
+        && clean
+        && run.outcomes.len() == run.plan.steps.len()
+    {
         state.undone.insert(of.clone());
         state.contained.retain(|_, by| by != of);
     }
@@ -498,6 +529,24 @@ fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec
         .collect();
     effects.extend(rescan_regions(state, Some(regions)));
     effects
+}
+
+/// Whether `step` changes the resource `finding` is about.
+fn step_is_about(step: &crate::playbook::plan::Step, finding: &Finding) -> bool {
+    if step.region != finding.region {
+        return false;
+    }
+    let id = finding.resource_id.as_str();
+    let target = step.target.as_str();
+    match finding.resource_type {
+        ResourceType::User => {
+            target == format!("user/{id}") || target.starts_with(&format!("user/{id} "))
+        }
+        ResourceType::AccessKey => target.ends_with(&format!(" key {id}")),
+        ResourceType::Role => target.starts_with(&format!("role/{id} ")),
+        ResourceType::Function => target == format!("function {id}"),
+        _ => target == id,
+    }
 }
 
 /// The functions of a contain action whose evidence step ended ok or skipped.
@@ -766,7 +815,8 @@ fn command_key(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Rescan => {
             let effects = rescan(state);
             if effects.is_empty() {
-                state.notice = Some("a scan is already running".into());
+                state.notice =
+                    Some("a scan is running: every region is read again after it".into());
             }
             effects
         }
@@ -944,6 +994,22 @@ fn disable_request(state: &State) -> Planned {
     let mut about: Vec<(ResourceType, String, String)> = Vec::new();
     let mut words = Vec::new();
     let mut requests = Vec::new();
+    // A user's keys are contained with it.
+    about.extend(
+        state
+            .scan
+            .inventory
+            .access_keys
+            .iter()
+            .filter(|k| users.contains(&k.user))
+            .map(|k| {
+                (
+                    ResourceType::AccessKey,
+                    crate::model::GLOBAL.to_string(),
+                    k.id.clone(),
+                )
+            }),
+    );
     for (kind, names, word) in [
         (ResourceType::User, &users, "user"),
         (ResourceType::AccessKey, &keys, "key"),
@@ -1743,5 +1809,138 @@ mod tests {
             effects.as_slice(),
             [Effect::Execute { typed: Some(t), plan }] if t == "123456789012" && plan.action_id == "s-1"
         ));
+    }
+
+    #[test]
+    fn only_what_every_step_reached_is_contained_and_a_failed_undo_can_be_retried() {
+        let mut state = judged_state(false);
+        let t = ticket(&update(&mut state, Action::Command(Command::Disable)));
+        let mut two = plan(Playbook::DisableUser { users: vec![] }, None);
+        two.steps.push(Step::global(
+            0,
+            Operation::PutRolePolicy {
+                role: "rogue".into(),
+                policy_name: "firebreak-deny-all".into(),
+                document: "{}".into(),
+            },
+            None,
+        ));
+        two.steps[1].index = 2;
+        update(
+            &mut state,
+            Action::Planned {
+                ticket: t,
+                plan: Ok(two),
+            },
+        );
+        // The purpose names the backdoor; pretend the role's finding was in it too.
+        if let Some(Modal::Confirm(confirm)) = state.modal.as_mut() {
+            confirm
+                .purpose
+                .findings
+                .push("unknown_role:global:rogue".into());
+        }
+        state.findings.push(finding(
+            FindingKind::UnknownRole,
+            ResourceType::Role,
+            GLOBAL,
+            "rogue",
+        ));
+        update(&mut state, Action::Execute);
+        update(
+            &mut state,
+            Action::StepDone {
+                action_id: "s-1".into(),
+                index: 1,
+                outcome: Outcome::Ok,
+            },
+        );
+        let denied = crate::aws::AwsError {
+            service: "iam".into(),
+            operation: "PutRolePolicy".into(),
+            region: GLOBAL.into(),
+            code: "AccessDenied".into(),
+            message: "no".into(),
+            request_id: None,
+            http_status: Some(403),
+        };
+        update(
+            &mut state,
+            Action::StepDone {
+                action_id: "s-1".into(),
+                index: 2,
+                outcome: Outcome::Failed {
+                    error: denied.clone(),
+                },
+            },
+        );
+        let effects = update(
+            &mut state,
+            Action::ActionDone {
+                action_id: "s-1".into(),
+                error: None,
+            },
+        );
+        assert!(
+            state
+                .contained
+                .contains_key("admin_principal:global:backdoor")
+        );
+        assert!(
+            !state.contained.contains_key("unknown_role:global:rogue"),
+            "its step failed: not contained"
+        );
+        // While that rescan runs, another action's rescan waits instead of being dropped.
+        assert_eq!(effects.len(), 1);
+        assert!(rescan_regions(&mut state, Some(vec!["eu-west-1".into()])).is_empty());
+        assert_eq!(state.queued_rescan, Some(Some(vec!["eu-west-1".into()])));
+        let generation = state.generation;
+        let effects = update(
+            &mut state,
+            Action::Scan {
+                generation,
+                event: ScanEvent::Done,
+            },
+        );
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::StartScan { only: Some(only), .. }] if only == &vec!["eu-west-1".to_string()]
+        ));
+        // An undo that fails stays undoable.
+        let t = ticket(&update(&mut state, Action::Command(Command::Undo)));
+        let mut undo = plan(Playbook::Undo { of: "s-1".into() }, None);
+        undo.action_id = "s-2".into();
+        update(
+            &mut state,
+            Action::Planned {
+                ticket: t,
+                plan: Ok(undo),
+            },
+        );
+        update(&mut state, Action::Execute);
+        assert!(
+            state.last_undoable().is_none(),
+            "an action whose undo runs is not offered again"
+        );
+        update(
+            &mut state,
+            Action::StepDone {
+                action_id: "s-2".into(),
+                index: 1,
+                outcome: Outcome::Failed { error: denied },
+            },
+        );
+        update(
+            &mut state,
+            Action::ActionDone {
+                action_id: "s-2".into(),
+                error: None,
+            },
+        );
+        assert!(!state.undone.contains("s-1"));
+        assert_eq!(
+            state.last_undoable().map(|a| a.plan.action_id.as_str()),
+            Some("s-1")
+        );
     }
 }
