@@ -268,28 +268,51 @@ impl ScanState {
     }
 
     /// Folds in a finished rescan of some regions (IAM is always part of a scan): their states
-    /// and inventory replace the old ones; every other region keeps what it had.
+    /// and inventory replace the old ones; every other region keeps what it had. What a
+    /// service could not read again is kept as it was (a throttled read is not "gone"), and a
+    /// rescan that failed as a whole changes nothing but the error shown.
     pub fn merge(&mut self, rescan: ScanState) {
-        let scanned: Vec<String> = std::iter::once(GLOBAL.to_string())
-            .chain(rescan.regions.iter().map(|r| r.name.clone()))
-            .collect();
-        let stale = |region: &String| scanned.contains(region);
+        if rescan.fatal.is_some() {
+            self.fatal = rescan.fatal;
+            return;
+        }
+        let failed = |region: &str, service: &str| {
+            let state = if region == GLOBAL {
+                Some(&rescan.global)
+            } else {
+                rescan.regions.iter().find(|r| r.name == region)
+            };
+            state.is_some_and(|r| r.errors.iter().any(|e| e.service == service))
+        };
+        // Whether the rescan's `service` answer for `region` replaces what is there.
+        let fresh = |region: &String, service: &str| {
+            (region == GLOBAL || rescan.regions.iter().any(|r| r.name == *region))
+                && !failed(region, service)
+        };
+        let old = std::mem::take(&mut self.inventory);
+        let new = rescan.inventory.clone();
         let inventory = &mut self.inventory;
-        inventory.users.retain(|i| !stale(&i.region));
-        inventory.access_keys.retain(|i| !stale(&i.region));
-        inventory.roles.retain(|i| !stale(&i.region));
-        inventory.functions.retain(|i| !stale(&i.region));
-        inventory.snapshots.retain(|i| !stale(&i.region));
-        inventory.images.retain(|i| !stale(&i.region));
-        inventory.instances.retain(|i| !stale(&i.region));
-        let fresh = rescan.inventory;
-        inventory.users.extend(fresh.users);
-        inventory.access_keys.extend(fresh.access_keys);
-        inventory.roles.extend(fresh.roles);
-        inventory.functions.extend(fresh.functions);
-        inventory.snapshots.extend(fresh.snapshots);
-        inventory.images.extend(fresh.images);
-        inventory.instances.extend(fresh.instances);
+        macro_rules! take {
+            ($field:ident, $service:expr) => {
+                inventory.$field = old
+                    .$field
+                    .into_iter()
+                    .filter(|i| !fresh(&i.region, $service))
+                    .chain(
+                        new.$field
+                            .into_iter()
+                            .filter(|i| fresh(&i.region, $service)),
+                    )
+                    .collect();
+            };
+        }
+        take!(users, "iam");
+        take!(access_keys, "iam");
+        take!(roles, "iam");
+        take!(functions, "lambda");
+        take!(snapshots, "ec2");
+        take!(images, "ec2");
+        take!(instances, "ec2");
         inventory.sort();
         self.global = rescan.global;
         for region in rescan.regions {
@@ -302,7 +325,7 @@ impl ScanState {
         if rescan.identity.is_some() {
             self.identity = rescan.identity;
         }
-        self.fatal = rescan.fatal;
+        self.fatal = None;
         self.done = true;
     }
 
