@@ -166,8 +166,12 @@ impl Key {
         if let Some(rest) = lower.strip_prefix("ctrl-") {
             let mut chars = rest.chars();
             return match (chars.next(), chars.next()) {
-                (Some(c), None) if c.is_ascii_alphanumeric() && c != 'c' => Ok(Key::Ctrl(c)),
                 (Some('c'), None) => Err("ctrl-c is reserved (quit)".to_string()),
+                // Terminals send these as Backspace, Tab, Enter: they would never arrive.
+                (Some(c @ ('h' | 'i' | 'j' | 'm')), None) => Err(format!(
+                    "ctrl-{c} cannot be bound: terminals send it as another key"
+                )),
+                (Some(c), None) if c.is_ascii_alphanumeric() => Ok(Key::Ctrl(c)),
                 _ => Err(format!("'{text}' is not a key")),
             };
         }
@@ -303,7 +307,9 @@ mod tests {
         ] {
             assert_eq!(Key::parse(text), Ok(key), "{text}");
         }
-        for text in ["enter", "Tab", "esc", "ctrl-c", "up", "shift-x", "", "f13"] {
+        for text in [
+            "enter", "Tab", "esc", "ctrl-c", "ctrl-m", "up", "shift-x", "", "f13",
+        ] {
             assert!(Key::parse(text).is_err(), "{text}");
         }
     }

@@ -251,7 +251,20 @@ impl Plan {
             steps,
             exempt: plans.iter().flat_map(|p| p.exempt.clone()).collect(),
             notes: plans.iter().flat_map(|p| p.notes.clone()).collect(),
-            confirm_with: plans.iter().find_map(|p| p.confirm_with.clone()),
+            // Every word any part needs typed is accepted only if all parts accept it.
+            confirm_with: {
+                let needed: Vec<&Vec<String>> = plans
+                    .iter()
+                    .filter_map(|p| p.confirm_with.as_ref())
+                    .collect();
+                needed.first().map(|first| {
+                    first
+                        .iter()
+                        .filter(|word| needed.iter().all(|n| n.contains(word)))
+                        .cloned()
+                        .collect()
+                })
+            },
         })
     }
 }

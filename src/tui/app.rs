@@ -49,6 +49,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, session: Session) -> std::io
     let mut state = State::new(session.keys.clone(), session.read_only, Utc::now());
     state.profile = session.profile.clone();
     state.endpoint = session.endpoint.clone();
+    state.break_glass = session.break_glass.clone();
     let workers = Workers {
         session,
         identity: Arc::new(Mutex::new(None)),

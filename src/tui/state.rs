@@ -243,6 +243,8 @@ pub struct State {
     pub read_only: bool,
     pub profile: Option<String>,
     pub endpoint: Option<String>,
+    /// Break-glass principals from the config: listed as never touched in every plan.
+    pub break_glass: Vec<String>,
     /// The scan on screen: the first one as it streams in, later the last complete one.
     pub scan: ScanState,
     /// A rescan in progress (shown in the header); replaces `scan` when done.
@@ -302,6 +304,7 @@ impl State {
             read_only,
             profile: None,
             endpoint: None,
+            break_glass: Vec::new(),
             scan: ScanState::default(),
             rescan: None,
             rescan_only: None,

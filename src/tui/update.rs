@@ -698,9 +698,23 @@ fn confirm_key(state: &mut State, mut confirm: Confirm, key: Action) -> Vec<Effe
     }
     let typing = confirm.plan.confirm_with.is_some() && confirm.resume_typed.is_none();
     match key {
-        Action::Type(c) if typing => confirm.typed.push(c),
+        // Once what was typed matches, the focus moves to Execute (Enter then still starts
+        // freeze's countdown, which any key cancels); while it does not, it stays on Cancel.
+        Action::Type(c) if typing => {
+            confirm.typed.push(c);
+            confirm.focus = if confirm.needs_typing() {
+                Button::Cancel
+            } else {
+                Button::Confirm
+            };
+        }
         Action::Backspace if typing => {
             confirm.typed.pop();
+            confirm.focus = if confirm.needs_typing() {
+                Button::Cancel
+            } else {
+                Button::Confirm
+            };
         }
         Action::FocusNext | Action::FocusPrev | Action::Left | Action::Right => {
             confirm.focus = confirm.focus.other();

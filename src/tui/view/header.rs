@@ -171,6 +171,12 @@ pub fn render_footer(frame: &mut Frame, area: Rect, state: &State) {
         ]),
         // Narrow terminals list only the keys that apply now.
         Mode::Normal => command_hints(state, area.width >= super::FULL_WIDTH),
+        Mode::Countdown => Line::styled(" any key cancels the countdown", theme::warning()),
+        Mode::AnyKeyCloses => Line::styled(" any key closes", theme::dim()),
+        Mode::Typing => Line::styled(
+            " type to confirm  Tab/←/→ move  Enter choose  Esc cancel",
+            theme::dim(),
+        ),
         _ => Line::styled(
             " Tab/←/→ move  Enter choose  y execute  Esc cancel",
             theme::dim(),

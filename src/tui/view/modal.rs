@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::{fit, theme};
 use crate::keys::Command;
+use crate::playbook::guard::Caller;
 use crate::tui::state::{Button, Confirm, Modal, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -28,11 +29,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             false,
         ),
         Modal::Confirm(confirm) => (
-            format!(
-                "{} — plan {}",
-                confirm.purpose.title, confirm.plan.action_id
+            {
+                // The plan id always shows; a long title gives way.
+                let id = format!(" — plan {}", confirm.plan.action_id);
+                let room = inner_width.saturating_sub(id.chars().count() + 2);
+                format!("{}{id}", fit(&confirm.purpose.title, room))
+            },
+            confirm_lines(
+                state,
+                confirm,
+                inner_width,
+                usize::from(area.height.saturating_sub(4)),
             ),
-            confirm_lines(state, confirm, inner_width),
             true,
         ),
         Modal::Accept { finding, focus } => (
@@ -52,7 +60,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             "Quit while an action runs?".to_string(),
             vec![
                 Line::raw(format!(
-                    "{} action(s) still running: quitting stops them between steps; the journal keeps what was sent, and the next start offers to finish them",
+                    "{} action(s) still running: quitting stops them now, calls in flight included; the journal keeps every call sent, and the next start offers to finish them",
                     state.running()
                 )),
                 Line::raw(""),
@@ -147,19 +155,40 @@ fn buttons(focus: Button, confirm: String, unusable: bool) -> Line<'static> {
     ])
 }
 
-fn confirm_lines(state: &State, confirm: &Confirm, width: usize) -> Vec<Line<'static>> {
+/// The plan in at most `rows` lines, none wrapping: the field, the countdown and the buttons
+/// always show; steps that do not fit are counted, not hidden silently.
+fn confirm_lines(
+    state: &State,
+    confirm: &Confirm,
+    width: usize,
+    rows: usize,
+) -> Vec<Line<'static>> {
     let plan = &confirm.plan;
+    let typing = plan.confirm_with.is_some() && confirm.resume_typed.is_none();
+    // Blank line, then the field (when typing) and the buttons or the countdown.
+    let tail = 2 + usize::from(typing && !state.read_only);
+    let notes = plan
+        .notes
+        .len()
+        .min(3)
+        .min(rows.saturating_sub(tail + 6) / 2);
+    let step_rows = rows.saturating_sub(tail + 1 + notes).max(1);
+    let shown = if plan.steps.len() > step_rows {
+        step_rows.saturating_sub(1).max(1)
+    } else {
+        plan.steps.len()
+    };
+    let api_width = plan.steps.iter().map(|s| s.api.len()).max().unwrap_or(0);
+    let region_width = plan.steps.iter().map(|s| s.region.len()).max().unwrap_or(0);
     let mut lines = Vec::new();
-    // Leave room for exempt, notes, the field and the buttons.
-    let room = 30usize.saturating_sub(plan.exempt.len().min(4) + plan.notes.len().min(4));
-    for step in plan.steps.iter().take(room.max(4)) {
+    for step in plan.steps.iter().take(shown) {
         let (undo, undo_style) = match &step.inverse {
             Some(inverse) => (format!("undo: {}", inverse.api()), theme::dim()),
             None if !step.operation.changes_account() => ("reads only".to_string(), theme::dim()),
             None => ("IRREVERSIBLE".to_string(), theme::danger()),
         };
         let text = format!(
-            "{:>3}  {:<24} {:<14} {}",
+            "{:>3}  {:<api_width$}  {:<region_width$}  {}",
             step.index, step.api, step.region, step.target
         );
         let room = width.saturating_sub(undo.chars().count() + 1);
@@ -176,28 +205,38 @@ fn confirm_lines(state: &State, confirm: &Confirm, width: usize) -> Vec<Line<'st
             Span::styled(undo, undo_style),
         ]));
     }
-    if plan.steps.len() > room.max(4) {
+    if plan.steps.len() > shown {
+        let irreversible = plan
+            .steps
+            .iter()
+            .skip(shown)
+            .filter(|s| s.inverse.is_none() && s.operation.changes_account())
+            .count();
+        let text = format!(
+            "     … and {} more steps{} (every step is in the journal's plan)",
+            plan.steps.len() - shown,
+            if irreversible > 0 {
+                format!(", {irreversible} IRREVERSIBLE")
+            } else {
+                String::new()
+            }
+        );
+        let style = if irreversible > 0 {
+            theme::danger()
+        } else {
+            theme::dim()
+        };
+        lines.push(Line::styled(fit(&text, width), style));
+    }
+    lines.push(Line::styled(
+        fit(&never_touched(state, confirm), width),
+        theme::good(),
+    ));
+    for note in plan.notes.iter().take(notes) {
         lines.push(Line::styled(
-            format!(
-                "     … and {} more steps (all in the journal's plan)",
-                plan.steps.len() - room.max(4)
-            ),
+            fit(&format!("note: {note}"), width),
             theme::dim(),
         ));
-    }
-    if !plan.exempt.is_empty() {
-        let exempt: Vec<String> = plan
-            .exempt
-            .iter()
-            .map(|e| format!("{} ({})", e.principal, e.reason))
-            .collect();
-        lines.push(Line::styled(
-            format!("never touched: {}", exempt.join(", ")),
-            theme::good(),
-        ));
-    }
-    for note in plan.notes.iter().take(4) {
-        lines.push(Line::styled(format!("note: {note}"), theme::dim()));
     }
     lines.push(Line::raw(""));
     if state.read_only {
@@ -209,7 +248,7 @@ fn confirm_lines(state: &State, confirm: &Confirm, width: usize) -> Vec<Line<'st
         ]));
         return lines;
     }
-    if let (Some(accepted), None) = (&plan.confirm_with, &confirm.resume_typed) {
+    if let (true, Some(accepted)) = (typing, &plan.confirm_with) {
         let wanted = accepted.join(" or ");
         let ok = !confirm.needs_typing();
         lines.push(Line::from(vec![
@@ -239,6 +278,49 @@ fn confirm_lines(state: &State, confirm: &Confirm, width: usize) -> Vec<Line<'st
         confirm.needs_typing(),
     ));
     lines
+}
+
+/// Who the plan never touches: the caller, the break-glass principals, and the targets the
+/// guard exempted (with why), the long tail counted.
+fn never_touched(state: &State, confirm: &Confirm) -> String {
+    let mut who: Vec<String> = Vec::new();
+    if let Some(identity) = &state.scan.identity {
+        let caller = match Caller::from_arn(&identity.caller_arn) {
+            Caller::User(name) => format!("user/{name}"),
+            Caller::Role(name) => format!("role/{name}"),
+            Caller::Root => "root".to_string(),
+            Caller::Other(arn) => arn,
+        };
+        who.push(format!("{caller} (you)"));
+    }
+    who.extend(
+        state
+            .break_glass
+            .iter()
+            .map(|b| format!("{b} (break-glass)")),
+    );
+    let extra: Vec<String> = confirm
+        .plan
+        .exempt
+        .iter()
+        .filter(|e| {
+            !who.iter()
+                .any(|w| w.starts_with(&format!("{} (", e.principal)))
+        })
+        .map(|e| format!("{} ({})", e.principal, e.reason))
+        .collect();
+    let total = who.len() + extra.len();
+    who.extend(extra.into_iter().take(4));
+    let more = total.saturating_sub(who.len());
+    format!(
+        "never touched: {}{}",
+        who.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
 }
 
 fn help_lines(state: &State) -> Vec<Line<'static>> {

@@ -688,3 +688,57 @@ fn log_pane_mid_action() {
     update(&mut state, Action::Command(Command::Log));
     insta::assert_snapshot!("log_mid_action_80x24", screen(&state, 80, 24));
 }
+
+#[test]
+fn a_long_freeze_keeps_its_field_and_countdown_in_view_at_80_by_24() {
+    let mut state = breach(false);
+    state.break_glass = vec!["user/break-glass".into(), "role/IncidentResponse".into()];
+    let mut plan = freeze_plan();
+    let steps: Vec<Step> = (0..43)
+        .map(|n| {
+            Step::global(
+                0,
+                Operation::PutRolePolicy {
+                    role: format!("workload-{n:02}"),
+                    policy_name: "firebreak-freeze".into(),
+                    document: "{}".into(),
+                },
+                None,
+            )
+        })
+        .collect();
+    let mut big = Plan::new(
+        plan.action_id.clone(),
+        Playbook::Freeze,
+        identity(),
+        now(),
+        steps,
+    );
+    big.confirm_with = plan.confirm_with.take();
+    big.exempt = (0..14)
+        .map(|n| Exempt {
+            principal: format!("role/AWSServiceRoleFor{n:02}"),
+            reason: "service-linked role".into(),
+        })
+        .collect();
+    confirm(&mut state, Command::Freeze, big);
+    for c in "acme-pro".chars() {
+        update(&mut state, Action::Type(c));
+    }
+    let text = screen(&state, 80, 24);
+    assert!(
+        text.contains("type 123456789012 or acme-prod to confirm: acme-pro"),
+        "{text}"
+    );
+    assert!(text.contains("more steps"), "{text}");
+    assert!(
+        text.contains("never touched: role/oncall (you), user/break-glass"),
+        "{text}"
+    );
+    assert!(text.contains("[ Execute 43 steps ]"), "{text}");
+    update(&mut state, Action::Type('d'));
+    update(&mut state, Action::Submit);
+    let text = screen(&state, 80, 24);
+    assert!(text.contains("executing in 5 s"), "{text}");
+    insta::assert_snapshot!(text);
+}
