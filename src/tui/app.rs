@@ -26,6 +26,14 @@ use crate::service::session::{AppError, Session};
 pub async fn run(session: Session) -> std::io::Result<()> {
     // try_init installs a panic hook that restores the terminal before the panic is reported.
     let mut terminal = ratatui::try_init()?;
+    // A panic in any task ends the cockpit: a worker's panic would otherwise leave the loop
+    // drawing on a restored terminal. Nothing is lost: every journal record is on disk, and
+    // the next start offers to finish an action that was running.
+    let restore_and_report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_and_report(info);
+        std::process::exit(101);
+    }));
     let result = event_loop(&mut terminal, session).await;
     ratatui::restore();
     result
