@@ -742,3 +742,101 @@ async fn the_whole_breach_is_contained_from_start_in_at_most_15_keys() {
     );
     assert_eq!(reserved(&bed, KNOWN_REGION, KNOWN).await, None);
 }
+
+/// A session that died after sending the first step of `disable-user` (its intent is in the
+/// journal, its outcome is not), written through the real journal: what `kill -9` leaves.
+fn crashed_session(bed: &TestBed, estate: &Estate) -> String {
+    use firebreak::journal::{Entry, Journal};
+    use firebreak::model::operation::UserState;
+    use firebreak::model::{Identity, KeyStatus};
+    use firebreak::playbook::{disable_user, guard::Guard};
+
+    let identity = Identity {
+        id: crate::support::ACCOUNT.into(),
+        alias: Some("acme-prod".into()),
+        caller_arn: format!("arn:aws:iam::{}:user/responder", crate::support::ACCOUNT),
+    };
+    let journal = Journal::start(
+        &bed.dir.path().join("data"),
+        &identity,
+        vec!["crashed".into()],
+    )
+    .expect("journal");
+    let state = UserState {
+        name: BACKDOOR.into(),
+        keys: vec![(estate.backdoor_key.clone(), KeyStatus::Active)],
+        login_profile: true,
+        revoke_sessions_document: None,
+    };
+    let plan = disable_user::plan(
+        journal.next_action_id(),
+        identity.clone(),
+        chrono::Utc::now(),
+        &[state],
+        &Guard::new(&identity.caller_arn, &[]),
+    );
+    journal
+        .record(Entry::PlanShown {
+            plan: Box::new(plan.clone()),
+        })
+        .expect("plan");
+    journal
+        .record(Entry::Confirmed {
+            action_id: plan.action_id.clone(),
+            local_user: None,
+            caller_arn: identity.caller_arn.clone(),
+            typed: None,
+        })
+        .expect("confirmed");
+    let step = &plan.steps[0];
+    journal
+        .record(Entry::StepIntent {
+            action_id: plan.action_id.clone(),
+            index: step.index,
+            service: step.service.clone(),
+            region: step.region.clone(),
+            api: step.api.clone(),
+            target: step.target.clone(),
+            operation: step.operation.clone(),
+        })
+        .expect("intent");
+    // The process dies here: no outcome, no `action_finished`, the file lock released.
+    drop(journal);
+    plan.action_id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_a_crashed_session_left_is_offered_at_start_and_finished_on_confirm() {
+    let bed = TestBed::start();
+    let estate = plant(&bed).await;
+    let left = crashed_session(&bed, &estate);
+    assert_eq!(
+        key_statuses(&bed, BACKDOOR).await,
+        [(estate.backdoor_key.clone(), StatusType::Active)]
+    );
+    let tmux = open_cockpit(&bed, &estate);
+    let screen = tmux.wait_for("Unfinished actions", Duration::from_secs(10));
+    assert!(screen.contains(&left), "{screen}");
+    assert!(screen.contains("disable-user support-backdoor"), "{screen}");
+    // Finish: the plan is shown whole, Cancel focused; y executes it.
+    tmux.send_keys(&["Tab", "Enter"]);
+    let screen = tmux.wait_for("[ Execute ", ACTION);
+    assert!(screen.contains("DeleteLoginProfile"), "{screen}");
+    tmux.send_keys(&["y"]);
+    tmux.wait_for(&format!("{left} finished"), ACTION);
+    assert_eq!(
+        key_statuses(&bed, BACKDOOR).await,
+        [(estate.backdoor_key.clone(), StatusType::Inactive)]
+    );
+    assert!(user_policies(&bed, BACKDOOR).await.contains(DENY_ALL));
+    // Finished now: a new start offers nothing.
+    tmux.send_keys(&["q"]);
+    tmux.wait_for("EXITED 0", Duration::from_secs(10));
+    let again = open_cockpit(&bed, &estate);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !again.screen().contains("Unfinished actions"),
+        "{}",
+        again.screen()
+    );
+}
