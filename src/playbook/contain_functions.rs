@@ -1,6 +1,8 @@
-//! contain-functions: first evidence (configuration, resource policy, tags, code package with a
-//! sha256 manifest), then throttle (reserved concurrency 0; undo restores the previous value);
-//! with --delete, deletion as a last, irreversible phase — the evidence is kept.
+//! contain-functions: evidence (configuration, resource policy, tags, code package with a
+//! sha256 manifest) and throttle (reserved concurrency 0; undo restores the previous value) side
+//! by side — throttling destroys nothing, and a slow download must not hold containment back;
+//! with --delete, deletion as a last, irreversible phase, each function only once its evidence
+//! is saved — the evidence is kept.
 
 use std::path::Path;
 
@@ -58,7 +60,7 @@ pub fn plan(
         };
         steps.push(Step::new(
             &target.region,
-            1,
+            0,
             Operation::PutFunctionConcurrency {
                 function: target.name.clone(),
                 reserved: 0,
@@ -68,7 +70,7 @@ pub fn plan(
         if delete {
             steps.push(Step::irreversible(
                 &target.region,
-                2,
+                1,
                 Operation::DeleteFunction {
                     function: target.name.clone(),
                 },
@@ -161,15 +163,16 @@ mod tests {
             order,
             [
                 (0, "GetFunction", "ap-south-1"),
+                (0, "PutFunctionConcurrency", "ap-south-1"),
                 (0, "GetFunction", "us-east-1"),
-                (1, "PutFunctionConcurrency", "ap-south-1"),
-                (1, "PutFunctionConcurrency", "us-east-1"),
-                (2, "DeleteFunction", "ap-south-1"),
-                (2, "DeleteFunction", "us-east-1"),
-            ]
+                (0, "PutFunctionConcurrency", "us-east-1"),
+                (1, "DeleteFunction", "ap-south-1"),
+                (1, "DeleteFunction", "us-east-1"),
+            ],
+            "evidence and throttle run side by side; delete comes last"
         );
         assert_eq!(
-            plan.steps[2].inverse,
+            plan.steps[1].inverse,
             Some(Operation::DeleteFunctionConcurrency {
                 function: "miner".into()
             })
@@ -187,7 +190,7 @@ mod tests {
             vec![1],
             "delete waits for its evidence"
         );
-        assert_eq!(plan.steps[5].requires, vec![2]);
+        assert_eq!(plan.steps[5].requires, vec![3]);
         assert_eq!(plan.confirm_with, Some(vec!["delete".to_string()]));
         assert_eq!(
             plan.steps[0].operation,

@@ -454,7 +454,7 @@ fn contain_plan(delete: bool) -> Plan {
         ));
         steps.push(Step::new(
             region,
-            1,
+            0,
             Operation::PutFunctionConcurrency {
                 function: "image-resizer".into(),
                 reserved: 0,
@@ -466,7 +466,7 @@ fn contain_plan(delete: bool) -> Plan {
         if delete {
             steps.push(Step::irreversible(
                 region,
-                2,
+                1,
                 Operation::DeleteFunction {
                     function: "image-resizer".into(),
                 },
