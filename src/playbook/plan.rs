@@ -268,3 +268,82 @@ impl Plan {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::operation::Operation;
+
+    fn plan(playbook: Playbook, steps: Vec<Step>) -> Plan {
+        Plan::new(
+            "s-1".into(),
+            playbook,
+            Identity {
+                id: "123456789012".into(),
+                alias: None,
+                caller_arn: "arn:aws:iam::123456789012:user/jo".into(),
+            },
+            Utc::now(),
+            steps,
+        )
+    }
+
+    #[test]
+    fn merged_plans_keep_phase_order_and_prerequisites_follow_their_steps() {
+        let user = plan(
+            Playbook::DisableUser {
+                users: vec!["u".into()],
+            },
+            vec![Step::global(
+                0,
+                Operation::DeleteLoginProfile { user: "u".into() },
+                None,
+            )],
+        );
+        let mut functions = plan(
+            Playbook::ContainFunctions {
+                functions: vec!["r/f".into()],
+                delete: true,
+            },
+            vec![
+                Step::new(
+                    "r",
+                    0,
+                    Operation::CaptureFunctionEvidence {
+                        function: "f".into(),
+                        directory: "/ev".into(),
+                    },
+                    None,
+                ),
+                Step::irreversible(
+                    "r",
+                    1,
+                    Operation::DeleteFunction {
+                        function: "f".into(),
+                    },
+                ),
+            ],
+        );
+        functions.steps[1].requires = vec![1];
+        functions.confirm_with = Some(vec!["delete".into()]);
+        let merged = Plan::merge(vec![functions, user]).expect("two plans");
+        let order: Vec<(usize, &str, Vec<usize>)> = merged
+            .steps
+            .iter()
+            .map(|s| (s.index, s.api.as_str(), s.requires.clone()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (1, "GetFunction", vec![]),
+                (2, "DeleteLoginProfile", vec![]),
+                (3, "DeleteFunction", vec![1]),
+            ]
+        );
+        assert_eq!(merged.confirm_with, Some(vec!["delete".to_string()]));
+        assert_eq!(
+            merged.playbook.to_string(),
+            "contain-functions r/f --delete + disable-user u"
+        );
+    }
+}
