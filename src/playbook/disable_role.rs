@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use super::disable_user::{deny_all_document, revoke_sessions_document};
+use super::freeze::{IDENTITY_CENTER_ADVICE, is_identity_center_role};
 use super::guard::Guard;
 use super::plan::{Exempt, Plan, Playbook, Step};
 use crate::model::Identity;
@@ -34,6 +35,13 @@ pub fn plan(
                 principal: format!("role/{}", role.name),
                 reason,
             });
+            continue;
+        }
+        if is_identity_center_role(&role.path) {
+            notes.push(format!(
+                "{} is an IAM Identity Center role: IAM cannot change it (UnmodifiableEntity), so nothing is planned for it; {IDENTITY_CENTER_ADVICE}",
+                role.name
+            ));
             continue;
         }
         let revoke = role
@@ -203,5 +211,30 @@ mod tests {
         };
         assert!(document.contains(r#""Effect":"Deny""#), "{document}");
         assert!(!document.contains(STRANGER), "{document}");
+    }
+
+    #[test]
+    fn an_identity_center_role_gets_no_step_iam_would_refuse() {
+        let mut sso = role(
+            "AWSReservedSSO_AdministratorAccess_0123456789abcdef",
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/AWSSSO"},"Action":"sts:AssumeRoleWithSAML"}]}"#,
+        );
+        sso.path = "/aws-reserved/sso.amazonaws.com/".into();
+        let guard = Guard::new(&identity().caller_arn, &[]);
+        let plan = plan(
+            "a-4".into(),
+            identity(),
+            Utc::now(),
+            &[sso],
+            Some(&BTreeSet::new()),
+            &guard,
+        );
+        assert!(plan.steps.is_empty(), "{:?}", plan.steps);
+        assert!(
+            plan.notes[0].contains("IAM Identity Center")
+                && plan.notes[0].contains("permission-set assignments"),
+            "{:?}",
+            plan.notes
+        );
     }
 }

@@ -18,6 +18,15 @@ use crate::model::operation::{PrincipalKind, PrincipalRef};
 /// Name of the inline policy freeze puts on every principal.
 pub const FREEZE_POLICY: &str = "firebreak-freeze";
 
+/// What stops an IAM Identity Center (SSO) role, which IAM itself refuses to change.
+pub const IDENTITY_CENTER_ADVICE: &str = "to stop them, remove their permission-set assignments in IAM Identity Center, or deny them with an SCP from the organization's management account";
+
+/// Roles IAM Identity Center manages (`AWSReservedSSO_*`): IAM answers `UnmodifiableEntity` to
+/// any change.
+pub fn is_identity_center_role(path: &str) -> bool {
+    path.starts_with("/aws-reserved/sso.amazonaws.com/")
+}
+
 /// Plans a freeze of `principals` and of public sharing in `regions`.
 pub fn plan(
     action_id: String,
@@ -29,6 +38,7 @@ pub fn plan(
 ) -> Plan {
     let mut steps = Vec::new();
     let mut exempt = Vec::new();
+    let mut unfreezable = Vec::new();
     for principal in principals {
         let label = match principal.kind {
             PrincipalKind::User => format!("user/{}", principal.name),
@@ -39,6 +49,10 @@ pub fn plan(
                 principal: label,
                 reason,
             });
+            continue;
+        }
+        if principal.kind == PrincipalKind::Role && is_identity_center_role(&principal.path) {
+            unfreezable.push(label);
             continue;
         }
         let (operation, inverse) = match principal.kind {
@@ -75,9 +89,17 @@ pub fn plan(
     let mut plan = Plan::new(action_id, Playbook::Freeze, account, now, steps);
     plan.exempt = exempt;
     plan.notes = vec![
-        "every principal above loses all access until unfreeze; running sessions of roles are denied too"
+        "every principal with a step loses all access until unfreeze; running sessions of roles are denied too"
             .to_string(),
     ];
+    if !unfreezable.is_empty() {
+        plan.notes.push(format!(
+            "NOT frozen: {} IAM Identity Center role(s) ({}) cannot be changed in IAM (UnmodifiableEntity); {}",
+            unfreezable.len(),
+            unfreezable.join(", "),
+            IDENTITY_CENTER_ADVICE
+        ));
+    }
     plan.confirm_with = Some(confirm_with);
     plan
 }
@@ -107,6 +129,11 @@ mod tests {
                 PrincipalKind::Role,
                 "AWSServiceRoleForSupport",
                 "/aws-service-role/support.amazonaws.com/",
+            ),
+            principal(
+                PrincipalKind::Role,
+                "AWSReservedSSO_AdministratorAccess_0123456789abcdef",
+                "/aws-reserved/sso.amazonaws.com/eu-west-1/",
             ),
         ];
         let guard = Guard::new(&account.caller_arn, &["user/break-glass".into()]);
@@ -151,6 +178,15 @@ mod tests {
                 "user/break-glass",
                 "role/AWSServiceRoleForSupport"
             ]
+        );
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.starts_with("NOT frozen: 1 IAM Identity Center role")
+                    && n.contains("AWSReservedSSO_AdministratorAccess_0123456789abcdef")
+                    && n.contains("permission-set assignments")),
+            "an SSO role gets no step IAM would refuse, and the plan says what to do: {:?}",
+            plan.notes
         );
         assert_eq!(
             plan.confirm_with,

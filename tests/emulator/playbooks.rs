@@ -13,6 +13,7 @@ use crate::support::{ACCOUNT, TestBed};
 
 pub(crate) const PARTNER: &str = "210987654321";
 pub(crate) const STRANGER: &str = "666655554444";
+const SSO_ROLE: &str = "AWSReservedSSO_AdministratorAccess_0123456789abcdef";
 const MALLORY_PASSWORD: &str = "Mallory-Passw0rd-Planted!";
 
 /// Runs firebreak as `responder` with `args`; returns the output.
@@ -461,6 +462,18 @@ async fn freeze_spares_the_caller_and_break_glass_needs_the_account_typed_and_un
     seed.user("mallory", 1).await;
     seed.user("break-glass", 1).await;
     seed.lambda_role("app-role").await;
+    // An IAM Identity Center role: real IAM refuses to change it (moto does not), so freeze
+    // must plan nothing for it and say what stops it instead.
+    seed.iam()
+        .create_role()
+        .role_name(SSO_ROLE)
+        .path("/aws-reserved/sso.amazonaws.com/")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/AWSSSO_0123_DO_NOT_DELETE"},"Action":"sts:AssumeRoleWithSAML"}]}"#,
+        )
+        .send()
+        .await
+        .expect("sso role");
     std::fs::write(
         bed.config_path(),
         "break_glass = [\"user/break-glass\"]\n[aws]\nmax_attempts = 1\nconnect_timeout_secs = 2\n",
@@ -500,6 +513,15 @@ async fn freeze_spares_the_caller_and_break_glass_needs_the_account_typed_and_un
     assert!(
         user_policies(&bed, "break-glass").await.is_empty(),
         "never break-glass"
+    );
+    assert!(
+        role_policies(&bed, SSO_ROLE).await.is_empty(),
+        "no step IAM would refuse"
+    );
+    let notes = frozen["plan"]["notes"].to_string();
+    assert!(
+        notes.contains("NOT frozen") && notes.contains(SSO_ROLE),
+        "{notes}"
     );
     let exempt = frozen["plan"]["exempt"].to_string();
     assert!(
