@@ -100,6 +100,12 @@ impl AwsContext {
         }
     }
 
+    /// Whether every call goes to an overridden endpoint (an emulator): only there is "the call
+    /// is not implemented" an expected answer rather than a failure.
+    pub fn emulated(&self) -> bool {
+        self.sdk.endpoint_url().is_some()
+    }
+
     pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk)
     }

@@ -29,11 +29,16 @@ use crate::playbook::engine::Engine;
 use crate::playbook::plan::{Outcome, Plan, Playbook, Step};
 
 fn context(rules: &[&Rule]) -> AwsContext {
+    context_at(rules, None)
+}
+
+/// A mocked context, as if `--endpoint-url` pointed at `endpoint`.
+fn context_at(rules: &[&Rule], endpoint: Option<&str>) -> AwsContext {
     let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
     for rule in rules {
         interceptor = interceptor.with_rule(rule);
     }
-    let sdk = SdkConfig::builder()
+    let mut builder = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
         .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
@@ -45,8 +50,9 @@ fn context(rules: &[&Rule]) -> AwsContext {
                 .with_max_attempts(3)
                 .with_initial_backoff(Duration::from_millis(1))
                 .with_max_backoff(Duration::from_millis(5)),
-        )
-        .build();
+        );
+    builder.set_endpoint_url(endpoint.map(str::to_string));
+    let sdk = builder.build();
     AwsContext::for_tests(sdk, vec![SharedInterceptor::new(interceptor)])
 }
 
@@ -155,14 +161,14 @@ async fn block_public_access_is_enabled_where_off_skipped_where_on_and_undone() 
     assert_eq!(disable_snapshots.num_calls(), 1);
 }
 
-#[tokio::test]
-async fn an_endpoint_without_block_public_access_is_unsupported_not_fatal() {
+/// Enabling snapshot block public access where the endpoint answers 501.
+async fn enable_where_not_implemented(endpoint: Option<&str>) -> Outcome {
     let missing = mock!(Client::get_snapshot_block_public_access_state)
         .sequence()
         .http_status(501, Some("<html>not implemented</html>".to_string()))
         .repeatedly()
         .build();
-    let ctx = context(&[&missing]);
+    let ctx = context_at(&[&missing], endpoint);
     let dir = tempfile::tempdir().expect("temp dir");
     let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
     let results = Engine::new(ctx, false, 1)
@@ -178,10 +184,24 @@ async fn an_endpoint_without_block_public_access_is_unsupported_not_fatal() {
         )
         .await
         .expect("executed");
+    results[0].outcome.clone()
+}
+
+#[tokio::test]
+async fn an_emulator_without_block_public_access_is_unsupported_not_fatal() {
+    let outcome = enable_where_not_implemented(Some("http://127.0.0.1:5000")).await;
     assert!(
-        matches!(&results[0].outcome, Outcome::Unsupported { error } if error.http_status == Some(501)),
-        "{:?}",
-        results[0].outcome
+        matches!(&outcome, Outcome::Unsupported { error } if error.http_status == Some(501)),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn against_aws_not_implemented_is_a_failure() {
+    let outcome = enable_where_not_implemented(None).await;
+    assert!(
+        matches!(&outcome, Outcome::Failed { error } if error.http_status == Some(501)),
+        "the emulator's leniency never hides a failure on a real account: {outcome:?}"
     );
 }
 

@@ -28,7 +28,8 @@ pub struct Engine {
     concurrency: usize,
 }
 
-/// Whether an error means the endpoint lacks the call, rather than that the call failed.
+/// Whether an error means the endpoint lacks the call, rather than that the call failed. Only
+/// an emulator (`--endpoint-url`) is given that benefit: against AWS these codes are failures.
 pub fn is_unsupported(error: &AwsError) -> bool {
     matches!(
         error.code.as_str(),
@@ -123,7 +124,9 @@ impl Engine {
                 let outcome = match result {
                     Ok(Applied::Changed) => Outcome::Ok,
                     Ok(Applied::AlreadyDone) => Outcome::Skipped,
-                    Err(error) if is_unsupported(&error) => Outcome::Unsupported { error },
+                    Err(error) if self.ctx.emulated() && is_unsupported(&error) => {
+                        Outcome::Unsupported { error }
+                    }
                     Err(error) => Outcome::Failed { error },
                 };
                 let outcome = conclude(plan, step, outcome, journal, &mut results)?;
