@@ -16,7 +16,7 @@ use super::error::{AwsError, CallSite};
 
 use crate::model::operation::{
     KeyState, Operation, PrincipalKind, PrincipalRef, REVOKE_SESSIONS_POLICY, RoleState,
-    SharingChange, UserState,
+    SharingChange, SnapshotBlock, UserState,
 };
 use crate::model::{GLOBAL, KeyStatus, Sharing, UrlAuth};
 
@@ -366,11 +366,11 @@ fn add_grant(sharing: &mut Sharing, group: Option<&PermissionGroup>, user_id: Op
     }
 }
 
-/// Whether snapshot block public access is on in `region` (any blocking state).
+/// Snapshot block public access in `region`.
 pub async fn snapshot_block_public_access(
     ctx: &AwsContext,
     region: &str,
-) -> Result<bool, AwsError> {
+) -> Result<SnapshotBlock, AwsError> {
     let out = ec2_site("GetSnapshotBlockPublicAccessState", region)
         .run(
             ctx.ec2(region)
@@ -378,10 +378,11 @@ pub async fn snapshot_block_public_access(
                 .send(),
         )
         .await?;
-    Ok(!matches!(
-        out.state(),
-        None | Some(SnapshotBlockPublicAccessState::Unblocked)
-    ))
+    Ok(match out.state() {
+        Some(SnapshotBlockPublicAccessState::BlockAllSharing) => SnapshotBlock::BlockAllSharing,
+        Some(SnapshotBlockPublicAccessState::BlockNewSharing) => SnapshotBlock::BlockNewSharing,
+        _ => SnapshotBlock::Unblocked,
+    })
 }
 
 /// Whether image block public access is on in `region`.
@@ -739,17 +740,32 @@ pub async fn apply(
             }
         }
         Operation::EnableSnapshotBlockPublicAccess
+        | Operation::BlockNewSnapshotSharing
         | Operation::DisableSnapshotBlockPublicAccess => {
-            let enable = matches!(operation, Operation::EnableSnapshotBlockPublicAccess);
-            if snapshot_block_public_access(ctx, region).await? == enable {
+            let wanted = match operation {
+                Operation::EnableSnapshotBlockPublicAccess => SnapshotBlock::BlockAllSharing,
+                Operation::BlockNewSnapshotSharing => SnapshotBlock::BlockNewSharing,
+                _ => SnapshotBlock::Unblocked,
+            };
+            // Only the exact state counts: block-new-sharing leaves public snapshots public.
+            if snapshot_block_public_access(ctx, region).await? == wanted {
                 return Ok(Applied::AlreadyDone);
             }
             let ec2 = ctx.ec2(region);
-            if enable {
+            let state = match wanted {
+                SnapshotBlock::BlockAllSharing => {
+                    Some(SnapshotBlockPublicAccessState::BlockAllSharing)
+                }
+                SnapshotBlock::BlockNewSharing => {
+                    Some(SnapshotBlockPublicAccessState::BlockNewSharing)
+                }
+                SnapshotBlock::Unblocked => None,
+            };
+            if let Some(state) = state {
                 ec2_site("EnableSnapshotBlockPublicAccess", region)
                     .run(
                         ec2.enable_snapshot_block_public_access()
-                            .state(SnapshotBlockPublicAccessState::BlockAllSharing)
+                            .state(state)
                             .send(),
                     )
                     .await?;

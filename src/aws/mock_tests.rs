@@ -161,6 +161,68 @@ async fn block_public_access_is_enabled_where_off_skipped_where_on_and_undone() 
     assert_eq!(disable_snapshots.num_calls(), 1);
 }
 
+#[tokio::test]
+async fn block_new_sharing_is_not_done_and_undo_returns_to_it() {
+    // Only block-all-sharing stops snapshots that are public already.
+    let state = mock!(Client::get_snapshot_block_public_access_state)
+        .sequence()
+        .output(|| {
+            GetSnapshotBlockPublicAccessStateOutput::builder()
+                .state(SnapshotBlockPublicAccessState::BlockNewSharing)
+                .build()
+        })
+        .output(|| {
+            GetSnapshotBlockPublicAccessStateOutput::builder()
+                .state(SnapshotBlockPublicAccessState::BlockAllSharing)
+                .build()
+        })
+        .build();
+    let block_all = mock!(Client::enable_snapshot_block_public_access)
+        .match_requests(|r| r.state() == Some(&SnapshotBlockPublicAccessState::BlockAllSharing))
+        .then_output(|| EnableSnapshotBlockPublicAccessOutput::builder().build());
+    let block_new = mock!(Client::enable_snapshot_block_public_access)
+        .match_requests(|r| r.state() == Some(&SnapshotBlockPublicAccessState::BlockNewSharing))
+        .then_output(|| EnableSnapshotBlockPublicAccessOutput::builder().build());
+    let ctx = context(&[&state, &block_all, &block_new]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
+    let engine = Engine::new(ctx, false, 1);
+    let steps = crate::playbook::revert_sharing::block_steps(
+        "eu-west-1",
+        crate::playbook::revert_sharing::BlockPublicAccess {
+            snapshots: Some(crate::model::operation::SnapshotBlock::BlockNewSharing),
+            images: Some(true),
+        },
+    );
+    assert_eq!(
+        steps[0].inverse,
+        Some(Operation::BlockNewSnapshotSharing),
+        "undo goes back to the state read before, not to unblocked"
+    );
+    let results = engine
+        .execute(&plan(steps.clone()), &journal, |_, _| {})
+        .await
+        .expect("executed");
+    assert_eq!(
+        results[0].outcome,
+        Outcome::Ok,
+        "block-new-sharing is not done"
+    );
+    assert_eq!(block_all.num_calls(), 1);
+    let undo = plan(vec![Step::new(
+        "eu-west-1",
+        0,
+        Operation::BlockNewSnapshotSharing,
+        None,
+    )]);
+    let results = engine
+        .execute(&undo, &journal, |_, _| {})
+        .await
+        .expect("executed");
+    assert_eq!(results[0].outcome, Outcome::Ok);
+    assert_eq!(block_new.num_calls(), 1);
+}
+
 /// Enabling snapshot block public access where the endpoint answers 501.
 async fn enable_where_not_implemented(endpoint: Option<&str>) -> Outcome {
     let missing = mock!(Client::get_snapshot_block_public_access_state)

@@ -59,6 +59,16 @@ pub struct FunctionGrant {
     pub function_url_auth_type: Option<String>,
 }
 
+/// Snapshot block public access in a region. Only `BlockAllSharing` stops snapshots that are
+/// public already; `BlockNewSharing` stops new shares only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotBlock {
+    Unblocked,
+    BlockNewSharing,
+    BlockAllSharing,
+}
+
 /// A user or role, for account-wide playbooks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrincipalRef {
@@ -143,6 +153,8 @@ pub enum Operation {
     EnableSnapshotBlockPublicAccess,
     /// ec2:DisableSnapshotBlockPublicAccess.
     DisableSnapshotBlockPublicAccess,
+    /// ec2:EnableSnapshotBlockPublicAccess State=block-new-sharing (undo back to that state).
+    BlockNewSnapshotSharing,
     /// ec2:EnableImageBlockPublicAccess State=block-new-sharing.
     EnableImageBlockPublicAccess,
     /// ec2:DisableImageBlockPublicAccess.
@@ -189,6 +201,7 @@ impl Operation {
             | Operation::ModifyImageSharing { .. }
             | Operation::EnableSnapshotBlockPublicAccess
             | Operation::DisableSnapshotBlockPublicAccess
+            | Operation::BlockNewSnapshotSharing
             | Operation::EnableImageBlockPublicAccess
             | Operation::DisableImageBlockPublicAccess => "ec2",
         }
@@ -217,6 +230,7 @@ impl Operation {
             Operation::ModifyImageSharing { .. } => "ModifyImageAttribute",
             Operation::EnableSnapshotBlockPublicAccess => "EnableSnapshotBlockPublicAccess",
             Operation::DisableSnapshotBlockPublicAccess => "DisableSnapshotBlockPublicAccess",
+            Operation::BlockNewSnapshotSharing => "EnableSnapshotBlockPublicAccess",
             Operation::EnableImageBlockPublicAccess => "EnableImageBlockPublicAccess",
             Operation::DisableImageBlockPublicAccess => "DisableImageBlockPublicAccess",
         }
@@ -251,7 +265,8 @@ impl Operation {
             Operation::ModifySnapshotSharing { snapshot_id, .. } => snapshot_id.clone(),
             Operation::ModifyImageSharing { image_id, .. } => image_id.clone(),
             Operation::EnableSnapshotBlockPublicAccess
-            | Operation::DisableSnapshotBlockPublicAccess => "snapshot block public access".into(),
+            | Operation::DisableSnapshotBlockPublicAccess
+            | Operation::BlockNewSnapshotSharing => "snapshot block public access".into(),
             Operation::EnableImageBlockPublicAccess | Operation::DisableImageBlockPublicAccess => {
                 "image block public access".into()
             }
@@ -301,6 +316,7 @@ impl Operation {
             Operation::ModifySnapshotSharing { change, .. }
             | Operation::ModifyImageSharing { change, .. } => change.describe(),
             Operation::EnableSnapshotBlockPublicAccess => "block all public sharing".into(),
+            Operation::BlockNewSnapshotSharing => "block new public sharing only".into(),
             Operation::EnableImageBlockPublicAccess => "block new public sharing".into(),
             Operation::DisableSnapshotBlockPublicAccess
             | Operation::DisableImageBlockPublicAccess => "unblock".into(),

@@ -107,6 +107,7 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::operation::SnapshotBlock;
 
     #[test]
     fn everyone_but_the_exempt_is_denied_and_sharing_blocked() {
@@ -142,7 +143,7 @@ mod tests {
             (
                 "us-east-1".to_string(),
                 BlockPublicAccess {
-                    snapshots: Some(true),
+                    snapshots: Some(SnapshotBlock::BlockAllSharing),
                     images: Some(false),
                 },
             ),

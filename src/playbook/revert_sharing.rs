@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use super::plan::{Plan, Playbook, Step};
+use crate::model::operation::SnapshotBlock;
 use crate::model::operation::{Operation, SharingChange};
 use crate::model::{Identity, Sharing, UrlAuth};
 use crate::policy::FunctionStatement;
@@ -38,10 +39,10 @@ pub struct ExposedFunction {
     pub url_auth: Option<UrlAuth>,
 }
 
-/// Whether block public access is on in a region, per resource type (`None`: could not tell).
+/// Block public access in a region, per resource type (`None`: could not tell).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct BlockPublicAccess {
-    pub snapshots: Option<bool>,
+    pub snapshots: Option<SnapshotBlock>,
     pub images: Option<bool>,
 }
 
@@ -210,13 +211,22 @@ fn function_steps(
 /// Steps that turn on snapshot and image block public access in `region`, unless already on.
 pub fn block_steps(region: &str, state: BlockPublicAccess) -> Vec<Step> {
     let mut steps = Vec::new();
-    if state.snapshots != Some(true) {
-        steps.push(Step::new(
+    // Only block-all-sharing stops snapshots that are public already; undo returns to the
+    // state read before.
+    match state.snapshots {
+        Some(SnapshotBlock::BlockAllSharing) => {}
+        Some(SnapshotBlock::BlockNewSharing) => steps.push(Step::new(
+            region,
+            1,
+            Operation::EnableSnapshotBlockPublicAccess,
+            Some(Operation::BlockNewSnapshotSharing),
+        )),
+        Some(SnapshotBlock::Unblocked) | None => steps.push(Step::new(
             region,
             1,
             Operation::EnableSnapshotBlockPublicAccess,
             Some(Operation::DisableSnapshotBlockPublicAccess),
-        ));
+        )),
     }
     if state.images != Some(true) {
         steps.push(Step::new(
@@ -272,7 +282,7 @@ mod tests {
         let block = BTreeMap::from([(
             "us-east-1".to_string(),
             BlockPublicAccess {
-                snapshots: Some(false),
+                snapshots: Some(SnapshotBlock::Unblocked),
                 images: Some(true),
             },
         )]);
