@@ -6,16 +6,15 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use crate::cli::{ActCommand, ExportFormat, Format, LogCommand, RunArgs};
+use crate::cli::{
+    ActCommand, EXIT_PARTIAL, EXIT_STEP_FAILED, ExportFormat, Format, LogCommand, RunArgs,
+};
 use crate::journal::{self, Entry, SessionLog};
 use crate::playbook::plan::{Outcome, Plan, StepResult};
 use crate::report::{identity_line, print};
 use crate::service::request::{Planning, Request, SharedTarget, prepare};
 use crate::service::run::{confirmation_matches, execute, open_journal, record_plan};
 use crate::service::session::{AppError, Session};
-
-/// Exit code when a step of an executed plan failed.
-pub const EXIT_STEP_FAILED: u8 = 5;
 
 /// Runs `firebreak act ...`.
 pub async fn act(session: &Session, command: ActCommand) -> Result<ExitCode, AppError> {
@@ -102,7 +101,7 @@ async fn plan_and_run(
                 })? + "\n"),
             )?;
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(partial_or_success(&plan));
     }
     if !confirmation_matches(&plan, typed.as_deref()) {
         return Err(AppError::Confirmation(format!(
@@ -146,8 +145,17 @@ async fn plan_and_run(
     Ok(if failed {
         ExitCode::from(EXIT_STEP_FAILED)
     } else {
-        ExitCode::SUCCESS
+        partial_or_success(&plan)
     })
+}
+
+/// Exit 4 when the targets were gathered from a scan that could not read everything.
+fn partial_or_success(plan: &Plan) -> ExitCode {
+    if plan.unread.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_PARTIAL)
+    }
 }
 
 /// The JSON printed by `act`/`undo --format json`.
@@ -185,6 +193,15 @@ pub fn plan_text(plan: &Plan) -> String {
         let _ = writeln!(out, "\nEXEMPT (never touched)");
         for exempt in &plan.exempt {
             let _ = writeln!(out, "  {} — {}", exempt.principal, exempt.reason);
+        }
+    }
+    if !plan.unread.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNOT READ (targets there may be missing from this plan)"
+        );
+        for line in &plan.unread {
+            let _ = writeln!(out, "  {line}");
         }
     }
     if !plan.notes.is_empty() {

@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use crate::act;
 use crate::baseline::{self, BaselineError};
-use crate::cli::{BaselineCommand, Cli, Command, Format, ScanArgs};
+use crate::cli::{BaselineCommand, Cli, Command, EXIT_FINDINGS, EXIT_PARTIAL, Format, ScanArgs};
 use crate::config;
 use crate::journal::Journal;
 use crate::report::{self, ScanReport, print};
@@ -15,11 +15,6 @@ use crate::scan::ScanState;
 use crate::service::accept::accept;
 use crate::service::session::{AppError, Session, evaluate, scan_to_end};
 use crate::tui;
-
-/// Exit code of `scan --fail-on` when a finding is at or above the threshold.
-pub const EXIT_FINDINGS: u8 = 3;
-/// Exit code of a scan that finished but could not read some region or service.
-pub const EXIT_PARTIAL: u8 = 4;
 
 /// Runs what `cli` asks for and returns the process exit code.
 pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {

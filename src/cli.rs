@@ -8,6 +8,14 @@ use crate::findings::Windows;
 use crate::model::finding::Severity;
 use crate::scan::RegionSelection;
 
+/// Exit code of `scan --fail-on` when a finding is at or above the threshold.
+pub const EXIT_FINDINGS: u8 = 3;
+/// Exit code when some region or service could not be read (a scan, or the scan behind a
+/// plan's targets).
+pub const EXIT_PARTIAL: u8 = 4;
+/// Exit code when a step of an executed plan failed.
+pub const EXIT_STEP_FAILED: u8 = 5;
+
 /// firebreak: a terminal cockpit for the first hour of an AWS breach.
 #[derive(Debug, Parser)]
 #[command(name = "firebreak", version, about, long_about = None)]

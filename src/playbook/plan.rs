@@ -172,6 +172,10 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// What must be typed to confirm, beyond `--execute` (freeze: the account id or alias).
     pub confirm_with: Option<Vec<String>>,
+    /// What could not be read while gathering targets (`lambda ListFunctions in eu-west-1:
+    /// AccessDenied …`): the plan may miss what is there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
 }
 
 impl Plan {
@@ -196,6 +200,7 @@ impl Plan {
             exempt: Vec::new(),
             notes: Vec::new(),
             confirm_with: None,
+            unread: Vec::new(),
         }
     }
 
@@ -251,6 +256,7 @@ impl Plan {
             steps,
             exempt: plans.iter().flat_map(|p| p.exempt.clone()).collect(),
             notes: plans.iter().flat_map(|p| p.notes.clone()).collect(),
+            unread: plans.iter().flat_map(|p| p.unread.clone()).collect(),
             // Every word any part needs typed is accepted only if all parts accept it.
             confirm_with: {
                 let needed: Vec<&Vec<String>> = plans

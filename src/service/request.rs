@@ -146,9 +146,13 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
             unknown,
             delete,
         } => {
-            let targets = function_targets(session, identity, functions, *unknown).await?;
+            let (targets, unread) =
+                function_targets(session, identity, functions, *unknown).await?;
             let evidence_dir = session.data_dir()?.join("evidence").join(journal_session);
-            contain_functions::plan(action_id, account, now, &targets, &evidence_dir, *delete)
+            let mut plan =
+                contain_functions::plan(action_id, account, now, &targets, &evidence_dir, *delete);
+            plan.unread = unread;
+            plan
         }
         Request::RevertSharing {
             targets,
@@ -251,21 +255,33 @@ pub fn unknown_functions(
     })
 }
 
-/// The functions to contain, with their reserved concurrency read now.
+/// What a scan could not read, one line each (service, operation, region, code, request id).
+fn unread(state: &crate::scan::ScanState) -> Vec<String> {
+    std::iter::once(&state.global)
+        .chain(&state.regions)
+        .flat_map(|r| &r.errors)
+        .map(|e| e.to_string())
+        .collect()
+}
+
+/// The functions to contain, with their reserved concurrency read now, and what the scan
+/// behind `--unknown` could not read.
 async fn function_targets(
     session: &Session,
     identity: &Identity,
     named: &[(String, String)],
     unknown: bool,
-) -> Result<Vec<FunctionTarget>, AppError> {
+) -> Result<(Vec<FunctionTarget>, Vec<String>), AppError> {
     if named.is_empty() && !unknown {
         return Err(no_such(
             "name functions as REGION/NAME, or pass --unknown".to_string(),
         ));
     }
     let mut wanted: BTreeSet<(String, String)> = named.iter().cloned().collect();
+    let mut missed = Vec::new();
     if unknown {
         let scanned = scan_to_end(session).await?;
+        missed = unread(&scanned.state);
         wanted.extend(unknown_functions(
             session,
             identity,
@@ -283,7 +299,7 @@ async fn function_targets(
             reserved_concurrency: reserved,
         });
     }
-    Ok(targets)
+    Ok((targets, missed))
 }
 
 fn not_found_as_target(error: AwsError, message: &str) -> AppError {
@@ -312,8 +328,10 @@ async fn plan_revert_sharing(
     }
     let baseline = session.baseline(identity)?;
     let mut wanted: BTreeSet<SharedTarget> = targets.iter().cloned().collect();
+    let mut missed = Vec::new();
     if public {
         let scanned = scan_to_end(session).await?;
+        missed = unread(&scanned.state);
         let findings = session.findings(&scanned.state.inventory, identity, Windows::default())?;
         for finding in &findings {
             let kind = match finding.kind {
@@ -415,6 +433,7 @@ async fn plan_revert_sharing(
                 .to_string(),
         );
     }
+    plan.unread = missed;
     Ok(plan)
 }
 

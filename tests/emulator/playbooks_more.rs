@@ -908,3 +908,74 @@ async fn contain_unknown_functions_spares_a_known_public_function_and_throttles_
         "production keeps serving"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_gathered_from_a_partial_scan_names_what_it_could_not_read_and_exits_partial() {
+    use crate::support::fault_proxy::FaultProxy;
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let responder = seed.user_with_secret("responder").await;
+    let role = seed.lambda_role("fn-role").await;
+    seed.function("ap-south-1", "miner", &role).await;
+    // A miner the responder cannot see: Lambda is denied in eu-west-1.
+    seed.function("eu-west-1", "miner", &role).await;
+    let upstream = bed
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("moto address");
+    let proxy = FaultProxy::deny(upstream, "lambda", "eu-west-1").await;
+    let output = crate::playbooks::run(
+        &bed,
+        &proxy.endpoint(),
+        &responder,
+        &[
+            "--regions",
+            "ap-south-1,eu-west-1",
+            "act",
+            "contain-functions",
+            "--unknown",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(firebreak::cli::EXIT_PARTIAL)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let unread = document["plan"]["unread"].to_string();
+    assert!(
+        unread.contains("ListFunctions") && unread.contains("eu-west-1"),
+        "the plan says what it could not read: {unread}"
+    );
+    let targets = document["plan"]["steps"].to_string();
+    assert!(
+        targets.contains("ap-south-1") && !targets.contains("eu-west-1"),
+        "{targets}"
+    );
+    // The table says it too.
+    let table = crate::playbooks::run(
+        &bed,
+        &proxy.endpoint(),
+        &responder,
+        &[
+            "--regions",
+            "ap-south-1,eu-west-1",
+            "act",
+            "contain-functions",
+            "--unknown",
+        ],
+    );
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("NOT READ") && text.contains("eu-west-1"),
+        "{text}"
+    );
+    assert_eq!(
+        table.status.code(),
+        Some(i32::from(firebreak::cli::EXIT_PARTIAL))
+    );
+}

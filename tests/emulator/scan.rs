@@ -371,9 +371,9 @@ async fn a_denied_service_in_one_region_is_that_regions_error_and_the_rest_compl
 
     assert_eq!(
         output.status.code(),
-        Some(i32::from(firebreak::app::EXIT_PARTIAL)),
+        Some(i32::from(firebreak::cli::EXIT_PARTIAL)),
         "a partial scan exits {}",
-        firebreak::app::EXIT_PARTIAL
+        firebreak::cli::EXIT_PARTIAL
     );
     let eu = region(&report, "eu-west-1");
     assert_eq!(eu.status, RegionStatus::Error);

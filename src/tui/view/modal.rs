@@ -172,7 +172,8 @@ fn confirm_lines(
         .len()
         .min(3)
         .min(rows.saturating_sub(tail + 6) / 2);
-    let step_rows = rows.saturating_sub(tail + 1 + notes).max(1);
+    let unread = usize::from(!plan.unread.is_empty());
+    let step_rows = rows.saturating_sub(tail + 1 + unread + notes).max(1);
     let shown = if plan.steps.len() > step_rows {
         step_rows.saturating_sub(1).max(1)
     } else {
@@ -232,6 +233,13 @@ fn confirm_lines(
         fit(&never_touched(state, confirm), width),
         theme::good(),
     ));
+    if let Some(first) = plan.unread.first() {
+        let text = format!(
+            "NOT READ ({}): targets there may be missing — {first}",
+            plan.unread.len()
+        );
+        lines.push(Line::styled(fit(&text, width), theme::warning()));
+    }
     for note in plan.notes.iter().take(notes) {
         lines.push(Line::styled(
             fit(&format!("note: {note}"), width),
