@@ -10,6 +10,7 @@ use crate::cli::{
     ActCommand, EXIT_PARTIAL, EXIT_STEP_FAILED, ExportFormat, Format, LogCommand, RunArgs,
 };
 use crate::journal::{self, Entry, SessionLog};
+use crate::playbook::contain_functions::Deletion;
 use crate::playbook::plan::{Outcome, Plan, StepResult};
 use crate::report::{identity_line, print};
 use crate::service::request::{Planning, Request, SharedTarget, prepare};
@@ -26,13 +27,18 @@ pub async fn act(session: &Session, command: ActCommand) -> Result<ExitCode, App
             targets,
             unknown,
             delete,
+            delete_without_code,
             confirm,
             run,
         } => (
             Request::ContainFunctions {
                 functions: targets,
                 unknown,
-                delete,
+                delete: match (delete, delete_without_code) {
+                    (_, true) => Deletion::EvenWithoutCode,
+                    (true, false) => Deletion::IfCodeSaved,
+                    (false, false) => Deletion::Keep,
+                },
             },
             run,
             confirm,

@@ -131,7 +131,7 @@ pub enum ActCommand {
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Save evidence of Lambda functions, then throttle them (reserved concurrency 0);
+    /// Save evidence of Lambda functions and throttle them (reserved concurrency 0);
     /// --delete also deletes them (irreversible, needs --confirm delete).
     ContainFunctions {
         /// Functions as REGION/NAME (e.g. ap-south-1/img-resize-worker).
@@ -141,10 +141,15 @@ pub enum ActCommand {
         /// all regions. Functions it knows are contained only when named.
         #[arg(long)]
         unknown: bool,
-        /// Also delete them, after their evidence is saved.
+        /// Also delete them, after their evidence is saved — each only if its code package (or
+        /// container image) was kept.
         #[arg(long)]
         delete: bool,
-        /// Type `delete` to confirm a plan that deletes.
+        /// Delete them even if their code could not be saved (needs --confirm
+        /// delete-without-code).
+        #[arg(long)]
+        delete_without_code: bool,
+        /// Type `delete` (or `delete-without-code`) to confirm a plan that deletes.
         #[arg(long, value_name = "WORD")]
         confirm: Option<String>,
         #[command(flatten)]

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The files kept about one resource, and whether its code package could be downloaded.
@@ -15,10 +15,13 @@ pub struct Bundle {
     pub files: Vec<(String, Vec<u8>)>,
     /// Why the code package could not be kept, if it could not.
     pub download_problem: Option<String>,
+    /// A container-image function's image (`ImageUri`, `ResolvedImageUri`): its code, kept by
+    /// reference.
+    pub image: Option<(String, Option<String>)>,
 }
 
 /// One manifest line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestFile {
     pub file: String,
     pub bytes: usize,
@@ -26,7 +29,7 @@ pub struct ManifestFile {
 }
 
 /// `manifest.json`: what was saved, with hashes, and what could not be.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     pub subject: String,
     pub region: String,
@@ -36,11 +39,18 @@ pub struct Manifest {
 }
 
 /// Whether the code package was saved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CodeDownload {
     Saved,
-    Failed { reason: String },
+    /// A container-image function: the image it runs is recorded (its code stays in ECR).
+    ImageRecorded {
+        image_uri: String,
+        resolved_image_uri: Option<String>,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 impl Bundle {
@@ -50,6 +60,7 @@ impl Bundle {
             region: region.to_string(),
             files: Vec::new(),
             download_problem: None,
+            image: None,
         }
     }
 
@@ -64,6 +75,11 @@ impl Bundle {
 
     pub fn download_failed(&mut self, problem: String) {
         self.download_problem = Some(problem);
+    }
+
+    /// Records a container image as the function's code.
+    pub fn image_recorded(&mut self, image_uri: String, resolved_image_uri: Option<String>) {
+        self.image = Some((image_uri, resolved_image_uri));
     }
 
     /// The manifest of this bundle. Pure.
@@ -81,12 +97,32 @@ impl Bundle {
                     sha256: hex::encode(Sha256::digest(bytes)),
                 })
                 .collect(),
-            code_download: match &self.download_problem {
-                None => CodeDownload::Saved,
-                Some(reason) => CodeDownload::Failed {
+            code_download: match (&self.image, &self.download_problem) {
+                (Some((image_uri, resolved_image_uri)), _) => CodeDownload::ImageRecorded {
+                    image_uri: image_uri.clone(),
+                    resolved_image_uri: resolved_image_uri.clone(),
+                },
+                (None, None) => CodeDownload::Saved,
+                (None, Some(reason)) => CodeDownload::Failed {
                     reason: reason.clone(),
                 },
             },
+        }
+    }
+}
+
+/// Whether the evidence in `directory` keeps the function's code (the package, or the image it
+/// runs); `Err` says why not (no evidence, a failed download, an unreadable manifest).
+pub fn code_kept(directory: &Path) -> Result<(), String> {
+    let path = directory.join("manifest.json");
+    let text =
+        std::fs::read(&path).map_err(|e| format!("no evidence at {}: {e}", path.display()))?;
+    let manifest: Manifest = serde_json::from_slice(&text)
+        .map_err(|e| format!("{}: not an evidence manifest: {e}", path.display()))?;
+    match manifest.code_download {
+        CodeDownload::Saved | CodeDownload::ImageRecorded { .. } => Ok(()),
+        CodeDownload::Failed { reason } => {
+            Err(format!("its code package was not saved ({reason})"))
         }
     }
 }
@@ -132,6 +168,22 @@ mod tests {
         assert!(!exists(&target));
         save(&target, &bundle).expect("save");
         assert!(exists(&target));
+        assert!(
+            code_kept(&target).is_err_and(|why| why.contains("HTTP 403")),
+            "a failed download does not keep the code"
+        );
+        let mut image = Bundle::new("resizer", "ap-south-1");
+        image.image_recorded(
+            "123456789012.dkr.ecr.ap-south-1.amazonaws.com/resizer:latest".into(),
+            Some("123456789012.dkr.ecr.ap-south-1.amazonaws.com/resizer@sha256:ab".into()),
+        );
+        let image_dir = dir.path().join("ap-south-1/resizer");
+        save(&image_dir, &image).expect("save");
+        assert_eq!(
+            code_kept(&image_dir),
+            Ok(()),
+            "an image function keeps its image"
+        );
         assert_eq!(std::fs::read(target.join("a.txt")).expect("file"), b"abc");
     }
 }

@@ -577,7 +577,19 @@ pub async fn apply(
                 )
                 .await?;
         }
-        Operation::DeleteFunction { function } => {
+        Operation::DeleteFunction { function, evidence } => {
+            if let Some(directory) = evidence
+                && let Err(why) = crate::evidence::code_kept(directory)
+            {
+                // Deleting would lose the code for good: refused, nothing sent.
+                return Err(AwsError {
+                    code: "CodeNotSaved".to_string(),
+                    message: format!(
+                        "{function} was not deleted: {why}; `--delete-without-code` (typed confirmation) deletes it anyway"
+                    ),
+                    ..lambda_site("DeleteFunction", region).local_error()
+                });
+            }
             let deleted = lambda_site("DeleteFunction", region)
                 .optional(
                     "ResourceNotFoundException",

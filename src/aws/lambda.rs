@@ -256,13 +256,24 @@ pub async fn evidence(
     if let Some(document) = policy.as_ref().and_then(|p| p.policy()) {
         bundle.add("policy.json", document.as_bytes().to_vec());
     }
+    let code = function.code();
     // The location is presigned, a credential: it is used here and never kept.
-    match function.code().and_then(|c| c.location()) {
-        Some(url) => match super::download::get(url).await {
+    match (
+        code.and_then(|c| c.image_uri()),
+        code.and_then(|c| c.location()),
+    ) {
+        (Some(image), _) => bundle.image_recorded(
+            image.to_string(),
+            code.and_then(|c| c.resolved_image_uri())
+                .map(str::to_string),
+        ),
+        (None, Some(url)) => match super::download::get(url).await {
             Ok(bytes) => bundle.add("code.zip", bytes),
             Err(problem) => bundle.download_failed(problem),
         },
-        None => bundle.download_failed("the function has no downloadable code location".into()),
+        (None, None) => {
+            bundle.download_failed("the function has no downloadable code location".into())
+        }
     }
     Ok(bundle)
 }

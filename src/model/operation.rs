@@ -134,7 +134,13 @@ pub enum Operation {
     /// lambda:DeleteFunctionConcurrency (back to unreserved).
     DeleteFunctionConcurrency { function: String },
     /// lambda:DeleteFunction. Irreversible.
-    DeleteFunction { function: String },
+    DeleteFunction {
+        function: String,
+        /// When set, deleted only if the evidence there keeps the function's code (its
+        /// package, or the image it runs); unset: deleted even without it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evidence: Option<std::path::PathBuf>,
+    },
     /// lambda:RemovePermission: one statement of the function's resource policy.
     RemoveFunctionPermission {
         function: String,
@@ -257,7 +263,7 @@ impl Operation {
             Operation::CaptureFunctionEvidence { function, .. }
             | Operation::PutFunctionConcurrency { function, .. }
             | Operation::DeleteFunctionConcurrency { function }
-            | Operation::DeleteFunction { function }
+            | Operation::DeleteFunction { function, .. }
             | Operation::RemoveFunctionPermission { function, .. }
             | Operation::AddFunctionPermission { function, .. }
             | Operation::SetFunctionUrlAuth { function, .. } => format!("function {function}"),
@@ -290,7 +296,12 @@ impl Operation {
                 format!("reserve concurrency {reserved}")
             }
             Operation::DeleteFunctionConcurrency { .. } => "remove reserved concurrency".into(),
-            Operation::DeleteFunction { .. } => "delete the function".into(),
+            Operation::DeleteFunction {
+                evidence: Some(_), ..
+            } => "delete the function (only if its code was saved)".into(),
+            Operation::DeleteFunction { evidence: None, .. } => {
+                "delete the function, even if its code was not saved".into()
+            }
             Operation::RemoveFunctionPermission { statement_id, .. } => {
                 format!("remove resource-policy statement {statement_id}")
             }

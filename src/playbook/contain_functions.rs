@@ -20,6 +20,16 @@ pub struct FunctionTarget {
     pub reserved_concurrency: Option<i32>,
 }
 
+/// Whether a contain plan deletes the functions at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Keep,
+    /// Delete each function whose evidence keeps its code (package or image).
+    IfCodeSaved,
+    /// Delete even a function whose code could not be saved (typed `delete-without-code`).
+    EvenWithoutCode,
+}
+
 /// Plans containment of `targets`; evidence goes under `evidence_dir/REGION/NAME`.
 pub fn plan(
     action_id: String,
@@ -27,8 +37,9 @@ pub fn plan(
     now: DateTime<Utc>,
     targets: &[FunctionTarget],
     evidence_dir: &Path,
-    delete: bool,
+    deletion: Deletion,
 ) -> Plan {
+    let delete = deletion != Deletion::Keep;
     let mut steps = Vec::new();
     let mut notes = Vec::new();
     for target in targets {
@@ -68,20 +79,27 @@ pub fn plan(
             Some(inverse),
         ));
         if delete {
+            let directory = evidence_dir.join(&target.region).join(&target.name);
             steps.push(Step::irreversible(
                 &target.region,
                 1,
                 Operation::DeleteFunction {
                     function: target.name.clone(),
+                    evidence: (deletion == Deletion::IfCodeSaved).then_some(directory),
                 },
             ));
         }
     }
-    if delete {
-        notes.push(format!(
-            "{} functions will be deleted after their evidence is saved: deletion cannot be undone",
+    match deletion {
+        Deletion::Keep => {}
+        Deletion::IfCodeSaved => notes.push(format!(
+            "{} function(s) will be deleted after their evidence is saved, each only if its code package (or container image) was kept: deletion cannot be undone",
             targets.len()
-        ));
+        )),
+        Deletion::EvenWithoutCode => notes.push(format!(
+            "{} function(s) will be deleted after their evidence is saved, EVEN IF THEIR CODE COULD NOT BE SAVED: the code is then lost for good",
+            targets.len()
+        )),
     }
     let mut plan = Plan::new(
         action_id,
@@ -98,7 +116,11 @@ pub fn plan(
     );
     plan.notes = notes;
     if delete {
-        plan.confirm_with = Some(vec!["delete".to_string()]);
+        let word = match deletion {
+            Deletion::EvenWithoutCode => "delete-without-code",
+            _ => "delete",
+        };
+        plan.confirm_with = Some(vec![word.to_string()]);
         // A function is deleted only once its evidence is safe.
         let evidence: Vec<(String, String, usize)> = plan
             .steps
@@ -111,7 +133,7 @@ pub fn plan(
             })
             .collect();
         for step in &mut plan.steps {
-            if let Operation::DeleteFunction { function } = &step.operation {
+            if let Operation::DeleteFunction { function, .. } = &step.operation {
                 step.requires = evidence
                     .iter()
                     .filter(|(region, name, _)| *region == step.region && name == function)
@@ -152,7 +174,7 @@ mod tests {
             Utc::now(),
             &targets,
             Path::new("/ev"),
-            true,
+            Deletion::IfCodeSaved,
         );
         let order: Vec<(u8, &str, &str)> = plan
             .steps

@@ -326,6 +326,7 @@ mod tests {
                     1,
                     Operation::DeleteFunction {
                         function: "f".into(),
+                        evidence: None,
                     },
                 ),
             ],

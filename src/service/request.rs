@@ -12,7 +12,7 @@ use crate::findings::Windows;
 use crate::journal;
 use crate::model::finding::{FindingKind, ResourceType};
 use crate::model::{GLOBAL, Identity, Inventory};
-use crate::playbook::contain_functions::FunctionTarget;
+use crate::playbook::contain_functions::{Deletion, FunctionTarget};
 use crate::playbook::guard::Guard;
 use crate::playbook::plan::Plan;
 use crate::playbook::revert_sharing::{
@@ -33,11 +33,11 @@ pub enum Request {
     /// IAM roles: deny-all and revoke-older-sessions, trust back to what the baseline trusts.
     DisableRoles { roles: Vec<String> },
     /// Lambda functions (region, name); `unknown` adds every function the baseline does not
-    /// know; `delete` adds a last, irreversible phase.
+    /// know; `delete` may add a last, irreversible phase.
     ContainFunctions {
         functions: Vec<(String, String)>,
         unknown: bool,
-        delete: bool,
+        delete: Deletion,
     },
     /// Snapshots, AMIs and functions to make private again; `public` adds every public or
     /// untrusted share found by a scan.

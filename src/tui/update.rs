@@ -11,6 +11,7 @@ use super::state::{
 use crate::keys::Command;
 use crate::model::finding::{Finding, FindingKind, ResourceType};
 use crate::model::operation::Operation;
+use crate::playbook::contain_functions::Deletion;
 use crate::playbook::plan::{Outcome, Plan, Playbook};
 use crate::scan::{ScanEvent, ScanState};
 use crate::service::request::{Request, Shared, SharedTarget};
@@ -507,7 +508,7 @@ fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec
                 vec![Request::ContainFunctions {
                     functions: saved.clone(),
                     unknown: false,
-                    delete: true,
+                    delete: Deletion::IfCodeSaved,
                 }],
                 Purpose {
                     title: format!("Delete {} function(s) whose evidence is saved", saved.len()),
@@ -1095,7 +1096,7 @@ fn contain_request(state: &State) -> Planned {
         vec![Request::ContainFunctions {
             functions: functions.clone(),
             unknown: false,
-            delete: false,
+            delete: Deletion::Keep,
         }],
         Purpose {
             title: format!(
@@ -1565,7 +1566,7 @@ mod tests {
                 if requests == &vec![Request::ContainFunctions {
                     functions: vec![("eu-west-1".into(), "orders-api".into())],
                     unknown: false,
-                    delete: false,
+                    delete: Deletion::Keep,
                 }]
         ));
     }

@@ -798,8 +798,56 @@ async fn contain_functions_saves_evidence_throttles_undoes_and_deletes_only_when
             .await
             .is_ok()
     );
+    // moto's code location cannot be downloaded: the code was not saved, so delete is
+    // refused — the function stays, the step says why.
     let mut confirmed = delete.to_vec();
-    confirmed.extend(["--confirm", "delete"]);
+    confirmed.extend(["--confirm", "delete", "--format", "json"]);
+    let kept = run(&bed, &bed.endpoint(), &responder, &confirmed);
+    assert_eq!(
+        kept.status.code(),
+        Some(i32::from(firebreak::cli::EXIT_STEP_FAILED)),
+        "{}",
+        String::from_utf8_lossy(&kept.stderr)
+    );
+    let kept: Value = serde_json::from_slice(&kept.stdout).expect("json");
+    assert!(
+        statuses(&kept).contains(&(
+            "DeleteFunction function miner".to_string(),
+            "failed".to_string()
+        )),
+        "{kept:#}"
+    );
+    assert!(
+        kept["results"].to_string().contains("CodeNotSaved"),
+        "{kept:#}"
+    );
+    assert!(
+        seed.lambda("ap-south-1")
+            .get_function()
+            .function_name("miner")
+            .send()
+            .await
+            .is_ok(),
+        "a function whose code was not saved is not deleted"
+    );
+    // Deleting anyway needs its own flag and its own word typed.
+    let anyway = [
+        "act",
+        "contain-functions",
+        "ap-south-1/miner",
+        "--delete-without-code",
+        "--execute",
+    ];
+    let mut wrong_word = anyway.to_vec();
+    wrong_word.extend(["--confirm", "delete"]);
+    assert_eq!(
+        run(&bed, &bed.endpoint(), &responder, &wrong_word)
+            .status
+            .code(),
+        Some(1)
+    );
+    let mut confirmed = anyway.to_vec();
+    confirmed.extend(["--confirm", "delete-without-code"]);
     let deleted = run_json(&bed, &responder, &confirmed);
     assert!(
         statuses(&deleted).contains(&(

@@ -469,6 +469,7 @@ fn contain_plan(delete: bool) -> Plan {
                 1,
                 Operation::DeleteFunction {
                     function: "image-resizer".into(),
+                    evidence: Some(format!("/data/evidence/s/{region}/image-resizer").into()),
                 },
             ));
         }
