@@ -26,6 +26,27 @@ pub fn revoke_sessions_document(now: DateTime<Utc>) -> String {
     )
 }
 
+/// Deactivates one key; its inverse puts back the status read before (so undoing a step whose
+/// outcome is unknown can never reactivate a key that was inactive).
+fn key_step(user: &str, key_id: &str, before: KeyStatus) -> Step {
+    let (user, key_id) = (user.to_string(), key_id.to_string());
+    let inverse = match before {
+        KeyStatus::Active => Operation::ActivateAccessKey {
+            user: user.clone(),
+            key_id: key_id.clone(),
+        },
+        KeyStatus::Inactive => Operation::DeactivateAccessKey {
+            user: user.clone(),
+            key_id: key_id.clone(),
+        },
+    };
+    Step::global(
+        0,
+        Operation::DeactivateAccessKey { user, key_id },
+        Some(inverse),
+    )
+}
+
 /// Plans the deactivation of single access keys (each key only: its user keeps its other keys,
 /// its password and its policies). Undo reactivates exactly the keys that were active.
 pub fn plan_keys(
@@ -52,17 +73,7 @@ pub fn plan_keys(
                 key.key_id, key.user
             ));
         }
-        steps.push(Step::global(
-            0,
-            Operation::DeactivateAccessKey {
-                user: key.user.clone(),
-                key_id: key.key_id.clone(),
-            },
-            Some(Operation::ActivateAccessKey {
-                user: key.user.clone(),
-                key_id: key.key_id.clone(),
-            }),
-        ));
+        steps.push(key_step(&key.user, &key.key_id, key.status));
     }
     let mut plan = Plan::new(
         action_id,
@@ -97,20 +108,9 @@ pub fn plan(
             });
             continue;
         }
-        // Every key gets a step: one already inactive is reported skipped, so undo (which only
-        // reverses steps that changed something) never reactivates it.
+        // Every key gets a step: one already inactive is reported skipped.
         for (key_id, status) in &user.keys {
-            steps.push(Step::global(
-                0,
-                Operation::DeactivateAccessKey {
-                    user: user.name.clone(),
-                    key_id: key_id.clone(),
-                },
-                Some(Operation::ActivateAccessKey {
-                    user: user.name.clone(),
-                    key_id: key_id.clone(),
-                }),
-            ));
+            steps.push(key_step(&user.name, key_id, *status));
             if *status == KeyStatus::Inactive {
                 notes.push(format!(
                     "key {key_id} of {} is already inactive: undo will leave it inactive",

@@ -25,14 +25,18 @@ pub enum UndoError {
 pub struct ActionRecord {
     pub plan: Plan,
     pub outcomes: Vec<(usize, Outcome)>,
+    /// Whether any step was sent (its intent journaled), even if no outcome followed.
+    pub sent: bool,
 }
 
 /// Finds an action's plan and outcomes across all sessions.
 pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord> {
     let mut plan = None;
     let mut outcomes = Vec::new();
+    let mut sent = false;
     for record in logs.iter().flat_map(|l| &l.records) {
         match &record.entry {
+            Entry::StepIntent { action_id: id, .. } if id == action_id => sent = true,
             Entry::PlanShown { plan: shown } if shown.action_id == action_id => {
                 plan = Some((**shown).clone());
             }
@@ -44,7 +48,11 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
             _ => {}
         }
     }
-    plan.map(|plan| ActionRecord { plan, outcomes })
+    plan.map(|plan| ActionRecord {
+        plan,
+        sent: sent || !outcomes.is_empty(),
+        outcomes,
+    })
 }
 
 /// An action a session sent steps of (their intents are journaled) but never finished: the
@@ -122,7 +130,7 @@ pub fn unfinished(logs: &[SessionLog], account: &str) -> Vec<Unfinished> {
 
 /// The executed freezes that no executed unfreeze has covered yet, oldest first.
 pub fn pending_freezes(logs: &[SessionLog]) -> Result<Vec<String>, UndoError> {
-    let executed = |id: &str| find_action(logs, id).is_some_and(|a| !a.outcomes.is_empty());
+    let executed = |id: &str| find_action(logs, id).is_some_and(|a| a.sent);
     // An unfreeze covers its freezes only if none of its steps failed: re-running it then
     // retries the rest.
     let clean = |id: &str| {
@@ -218,23 +226,49 @@ fn inverse_steps(
     guard: &Guard,
 ) -> Result<(Vec<Step>, Vec<String>), UndoError> {
     let action = find_action(logs, of).ok_or_else(|| UndoError::NotFound(of.to_string()))?;
-    if action.outcomes.is_empty() {
+    if !action.sent {
         return Err(UndoError::NotExecuted(of.to_string()));
     }
     let mut notes = Vec::new();
     let mut steps = Vec::new();
+    // Every step that may have changed the account: ended ok, failed (a call AWS applied can
+    // still time out) or without an outcome (a crash after its intent). Inverses are planned
+    // from the state read before and are idempotent, so undoing what did not happen is a
+    // skipped step. Skipped and unsupported steps changed nothing.
+    let outcome_of = |index: usize| {
+        action
+            .outcomes
+            .iter()
+            .rev()
+            .find(|(i, _)| *i == index)
+            .map(|(_, o)| o)
+    };
     let mut done: Vec<&Step> = action
         .plan
         .steps
         .iter()
         .filter(|step| step.operation.changes_account())
         .filter(|step| {
-            action
-                .outcomes
-                .iter()
-                .any(|(index, outcome)| *index == step.index && *outcome == Outcome::Ok)
+            !matches!(
+                outcome_of(step.index),
+                Some(Outcome::Skipped | Outcome::Unsupported { .. })
+            )
         })
         .collect();
+    for step in &done {
+        if step.inverse.is_some() && outcome_of(step.index) != Some(&Outcome::Ok) {
+            notes.push(format!(
+                "step {} of {of} ({} {}) {}: its inverse is planned in case AWS applied it",
+                step.index,
+                step.api,
+                step.target,
+                match outcome_of(step.index) {
+                    Some(outcome) => format!("ended {}", outcome.word()),
+                    None => "has no outcome".to_string(),
+                }
+            ));
+        }
+    }
     done.sort_by_key(|s| std::cmp::Reverse(s.index));
     // Phases run in reverse: what the action did last is undone first.
     let last_phase = action.plan.steps.iter().map(|s| s.phase).max().unwrap_or(0);
@@ -262,7 +296,7 @@ fn inverse_steps(
         }
     }
     for (index, outcome) in &action.outcomes {
-        if *outcome != Outcome::Ok {
+        if matches!(outcome, Outcome::Skipped | Outcome::Unsupported { .. }) {
             notes.push(format!(
                 "step {index} of {of} ended {}: nothing of it to undo",
                 outcome.word()
@@ -535,5 +569,54 @@ mod tests {
             unfinished(&logs, "123456789012").is_empty(),
             "a session still running is not a crash"
         );
+    }
+
+    #[test]
+    fn a_failed_step_and_one_without_outcome_are_undone_too() {
+        let mut logs = frozen();
+        // Step 1 timed out after AWS may have applied it; step 2 was sent when the process died.
+        logs[0]
+            .records
+            .retain(|r| !matches!(&r.entry, Entry::StepOutcome { .. }));
+        logs[0].records.push(intent("f-1", 1));
+        logs[0].records.push(record(Entry::StepOutcome {
+            action_id: "f-1".into(),
+            index: 1,
+            outcome: Outcome::Failed {
+                error: crate::aws::AwsError {
+                    service: "iam".into(),
+                    operation: "PutRolePolicy".into(),
+                    region: "global".into(),
+                    code: "Timeout".into(),
+                    message: "operation timed out".into(),
+                    request_id: None,
+                    http_status: None,
+                },
+            },
+        }));
+        logs[0].records.push(intent("f-1", 2));
+        let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        let undo = plan(
+            "u".into(),
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            &logs,
+            "f-1",
+            &guard,
+        )
+        .expect("something was sent");
+        let apis: Vec<&str> = undo.steps.iter().map(|s| s.api.as_str()).collect();
+        assert_eq!(
+            apis,
+            ["DisableSnapshotBlockPublicAccess", "DeleteRolePolicy"],
+            "both inverses are planned, last phase first"
+        );
+        assert!(
+            undo.notes.iter().any(|n| n.contains("ended failed"))
+                && undo.notes.iter().any(|n| n.contains("has no outcome")),
+            "{:?}",
+            undo.notes
+        );
+        assert_eq!(pending_freezes(&logs), Ok(vec!["f-1".to_string()]));
     }
 }

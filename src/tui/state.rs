@@ -200,9 +200,12 @@ pub struct ActionRun {
 }
 
 impl ActionRun {
-    /// Whether any step changed the account (then it can be undone).
-    pub fn changed_something(&self) -> bool {
-        self.outcomes.values().any(|o| *o == Outcome::Ok)
+    /// Whether any step may have changed the account: ended ok, or failed (a call AWS applied
+    /// can still time out). Then it can be undone.
+    pub fn may_have_changed(&self) -> bool {
+        self.outcomes
+            .values()
+            .any(|o| matches!(o, Outcome::Ok | Outcome::Failed { .. }))
     }
 }
 
@@ -485,7 +488,7 @@ impl State {
         self.actions
             .iter()
             .rev()
-            .filter(|a| a.finished && a.changed_something())
+            .filter(|a| a.finished && a.may_have_changed())
             .filter(|a| !matches!(a.plan.playbook, Playbook::Undo { .. }))
             .filter(|a| !self.undone.contains(&a.plan.action_id))
             .filter(|a| !self.undo_running(&a.plan.action_id))

@@ -457,7 +457,7 @@ fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec
                 count("skipped"),
                 count("unsupported"),
                 count("failed"),
-                if run.changed_something() {
+                if run.may_have_changed() {
                     " · u undoes it"
                 } else {
                     ""
