@@ -42,9 +42,9 @@ pub struct RegionInfo {
 pub struct AwsContext {
     sdk: SdkConfig,
     home_region: String,
-    /// Interceptors (aws-smithy-mocks) added to every EC2 client, for what moto lacks.
+    /// Interceptors (aws-smithy-mocks) added to every EC2 and IAM client, for what moto lacks.
     #[cfg(test)]
-    ec2_interceptors: Vec<aws_sdk_ec2::config::SharedInterceptor>,
+    interceptors: Vec<aws_sdk_ec2::config::SharedInterceptor>,
 }
 
 impl AwsContext {
@@ -83,20 +83,20 @@ impl AwsContext {
             sdk,
             home_region,
             #[cfg(test)]
-            ec2_interceptors: Vec::new(),
+            interceptors: Vec::new(),
         }
     }
 
-    /// A context over a ready SDK config whose EC2 clients carry `interceptors` (mocks).
+    /// A context over a ready SDK config whose EC2 and IAM clients carry `interceptors` (mocks).
     #[cfg(test)]
     pub(crate) fn for_tests(
         sdk: SdkConfig,
-        ec2_interceptors: Vec<aws_sdk_ec2::config::SharedInterceptor>,
+        interceptors: Vec<aws_sdk_ec2::config::SharedInterceptor>,
     ) -> Self {
         AwsContext {
             home_region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
             sdk,
-            ec2_interceptors,
+            interceptors,
         }
     }
 
@@ -107,7 +107,13 @@ impl AwsContext {
     }
 
     pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.sdk)
+        #[allow(unused_mut)]
+        let mut builder = aws_sdk_iam::config::Builder::from(&self.sdk);
+        #[cfg(test)]
+        for interceptor in &self.interceptors {
+            builder.push_interceptor(interceptor.clone());
+        }
+        aws_sdk_iam::Client::from_conf(builder.build())
     }
 
     pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
@@ -119,7 +125,7 @@ impl AwsContext {
         let mut builder =
             aws_sdk_ec2::config::Builder::from(&self.sdk).region(Region::new(region.to_string()));
         #[cfg(test)]
-        for interceptor in &self.ec2_interceptors {
+        for interceptor in &self.interceptors {
             builder.push_interceptor(interceptor.clone());
         }
         aws_sdk_ec2::Client::from_conf(builder.build())

@@ -1,5 +1,6 @@
 //! What moto cannot answer, tested with aws-smithy-mocks through the real SDK clients:
-//! snapshot and image block public access, and throttling sequences.
+//! snapshot and image block public access, throttling sequences, and IAM's
+//! `ConcurrentModification`.
 
 use std::time::Duration;
 
@@ -221,6 +222,61 @@ async fn block_new_sharing_is_not_done_and_undo_returns_to_it() {
         .expect("executed");
     assert_eq!(results[0].outcome, Outcome::Ok);
     assert_eq!(block_new.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn an_iam_write_answered_concurrent_modification_is_sent_again() {
+    use aws_sdk_iam::operation::get_user_policy::GetUserPolicyError;
+    use aws_sdk_iam::operation::put_user_policy::{PutUserPolicyError, PutUserPolicyOutput};
+    let absent = mock!(aws_sdk_iam::Client::get_user_policy)
+        .sequence()
+        .error(|| {
+            GetUserPolicyError::generic(
+                ErrorMetadata::builder()
+                    .code("NoSuchEntity")
+                    .message("not there")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let put = mock!(aws_sdk_iam::Client::put_user_policy)
+        .sequence()
+        .error(|| {
+            PutUserPolicyError::generic(
+                ErrorMetadata::builder()
+                    .code("ConcurrentModification")
+                    .message("Rate exceeded for this user")
+                    .build(),
+            )
+        })
+        .output(|| PutUserPolicyOutput::builder().build())
+        .build();
+    let ctx = context(&[&absent, &put]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
+    let results = Engine::new(ctx, false, 4)
+        .execute(
+            &plan(vec![Step::global(
+                0,
+                Operation::PutUserPolicy {
+                    user: "mallory".into(),
+                    policy_name: "firebreak-deny-all".into(),
+                    document: "{}".into(),
+                },
+                None,
+            )]),
+            &journal,
+            |_, _| {},
+        )
+        .await
+        .expect("executed");
+    assert_eq!(
+        results[0].outcome,
+        Outcome::Ok,
+        "the SDK does not retry it: firebreak does"
+    );
+    assert_eq!(put.num_calls(), 2);
 }
 
 /// Enabling snapshot block public access where the endpoint answers 501.

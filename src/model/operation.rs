@@ -180,6 +180,23 @@ impl Operation {
         }
     }
 
+    /// The IAM user or role the operation writes to, if any: IAM answers
+    /// `ConcurrentModification` to parallel writes on one principal, so the engine sends them one
+    /// at a time.
+    pub fn principal(&self) -> Option<(PrincipalKind, &str)> {
+        match self {
+            Operation::DeactivateAccessKey { user, .. }
+            | Operation::ActivateAccessKey { user, .. }
+            | Operation::DeleteLoginProfile { user }
+            | Operation::PutUserPolicy { user, .. }
+            | Operation::DeleteUserPolicy { user, .. } => Some((PrincipalKind::User, user)),
+            Operation::PutRolePolicy { role, .. }
+            | Operation::DeleteRolePolicy { role, .. }
+            | Operation::UpdateAssumeRolePolicy { role, .. } => Some((PrincipalKind::Role, role)),
+            _ => None,
+        }
+    }
+
     /// Whether the operation changes the account (evidence capture only reads).
     pub fn changes_account(&self) -> bool {
         !matches!(self, Operation::CaptureFunctionEvidence { .. })

@@ -3,13 +3,18 @@
 //! after. Read-only is enforced here: no mutating call can be sent without an `Armed` token,
 //! and only a non-read-only engine makes one.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use futures::{StreamExt, stream};
+use tokio::sync::Mutex;
 
 use super::plan::{Outcome, Plan, Step, StepResult};
 use crate::aws::actions::{self, Applied, Armed};
 use crate::aws::error::CallSite;
 use crate::aws::{AwsContext, AwsError};
 use crate::journal::{Entry, Journal, JournalError};
+use crate::model::operation::PrincipalKind;
 
 /// Why a plan was not executed.
 #[derive(Debug, thiserror::Error)]
@@ -110,13 +115,27 @@ impl Engine {
             }
             let ctx = &self.ctx;
             let armed = &armed;
+            // Writes to one IAM principal go one at a time, in plan order (a fair lock per
+            // principal); everything else runs side by side.
+            let mut lanes: BTreeMap<(PrincipalKind, String), Arc<Mutex<()>>> = BTreeMap::new();
             // The calls are built eagerly (no closure inside the stream), so the execution is a
             // plain `Send` future a cockpit worker can spawn.
             let calls: Vec<_> = ready
                 .into_iter()
-                .map(|step| async move {
-                    let result = actions::apply(ctx, &step.region, &step.operation, armed).await;
-                    (step, result)
+                .map(|step| {
+                    let lane = step.operation.principal().map(|(kind, name)| {
+                        lanes
+                            .entry((kind, name.to_string()))
+                            .or_insert_with(|| Arc::new(Mutex::new(())))
+                            .clone()
+                    });
+                    async move {
+                        let _turn = match &lane {
+                            Some(lane) => Some(lane.lock().await),
+                            None => None,
+                        };
+                        (step, apply_with_retry(ctx, step, armed).await)
+                    }
                 })
                 .collect();
             let mut running = stream::iter(calls).buffer_unordered(self.concurrency);
@@ -143,6 +162,30 @@ impl Engine {
             failed: count("failed"),
         })?;
         Ok(results)
+    }
+}
+
+/// How often a step is sent again when IAM answers `ConcurrentModification` (the SDK does not
+/// retry it): each try reads the state first, so a write that went through is not repeated.
+const CONCURRENT_MODIFICATION_TRIES: u32 = 4;
+
+async fn apply_with_retry(
+    ctx: &AwsContext,
+    step: &Step,
+    armed: &Armed,
+) -> Result<Applied, AwsError> {
+    let mut tries = 1;
+    loop {
+        match actions::apply(ctx, &step.region, &step.operation, armed).await {
+            Err(error)
+                if error.code == "ConcurrentModification"
+                    && tries < CONCURRENT_MODIFICATION_TRIES =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100 << tries)).await;
+                tries += 1;
+            }
+            result => return result,
+        }
     }
 }
 
