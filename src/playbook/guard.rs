@@ -53,6 +53,8 @@ pub fn parse_principal(entry: &str) -> Result<(PrincipalKind, String), String> {
 pub struct Guard {
     caller: Caller,
     break_glass: Vec<(PrincipalKind, String)>,
+    /// Principals the caller depends on (those its role trusts), with why.
+    upstream: Vec<(PrincipalKind, String, String)>,
 }
 
 impl Guard {
@@ -64,7 +66,60 @@ impl Guard {
                 .iter()
                 .filter_map(|entry| parse_principal(entry).ok())
                 .collect(),
+            upstream: Vec::new(),
         }
+    }
+
+    /// Also keeps the principals of this account that the caller's role trusts (`trust_arns`,
+    /// from its trust policy): denying them would stop the caller assuming its role again.
+    pub fn with_caller_trust(mut self, account: &str, trust_arns: &[String]) -> Self {
+        let Caller::Role(role) = &self.caller else {
+            return self;
+        };
+        let role = role.clone();
+        for arn in trust_arns {
+            let mut parts = arn.splitn(6, ':');
+            let (Some("arn"), Some(_), Some("iam"), Some(_), Some(owner), Some(resource)) = (
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+            ) else {
+                continue;
+            };
+            if owner != account {
+                continue;
+            }
+            let name = resource.rsplit('/').next().unwrap_or_default().to_string();
+            let kind = if resource.starts_with("user/") {
+                PrincipalKind::User
+            } else if resource.starts_with("role/") {
+                PrincipalKind::Role
+            } else {
+                continue;
+            };
+            self.upstream.push((
+                kind,
+                name,
+                format!(
+                    "trusted by your role {role}: denying it would stop you assuming {role} again"
+                ),
+            ));
+        }
+        self
+    }
+
+    /// Whether the guard can name the caller's own principal (a federated user or an unknown
+    /// kind of caller cannot be kept out of an account-wide freeze by name).
+    pub fn knows_caller(&self) -> bool {
+        !matches!(self.caller, Caller::Other(_))
+    }
+
+    /// Whether break-glass principals are configured.
+    pub fn has_break_glass(&self) -> bool {
+        !self.break_glass.is_empty()
     }
 
     /// Why `name` must not be touched, or `None` if it may be.
@@ -88,7 +143,10 @@ impl Guard {
         if kind == PrincipalKind::Role && path.starts_with("/aws-service-role/") {
             return Some("service-linked role".to_string());
         }
-        None
+        self.upstream
+            .iter()
+            .find(|(k, n, _)| *k == kind && n.eq_ignore_ascii_case(name))
+            .map(|(_, _, why)| why.clone())
     }
 }
 
@@ -155,5 +213,32 @@ mod tests {
         for bad in ["a", "group/a", "user/", "role/a/b"] {
             assert!(parse_principal(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn what_the_callers_role_trusts_in_this_account_is_kept() {
+        let guard = Guard::new("arn:aws:sts::123456789012:assumed-role/oncall/jo", &[])
+            .with_caller_trust(
+                "123456789012",
+                &[
+                    "arn:aws:iam::123456789012:user/jo".into(),
+                    "arn:aws:iam::123456789012:role/path/bastion".into(),
+                    "arn:aws:iam::999988887777:user/partner".into(),
+                ],
+            );
+        assert!(
+            guard
+                .exemption(PrincipalKind::User, "jo", "/")
+                .is_some_and(|why| why.contains("assuming oncall again"))
+        );
+        assert!(
+            guard
+                .exemption(PrincipalKind::Role, "bastion", "/path/")
+                .is_some()
+        );
+        assert_eq!(guard.exemption(PrincipalKind::User, "partner", "/"), None);
+        assert!(guard.knows_caller());
+        let federated = Guard::new("arn:aws:sts::123456789012:federated-user/jo", &[]);
+        assert!(!federated.knows_caller() && !federated.has_break_glass());
     }
 }

@@ -13,7 +13,7 @@ use crate::journal;
 use crate::model::finding::{FindingKind, ResourceType};
 use crate::model::{GLOBAL, Identity, Inventory};
 use crate::playbook::contain_functions::{Deletion, FunctionTarget};
-use crate::playbook::guard::Guard;
+use crate::playbook::guard::{Caller, Guard};
 use crate::playbook::plan::Plan;
 use crate::playbook::revert_sharing::{
     BlockPublicAccess, ExposedFunction, SharedKind, SharedResource,
@@ -21,7 +21,7 @@ use crate::playbook::revert_sharing::{
 use crate::playbook::{
     contain_functions, disable_role, disable_user, freeze, revert_sharing, undo,
 };
-use crate::policy::function_statements;
+use crate::policy::{function_statements, parse_principals};
 
 /// What a front end asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +170,23 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
             .await?
         }
         Request::Freeze => {
+            if !guard.knows_caller() && !guard.has_break_glass() {
+                return Err(AppError::Confirmation(format!(
+                    "freeze refused: the caller {} is not an IAM user or role the self-lockout guard can keep out of a freeze (a federated user's own IAM user would be denied); name your way back in with break_glass in the config file",
+                    identity.caller_arn
+                )));
+            }
+            let guard = match Caller::from_arn(&identity.caller_arn) {
+                Caller::Role(role) => {
+                    let trust = actions::role_state(&session.ctx, &role)
+                        .await?
+                        .and_then(|r| parse_principals(&r.trust_document).ok())
+                        .map(|p| p.arns.into_iter().collect::<Vec<_>>())
+                        .unwrap_or_default();
+                    guard.with_caller_trust(&identity.id, &trust)
+                }
+                _ => guard,
+            };
             let principals = actions::principals(&session.ctx).await?;
             let regions = session.enabled_regions().await?;
             let states = block_states(session, &regions).await;
@@ -442,5 +459,65 @@ fn shared_word(kind: Shared) -> &'static str {
         Shared::Snapshot => "snapshot",
         Shared::Image => "image",
         Shared::Function => "function",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Bindings;
+    use crate::scan::{RegionSelection, ScanOptions};
+
+    /// A session whose AWS calls would fail: only what is decided before any call is tested.
+    fn offline_session(break_glass: &[&str]) -> Session {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        Session {
+            ctx: crate::aws::AwsContext::for_tests(sdk, Vec::new()),
+            scan: ScanOptions {
+                regions: RegionSelection::Enabled,
+                region_concurrency: 1,
+                detail_concurrency: 1,
+            },
+            read_only: false,
+            baseline_path: None,
+            baseline_explicit: false,
+            data_dir: None,
+            break_glass: break_glass.iter().map(|s| s.to_string()).collect(),
+            keys: Bindings::default(),
+            profile: None,
+            endpoint: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn freeze_is_refused_for_a_caller_the_guard_cannot_name_without_break_glass() {
+        let identity = Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws:sts::123456789012:federated-user/jo".into(),
+        };
+        let session = offline_session(&[]);
+        let refused = prepare(
+            Planning {
+                session: &session,
+                identity: &identity,
+                action_id: "s-1".into(),
+                journal_session: "s",
+            },
+            &Request::Freeze,
+        )
+        .await;
+        match refused {
+            Err(AppError::Confirmation(why)) => {
+                assert!(
+                    why.contains("federated-user/jo") && why.contains("break_glass"),
+                    "{why}"
+                )
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 }

@@ -979,3 +979,67 @@ async fn a_plan_gathered_from_a_partial_scan_names_what_it_could_not_read_and_ex
         Some(i32::from(firebreak::cli::EXIT_PARTIAL))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freeze_keeps_the_user_the_callers_role_is_assumed_from() {
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    seed.user("jo", 1).await;
+    seed.user("mallory", 1).await;
+    let trust_jo = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/jo")}, "Action": "sts:AssumeRole"}]})
+    .to_string();
+    let role_arn = seed.role("oncall", &trust_jo).await;
+    let assumed = seed
+        .sts()
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("jo")
+        .send()
+        .await
+        .expect("assume role");
+    let credentials = assumed.credentials().expect("credentials");
+    let output = bed
+        .firebreak_as(
+            &bed.endpoint(),
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+        )
+        .env("AWS_SESSION_TOKEN", credentials.session_token())
+        .args([
+            "--regions",
+            "us-east-1",
+            "act",
+            "freeze",
+            "--confirm",
+            ACCOUNT,
+            "--execute",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run firebreak");
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let exempt = document["plan"]["exempt"].to_string();
+    assert!(
+        exempt.contains("user/jo") && exempt.contains("assuming oncall again"),
+        "the user the role is assumed from stays able to assume it: {exempt}"
+    );
+    assert!(crate::playbooks::user_policies(&bed, "jo").await.is_empty());
+    assert!(
+        !crate::playbooks::user_policies(&bed, "mallory")
+            .await
+            .is_empty()
+    );
+    assert!(
+        crate::playbooks::role_policies(&bed, "oncall")
+            .await
+            .is_empty()
+    );
+}
