@@ -30,6 +30,8 @@ struct Statement {
     principal: Option<Value>,
     #[serde(rename = "Action")]
     action: Option<OneOrMany<String>>,
+    #[serde(rename = "NotAction")]
+    not_action: Option<Value>,
     #[serde(rename = "Resource")]
     resource: Option<OneOrMany<String>>,
 }
@@ -70,15 +72,18 @@ fn parse_value(document: &str) -> Result<Value, PolicyError> {
     })
 }
 
-/// Whether an identity policy allows every action on every resource (`"Action": "*"` or
-/// `"*:*"` with `"Resource": "*"`): administrator access, whatever the policy is called.
+/// Whether an identity policy grants administrator access, whatever the policy is called: on
+/// `"Resource": "*"`, every action (`*`, `*:*`), every action but some (`NotAction`), or every
+/// IAM action (`iam:*`: its holder can make itself administrator).
 pub fn grants_admin(document: &str) -> Result<bool, PolicyError> {
     let document = parse_document(document)?;
     Ok(document.statement.into_vec().into_iter().any(|statement| {
+        let everything = |a: &String| a == "*" || a == "*:*" || a.eq_ignore_ascii_case("iam:*");
         statement.effect.eq_ignore_ascii_case("allow")
-            && statement
+            && (statement
                 .action
-                .is_some_and(|a| a.into_vec().iter().any(|a| a == "*" || a == "*:*"))
+                .is_some_and(|a| a.into_vec().iter().any(everything))
+                || statement.not_action.is_some())
             && statement
                 .resource
                 .is_some_and(|r| r.into_vec().iter().any(|r| r == "*"))
@@ -164,6 +169,30 @@ fn add_aws_principal(principals: &mut Principals, entry: &str) {
         }
         principals.arns.insert(entry.to_string());
     }
+}
+
+/// AWS managed policies that grant administrator access or the means to take it, by name in
+/// any partition (`aws`, `aws-us-gov`, `aws-cn`).
+const AWS_MANAGED_ADMIN: [&str; 2] = ["AdministratorAccess", "IAMFullAccess"];
+
+/// Whether `arn` is an AWS managed policy that makes its holder an administrator.
+pub fn aws_managed_admin(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_partition), Some("iam"), Some(""), Some("aws"), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    resource.starts_with("policy/")
+        && resource
+            .rsplit('/')
+            .next()
+            .is_some_and(|name| AWS_MANAGED_ADMIN.contains(&name))
 }
 
 /// Whether `s` is a 12-digit AWS account id.
@@ -493,6 +522,14 @@ mod tests {
             ),
             (
                 r#"{"Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}"#,
+                true,
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}"#,
+                true,
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
                 false,
             ),
             (
@@ -512,6 +549,26 @@ mod tests {
             assert_eq!(grants_admin(document), Ok(admin), "{document}");
         }
         assert!(grants_admin("{").is_err());
+    }
+
+    #[test]
+    fn aws_managed_admin_policies_in_every_partition() {
+        for (arn, admin) in [
+            ("arn:aws:iam::aws:policy/AdministratorAccess", true),
+            ("arn:aws-us-gov:iam::aws:policy/AdministratorAccess", true),
+            ("arn:aws-cn:iam::aws:policy/IAMFullAccess", true),
+            ("arn:aws:iam::aws:policy/ReadOnlyAccess", false),
+            (
+                "arn:aws:iam::123456789012:policy/AdministratorAccess",
+                false,
+            ),
+            (
+                "arn:aws:iam::aws:policy/job-function/AdministratorAccess",
+                true,
+            ),
+        ] {
+            assert_eq!(aws_managed_admin(arn), admin, "{arn}");
+        }
     }
 
     #[test]

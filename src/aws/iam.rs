@@ -12,7 +12,7 @@ use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
 use super::to_utc;
 use crate::model::{AccessKey, GLOBAL, KeyLastUsed, KeyStatus, Role, User};
-use crate::policy::{grants_admin, parse_principals};
+use crate::policy::{aws_managed_admin, grants_admin, parse_principals};
 
 /// Principals of the account: users, their access keys, and roles.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,9 +32,6 @@ fn site(operation: &str) -> CallSite<'_> {
     }
 }
 
-/// The AWS managed policy that grants everything.
-const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
-
 /// Reads all users, access keys and roles. `concurrency` bounds the per-user detail calls.
 pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInventory, AwsError> {
     let client = ctx.iam();
@@ -52,7 +49,7 @@ pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInvent
     let mut problems = Vec::new();
 
     // Which managed policies and groups grant administrator access.
-    let mut admin_policies: HashSet<String> = HashSet::from([ADMINISTRATOR_ACCESS.to_string()]);
+    let mut admin_policies: HashSet<String> = HashSet::new();
     for policy in pages.iter().flat_map(|p| p.policies()) {
         let default_version = policy
             .policy_version_list()
@@ -163,7 +160,7 @@ fn admin_via(
         .iter()
         .filter(|p| {
             p.policy_arn()
-                .is_some_and(|arn| admin_policies.contains(arn))
+                .is_some_and(|arn| admin_policies.contains(arn) || aws_managed_admin(arn))
         })
         .filter_map(|p| p.policy_name().map(str::to_string))
         .collect();
