@@ -11,6 +11,9 @@ use super::error::{AwsError, CallSite};
 use super::to_utc;
 use crate::model::{Image, Instance, Snapshot};
 
+/// Items asked for per page of an EC2 listing (the most AWS returns).
+const PAGE_SIZE: i32 = 1000;
+
 /// Lists the snapshots `owner` owns in `region` and reads who each is shared with.
 pub async fn snapshots(
     ctx: &AwsContext,
@@ -24,9 +27,14 @@ pub async fn snapshots(
         operation,
         region,
     };
+    // OwnerIds=self is what AWS documents; the owner-id filter is the same question in the form
+    // every emulator answers (moto ignores OwnerIds). Pages of 1000, the most AWS returns: an
+    // unpaginated listing of a large account throttles and times out.
     let listed: Vec<_> = client
         .describe_snapshots()
+        .owner_ids("self")
         .filters(Filter::builder().name("owner-id").values(owner).build())
+        .max_results(PAGE_SIZE)
         .into_paginator()
         .items()
         .send()
@@ -70,6 +78,7 @@ pub async fn images(
     let listed: Vec<_> = client
         .describe_images()
         .owners("self")
+        .max_results(PAGE_SIZE)
         .into_paginator()
         .items()
         .send()
@@ -109,6 +118,7 @@ pub async fn instances(ctx: &AwsContext, region: &str) -> Result<Vec<Instance>, 
     let reservations: Vec<_> = ctx
         .ec2(region)
         .describe_instances()
+        .max_results(PAGE_SIZE)
         .into_paginator()
         .items()
         .send()

@@ -332,17 +332,21 @@ fn throttled() -> DescribeSnapshotAttributeError {
     )
 }
 
+/// DescribeSnapshots as firebreak must send it: the account's own (OwnerIds=self), in pages
+/// of 1000. A listing asked for otherwise matches no rule and fails the test.
 fn snapshots_rule() -> Rule {
-    mock!(Client::describe_snapshots).then_output(|| {
-        DescribeSnapshotsOutput::builder()
-            .snapshots(
-                aws_sdk_ec2::types::Snapshot::builder()
-                    .snapshot_id("snap-1")
-                    .encrypted(false)
-                    .build(),
-            )
-            .build()
-    })
+    mock!(Client::describe_snapshots)
+        .match_requests(|r| r.owner_ids() == ["self"] && r.max_results() == Some(1000))
+        .then_output(|| {
+            DescribeSnapshotsOutput::builder()
+                .snapshots(
+                    aws_sdk_ec2::types::Snapshot::builder()
+                        .snapshot_id("snap-1")
+                        .encrypted(false)
+                        .build(),
+                )
+                .build()
+        })
 }
 
 #[tokio::test]
