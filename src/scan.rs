@@ -459,18 +459,22 @@ async fn scan_region(
             }
         },
         async {
-            part(
-                match aws::ec2::snapshots(ctx, region, account, detail).await {
-                    Ok(found) => Part::Snapshots(found),
-                    Err(error) => Part::Failed(error),
-                },
-            )
+            match aws::ec2::snapshots(ctx, region, account, detail).await {
+                Ok((found, problems)) => {
+                    part(Part::Snapshots(found));
+                    problems.into_iter().for_each(|p| part(Part::Failed(p)));
+                }
+                Err(error) => part(Part::Failed(error)),
+            }
         },
         async {
-            part(match aws::ec2::images(ctx, region, detail).await {
-                Ok(found) => Part::Images(found),
-                Err(error) => Part::Failed(error),
-            })
+            match aws::ec2::images(ctx, region, detail).await {
+                Ok((found, problems)) => {
+                    part(Part::Images(found));
+                    problems.into_iter().for_each(|p| part(Part::Failed(p)));
+                }
+                Err(error) => part(Part::Failed(error)),
+            }
         },
         async {
             part(match aws::ec2::instances(ctx, region).await {

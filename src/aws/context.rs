@@ -42,7 +42,8 @@ pub struct RegionInfo {
 pub struct AwsContext {
     sdk: SdkConfig,
     home_region: String,
-    /// Interceptors (aws-smithy-mocks) added to every EC2 and IAM client, for what moto lacks.
+    /// Interceptors (aws-smithy-mocks) added to every EC2, IAM and Lambda client, for what moto
+    /// lacks.
     #[cfg(test)]
     interceptors: Vec<aws_sdk_ec2::config::SharedInterceptor>,
 }
@@ -132,10 +133,14 @@ impl AwsContext {
     }
 
     pub(crate) fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {
-        let config = aws_sdk_lambda::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .build();
-        aws_sdk_lambda::Client::from_conf(config)
+        #[allow(unused_mut)]
+        let mut builder = aws_sdk_lambda::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()));
+        #[cfg(test)]
+        for interceptor in &self.interceptors {
+            builder.push_interceptor(interceptor.clone());
+        }
+        aws_sdk_lambda::Client::from_conf(builder.build())
     }
 
     /// Who we are: STS GetCallerIdentity, plus the account alias from IAM.

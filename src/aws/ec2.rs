@@ -1,7 +1,7 @@
 //! EC2 inventory for one region: owned EBS snapshots and AMIs with their sharing confirmed from
 //! the permission attributes (server-side "public" filters are only hints), and instances.
 
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 
 use aws_sdk_ec2::types::Filter;
 
@@ -14,13 +14,15 @@ use crate::model::{Image, Instance, Snapshot};
 /// Items asked for per page of an EC2 listing (the most AWS returns).
 const PAGE_SIZE: i32 = 1000;
 
-/// Lists the snapshots `owner` owns in `region` and reads who each is shared with.
+/// Lists the snapshots `owner` owns in `region` and reads who each is shared with. A sharing
+/// read that fails keeps the snapshot (its sharing unknown, reported as a problem); a snapshot
+/// deleted since the listing is left out.
 pub async fn snapshots(
     ctx: &AwsContext,
     region: &str,
     owner: &str,
     concurrency: usize,
-) -> Result<Vec<Snapshot>, AwsError> {
+) -> Result<(Vec<Snapshot>, Vec<AwsError>), AwsError> {
     let client = ctx.ec2(region);
     let site = |operation| CallSite {
         service: "ec2",
@@ -41,34 +43,56 @@ pub async fn snapshots(
         .try_collect()
         .await
         .map_err(|e| site("DescribeSnapshots").error(e))?;
-    stream::iter(listed)
+    let read: Vec<Option<_>> = stream::iter(listed)
         .map(|snapshot| {
             let client = &client;
             async move {
                 let id = snapshot.snapshot_id().unwrap_or_default().to_string();
-                let sharing = snapshot_sharing_with(client, region, &id).await?;
-                Ok(Snapshot {
-                    region: region.to_string(),
-                    volume_id: snapshot.volume_id().map(str::to_string),
-                    size_gib: snapshot.volume_size(),
-                    encrypted: snapshot.encrypted().unwrap_or(false),
-                    started: snapshot.start_time().map(to_utc),
-                    sharing,
-                    id,
-                })
+                let (sharing, problem) = match snapshot_sharing_with(client, region, &id).await {
+                    Ok(sharing) => (sharing, None),
+                    Err(error) if error.code == "InvalidSnapshot.NotFound" => return None,
+                    Err(error) => (Default::default(), Some(error)),
+                };
+                Some((
+                    Snapshot {
+                        region: region.to_string(),
+                        volume_id: snapshot.volume_id().map(str::to_string),
+                        size_gib: snapshot.volume_size(),
+                        encrypted: snapshot.encrypted().unwrap_or(false),
+                        started: snapshot.start_time().map(to_utc),
+                        sharing,
+                        id,
+                    },
+                    problem,
+                ))
             }
         })
         .buffer_unordered(concurrency.max(1))
-        .try_collect()
-        .await
+        .collect()
+        .await;
+    Ok(read
+        .into_iter()
+        .flatten()
+        .fold((Vec::new(), Vec::new()), keep))
 }
 
-/// Lists the AMIs the account owns in `region` and reads who each is shared with.
+/// Adds one read item and its problem, if any, to what was read.
+fn keep<T>(
+    (mut items, mut problems): (Vec<T>, Vec<AwsError>),
+    (item, problem): (T, Option<AwsError>),
+) -> (Vec<T>, Vec<AwsError>) {
+    items.push(item);
+    problems.extend(problem);
+    (items, problems)
+}
+
+/// Lists the AMIs the account owns in `region` and reads who each is shared with (a failed
+/// read keeps the image, reported as a problem; one deregistered since is left out).
 pub async fn images(
     ctx: &AwsContext,
     region: &str,
     concurrency: usize,
-) -> Result<Vec<Image>, AwsError> {
+) -> Result<(Vec<Image>, Vec<AwsError>), AwsError> {
     let client = ctx.ec2(region);
     let site = |operation| CallSite {
         service: "ec2",
@@ -85,27 +109,38 @@ pub async fn images(
         .try_collect()
         .await
         .map_err(|e| site("DescribeImages").error(e))?;
-    stream::iter(listed)
+    let read: Vec<Option<_>> = stream::iter(listed)
         .map(|image| {
             let client = &client;
             async move {
                 let id = image.image_id().unwrap_or_default().to_string();
-                let sharing = image_sharing_with(client, region, &id).await?;
-                Ok(Image {
-                    region: region.to_string(),
-                    name: image.name().map(str::to_string),
-                    created: image
-                        .creation_date()
-                        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-                        .map(|d| d.with_timezone(&chrono::Utc)),
-                    sharing,
-                    id,
-                })
+                let (sharing, problem) = match image_sharing_with(client, region, &id).await {
+                    Ok(sharing) => (sharing, None),
+                    Err(error) if error.code.starts_with("InvalidAMIID.") => return None,
+                    Err(error) => (Default::default(), Some(error)),
+                };
+                Some((
+                    Image {
+                        region: region.to_string(),
+                        name: image.name().map(str::to_string),
+                        created: image
+                            .creation_date()
+                            .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                            .map(|d| d.with_timezone(&chrono::Utc)),
+                        sharing,
+                        id,
+                    },
+                    problem,
+                ))
             }
         })
         .buffer_unordered(concurrency.max(1))
-        .try_collect()
-        .await
+        .collect()
+        .await;
+    Ok(read
+        .into_iter()
+        .flatten()
+        .fold((Vec::new(), Vec::new()), keep))
 }
 
 /// Lists every instance in `region`.

@@ -25,6 +25,18 @@ pub struct AwsError {
     pub http_status: Option<u16>,
 }
 
+/// The value of a detail read, or `None` with its error kept in `problems`: a failed detail
+/// read never drops what was read around it.
+pub(crate) fn kept<T>(result: Result<T, AwsError>, problems: &mut Vec<AwsError>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(error) => {
+            problems.push(error);
+            None
+        }
+    }
+}
+
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

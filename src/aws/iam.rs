@@ -2,14 +2,14 @@
 //! trust policies). One GetAccountAuthorizationDetails walk, then per-user detail calls with
 //! bounded concurrency.
 
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 
 use std::collections::{HashMap, HashSet};
 
 use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail, RoleDetail, UserDetail};
 
 use super::context::AwsContext;
-use super::error::{AwsError, CallSite};
+use super::error::{AwsError, CallSite, kept};
 use super::to_utc;
 use crate::model::{AccessKey, GLOBAL, KeyLastUsed, KeyStatus, Role, User};
 use crate::policy::{aws_managed_admin, grants_admin, parse_principals};
@@ -115,19 +115,21 @@ pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInvent
         );
         user_admin_via.insert(name.to_string(), via);
     }
-    let detailed: Vec<(User, Vec<AccessKey>)> = stream::iter(user_details)
+    // A failed detail read never drops what was read: the user stays, the error is a problem.
+    let detailed: Vec<Option<UserRead>> = stream::iter(user_details)
         .map(|detail| user_with_keys(&client, detail))
         .buffer_unordered(concurrency.max(1))
-        .try_collect()
-        .await?;
+        .collect()
+        .await;
     let mut inventory = IamInventory {
         roles,
         ..IamInventory::default()
     };
-    for (mut user, keys) in detailed {
+    for (mut user, keys, more) in detailed.into_iter().flatten() {
         user.admin_via = user_admin_via.remove(&user.name).unwrap_or_default();
         inventory.users.push(user);
         inventory.access_keys.extend(keys);
+        problems.extend(more);
     }
     inventory.problems = problems;
     Ok(inventory)
@@ -213,10 +215,10 @@ fn role_of(detail: &RoleDetail) -> (Role, Option<AwsError>) {
     (role, problem)
 }
 
-async fn user_with_keys(
-    client: &aws_sdk_iam::Client,
-    detail: UserDetail,
-) -> Result<(User, Vec<AccessKey>), AwsError> {
+/// A user as read, its access keys, and what could not be read about it.
+type UserRead = (User, Vec<AccessKey>, Vec<AwsError>);
+
+async fn user_with_keys(client: &aws_sdk_iam::Client, detail: UserDetail) -> Option<UserRead> {
     let name = detail.user_name().unwrap_or_default().to_string();
     let login_profile = site("GetLoginProfile").optional(
         "NoSuchEntity",
@@ -245,15 +247,29 @@ async fn user_with_keys(
             .map_err(|e| site("ListAccessKeys").error(e))
     };
     let (login_profile, mfa_devices, key_metadata) =
-        tokio::try_join!(login_profile, mfa_devices, key_metadata)?;
+        tokio::join!(login_profile, mfa_devices, key_metadata);
+    // A user deleted since the listing is gone: left out. Any other failed read keeps the user,
+    // with what could be read and the error as a problem.
+    if key_metadata
+        .as_ref()
+        .is_err_and(|e| e.code == "NoSuchEntity")
+    {
+        return None;
+    }
+    let mut problems = Vec::new();
+    let login_profile = kept(login_profile, &mut problems).flatten();
+    let mfa_devices = kept(mfa_devices, &mut problems).unwrap_or_default();
+    let key_metadata: Vec<_> = kept(key_metadata, &mut problems).unwrap_or_default();
 
     let mut keys = Vec::with_capacity(key_metadata.len());
     for key in key_metadata {
         let id = key.access_key_id().unwrap_or_default().to_string();
-        let last_used = site("GetAccessKeyLastUsed")
+        let used = site("GetAccessKeyLastUsed")
             .run(client.get_access_key_last_used().access_key_id(&id).send())
-            .await?
-            .access_key_last_used()
+            .await;
+        let last_used = kept(used, &mut problems)
+            .as_ref()
+            .and_then(|out| out.access_key_last_used())
             .map(|used| KeyLastUsed {
                 date: used.last_used_date().map(to_utc),
                 service: known(used.service_name()),
@@ -297,7 +313,7 @@ async fn user_with_keys(
         admin_via: Vec::new(),
         name,
     };
-    Ok((user, keys))
+    Some((user, keys, problems))
 }
 
 /// IAM reports "N/A" for a key that was never used.

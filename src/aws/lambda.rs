@@ -2,18 +2,18 @@
 //! concurrency and function URL auth.
 
 use chrono::{DateTime, Utc};
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 
 use aws_sdk_lambda::types::{FunctionConfiguration, FunctionUrlAuthType};
 
 use super::context::AwsContext;
-use super::error::{AwsError, CallSite};
+use super::error::{AwsError, CallSite, kept};
 use crate::model::{Function, UrlAuth};
 use crate::policy::parse_principals;
 
 /// Lists every function in `region` with its details; `concurrency` bounds the detail calls.
-/// Also returns problems with what was read (an unreadable resource policy): those functions
-/// are still listed.
+/// Also returns problems with what was read (a detail call that failed, an unreadable resource
+/// policy): those functions are still listed; one deleted since the listing is left out.
 pub async fn functions(
     ctx: &AwsContext,
     region: &str,
@@ -33,7 +33,7 @@ pub async fn functions(
         .try_collect()
         .await
         .map_err(|e| site("ListFunctions").error(e))?;
-    stream::iter(configurations)
+    let read = stream::iter(configurations)
         .map(|configuration| {
             let client = &client;
             async move {
@@ -55,22 +55,30 @@ pub async fn functions(
                     "ResourceNotFoundException",
                     client.get_function_url_config().function_name(&name).send(),
                 );
-                let (policy, concurrency, url) = tokio::try_join!(policy, concurrency, url)?;
-                let (policy_principals, problem) = match policy
+                let (policy, concurrency, url) = tokio::join!(policy, concurrency, url);
+                let mut problems = Vec::new();
+                let gone = |e: &AwsError| e.code == "ResourceNotFoundException";
+                if concurrency.as_ref().is_err_and(gone) {
+                    return None;
+                }
+                let policy = kept(policy, &mut problems).flatten();
+                let concurrency = kept(concurrency, &mut problems);
+                let url = kept(url, &mut problems).flatten();
+                let policy_principals = match policy
                     .as_ref()
                     .and_then(|p| p.policy())
                     .map(parse_principals)
                 {
-                    Some(Ok(principals)) => (Some(principals), None),
-                    Some(Err(e)) => (
-                        None,
-                        Some(AwsError {
+                    Some(Ok(principals)) => Some(principals),
+                    Some(Err(e)) => {
+                        problems.push(AwsError {
                             code: "UnreadablePolicy".to_string(),
                             message: format!("function {name}: {e}"),
                             ..site("GetPolicy").local_error()
-                        }),
-                    ),
-                    None => (None, None),
+                        });
+                        None
+                    }
+                    None => None,
                 };
                 let function = Function {
                     region: region.to_string(),
@@ -78,7 +86,8 @@ pub async fn functions(
                     runtime: configuration.runtime().map(|r| r.as_str().to_string()),
                     last_modified: configuration.last_modified().and_then(parse_last_modified),
                     role: configuration.role().map(str::to_string),
-                    reserved_concurrency: concurrency.reserved_concurrent_executions(),
+                    reserved_concurrency: concurrency
+                        .and_then(|c| c.reserved_concurrent_executions()),
                     policy_principals,
                     url_auth: url.map(|u| match u.auth_type() {
                         FunctionUrlAuthType::AwsIam => UrlAuth::AwsIam,
@@ -86,19 +95,19 @@ pub async fn functions(
                     }),
                     name,
                 };
-                Ok::<_, AwsError>((function, problem))
+                Some((function, problems))
             }
         })
         .buffer_unordered(concurrency.max(1))
-        .try_fold(
-            (Vec::new(), Vec::new()),
-            |(mut found, mut problems), (function, problem)| {
-                found.push(function);
-                problems.extend(problem);
-                async move { Ok((found, problems)) }
-            },
-        )
-        .await
+        .collect::<Vec<Option<_>>>()
+        .await;
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    for (function, more) in read.into_iter().flatten() {
+        found.push(function);
+        problems.extend(more);
+    }
+    Ok((found, problems))
 }
 
 /// Lambda's LastModified is text: `2024-01-02T03:04:05.000+0000` from AWS, RFC 3339 elsewhere.

@@ -367,25 +367,34 @@ async fn throttled_attribute_reads_are_retried_by_the_sdk() {
         })
         .build();
     let ctx = context(&[&snapshots_rule(), &attribute]);
-    let snapshots = super::ec2::snapshots(&ctx, "eu-west-1", "123456789012", 2)
+    let (snapshots, problems) = super::ec2::snapshots(&ctx, "eu-west-1", "123456789012", 2)
         .await
         .expect("throttling within the retry budget is absorbed");
     assert_eq!(snapshots.len(), 1);
     assert!(snapshots[0].sharing.public);
+    assert!(problems.is_empty());
     assert_eq!(attribute.num_calls(), 3);
 }
 
 #[tokio::test]
-async fn throttling_beyond_the_retry_budget_is_an_error_with_its_code() {
+async fn throttling_beyond_the_retry_budget_keeps_the_snapshot_and_reports_the_code() {
     let attribute = mock!(Client::describe_snapshot_attribute)
         .sequence()
         .error(throttled)
         .repeatedly()
         .build();
     let ctx = context(&[&snapshots_rule(), &attribute]);
-    let error = super::ec2::snapshots(&ctx, "eu-west-1", "123456789012", 2)
+    let (snapshots, problems) = super::ec2::snapshots(&ctx, "eu-west-1", "123456789012", 2)
         .await
-        .expect_err("still throttled after every attempt");
+        .expect("the listing itself answered");
+    assert_eq!(
+        snapshots.len(),
+        1,
+        "a failed detail read never drops what was listed"
+    );
+    let [error] = problems.as_slice() else {
+        panic!("one problem: {problems:?}");
+    };
     assert_eq!(error.code, "RequestLimitExceeded");
     assert_eq!(error.operation, "DescribeSnapshotAttribute");
     assert_eq!(error.region, "eu-west-1");
@@ -449,4 +458,199 @@ async fn a_step_whose_prerequisite_failed_is_not_sent() {
         "nothing of the dependent step was sent"
     );
     assert_eq!(enable_images.num_calls(), 0);
+}
+
+fn denied() -> ErrorMetadata {
+    ErrorMetadata::builder()
+        .code("AccessDeniedException")
+        .message("not authorized")
+        .build()
+}
+
+#[tokio::test]
+async fn a_failed_function_detail_read_keeps_the_function_and_a_deleted_one_is_left_out() {
+    use aws_sdk_lambda::operation::get_function_concurrency::{
+        GetFunctionConcurrencyError, GetFunctionConcurrencyOutput,
+    };
+    use aws_sdk_lambda::operation::get_function_url_config::GetFunctionUrlConfigError;
+    use aws_sdk_lambda::operation::get_policy::GetPolicyError;
+    use aws_sdk_lambda::operation::list_functions::ListFunctionsOutput;
+    use aws_sdk_lambda::types::FunctionConfiguration;
+    let not_found = || {
+        ErrorMetadata::builder()
+            .code("ResourceNotFoundException")
+            .message("none")
+            .build()
+    };
+    let listed = mock!(aws_sdk_lambda::Client::list_functions).then_output(|| {
+        ListFunctionsOutput::builder()
+            .set_functions(Some(
+                ["kept", "unreadable", "deleted"]
+                    .iter()
+                    .map(|name| {
+                        FunctionConfiguration::builder()
+                            .function_name(*name)
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build()
+    });
+    let no_policy = mock!(aws_sdk_lambda::Client::get_policy)
+        .sequence()
+        .error(move || GetPolicyError::generic(not_found()))
+        .repeatedly()
+        .build();
+    let no_url = mock!(aws_sdk_lambda::Client::get_function_url_config)
+        .sequence()
+        .error(move || GetFunctionUrlConfigError::generic(not_found()))
+        .repeatedly()
+        .build();
+    let unreadable = mock!(aws_sdk_lambda::Client::get_function_concurrency)
+        .match_requests(|r| r.function_name() == Some("unreadable"))
+        .sequence()
+        .error(|| GetFunctionConcurrencyError::generic(denied()))
+        .repeatedly()
+        .build();
+    let deleted = mock!(aws_sdk_lambda::Client::get_function_concurrency)
+        .match_requests(|r| r.function_name() == Some("deleted"))
+        .sequence()
+        .error(move || GetFunctionConcurrencyError::generic(not_found()))
+        .repeatedly()
+        .build();
+    let concurrency = mock!(aws_sdk_lambda::Client::get_function_concurrency)
+        .match_requests(|r| r.function_name() == Some("kept"))
+        .then_output(|| GetFunctionConcurrencyOutput::builder().build());
+    let ctx = context(&[
+        &listed,
+        &no_policy,
+        &no_url,
+        &unreadable,
+        &deleted,
+        &concurrency,
+    ]);
+    let (functions, problems) = super::lambda::functions(&ctx, "eu-west-1", 2)
+        .await
+        .expect("the listing answered");
+    let mut names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["kept", "unreadable"],
+        "one failed detail read never drops the region's functions"
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].code, "AccessDeniedException");
+}
+
+#[tokio::test]
+async fn a_failed_user_detail_read_keeps_every_user_and_key_read() {
+    use aws_sdk_iam::operation::get_access_key_last_used::GetAccessKeyLastUsedOutput;
+    use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
+    use aws_sdk_iam::operation::get_login_profile::GetLoginProfileError;
+    use aws_sdk_iam::operation::list_access_keys::{ListAccessKeysError, ListAccessKeysOutput};
+    use aws_sdk_iam::operation::list_mfa_devices::ListMfaDevicesOutput;
+    use aws_sdk_iam::types::{AccessKeyMetadata, StatusType, UserDetail};
+    let details = mock!(aws_sdk_iam::Client::get_account_authorization_details).then_output(|| {
+        GetAccountAuthorizationDetailsOutput::builder()
+            .set_user_detail_list(Some(
+                ["alice", "backdoor", "gone"]
+                    .iter()
+                    .map(|name| {
+                        UserDetail::builder()
+                            .user_name(*name)
+                            .arn(format!("arn:aws:iam::123456789012:user/{name}"))
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build()
+    });
+    let no_profile = mock!(aws_sdk_iam::Client::get_login_profile)
+        .sequence()
+        .error(|| {
+            GetLoginProfileError::generic(
+                ErrorMetadata::builder()
+                    .code("NoSuchEntity")
+                    .message("none")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let no_mfa = mock!(aws_sdk_iam::Client::list_mfa_devices).then_output(|| {
+        ListMfaDevicesOutput::builder()
+            .set_mfa_devices(Some(Vec::new()))
+            .build()
+            .expect("output")
+    });
+    let throttled_keys = mock!(aws_sdk_iam::Client::list_access_keys)
+        .match_requests(|r| r.user_name() == Some("alice"))
+        .sequence()
+        .error(|| {
+            ListAccessKeysError::generic(
+                ErrorMetadata::builder()
+                    .code("Throttling")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let deleted = mock!(aws_sdk_iam::Client::list_access_keys)
+        .match_requests(|r| r.user_name() == Some("gone"))
+        .sequence()
+        .error(|| {
+            ListAccessKeysError::generic(
+                ErrorMetadata::builder()
+                    .code("NoSuchEntity")
+                    .message("no user")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let keys = mock!(aws_sdk_iam::Client::list_access_keys)
+        .match_requests(|r| r.user_name() == Some("backdoor"))
+        .then_output(|| {
+            ListAccessKeysOutput::builder()
+                .access_key_metadata(
+                    AccessKeyMetadata::builder()
+                        .user_name("backdoor")
+                        .access_key_id("AKIABACKDOOR")
+                        .status(StatusType::Active)
+                        .build(),
+                )
+                .build()
+                .expect("output")
+        });
+    let last_used = mock!(aws_sdk_iam::Client::get_access_key_last_used)
+        .then_output(|| GetAccessKeyLastUsedOutput::builder().build());
+    let ctx = context(&[
+        &details,
+        &no_profile,
+        &no_mfa,
+        &throttled_keys,
+        &deleted,
+        &keys,
+        &last_used,
+    ]);
+    let read = super::iam::inventory(&ctx, 2)
+        .await
+        .expect("the listing answered");
+    let mut users: Vec<&str> = read.users.iter().map(|u| u.name.as_str()).collect();
+    users.sort();
+    assert_eq!(
+        users,
+        ["alice", "backdoor"],
+        "the backdoor is listed though alice's keys could not be read; a deleted user is left out"
+    );
+    assert_eq!(read.access_keys.len(), 1);
+    assert!(
+        read.problems
+            .iter()
+            .any(|p| p.code == "Throttling" && p.operation == "ListAccessKeys"),
+        "{:?}",
+        read.problems
+    );
 }
