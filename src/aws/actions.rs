@@ -192,6 +192,29 @@ pub async fn role_state(ctx: &AwsContext, name: &str) -> Result<Option<RoleState
     }))
 }
 
+/// Every role with its path and trust policy (JSON).
+pub async fn role_trusts(ctx: &AwsContext) -> Result<Vec<(String, String, String)>, AwsError> {
+    let roles: Vec<_> = ctx
+        .iam()
+        .list_roles()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| iam_site("ListRoles").error(e))?;
+    Ok(roles
+        .iter()
+        .map(|r| {
+            (
+                r.role_name().to_string(),
+                r.path().to_string(),
+                decode_document(r.assume_role_policy_document().unwrap_or_default()),
+            )
+        })
+        .collect())
+}
+
 /// The user an access key belongs to and its status; `None` if no user of the account has it.
 pub async fn key_state(ctx: &AwsContext, key_id: &str) -> Result<Option<KeyState>, AwsError> {
     let iam = ctx.iam();

@@ -8,7 +8,7 @@ use super::guard::Guard;
 use super::plan::{Exempt, Plan, Playbook, Step};
 use crate::model::operation::Operation;
 use crate::model::operation::{
-    DENY_ALL_POLICY, KeyState, PrincipalKind, REVOKE_SESSIONS_POLICY, UserState,
+    DENY_ALL_POLICY, KeyState, PrincipalKind, REVOKE_SESSIONS_POLICY, RoleState, UserState,
 };
 use crate::model::{Identity, KeyStatus};
 
@@ -24,6 +24,82 @@ pub fn revoke_sessions_document(now: DateTime<Utc>) -> String {
         r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"FirebreakRevokeOlderSessions","Effect":"Deny","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{}"}}}}}}]}}"#,
         now.to_rfc3339_opts(SecondsFormat::Secs, true)
     )
+}
+
+/// Role sessions a disabled user may already hold: deactivating its keys does not end them.
+/// Roles whose trust names one of `users` get the revoke-older-sessions policy (undo removes
+/// it); roles trusting the whole account are named in a note, since revoking theirs cuts off
+/// everyone. `roles` are (role state, principal ARNs its trust allows).
+pub fn revoke_assumed_sessions(
+    plan: &mut Plan,
+    users: &[String],
+    roles: &[(RoleState, Vec<String>)],
+    guard: &Guard,
+    now: DateTime<Utc>,
+) {
+    let account = plan.account.id.clone();
+    let root = format!("arn:aws:iam::{account}:root");
+    let mut whole_account = Vec::new();
+    for (role, trusted) in roles {
+        let by_user: Vec<&String> = users
+            .iter()
+            .filter(|user| {
+                trusted.iter().any(|arn| {
+                    crate::policy::account_of_arn(arn) == Some(account.as_str())
+                        && arn
+                            .rsplit('/')
+                            .next()
+                            .is_some_and(|name| name.eq_ignore_ascii_case(user))
+                        && arn.contains(":user/")
+                })
+            })
+            .collect();
+        if by_user.is_empty() {
+            if trusted.contains(&root) {
+                whole_account.push(role.name.clone());
+            }
+            continue;
+        }
+        if let Some(reason) = guard.exemption(PrincipalKind::Role, &role.name, &role.path) {
+            plan.notes.push(format!(
+                "role {} trusts {} but is left alone ({reason}): sessions assumed there stay valid",
+                role.name,
+                by_user
+                    .iter()
+                    .map(|u| u.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            continue;
+        }
+        let document = role
+            .revoke_sessions_document
+            .clone()
+            .unwrap_or_else(|| revoke_sessions_document(now));
+        plan.push(Step::global(
+            0,
+            Operation::PutRolePolicy {
+                role: role.name.clone(),
+                policy_name: REVOKE_SESSIONS_POLICY.to_string(),
+                document,
+            },
+            Some(Operation::DeleteRolePolicy {
+                role: role.name.clone(),
+                policy_name: REVOKE_SESSIONS_POLICY.to_string(),
+            }),
+        ));
+        plan.notes.push(format!(
+            "role {} trusts {}: sessions issued before now are revoked (anyone still entitled assumes it again)",
+            role.name,
+            by_user.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !whole_account.is_empty() {
+        plan.notes.push(format!(
+            "sessions the user already assumed in roles trusting the whole account ({}) stay valid until they expire: disable those roles (D) to revoke them",
+            whole_account.join(", ")
+        ));
+    }
 }
 
 /// Deactivates one key; its inverse puts back the status read before (so undoing a step whose

@@ -204,6 +204,12 @@ impl Plan {
         }
     }
 
+    /// Adds `step` after the others (same or later phase), numbered next.
+    pub fn push(&mut self, mut step: Step) {
+        step.index = self.steps.len() + 1;
+        self.steps.push(step);
+    }
+
     /// One plan doing what each of `plans` does (the cockpit's one key on a mixed selection):
     /// steps in phase order, renumbered, prerequisites following their steps.
     pub fn merge(plans: Vec<Plan>) -> Option<Plan> {

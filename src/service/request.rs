@@ -117,7 +117,35 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
                     None => return Err(no_such(format!("no IAM user named {user}"))),
                 }
             }
-            disable_user::plan(action_id, account, now, &states, &guard)
+            let mut plan = disable_user::plan(action_id, account, now, &states, &guard);
+            // Roles the users may have assumed: their sessions outlive the keys.
+            let names: Vec<String> = states.iter().map(|s| s.name.clone()).collect();
+            let mut roles = Vec::new();
+            for (name, _, trust) in actions::role_trusts(&session.ctx).await? {
+                let root = format!("arn:aws:iam::{}:root", identity.id);
+                // Principal ARNs as written; a bare account id means the account's root.
+                let trusted: Vec<String> = parse_principals(&trust)
+                    .map(|p| {
+                        let bare_account = p.accounts.contains(&identity.id)
+                            && !p.arns.iter().any(|a| {
+                                crate::policy::account_of_arn(a) == Some(identity.id.as_str())
+                            });
+                        let mut arns: Vec<String> = p.arns.into_iter().collect();
+                        if bare_account {
+                            arns.push(root.clone());
+                        }
+                        arns
+                    })
+                    .unwrap_or_default();
+                let mentions = trusted.iter().any(|arn| {
+                    names.iter().any(|u| arn.ends_with(&format!("user/{u}"))) || *arn == root
+                });
+                if mentions && let Some(state) = actions::role_state(&session.ctx, &name).await? {
+                    roles.push((state, trusted));
+                }
+            }
+            disable_user::revoke_assumed_sessions(&mut plan, &names, &roles, &guard, now);
+            plan
         }
         Request::DisableKeys { keys } => {
             let mut states = Vec::new();

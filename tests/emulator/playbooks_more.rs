@@ -1043,3 +1043,60 @@ async fn freeze_keeps_the_user_the_callers_role_is_assumed_from() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disable_user_revokes_the_sessions_of_roles_it_could_assume() {
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let responder = seed.user_with_secret("responder").await;
+    seed.user("mallory", 1).await;
+    let trust = |principal: String| {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})
+        .to_string()
+    };
+    seed.role(
+        "ops",
+        &trust(format!("arn:aws:iam::{ACCOUNT}:user/mallory")),
+    )
+    .await;
+    seed.role("shared", &trust(format!("arn:aws:iam::{ACCOUNT}:root")))
+        .await;
+    seed.role(
+        "unrelated",
+        &trust(format!("arn:aws:iam::{ACCOUNT}:user/responder")),
+    )
+    .await;
+    let done = crate::playbooks::run_json(
+        &bed,
+        &responder,
+        &["act", "disable-user", "mallory", "--execute"],
+    );
+    assert_eq!(
+        crate::playbooks::role_policies(&bed, "ops").await,
+        BTreeSet::from(["firebreak-revoke-older-sessions".to_string()]),
+        "a session mallory assumed in ops no longer works"
+    );
+    assert!(
+        crate::playbooks::role_policies(&bed, "shared")
+            .await
+            .is_empty()
+    );
+    assert!(
+        crate::playbooks::role_policies(&bed, "unrelated")
+            .await
+            .is_empty()
+    );
+    let notes = done["plan"]["notes"].to_string();
+    assert!(
+        notes.contains("shared") && notes.contains("stay valid"),
+        "roles trusting the whole account are named: {notes}"
+    );
+    let action = done["plan"]["action_id"].as_str().expect("id").to_string();
+    crate::playbooks::run_json(&bed, &responder, &["undo", &action, "--execute"]);
+    assert!(
+        crate::playbooks::role_policies(&bed, "ops")
+            .await
+            .is_empty()
+    );
+}
