@@ -32,6 +32,8 @@ struct Statement {
     action: Option<OneOrMany<String>>,
     #[serde(rename = "NotAction")]
     not_action: Option<Value>,
+    #[serde(rename = "Condition")]
+    condition: Option<Value>,
     #[serde(rename = "Resource")]
     resource: Option<OneOrMany<String>>,
 }
@@ -98,11 +100,81 @@ pub fn parse_principals(document: &str) -> Result<Principals, PolicyError> {
         if !statement.effect.eq_ignore_ascii_case("allow") {
             continue;
         }
-        if let Some(principal) = statement.principal {
-            add_principal(&mut principals, &principal)?;
+        let Some(principal) = statement.principal else {
+            continue;
+        };
+        let mut granted = Principals::default();
+        add_principal(&mut granted, &principal)?;
+        let conditions = Conditions::of(statement.condition.as_ref());
+        // `*` narrowed by a condition is not everyone: an organization, the accounts named,
+        // or whoever holds the external id.
+        if granted.public && conditions.narrows_everyone() {
+            granted.public = false;
+            granted.accounts.extend(conditions.source_accounts);
         }
+        // A web identity (OIDC) trust that checks no subject lets every identity of that
+        // provider in — every GitHub repository, for one.
+        let web_identity = statement.action.as_ref().is_some_and(|a| match a {
+            OneOrMany::One(a) => a.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity"),
+            OneOrMany::Many(all) => all
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity")),
+        });
+        if web_identity && !granted.federated.is_empty() && !conditions.checks_subject {
+            granted.public = true;
+        }
+        principals.public |= granted.public;
+        principals.accounts.extend(granted.accounts);
+        principals.arns.extend(granted.arns);
+        principals.services.extend(granted.services);
+        principals.federated.extend(granted.federated);
     }
     Ok(principals)
+}
+
+/// What a statement's `Condition` restricts, as far as who may use it goes.
+#[derive(Default)]
+struct Conditions {
+    org: bool,
+    external_id: bool,
+    source_arn: bool,
+    source_accounts: Vec<String>,
+    /// A web-identity `sub` claim is checked.
+    checks_subject: bool,
+}
+
+impl Conditions {
+    fn of(condition: Option<&Value>) -> Self {
+        let mut found = Conditions::default();
+        let Some(Value::Object(operators)) = condition else {
+            return found;
+        };
+        for keys in operators.values() {
+            let Value::Object(keys) = keys else { continue };
+            for (key, value) in keys {
+                let key = key.to_ascii_lowercase();
+                match key.as_str() {
+                    "aws:principalorgid" | "aws:principalorgpaths" => found.org = true,
+                    "sts:externalid" => found.external_id = true,
+                    "aws:sourcearn" => found.source_arn = true,
+                    "aws:sourceaccount" => match value {
+                        Value::String(s) => found.source_accounts.push(s.clone()),
+                        Value::Array(items) => found
+                            .source_accounts
+                            .extend(items.iter().filter_map(|i| i.as_str().map(str::to_string))),
+                        _ => {}
+                    },
+                    _ if key.ends_with(":sub") => found.checks_subject = true,
+                    _ => {}
+                }
+            }
+        }
+        found
+    }
+
+    fn narrows_everyone(&self) -> bool {
+        self.org || self.external_id || self.source_arn || !self.source_accounts.is_empty()
+    }
 }
 
 fn add_principal(principals: &mut Principals, principal: &Value) -> Result<(), PolicyError> {
@@ -335,6 +407,12 @@ pub fn function_statements(document: &str) -> Result<Vec<FunctionStatement>, Pol
         if let Some(principal) = statement.get("Principal") {
             add_principal(&mut principals, principal)?;
         }
+        // A `*` narrowed to a source (an S3 bucket, an account) is an integration, not public.
+        let conditions = Conditions::of(statement.get("Condition"));
+        if principals.public && conditions.narrows_everyone() {
+            principals.public = false;
+            principals.accounts.extend(conditions.source_accounts);
+        }
         out.push(FunctionStatement {
             grant: grant_of(&statement, &sid),
             sid,
@@ -505,6 +583,63 @@ mod tests {
             assert!(
                 parse_principals(document).is_err(),
                 "{document:?} should be rejected"
+            );
+        }
+    }
+
+    #[test]
+    fn conditions_narrow_a_wildcard_and_an_open_web_identity_trust_is_public() {
+        let cases = [
+            (
+                "anyone",
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction"}]}"#,
+                true,
+                vec![],
+            ),
+            (
+                "an organization",
+                r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}]}"#,
+                false,
+                vec![],
+            ),
+            (
+                "one source account",
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Condition":{"StringEquals":{"AWS:SourceAccount":"666655554444"}}}]}"#,
+                false,
+                vec!["666655554444"],
+            ),
+            (
+                "a bucket",
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::uploads"}}}]}"#,
+                false,
+                vec![],
+            ),
+            (
+                "an external id",
+                r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"s3cr3t"}}}]}"#,
+                false,
+                vec![],
+            ),
+            (
+                "every GitHub repository",
+                r#"{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}]}"#,
+                true,
+                vec![],
+            ),
+            (
+                "one GitHub repository",
+                r#"{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/deploy:*"}}}]}"#,
+                false,
+                vec![],
+            ),
+        ];
+        for (name, document, public, accounts) in cases {
+            let principals = parse_principals(document).expect(name);
+            assert_eq!(principals.public, public, "{name}");
+            assert_eq!(
+                principals.accounts,
+                accounts.iter().map(|a| a.to_string()).collect(),
+                "{name}"
             );
         }
     }
