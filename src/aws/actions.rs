@@ -10,6 +10,7 @@ use aws_sdk_ec2::types::{
 };
 use aws_sdk_iam::types::StatusType;
 use aws_sdk_lambda::types::FunctionUrlAuthType;
+use futures::StreamExt;
 
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
@@ -111,7 +112,9 @@ pub async fn user_state(ctx: &AwsContext, name: &str) -> Result<Option<UserState
                 .decode_utf8_lossy()
                 .into_owned()
         });
+    let inline_chars = inline_policy_chars(ctx, PrincipalKind::User, name).await?;
     Ok(Some(UserState {
+        inline_chars,
         name: name.to_string(),
         keys: keys
             .iter()
@@ -127,6 +130,66 @@ pub async fn user_state(ctx: &AwsContext, name: &str) -> Result<Option<UserState
         login_profile,
         revoke_sessions_document,
     }))
+}
+
+/// Characters the inline policies of a user or role use of IAM's quota (whitespace is not
+/// counted, as IAM does not), firebreak's own left out: they are replaced, not added.
+pub async fn inline_policy_chars(
+    ctx: &AwsContext,
+    kind: PrincipalKind,
+    name: &str,
+) -> Result<usize, AwsError> {
+    let iam = ctx.iam();
+    let names: Vec<String> = match kind {
+        PrincipalKind::User => iam
+            .list_user_policies()
+            .user_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| iam_site("ListUserPolicies").error(e))?,
+        PrincipalKind::Role => iam
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| iam_site("ListRolePolicies").error(e))?,
+    };
+    let mut chars = 0;
+    for policy in names.iter().filter(|p| !p.starts_with("firebreak-")) {
+        let document = match kind {
+            PrincipalKind::User => iam_site("GetUserPolicy")
+                .run(
+                    iam.get_user_policy()
+                        .user_name(name)
+                        .policy_name(policy)
+                        .send(),
+                )
+                .await?
+                .policy_document()
+                .to_string(),
+            PrincipalKind::Role => iam_site("GetRolePolicy")
+                .run(
+                    iam.get_role_policy()
+                        .role_name(name)
+                        .policy_name(policy)
+                        .send(),
+                )
+                .await?
+                .policy_document()
+                .to_string(),
+        };
+        chars += decode_document(&document)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .count();
+    }
+    Ok(chars)
 }
 
 /// Every IAM user and role, with its path.
@@ -148,19 +211,37 @@ pub async fn principals(ctx: &AwsContext) -> Result<Vec<PrincipalRef>, AwsError>
         .try_collect()
         .await
         .map_err(|e| iam_site("ListRoles").error(e))?;
-    Ok(users
+    let listed: Vec<(PrincipalKind, String, String)> = users
         .iter()
-        .map(|u| PrincipalRef {
-            kind: PrincipalKind::User,
-            name: u.user_name().to_string(),
-            path: u.path().to_string(),
+        .map(|u| {
+            (
+                PrincipalKind::User,
+                u.user_name().to_string(),
+                u.path().to_string(),
+            )
         })
-        .chain(roles.iter().map(|r| PrincipalRef {
-            kind: PrincipalKind::Role,
-            name: r.role_name().to_string(),
-            path: r.path().to_string(),
+        .chain(roles.iter().map(|r| {
+            (
+                PrincipalKind::Role,
+                r.role_name().to_string(),
+                r.path().to_string(),
+            )
         }))
-        .collect())
+        .collect();
+    // How much of its inline quota each uses decides whether an inline deny fits.
+    let sized: Vec<Result<PrincipalRef, AwsError>> = futures::stream::iter(listed)
+        .map(|(kind, name, path)| async move {
+            Ok(PrincipalRef {
+                inline_chars: inline_policy_chars(ctx, kind, &name).await?,
+                kind,
+                name,
+                path,
+            })
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    sized.into_iter().collect()
 }
 
 /// Reads a role's path, trust policy and firebreak's revoke policy; `None` if there is no such
@@ -184,7 +265,9 @@ pub async fn role_state(ctx: &AwsContext, name: &str) -> Result<Option<RoleState
         )
         .await?
         .map(|p| decode_document(p.policy_document()));
+    let inline_chars = inline_policy_chars(ctx, PrincipalKind::Role, &name).await?;
     Ok(Some(RoleState {
+        inline_chars,
         path: role.path().to_string(),
         trust_document: decode_document(role.assume_role_policy_document().unwrap_or_default()),
         revoke_sessions_document,
@@ -691,6 +774,82 @@ pub async fn apply(
                         .send(),
                 )
                 .await?;
+        }
+        Operation::AttachUserPolicy { user, policy_arn }
+        | Operation::DetachUserPolicy { user, policy_arn } => {
+            let attach = matches!(operation, Operation::AttachUserPolicy { .. });
+            let attached: Vec<_> = iam
+                .list_attached_user_policies()
+                .user_name(user)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_site("ListAttachedUserPolicies").error(e))?;
+            let present = attached
+                .iter()
+                .any(|p| p.policy_arn() == Some(policy_arn.as_str()));
+            if present == attach {
+                return Ok(Applied::AlreadyDone);
+            }
+            if attach {
+                iam_site("AttachUserPolicy")
+                    .run(
+                        iam.attach_user_policy()
+                            .user_name(user)
+                            .policy_arn(policy_arn)
+                            .send(),
+                    )
+                    .await?;
+            } else {
+                iam_site("DetachUserPolicy")
+                    .run(
+                        iam.detach_user_policy()
+                            .user_name(user)
+                            .policy_arn(policy_arn)
+                            .send(),
+                    )
+                    .await?;
+            }
+        }
+        Operation::AttachRolePolicy { role, policy_arn }
+        | Operation::DetachRolePolicy { role, policy_arn } => {
+            let attach = matches!(operation, Operation::AttachRolePolicy { .. });
+            let attached: Vec<_> = iam
+                .list_attached_role_policies()
+                .role_name(role)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_site("ListAttachedRolePolicies").error(e))?;
+            let present = attached
+                .iter()
+                .any(|p| p.policy_arn() == Some(policy_arn.as_str()));
+            if present == attach {
+                return Ok(Applied::AlreadyDone);
+            }
+            if attach {
+                iam_site("AttachRolePolicy")
+                    .run(
+                        iam.attach_role_policy()
+                            .role_name(role)
+                            .policy_arn(policy_arn)
+                            .send(),
+                    )
+                    .await?;
+            } else {
+                iam_site("DetachRolePolicy")
+                    .run(
+                        iam.detach_role_policy()
+                            .role_name(role)
+                            .policy_arn(policy_arn)
+                            .send(),
+                    )
+                    .await?;
+            }
         }
         Operation::UpdateAssumeRolePolicy { role, document } => {
             let current = iam_site("GetRole")

@@ -9,6 +9,12 @@ use super::{KeyStatus, Sharing, UrlAuth};
 pub const DENY_ALL_POLICY: &str = "firebreak-deny-all";
 /// Name of the inline policy that denies sessions issued before containment.
 pub const REVOKE_SESSIONS_POLICY: &str = "firebreak-revoke-older-sessions";
+/// IAM's quota for all inline policies of one user, in characters (whitespace not counted).
+pub const USER_INLINE_QUOTA: usize = 2_048;
+/// IAM's quota for all inline policies of one role.
+pub const ROLE_INLINE_QUOTA: usize = 10_240;
+/// The AWS managed policy that denies everything: attached when an inline deny would not fit.
+pub const DENY_ALL_MANAGED: &str = "AWSDenyAll";
 
 /// A user's containment-relevant state, read just before planning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +25,8 @@ pub struct UserState {
     /// The revoke-older-sessions policy firebreak put on the user before, if any: re-runs keep
     /// its cut-off time.
     pub revoke_sessions_document: Option<String>,
+    /// Characters its inline policies (other than firebreak's) use of IAM's quota.
+    pub inline_chars: usize,
 }
 
 /// A role's containment-relevant state, read just before planning.
@@ -31,6 +39,8 @@ pub struct RoleState {
     pub trust_document: String,
     /// The revoke-older-sessions policy firebreak put on the role before, if any.
     pub revoke_sessions_document: Option<String>,
+    /// Characters its inline policies (other than firebreak's) use of IAM's quota.
+    pub inline_chars: usize,
 }
 
 /// An access key and the user it belongs to, read just before planning.
@@ -75,6 +85,8 @@ pub struct PrincipalRef {
     pub kind: PrincipalKind,
     pub name: String,
     pub path: String,
+    /// Characters its inline policies (other than firebreak's) use of IAM's quota.
+    pub inline_chars: usize,
 }
 
 /// User or role.
@@ -153,6 +165,14 @@ pub enum Operation {
     },
     /// lambda:UpdateFunctionUrlConfig AuthType.
     SetFunctionUrlAuth { function: String, auth: UrlAuth },
+    /// iam:AttachUserPolicy (a managed policy, by ARN).
+    AttachUserPolicy { user: String, policy_arn: String },
+    /// iam:DetachUserPolicy.
+    DetachUserPolicy { user: String, policy_arn: String },
+    /// iam:AttachRolePolicy.
+    AttachRolePolicy { role: String, policy_arn: String },
+    /// iam:DetachRolePolicy.
+    DetachRolePolicy { role: String, policy_arn: String },
     /// iam:UpdateAssumeRolePolicy: replaces a role's trust policy.
     UpdateAssumeRolePolicy { role: String, document: String },
     /// ec2:EnableSnapshotBlockPublicAccess State=block-all-sharing.
@@ -174,8 +194,11 @@ impl Operation {
         match self {
             Operation::DeactivateAccessKey { user, .. }
             | Operation::DeleteLoginProfile { user }
-            | Operation::PutUserPolicy { user, .. } => Some((PrincipalKind::User, user)),
-            Operation::PutRolePolicy { role, .. } => Some((PrincipalKind::Role, role)),
+            | Operation::PutUserPolicy { user, .. }
+            | Operation::AttachUserPolicy { user, .. } => Some((PrincipalKind::User, user)),
+            Operation::PutRolePolicy { role, .. } | Operation::AttachRolePolicy { role, .. } => {
+                Some((PrincipalKind::Role, role))
+            }
             _ => None,
         }
     }
@@ -189,9 +212,13 @@ impl Operation {
             | Operation::ActivateAccessKey { user, .. }
             | Operation::DeleteLoginProfile { user }
             | Operation::PutUserPolicy { user, .. }
-            | Operation::DeleteUserPolicy { user, .. } => Some((PrincipalKind::User, user)),
+            | Operation::DeleteUserPolicy { user, .. }
+            | Operation::AttachUserPolicy { user, .. }
+            | Operation::DetachUserPolicy { user, .. } => Some((PrincipalKind::User, user)),
             Operation::PutRolePolicy { role, .. }
             | Operation::DeleteRolePolicy { role, .. }
+            | Operation::AttachRolePolicy { role, .. }
+            | Operation::DetachRolePolicy { role, .. }
             | Operation::UpdateAssumeRolePolicy { role, .. } => Some((PrincipalKind::Role, role)),
             _ => None,
         }
@@ -212,6 +239,10 @@ impl Operation {
             | Operation::DeleteUserPolicy { .. }
             | Operation::PutRolePolicy { .. }
             | Operation::DeleteRolePolicy { .. }
+            | Operation::AttachUserPolicy { .. }
+            | Operation::DetachUserPolicy { .. }
+            | Operation::AttachRolePolicy { .. }
+            | Operation::DetachRolePolicy { .. }
             | Operation::UpdateAssumeRolePolicy { .. } => "iam",
             Operation::CaptureFunctionEvidence { .. }
             | Operation::PutFunctionConcurrency { .. }
@@ -249,6 +280,10 @@ impl Operation {
             Operation::AddFunctionPermission { .. } => "AddPermission",
             Operation::SetFunctionUrlAuth { .. } => "UpdateFunctionUrlConfig",
             Operation::UpdateAssumeRolePolicy { .. } => "UpdateAssumeRolePolicy",
+            Operation::AttachUserPolicy { .. } => "AttachUserPolicy",
+            Operation::DetachUserPolicy { .. } => "DetachUserPolicy",
+            Operation::AttachRolePolicy { .. } => "AttachRolePolicy",
+            Operation::DetachRolePolicy { .. } => "DetachRolePolicy",
             Operation::ModifySnapshotSharing { .. } => "ModifySnapshotAttribute",
             Operation::ModifyImageSharing { .. } => "ModifyImageAttribute",
             Operation::EnableSnapshotBlockPublicAccess => "EnableSnapshotBlockPublicAccess",
@@ -285,6 +320,16 @@ impl Operation {
             | Operation::AddFunctionPermission { function, .. }
             | Operation::SetFunctionUrlAuth { function, .. } => format!("function {function}"),
             Operation::UpdateAssumeRolePolicy { role, .. } => format!("role/{role} trust policy"),
+            Operation::AttachUserPolicy { user, policy_arn }
+            | Operation::DetachUserPolicy { user, policy_arn } => format!(
+                "user/{user} policy {}",
+                policy_arn.rsplit('/').next().unwrap_or_default()
+            ),
+            Operation::AttachRolePolicy { role, policy_arn }
+            | Operation::DetachRolePolicy { role, policy_arn } => format!(
+                "role/{role} policy {}",
+                policy_arn.rsplit('/').next().unwrap_or_default()
+            ),
             Operation::ModifySnapshotSharing { snapshot_id, .. } => snapshot_id.clone(),
             Operation::ModifyImageSharing { image_id, .. } => image_id.clone(),
             Operation::EnableSnapshotBlockPublicAccess
@@ -335,6 +380,12 @@ impl Operation {
                 ..
             } => "function URL auth NONE: anyone on the internet".into(),
             Operation::UpdateAssumeRolePolicy { .. } => "replace the trust policy".into(),
+            Operation::AttachUserPolicy { .. } | Operation::AttachRolePolicy { .. } => {
+                "attach managed policy".into()
+            }
+            Operation::DetachUserPolicy { .. } | Operation::DetachRolePolicy { .. } => {
+                "detach managed policy".into()
+            }
             Operation::PutUserPolicy { .. } | Operation::PutRolePolicy { .. } => {
                 "attach inline policy".into()
             }

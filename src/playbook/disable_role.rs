@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
-use super::disable_user::{deny_all_document, revoke_sessions_document};
+use super::disable_user::{deny_all_document, deny_steps, partition, revoke_sessions_document};
 use super::freeze::{IDENTITY_CENTER_ADVICE, is_identity_center_role};
 use super::guard::Guard;
 use super::plan::{Exempt, Plan, Playbook, Step};
@@ -48,23 +48,17 @@ pub fn plan(
             .revoke_sessions_document
             .clone()
             .unwrap_or_else(|| revoke_sessions_document(now));
-        for (policy_name, document) in [
-            (DENY_ALL_POLICY, deny_all_document()),
-            (REVOKE_SESSIONS_POLICY, revoke),
-        ] {
-            steps.push(Step::global(
-                0,
-                Operation::PutRolePolicy {
-                    role: role.name.clone(),
-                    policy_name: policy_name.to_string(),
-                    document,
-                },
-                Some(Operation::DeleteRolePolicy {
-                    role: role.name.clone(),
-                    policy_name: policy_name.to_string(),
-                }),
-            ));
-        }
+        steps.extend(deny_steps(
+            PrincipalKind::Role,
+            &role.name,
+            role.inline_chars,
+            &[
+                (DENY_ALL_POLICY, deny_all_document()),
+                (REVOKE_SESSIONS_POLICY, revoke),
+            ],
+            partition(&account),
+            &mut notes,
+        ));
         let Some(trusted) = trusted else {
             notes.push(format!(
                 "no baseline: the trust policy of {} is left as it is (the deny-all policy still stops what the role does)",
@@ -130,6 +124,7 @@ mod tests {
             path: "/".into(),
             trust_document: trust.into(),
             revoke_sessions_document: None,
+            inline_chars: 0,
         }
     }
 

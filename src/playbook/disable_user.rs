@@ -8,7 +8,8 @@ use super::guard::Guard;
 use super::plan::{Exempt, Plan, Playbook, Step};
 use crate::model::operation::Operation;
 use crate::model::operation::{
-    DENY_ALL_POLICY, KeyState, PrincipalKind, REVOKE_SESSIONS_POLICY, RoleState, UserState,
+    DENY_ALL_MANAGED, DENY_ALL_POLICY, KeyState, PrincipalKind, REVOKE_SESSIONS_POLICY,
+    ROLE_INLINE_QUOTA, RoleState, USER_INLINE_QUOTA, UserState,
 };
 use crate::model::{Identity, KeyStatus};
 
@@ -24,6 +25,97 @@ pub fn revoke_sessions_document(now: DateTime<Utc>) -> String {
         r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"FirebreakRevokeOlderSessions","Effect":"Deny","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{}"}}}}}}]}}"#,
         now.to_rfc3339_opts(SecondsFormat::Secs, true)
     )
+}
+
+/// The partition of the account (`aws`, `aws-us-gov`, `aws-cn`), from the caller's ARN.
+pub fn partition(account: &Identity) -> &str {
+    account.caller_arn.split(':').nth(1).unwrap_or("aws")
+}
+
+/// The steps that deny everything a user or role does, in `policies` (inline policy name and
+/// document): inline when they fit IAM's inline quota next to what it holds (`inline_chars`),
+/// else the AWS managed `AWSDenyAll` attached instead — it denies every request, those of
+/// sessions issued before included.
+pub fn deny_steps(
+    kind: PrincipalKind,
+    name: &str,
+    inline_chars: usize,
+    policies: &[(&str, String)],
+    partition: &str,
+    notes: &mut Vec<String>,
+) -> Vec<Step> {
+    let quota = match kind {
+        PrincipalKind::User => USER_INLINE_QUOTA,
+        PrincipalKind::Role => ROLE_INLINE_QUOTA,
+    };
+    let adding: usize = policies
+        .iter()
+        .map(|(_, d)| d.chars().filter(|c| !c.is_whitespace()).count())
+        .sum();
+    let name = name.to_string();
+    if inline_chars + adding <= quota {
+        return policies
+            .iter()
+            .map(|(policy_name, document)| {
+                let policy_name = policy_name.to_string();
+                let document = document.clone();
+                match kind {
+                    PrincipalKind::User => Step::global(
+                        0,
+                        Operation::PutUserPolicy {
+                            user: name.clone(),
+                            policy_name: policy_name.clone(),
+                            document,
+                        },
+                        Some(Operation::DeleteUserPolicy {
+                            user: name.clone(),
+                            policy_name,
+                        }),
+                    ),
+                    PrincipalKind::Role => Step::global(
+                        0,
+                        Operation::PutRolePolicy {
+                            role: name.clone(),
+                            policy_name: policy_name.clone(),
+                            document,
+                        },
+                        Some(Operation::DeleteRolePolicy {
+                            role: name.clone(),
+                            policy_name,
+                        }),
+                    ),
+                }
+            })
+            .collect();
+    }
+    let policy_arn = format!("arn:{partition}:iam::aws:policy/{DENY_ALL_MANAGED}");
+    notes.push(format!(
+        "the inline policies of {name} already use {inline_chars} of IAM's {quota} characters: {DENY_ALL_MANAGED} is attached instead of an inline deny (it denies every request, older sessions included)"
+    ));
+    vec![match kind {
+        PrincipalKind::User => Step::global(
+            0,
+            Operation::AttachUserPolicy {
+                user: name.clone(),
+                policy_arn: policy_arn.clone(),
+            },
+            Some(Operation::DetachUserPolicy {
+                user: name,
+                policy_arn,
+            }),
+        ),
+        PrincipalKind::Role => Step::global(
+            0,
+            Operation::AttachRolePolicy {
+                role: name.clone(),
+                policy_arn: policy_arn.clone(),
+            },
+            Some(Operation::DetachRolePolicy {
+                role: name,
+                policy_arn,
+            }),
+        ),
+    }]
 }
 
 /// Role sessions a disabled user may already hold: deactivating its keys does not end them.
@@ -212,23 +304,17 @@ pub fn plan(
             .revoke_sessions_document
             .clone()
             .unwrap_or_else(|| revoke_sessions_document(now));
-        for (policy_name, document) in [
-            (DENY_ALL_POLICY, deny_all_document()),
-            (REVOKE_SESSIONS_POLICY, revoke),
-        ] {
-            steps.push(Step::global(
-                0,
-                Operation::PutUserPolicy {
-                    user: user.name.clone(),
-                    policy_name: policy_name.to_string(),
-                    document,
-                },
-                Some(Operation::DeleteUserPolicy {
-                    user: user.name.clone(),
-                    policy_name: policy_name.to_string(),
-                }),
-            ));
-        }
+        steps.extend(deny_steps(
+            PrincipalKind::User,
+            &user.name,
+            user.inline_chars,
+            &[
+                (DENY_ALL_POLICY, deny_all_document()),
+                (REVOKE_SESSIONS_POLICY, revoke),
+            ],
+            partition(&account),
+            &mut notes,
+        ));
     }
     let mut plan = Plan::new(
         action_id,
@@ -268,12 +354,14 @@ mod tests {
                 ],
                 login_profile: true,
                 revoke_sessions_document: None,
+                inline_chars: 0,
             },
             UserState {
                 name: "responder".into(),
                 keys: vec![("AKIA3".into(), KeyStatus::Active)],
                 login_profile: false,
                 revoke_sessions_document: None,
+                inline_chars: 0,
             },
         ];
         let guard = Guard::new(&identity().caller_arn, &[]);
@@ -327,5 +415,46 @@ mod tests {
             "2026-11-22T03:04:05Z"
         );
         assert!(crate::policy::grants_admin(&deny_all_document()) == Ok(false));
+    }
+
+    #[test]
+    fn a_deny_that_does_not_fit_the_inline_quota_attaches_awsdenyall_instead() {
+        let mut notes = Vec::new();
+        let policies = [(DENY_ALL_POLICY, deny_all_document())];
+        let fits = deny_steps(PrincipalKind::User, "u", 100, &policies, "aws", &mut notes);
+        assert_eq!(fits[0].api, "PutUserPolicy");
+        assert!(notes.is_empty());
+        let padded = deny_steps(
+            PrincipalKind::User,
+            "u",
+            2_000,
+            &policies,
+            "aws-us-gov",
+            &mut notes,
+        );
+        assert_eq!(
+            padded[0].operation,
+            Operation::AttachUserPolicy {
+                user: "u".into(),
+                policy_arn: "arn:aws-us-gov:iam::aws:policy/AWSDenyAll".into(),
+            }
+        );
+        assert_eq!(
+            padded[0].inverse,
+            Some(Operation::DetachUserPolicy {
+                user: "u".into(),
+                policy_arn: "arn:aws-us-gov:iam::aws:policy/AWSDenyAll".into(),
+            })
+        );
+        assert!(notes[0].contains("2000 of IAM's 2048"), "{notes:?}");
+        let role = deny_steps(
+            PrincipalKind::Role,
+            "r",
+            2_000,
+            &policies,
+            "aws",
+            &mut notes,
+        );
+        assert_eq!(role[0].api, "PutRolePolicy", "roles have 10,240 characters");
     }
 }

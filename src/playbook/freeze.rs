@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::disable_user::deny_all_document;
+use super::disable_user::{deny_all_document, deny_steps, partition};
 use super::guard::Guard;
-use super::plan::{Exempt, Plan, Playbook, Step};
+use super::plan::{Exempt, Plan, Playbook};
 use super::revert_sharing::{BlockPublicAccess, block_steps};
 use crate::model::Identity;
-use crate::model::operation::Operation;
 use crate::model::operation::{PrincipalKind, PrincipalRef};
 
 /// Name of the inline policy freeze puts on every principal.
@@ -39,6 +38,7 @@ pub fn plan(
     let mut steps = Vec::new();
     let mut exempt = Vec::new();
     let mut unfreezable = Vec::new();
+    let mut notes = Vec::new();
     for principal in principals {
         let label = match principal.kind {
             PrincipalKind::User => format!("user/{}", principal.name),
@@ -55,31 +55,14 @@ pub fn plan(
             unfreezable.push(label);
             continue;
         }
-        let (operation, inverse) = match principal.kind {
-            PrincipalKind::User => (
-                Operation::PutUserPolicy {
-                    user: principal.name.clone(),
-                    policy_name: FREEZE_POLICY.to_string(),
-                    document: deny_all_document(),
-                },
-                Operation::DeleteUserPolicy {
-                    user: principal.name.clone(),
-                    policy_name: FREEZE_POLICY.to_string(),
-                },
-            ),
-            PrincipalKind::Role => (
-                Operation::PutRolePolicy {
-                    role: principal.name.clone(),
-                    policy_name: FREEZE_POLICY.to_string(),
-                    document: deny_all_document(),
-                },
-                Operation::DeleteRolePolicy {
-                    role: principal.name.clone(),
-                    policy_name: FREEZE_POLICY.to_string(),
-                },
-            ),
-        };
-        steps.push(Step::global(0, operation, Some(inverse)));
+        steps.extend(deny_steps(
+            principal.kind,
+            &principal.name,
+            principal.inline_chars,
+            &[(FREEZE_POLICY, deny_all_document())],
+            partition(&account),
+            &mut notes,
+        ));
     }
     for (region, state) in regions {
         steps.extend(block_steps(region, *state));
@@ -88,10 +71,12 @@ pub fn plan(
     confirm_with.extend(account.alias.clone());
     let mut plan = Plan::new(action_id, Playbook::Freeze, account, now, steps);
     plan.exempt = exempt;
-    plan.notes = vec![
+    notes.insert(
+        0,
         "every principal with a step loses all access until unfreeze; running sessions of roles are denied too"
             .to_string(),
-    ];
+    );
+    plan.notes = notes;
     if !unfreezable.is_empty() {
         plan.notes.push(format!(
             "NOT frozen: {} IAM Identity Center role(s) ({}) cannot be changed in IAM (UnmodifiableEntity); {}",
@@ -120,6 +105,7 @@ mod tests {
             kind,
             name: name.into(),
             path: path.into(),
+            inline_chars: 0,
         };
         let principals = [
             principal(PrincipalKind::User, "responder", "/"),

@@ -767,6 +767,7 @@ fn crashed_session(bed: &TestBed, estate: &Estate) -> String {
         keys: vec![(estate.backdoor_key.clone(), KeyStatus::Active)],
         login_profile: true,
         revoke_sessions_document: None,
+        inline_chars: 0,
     };
     let plan = disable_user::plan(
         journal.next_action_id(),

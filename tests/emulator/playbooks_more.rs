@@ -1100,3 +1100,59 @@ async fn disable_user_revokes_the_sessions_of_roles_it_could_assume() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_padded_past_the_inline_quota_gets_awsdenyall_and_undo_detaches_it() {
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let responder = seed.user_with_secret("responder").await;
+    seed.user("padded", 1).await;
+    // Real IAM would refuse a deny-all next to this (2,048 characters per user); moto would not.
+    let filler: Vec<String> = (0..75)
+        .map(|n| format!("s3:GetObjectVersion{n:04}"))
+        .collect();
+    let padding = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": filler, "Resource": "*"}]})
+    .to_string();
+    assert!(padding.len() > 1_900, "{}", padding.len());
+    seed.iam()
+        .put_user_policy()
+        .user_name("padded")
+        .policy_name("padding")
+        .policy_document(&padding)
+        .send()
+        .await
+        .expect("padding");
+    let done = crate::playbooks::run_json(
+        &bed,
+        &responder,
+        &["act", "disable-user", "padded", "--execute"],
+    );
+    let attached: Vec<String> = seed
+        .iam()
+        .list_attached_user_policies()
+        .user_name("padded")
+        .send()
+        .await
+        .expect("attached")
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_name().map(str::to_string))
+        .collect();
+    assert_eq!(attached, ["AWSDenyAll"], "{done:#}");
+    assert_eq!(
+        crate::playbooks::user_policies(&bed, "padded").await,
+        BTreeSet::from(["padding".to_string()]),
+        "no inline deny that real IAM would refuse"
+    );
+    let action = done["plan"]["action_id"].as_str().expect("id").to_string();
+    crate::playbooks::run_json(&bed, &responder, &["undo", &action, "--execute"]);
+    let attached = seed
+        .iam()
+        .list_attached_user_policies()
+        .user_name("padded")
+        .send()
+        .await
+        .expect("attached");
+    assert!(attached.attached_policies().is_empty());
+}
