@@ -461,10 +461,16 @@ fn sharing_rules(ctx: &Context, out: &mut Builder) {
             .as_ref()
             .is_some_and(|p| p.public)
         {
-            how.push("resource policy allows principal *");
+            how.push("resource policy allows principal *".to_string());
         }
         if function.url_auth == Some(crate::model::UrlAuth::None) {
-            how.push("function URL without auth");
+            how.push("function URL without auth".to_string());
+        }
+        for alias in function.aliases.iter().filter(|a| a.is_public()) {
+            how.push(format!(
+                "alias {} can be invoked by anyone (its own policy or URL)",
+                alias.name
+            ));
         }
         out.add(
             FindingKind::PublicFunction,
@@ -474,7 +480,7 @@ fn sharing_rules(ctx: &Context, out: &mut Builder) {
             &function.name,
             Some(&function.arn),
             format!("function {} can be invoked by anyone", function.name),
-            how.iter().map(|h| h.to_string()).collect(),
+            how.clone(),
             how.join(","),
         );
     }
@@ -734,6 +740,7 @@ mod tests {
             reserved_concurrency: None,
             policy_principals: None,
             url_auth: None,
+            aliases: Vec::new(),
         }
     }
 

@@ -335,13 +335,15 @@ impl ScanState {
     }
 }
 
-/// A function anyone can invoke: resource policy principal `*`, or a URL without auth.
+/// A function anyone can invoke: resource policy principal `*`, or a URL without auth, on the
+/// function itself or on one of its aliases.
 pub fn is_public_function(function: &Function) -> bool {
     function
         .policy_principals
         .as_ref()
         .is_some_and(|p| p.public)
         || function.url_auth == Some(crate::model::UrlAuth::None)
+        || function.aliases.iter().any(|a| a.is_public())
 }
 
 /// Starts a scan in the background and returns its event stream, which ends after `Done` or
@@ -691,6 +693,7 @@ mod tests {
             reserved_concurrency: None,
             policy_principals: None,
             url_auth: Some(UrlAuth::AwsIam),
+            aliases: Vec::new(),
         };
         assert!(!is_public_function(&function));
         function.url_auth = Some(UrlAuth::None);
@@ -701,5 +704,15 @@ mod tests {
             ..Principals::default()
         });
         assert!(is_public_function(&function));
+        function.policy_principals = None;
+        function.aliases = vec![crate::model::AliasExposure {
+            name: "live".into(),
+            policy_principals: None,
+            url_auth: Some(UrlAuth::None),
+        }];
+        assert!(
+            is_public_function(&function),
+            "a public alias makes the function public"
+        );
     }
 }

@@ -333,11 +333,12 @@ pub async fn key_state(ctx: &AwsContext, key_id: &str) -> Result<Option<KeyState
         }))
 }
 
-/// A function's resource policy document (`None` when it has none).
+/// A function's (or one alias's own) resource policy document (`None` when it has none).
 pub async fn function_policy(
     ctx: &AwsContext,
     region: &str,
     function: &str,
+    qualifier: Option<&str>,
 ) -> Result<Option<String>, AwsError> {
     let out = lambda_site("GetPolicy", region)
         .optional(
@@ -345,17 +346,19 @@ pub async fn function_policy(
             ctx.lambda(region)
                 .get_policy()
                 .function_name(function)
+                .set_qualifier(qualifier.map(str::to_string))
                 .send(),
         )
         .await?;
     Ok(out.and_then(|p| p.policy().map(str::to_string)))
 }
 
-/// A function's URL auth type (`None` when it has no URL).
+/// A function's (or one alias's) URL auth type (`None` when it has no URL).
 pub async fn function_url_auth(
     ctx: &AwsContext,
     region: &str,
     function: &str,
+    qualifier: Option<&str>,
 ) -> Result<Option<UrlAuth>, AwsError> {
     let out = lambda_site("GetFunctionUrlConfig", region)
         .optional(
@@ -363,6 +366,7 @@ pub async fn function_url_auth(
             ctx.lambda(region)
                 .get_function_url_config()
                 .function_name(function)
+                .set_qualifier(qualifier.map(str::to_string))
                 .send(),
         )
         .await?;
@@ -370,6 +374,28 @@ pub async fn function_url_auth(
         FunctionUrlAuthType::None => UrlAuth::None,
         _ => UrlAuth::AwsIam,
     }))
+}
+
+/// The names of a function's aliases.
+pub async fn function_aliases(
+    ctx: &AwsContext,
+    region: &str,
+    function: &str,
+) -> Result<Vec<String>, AwsError> {
+    let aliases: Vec<_> = ctx
+        .lambda(region)
+        .list_aliases()
+        .function_name(function)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| lambda_site("ListAliases", region).error(e))?;
+    Ok(aliases
+        .iter()
+        .filter_map(|a| a.name().map(str::to_string))
+        .collect())
 }
 
 /// Whether a function exists in `region`.
@@ -712,8 +738,9 @@ pub async fn apply(
         Operation::RemoveFunctionPermission {
             function,
             statement_id,
+            qualifier,
         } => {
-            let policy = function_policy(ctx, region, function).await?;
+            let policy = function_policy(ctx, region, function, qualifier.as_deref()).await?;
             let present = policy
                 .as_deref()
                 .and_then(|p| crate::policy::function_statements(p).ok())
@@ -727,12 +754,17 @@ pub async fn apply(
                         .remove_permission()
                         .function_name(function)
                         .statement_id(statement_id)
+                        .set_qualifier(qualifier.clone())
                         .send(),
                 )
                 .await?;
         }
-        Operation::AddFunctionPermission { function, grant } => {
-            let policy = function_policy(ctx, region, function).await?;
+        Operation::AddFunctionPermission {
+            function,
+            grant,
+            qualifier,
+        } => {
+            let policy = function_policy(ctx, region, function, qualifier.as_deref()).await?;
             let present = policy
                 .as_deref()
                 .and_then(|p| crate::policy::function_statements(p).ok())
@@ -749,7 +781,8 @@ pub async fn apply(
                 .principal(&grant.principal)
                 .set_source_arn(grant.source_arn.clone())
                 .set_source_account(grant.source_account.clone())
-                .set_principal_org_id(grant.principal_org_id.clone());
+                .set_principal_org_id(grant.principal_org_id.clone())
+                .set_qualifier(qualifier.clone());
             if let Some(auth) = &grant.function_url_auth_type {
                 request = request.function_url_auth_type(FunctionUrlAuthType::from(auth.as_str()));
             }
@@ -757,8 +790,13 @@ pub async fn apply(
                 .run(request.send())
                 .await?;
         }
-        Operation::SetFunctionUrlAuth { function, auth } => {
-            if function_url_auth(ctx, region, function).await? == Some(*auth) {
+        Operation::SetFunctionUrlAuth {
+            function,
+            auth,
+            qualifier,
+        } => {
+            if function_url_auth(ctx, region, function, qualifier.as_deref()).await? == Some(*auth)
+            {
                 return Ok(Applied::AlreadyDone);
             }
             let auth_type = match auth {
@@ -771,6 +809,7 @@ pub async fn apply(
                         .update_function_url_config()
                         .function_name(function)
                         .auth_type(auth_type)
+                        .set_qualifier(qualifier.clone())
                         .send(),
                 )
                 .await?;

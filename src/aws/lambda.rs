@@ -8,7 +8,7 @@ use aws_sdk_lambda::types::{FunctionConfiguration, FunctionUrlAuthType};
 
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite, kept};
-use crate::model::{Function, UrlAuth};
+use crate::model::{AliasExposure, Function, UrlAuth};
 use crate::policy::parse_principals;
 
 /// Lists every function in `region` with its details; `concurrency` bounds the detail calls.
@@ -55,8 +55,10 @@ pub async fn functions(
                     "ResourceNotFoundException",
                     client.get_function_url_config().function_name(&name).send(),
                 );
-                let (policy, concurrency, url) = tokio::join!(policy, concurrency, url);
-                let mut problems = Vec::new();
+                let aliases = aliases(client, region, &name);
+                let (policy, concurrency, url, aliases) =
+                    tokio::join!(policy, concurrency, url, aliases);
+                let (aliases, mut problems) = aliases;
                 let gone = |e: &AwsError| e.code == "ResourceNotFoundException";
                 if concurrency.as_ref().is_err_and(gone) {
                     return None;
@@ -89,10 +91,8 @@ pub async fn functions(
                     reserved_concurrency: concurrency
                         .and_then(|c| c.reserved_concurrent_executions()),
                     policy_principals,
-                    url_auth: url.map(|u| match u.auth_type() {
-                        FunctionUrlAuthType::AwsIam => UrlAuth::AwsIam,
-                        _ => UrlAuth::None,
-                    }),
+                    url_auth: url.map(|u| url_auth(u.auth_type())),
+                    aliases,
                     name,
                 };
                 Some((function, problems))
@@ -108,6 +108,88 @@ pub async fn functions(
         problems.extend(more);
     }
     Ok((found, problems))
+}
+
+fn url_auth(auth: &FunctionUrlAuthType) -> UrlAuth {
+    match auth {
+        FunctionUrlAuthType::AwsIam => UrlAuth::AwsIam,
+        _ => UrlAuth::None,
+    }
+}
+
+/// The aliases of `function` that have a resource policy or a URL of their own (a function
+/// can look private while an alias is public), and what could not be read.
+async fn aliases(
+    client: &aws_sdk_lambda::Client,
+    region: &str,
+    function: &str,
+) -> (Vec<AliasExposure>, Vec<AwsError>) {
+    let site = |operation| CallSite {
+        service: "lambda",
+        operation,
+        region,
+    };
+    let mut problems = Vec::new();
+    let listed: Result<Vec<_>, _> = client
+        .list_aliases()
+        .function_name(function)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site("ListAliases").error(e));
+    let mut exposed = Vec::new();
+    for alias in kept(listed, &mut problems).unwrap_or_default() {
+        let Some(name) = alias.name() else { continue };
+        let policy = site("GetPolicy")
+            .optional(
+                "ResourceNotFoundException",
+                client
+                    .get_policy()
+                    .function_name(function)
+                    .qualifier(name)
+                    .send(),
+            )
+            .await;
+        let url = site("GetFunctionUrlConfig")
+            .optional(
+                "ResourceNotFoundException",
+                client
+                    .get_function_url_config()
+                    .function_name(function)
+                    .qualifier(name)
+                    .send(),
+            )
+            .await;
+        let policy = kept(policy, &mut problems).flatten();
+        let url = kept(url, &mut problems).flatten();
+        if policy.is_none() && url.is_none() {
+            continue;
+        }
+        let policy_principals = match policy
+            .as_ref()
+            .and_then(|p| p.policy())
+            .map(parse_principals)
+        {
+            Some(Ok(principals)) => Some(principals),
+            Some(Err(e)) => {
+                problems.push(AwsError {
+                    code: "UnreadablePolicy".to_string(),
+                    message: format!("function {function} alias {name}: {e}"),
+                    ..site("GetPolicy").local_error()
+                });
+                None
+            }
+            None => None,
+        };
+        exposed.push(AliasExposure {
+            name: name.to_string(),
+            policy_principals,
+            url_auth: url.map(|u| url_auth(u.auth_type())),
+        });
+    }
+    (exposed, problems)
 }
 
 /// Lambda's LastModified is text: `2024-01-02T03:04:05.000+0000` from AWS, RFC 3339 elsewhere.

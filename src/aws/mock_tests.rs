@@ -521,6 +521,9 @@ async fn a_failed_function_detail_read_keeps_the_function_and_a_deleted_one_is_l
     let concurrency = mock!(aws_sdk_lambda::Client::get_function_concurrency)
         .match_requests(|r| r.function_name() == Some("kept"))
         .then_output(|| GetFunctionConcurrencyOutput::builder().build());
+    let no_aliases = mock!(aws_sdk_lambda::Client::list_aliases).then_output(|| {
+        aws_sdk_lambda::operation::list_aliases::ListAliasesOutput::builder().build()
+    });
     let ctx = context(&[
         &listed,
         &no_policy,
@@ -528,6 +531,7 @@ async fn a_failed_function_detail_read_keeps_the_function_and_a_deleted_one_is_l
         &unreadable,
         &deleted,
         &concurrency,
+        &no_aliases,
     ]);
     let (functions, problems) = super::lambda::functions(&ctx, "eu-west-1", 2)
         .await
@@ -653,4 +657,75 @@ async fn a_failed_user_detail_read_keeps_every_user_and_key_read() {
         "{:?}",
         read.problems
     );
+}
+
+#[tokio::test]
+async fn an_alias_with_its_own_public_policy_is_read() {
+    use aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput;
+    use aws_sdk_lambda::operation::get_function_url_config::GetFunctionUrlConfigError;
+    use aws_sdk_lambda::operation::get_policy::{GetPolicyError, GetPolicyOutput};
+    use aws_sdk_lambda::operation::list_aliases::ListAliasesOutput;
+    use aws_sdk_lambda::operation::list_functions::ListFunctionsOutput;
+    use aws_sdk_lambda::types::{AliasConfiguration, FunctionConfiguration};
+    let not_found = || {
+        ErrorMetadata::builder()
+            .code("ResourceNotFoundException")
+            .message("none")
+            .build()
+    };
+    let listed = mock!(aws_sdk_lambda::Client::list_functions).then_output(|| {
+        ListFunctionsOutput::builder()
+            .functions(
+                FunctionConfiguration::builder()
+                    .function_name("orders")
+                    .build(),
+            )
+            .build()
+    });
+    let aliases = mock!(aws_sdk_lambda::Client::list_aliases).then_output(|| {
+        ListAliasesOutput::builder()
+            .aliases(AliasConfiguration::builder().name("live").build())
+            .build()
+    });
+    let alias_policy = mock!(aws_sdk_lambda::Client::get_policy)
+        .match_requests(|r| r.qualifier() == Some("live"))
+        .then_output(|| {
+            GetPolicyOutput::builder()
+                .policy(
+                    r#"{"Version":"2012-10-17","Statement":[{"Sid":"open","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:eu-west-1:123456789012:function:orders:live"}]}"#,
+                )
+                .build()
+        });
+    let function_policy = mock!(aws_sdk_lambda::Client::get_policy)
+        .match_requests(|r| r.qualifier().is_none())
+        .sequence()
+        .error(move || GetPolicyError::generic(not_found()))
+        .repeatedly()
+        .build();
+    let no_url = mock!(aws_sdk_lambda::Client::get_function_url_config)
+        .sequence()
+        .error(move || GetFunctionUrlConfigError::generic(not_found()))
+        .repeatedly()
+        .build();
+    let concurrency = mock!(aws_sdk_lambda::Client::get_function_concurrency)
+        .then_output(|| GetFunctionConcurrencyOutput::builder().build());
+    let ctx = context(&[
+        &listed,
+        &aliases,
+        &alias_policy,
+        &function_policy,
+        &no_url,
+        &concurrency,
+    ]);
+    let (functions, problems) = super::lambda::functions(&ctx, "eu-west-1", 1)
+        .await
+        .expect("listed");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(
+        functions[0].policy_principals, None,
+        "the function itself is private"
+    );
+    assert_eq!(functions[0].aliases.len(), 1);
+    assert!(functions[0].aliases[0].is_public());
+    assert!(crate::scan::is_public_function(&functions[0]));
 }

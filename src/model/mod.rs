@@ -122,6 +122,26 @@ pub struct Function {
     pub policy_principals: Option<Principals>,
     /// The function URL's auth type, when a URL is configured.
     pub url_auth: Option<UrlAuth>,
+    /// Aliases with a resource policy or URL of their own (a way to stay hidden behind the
+    /// unqualified function).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<AliasExposure>,
+}
+
+/// Who an alias of a function lets in, through its own resource policy or URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AliasExposure {
+    pub name: String,
+    pub policy_principals: Option<Principals>,
+    pub url_auth: Option<UrlAuth>,
+}
+
+impl AliasExposure {
+    /// Whether anyone can invoke the function through this alias.
+    pub fn is_public(&self) -> bool {
+        self.policy_principals.as_ref().is_some_and(|p| p.public)
+            || self.url_auth == Some(UrlAuth::None)
+    }
 }
 
 /// How a function URL authenticates callers.

@@ -157,14 +157,24 @@ pub enum Operation {
     RemoveFunctionPermission {
         function: String,
         statement_id: String,
+        /// The alias whose own policy it is (`None`: the function's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        qualifier: Option<String>,
     },
     /// lambda:AddPermission: puts a statement back.
     AddFunctionPermission {
         function: String,
         grant: FunctionGrant,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        qualifier: Option<String>,
     },
     /// lambda:UpdateFunctionUrlConfig AuthType.
-    SetFunctionUrlAuth { function: String, auth: UrlAuth },
+    SetFunctionUrlAuth {
+        function: String,
+        auth: UrlAuth,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        qualifier: Option<String>,
+    },
     /// iam:AttachUserPolicy (a managed policy, by ARN).
     AttachUserPolicy { user: String, policy_arn: String },
     /// iam:DetachUserPolicy.
@@ -315,10 +325,25 @@ impl Operation {
             Operation::CaptureFunctionEvidence { function, .. }
             | Operation::PutFunctionConcurrency { function, .. }
             | Operation::DeleteFunctionConcurrency { function }
-            | Operation::DeleteFunction { function, .. }
-            | Operation::RemoveFunctionPermission { function, .. }
-            | Operation::AddFunctionPermission { function, .. }
-            | Operation::SetFunctionUrlAuth { function, .. } => format!("function {function}"),
+            | Operation::DeleteFunction { function, .. } => format!("function {function}"),
+            Operation::RemoveFunctionPermission {
+                function,
+                qualifier,
+                ..
+            }
+            | Operation::AddFunctionPermission {
+                function,
+                qualifier,
+                ..
+            }
+            | Operation::SetFunctionUrlAuth {
+                function,
+                qualifier,
+                ..
+            } => match qualifier {
+                Some(alias) => format!("function {function}:{alias}"),
+                None => format!("function {function}"),
+            },
             Operation::UpdateAssumeRolePolicy { role, .. } => format!("role/{role} trust policy"),
             Operation::AttachUserPolicy { user, policy_arn }
             | Operation::DetachUserPolicy { user, policy_arn } => format!(

@@ -30,11 +30,14 @@ pub struct SharedResource {
     pub sharing: Sharing,
 }
 
-/// A function to close, with its resource-policy statements and URL auth read now.
+/// A function (or one of its aliases) to close, with its resource-policy statements and URL
+/// auth read now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExposedFunction {
     pub region: String,
     pub name: String,
+    /// The alias whose own policy and URL these are (`None`: the function's).
+    pub qualifier: Option<String>,
     pub statements: Vec<FunctionStatement>,
     pub url_auth: Option<UrlAuth>,
 }
@@ -152,6 +155,11 @@ fn function_steps(
 ) -> Vec<Step> {
     let mut steps = Vec::new();
     let name = &function.name;
+    let qualifier = &function.qualifier;
+    let shown = match qualifier {
+        Some(alias) => format!("{name}:{alias}"),
+        None => name.clone(),
+    };
     for statement in &function.statements {
         let untrusted: Vec<&String> = statement
             .principals
@@ -165,6 +173,7 @@ fn function_steps(
         let remove = Operation::RemoveFunctionPermission {
             function: name.clone(),
             statement_id: statement.sid.clone(),
+            qualifier: qualifier.clone(),
         };
         match &statement.grant {
             Some(grant) => steps.push(Step::new(
@@ -174,11 +183,12 @@ fn function_steps(
                 Some(Operation::AddFunctionPermission {
                     function: name.clone(),
                     grant: grant.clone(),
+                    qualifier: qualifier.clone(),
                 }),
             )),
             None => {
                 notes.push(format!(
-                    "statement {} of {name} has conditions AddPermission cannot recreate: removing it cannot be undone (the full policy is in the journal's plan)",
+                    "statement {} of {shown} has conditions AddPermission cannot recreate: removing it cannot be undone (the full policy is in the journal's plan)",
                     statement.sid
                 ));
                 steps.push(Step::irreversible(&function.region, 0, remove));
@@ -192,16 +202,18 @@ fn function_steps(
             Operation::SetFunctionUrlAuth {
                 function: name.clone(),
                 auth: UrlAuth::AwsIam,
+                qualifier: qualifier.clone(),
             },
             Some(Operation::SetFunctionUrlAuth {
                 function: name.clone(),
                 auth: UrlAuth::None,
+                qualifier: qualifier.clone(),
             }),
         ));
     }
-    if steps.is_empty() {
+    if steps.is_empty() && qualifier.is_none() {
         notes.push(format!(
-            "function {name} in {} lets in no one outside trusted accounts: nothing to remove",
+            "function {shown} in {} lets in no one outside trusted accounts: nothing to remove",
             function.region
         ));
     }
@@ -323,5 +335,39 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("snap-1 keeps trusted 210987654321"))
         );
+    }
+
+    #[test]
+    fn a_public_alias_is_closed_on_the_alias_and_undo_reopens_it_there() {
+        let statements = crate::policy::function_statements(
+            r#"{"Statement":[{"Sid":"open","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction"}]}"#,
+        )
+        .expect("policy");
+        let alias = ExposedFunction {
+            region: "eu-west-1".into(),
+            name: "orders".into(),
+            qualifier: Some("live".into()),
+            statements,
+            url_auth: Some(UrlAuth::None),
+        };
+        let plan = plan(
+            "a".into(),
+            identity(),
+            Utc::now(),
+            &[],
+            &[alias],
+            &BTreeSet::new(),
+            &BTreeMap::new(),
+        );
+        let targets: Vec<&str> = plan.steps.iter().map(|s| s.target.as_str()).collect();
+        assert_eq!(targets, ["function orders:live", "function orders:live"]);
+        assert!(matches!(
+            &plan.steps[0].inverse,
+            Some(Operation::AddFunctionPermission { qualifier: Some(q), .. }) if q == "live"
+        ));
+        assert!(matches!(
+            &plan.steps[1].operation,
+            Operation::SetFunctionUrlAuth { qualifier: Some(q), auth: UrlAuth::AwsIam, .. } if q == "live"
+        ));
     }
 }

@@ -421,19 +421,30 @@ async fn plan_revert_sharing(
                 if !actions::function_exists(&session.ctx, region, id).await? {
                     return Err(no_such(missing));
                 }
-                let policy = actions::function_policy(&session.ctx, region, id).await?;
-                let statements = match policy {
-                    Some(document) => function_statements(&document).map_err(|e| {
-                        no_such(format!("the resource policy of {id} in {region}: {e}"))
-                    })?,
-                    None => Vec::new(),
-                };
-                functions.push(ExposedFunction {
-                    region: region.to_string(),
-                    name: id.to_string(),
-                    statements,
-                    url_auth: actions::function_url_auth(&session.ctx, region, id).await?,
-                });
+                // The function itself, then every alias with a policy or URL of its own.
+                let aliases = actions::function_aliases(&session.ctx, region, id).await?;
+                for qualifier in std::iter::once(None).chain(aliases.into_iter().map(Some)) {
+                    let alias = qualifier.as_deref();
+                    let policy = actions::function_policy(&session.ctx, region, id, alias).await?;
+                    let url_auth =
+                        actions::function_url_auth(&session.ctx, region, id, alias).await?;
+                    if alias.is_some() && policy.is_none() && url_auth.is_none() {
+                        continue;
+                    }
+                    let statements = match policy {
+                        Some(document) => function_statements(&document).map_err(|e| {
+                            no_such(format!("the resource policy of {id} in {region}: {e}"))
+                        })?,
+                        None => Vec::new(),
+                    };
+                    functions.push(ExposedFunction {
+                        region: region.to_string(),
+                        name: id.to_string(),
+                        qualifier,
+                        statements,
+                        url_auth,
+                    });
+                }
             }
         }
     }

@@ -136,6 +136,7 @@ fn function(region: &str, name: &str, modified: DateTime<Utc>, public: bool) -> 
             ..Principals::default()
         }),
         url_auth: None,
+        aliases: Vec::new(),
     }
 }
 
@@ -423,6 +424,7 @@ fn unshare_plan() -> Plan {
             Operation::RemoveFunctionPermission {
                 function: "orders-api".into(),
                 statement_id: "open-to-all".into(),
+                qualifier: None,
             },
             Some(Operation::AddFunctionPermission {
                 function: "orders-api".into(),
@@ -435,6 +437,7 @@ fn unshare_plan() -> Plan {
                     principal_org_id: None,
                     function_url_auth_type: None,
                 },
+                qualifier: None,
             }),
         )],
     )
