@@ -376,14 +376,14 @@ pub async fn function_url_auth(
     }))
 }
 
-/// The names of a function's aliases.
-pub async fn function_aliases(
+/// A function's qualifiers: its aliases and published versions (`$LATEST` is the function).
+pub async fn function_qualifiers(
     ctx: &AwsContext,
     region: &str,
     function: &str,
 ) -> Result<Vec<String>, AwsError> {
-    let aliases: Vec<_> = ctx
-        .lambda(region)
+    let lambda = ctx.lambda(region);
+    let aliases: Vec<_> = lambda
         .list_aliases()
         .function_name(function)
         .into_paginator()
@@ -392,9 +392,24 @@ pub async fn function_aliases(
         .try_collect()
         .await
         .map_err(|e| lambda_site("ListAliases", region).error(e))?;
+    let versions: Vec<_> = lambda
+        .list_versions_by_function()
+        .function_name(function)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| lambda_site("ListVersionsByFunction", region).error(e))?;
     Ok(aliases
         .iter()
         .filter_map(|a| a.name().map(str::to_string))
+        .chain(
+            versions
+                .iter()
+                .filter_map(|v| v.version().map(str::to_string)),
+        )
+        .filter(|q| q != "$LATEST")
         .collect())
 }
 

@@ -117,8 +117,9 @@ fn url_auth(auth: &FunctionUrlAuthType) -> UrlAuth {
     }
 }
 
-/// The aliases of `function` that have a resource policy or a URL of their own (a function
-/// can look private while an alias is public), and what could not be read.
+/// The aliases and published versions of `function` that have a resource policy or a URL of
+/// their own (a function can look private while an alias is public), and what could not be
+/// read.
 async fn aliases(
     client: &aws_sdk_lambda::Client,
     region: &str,
@@ -139,9 +140,30 @@ async fn aliases(
         .try_collect()
         .await
         .map_err(|e| site("ListAliases").error(e));
+    let versions: Result<Vec<_>, _> = client
+        .list_versions_by_function()
+        .function_name(function)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site("ListVersionsByFunction").error(e));
+    let qualifiers: Vec<String> = kept(listed, &mut problems)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| a.name().map(str::to_string))
+        .chain(
+            kept(versions, &mut problems)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| v.version().map(str::to_string)),
+        )
+        .filter(|q| q != "$LATEST")
+        .collect();
     let mut exposed = Vec::new();
-    for alias in kept(listed, &mut problems).unwrap_or_default() {
-        let Some(name) = alias.name() else { continue };
+    for name in &qualifiers {
+        let name = name.as_str();
         let policy = site("GetPolicy")
             .optional(
                 "ResourceNotFoundException",

@@ -524,6 +524,11 @@ async fn a_failed_function_detail_read_keeps_the_function_and_a_deleted_one_is_l
     let no_aliases = mock!(aws_sdk_lambda::Client::list_aliases).then_output(|| {
         aws_sdk_lambda::operation::list_aliases::ListAliasesOutput::builder().build()
     });
+    let no_versions = mock!(aws_sdk_lambda::Client::list_versions_by_function).then_output(|| {
+        aws_sdk_lambda::operation::list_versions_by_function::ListVersionsByFunctionOutput::builder(
+        )
+        .build()
+    });
     let ctx = context(&[
         &listed,
         &no_policy,
@@ -532,6 +537,7 @@ async fn a_failed_function_detail_read_keeps_the_function_and_a_deleted_one_is_l
         &deleted,
         &concurrency,
         &no_aliases,
+        &no_versions,
     ]);
     let (functions, problems) = super::lambda::functions(&ctx, "eu-west-1", 2)
         .await
@@ -709,8 +715,15 @@ async fn an_alias_with_its_own_public_policy_is_read() {
         .build();
     let concurrency = mock!(aws_sdk_lambda::Client::get_function_concurrency)
         .then_output(|| GetFunctionConcurrencyOutput::builder().build());
+    let versions = mock!(aws_sdk_lambda::Client::list_versions_by_function).then_output(|| {
+        aws_sdk_lambda::operation::list_versions_by_function::ListVersionsByFunctionOutput::builder(
+        )
+        .versions(FunctionConfiguration::builder().version("$LATEST").build())
+        .build()
+    });
     let ctx = context(&[
         &listed,
+        &versions,
         &aliases,
         &alias_policy,
         &function_policy,

@@ -421,8 +421,9 @@ async fn plan_revert_sharing(
                 if !actions::function_exists(&session.ctx, region, id).await? {
                     return Err(no_such(missing));
                 }
-                // The function itself, then every alias with a policy or URL of its own.
-                let aliases = actions::function_aliases(&session.ctx, region, id).await?;
+                // The function itself, then every alias and version with a policy or URL of its
+                // own.
+                let aliases = actions::function_qualifiers(&session.ctx, region, id).await?;
                 for qualifier in std::iter::once(None).chain(aliases.into_iter().map(Some)) {
                     let alias = qualifier.as_deref();
                     let policy = actions::function_policy(&session.ctx, region, id, alias).await?;
