@@ -9,12 +9,15 @@ use std::process::ExitCode;
 use crate::cli::{
     ActCommand, EXIT_PARTIAL, EXIT_STEP_FAILED, ExportFormat, Format, LogCommand, RunArgs,
 };
+use crate::journal::Journal;
 use crate::journal::{self, Entry, SessionLog};
+use crate::model::Identity;
 use crate::playbook::contain_functions::Deletion;
 use crate::playbook::plan::{Outcome, Plan, StepResult};
+use crate::playbook::undo::unfinished;
 use crate::report::{identity_line, print};
 use crate::service::request::{Planning, Request, SharedTarget, prepare};
-use crate::service::run::{confirmation_matches, execute, open_journal, record_plan};
+use crate::service::run::{confirmation_matches, execute, open_journal, read_logs, record_plan};
 use crate::service::session::{AppError, Session};
 
 /// Runs `firebreak act ...`.
@@ -72,6 +75,25 @@ pub async fn undo(session: &Session, of: &str, run: &RunArgs) -> Result<ExitCode
     plan_and_run(session, &request, run, None).await
 }
 
+/// Runs `firebreak resume ACTION_ID`: shows the plan of an action a stopped session left
+/// unfinished and, with --execute, runs it again (steps already done end `skipped`), with what
+/// was typed when it was first confirmed.
+pub async fn resume(session: &Session, of: &str, run: &RunArgs) -> Result<ExitCode, AppError> {
+    let (identity, _) = session.ctx.identity().await?;
+    let logs = read_logs(session)?;
+    let Some(left) = unfinished(&logs, &identity.id)
+        .into_iter()
+        .find(|u| u.plan.action_id == of)
+    else {
+        return Err(AppError::NoSuchTarget(format!(
+            "no unfinished action {of} of account {}: it finished, its session still runs, or it belongs to another account",
+            identity.id
+        )));
+    };
+    let journal = open_journal(session, &identity)?;
+    show_and_run(session, &journal, &identity, left.plan, run, left.typed).await
+}
+
 /// Plans `request` through the services, shows the plan, and with --execute runs it.
 async fn plan_and_run(
     session: &Session,
@@ -88,7 +110,19 @@ async fn plan_and_run(
         journal_session: journal.session(),
     };
     let plan = prepare(planning, request).await?;
-    record_plan(&journal, &plan)?;
+    show_and_run(session, &journal, &identity, plan, run, typed).await
+}
+
+/// Journals and prints `plan`, and with --execute confirms and runs it.
+async fn show_and_run(
+    session: &Session,
+    journal: &Journal,
+    identity: &Identity,
+    plan: Plan,
+    run: &RunArgs,
+    typed: Option<String>,
+) -> Result<ExitCode, AppError> {
+    record_plan(journal, &plan)?;
     let table = run.format == Format::Table;
     if table {
         print(&plan_text(&plan))?;
@@ -115,24 +149,17 @@ async fn plan_and_run(
             plan.confirm_with.clone().unwrap_or_default().join(" or ")
         )));
     }
-    let results = execute(
-        session,
-        &journal,
-        &identity,
-        &plan,
-        typed,
-        |step, outcome| {
-            if table {
-                eprintln!(
-                    "  {:>3}  {:<11} {} {}",
-                    step.index,
-                    outcome.word(),
-                    step.api,
-                    step.target
-                );
-            }
-        },
-    )
+    let results = execute(session, journal, identity, &plan, typed, |step, outcome| {
+        if table {
+            eprintln!(
+                "  {:>3}  {:<11} {} {}",
+                step.index,
+                outcome.word(),
+                step.api,
+                step.target
+            );
+        }
+    })
     .await?;
     if table {
         print(&results_text(&plan, &results))?;

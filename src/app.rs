@@ -41,6 +41,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Baseline(command)) => baseline_command(&session, command).await,
         Some(Command::Act(command)) => act::act(&session, command).await,
         Some(Command::Undo { action_id, run }) => act::undo(&session, &action_id, &run).await,
+        Some(Command::Resume { action_id, run }) => act::resume(&session, &action_id, &run).await,
         Some(Command::Log(command)) => act::log(session.data_dir()?, command),
     }
 }

@@ -87,6 +87,14 @@ pub enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Finish an action a stopped session left unfinished (steps sent, no outcome): shows its
+    /// plan; --execute runs it again, steps already done end skipped.
+    Resume {
+        /// The action id (the cockpit and `log show` name it).
+        action_id: String,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// The incident timeline, from the session journals.
     #[command(subcommand)]
     Log(LogCommand),

@@ -841,3 +841,47 @@ async fn an_action_a_crashed_session_left_is_offered_at_start_and_finished_on_co
         again.screen()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_finishes_from_the_command_line_what_a_killed_session_left() {
+    let bed = TestBed::start();
+    let estate = plant(&bed).await;
+    let left = crashed_session(&bed, &estate);
+    let run = |args: &[&str]| {
+        bed.firebreak_as(&bed.endpoint(), &estate.responder.0, &estate.responder.1)
+            .args(["--baseline", &estate.baseline.to_string_lossy()])
+            .args(args)
+            .output()
+            .expect("run firebreak")
+    };
+    let shown = run(&["resume", &left]);
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("dry run"));
+    assert_eq!(
+        key_statuses(&bed, BACKDOOR).await,
+        [(estate.backdoor_key.clone(), StatusType::Active)],
+        "a dry run changes nothing"
+    );
+    let done = run(&["resume", &left, "--execute"]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(
+        key_statuses(&bed, BACKDOOR).await,
+        [(estate.backdoor_key.clone(), StatusType::Inactive)]
+    );
+    assert!(user_policies(&bed, BACKDOOR).await.contains(DENY_ALL));
+    let again = run(&["resume", &left, "--execute"]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "finished: nothing left to resume"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no unfinished action"));
+}
