@@ -430,6 +430,53 @@ pub async fn run(ctx: AwsContext, options: ScanOptions, events: mpsc::UnboundedS
     send(ScanEvent::Done);
 }
 
+/// What a region is read for.
+#[derive(Debug, Clone, Copy)]
+enum Service {
+    Functions,
+    Snapshots,
+    Images,
+    Instances,
+}
+
+const SERVICES: [Service; 4] = [
+    Service::Functions,
+    Service::Snapshots,
+    Service::Images,
+    Service::Instances,
+];
+
+/// One service's listing in `region`, as parts (items, then problems with single items);
+/// `Err` when the listing itself failed.
+async fn read_service(
+    ctx: &AwsContext,
+    region: &str,
+    account: &str,
+    detail: usize,
+    service: Service,
+) -> Result<Vec<Part>, AwsError> {
+    fn with_problems(items: Part, problems: Vec<AwsError>) -> Vec<Part> {
+        std::iter::once(items)
+            .chain(problems.into_iter().map(Part::Failed))
+            .collect()
+    }
+    Ok(match service {
+        Service::Functions => {
+            let (found, problems) = aws::lambda::functions(ctx, region, detail).await?;
+            with_problems(Part::Functions(found), problems)
+        }
+        Service::Snapshots => {
+            let (found, problems) = aws::ec2::snapshots(ctx, region, account, detail).await?;
+            with_problems(Part::Snapshots(found), problems)
+        }
+        Service::Images => {
+            let (found, problems) = aws::ec2::images(ctx, region, detail).await?;
+            with_problems(Part::Images(found), problems)
+        }
+        Service::Instances => vec![Part::Instances(aws::ec2::instances(ctx, region).await?)],
+    })
+}
+
 async fn scan_region(
     ctx: &AwsContext,
     region: &str,
@@ -450,41 +497,25 @@ async fn scan_region(
     send(ScanEvent::Started {
         region: region.to_string(),
     });
-    tokio::join!(
-        async {
-            match aws::lambda::functions(ctx, region, detail).await {
-                Ok((found, problems)) => {
-                    part(Part::Functions(found));
-                    problems.into_iter().for_each(|p| part(Part::Failed(p)));
-                }
+    let emit = |parts: Vec<Part>| parts.into_iter().for_each(part);
+    let first = futures::future::join_all(SERVICES.map(|service| async move {
+        let read = read_service(ctx, region, account, detail, service).await;
+        if let Ok(parts) = &read {
+            emit(parts.clone());
+        }
+        (service, read.is_err())
+    }))
+    .await;
+    // A listing that failed is read once more when the region's other work is done (a burst
+    // of throttling has often passed by then), before the region is marked `error`.
+    for (service, failed) in first {
+        if failed {
+            match read_service(ctx, region, account, detail, service).await {
+                Ok(parts) => emit(parts),
                 Err(error) => part(Part::Failed(error)),
             }
-        },
-        async {
-            match aws::ec2::snapshots(ctx, region, account, detail).await {
-                Ok((found, problems)) => {
-                    part(Part::Snapshots(found));
-                    problems.into_iter().for_each(|p| part(Part::Failed(p)));
-                }
-                Err(error) => part(Part::Failed(error)),
-            }
-        },
-        async {
-            match aws::ec2::images(ctx, region, detail).await {
-                Ok((found, problems)) => {
-                    part(Part::Images(found));
-                    problems.into_iter().for_each(|p| part(Part::Failed(p)));
-                }
-                Err(error) => part(Part::Failed(error)),
-            }
-        },
-        async {
-            part(match aws::ec2::instances(ctx, region).await {
-                Ok(found) => Part::Instances(found),
-                Err(error) => Part::Failed(error),
-            })
-        },
-    );
+        }
+    }
     send(ScanEvent::Finished {
         region: region.to_string(),
         duration: started.elapsed(),

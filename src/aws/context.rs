@@ -42,8 +42,7 @@ pub struct RegionInfo {
 pub struct AwsContext {
     sdk: SdkConfig,
     home_region: String,
-    /// Interceptors (aws-smithy-mocks) added to every EC2, IAM and Lambda client, for what moto
-    /// lacks.
+    /// Interceptors (aws-smithy-mocks) added to every client, for what moto lacks.
     #[cfg(test)]
     interceptors: Vec<aws_sdk_ec2::config::SharedInterceptor>,
 }
@@ -118,7 +117,13 @@ impl AwsContext {
     }
 
     pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
-        aws_sdk_sts::Client::new(&self.sdk)
+        #[allow(unused_mut)]
+        let mut builder = aws_sdk_sts::config::Builder::from(&self.sdk);
+        #[cfg(test)]
+        for interceptor in &self.interceptors {
+            builder.push_interceptor(interceptor.clone());
+        }
+        aws_sdk_sts::Client::from_conf(builder.build())
     }
 
     pub(crate) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {

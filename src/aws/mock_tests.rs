@@ -742,3 +742,89 @@ async fn an_alias_with_its_own_public_policy_is_read() {
     assert!(functions[0].aliases[0].is_public());
     assert!(crate::scan::is_public_function(&functions[0]));
 }
+
+#[tokio::test]
+async fn a_listing_that_failed_is_read_again_before_the_region_is_marked_error() {
+    use aws_sdk_ec2::operation::describe_images::DescribeImagesOutput;
+    use aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput;
+    use aws_sdk_ec2::operation::describe_regions::DescribeRegionsOutput;
+    use aws_sdk_ec2::operation::describe_snapshots::DescribeSnapshotsError;
+    use aws_sdk_lambda::operation::list_functions::ListFunctionsOutput;
+    use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
+    let caller = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+        GetCallerIdentityOutput::builder()
+            .account("123456789012")
+            .arn("arn:aws:iam::123456789012:user/responder")
+            .build()
+    });
+    let regions = mock!(Client::describe_regions).then_output(|| {
+        DescribeRegionsOutput::builder()
+            .regions(
+                aws_sdk_ec2::types::Region::builder()
+                    .region_name("eu-west-1")
+                    .opt_in_status("opt-in-not-required")
+                    .build(),
+            )
+            .build()
+    });
+    // The first listing is refused (not retried by the SDK); the second, after the region's
+    // other reads, answers.
+    let snapshots = mock!(Client::describe_snapshots)
+        .sequence()
+        .error(|| {
+            DescribeSnapshotsError::generic(
+                ErrorMetadata::builder()
+                    .code("UnauthorizedOperation")
+                    .message("briefly denied")
+                    .build(),
+            )
+        })
+        .output(|| {
+            DescribeSnapshotsOutput::builder()
+                .snapshots(
+                    aws_sdk_ec2::types::Snapshot::builder()
+                        .snapshot_id("snap-1")
+                        .build(),
+                )
+                .build()
+        })
+        .build();
+    let attribute = mock!(Client::describe_snapshot_attribute)
+        .then_output(|| DescribeSnapshotAttributeOutput::builder().build());
+    let images =
+        mock!(Client::describe_images).then_output(|| DescribeImagesOutput::builder().build());
+    let instances = mock!(Client::describe_instances)
+        .then_output(|| DescribeInstancesOutput::builder().build());
+    let functions = mock!(aws_sdk_lambda::Client::list_functions)
+        .then_output(|| ListFunctionsOutput::builder().build());
+    let aliases = mock!(aws_sdk_iam::Client::list_account_aliases).then_output(|| {
+        aws_sdk_iam::operation::list_account_aliases::ListAccountAliasesOutput::builder()
+            .set_account_aliases(Some(Vec::new()))
+            .build()
+            .expect("output")
+    });
+    let iam = mock!(aws_sdk_iam::Client::get_account_authorization_details).then_output(|| {
+        aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::builder()
+            .build()
+    });
+    let ctx = context(&[
+        &aliases, &iam, &caller, &regions, &snapshots, &attribute, &images, &instances, &functions,
+    ]);
+    let mut events = crate::scan::spawn(
+        ctx,
+        crate::scan::ScanOptions {
+            regions: crate::scan::RegionSelection::Named(vec!["eu-west-1".into()]),
+            region_concurrency: 1,
+            detail_concurrency: 1,
+        },
+    );
+    let mut state = crate::scan::ScanState::default();
+    while let Some(event) = events.recv().await {
+        state.apply(event);
+    }
+    let eu = &state.regions[0];
+    assert!(eu.errors.is_empty(), "{:?}", eu.errors);
+    assert_eq!(eu.status, crate::scan::RegionStatus::Done);
+    assert_eq!(state.inventory.snapshots.len(), 1);
+    assert_eq!(snapshots.num_calls(), 2);
+}
