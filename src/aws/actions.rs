@@ -547,10 +547,24 @@ pub async fn apply(
     ctx: &AwsContext,
     region: &str,
     operation: &Operation,
-    _armed: &Armed,
+    armed: &Armed,
 ) -> Result<Applied, AwsError> {
+    if in_wanted_state(ctx, region, operation).await? {
+        return Ok(Applied::AlreadyDone);
+    }
+    send(ctx, region, operation, armed).await?;
+    Ok(Applied::Changed)
+}
+
+/// Whether the account already holds what `operation` makes it hold. Reads only: the engine
+/// asks again after a call that failed or timed out, since AWS may have applied it anyway.
+pub async fn in_wanted_state(
+    ctx: &AwsContext,
+    region: &str,
+    operation: &Operation,
+) -> Result<bool, AwsError> {
     let iam = ctx.iam();
-    match operation {
+    Ok(match operation {
         Operation::DeactivateAccessKey { user, key_id }
         | Operation::ActivateAccessKey { user, key_id } => {
             let wanted = if matches!(operation, Operation::ActivateAccessKey { .. }) {
@@ -567,12 +581,215 @@ pub async fn apply(
                 .try_collect()
                 .await
                 .map_err(|e| iam_site("ListAccessKeys").error(e))?;
-            if keys
-                .iter()
+            keys.iter()
                 .any(|k| k.access_key_id() == Some(key_id.as_str()) && k.status() == Some(&wanted))
-            {
-                return Ok(Applied::AlreadyDone);
-            }
+        }
+        Operation::DeleteLoginProfile { user } => iam_site("GetLoginProfile")
+            .optional(
+                "NoSuchEntity",
+                iam.get_login_profile().user_name(user).send(),
+            )
+            .await?
+            .is_none(),
+        Operation::PutUserPolicy {
+            user,
+            policy_name,
+            document,
+        } => user_policy(ctx, user, policy_name)
+            .await?
+            .is_some_and(|existing| same_document(&existing, document)),
+        Operation::DeleteUserPolicy { user, policy_name } => {
+            user_policy(ctx, user, policy_name).await?.is_none()
+        }
+        Operation::PutRolePolicy {
+            role,
+            policy_name,
+            document,
+        } => role_policy(ctx, role, policy_name)
+            .await?
+            .is_some_and(|existing| same_document(&existing, document)),
+        Operation::DeleteRolePolicy { role, policy_name } => {
+            role_policy(ctx, role, policy_name).await?.is_none()
+        }
+        Operation::CaptureFunctionEvidence { directory, .. } => crate::evidence::exists(directory),
+        Operation::PutFunctionConcurrency { function, reserved } => {
+            super::lambda::reserved_concurrency(ctx, region, function).await? == Some(*reserved)
+        }
+        Operation::DeleteFunctionConcurrency { function } => {
+            super::lambda::reserved_concurrency(ctx, region, function)
+                .await?
+                .is_none()
+        }
+        Operation::DeleteFunction { function, .. } => {
+            !function_exists(ctx, region, function).await?
+        }
+        Operation::RemoveFunctionPermission {
+            function,
+            statement_id,
+            qualifier,
+        } => !has_statement(ctx, region, function, qualifier.as_deref(), statement_id).await?,
+        Operation::AddFunctionPermission {
+            function,
+            grant,
+            qualifier,
+        } => {
+            has_statement(
+                ctx,
+                region,
+                function,
+                qualifier.as_deref(),
+                &grant.statement_id,
+            )
+            .await?
+        }
+        Operation::SetFunctionUrlAuth {
+            function,
+            auth,
+            qualifier,
+        } => function_url_auth(ctx, region, function, qualifier.as_deref()).await? == Some(*auth),
+        Operation::AttachUserPolicy { user, policy_arn }
+        | Operation::DetachUserPolicy { user, policy_arn } => {
+            let attached: Vec<_> = iam
+                .list_attached_user_policies()
+                .user_name(user)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_site("ListAttachedUserPolicies").error(e))?;
+            let present = attached
+                .iter()
+                .any(|p| p.policy_arn() == Some(policy_arn.as_str()));
+            present == matches!(operation, Operation::AttachUserPolicy { .. })
+        }
+        Operation::AttachRolePolicy { role, policy_arn }
+        | Operation::DetachRolePolicy { role, policy_arn } => {
+            let attached: Vec<_> = iam
+                .list_attached_role_policies()
+                .role_name(role)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_site("ListAttachedRolePolicies").error(e))?;
+            let present = attached
+                .iter()
+                .any(|p| p.policy_arn() == Some(policy_arn.as_str()));
+            present == matches!(operation, Operation::AttachRolePolicy { .. })
+        }
+        Operation::UpdateAssumeRolePolicy { role, document } => {
+            let current = iam_site("GetRole")
+                .run(iam.get_role().role_name(role).send())
+                .await?;
+            let existing = current
+                .role()
+                .and_then(|r| r.assume_role_policy_document())
+                .unwrap_or_default();
+            same_document(existing, document)
+        }
+        Operation::ModifySnapshotSharing {
+            snapshot_id,
+            change,
+        } => change
+            .still_needed(&snapshot_sharing(ctx, region, snapshot_id).await?)
+            .is_empty(),
+        Operation::ModifyImageSharing { image_id, change } => change
+            .still_needed(&image_sharing(ctx, region, image_id).await?)
+            .is_empty(),
+        Operation::EnableSnapshotBlockPublicAccess
+        | Operation::BlockNewSnapshotSharing
+        | Operation::DisableSnapshotBlockPublicAccess => {
+            // Only the exact state counts: block-new-sharing leaves public snapshots public.
+            snapshot_block_public_access(ctx, region).await? == snapshot_block_wanted(operation)
+        }
+        Operation::EnableImageBlockPublicAccess | Operation::DisableImageBlockPublicAccess => {
+            image_block_public_access(ctx, region).await?
+                == matches!(operation, Operation::EnableImageBlockPublicAccess)
+        }
+    })
+}
+
+/// The snapshot block-public-access state a snapshot BPA operation wants.
+fn snapshot_block_wanted(operation: &Operation) -> SnapshotBlock {
+    match operation {
+        Operation::EnableSnapshotBlockPublicAccess => SnapshotBlock::BlockAllSharing,
+        Operation::BlockNewSnapshotSharing => SnapshotBlock::BlockNewSharing,
+        _ => SnapshotBlock::Unblocked,
+    }
+}
+
+/// A user's inline policy document (`None` when it has none by that name).
+async fn user_policy(
+    ctx: &AwsContext,
+    user: &str,
+    policy_name: &str,
+) -> Result<Option<String>, AwsError> {
+    Ok(iam_site("GetUserPolicy")
+        .optional(
+            "NoSuchEntity",
+            ctx.iam()
+                .get_user_policy()
+                .user_name(user)
+                .policy_name(policy_name)
+                .send(),
+        )
+        .await?
+        .map(|p| p.policy_document().to_string()))
+}
+
+/// A role's inline policy document (`None` when it has none by that name).
+async fn role_policy(
+    ctx: &AwsContext,
+    role: &str,
+    policy_name: &str,
+) -> Result<Option<String>, AwsError> {
+    Ok(iam_site("GetRolePolicy")
+        .optional(
+            "NoSuchEntity",
+            ctx.iam()
+                .get_role_policy()
+                .role_name(role)
+                .policy_name(policy_name)
+                .send(),
+        )
+        .await?
+        .map(|p| p.policy_document().to_string()))
+}
+
+/// Whether a function's (or alias's) resource policy has statement `sid`.
+async fn has_statement(
+    ctx: &AwsContext,
+    region: &str,
+    function: &str,
+    qualifier: Option<&str>,
+    sid: &str,
+) -> Result<bool, AwsError> {
+    Ok(function_policy(ctx, region, function, qualifier)
+        .await?
+        .as_deref()
+        .and_then(|p| crate::policy::function_statements(p).ok())
+        .is_some_and(|s| s.iter().any(|s| s.sid == sid)))
+}
+
+/// Sends the calls that make `operation` (the state was read first and is not as wanted).
+async fn send(
+    ctx: &AwsContext,
+    region: &str,
+    operation: &Operation,
+    _armed: &Armed,
+) -> Result<(), AwsError> {
+    let iam = ctx.iam();
+    let lambda = || ctx.lambda(region);
+    match operation {
+        Operation::DeactivateAccessKey { user, key_id }
+        | Operation::ActivateAccessKey { user, key_id } => {
+            let wanted = if matches!(operation, Operation::ActivateAccessKey { .. }) {
+                StatusType::Active
+            } else {
+                StatusType::Inactive
+            };
             iam_site("UpdateAccessKey")
                 .run(
                     iam.update_access_key()
@@ -584,17 +801,11 @@ pub async fn apply(
                 .await?;
         }
         Operation::DeleteLoginProfile { user } => {
-            let profile = iam_site("GetLoginProfile")
+            iam_site("DeleteLoginProfile")
                 .optional(
                     "NoSuchEntity",
-                    iam.get_login_profile().user_name(user).send(),
+                    iam.delete_login_profile().user_name(user).send(),
                 )
-                .await?;
-            if profile.is_none() {
-                return Ok(Applied::AlreadyDone);
-            }
-            iam_site("DeleteLoginProfile")
-                .run(iam.delete_login_profile().user_name(user).send())
                 .await?;
         }
         Operation::PutUserPolicy {
@@ -602,18 +813,6 @@ pub async fn apply(
             policy_name,
             document,
         } => {
-            let existing = iam_site("GetUserPolicy")
-                .optional(
-                    "NoSuchEntity",
-                    iam.get_user_policy()
-                        .user_name(user)
-                        .policy_name(policy_name)
-                        .send(),
-                )
-                .await?;
-            if existing.is_some_and(|p| same_document(p.policy_document(), document)) {
-                return Ok(Applied::AlreadyDone);
-            }
             iam_site("PutUserPolicy")
                 .run(
                     iam.put_user_policy()
@@ -625,7 +824,7 @@ pub async fn apply(
                 .await?;
         }
         Operation::DeleteUserPolicy { user, policy_name } => {
-            let deleted = iam_site("DeleteUserPolicy")
+            iam_site("DeleteUserPolicy")
                 .optional(
                     "NoSuchEntity",
                     iam.delete_user_policy()
@@ -634,27 +833,12 @@ pub async fn apply(
                         .send(),
                 )
                 .await?;
-            if deleted.is_none() {
-                return Ok(Applied::AlreadyDone);
-            }
         }
         Operation::PutRolePolicy {
             role,
             policy_name,
             document,
         } => {
-            let existing = iam_site("GetRolePolicy")
-                .optional(
-                    "NoSuchEntity",
-                    iam.get_role_policy()
-                        .role_name(role)
-                        .policy_name(policy_name)
-                        .send(),
-                )
-                .await?;
-            if existing.is_some_and(|p| same_document(p.policy_document(), document)) {
-                return Ok(Applied::AlreadyDone);
-            }
             iam_site("PutRolePolicy")
                 .run(
                     iam.put_role_policy()
@@ -666,7 +850,7 @@ pub async fn apply(
                 .await?;
         }
         Operation::DeleteRolePolicy { role, policy_name } => {
-            let deleted = iam_site("DeleteRolePolicy")
+            iam_site("DeleteRolePolicy")
                 .optional(
                     "NoSuchEntity",
                     iam.delete_role_policy()
@@ -675,17 +859,11 @@ pub async fn apply(
                         .send(),
                 )
                 .await?;
-            if deleted.is_none() {
-                return Ok(Applied::AlreadyDone);
-            }
         }
         Operation::CaptureFunctionEvidence {
             function,
             directory,
         } => {
-            if crate::evidence::exists(directory) {
-                return Ok(Applied::AlreadyDone);
-            }
             let bundle = super::lambda::evidence(ctx, region, function).await?;
             crate::evidence::save(directory, &bundle).map_err(|e| AwsError {
                 code: "EvidenceWriteFailed".to_string(),
@@ -694,13 +872,9 @@ pub async fn apply(
             })?;
         }
         Operation::PutFunctionConcurrency { function, reserved } => {
-            if super::lambda::reserved_concurrency(ctx, region, function).await? == Some(*reserved)
-            {
-                return Ok(Applied::AlreadyDone);
-            }
             lambda_site("PutFunctionConcurrency", region)
                 .run(
-                    ctx.lambda(region)
+                    lambda()
                         .put_function_concurrency()
                         .function_name(function)
                         .reserved_concurrent_executions(*reserved)
@@ -709,15 +883,9 @@ pub async fn apply(
                 .await?;
         }
         Operation::DeleteFunctionConcurrency { function } => {
-            if super::lambda::reserved_concurrency(ctx, region, function)
-                .await?
-                .is_none()
-            {
-                return Ok(Applied::AlreadyDone);
-            }
             lambda_site("DeleteFunctionConcurrency", region)
                 .run(
-                    ctx.lambda(region)
+                    lambda()
                         .delete_function_concurrency()
                         .function_name(function)
                         .send(),
@@ -737,35 +905,21 @@ pub async fn apply(
                     ..lambda_site("DeleteFunction", region).local_error()
                 });
             }
-            let deleted = lambda_site("DeleteFunction", region)
+            lambda_site("DeleteFunction", region)
                 .optional(
                     "ResourceNotFoundException",
-                    ctx.lambda(region)
-                        .delete_function()
-                        .function_name(function)
-                        .send(),
+                    lambda().delete_function().function_name(function).send(),
                 )
                 .await?;
-            if deleted.is_none() {
-                return Ok(Applied::AlreadyDone);
-            }
         }
         Operation::RemoveFunctionPermission {
             function,
             statement_id,
             qualifier,
         } => {
-            let policy = function_policy(ctx, region, function, qualifier.as_deref()).await?;
-            let present = policy
-                .as_deref()
-                .and_then(|p| crate::policy::function_statements(p).ok())
-                .is_some_and(|s| s.iter().any(|s| s.sid == *statement_id));
-            if !present {
-                return Ok(Applied::AlreadyDone);
-            }
             lambda_site("RemovePermission", region)
                 .run(
-                    ctx.lambda(region)
+                    lambda()
                         .remove_permission()
                         .function_name(function)
                         .statement_id(statement_id)
@@ -779,16 +933,7 @@ pub async fn apply(
             grant,
             qualifier,
         } => {
-            let policy = function_policy(ctx, region, function, qualifier.as_deref()).await?;
-            let present = policy
-                .as_deref()
-                .and_then(|p| crate::policy::function_statements(p).ok())
-                .is_some_and(|s| s.iter().any(|s| s.sid == grant.statement_id));
-            if present {
-                return Ok(Applied::AlreadyDone);
-            }
-            let mut request = ctx
-                .lambda(region)
+            let mut request = lambda()
                 .add_permission()
                 .function_name(function)
                 .statement_id(&grant.statement_id)
@@ -810,17 +955,13 @@ pub async fn apply(
             auth,
             qualifier,
         } => {
-            if function_url_auth(ctx, region, function, qualifier.as_deref()).await? == Some(*auth)
-            {
-                return Ok(Applied::AlreadyDone);
-            }
             let auth_type = match auth {
                 UrlAuth::None => FunctionUrlAuthType::None,
                 UrlAuth::AwsIam => FunctionUrlAuthType::AwsIam,
             };
             lambda_site("UpdateFunctionUrlConfig", region)
                 .run(
-                    ctx.lambda(region)
+                    lambda()
                         .update_function_url_config()
                         .function_name(function)
                         .auth_type(auth_type)
@@ -829,93 +970,47 @@ pub async fn apply(
                 )
                 .await?;
         }
-        Operation::AttachUserPolicy { user, policy_arn }
-        | Operation::DetachUserPolicy { user, policy_arn } => {
-            let attach = matches!(operation, Operation::AttachUserPolicy { .. });
-            let attached: Vec<_> = iam
-                .list_attached_user_policies()
-                .user_name(user)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| iam_site("ListAttachedUserPolicies").error(e))?;
-            let present = attached
-                .iter()
-                .any(|p| p.policy_arn() == Some(policy_arn.as_str()));
-            if present == attach {
-                return Ok(Applied::AlreadyDone);
-            }
-            if attach {
-                iam_site("AttachUserPolicy")
-                    .run(
-                        iam.attach_user_policy()
-                            .user_name(user)
-                            .policy_arn(policy_arn)
-                            .send(),
-                    )
-                    .await?;
-            } else {
-                iam_site("DetachUserPolicy")
-                    .run(
-                        iam.detach_user_policy()
-                            .user_name(user)
-                            .policy_arn(policy_arn)
-                            .send(),
-                    )
-                    .await?;
-            }
+        Operation::AttachUserPolicy { user, policy_arn } => {
+            iam_site("AttachUserPolicy")
+                .run(
+                    iam.attach_user_policy()
+                        .user_name(user)
+                        .policy_arn(policy_arn)
+                        .send(),
+                )
+                .await?;
         }
-        Operation::AttachRolePolicy { role, policy_arn }
-        | Operation::DetachRolePolicy { role, policy_arn } => {
-            let attach = matches!(operation, Operation::AttachRolePolicy { .. });
-            let attached: Vec<_> = iam
-                .list_attached_role_policies()
-                .role_name(role)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| iam_site("ListAttachedRolePolicies").error(e))?;
-            let present = attached
-                .iter()
-                .any(|p| p.policy_arn() == Some(policy_arn.as_str()));
-            if present == attach {
-                return Ok(Applied::AlreadyDone);
-            }
-            if attach {
-                iam_site("AttachRolePolicy")
-                    .run(
-                        iam.attach_role_policy()
-                            .role_name(role)
-                            .policy_arn(policy_arn)
-                            .send(),
-                    )
-                    .await?;
-            } else {
-                iam_site("DetachRolePolicy")
-                    .run(
-                        iam.detach_role_policy()
-                            .role_name(role)
-                            .policy_arn(policy_arn)
-                            .send(),
-                    )
-                    .await?;
-            }
+        Operation::DetachUserPolicy { user, policy_arn } => {
+            iam_site("DetachUserPolicy")
+                .run(
+                    iam.detach_user_policy()
+                        .user_name(user)
+                        .policy_arn(policy_arn)
+                        .send(),
+                )
+                .await?;
+        }
+        Operation::AttachRolePolicy { role, policy_arn } => {
+            iam_site("AttachRolePolicy")
+                .run(
+                    iam.attach_role_policy()
+                        .role_name(role)
+                        .policy_arn(policy_arn)
+                        .send(),
+                )
+                .await?;
+        }
+        Operation::DetachRolePolicy { role, policy_arn } => {
+            iam_site("DetachRolePolicy")
+                .run(
+                    iam.detach_role_policy()
+                        .role_name(role)
+                        .policy_arn(policy_arn)
+                        .send(),
+                )
+                .await?;
         }
         Operation::UpdateAssumeRolePolicy { role, document } => {
-            let current = iam_site("GetRole")
-                .run(iam.get_role().role_name(role).send())
-                .await?;
-            let existing = current
-                .role()
-                .and_then(|r| r.assume_role_policy_document())
-                .unwrap_or_default();
-            if same_document(existing, document) {
-                return Ok(Applied::AlreadyDone);
-            }
             iam_site("UpdateAssumeRolePolicy")
                 .run(
                     iam.update_assume_role_policy()
@@ -929,11 +1024,7 @@ pub async fn apply(
             snapshot_id,
             change,
         } => {
-            let now = snapshot_sharing(ctx, region, snapshot_id).await?;
-            let needed = change.still_needed(&now);
-            if needed.is_empty() {
-                return Ok(Applied::AlreadyDone);
-            }
+            let needed = change.still_needed(&snapshot_sharing(ctx, region, snapshot_id).await?);
             for (kind, public, accounts) in permission_calls(&needed) {
                 let mut request = ctx
                     .ec2(region)
@@ -953,11 +1044,7 @@ pub async fn apply(
             }
         }
         Operation::ModifyImageSharing { image_id, change } => {
-            let now = image_sharing(ctx, region, image_id).await?;
-            let needed = change.still_needed(&now);
-            if needed.is_empty() {
-                return Ok(Applied::AlreadyDone);
-            }
+            let needed = change.still_needed(&image_sharing(ctx, region, image_id).await?);
             for (kind, public, accounts) in permission_calls(&needed) {
                 let mut grants: Vec<LaunchPermission> = accounts
                     .iter()
@@ -990,17 +1077,8 @@ pub async fn apply(
         Operation::EnableSnapshotBlockPublicAccess
         | Operation::BlockNewSnapshotSharing
         | Operation::DisableSnapshotBlockPublicAccess => {
-            let wanted = match operation {
-                Operation::EnableSnapshotBlockPublicAccess => SnapshotBlock::BlockAllSharing,
-                Operation::BlockNewSnapshotSharing => SnapshotBlock::BlockNewSharing,
-                _ => SnapshotBlock::Unblocked,
-            };
-            // Only the exact state counts: block-new-sharing leaves public snapshots public.
-            if snapshot_block_public_access(ctx, region).await? == wanted {
-                return Ok(Applied::AlreadyDone);
-            }
             let ec2 = ctx.ec2(region);
-            let state = match wanted {
+            let state = match snapshot_block_wanted(operation) {
                 SnapshotBlock::BlockAllSharing => {
                     Some(SnapshotBlockPublicAccessState::BlockAllSharing)
                 }
@@ -1023,30 +1101,25 @@ pub async fn apply(
                     .await?;
             }
         }
-        Operation::EnableImageBlockPublicAccess | Operation::DisableImageBlockPublicAccess => {
-            let enable = matches!(operation, Operation::EnableImageBlockPublicAccess);
-            if image_block_public_access(ctx, region).await? == enable {
-                return Ok(Applied::AlreadyDone);
-            }
-            let ec2 = ctx.ec2(region);
-            if enable {
-                ec2_site("EnableImageBlockPublicAccess", region)
-                    .run(
-                        ec2.enable_image_block_public_access()
-                            .image_block_public_access_state(
-                                ImageBlockPublicAccessEnabledState::BlockNewSharing,
-                            )
-                            .send(),
-                    )
-                    .await?;
-            } else {
-                ec2_site("DisableImageBlockPublicAccess", region)
-                    .run(ec2.disable_image_block_public_access().send())
-                    .await?;
-            }
+        Operation::EnableImageBlockPublicAccess => {
+            ec2_site("EnableImageBlockPublicAccess", region)
+                .run(
+                    ctx.ec2(region)
+                        .enable_image_block_public_access()
+                        .image_block_public_access_state(
+                            ImageBlockPublicAccessEnabledState::BlockNewSharing,
+                        )
+                        .send(),
+                )
+                .await?;
+        }
+        Operation::DisableImageBlockPublicAccess => {
+            ec2_site("DisableImageBlockPublicAccess", region)
+                .run(ctx.ec2(region).disable_image_block_public_access().send())
+                .await?;
         }
     }
-    Ok(Applied::Changed)
+    Ok(())
 }
 
 /// Whether two policy documents say the same (IAM returns them URL-encoded and reformatted).

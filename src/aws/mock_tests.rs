@@ -828,3 +828,64 @@ async fn a_listing_that_failed_is_read_again_before_the_region_is_marked_error()
     assert_eq!(state.inventory.snapshots.len(), 1);
     assert_eq!(snapshots.num_calls(), 2);
 }
+
+#[tokio::test]
+async fn a_call_that_failed_but_was_applied_ends_ok() {
+    use aws_sdk_iam::operation::get_user_policy::{GetUserPolicyError, GetUserPolicyOutput};
+    use aws_sdk_iam::operation::put_user_policy::PutUserPolicyError;
+    // Read before: absent. The call answers an error (the response was lost). Read after: there.
+    let policy = mock!(aws_sdk_iam::Client::get_user_policy)
+        .sequence()
+        .error(|| {
+            GetUserPolicyError::generic(
+                ErrorMetadata::builder()
+                    .code("NoSuchEntity")
+                    .message("not there")
+                    .build(),
+            )
+        })
+        .output(|| {
+            GetUserPolicyOutput::builder()
+                .user_name("mallory")
+                .policy_name("firebreak-deny-all")
+                .policy_document("{}")
+                .build()
+                .expect("output")
+        })
+        .build();
+    let put = mock!(aws_sdk_iam::Client::put_user_policy)
+        .sequence()
+        .error(|| {
+            PutUserPolicyError::generic(
+                ErrorMetadata::builder()
+                    .code("ServiceFailure")
+                    .message("the response was lost")
+                    .build(),
+            )
+        })
+        .build();
+    let ctx = context(&[&policy, &put]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
+    let results = Engine::new(ctx, false, 1)
+        .execute(
+            &plan(vec![Step::global(
+                0,
+                Operation::PutUserPolicy {
+                    user: "mallory".into(),
+                    policy_name: "firebreak-deny-all".into(),
+                    document: "{}".into(),
+                },
+                None,
+            )]),
+            &journal,
+            |_, _| {},
+        )
+        .await
+        .expect("executed");
+    assert_eq!(
+        results[0].outcome,
+        Outcome::Ok,
+        "the outcome is what AWS now holds, not what the call returned"
+    );
+}

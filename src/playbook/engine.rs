@@ -184,6 +184,14 @@ async fn apply_with_retry(
                 tokio::time::sleep(std::time::Duration::from_millis(100 << tries)).await;
                 tries += 1;
             }
+            // The outcome is what AWS now holds: a call that failed or timed out may still
+            // have been applied.
+            Err(error) => {
+                return match actions::in_wanted_state(ctx, &step.region, &step.operation).await {
+                    Ok(true) => Ok(Applied::Changed),
+                    _ => Err(error),
+                };
+            }
             result => return result,
         }
     }
