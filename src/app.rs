@@ -32,7 +32,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
         return act::log(&data_dir, command);
     }
     let session = Session::open(&cli.global).await?;
-    match cli.command {
+    let profile = session.profile.clone();
+    dispatch(session, cli.command)
+        .await
+        .map_err(|error| error.with_credentials_hint(profile.as_deref()))
+}
+
+async fn dispatch(session: Session, command: Option<Command>) -> Result<ExitCode, AppError> {
+    match command {
         None => {
             tui::run(session).await.map_err(AppError::Terminal)?;
             Ok(ExitCode::SUCCESS)

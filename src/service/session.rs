@@ -30,6 +30,11 @@ pub enum AppError {
     Journal(#[from] JournalError),
     #[error("{0}")]
     Aws(Box<AwsError>),
+    #[error("the AWS credentials were refused ({}): {refresh}; {error}", error.code)]
+    Credentials {
+        refresh: String,
+        error: Box<AwsError>,
+    },
     #[error("cannot write the output: {0}")]
     Output(std::io::Error),
     #[error("terminal error: {0}")]
@@ -51,6 +56,35 @@ pub enum AppError {
     NoSuchTarget(String),
     #[error("{0}")]
     Confirmation(String),
+}
+
+impl AppError {
+    /// Credentials that expired or were never valid get a message saying so and how to
+    /// refresh them; every other error is left as it is.
+    pub fn with_credentials_hint(self, profile: Option<&str>) -> AppError {
+        match self {
+            AppError::Aws(error)
+                if matches!(
+                    error.code.as_str(),
+                    "ExpiredToken"
+                        | "ExpiredTokenException"
+                        | "InvalidClientTokenId"
+                        | "UnrecognizedClientException"
+                        | "InvalidAccessKeyId"
+                        | "AuthFailure"
+                ) =>
+            {
+                let refresh = match profile {
+                    Some(profile) => format!(
+                        "refresh the credentials of profile {profile} (for SSO: `aws sso login --profile {profile}`) and run again"
+                    ),
+                    None => "refresh the credentials in the environment (or pass --profile) and run again".to_string(),
+                };
+                AppError::Credentials { refresh, error }
+            }
+            other => other,
+        }
+    }
 }
 
 impl From<AwsError> for AppError {
@@ -234,4 +268,38 @@ pub fn evaluate(
         now: Utc::now(),
         windows,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(code: &str) -> AppError {
+        AppError::Aws(Box::new(AwsError {
+            service: "sts".into(),
+            operation: "GetCallerIdentity".into(),
+            region: "us-east-1".into(),
+            code: code.into(),
+            message: "The security token included in the request is expired".into(),
+            request_id: Some("r-1".into()),
+            http_status: Some(403),
+        }))
+    }
+
+    #[test]
+    fn expired_credentials_say_how_to_refresh_them() {
+        let shown = error("ExpiredToken")
+            .with_credentials_hint(Some("prod"))
+            .to_string();
+        assert!(
+            shown.contains("aws sso login --profile prod") && shown.contains("ExpiredToken"),
+            "{shown}"
+        );
+        let shown = error("InvalidClientTokenId")
+            .with_credentials_hint(None)
+            .to_string();
+        assert!(shown.contains("--profile"), "{shown}");
+        let other = error("AccessDenied").with_credentials_hint(Some("prod"));
+        assert!(matches!(other, AppError::Aws(_)), "{other}");
+    }
 }
