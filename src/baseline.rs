@@ -539,7 +539,7 @@ pub fn save(baseline: &Baseline, path: &Path) -> Result<(), BaselineError> {
         baseline.account_id
     );
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(write_error)?;
+        crate::files::create_private_dir(parent).map_err(write_error)?;
     }
     let temporary = path.with_extension("toml.tmp");
     crate::files::write_private(&temporary, text.as_bytes()).map_err(write_error)?;

@@ -134,7 +134,7 @@ pub fn exists(directory: &Path) -> bool {
 
 /// Writes the bundle's files and, last, its manifest into `directory`.
 pub fn save(directory: &Path, bundle: &Bundle) -> std::io::Result<()> {
-    std::fs::create_dir_all(directory)?;
+    crate::files::create_private_dir(directory)?;
     for (file, bytes) in &bundle.files {
         crate::files::write_private(&directory.join(file), bytes)?;
     }

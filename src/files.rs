@@ -1,6 +1,6 @@
-//! Files firebreak writes: private to the user (mode 0600) and flushed to disk.
+//! Files firebreak writes: private to the user (files 0600, folders 0700) and flushed to disk.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
@@ -28,4 +28,41 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 /// Opens `path` for appending, creating it with mode 0600 if needed.
 pub fn append_private(path: &Path) -> std::io::Result<File> {
     private_options().append(true).create(true).open(path)
+}
+
+/// Creates `path` and its missing parents, each new folder private to the user (mode 0700).
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn folders_are_0700_and_files_0600() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let nested = dir.path().join("data/journal");
+        create_private_dir(&nested).expect("create");
+        for folder in [dir.path().join("data"), nested.clone()] {
+            let mode = std::fs::metadata(&folder)
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700, "{}", folder.display());
+        }
+        let file = nested.join("s.jsonl");
+        write_private(&file, b"{}").expect("write");
+        let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 }

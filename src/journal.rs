@@ -123,7 +123,7 @@ impl Journal {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(&directory).map_err(fail)?;
+        crate::files::create_private_dir(&directory).map_err(fail)?;
         let file = crate::files::append_private(&path).map_err(fail)?;
         // Held until the process ends; a session whose lock can be taken is not running.
         file.try_lock()
