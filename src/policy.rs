@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::Principals;
-use crate::model::operation::FunctionGrant;
+use crate::model::operation::{FunctionGrant, PrincipalKind};
 
 /// Why a policy document could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -249,22 +249,16 @@ const AWS_MANAGED_ADMIN: [&str; 2] = ["AdministratorAccess", "IAMFullAccess"];
 
 /// Whether `arn` is an AWS managed policy that makes its holder an administrator.
 pub fn aws_managed_admin(arn: &str) -> bool {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_partition), Some("iam"), Some(""), Some("aws"), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return false;
-    };
-    resource.starts_with("policy/")
-        && resource
-            .rsplit('/')
-            .next()
-            .is_some_and(|name| AWS_MANAGED_ADMIN.contains(&name))
+    Arn::parse(arn).is_some_and(|arn| {
+        arn.service == "iam"
+            && arn.account == "aws"
+            && arn.resource.starts_with("policy/")
+            && arn
+                .resource
+                .rsplit('/')
+                .next()
+                .is_some_and(|name| AWS_MANAGED_ADMIN.contains(&name))
+    })
 }
 
 /// Whether `s` is a 12-digit AWS account id.
@@ -272,13 +266,49 @@ pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The fields of an ARN: `arn:partition:service:region:account:resource`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    /// Splits `arn` into its fields; `None` when it is not an ARN.
+    pub fn parse(arn: &'a str) -> Option<Self> {
+        let mut parts = arn.splitn(6, ':');
+        if parts.next()? != "arn" {
+            return None;
+        }
+        Some(Arn {
+            partition: parts.next()?,
+            service: parts.next()?,
+            region: parts.next()?,
+            account: parts.next()?,
+            resource: parts.next()?,
+        })
+    }
+
+    /// The IAM user or role the ARN names, by kind and name (its path left out).
+    pub fn iam_principal(&self) -> Option<(PrincipalKind, &'a str)> {
+        if self.service != "iam" {
+            return None;
+        }
+        let kind = match self.resource.split('/').next()? {
+            "user" => PrincipalKind::User,
+            "role" => PrincipalKind::Role,
+            _ => return None,
+        };
+        Some((kind, self.resource.rsplit('/').next()?))
+    }
+}
+
 /// The account id field of an ARN (`arn:partition:service:region:account:resource`).
 pub fn account_of_arn(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    if parts.next()? != "arn" {
-        return None;
-    }
-    let account = parts.nth(3)?;
+    let account = Arn::parse(arn)?.account;
     is_account_id(account).then_some(account)
 }
 
@@ -300,11 +330,7 @@ pub fn restrict_trust(
     };
     let before = list.clone();
     for statement in &mut list {
-        let allows = statement
-            .get("Effect")
-            .and_then(Value::as_str)
-            .is_some_and(|e| e.eq_ignore_ascii_case("allow"));
-        if !allows {
+        if !allows(statement) {
             continue;
         }
         let Some(principal) = statement.get_mut("Principal") else {
@@ -363,6 +389,14 @@ pub fn restrict_trust(
     Ok(Some(value.to_string()))
 }
 
+/// Whether a statement (as JSON) is an `Allow`.
+fn allows(statement: &Value) -> bool {
+    statement
+        .get("Effect")
+        .and_then(Value::as_str)
+        .is_some_and(|e| e.eq_ignore_ascii_case("allow"))
+}
+
 /// Whether an `AWS` principal entry names a kept account (`*` never is).
 fn aws_entry_kept(entry: &str, keep: &impl Fn(&str) -> bool) -> bool {
     if is_account_id(entry) {
@@ -391,11 +425,7 @@ pub fn function_statements(document: &str) -> Result<Vec<FunctionStatement>, Pol
     };
     let mut out = Vec::new();
     for statement in statements {
-        let allows = statement
-            .get("Effect")
-            .and_then(Value::as_str)
-            .is_some_and(|e| e.eq_ignore_ascii_case("allow"));
-        if !allows {
+        if !allows(&statement) {
             continue;
         }
         let sid = statement

@@ -30,7 +30,7 @@ pub struct Armed {
 
 impl Armed {
     /// A token, unless `read_only`.
-    pub fn unless_read_only(read_only: bool) -> Option<Armed> {
+    pub(crate) fn unless_read_only(read_only: bool) -> Option<Armed> {
         (!read_only).then_some(Armed { _private: () })
     }
 }
@@ -98,20 +98,10 @@ pub async fn user_state(ctx: &AwsContext, name: &str) -> Result<Option<UserState
         )
         .await?
         .is_some();
-    let revoke_sessions_document = iam_site("GetUserPolicy")
-        .optional(
-            "NoSuchEntity",
-            iam.get_user_policy()
-                .user_name(name)
-                .policy_name(REVOKE_SESSIONS_POLICY)
-                .send(),
-        )
-        .await?
-        .map(|p| {
-            percent_encoding::percent_decode_str(p.policy_document())
-                .decode_utf8_lossy()
-                .into_owned()
-        });
+    let revoke_sessions_document =
+        inline_policy(ctx, PrincipalKind::User, name, REVOKE_SESSIONS_POLICY)
+            .await?
+            .map(|document| decode_document(&document));
     let inline_chars = inline_policy_chars(ctx, PrincipalKind::User, name).await?;
     Ok(Some(UserState {
         inline_chars,
@@ -162,29 +152,8 @@ pub async fn inline_policy_chars(
     };
     let mut chars = 0;
     for policy in names.iter().filter(|p| !p.starts_with("firebreak-")) {
-        let document = match kind {
-            PrincipalKind::User => iam_site("GetUserPolicy")
-                .run(
-                    iam.get_user_policy()
-                        .user_name(name)
-                        .policy_name(policy)
-                        .send(),
-                )
-                .await?
-                .policy_document()
-                .to_string(),
-            PrincipalKind::Role => iam_site("GetRolePolicy")
-                .run(
-                    iam.get_role_policy()
-                        .role_name(name)
-                        .policy_name(policy)
-                        .send(),
-                )
-                .await?
-                .policy_document()
-                .to_string(),
-        };
-        chars += decode_document(&document)
+        let document = inline_policy(ctx, kind, name, policy).await?;
+        chars += decode_document(&document.unwrap_or_default())
             .chars()
             .filter(|c| !c.is_whitespace())
             .count();
@@ -255,16 +224,10 @@ pub async fn role_state(ctx: &AwsContext, name: &str) -> Result<Option<RoleState
         return Ok(None);
     };
     let name = role.role_name().to_string();
-    let revoke_sessions_document = iam_site("GetRolePolicy")
-        .optional(
-            "NoSuchEntity",
-            iam.get_role_policy()
-                .role_name(&name)
-                .policy_name(REVOKE_SESSIONS_POLICY)
-                .send(),
-        )
-        .await?
-        .map(|p| decode_document(p.policy_document()));
+    let revoke_sessions_document =
+        inline_policy(ctx, PrincipalKind::Role, &name, REVOKE_SESSIONS_POLICY)
+            .await?
+            .map(|document| decode_document(&document));
     let inline_chars = inline_policy_chars(ctx, PrincipalKind::Role, &name).await?;
     Ok(Some(RoleState {
         inline_chars,
@@ -333,84 +296,33 @@ pub async fn key_state(ctx: &AwsContext, key_id: &str) -> Result<Option<KeyState
         }))
 }
 
-/// A function's (or one alias's own) resource policy document (`None` when it has none).
+/// A function's (or one alias's or version's own) resource policy (`None` when it has none).
 pub async fn function_policy(
     ctx: &AwsContext,
     region: &str,
     function: &str,
     qualifier: Option<&str>,
 ) -> Result<Option<String>, AwsError> {
-    let out = lambda_site("GetPolicy", region)
-        .optional(
-            "ResourceNotFoundException",
-            ctx.lambda(region)
-                .get_policy()
-                .function_name(function)
-                .set_qualifier(qualifier.map(str::to_string))
-                .send(),
-        )
-        .await?;
-    Ok(out.and_then(|p| p.policy().map(str::to_string)))
+    super::lambda::policy_document(&ctx.lambda(region), region, function, qualifier).await
 }
 
-/// A function's (or one alias's) URL auth type (`None` when it has no URL).
+/// A function's (or one alias's or version's) URL auth type (`None` when it has no URL).
 pub async fn function_url_auth(
     ctx: &AwsContext,
     region: &str,
     function: &str,
     qualifier: Option<&str>,
 ) -> Result<Option<UrlAuth>, AwsError> {
-    let out = lambda_site("GetFunctionUrlConfig", region)
-        .optional(
-            "ResourceNotFoundException",
-            ctx.lambda(region)
-                .get_function_url_config()
-                .function_name(function)
-                .set_qualifier(qualifier.map(str::to_string))
-                .send(),
-        )
-        .await?;
-    Ok(out.map(|u| match u.auth_type() {
-        FunctionUrlAuthType::None => UrlAuth::None,
-        _ => UrlAuth::AwsIam,
-    }))
+    super::lambda::url_auth(&ctx.lambda(region), region, function, qualifier).await
 }
 
-/// A function's qualifiers: its aliases and published versions (`$LATEST` is the function).
+/// A function's qualifiers: its aliases and published versions.
 pub async fn function_qualifiers(
     ctx: &AwsContext,
     region: &str,
     function: &str,
 ) -> Result<Vec<String>, AwsError> {
-    let lambda = ctx.lambda(region);
-    let aliases: Vec<_> = lambda
-        .list_aliases()
-        .function_name(function)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| lambda_site("ListAliases", region).error(e))?;
-    let versions: Vec<_> = lambda
-        .list_versions_by_function()
-        .function_name(function)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| lambda_site("ListVersionsByFunction", region).error(e))?;
-    Ok(aliases
-        .iter()
-        .filter_map(|a| a.name().map(str::to_string))
-        .chain(
-            versions
-                .iter()
-                .filter_map(|v| v.version().map(str::to_string)),
-        )
-        .filter(|q| q != "$LATEST")
-        .collect())
+    super::lambda::qualifiers(&ctx.lambda(region), region, function).await
 }
 
 /// Whether a function exists in `region`.
@@ -595,21 +507,25 @@ pub async fn in_wanted_state(
             user,
             policy_name,
             document,
-        } => user_policy(ctx, user, policy_name)
+        } => inline_policy(ctx, PrincipalKind::User, user, policy_name)
             .await?
             .is_some_and(|existing| same_document(&existing, document)),
         Operation::DeleteUserPolicy { user, policy_name } => {
-            user_policy(ctx, user, policy_name).await?.is_none()
+            inline_policy(ctx, PrincipalKind::User, user, policy_name)
+                .await?
+                .is_none()
         }
         Operation::PutRolePolicy {
             role,
             policy_name,
             document,
-        } => role_policy(ctx, role, policy_name)
+        } => inline_policy(ctx, PrincipalKind::Role, role, policy_name)
             .await?
             .is_some_and(|existing| same_document(&existing, document)),
         Operation::DeleteRolePolicy { role, policy_name } => {
-            role_policy(ctx, role, policy_name).await?.is_none()
+            inline_policy(ctx, PrincipalKind::Role, role, policy_name)
+                .await?
+                .is_none()
         }
         Operation::CaptureFunctionEvidence { directory, .. } => crate::evidence::exists(directory),
         Operation::PutFunctionConcurrency { function, reserved } => {
@@ -649,35 +565,17 @@ pub async fn in_wanted_state(
         } => function_url_auth(ctx, region, function, qualifier.as_deref()).await? == Some(*auth),
         Operation::AttachUserPolicy { user, policy_arn }
         | Operation::DetachUserPolicy { user, policy_arn } => {
-            let attached: Vec<_> = iam
-                .list_attached_user_policies()
-                .user_name(user)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| iam_site("ListAttachedUserPolicies").error(e))?;
-            let present = attached
-                .iter()
-                .any(|p| p.policy_arn() == Some(policy_arn.as_str()));
-            present == matches!(operation, Operation::AttachUserPolicy { .. })
+            attached_policies(ctx, PrincipalKind::User, user)
+                .await?
+                .contains(policy_arn)
+                == matches!(operation, Operation::AttachUserPolicy { .. })
         }
         Operation::AttachRolePolicy { role, policy_arn }
         | Operation::DetachRolePolicy { role, policy_arn } => {
-            let attached: Vec<_> = iam
-                .list_attached_role_policies()
-                .role_name(role)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| iam_site("ListAttachedRolePolicies").error(e))?;
-            let present = attached
-                .iter()
-                .any(|p| p.policy_arn() == Some(policy_arn.as_str()));
-            present == matches!(operation, Operation::AttachRolePolicy { .. })
+            attached_policies(ctx, PrincipalKind::Role, role)
+                .await?
+                .contains(policy_arn)
+                == matches!(operation, Operation::AttachRolePolicy { .. })
         }
         Operation::UpdateAssumeRolePolicy { role, document } => {
             let current = iam_site("GetRole")
@@ -720,42 +618,74 @@ fn snapshot_block_wanted(operation: &Operation) -> SnapshotBlock {
     }
 }
 
-/// A user's inline policy document (`None` when it has none by that name).
-async fn user_policy(
+/// An inline policy of a user or role, as IAM returns it (URL-encoded); `None` when it has none
+/// by that name.
+async fn inline_policy(
     ctx: &AwsContext,
-    user: &str,
+    kind: PrincipalKind,
+    name: &str,
     policy_name: &str,
 ) -> Result<Option<String>, AwsError> {
-    Ok(iam_site("GetUserPolicy")
-        .optional(
-            "NoSuchEntity",
-            ctx.iam()
-                .get_user_policy()
-                .user_name(user)
-                .policy_name(policy_name)
-                .send(),
-        )
-        .await?
-        .map(|p| p.policy_document().to_string()))
+    let iam = ctx.iam();
+    Ok(match kind {
+        PrincipalKind::User => iam_site("GetUserPolicy")
+            .optional(
+                "NoSuchEntity",
+                iam.get_user_policy()
+                    .user_name(name)
+                    .policy_name(policy_name)
+                    .send(),
+            )
+            .await?
+            .map(|p| p.policy_document().to_string()),
+        PrincipalKind::Role => iam_site("GetRolePolicy")
+            .optional(
+                "NoSuchEntity",
+                iam.get_role_policy()
+                    .role_name(name)
+                    .policy_name(policy_name)
+                    .send(),
+            )
+            .await?
+            .map(|p| p.policy_document().to_string()),
+    })
 }
 
-/// A role's inline policy document (`None` when it has none by that name).
-async fn role_policy(
+/// The ARNs of the managed policies attached to a user or role.
+async fn attached_policies(
     ctx: &AwsContext,
-    role: &str,
-    policy_name: &str,
-) -> Result<Option<String>, AwsError> {
-    Ok(iam_site("GetRolePolicy")
-        .optional(
-            "NoSuchEntity",
-            ctx.iam()
-                .get_role_policy()
-                .role_name(role)
-                .policy_name(policy_name)
-                .send(),
-        )
-        .await?
-        .map(|p| p.policy_document().to_string()))
+    kind: PrincipalKind,
+    name: &str,
+) -> Result<Vec<String>, AwsError> {
+    let iam = ctx.iam();
+    let arns = |policies: Vec<aws_sdk_iam::types::AttachedPolicy>| {
+        policies
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect()
+    };
+    Ok(match kind {
+        PrincipalKind::User => arns(
+            iam.list_attached_user_policies()
+                .user_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_site("ListAttachedUserPolicies").error(e))?,
+        ),
+        PrincipalKind::Role => arns(
+            iam.list_attached_role_policies()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| iam_site("ListAttachedRolePolicies").error(e))?,
+        ),
+    })
 }
 
 /// Whether a function's (or alias's) resource policy has statement `sid`.

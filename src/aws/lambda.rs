@@ -8,7 +8,7 @@ use aws_sdk_lambda::types::{FunctionConfiguration, FunctionUrlAuthType};
 
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite, kept};
-use crate::model::{AliasExposure, Function, UrlAuth};
+use crate::model::{AliasExposure, Function, Principals, UrlAuth};
 use crate::policy::parse_principals;
 
 /// Lists every function in `region` with its details; `concurrency` bounds the detail calls.
@@ -20,11 +20,6 @@ pub async fn functions(
     concurrency: usize,
 ) -> Result<(Vec<Function>, Vec<AwsError>), AwsError> {
     let client = ctx.lambda(region);
-    let site = |operation| CallSite {
-        service: "lambda",
-        operation,
-        region,
-    };
     let configurations: Vec<FunctionConfiguration> = client
         .list_functions()
         .into_paginator()
@@ -32,7 +27,7 @@ pub async fn functions(
         .send()
         .try_collect()
         .await
-        .map_err(|e| site("ListFunctions").error(e))?;
+        .map_err(|e| site("ListFunctions", region).error(e))?;
     let read = stream::iter(configurations)
         .map(|configuration| {
             let client = &client;
@@ -41,20 +36,14 @@ pub async fn functions(
                     .function_name()
                     .unwrap_or_default()
                     .to_string();
-                let policy = site("GetPolicy").optional(
-                    "ResourceNotFoundException",
-                    client.get_policy().function_name(&name).send(),
-                );
-                let concurrency = site("GetFunctionConcurrency").run(
+                let policy = policy_document(client, region, &name, None);
+                let concurrency = site("GetFunctionConcurrency", region).run(
                     client
                         .get_function_concurrency()
                         .function_name(&name)
                         .send(),
                 );
-                let url = site("GetFunctionUrlConfig").optional(
-                    "ResourceNotFoundException",
-                    client.get_function_url_config().function_name(&name).send(),
-                );
+                let url = url_auth(client, region, &name, None);
                 let aliases = aliases(client, region, &name);
                 let (policy, concurrency, url, aliases) =
                     tokio::join!(policy, concurrency, url, aliases);
@@ -65,23 +54,9 @@ pub async fn functions(
                 }
                 let policy = kept(policy, &mut problems).flatten();
                 let concurrency = kept(concurrency, &mut problems);
-                let url = kept(url, &mut problems).flatten();
-                let policy_principals = match policy
-                    .as_ref()
-                    .and_then(|p| p.policy())
-                    .map(parse_principals)
-                {
-                    Some(Ok(principals)) => Some(principals),
-                    Some(Err(e)) => {
-                        problems.push(AwsError {
-                            code: "UnreadablePolicy".to_string(),
-                            message: format!("function {name}: {e}"),
-                            ..site("GetPolicy").local_error()
-                        });
-                        None
-                    }
-                    None => None,
-                };
+                let url_auth = kept(url, &mut problems).flatten();
+                let policy_principals =
+                    principals_or_problem(policy.as_deref(), &name, region, &mut problems);
                 let function = Function {
                     region: region.to_string(),
                     arn: configuration.function_arn().unwrap_or_default().to_string(),
@@ -91,7 +66,7 @@ pub async fn functions(
                     reserved_concurrency: concurrency
                         .and_then(|c| c.reserved_concurrent_executions()),
                     policy_principals,
-                    url_auth: url.map(|u| url_auth(u.auth_type())),
+                    url_auth,
                     aliases,
                     name,
                 };
@@ -110,10 +85,111 @@ pub async fn functions(
     Ok((found, problems))
 }
 
-fn url_auth(auth: &FunctionUrlAuthType) -> UrlAuth {
-    match auth {
+fn site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
+    CallSite {
+        service: "lambda",
+        operation,
+        region,
+    }
+}
+
+/// The resource policy of `function` (or of one alias or version: `qualifier`); `None` when
+/// it has none.
+pub(crate) async fn policy_document(
+    client: &aws_sdk_lambda::Client,
+    region: &str,
+    function: &str,
+    qualifier: Option<&str>,
+) -> Result<Option<String>, AwsError> {
+    let out = site("GetPolicy", region)
+        .optional(
+            "ResourceNotFoundException",
+            client
+                .get_policy()
+                .function_name(function)
+                .set_qualifier(qualifier.map(str::to_string))
+                .send(),
+        )
+        .await?;
+    Ok(out.and_then(|p| p.policy().map(str::to_string)))
+}
+
+/// The auth type of the URL of `function` (or of `qualifier`); `None` when it has no URL.
+pub(crate) async fn url_auth(
+    client: &aws_sdk_lambda::Client,
+    region: &str,
+    function: &str,
+    qualifier: Option<&str>,
+) -> Result<Option<UrlAuth>, AwsError> {
+    let out = site("GetFunctionUrlConfig", region)
+        .optional(
+            "ResourceNotFoundException",
+            client
+                .get_function_url_config()
+                .function_name(function)
+                .set_qualifier(qualifier.map(str::to_string))
+                .send(),
+        )
+        .await?;
+    Ok(out.map(|u| match u.auth_type() {
         FunctionUrlAuthType::AwsIam => UrlAuth::AwsIam,
         _ => UrlAuth::None,
+    }))
+}
+
+/// The aliases and published versions of `function` (`$LATEST` is the function itself).
+pub(crate) async fn qualifiers(
+    client: &aws_sdk_lambda::Client,
+    region: &str,
+    function: &str,
+) -> Result<Vec<String>, AwsError> {
+    let aliases: Vec<_> = client
+        .list_aliases()
+        .function_name(function)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site("ListAliases", region).error(e))?;
+    let versions: Vec<_> = client
+        .list_versions_by_function()
+        .function_name(function)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site("ListVersionsByFunction", region).error(e))?;
+    Ok(aliases
+        .iter()
+        .filter_map(|a| a.name().map(str::to_string))
+        .chain(
+            versions
+                .iter()
+                .filter_map(|v| v.version().map(str::to_string)),
+        )
+        .filter(|q| q != "$LATEST")
+        .collect())
+}
+
+/// Who a resource policy lets in; an unreadable one is a problem (about `subject`) and `None`.
+fn principals_or_problem(
+    document: Option<&str>,
+    subject: &str,
+    region: &str,
+    problems: &mut Vec<AwsError>,
+) -> Option<Principals> {
+    match parse_principals(document?) {
+        Ok(principals) => Some(principals),
+        Err(e) => {
+            problems.push(AwsError {
+                code: "UnreadablePolicy".to_string(),
+                message: format!("function {subject}: {e}"),
+                ..site("GetPolicy", region).local_error()
+            });
+            None
+        }
     }
 }
 
@@ -125,90 +201,29 @@ async fn aliases(
     region: &str,
     function: &str,
 ) -> (Vec<AliasExposure>, Vec<AwsError>) {
-    let site = |operation| CallSite {
-        service: "lambda",
-        operation,
-        region,
-    };
     let mut problems = Vec::new();
-    let listed: Result<Vec<_>, _> = client
-        .list_aliases()
-        .function_name(function)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| site("ListAliases").error(e));
-    let versions: Result<Vec<_>, _> = client
-        .list_versions_by_function()
-        .function_name(function)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| site("ListVersionsByFunction").error(e));
-    let qualifiers: Vec<String> = kept(listed, &mut problems)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|a| a.name().map(str::to_string))
-        .chain(
-            kept(versions, &mut problems)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|v| v.version().map(str::to_string)),
-        )
-        .filter(|q| q != "$LATEST")
-        .collect();
+    let qualifiers = kept(qualifiers(client, region, function).await, &mut problems);
     let mut exposed = Vec::new();
-    for name in &qualifiers {
-        let name = name.as_str();
-        let policy = site("GetPolicy")
-            .optional(
-                "ResourceNotFoundException",
-                client
-                    .get_policy()
-                    .function_name(function)
-                    .qualifier(name)
-                    .send(),
-            )
-            .await;
-        let url = site("GetFunctionUrlConfig")
-            .optional(
-                "ResourceNotFoundException",
-                client
-                    .get_function_url_config()
-                    .function_name(function)
-                    .qualifier(name)
-                    .send(),
-            )
-            .await;
+    for name in qualifiers.unwrap_or_default() {
+        let (policy, url) = tokio::join!(
+            policy_document(client, region, function, Some(&name)),
+            url_auth(client, region, function, Some(&name)),
+        );
         let policy = kept(policy, &mut problems).flatten();
-        let url = kept(url, &mut problems).flatten();
-        if policy.is_none() && url.is_none() {
+        let url_auth = kept(url, &mut problems).flatten();
+        if policy.is_none() && url_auth.is_none() {
             continue;
         }
-        let policy_principals = match policy
-            .as_ref()
-            .and_then(|p| p.policy())
-            .map(parse_principals)
-        {
-            Some(Ok(principals)) => Some(principals),
-            Some(Err(e)) => {
-                problems.push(AwsError {
-                    code: "UnreadablePolicy".to_string(),
-                    message: format!("function {function} alias {name}: {e}"),
-                    ..site("GetPolicy").local_error()
-                });
-                None
-            }
-            None => None,
-        };
+        let subject = format!("{function}:{name}");
         exposed.push(AliasExposure {
-            name: name.to_string(),
-            policy_principals,
-            url_auth: url.map(|u| url_auth(u.auth_type())),
+            policy_principals: principals_or_problem(
+                policy.as_deref(),
+                &subject,
+                region,
+                &mut problems,
+            ),
+            url_auth,
+            name,
         });
     }
     (exposed, problems)
@@ -249,12 +264,7 @@ pub async fn reserved_concurrency(
     region: &str,
     name: &str,
 ) -> Result<Option<i32>, AwsError> {
-    let site = CallSite {
-        service: "lambda",
-        operation: "GetFunctionConcurrency",
-        region,
-    };
-    let out = site
+    let out = site("GetFunctionConcurrency", region)
         .run(
             ctx.lambda(region)
                 .get_function_concurrency()
@@ -294,26 +304,16 @@ pub async fn evidence(
     name: &str,
 ) -> Result<crate::evidence::Bundle, AwsError> {
     let client = ctx.lambda(region);
-    let site = |operation| CallSite {
-        service: "lambda",
-        operation,
-        region,
-    };
-    let function = site("GetFunction")
+    let function = site("GetFunction", region)
         .run(client.get_function().function_name(name).send())
         .await?;
-    let policy = site("GetPolicy")
-        .optional(
-            "ResourceNotFoundException",
-            client.get_policy().function_name(name).send(),
-        )
-        .await?;
+    let policy = policy_document(&client, region, name, None).await?;
     let configuration = function.configuration();
     let arn = configuration
         .and_then(|c| c.function_arn())
         .map(str::to_string);
     let tags = match &arn {
-        Some(arn) => site("ListTags")
+        Some(arn) => site("ListTags", region)
             .run(client.list_tags().resource(arn).send())
             .await?
             .tags()
@@ -366,7 +366,7 @@ pub async fn evidence(
     let mut bundle = crate::evidence::Bundle::new(name, region);
     bundle.add_json("configuration.json", &described);
     bundle.add_json("tags.json", &tags);
-    if let Some(document) = policy.as_ref().and_then(|p| p.policy()) {
+    if let Some(document) = &policy {
         bundle.add("policy.json", document.as_bytes().to_vec());
     }
     let code = function.code();

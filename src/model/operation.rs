@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::finding::ResourceType;
 use super::{KeyStatus, Sharing, UrlAuth};
 
 /// Name of the inline policy that denies everything.
@@ -231,6 +232,41 @@ impl Operation {
             | Operation::DetachRolePolicy { role, .. }
             | Operation::UpdateAssumeRolePolicy { role, .. } => Some((PrincipalKind::Role, role)),
             _ => None,
+        }
+    }
+
+    /// Whether the operation changes the resource `id` of kind `resource` (a user is changed by
+    /// the operations on its keys, password and policies).
+    pub fn touches(&self, resource: ResourceType, id: &str) -> bool {
+        match (resource, self) {
+            (ResourceType::User | ResourceType::Role, _) => {
+                let kind = if resource == ResourceType::User {
+                    PrincipalKind::User
+                } else {
+                    PrincipalKind::Role
+                };
+                self.principal() == Some((kind, id))
+            }
+            (
+                ResourceType::AccessKey,
+                Operation::DeactivateAccessKey { key_id, .. }
+                | Operation::ActivateAccessKey { key_id, .. },
+            ) => key_id == id,
+            (
+                ResourceType::Function,
+                Operation::CaptureFunctionEvidence { function, .. }
+                | Operation::PutFunctionConcurrency { function, .. }
+                | Operation::DeleteFunctionConcurrency { function }
+                | Operation::DeleteFunction { function, .. }
+                | Operation::RemoveFunctionPermission { function, .. }
+                | Operation::AddFunctionPermission { function, .. }
+                | Operation::SetFunctionUrlAuth { function, .. },
+            ) => function == id,
+            (ResourceType::Snapshot, Operation::ModifySnapshotSharing { snapshot_id, .. }) => {
+                snapshot_id == id
+            }
+            (ResourceType::Image, Operation::ModifyImageSharing { image_id, .. }) => image_id == id,
+            _ => false,
         }
     }
 

@@ -12,6 +12,7 @@ use crate::model::operation::{
     ROLE_INLINE_QUOTA, RoleState, USER_INLINE_QUOTA, UserState,
 };
 use crate::model::{Identity, KeyStatus};
+use crate::policy::Arn;
 
 /// Denies every action on every resource.
 pub fn deny_all_document() -> String {
@@ -29,7 +30,7 @@ pub fn revoke_sessions_document(now: DateTime<Utc>) -> String {
 
 /// The partition of the account (`aws`, `aws-us-gov`, `aws-cn`), from the caller's ARN.
 pub fn partition(account: &Identity) -> &str {
-    account.caller_arn.split(':').nth(1).unwrap_or("aws")
+    Arn::parse(&account.caller_arn).map_or("aws", |arn| arn.partition)
 }
 
 /// The steps that deny everything a user or role does, in `policies` (inline policy name and
@@ -137,12 +138,12 @@ pub fn revoke_assumed_sessions(
             .iter()
             .filter(|user| {
                 trusted.iter().any(|arn| {
-                    crate::policy::account_of_arn(arn) == Some(account.as_str())
-                        && arn
-                            .rsplit('/')
-                            .next()
-                            .is_some_and(|name| name.eq_ignore_ascii_case(user))
-                        && arn.contains(":user/")
+                    Arn::parse(arn)
+                        .filter(|arn| arn.account == account)
+                        .and_then(|arn| arn.iam_principal())
+                        .is_some_and(|(kind, name)| {
+                            kind == PrincipalKind::User && name.eq_ignore_ascii_case(user)
+                        })
                 })
             })
             .collect();

@@ -2,6 +2,7 @@
 //! break-glass principals from config, and service-linked roles are never disabled or denied.
 
 use crate::model::operation::PrincipalKind;
+use crate::policy::Arn;
 
 /// Who is running firebreak, from the GetCallerIdentity ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,31 +79,15 @@ impl Guard {
         };
         let role = role.clone();
         for arn in trust_arns {
-            let mut parts = arn.splitn(6, ':');
-            let (Some("arn"), Some(_), Some("iam"), Some(_), Some(owner), Some(resource)) = (
-                parts.next(),
-                parts.next(),
-                parts.next(),
-                parts.next(),
-                parts.next(),
-                parts.next(),
-            ) else {
-                continue;
-            };
-            if owner != account {
-                continue;
-            }
-            let name = resource.rsplit('/').next().unwrap_or_default().to_string();
-            let kind = if resource.starts_with("user/") {
-                PrincipalKind::User
-            } else if resource.starts_with("role/") {
-                PrincipalKind::Role
-            } else {
+            let Some((kind, name)) = Arn::parse(arn)
+                .filter(|arn| arn.account == account)
+                .and_then(|arn| arn.iam_principal())
+            else {
                 continue;
             };
             self.upstream.push((
                 kind,
-                name,
+                name.to_string(),
                 format!(
                     "trusted by your role {role}: denying it would stop you assuming {role} again"
                 ),

@@ -10,7 +10,7 @@ use super::session::{AppError, Session, scan_to_end};
 use crate::aws::{AwsError, actions};
 use crate::findings::Windows;
 use crate::journal;
-use crate::model::finding::{FindingKind, ResourceType};
+use crate::model::finding::{Finding, FindingKind, ResourceType};
 use crate::model::{GLOBAL, Identity, Inventory};
 use crate::playbook::contain_functions::{Deletion, FunctionTarget};
 use crate::playbook::guard::{Caller, Guard};
@@ -71,6 +71,22 @@ pub struct SharedTarget {
 }
 
 impl SharedTarget {
+    /// What revert-sharing acts on for `finding`: its snapshot, AMI or function, when the
+    /// finding is about who may use it (public, or shared with an untrusted account).
+    pub fn of_finding(finding: &Finding) -> Option<Self> {
+        let kind = match finding.kind {
+            FindingKind::PublicSnapshot | FindingKind::SharedSnapshot => Shared::Snapshot,
+            FindingKind::PublicImage | FindingKind::SharedImage => Shared::Image,
+            FindingKind::PublicFunction => Shared::Function,
+            _ => return None,
+        };
+        Some(SharedTarget {
+            kind,
+            region: finding.region.clone(),
+            id: finding.resource_id.clone(),
+        })
+    }
+
     /// `snap-…` is a snapshot, `ami-…` an image, anything else a function name.
     pub fn from_id(region: &str, id: &str) -> Self {
         let kind = if id.starts_with("snap-") {
@@ -378,19 +394,7 @@ async fn plan_revert_sharing(
         let scanned = scan_to_end(session).await?;
         missed = unread(&scanned.state);
         let findings = session.findings(&scanned.state.inventory, identity, Windows::default())?;
-        for finding in &findings {
-            let kind = match finding.kind {
-                FindingKind::PublicSnapshot | FindingKind::SharedSnapshot => Shared::Snapshot,
-                FindingKind::PublicImage | FindingKind::SharedImage => Shared::Image,
-                FindingKind::PublicFunction => Shared::Function,
-                _ => continue,
-            };
-            wanted.insert(SharedTarget {
-                kind,
-                region: finding.region.clone(),
-                id: finding.resource_id.clone(),
-            });
-        }
+        wanted.extend(findings.iter().filter_map(SharedTarget::of_finding));
     }
     let mut resources = Vec::new();
     let mut functions = Vec::new();

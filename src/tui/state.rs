@@ -11,7 +11,7 @@ use crate::model::GLOBAL;
 use crate::model::finding::{Finding, FindingKind, ResourceType};
 use crate::playbook::plan::{Outcome, Plan, Playbook};
 use crate::playbook::undo::Unfinished;
-use crate::scan::{RegionStatus, ScanState};
+use crate::scan::ScanState;
 
 /// The lists findings are sorted into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -347,15 +347,6 @@ impl State {
         std::iter::once(GLOBAL)
             .chain(self.scan.regions.iter().map(|r| r.name.as_str()))
             .collect()
-    }
-
-    /// Whether a region is shown dimmed (not enabled).
-    pub fn region_enabled(&self, name: &str) -> bool {
-        self.scan
-            .regions
-            .iter()
-            .find(|r| r.name == name)
-            .is_none_or(|r| r.status != RegionStatus::NotEnabled)
     }
 
     /// Findings in `region`.

@@ -14,7 +14,7 @@ use crate::model::operation::Operation;
 use crate::playbook::contain_functions::Deletion;
 use crate::playbook::plan::{Outcome, Plan, Playbook};
 use crate::scan::{ScanEvent, ScanState};
-use crate::service::request::{Request, Shared, SharedTarget};
+use crate::service::request::{Request, SharedTarget};
 
 /// Columns of the region grid (row-major): Up/Down move by this many cells.
 pub const REGION_COLUMNS: usize = 6;
@@ -475,7 +475,12 @@ fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec
             .plan
             .steps
             .iter()
-            .filter(|s| s.operation.changes_account() && step_is_about(s, finding))
+            .filter(|s| {
+                s.operation.changes_account()
+                    && s.region == finding.region
+                    && s.operation
+                        .touches(finding.resource_type, &finding.resource_id)
+            })
             .collect();
         let done = !steps.is_empty()
             && steps.iter().all(|s| {
@@ -530,24 +535,6 @@ fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec
         .collect();
     effects.extend(rescan_regions(state, Some(regions)));
     effects
-}
-
-/// Whether `step` changes the resource `finding` is about.
-fn step_is_about(step: &crate::playbook::plan::Step, finding: &Finding) -> bool {
-    if step.region != finding.region {
-        return false;
-    }
-    let id = finding.resource_id.as_str();
-    let target = step.target.as_str();
-    match finding.resource_type {
-        ResourceType::User => {
-            target == format!("user/{id}") || target.starts_with(&format!("user/{id} "))
-        }
-        ResourceType::AccessKey => target.ends_with(&format!(" key {id}")),
-        ResourceType::Role => target.starts_with(&format!("role/{id} ")),
-        ResourceType::Function => target == format!("function {id}"),
-        _ => target == id,
-    }
 }
 
 /// The functions of a contain action whose evidence step ended ok or skipped.
@@ -1118,18 +1105,7 @@ fn contain_request(state: &State) -> Planned {
 fn unshare_request(state: &State) -> Planned {
     let (targets, _) = state.targets();
     let mut shared: Vec<SharedTarget> = Vec::new();
-    for f in &targets {
-        let kind = match f.kind {
-            FindingKind::PublicSnapshot | FindingKind::SharedSnapshot => Shared::Snapshot,
-            FindingKind::PublicImage | FindingKind::SharedImage => Shared::Image,
-            FindingKind::PublicFunction => Shared::Function,
-            _ => continue,
-        };
-        let target = SharedTarget {
-            kind,
-            region: f.region.clone(),
-            id: f.resource_id.clone(),
-        };
+    for target in targets.iter().filter_map(|f| SharedTarget::of_finding(f)) {
         if !shared.contains(&target) {
             shared.push(target);
         }
@@ -1140,17 +1116,6 @@ fn unshare_request(state: &State) -> Planned {
             &targets,
         ));
     }
-    let about: Vec<(ResourceType, String, String)> = shared
-        .iter()
-        .map(|t| {
-            let kind = match t.kind {
-                Shared::Snapshot => ResourceType::Snapshot,
-                Shared::Image => ResourceType::Image,
-                Shared::Function => ResourceType::Function,
-            };
-            (kind, t.region.clone(), t.id.clone())
-        })
-        .collect();
     let title = format!(
         "Revert sharing of {}",
         shared
@@ -1160,14 +1125,11 @@ fn unshare_request(state: &State) -> Planned {
             .join(", ")
     );
     // Only the sharing findings are contained by it: a new function stays a new function.
-    let findings = findings_about(state, &about)
-        .into_iter()
-        .filter(|id| {
-            state
-                .findings
-                .iter()
-                .any(|f| f.id == *id && ListId::of(f) == ListId::Shared)
-        })
+    let findings = state
+        .findings
+        .iter()
+        .filter(|f| SharedTarget::of_finding(f).is_some_and(|t| shared.contains(&t)))
+        .map(|f| f.id.clone())
         .collect();
     Ok((
         vec![Request::RevertSharing {

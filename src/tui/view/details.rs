@@ -13,6 +13,7 @@ use crate::keys::Command;
 use crate::model::GLOBAL;
 use crate::model::finding::{Finding, FindingKind, ResourceType};
 use crate::report::status_word;
+use crate::service::request::SharedTarget;
 use crate::tui::state::{Focus, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -256,14 +257,7 @@ fn playbooks(state: &State, finding: &Finding) -> Vec<(Command, String)> {
         }
         _ => {}
     }
-    if matches!(
-        finding.kind,
-        FindingKind::PublicSnapshot
-            | FindingKind::SharedSnapshot
-            | FindingKind::PublicImage
-            | FindingKind::SharedImage
-            | FindingKind::PublicFunction
-    ) {
+    if SharedTarget::of_finding(finding).is_some() {
         let effect = if finding.kind == FindingKind::PublicFunction {
             "remove public/untrusted policy statements, URL auth → AWS_IAM; keeps it running"
         } else {

@@ -9,7 +9,8 @@ use ratatui::widgets::Paragraph;
 
 use super::theme;
 use crate::keys::Command;
-use crate::model::finding::{FindingKind, ResourceType};
+use crate::model::finding::ResourceType;
+use crate::service::request::SharedTarget;
 use crate::tui::keymap::{Mode, mode};
 use crate::tui::state::State;
 
@@ -196,16 +197,7 @@ fn command_hints(state: &State, all: bool) -> Line<'static> {
         )
     });
     let contain = any(&|f| f.resource_type == ResourceType::Function);
-    let unshare = any(&|f| {
-        matches!(
-            f.kind,
-            FindingKind::PublicSnapshot
-                | FindingKind::SharedSnapshot
-                | FindingKind::PublicImage
-                | FindingKind::SharedImage
-                | FindingKind::PublicFunction
-        )
-    });
+    let unshare = any(&|f| SharedTarget::of_finding(f).is_some());
     let hints = [
         (Command::Disable, "disable", disable),
         (Command::Contain, "contain", contain),
