@@ -1,6 +1,7 @@
 //! The self-lockout guard: the caller's own principal (for an assumed role, that role),
 //! break-glass principals from config, and service-linked roles are never disabled or denied.
 
+use super::plan::Plan;
 use crate::model::operation::PrincipalKind;
 use crate::policy::Arn;
 
@@ -94,6 +95,23 @@ impl Guard {
             ));
         }
         self
+    }
+
+    /// The steps of `plan` that would deny a principal this guard keeps (`user/NAME: why`). A
+    /// plan made under another caller or config (a resumed one) must not lock anyone out now.
+    pub fn denied_in(&self, plan: &Plan) -> Vec<String> {
+        plan.steps
+            .iter()
+            .filter_map(|step| {
+                let (kind, name) = step.operation.denies_principal()?;
+                let reason = self.exemption(kind, name, "/")?;
+                let kind = match kind {
+                    PrincipalKind::User => "user",
+                    PrincipalKind::Role => "role",
+                };
+                Some(format!("step {}: {kind}/{name} ({reason})", step.index))
+            })
+            .collect()
     }
 
     /// Whether the guard can name the caller's own principal (a federated user or an unknown
@@ -225,5 +243,42 @@ mod tests {
         assert!(guard.knows_caller());
         let federated = Guard::new("arn:aws:sts::123456789012:federated-user/jo", &[]);
         assert!(!federated.knows_caller() && !federated.has_break_glass());
+    }
+
+    #[test]
+    fn a_plan_that_would_deny_the_caller_now_is_named() {
+        use crate::model::Identity;
+        use crate::model::operation::Operation;
+        use crate::playbook::plan::{Playbook, Step};
+        let deny = |user: &str| {
+            Step::global(
+                0,
+                Operation::PutUserPolicy {
+                    user: user.into(),
+                    policy_name: "firebreak-freeze".into(),
+                    document: "{}".into(),
+                },
+                None,
+            )
+        };
+        // Planned by alice, who exempted herself; bob runs it.
+        let plan = Plan::new(
+            "s-1".into(),
+            Playbook::Freeze,
+            Identity {
+                id: "123456789012".into(),
+                alias: None,
+                caller_arn: "arn:aws:iam::123456789012:user/alice".into(),
+            },
+            chrono::Utc::now(),
+            vec![deny("bob"), deny("mallory")],
+        );
+        let bob = Guard::new("arn:aws:iam::123456789012:user/bob", &[]);
+        assert_eq!(
+            bob.denied_in(&plan),
+            ["step 1: user/bob (the caller's own principal (self-lockout guard))"]
+        );
+        let alice = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        assert!(alice.denied_in(&plan).is_empty());
     }
 }

@@ -5,6 +5,7 @@ use super::session::{AppError, Session};
 use crate::journal::{self, Entry, Journal, SessionLog};
 use crate::model::Identity;
 use crate::playbook::engine::Engine;
+use crate::playbook::guard::Guard;
 use crate::playbook::plan::{Outcome, Plan, Step, StepResult};
 
 /// Starts this process's session journal.
@@ -50,6 +51,15 @@ pub async fn execute(
         return Err(AppError::Confirmation(format!(
             "plan {} is for account {}, but the credentials are for account {}; nothing was changed",
             plan.action_id, plan.account.id, identity.id
+        )));
+    }
+    // A plan made earlier, or by another caller (a resumed one), never locks anyone out now.
+    let denied = Guard::new(&identity.caller_arn, &session.break_glass).denied_in(plan);
+    if !denied.is_empty() {
+        return Err(AppError::Confirmation(format!(
+            "plan {} would deny principals that are never touched: {}; nothing was changed",
+            plan.action_id,
+            denied.join(", ")
         )));
     }
     if !confirmation_matches(plan, typed.as_deref()) {
