@@ -27,7 +27,7 @@ use crate::journal::Journal;
 use crate::model::Identity;
 use crate::model::operation::Operation;
 use crate::playbook::engine::Engine;
-use crate::playbook::plan::{Outcome, Plan, Playbook, Step};
+use crate::playbook::plan::{Outcome, Plan, Playbook, Step, StepResult};
 
 fn context(rules: &[&Rule]) -> AwsContext {
     context_at(rules, None)
@@ -55,6 +55,29 @@ fn context_at(rules: &[&Rule], endpoint: Option<&str>) -> AwsContext {
     builder.set_endpoint_url(endpoint.map(str::to_string));
     let sdk = builder.build();
     AwsContext::for_tests(sdk, vec![SharedInterceptor::new(interceptor)])
+}
+
+/// Runs `steps` as one plan through the engine (journal in a temporary folder).
+async fn execute(ctx: AwsContext, steps: Vec<Step>) -> Vec<StepResult> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
+    Engine::new(ctx, false, 4)
+        .execute(&plan(steps), &journal, |_, _| {})
+        .await
+        .expect("executed")
+}
+
+/// The deny-all inline policy on user mallory.
+fn deny_mallory() -> Step {
+    Step::global(
+        0,
+        Operation::PutUserPolicy {
+            user: "mallory".into(),
+            policy_name: "firebreak-deny-all".into(),
+            document: "{}".into(),
+        },
+        None,
+    )
 }
 
 fn identity() -> Identity {
@@ -253,24 +276,7 @@ async fn an_iam_write_answered_concurrent_modification_is_sent_again() {
         .output(|| PutUserPolicyOutput::builder().build())
         .build();
     let ctx = context(&[&absent, &put]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
-    let results = Engine::new(ctx, false, 4)
-        .execute(
-            &plan(vec![Step::global(
-                0,
-                Operation::PutUserPolicy {
-                    user: "mallory".into(),
-                    policy_name: "firebreak-deny-all".into(),
-                    document: "{}".into(),
-                },
-                None,
-            )]),
-            &journal,
-            |_, _| {},
-        )
-        .await
-        .expect("executed");
+    let results = execute(ctx, vec![deny_mallory()]).await;
     assert_eq!(
         results[0].outcome,
         Outcome::Ok,
@@ -287,21 +293,16 @@ async fn enable_where_not_implemented(endpoint: Option<&str>) -> Outcome {
         .repeatedly()
         .build();
     let ctx = context_at(&[&missing], endpoint);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
-    let results = Engine::new(ctx, false, 1)
-        .execute(
-            &plan(vec![Step::new(
-                "eu-west-1",
-                0,
-                Operation::EnableSnapshotBlockPublicAccess,
-                None,
-            )]),
-            &journal,
-            |_, _| {},
-        )
-        .await
-        .expect("executed");
+    let results = execute(
+        ctx,
+        vec![Step::new(
+            "eu-west-1",
+            0,
+            Operation::EnableSnapshotBlockPublicAccess,
+            None,
+        )],
+    )
+    .await;
     results[0].outcome.clone()
 }
 
@@ -419,8 +420,6 @@ async fn a_step_whose_prerequisite_failed_is_not_sent() {
     let enable_images = mock!(Client::enable_image_block_public_access)
         .then_output(|| EnableImageBlockPublicAccessOutput::builder().build());
     let ctx = context(&[&denied, &image_state, &enable_images]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
     let mut dependent = Step::new(
         "eu-west-1",
         1,
@@ -428,22 +427,19 @@ async fn a_step_whose_prerequisite_failed_is_not_sent() {
         None,
     );
     dependent.requires = vec![1];
-    let results = Engine::new(ctx, false, 2)
-        .execute(
-            &plan(vec![
-                Step::new(
-                    "eu-west-1",
-                    0,
-                    Operation::EnableSnapshotBlockPublicAccess,
-                    None,
-                ),
-                dependent,
-            ]),
-            &journal,
-            |_, _| {},
-        )
-        .await
-        .expect("executed");
+    let results = execute(
+        ctx,
+        vec![
+            Step::new(
+                "eu-west-1",
+                0,
+                Operation::EnableSnapshotBlockPublicAccess,
+                None,
+            ),
+            dependent,
+        ],
+    )
+    .await;
     assert!(
         matches!(&results[0].outcome, Outcome::Failed { error } if error.code == "UnauthorizedOperation")
     );
@@ -865,24 +861,7 @@ async fn a_call_that_failed_but_was_applied_ends_ok() {
         })
         .build();
     let ctx = context(&[&policy, &put]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
-    let results = Engine::new(ctx, false, 1)
-        .execute(
-            &plan(vec![Step::global(
-                0,
-                Operation::PutUserPolicy {
-                    user: "mallory".into(),
-                    policy_name: "firebreak-deny-all".into(),
-                    document: "{}".into(),
-                },
-                None,
-            )]),
-            &journal,
-            |_, _| {},
-        )
-        .await
-        .expect("executed");
+    let results = execute(ctx, vec![deny_mallory()]).await;
     assert_eq!(
         results[0].outcome,
         Outcome::Ok,

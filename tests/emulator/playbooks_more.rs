@@ -217,6 +217,42 @@ fn sids(policy: &BTreeMap<String, Value>) -> BTreeSet<&str> {
     policy.keys().map(String::as_str).collect()
 }
 
+/// A trust policy letting `principal` (an ARN, an account id) assume the role.
+fn trust_policy(principal: &str) -> String {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})
+    .to_string()
+}
+
+/// Temporary credentials (key id, secret, session token) of session `jo` of role `role_arn`.
+async fn assume(bed: &TestBed, role_arn: &str) -> (String, String, String) {
+    let assumed = bed
+        .seeder()
+        .sts()
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name("jo")
+        .send()
+        .await
+        .expect("assume role");
+    let credentials = assumed.credentials().expect("credentials");
+    (
+        credentials.access_key_id().to_string(),
+        credentials.secret_access_key().to_string(),
+        credentials.session_token().to_string(),
+    )
+}
+
+/// The firebreak binary running with the temporary `credentials` of an assumed role.
+fn firebreak_as_role(
+    bed: &TestBed,
+    (key_id, secret, token): &(String, String, String),
+) -> std::process::Command {
+    let mut command = bed.firebreak_as(&bed.endpoint(), key_id, secret);
+    command.env("AWS_SESSION_TOKEN", token);
+    command
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disable_key_deactivates_only_that_key_reruns_skip_and_undo_reactivates_it() {
     let bed = TestBed::start();
@@ -543,28 +579,12 @@ async fn disable_role_denies_reverts_trust_to_the_baseline_spares_break_glass_an
 async fn disable_role_never_touches_the_role_the_responder_runs_as() {
     let bed = TestBed::start();
     let seed = bed.seeder();
-    let trust_account = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]})
-    .to_string();
+    let trust_account = trust_policy(&format!("arn:aws:iam::{ACCOUNT}:root"));
     let role_arn = seed.role("incident-response", &trust_account).await;
     seed.role("rogue", &trust_account).await;
-    let assumed = seed
-        .sts()
-        .assume_role()
-        .role_arn(&role_arn)
-        .role_session_name("jo")
-        .send()
-        .await
-        .expect("assume role");
-    let credentials = assumed.credentials().expect("credentials");
+    let credentials = assume(&bed, &role_arn).await;
     let as_role = |args: &[&str]| {
-        let output = bed
-            .firebreak_as(
-                &bed.endpoint(),
-                credentials.access_key_id(),
-                credentials.secret_access_key(),
-            )
-            .env("AWS_SESSION_TOKEN", credentials.session_token())
+        let output = firebreak_as_role(&bed, &credentials)
             .args(args)
             .args(["--format", "json"])
             .output()
@@ -986,26 +1006,13 @@ async fn freeze_keeps_the_user_the_callers_role_is_assumed_from() {
     let seed = bed.seeder();
     seed.user("jo", 1).await;
     seed.user("mallory", 1).await;
-    let trust_jo = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/jo")}, "Action": "sts:AssumeRole"}]})
-    .to_string();
-    let role_arn = seed.role("oncall", &trust_jo).await;
-    let assumed = seed
-        .sts()
-        .assume_role()
-        .role_arn(&role_arn)
-        .role_session_name("jo")
-        .send()
-        .await
-        .expect("assume role");
-    let credentials = assumed.credentials().expect("credentials");
-    let output = bed
-        .firebreak_as(
-            &bed.endpoint(),
-            credentials.access_key_id(),
-            credentials.secret_access_key(),
+    let role_arn = seed
+        .role(
+            "oncall",
+            &trust_policy(&format!("arn:aws:iam::{ACCOUNT}:user/jo")),
         )
-        .env("AWS_SESSION_TOKEN", credentials.session_token())
+        .await;
+    let output = firebreak_as_role(&bed, &assume(&bed, &role_arn).await)
         .args([
             "--regions",
             "us-east-1",
@@ -1050,21 +1057,19 @@ async fn disable_user_revokes_the_sessions_of_roles_it_could_assume() {
     let seed = bed.seeder();
     let responder = seed.user_with_secret("responder").await;
     seed.user("mallory", 1).await;
-    let trust = |principal: String| {
-        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-            "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})
-        .to_string()
-    };
     seed.role(
         "ops",
-        &trust(format!("arn:aws:iam::{ACCOUNT}:user/mallory")),
+        &trust_policy(&format!("arn:aws:iam::{ACCOUNT}:user/mallory")),
     )
     .await;
-    seed.role("shared", &trust(format!("arn:aws:iam::{ACCOUNT}:root")))
-        .await;
+    seed.role(
+        "shared",
+        &trust_policy(&format!("arn:aws:iam::{ACCOUNT}:root")),
+    )
+    .await;
     seed.role(
         "unrelated",
-        &trust(format!("arn:aws:iam::{ACCOUNT}:user/responder")),
+        &trust_policy(&format!("arn:aws:iam::{ACCOUNT}:user/responder")),
     )
     .await;
     let done = crate::playbooks::run_json(
