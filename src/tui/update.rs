@@ -268,32 +268,25 @@ fn judged(
 // Plans and actions
 
 fn planned(state: &mut State, ticket: u64, plan: Result<Box<Plan>, String>) {
-    let waiting = |m: &Modal| matches!(m, Modal::Preparing { ticket: t, .. } if *t == ticket);
     // The dialog waiting for this plan, open or queued; none when it was cancelled.
-    let slot: &mut Modal = if state.modal.as_ref().is_some_and(waiting) {
-        match state.modal.as_mut() {
-            Some(modal) => modal,
-            None => return,
-        }
-    } else {
-        match state.queued.iter_mut().find(|m| waiting(m)) {
-            Some(modal) => modal,
-            None => return,
-        }
+    let purpose = match waiting_for(state, ticket) {
+        Some(Modal::Preparing { purpose, .. }) => purpose.clone(),
+        _ => return,
     };
-    let Modal::Preparing { purpose, .. } = slot else {
-        return;
-    };
-    let purpose = purpose.clone();
     let next = plan_dialog(state, purpose, plan);
-    let slot: Option<&mut Modal> = if state.modal.as_ref().is_some_and(waiting) {
-        state.modal.as_mut()
-    } else {
-        state.queued.iter_mut().find(|m| waiting(m))
-    };
-    if let Some(slot) = slot {
+    if let Some(slot) = waiting_for(state, ticket) {
         *slot = next;
     }
+}
+
+/// The `Preparing` dialog of `ticket`, open or queued.
+fn waiting_for(state: &mut State, ticket: u64) -> Option<&mut Modal> {
+    let waiting = |m: &Modal| matches!(m, Modal::Preparing { ticket: t, .. } if *t == ticket);
+    state
+        .modal
+        .iter_mut()
+        .chain(state.queued.iter_mut())
+        .find(|m| waiting(m))
 }
 
 /// The dialog that shows a plan (or why there is none), and its log line.
