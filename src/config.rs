@@ -29,8 +29,13 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AwsSettings {
-    /// Attempts per call, the first included (SDK standard retry with backoff).
+    /// Attempts per mutating call, the first included (SDK standard retry with backoff).
     pub max_attempts: u32,
+    /// Attempts per read call, the first included: throttling during a breach is normal, so
+    /// reads get a larger budget than changes.
+    pub read_max_attempts: u32,
+    /// Longest wait between two attempts of a call (exponential backoff with jitter).
+    pub max_backoff_secs: u64,
     pub connect_timeout_secs: u64,
     /// Limit for one attempt of one call.
     pub attempt_timeout_secs: u64,
@@ -53,6 +58,8 @@ impl Default for AwsSettings {
     fn default() -> Self {
         AwsSettings {
             max_attempts: 3,
+            read_max_attempts: 10,
+            max_backoff_secs: 20,
             connect_timeout_secs: 5,
             attempt_timeout_secs: 20,
             operation_timeout_secs: 60,
@@ -78,6 +85,9 @@ impl AwsSettings {
     }
     pub fn operation_timeout(&self) -> Duration {
         Duration::from_secs(self.operation_timeout_secs)
+    }
+    pub fn max_backoff(&self) -> Duration {
+        Duration::from_secs(self.max_backoff_secs)
     }
 }
 
@@ -150,6 +160,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     };
     if !(1..=10).contains(&config.aws.max_attempts) {
         return Err(out_of_range("aws.max_attempts must be from 1 to 10"));
+    }
+    if !(1..=20).contains(&config.aws.read_max_attempts) {
+        return Err(out_of_range("aws.read_max_attempts must be from 1 to 20"));
+    }
+    if !(1..=60).contains(&config.aws.max_backoff_secs) {
+        return Err(out_of_range("aws.max_backoff_secs must be from 1 to 60"));
     }
     if config.aws.connect_timeout_secs == 0
         || config.aws.attempt_timeout_secs == 0
@@ -265,6 +281,9 @@ mod tests {
         for text in [
             "[aws]\nmax_attempts = 0\n",
             "[aws]\nmax_attempts = 11\n",
+            "[aws]\nread_max_attempts = 0\n",
+            "[aws]\nread_max_attempts = 21\n",
+            "[aws]\nmax_backoff_secs = 0\n",
             "[aws]\nconnect_timeout_secs = 0\n",
             "[scan]\ndetail_concurrency = 0\n",
         ] {

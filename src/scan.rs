@@ -392,7 +392,12 @@ pub async fn run(ctx: AwsContext, options: ScanOptions, events: mpsc::UnboundedS
                 part: Part::Failed(error),
             });
         }
-        let parts = match aws::iam::inventory(&global_ctx, detail).await {
+        // Like a region's listings, a failed IAM listing is read once more before `error`.
+        let read = match aws::iam::inventory(&global_ctx, detail).await {
+            Err(_) => aws::iam::inventory(&global_ctx, detail).await,
+            read => read,
+        };
+        let parts = match read {
             Ok(iam) => std::iter::once(Part::Iam {
                 users: iam.users,
                 access_keys: iam.access_keys,

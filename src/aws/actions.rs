@@ -710,6 +710,7 @@ async fn send(
     operation: &Operation,
     _armed: &Armed,
 ) -> Result<(), AwsError> {
+    let ctx = &ctx.for_changes();
     let iam = ctx.iam();
     let lambda = || ctx.lambda(region);
     match operation {

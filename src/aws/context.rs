@@ -20,8 +20,12 @@ pub struct ConnectOptions {
     /// Home region (global services, DescribeRegions).
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
-    /// Attempts per call, including the first (SDK standard retry).
-    pub max_attempts: u32,
+    /// Attempts per read call, including the first (SDK standard retry).
+    pub read_attempts: u32,
+    /// Attempts per mutating call, including the first (SDK standard retry).
+    pub change_attempts: u32,
+    /// Longest wait between two attempts (exponential backoff with jitter up to this).
+    pub max_backoff: Duration,
     pub connect_timeout: Duration,
     /// Limit for one attempt of one call.
     pub attempt_timeout: Duration,
@@ -38,9 +42,15 @@ pub struct RegionInfo {
 }
 
 /// Loaded SDK configuration and the home region; cheap to clone.
+///
+/// Clients built from it read: throttling during a breach is normal, so reads retry with a
+/// larger budget (exponential backoff with jitter; retry quota per service and region). Mutating
+/// calls go through [`AwsContext::for_changes`].
 #[derive(Debug, Clone)]
 pub struct AwsContext {
     sdk: SdkConfig,
+    /// Retry for mutating calls (standard, smaller budget).
+    change_retry: RetryConfig,
     home_region: String,
     /// Interceptors (aws-smithy-mocks) added to every client, for what moto lacks.
     #[cfg(test)]
@@ -51,7 +61,11 @@ impl AwsContext {
     /// Loads the SDK configuration once: env, profiles and SSO through aws-config's default chain.
     pub async fn load(options: &ConnectOptions) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(options.max_attempts.max(1)))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(options.read_attempts.max(1))
+                    .with_max_backoff(options.max_backoff),
+            )
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(options.connect_timeout)
@@ -81,6 +95,9 @@ impl AwsContext {
         };
         AwsContext {
             sdk,
+            change_retry: RetryConfig::standard()
+                .with_max_attempts(options.change_attempts.max(1))
+                .with_max_backoff(options.max_backoff),
             home_region,
             #[cfg(test)]
             interceptors: Vec::new(),
@@ -95,8 +112,25 @@ impl AwsContext {
     ) -> Self {
         AwsContext {
             home_region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
+            change_retry: sdk
+                .retry_config()
+                .cloned()
+                .unwrap_or_else(RetryConfig::standard),
             sdk,
             interceptors,
+        }
+    }
+
+    /// The same context with the retry budget for mutating calls: clients built from it are the
+    /// ones that change the account.
+    pub(crate) fn for_changes(&self) -> AwsContext {
+        AwsContext {
+            sdk: self
+                .sdk
+                .to_builder()
+                .retry_config(self.change_retry.clone())
+                .build(),
+            ..self.clone()
         }
     }
 

@@ -85,7 +85,7 @@ fn an_unreachable_endpoint_is_a_clear_error_not_a_hang() {
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
-        "[aws]\nmax_attempts = 1\nconnect_timeout_secs = 2\n",
+        "[aws]\nmax_attempts = 1\nread_max_attempts = 1\nconnect_timeout_secs = 2\n",
     )
     .expect("write");
     // A port nobody listens on: bind one, then let it go.

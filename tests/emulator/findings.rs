@@ -21,14 +21,14 @@ fn trust(account: &str) -> String {
 }
 
 /// What peacetime holds; ids the breach needs later.
-struct Peacetime {
+pub(crate) struct Peacetime {
     partner_snapshot: String,
     private_snapshot: String,
     alice_key: String,
     bob_key: String,
 }
 
-async fn seed_peacetime(seed: &Seeder) -> Peacetime {
+pub(crate) async fn seed_peacetime(seed: &Seeder) -> Peacetime {
     let alice_key = seed.user("alice", 1).await.remove(0);
     let bob_key = seed.user("bob", 1).await.remove(0);
     let lambda_role = seed.lambda_role("lambda-exec").await;
@@ -49,11 +49,11 @@ async fn seed_peacetime(seed: &Seeder) -> Peacetime {
 }
 
 /// What the breach planted, as (kind, region, resource id).
-struct Breach {
-    expected: Vec<(FindingKind, String, String)>,
+pub(crate) struct Breach {
+    pub(crate) expected: Vec<(FindingKind, String, String)>,
 }
 
-async fn plant_breach(seed: &Seeder, peace: &Peacetime) -> Breach {
+pub(crate) async fn plant_breach(seed: &Seeder, peace: &Peacetime) -> Breach {
     let iam = seed.iam();
     let mut expected = Vec::new();
     let mut expect = |kind, region: &str, id: &str| {

@@ -8,6 +8,7 @@ mod support;
 
 mod cli;
 mod cockpit;
+mod faults;
 mod findings;
 mod playbooks;
 mod playbooks_more;

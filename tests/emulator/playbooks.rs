@@ -476,7 +476,7 @@ async fn freeze_spares_the_caller_and_break_glass_needs_the_account_typed_and_un
         .expect("sso role");
     std::fs::write(
         bed.config_path(),
-        "break_glass = [\"user/break-glass\"]\n[aws]\nmax_attempts = 1\nconnect_timeout_secs = 2\n",
+        "break_glass = [\"user/break-glass\"]\n[aws]\nmax_attempts = 1\nread_max_attempts = 1\nconnect_timeout_secs = 2\n",
     )
     .expect("config");
     let regions = ["--regions", "us-east-1,eu-west-1"];

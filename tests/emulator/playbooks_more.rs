@@ -408,7 +408,7 @@ async fn disable_role_denies_reverts_trust_to_the_baseline_spares_break_glass_an
     let responder = seed.user_with_secret("responder").await;
     std::fs::write(
         bed.config_path(),
-        "break_glass = [\"role/break-glass\"]\n[aws]\nmax_attempts = 1\nconnect_timeout_secs = 2\n",
+        "break_glass = [\"role/break-glass\"]\n[aws]\nmax_attempts = 1\nread_max_attempts = 1\nconnect_timeout_secs = 2\n",
     )
     .expect("config");
     let baseline = write_baseline(&bed, &["partner-read", "break-glass"], &[]);

@@ -1,10 +1,13 @@
-//! An HTTP proxy in front of moto that answers chosen (service, region) pairs with an AWS-shaped
-//! AccessDenied, forwards everything else, and records every request's service and action.
-//! Routes by the SigV4 credential scope, as AWS does.
+//! An HTTP proxy in front of moto that injects AWS-shaped faults: AccessDenied for chosen
+//! (service, region) pairs, and at chosen rates throttling (EC2 `RequestLimitExceeded` 503, IAM
+//! and STS `Throttling` 400, Lambda 429), HTTP 500s and dropped connections (before or after the
+//! request reached moto), plus a fixed latency. It records every request's service, region and
+//! action, and can check a condition (e.g. "the journal holds this call's intent") the moment a
+//! mutating request arrives. Routes by the SigV4 credential scope, as AWS does.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -25,6 +28,8 @@ pub struct Seen {
     pub region: String,
     /// The query API's `Action`, or `METHOD /path` for REST APIs (Lambda).
     pub action: String,
+    /// For a mutating request reaching moto with a witness set: what the witness said on arrival.
+    pub witnessed: Option<bool>,
 }
 
 impl Seen {
@@ -43,55 +48,196 @@ impl Seen {
     }
 }
 
+/// Faults injected into every request, each drawn independently from a seeded generator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Faults {
+    /// Share of requests answered with the service's throttling error.
+    pub throttle: f64,
+    /// Share answered with HTTP 500.
+    pub server_error: f64,
+    /// Share whose connection is dropped without an answer; half of them after moto has
+    /// carried the request out (the response is lost, as when a call times out after AWS
+    /// applied it).
+    pub reset: f64,
+    /// Added before every request is handled.
+    pub latency: Duration,
+    pub seed: u64,
+}
+
+impl Faults {
+    /// The breach-night mix the reliability tests use: 30 % throttling, 5 % 500s, 2 % resets.
+    pub fn breach_night(seed: u64) -> Self {
+        Faults {
+            throttle: 0.30,
+            server_error: 0.05,
+            reset: 0.02,
+            latency: Duration::ZERO,
+            seed,
+        }
+    }
+}
+
+/// A condition checked when a mutating request arrives, before it is forwarded.
+pub type Witness = Arc<dyn Fn(&Seen) -> bool + Send + Sync>;
+
+/// What the proxy does besides forwarding.
+#[derive(Clone, Default)]
+struct Behaviour {
+    deny: Option<(&'static str, &'static str)>,
+    faults: Option<Faults>,
+    witness: Option<Witness>,
+}
+
+/// What one request gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Forward,
+    Throttle,
+    ServerError,
+    DropBefore,
+    DropAfter,
+}
+
 /// A running proxy; stops when the test's runtime ends.
 pub struct FaultProxy {
     pub address: SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
+    injected: Arc<Mutex<Vec<(String, &'static str)>>>,
 }
-
-type Deny = Option<(&'static str, &'static str)>;
 
 impl FaultProxy {
     /// Starts a proxy to `upstream` (`127.0.0.1:PORT`) that denies `service` in `region`.
     pub async fn deny(upstream: SocketAddr, service: &'static str, region: &'static str) -> Self {
-        Self::start(upstream, Some((service, region))).await
+        Self::start(
+            upstream,
+            Behaviour {
+                deny: Some((service, region)),
+                ..Behaviour::default()
+            },
+        )
+        .await
     }
 
     /// Starts a proxy to `upstream` that only forwards and records.
     pub async fn recording(upstream: SocketAddr) -> Self {
-        Self::start(upstream, None).await
+        Self::start(upstream, Behaviour::default()).await
     }
 
-    async fn start(upstream: SocketAddr, deny: Deny) -> Self {
+    /// Starts a proxy to `upstream` that injects `faults`, and asks `witness` (if any) about each
+    /// mutating request that is about to reach moto.
+    pub async fn faulty(upstream: SocketAddr, faults: Faults, witness: Option<Witness>) -> Self {
+        Self::start(
+            upstream,
+            Behaviour {
+                faults: Some(faults),
+                witness,
+                ..Behaviour::default()
+            },
+        )
+        .await
+    }
+
+    async fn start(upstream: SocketAddr, behaviour: Behaviour) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let address = listener.local_addr().expect("proxy address");
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
+        let injected = Arc::new(Mutex::new(Vec::new()));
+        let rng = Arc::new(Mutex::new(fastrand::Rng::with_seed(
+            behaviour.faults.map_or(0, |f| f.seed),
+        )));
+        let state = Shared {
+            upstream,
+            behaviour,
+            seen: seen.clone(),
+            injected: injected.clone(),
+            rng,
+        };
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let log = log.clone();
+                let state = state.clone();
                 tokio::spawn(async move {
-                    let handler =
-                        service_fn(move |request| handle(request, upstream, deny, log.clone()));
-                    // A connection the client drops midway is not the test's concern.
+                    let handler = service_fn(move |request| handle(request, state.clone()));
+                    // A connection dropped midway (by the client, or by a fault) is expected.
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), handler)
                         .await;
                 });
             }
         });
-        FaultProxy { address, seen }
+        FaultProxy {
+            address,
+            seen,
+            injected,
+        }
     }
 
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.address)
     }
 
-    /// Every request so far.
+    /// Every request that reached moto so far.
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().expect("lock").clone()
     }
+
+    /// How many faults of each kind were injected: (service, kind).
+    pub fn injected(&self) -> Vec<(String, &'static str)> {
+        self.injected.lock().expect("lock").clone()
+    }
 }
+
+/// Everything a connection handler needs.
+#[derive(Clone)]
+struct Shared {
+    upstream: SocketAddr,
+    behaviour: Behaviour,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    injected: Arc<Mutex<Vec<(String, &'static str)>>>,
+    rng: Arc<Mutex<fastrand::Rng>>,
+}
+
+impl Shared {
+    fn fate(&self) -> Fate {
+        let Some(faults) = self.behaviour.faults else {
+            return Fate::Forward;
+        };
+        let mut rng = self.rng.lock().expect("lock");
+        let draw = rng.f64();
+        let drop_after = rng.bool();
+        if draw < faults.throttle {
+            Fate::Throttle
+        } else if draw < faults.throttle + faults.server_error {
+            Fate::ServerError
+        } else if draw < faults.throttle + faults.server_error + faults.reset {
+            if drop_after {
+                Fate::DropAfter
+            } else {
+                Fate::DropBefore
+            }
+        } else {
+            Fate::Forward
+        }
+    }
+
+    fn note(&self, service: &str, kind: &'static str) {
+        self.injected
+            .lock()
+            .expect("lock")
+            .push((service.to_string(), kind));
+    }
+}
+
+/// The error a connection handler returns to make hyper drop the connection unanswered.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by the fault proxy")
+    }
+}
+
+impl std::error::Error for Dropped {}
 
 /// The (region, service) of a SigV4-signed request:
 /// `Credential=AKID/20240101/eu-west-1/lambda/aws4_request`.
@@ -106,13 +252,34 @@ fn scope(request: &Request<Incoming>) -> Option<(String, String)> {
 
 async fn handle(
     request: Request<Incoming>,
-    upstream: SocketAddr,
-    deny: Deny,
-    seen: Arc<Mutex<Vec<Seen>>>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+    state: Shared,
+) -> Result<Response<Full<Bytes>>, Dropped> {
     let (region, service) = scope(&request).unwrap_or_default();
-    if deny.is_some_and(|(s, r)| r == region && s == service) {
+    if let Some(latency) = state.behaviour.faults.map(|f| f.latency) {
+        tokio::time::sleep(latency).await;
+    }
+    if state
+        .behaviour
+        .deny
+        .is_some_and(|(s, r)| r == region && s == service)
+    {
         return Ok(denied());
+    }
+    let fate = state.fate();
+    match fate {
+        Fate::Throttle => {
+            state.note(&service, "throttle");
+            return Ok(throttled(&service));
+        }
+        Fate::ServerError => {
+            state.note(&service, "500");
+            return Ok(server_error(&service));
+        }
+        Fate::DropBefore => {
+            state.note(&service, "drop");
+            return Err(Dropped);
+        }
+        Fate::Forward | Fate::DropAfter => {}
     }
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
@@ -122,14 +289,102 @@ async fn handle(
     let action = form_action(&body)
         .or_else(|| parts.uri.query().and_then(|q| form_action(q.as_bytes())))
         .unwrap_or_else(|| format!("{} {}", parts.method, parts.uri.path()));
-    seen.lock().expect("lock").push(Seen {
+    let mut seen = Seen {
         service,
         region,
         action,
-    });
-    Ok(forward(Request::from_parts(parts, body), upstream)
+        witnessed: None,
+    };
+    if let Some(witness) = &state.behaviour.witness
+        && seen.is_mutating()
+    {
+        seen.witnessed = Some(witness(&seen));
+    }
+    let service = seen.service.clone();
+    state.seen.lock().expect("lock").push(seen);
+    let response = forward(Request::from_parts(parts, body), state.upstream)
         .await
-        .unwrap_or_else(bad_gateway))
+        .unwrap_or_else(bad_gateway);
+    if fate == Fate::DropAfter {
+        state.note(&service, "drop after");
+        return Err(Dropped);
+    }
+    Ok(response)
+}
+
+/// The service's own throttling answer.
+fn throttled(service: &str) -> Response<Full<Bytes>> {
+    match service {
+        "ec2" => query_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ec2_error("RequestLimitExceeded", "Request limit exceeded."),
+        ),
+        "lambda" => json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequestsException",
+            "Rate exceeded",
+        ),
+        _ => query_error(
+            StatusCode::BAD_REQUEST,
+            iam_error("Throttling", "Rate exceeded"),
+        ),
+    }
+}
+
+/// The service's own internal-error answer.
+fn server_error(service: &str) -> Response<Full<Bytes>> {
+    match service {
+        "ec2" => query_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ec2_error("InternalError", "An internal error has occurred"),
+        ),
+        "lambda" => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "ServiceException",
+            "internal error",
+        ),
+        _ => query_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            iam_error("ServiceFailure", "internal error"),
+        ),
+    }
+}
+
+const INJECTED_REQUEST_ID: &str = "firebreak-test-fault-0001";
+
+fn ec2_error(code: &str, message: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code>\
+         <Message>{message}</Message></Error></Errors><RequestID>{INJECTED_REQUEST_ID}</RequestID></Response>"
+    )
+}
+
+fn iam_error(code: &str, message: &str) -> String {
+    format!(
+        "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>\
+         </Error><RequestId>{INJECTED_REQUEST_ID}</RequestId></ErrorResponse>"
+    )
+}
+
+fn query_error(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/xml")
+        .header("x-amzn-requestid", INJECTED_REQUEST_ID)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_default()
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("x-amzn-errortype", code)
+        .header("x-amzn-requestid", INJECTED_REQUEST_ID)
+        .body(Full::new(Bytes::from(format!(
+            r#"{{"Type":"Service","message":"{message}"}}"#
+        ))))
+        .unwrap_or_default()
 }
 
 fn denied() -> Response<Full<Bytes>> {

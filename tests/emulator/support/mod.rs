@@ -30,7 +30,7 @@ impl TestBed {
         std::fs::write(
             dir.path().join("config.toml"),
             // One attempt: calls moto does not implement fail at once instead of retrying.
-            "[aws]\nmax_attempts = 1\nconnect_timeout_secs = 2\noperation_timeout_secs = 30\n",
+            "[aws]\nmax_attempts = 1\nread_max_attempts = 1\nconnect_timeout_secs = 2\noperation_timeout_secs = 30\n",
         )
         .expect("write config");
         TestBed { moto, dir }
