@@ -455,6 +455,7 @@ pub fn timeline_markdown(log: &SessionLog) -> String {
                 action_id,
                 index,
                 outcome,
+                ..
             } => {
                 let (api, target, region) = steps
                     .get(&(action_id.clone(), *index))

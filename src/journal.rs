@@ -54,6 +54,10 @@ pub enum Entry {
         action_id: String,
         index: usize,
         outcome: Outcome,
+        /// The inverse of what was actually sent, when it differs from the plan's (state read
+        /// just before the call): undo restores exactly what firebreak changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inverse: Option<Operation>,
     },
     /// Every step of an action has ended.
     ActionFinished {

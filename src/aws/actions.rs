@@ -36,9 +36,12 @@ impl Armed {
 }
 
 /// What a mutating call found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
-    Changed,
+    /// The change was sent. `inverse` undoes exactly what was sent, read just before sending,
+    /// for operations whose inverse depends on that state (sharing, trust, concurrency); `None`
+    /// where the plan's inverse is already exact.
+    Changed { inverse: Option<Box<Operation>> },
     /// Already in the wanted state: nothing was sent.
     AlreadyDone,
 }
@@ -464,8 +467,10 @@ pub async fn apply(
     if in_wanted_state(ctx, region, operation).await? {
         return Ok(Applied::AlreadyDone);
     }
-    send(ctx, region, operation, armed).await?;
-    Ok(Applied::Changed)
+    let inverse = send(ctx, region, operation, armed).await?;
+    Ok(Applied::Changed {
+        inverse: inverse.map(Box::new),
+    })
 }
 
 /// Whether the account already holds what `operation` makes it hold. Reads only: the engine
@@ -704,15 +709,18 @@ async fn has_statement(
 }
 
 /// Sends the calls that make `operation` (the state was read first and is not as wanted).
+/// Returns the inverse of the delta actually sent where it depends on the state just before
+/// (see [`Applied::Changed`]).
 async fn send(
     ctx: &AwsContext,
     region: &str,
     operation: &Operation,
     _armed: &Armed,
-) -> Result<(), AwsError> {
+) -> Result<Option<Operation>, AwsError> {
     let ctx = &ctx.for_changes();
     let iam = ctx.iam();
     let lambda = || ctx.lambda(region);
+    let mut sent_inverse = None;
     match operation {
         Operation::DeactivateAccessKey { user, key_id }
         | Operation::ActivateAccessKey { user, key_id } => {
@@ -803,6 +811,17 @@ async fn send(
             })?;
         }
         Operation::PutFunctionConcurrency { function, reserved } => {
+            sent_inverse = Some(
+                match super::lambda::reserved_concurrency(ctx, region, function).await? {
+                    Some(previous) => Operation::PutFunctionConcurrency {
+                        function: function.clone(),
+                        reserved: previous,
+                    },
+                    None => Operation::DeleteFunctionConcurrency {
+                        function: function.clone(),
+                    },
+                },
+            );
             lambda_site("PutFunctionConcurrency", region)
                 .run(
                     lambda()
@@ -942,6 +961,15 @@ async fn send(
                 .await?;
         }
         Operation::UpdateAssumeRolePolicy { role, document } => {
+            let before = iam_site("GetRole")
+                .run(iam.get_role().role_name(role).send())
+                .await?;
+            if let Some(existing) = before.role().and_then(|r| r.assume_role_policy_document()) {
+                sent_inverse = Some(Operation::UpdateAssumeRolePolicy {
+                    role: role.clone(),
+                    document: decode_document(existing),
+                });
+            }
             iam_site("UpdateAssumeRolePolicy")
                 .run(
                     iam.update_assume_role_policy()
@@ -956,6 +984,10 @@ async fn send(
             change,
         } => {
             let needed = change.still_needed(&snapshot_sharing(ctx, region, snapshot_id).await?);
+            sent_inverse = Some(Operation::ModifySnapshotSharing {
+                snapshot_id: snapshot_id.clone(),
+                change: needed.inverse(),
+            });
             for (kind, public, accounts) in permission_calls(&needed) {
                 let mut request = ctx
                     .ec2(region)
@@ -976,6 +1008,10 @@ async fn send(
         }
         Operation::ModifyImageSharing { image_id, change } => {
             let needed = change.still_needed(&image_sharing(ctx, region, image_id).await?);
+            sent_inverse = Some(Operation::ModifyImageSharing {
+                image_id: image_id.clone(),
+                change: needed.inverse(),
+            });
             for (kind, public, accounts) in permission_calls(&needed) {
                 let mut grants: Vec<LaunchPermission> = accounts
                     .iter()
@@ -1050,7 +1086,7 @@ async fn send(
                 .await?;
         }
     }
-    Ok(())
+    Ok(sent_inverse)
 }
 
 /// Whether two policy documents say the same (IAM returns them URL-encoded and reformatted).

@@ -14,7 +14,7 @@ use crate::aws::actions::{self, Applied, Armed};
 use crate::aws::error::CallSite;
 use crate::aws::{AwsContext, AwsError};
 use crate::journal::{Entry, Journal, JournalError};
-use crate::model::operation::PrincipalKind;
+use crate::model::operation::{Operation, PrincipalKind};
 
 /// Why a plan was not executed.
 #[derive(Debug, thiserror::Error)]
@@ -98,8 +98,14 @@ impl Engine {
                     message: format!("not sent: step(s) {:?} did not complete", step.requires),
                     ..site.local_error()
                 };
-                let outcome =
-                    conclude(plan, step, Outcome::Failed { error }, journal, &mut results)?;
+                let outcome = conclude(
+                    plan,
+                    step,
+                    Outcome::Failed { error },
+                    None,
+                    journal,
+                    &mut results,
+                )?;
                 on_result(step, outcome);
             }
             for step in &ready {
@@ -140,15 +146,15 @@ impl Engine {
                 .collect();
             let mut running = stream::iter(calls).buffer_unordered(self.concurrency);
             while let Some((step, result)) = running.next().await {
-                let outcome = match result {
-                    Ok(Applied::Changed) => Outcome::Ok,
-                    Ok(Applied::AlreadyDone) => Outcome::Skipped,
+                let (outcome, inverse) = match result {
+                    Ok(Applied::Changed { inverse }) => (Outcome::Ok, inverse.map(|op| *op)),
+                    Ok(Applied::AlreadyDone) => (Outcome::Skipped, None),
                     Err(error) if self.ctx.emulated() && is_unsupported(&error) => {
-                        Outcome::Unsupported { error }
+                        (Outcome::Unsupported { error }, None)
                     }
-                    Err(error) => Outcome::Failed { error },
+                    Err(error) => (Outcome::Failed { error }, None),
                 };
-                let outcome = conclude(plan, step, outcome, journal, &mut results)?;
+                let outcome = conclude(plan, step, outcome, inverse, journal, &mut results)?;
                 on_result(step, outcome);
             }
         }
@@ -185,10 +191,10 @@ async fn apply_with_retry(
                 tries += 1;
             }
             // The outcome is what AWS now holds: a call that failed or timed out may still
-            // have been applied.
+            // have been applied (undo then uses the plan's inverse, which is idempotent).
             Err(error) => {
                 return match actions::in_wanted_state(ctx, &step.region, &step.operation).await {
-                    Ok(true) => Ok(Applied::Changed),
+                    Ok(true) => Ok(Applied::Changed { inverse: None }),
                     _ => Err(error),
                 };
             }
@@ -197,11 +203,13 @@ async fn apply_with_retry(
     }
 }
 
-/// Journals a step's outcome, then adds it to `results`; returns the outcome as stored.
+/// Journals a step's outcome (with the inverse of what it sent, if known), then adds it to
+/// `results`; returns the outcome as stored.
 fn conclude<'r>(
     plan: &Plan,
     step: &Step,
     outcome: Outcome,
+    inverse: Option<Operation>,
     journal: &Journal,
     results: &'r mut Vec<StepResult>,
 ) -> Result<&'r Outcome, JournalError> {
@@ -209,6 +217,7 @@ fn conclude<'r>(
         action_id: plan.action_id.clone(),
         index: step.index,
         outcome: outcome.clone(),
+        inverse,
     })?;
     results.push(StepResult {
         index: step.index,

@@ -25,6 +25,8 @@ pub enum UndoError {
 pub struct ActionRecord {
     pub plan: Plan,
     pub outcomes: Vec<(usize, Outcome)>,
+    /// Inverses of what steps actually sent, where they differ from the plan's (latest last).
+    pub sent_inverses: Vec<(usize, Operation)>,
     /// Whether any step was sent (its intent journaled), even if no outcome followed.
     pub sent: bool,
 }
@@ -33,6 +35,7 @@ pub struct ActionRecord {
 pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord> {
     let mut plan = None;
     let mut outcomes = Vec::new();
+    let mut sent_inverses = Vec::new();
     let mut sent = false;
     for record in logs.iter().flat_map(|l| &l.records) {
         match &record.entry {
@@ -44,7 +47,13 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
                 action_id: id,
                 index,
                 outcome,
-            } if id == action_id => outcomes.push((*index, outcome.clone())),
+                inverse,
+            } if id == action_id => {
+                outcomes.push((*index, outcome.clone()));
+                if let Some(inverse) = inverse {
+                    sent_inverses.push((*index, inverse.clone()));
+                }
+            }
             _ => {}
         }
     }
@@ -52,6 +61,7 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
         plan,
         sent: sent || !outcomes.is_empty(),
         outcomes,
+        sent_inverses,
     })
 }
 
@@ -272,8 +282,19 @@ fn inverse_steps(
     done.sort_by_key(|s| std::cmp::Reverse(s.index));
     // Phases run in reverse: what the action did last is undone first.
     let last_phase = action.plan.steps.iter().map(|s| s.phase).max().unwrap_or(0);
+    // What a step actually sent, when the journal has it, is undone rather than what was planned.
+    let inverse_of = |step: &Step| {
+        action
+            .sent_inverses
+            .iter()
+            .rev()
+            .find(|(i, _)| *i == step.index)
+            .map(|(_, inverse)| inverse.clone())
+            .or_else(|| step.inverse.clone())
+    };
     for step in done {
-        if let Some((kind, name)) = step.inverse.as_ref().and_then(Operation::denies_principal)
+        let inverse = inverse_of(step);
+        if let Some((kind, name)) = inverse.as_ref().and_then(Operation::denies_principal)
             && let Some(reason) = guard.exemption(kind, name, "/")
         {
             notes.push(format!(
@@ -282,11 +303,11 @@ fn inverse_steps(
             ));
             continue;
         }
-        match &step.inverse {
+        match inverse {
             Some(inverse) => steps.push(Step::new(
                 &step.region,
                 last_phase - step.phase,
-                inverse.clone(),
+                inverse,
                 Some(step.operation.clone()),
             )),
             None => notes.push(format!(
@@ -367,11 +388,13 @@ mod tests {
                 action_id: "f-1".into(),
                 index: 1,
                 outcome: Outcome::Ok,
+                inverse: None,
             }),
             record(Entry::StepOutcome {
                 action_id: "f-1".into(),
                 index: 2,
                 outcome: Outcome::Ok,
+                inverse: None,
             }),
         ];
         vec![SessionLog {
@@ -431,6 +454,7 @@ mod tests {
                 action_id: "u-1".into(),
                 index: step.index,
                 outcome: Outcome::Ok,
+                inverse: None,
             }));
         }
         logs[0].records.extend(records);
@@ -489,6 +513,7 @@ mod tests {
                     http_status: Some(400),
                 },
             },
+            inverse: None,
         }));
         assert_eq!(pending_freezes(&logs), Ok(vec!["f-1".to_string()]));
     }
@@ -541,6 +566,7 @@ mod tests {
             action_id: "f-1".into(),
             index: 2,
             outcome: Outcome::Skipped,
+            inverse: None,
         }));
         logs[0].records.push(record(Entry::ActionFinished {
             action_id: "f-1".into(),
@@ -593,6 +619,7 @@ mod tests {
                     http_status: None,
                 },
             },
+            inverse: None,
         }));
         logs[0].records.push(intent("f-1", 2));
         let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
@@ -618,5 +645,62 @@ mod tests {
             undo.notes
         );
         assert_eq!(pending_freezes(&logs), Ok(vec!["f-1".to_string()]));
+    }
+    #[test]
+    fn undo_restores_what_was_sent_not_what_was_planned() {
+        use crate::model::operation::SharingChange;
+        // Planned: remove public and two accounts. By the time it ran, someone else had
+        // removed one account: firebreak sent (and journaled) the smaller change.
+        let planned =
+            SharingChange::remove(true, vec!["222222222222".into(), "333333333333".into()]);
+        let sent = SharingChange::remove(true, vec!["222222222222".into()]);
+        let share = |change: SharingChange| Operation::ModifySnapshotSharing {
+            snapshot_id: "snap-1".into(),
+            change,
+        };
+        let step = Step::new(
+            "eu-west-1",
+            0,
+            share(planned.clone()),
+            Some(share(planned.inverse())),
+        );
+        let plan_shown = Plan::new(
+            "r-1".into(),
+            Playbook::RevertSharing,
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            vec![step],
+        );
+        let logs = vec![SessionLog {
+            path: PathBuf::from("s.jsonl"),
+            session: "s".into(),
+            records: vec![
+                record(Entry::PlanShown {
+                    plan: Box::new(plan_shown),
+                }),
+                intent("r-1", 1),
+                record(Entry::StepOutcome {
+                    action_id: "r-1".into(),
+                    index: 1,
+                    outcome: Outcome::Ok,
+                    inverse: Some(share(sent.inverse())),
+                }),
+            ],
+            truncated_line: None,
+            live: false,
+        }];
+        let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        let undo = plan(
+            "u".into(),
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            &logs,
+            "r-1",
+            &guard,
+        )
+        .expect("undo plan");
+        assert_eq!(undo.steps.len(), 1);
+        assert_eq!(undo.steps[0].operation, share(sent.inverse()));
+        assert_ne!(undo.steps[0].operation, share(planned.inverse()));
     }
 }
