@@ -2,7 +2,9 @@
 //! of requests, fails 5 % with HTTP 500 and drops 2 % of connections (half of them after moto has
 //! carried the request out).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
 
 use firebreak::model::finding::FindingKind;
 use firebreak::scan::RegionStatus;
@@ -84,4 +86,336 @@ async fn ten_scans_under_throttling_errors_and_resets_each_find_every_indicator(
             "{service} was never throttled"
         );
     }
+}
+
+/// Everything a playbook can change in the account, read straight from moto (not through the
+/// proxy), as canonical text per resource: equal states compare equal.
+async fn account_state(bed: &TestBed, regions: &[&str]) -> BTreeMap<String, String> {
+    let seed = bed.seeder();
+    let iam = seed.iam();
+    let mut state = BTreeMap::new();
+    let document = |text: &str| -> Value {
+        // IAM hands policy documents back URL-encoded.
+        let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+        let mut value: Value = serde_json::from_str(&decoded).expect("policy JSON");
+        sort_statements(&mut value);
+        value
+    };
+    let users = iam.list_users().send().await.expect("users");
+    for user in users.users() {
+        let name = user.user_name();
+        let keys = iam
+            .list_access_keys()
+            .user_name(name)
+            .send()
+            .await
+            .expect("keys");
+        let mut statuses: Vec<String> = keys
+            .access_key_metadata()
+            .iter()
+            .map(|k| format!("{:?} {:?}", k.access_key_id(), k.status()))
+            .collect();
+        statuses.sort();
+        state.insert(format!("user/{name} keys"), statuses.join(", "));
+        let attached = iam
+            .list_attached_user_policies()
+            .user_name(name)
+            .send()
+            .await
+            .expect("attached");
+        let mut arns: Vec<&str> = attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn())
+            .collect();
+        arns.sort();
+        state.insert(format!("user/{name} attached"), arns.join(", "));
+        let inline = iam
+            .list_user_policies()
+            .user_name(name)
+            .send()
+            .await
+            .expect("inline");
+        for policy in inline.policy_names() {
+            let got = iam
+                .get_user_policy()
+                .user_name(name)
+                .policy_name(policy)
+                .send()
+                .await
+                .expect("inline policy");
+            state.insert(
+                format!("user/{name} inline {policy}"),
+                document(got.policy_document()).to_string(),
+            );
+        }
+    }
+    let roles = iam.list_roles().send().await.expect("roles");
+    for role in roles.roles() {
+        let name = role.role_name();
+        state.insert(
+            format!("role/{name} trust"),
+            document(role.assume_role_policy_document().unwrap_or("{}")).to_string(),
+        );
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .expect("attached");
+        let mut arns: Vec<&str> = attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn())
+            .collect();
+        arns.sort();
+        state.insert(format!("role/{name} attached"), arns.join(", "));
+        let inline = iam
+            .list_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .expect("inline");
+        for policy in inline.policy_names() {
+            let got = iam
+                .get_role_policy()
+                .role_name(name)
+                .policy_name(policy)
+                .send()
+                .await
+                .expect("inline policy");
+            state.insert(
+                format!("role/{name} inline {policy}"),
+                document(got.policy_document()).to_string(),
+            );
+        }
+    }
+    for region in regions {
+        let lambda = seed.lambda(region);
+        let functions = lambda.list_functions().send().await.expect("functions");
+        for function in functions.functions() {
+            let name = function.function_name().unwrap_or_default();
+            let reserved = lambda
+                .get_function_concurrency()
+                .function_name(name)
+                .send()
+                .await
+                .expect("concurrency")
+                .reserved_concurrent_executions();
+            state.insert(
+                format!("{region}/{name} concurrency"),
+                format!("{reserved:?}"),
+            );
+            let policy = match lambda.get_policy().function_name(name).send().await {
+                Ok(out) => document(out.policy().unwrap_or("{}")).to_string(),
+                Err(_) => "none".to_string(),
+            };
+            state.insert(format!("{region}/{name} policy"), policy);
+        }
+        let ec2 = seed.ec2(region);
+        let snapshots = ec2
+            .describe_snapshots()
+            .owner_ids("self")
+            .send()
+            .await
+            .expect("snapshots");
+        for snapshot in snapshots.snapshots() {
+            let id = snapshot.snapshot_id().unwrap_or_default();
+            let (public, accounts) = crate::playbooks::snapshot_permissions(bed, region, id).await;
+            state.insert(
+                format!("{region}/{id} sharing"),
+                format!("{public} {accounts:?}"),
+            );
+        }
+        let images = ec2
+            .describe_images()
+            .owners("self")
+            .send()
+            .await
+            .expect("images");
+        for image in images.images() {
+            let id = image.image_id().unwrap_or_default();
+            let out = ec2
+                .describe_image_attribute()
+                .image_id(id)
+                .attribute(aws_sdk_ec2::types::ImageAttributeName::LaunchPermission)
+                .send()
+                .await
+                .expect("launch permission");
+            let mut grants: Vec<String> = out
+                .launch_permissions()
+                .iter()
+                .map(|p| format!("{:?} {:?}", p.group(), p.user_id()))
+                .collect();
+            grants.sort();
+            state.insert(format!("{region}/{id} sharing"), grants.join(", "));
+        }
+    }
+    state
+}
+
+/// Statement order is not meaning: sort them so that a statement put back at the end compares
+/// equal.
+fn sort_statements(document: &mut Value) {
+    if let Some(statements) = document.get_mut("Statement").and_then(Value::as_array_mut) {
+        statements.sort_by_key(|s| s.to_string());
+    }
+}
+
+/// Runs `args` through the faulty proxy until nothing is left failed (at most four runs: a run
+/// after faults completes the remainder and skips what is done); returns every run's document.
+fn run_until_complete(
+    bed: &TestBed,
+    endpoint: &str,
+    responder: &(String, String),
+    args: &[&str],
+) -> Vec<Value> {
+    let mut documents = Vec::new();
+    for _ in 0..4 {
+        let mut all = vec!["--regions", "us-east-1,eu-west-1"];
+        all.extend_from_slice(args);
+        all.extend(["--format", "json"]);
+        let output = crate::playbooks::run(bed, endpoint, responder, &all);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let document: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stderr}"));
+        let code = output.status.code();
+        documents.push(document);
+        match code {
+            Some(0) => return documents,
+            // A step failed and was reported as such: run again.
+            Some(5) => continue,
+            other => panic!("{args:?}: exit {other:?}: {stderr}"),
+        }
+    }
+    panic!("{args:?}: still failing after four runs: {documents:#?}");
+}
+
+/// Every step of every run ended with a known outcome, and none of the last run failed.
+fn assert_reported(args: &[&str], documents: &[Value]) {
+    for document in documents {
+        let steps = document["plan"]["steps"].as_array().expect("steps").len();
+        let results = document["results"].as_array().expect("results");
+        assert_eq!(results.len(), steps, "{args:?}: every step reports");
+    }
+    let last = documents.last().expect("a run");
+    let failed: Vec<&Value> = last["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["outcome"]["status"] == "failed")
+        .collect();
+    assert!(failed.is_empty(), "{args:?}: {failed:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_playbook_under_faults_completes_and_undo_restores_the_exact_prior_state() {
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let responder = seed.user_with_secret("responder").await;
+    seed.user("mallory", 2).await;
+    seed.iam()
+        .attach_user_policy()
+        .user_name("mallory")
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .expect("admin");
+    seed.role(
+        "ops-support",
+        &crate::findings::trust(crate::playbooks::STRANGER),
+    )
+    .await;
+    let lambda_role = seed.lambda_role("lambda-exec").await;
+    for region in ["us-east-1", "eu-west-1"] {
+        seed.function(region, "miner", &lambda_role).await;
+        seed.lambda(region)
+            .add_permission()
+            .function_name("miner")
+            .statement_id("open")
+            .action("lambda:InvokeFunction")
+            .principal("*")
+            .send()
+            .await
+            .expect("public invoke");
+    }
+    let snapshot = seed.snapshot("us-east-1", true).await;
+    seed.share_snapshot("us-east-1", &snapshot, true, &[crate::playbooks::PARTNER])
+        .await;
+    let image = seed.image("eu-west-1", "golden").await;
+    seed.share_image("eu-west-1", &image, true, &[crate::playbooks::STRANGER])
+        .await;
+    std::fs::write(bed.config_path(), FAULT_CONFIG).expect("config");
+    let regions = ["us-east-1", "eu-west-1"];
+    let before = account_state(&bed, &regions).await;
+
+    let proxy = FaultProxy::faulty(upstream(&bed), Faults::breach_night(17), None).await;
+    let endpoint = proxy.endpoint();
+    let snapshot_target = format!("us-east-1/{snapshot}");
+    let image_target = format!("eu-west-1/{image}");
+    let freeze_confirm = crate::support::ACCOUNT;
+    let playbooks: Vec<Vec<&str>> = vec![
+        vec!["act", "disable-user", "mallory", "--execute"],
+        vec!["act", "disable-role", "ops-support", "--execute"],
+        vec![
+            "act",
+            "contain-functions",
+            "us-east-1/miner",
+            "eu-west-1/miner",
+            "--execute",
+        ],
+        vec![
+            "act",
+            "revert-sharing",
+            &snapshot_target,
+            &image_target,
+            "--execute",
+        ],
+        vec![
+            "act",
+            "revert-sharing",
+            "us-east-1/miner",
+            "eu-west-1/miner",
+            "--execute",
+        ],
+        vec!["act", "freeze", "--confirm", freeze_confirm, "--execute"],
+    ];
+    for args in &playbooks {
+        let started = std::time::Instant::now();
+        let runs = run_until_complete(&bed, &endpoint, &responder, args);
+        assert_reported(args, &runs);
+        let contained = account_state(&bed, &regions).await;
+        assert_ne!(contained, before, "{args:?} changed nothing");
+        let action = runs[0]["plan"]["action_id"]
+            .as_str()
+            .expect("action id")
+            .to_string();
+        let undo = ["undo", action.as_str(), "--execute"];
+        let undone = run_until_complete(&bed, &endpoint, &responder, &undo);
+        assert_reported(&undo, &undone);
+        let after = account_state(&bed, &regions).await;
+        let changed: Vec<_> = before
+            .iter()
+            .filter(|(key, value)| after.get(*key) != Some(value))
+            .map(|(key, value)| (key, value, after.get(key)))
+            .chain(
+                after
+                    .iter()
+                    .filter(|(key, _)| !before.contains_key(*key))
+                    .map(|(key, value)| (key, value, None)),
+            )
+            .collect();
+        assert!(changed.is_empty(), "{args:?} then undo left: {changed:#?}");
+        eprintln!(
+            "{args:?}: {} run(s), undo {} run(s), {:?}",
+            runs.len(),
+            undone.len(),
+            started.elapsed()
+        );
+    }
+    let injected = proxy.injected();
+    assert!(
+        injected.iter().any(|(_, kind)| *kind == "drop after"),
+        "no response was lost after moto carried a request out: {injected:?}"
+    );
 }

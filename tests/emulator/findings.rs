@@ -14,7 +14,7 @@ const PARTNER: &str = "210987654321";
 const STRANGER: &str = "666655554444";
 const STRANGER_TOO: &str = "777766665555";
 
-fn trust(account: &str) -> String {
+pub(crate) fn trust(account: &str) -> String {
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
     )
