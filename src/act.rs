@@ -94,6 +94,26 @@ pub async fn resume(session: &Session, of: &str, run: &RunArgs) -> Result<ExitCo
     show_and_run(session, &journal, &identity, left.plan, run, left.typed).await
 }
 
+/// Tells (on stderr) of every action a stopped session left unfinished, and how to finish it:
+/// the first thing a responder should know after a crash.
+fn report_unfinished(session: &Session, identity: &Identity) -> Result<(), AppError> {
+    for left in unfinished(&read_logs(session)?, &identity.id) {
+        // The playbook's name without its (possibly hundreds of) targets.
+        let playbook = left.plan.playbook.to_string();
+        let playbook = playbook.split_whitespace().next().unwrap_or_default();
+        eprintln!(
+            "note: action {} ({}) was interrupted: {} of its {} steps have no outcome; \
+             finish it with `firebreak resume {} --execute`",
+            left.plan.action_id,
+            playbook,
+            left.missing.len(),
+            left.plan.steps.len(),
+            left.plan.action_id
+        );
+    }
+    Ok(())
+}
+
 /// Plans `request` through the services, shows the plan, and with --execute runs it.
 async fn plan_and_run(
     session: &Session,
@@ -102,6 +122,7 @@ async fn plan_and_run(
     typed: Option<String>,
 ) -> Result<ExitCode, AppError> {
     let (identity, _) = session.ctx.identity().await?;
+    report_unfinished(session, &identity)?;
     let journal = open_journal(session, &identity)?;
     let planning = Planning {
         session,

@@ -29,6 +29,9 @@ pub struct ActionRecord {
     pub sent_inverses: Vec<(usize, Operation)>,
     /// Whether any step was sent (its intent journaled), even if no outcome followed.
     pub sent: bool,
+    /// Steps sent by a session that stopped before journaling their outcome: AWS may hold
+    /// their change whatever a later run reports (a resumed run finds them done and skips).
+    pub unanswered: Vec<usize>,
 }
 
 /// Finds an action's plan and outcomes across all sessions.
@@ -37,6 +40,26 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
     let mut outcomes = Vec::new();
     let mut sent_inverses = Vec::new();
     let mut sent = false;
+    let mut unanswered = Vec::new();
+    for log in logs {
+        let mut intents = Vec::new();
+        for record in &log.records {
+            match &record.entry {
+                Entry::StepIntent {
+                    action_id: id,
+                    index,
+                    ..
+                } if id == action_id => intents.push(*index),
+                Entry::StepOutcome {
+                    action_id: id,
+                    index,
+                    ..
+                } if id == action_id => intents.retain(|i| i != index),
+                _ => {}
+            }
+        }
+        unanswered.extend(intents);
+    }
     for record in logs.iter().flat_map(|l| &l.records) {
         match &record.entry {
             Entry::StepIntent { action_id: id, .. } if id == action_id => sent = true,
@@ -62,6 +85,7 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
         sent: sent || !outcomes.is_empty(),
         outcomes,
         sent_inverses,
+        unanswered,
     })
 }
 
@@ -245,13 +269,23 @@ fn inverse_steps(
     // still time out) or without an outcome (a crash after its intent). Inverses are planned
     // from the state read before and are idempotent, so undoing what did not happen is a
     // skipped step. Skipped and unsupported steps changed nothing.
+    // A step can have several outcomes (an action resumed after a crash reports the steps done
+    // before it as skipped): one `ok` means it changed the account; sent by a session that
+    // died before its outcome, or `failed`, means it may have.
     let outcome_of = |index: usize| {
-        action
-            .outcomes
-            .iter()
-            .rev()
-            .find(|(i, _)| *i == index)
-            .map(|(_, o)| o)
+        let outcomes = || {
+            action
+                .outcomes
+                .iter()
+                .filter(move |(i, _)| *i == index)
+                .map(|(_, o)| o)
+        };
+        let ok = outcomes().find(|o| **o == Outcome::Ok);
+        if ok.is_none() && action.unanswered.contains(&index) {
+            return None;
+        }
+        ok.or_else(|| outcomes().find(|o| matches!(o, Outcome::Failed { .. })))
+            .or_else(|| outcomes().next_back())
     };
     let mut done: Vec<&Step> = action
         .plan
@@ -316,10 +350,13 @@ fn inverse_steps(
             )),
         }
     }
-    for (index, outcome) in &action.outcomes {
-        if matches!(outcome, Outcome::Skipped | Outcome::Unsupported { .. }) {
+    for step in &action.plan.steps {
+        if let Some(outcome @ (Outcome::Skipped | Outcome::Unsupported { .. })) =
+            outcome_of(step.index)
+        {
             notes.push(format!(
-                "step {index} of {of} ended {}: nothing of it to undo",
+                "step {} of {of} ended {}: nothing of it to undo",
+                step.index,
                 outcome.word()
             ));
         }
@@ -702,5 +739,41 @@ mod tests {
         assert_eq!(undo.steps.len(), 1);
         assert_eq!(undo.steps[0].operation, share(sent.inverse()));
         assert_ne!(undo.steps[0].operation, share(planned.inverse()));
+    }
+    #[test]
+    fn a_step_done_before_a_crash_and_skipped_on_resume_is_undone() {
+        let mut logs = frozen();
+        // Step 2 was sent when the process died (no outcome in that session); the freeze was
+        // resumed in a later session, where both steps report skipped.
+        logs[0]
+            .records
+            .retain(|r| !matches!(&r.entry, Entry::StepOutcome { index: 2, .. }));
+        logs[0].records.push(intent("f-1", 2));
+        logs.push(SessionLog {
+            path: PathBuf::from("t.jsonl"),
+            session: "t".into(),
+            records: Vec::new(),
+            truncated_line: None,
+            live: false,
+        });
+        for index in [1, 2] {
+            logs[1].records.push(record(Entry::StepOutcome {
+                action_id: "f-1".into(),
+                index,
+                outcome: Outcome::Skipped,
+                inverse: None,
+            }));
+        }
+        let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        let undo = plan(
+            "u".into(),
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            &logs,
+            "f-1",
+            &guard,
+        )
+        .expect("undo plan");
+        assert_eq!(undo.steps.len(), 2, "{:?}", undo.notes);
     }
 }

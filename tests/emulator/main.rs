@@ -8,6 +8,7 @@ mod support;
 
 mod cli;
 mod cockpit;
+mod crash;
 mod faults;
 mod findings;
 mod playbooks;

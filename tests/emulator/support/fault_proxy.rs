@@ -89,6 +89,18 @@ impl Faults {
             spared: MOTO_LACKS,
         }
     }
+
+    /// Only latency, no errors.
+    pub fn slow(latency: Duration) -> Self {
+        Faults {
+            throttle: 0.0,
+            server_error: 0.0,
+            reset: 0.0,
+            latency,
+            seed: 0,
+            spared: &[],
+        }
+    }
 }
 
 /// A condition checked when a mutating request arrives, before it is forwarded.
