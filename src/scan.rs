@@ -104,6 +104,9 @@ pub struct RegionState {
     pub duration: Option<Duration>,
     pub counts: BTreeMap<ItemKind, usize>,
     pub errors: Vec<AwsError>,
+    /// Services whose results here are the previous scan's: a rescan could not read them
+    /// again, so the last good results were kept.
+    pub stale: Vec<String>,
 }
 
 impl RegionState {
@@ -114,7 +117,16 @@ impl RegionState {
             duration: None,
             counts: BTreeMap::new(),
             errors: Vec::new(),
+            stale: Vec::new(),
         }
+    }
+
+    /// This rescanned state, marked stale for each service it could not read.
+    fn rescanned(mut self) -> Self {
+        self.stale = self.errors.iter().map(|e| e.service.clone()).collect();
+        self.stale.sort();
+        self.stale.dedup();
+        self
     }
 
     fn add_count(&mut self, kind: ItemKind, count: usize) {
@@ -267,10 +279,11 @@ impl ScanState {
         (finished, total)
     }
 
-    /// Folds in a finished rescan of some regions (IAM is always part of a scan): their states
-    /// and inventory replace the old ones; every other region keeps what it had. What a
-    /// service could not read again is kept as it was (a throttled read is not "gone"), and a
-    /// rescan that failed as a whole changes nothing but the error shown.
+    /// Folds in a finished rescan of some or all regions (IAM is always part of a scan): their
+    /// states and inventory replace the old ones; every other region keeps what it had. What a
+    /// service could not read again is kept as it was (a throttled read is not "gone") and
+    /// marked stale, and a rescan that failed as a whole (credentials refused) changes nothing
+    /// but the error shown.
     pub fn merge(&mut self, rescan: ScanState) {
         if rescan.fatal.is_some() {
             self.fatal = rescan.fatal;
@@ -314,8 +327,9 @@ impl ScanState {
         take!(images, "ec2");
         take!(instances, "ec2");
         inventory.sort();
-        self.global = rescan.global;
+        self.global = rescan.global.rescanned();
         for region in rescan.regions {
+            let region = region.rescanned();
             match self.regions.iter_mut().find(|r| r.name == region.name) {
                 Some(old) => *old = region,
                 None => self.regions.push(region),
@@ -611,6 +625,48 @@ mod tests {
             .collect();
         assert_eq!(ids, ["snap-eu", "snap-new"]);
         assert_eq!(full.regions.len(), 2, "the region list is kept whole");
+
+        // A full rescan whose EC2 listing failed in eu-west-1 keeps that region's snapshots,
+        // marked stale; one whose credentials were refused changes nothing but the error.
+        let mut throttled = ScanState::default();
+        throttled.apply(planned(&["eu-west-1", "us-east-1"]));
+        throttled.apply(ScanEvent::Part {
+            region: "eu-west-1".into(),
+            part: Part::Failed(AwsError {
+                service: "ec2".into(),
+                operation: "DescribeSnapshots".into(),
+                code: "RequestLimitExceeded".into(),
+                ..error("eu-west-1")
+            }),
+        });
+        throttled.apply(ScanEvent::Part {
+            region: "us-east-1".into(),
+            part: Part::Snapshots(vec![snapshot("us-east-1", "snap-new")]),
+        });
+        throttled.apply(ScanEvent::Done);
+        full.merge(throttled);
+        let ids: Vec<&str> = full
+            .inventory
+            .snapshots
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(ids, ["snap-eu", "snap-new"]);
+        assert_eq!(full.regions[0].stale, ["ec2"]);
+        assert!(full.regions[1].stale.is_empty());
+        let before = full.inventory.clone();
+        let mut refused = ScanState::default();
+        refused.apply(ScanEvent::Fatal(AwsError {
+            code: "ExpiredToken".into(),
+            ..error("us-east-1")
+        }));
+        full.merge(refused);
+        assert_eq!(full.inventory, before);
+        assert!(
+            full.fatal
+                .as_ref()
+                .is_some_and(AwsError::is_credentials_problem)
+        );
     }
 
     fn region(name: &str, enabled: bool) -> RegionInfo {

@@ -37,6 +37,33 @@ pub(crate) fn kept<T>(result: Result<T, AwsError>, problems: &mut Vec<AwsError>)
     }
 }
 
+impl AwsError {
+    /// The IAM action the caller lacks, when AWS refused the call for want of permission (the
+    /// action is named after the API operation: `lambda:GetPolicy`, `ec2:DescribeSnapshots`).
+    pub fn missing_permission(&self) -> Option<String> {
+        matches!(
+            self.code.as_str(),
+            "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
+        )
+        .then(|| format!("{}:{}", self.service, self.operation))
+    }
+
+    /// Whether the credentials themselves were refused (expired, revoked, unknown): no call
+    /// will succeed until they are refreshed.
+    pub fn is_credentials_problem(&self) -> bool {
+        matches!(
+            self.code.as_str(),
+            "ExpiredToken"
+                | "ExpiredTokenException"
+                | "InvalidClientTokenId"
+                | "UnrecognizedClientException"
+                | "InvalidAccessKeyId"
+                | "AuthFailure"
+                | "NoCredentials"
+        )
+    }
+}
+
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -44,6 +71,9 @@ impl fmt::Display for AwsError {
             "{} {} in {}: {}: {}",
             self.service, self.operation, self.region, self.code, self.message
         )?;
+        if let Some(action) = self.missing_permission() {
+            write!(f, " (missing IAM permission {action})")?;
+        }
         if let Some(id) = &self.request_id {
             write!(f, " (request id {id})")?;
         }

@@ -63,17 +63,7 @@ impl AppError {
     /// refresh them; every other error is left as it is.
     pub fn with_credentials_hint(self, profile: Option<&str>) -> AppError {
         match self {
-            AppError::Aws(error)
-                if matches!(
-                    error.code.as_str(),
-                    "ExpiredToken"
-                        | "ExpiredTokenException"
-                        | "InvalidClientTokenId"
-                        | "UnrecognizedClientException"
-                        | "InvalidAccessKeyId"
-                        | "AuthFailure"
-                ) =>
-            {
+            AppError::Aws(error) if error.is_credentials_problem() => {
                 let refresh = match profile {
                     Some(profile) => format!(
                         "refresh the credentials of profile {profile} (for SSO: `aws sso login --profile {profile}`) and run again"

@@ -250,10 +250,9 @@ pub struct State {
     pub break_glass: Vec<String>,
     /// The scan on screen: the first one as it streams in, later the last complete one.
     pub scan: ScanState,
-    /// A rescan in progress (shown in the header); replaces `scan` when done.
+    /// A rescan in progress (shown in the header) of some or all regions (with IAM): merged
+    /// into `scan` when done, so that what it cannot read keeps its last good results.
     pub rescan: Option<ScanState>,
-    /// The regions the rescan reads (with IAM), when not all: merged into `scan` when done.
-    pub rescan_only: Option<Vec<String>>,
     /// A rescan asked for while one ran (`Some(None)`: every region), started when it ends.
     pub queued_rescan: Option<Option<Vec<String>>>,
     pub generation: u64,
@@ -310,7 +309,6 @@ impl State {
             break_glass: Vec::new(),
             scan: ScanState::default(),
             rescan: None,
-            rescan_only: None,
             queued_rescan: None,
             generation: 0,
             scanned_at: None,

@@ -187,11 +187,14 @@ fn rescan_regions(state: &mut State, only: Option<Vec<String>>) -> Vec<Effect> {
     let only = only.filter(|_| state.scanned_at.is_some());
     if state.scanned_at.is_some() {
         state.rescan = Some(ScanState::default());
-        state.rescan_only = only.clone();
     } else {
         state.scan = ScanState::default();
     }
-    let base = only.as_ref().map(|_| Box::new(state.scan.clone()));
+    // A rescan is judged merged into what is on screen: what it cannot read stays.
+    let base = state
+        .scanned_at
+        .is_some()
+        .then(|| Box::new(state.scan.clone()));
     vec![Effect::StartScan {
         generation: state.generation,
         only,
@@ -210,11 +213,7 @@ fn scan_event(state: &mut State, generation: u64, event: ScanEvent) -> Vec<Effec
     target.apply(event);
     if target.done {
         if let Some(done) = state.rescan.take() {
-            if state.rescan_only.take().is_some() {
-                state.scan.merge(done);
-            } else {
-                state.scan = done;
-            }
+            state.scan.merge(done);
         }
         state.scanned_at = Some(state.now);
         let cells = state.region_cells().len();

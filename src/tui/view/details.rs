@@ -4,7 +4,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
@@ -299,6 +299,21 @@ fn render_region(frame: &mut Frame, area: Rect, state: &State) {
                     error.request_id.as_deref().unwrap_or("none")
                 ),
                 theme::danger(),
+            ));
+            if let Some(action) = error.missing_permission() {
+                lines.push(Line::styled(
+                    format!("  the caller lacks the IAM permission {action}"),
+                    theme::danger(),
+                ));
+            }
+        }
+        if !region.stale.is_empty() {
+            lines.push(Line::styled(
+                format!(
+                    "stale: {} could not be read again; showing the last good results",
+                    region.stale.join(", ")
+                ),
+                Style::new().fg(Color::Yellow),
             ));
         }
     }

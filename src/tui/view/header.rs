@@ -111,6 +111,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 
 fn scan_status(state: &State) -> Vec<Span<'static>> {
     let scan = &state.scan;
+    if let Some(error) = &scan.fatal
+        && error.is_credentials_problem()
+    {
+        let refresh = match &state.profile {
+            Some(profile) => format!("`aws sso login --profile {profile}`"),
+            None => "refresh them".to_string(),
+        };
+        let kept = if state.scanned_at.is_some() {
+            " — last results kept"
+        } else {
+            ""
+        };
+        return vec![Span::styled(
+            format!(
+                " credentials refused ({}): {refresh}, then r{kept} ",
+                error.code
+            ),
+            theme::danger().add_modifier(Modifier::REVERSED),
+        )];
+    }
     if let Some(error) = &scan.fatal {
         return vec![Span::styled(
             format!("scan failed: {} ({})", error.code, error.message),

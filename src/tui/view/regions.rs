@@ -90,6 +90,16 @@ fn cell(state: &State, name: &str, index: usize) -> Vec<Span<'static>> {
         _ if count == 0 => "·".to_string(),
         _ => count.to_string(),
     };
+    // A region showing the previous scan's results for some service: its count is italic.
+    let stale = state
+        .scan
+        .regions
+        .iter()
+        .chain(std::iter::once(&state.scan.global))
+        .any(|r| r.name == name && !r.stale.is_empty());
+    if stale {
+        style = style.add_modifier(Modifier::ITALIC);
+    }
     if state.focus == Focus::Regions && state.region_cursor == index {
         style = style.add_modifier(Modifier::REVERSED);
     } else if state.region_filter.as_deref() == Some(name) {

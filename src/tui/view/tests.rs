@@ -746,3 +746,34 @@ fn a_long_freeze_keeps_its_field_and_countdown_in_view_at_80_by_24() {
     assert!(text.contains("executing in 5 s"), "{text}");
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn refused_credentials_show_a_banner_over_the_last_results() {
+    let mut state = breach(false);
+    state.profile = Some("prod".into());
+    update(&mut state, Action::Command(Command::Rescan));
+    let generation = state.generation;
+    update(
+        &mut state,
+        Action::Scan {
+            generation,
+            event: ScanEvent::Fatal(crate::aws::AwsError {
+                service: "sts".into(),
+                operation: "GetCallerIdentity".into(),
+                region: "us-east-1".into(),
+                code: "ExpiredToken".into(),
+                message: "The security token included in the request is expired".into(),
+                request_id: None,
+                http_status: Some(400),
+            }),
+        },
+    );
+    let text = screen(&state, 120, 40);
+    assert!(
+        text.contains("credentials refused (ExpiredToken): `aws sso login --profile prod`, then r"),
+        "{text}"
+    );
+    assert!(text.contains("last results kept"), "{text}");
+    // The breach is still on screen.
+    assert!(text.contains("svc-metrics-exporter"), "{text}");
+}
