@@ -1,6 +1,7 @@
 //! The AWS context: one SDK config loaded once (credential chain, retry, timeouts, endpoint
 //! override), per-region clients built from it, the caller's identity and the account's regions.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -8,6 +9,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::error::{AwsError, CallSite};
+use super::pace::{Api, Pacer};
 use crate::model::{GLOBAL, Identity};
 
 /// The region used for global services when neither the flag nor the AWS config names one.
@@ -51,6 +53,8 @@ pub struct AwsContext {
     sdk: SdkConfig,
     /// Retry for mutating calls (standard, smaller budget).
     change_retry: RetryConfig,
+    /// Per-item reads paced to AWS's published rates, per region of this account.
+    pacer: Arc<Pacer>,
     home_region: String,
     /// Interceptors (aws-smithy-mocks) added to every client, for what moto lacks.
     #[cfg(test)]
@@ -98,6 +102,7 @@ impl AwsContext {
             change_retry: RetryConfig::standard()
                 .with_max_attempts(options.change_attempts.max(1))
                 .with_max_backoff(options.max_backoff),
+            pacer: Arc::default(),
             home_region,
             #[cfg(test)]
             interceptors: Vec::new(),
@@ -116,6 +121,7 @@ impl AwsContext {
                 .retry_config()
                 .cloned()
                 .unwrap_or_else(RetryConfig::standard),
+            pacer: Arc::default(),
             sdk,
             interceptors,
         }
@@ -132,6 +138,11 @@ impl AwsContext {
                 .build(),
             ..self.clone()
         }
+    }
+
+    /// Waits until one more `api` call in `region` keeps within AWS's published rate.
+    pub(crate) async fn pace(&self, api: Api, region: &str) {
+        self.pacer.wait(api, region).await;
     }
 
     /// Whether every call goes to an overridden endpoint (an emulator): only there is "the call

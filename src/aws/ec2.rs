@@ -8,6 +8,7 @@ use aws_sdk_ec2::types::Filter;
 use super::actions::{image_sharing_with, snapshot_sharing_with};
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
+use super::pace::Api;
 use super::to_utc;
 use crate::model::{Image, Instance, Snapshot};
 
@@ -48,6 +49,7 @@ pub async fn snapshots(
             let client = &client;
             async move {
                 let id = snapshot.snapshot_id().unwrap_or_default().to_string();
+                ctx.pace(Api::Ec2Describe, region).await;
                 let (sharing, problem) = match snapshot_sharing_with(client, region, &id).await {
                     Ok(sharing) => (sharing, None),
                     Err(error) if error.code == "InvalidSnapshot.NotFound" => return None,
@@ -114,6 +116,7 @@ pub async fn images(
             let client = &client;
             async move {
                 let id = image.image_id().unwrap_or_default().to_string();
+                ctx.pace(Api::Ec2Describe, region).await;
                 let (sharing, problem) = match image_sharing_with(client, region, &id).await {
                     Ok(sharing) => (sharing, None),
                     Err(error) if error.code.starts_with("InvalidAMIID.") => return None,

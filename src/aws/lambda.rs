@@ -8,6 +8,7 @@ use aws_sdk_lambda::types::{FunctionConfiguration, FunctionUrlAuthType};
 
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite, kept};
+use super::pace::Api;
 use crate::model::{AliasExposure, Function, Principals, UrlAuth};
 use crate::policy::parse_principals;
 
@@ -36,6 +37,11 @@ pub async fn functions(
                     .function_name()
                     .unwrap_or_default()
                     .to_string();
+                // One GetPolicy and three control-plane reads follow (concurrency, URL, aliases).
+                ctx.pace(Api::LambdaGetPolicy, region).await;
+                for _ in 0..3 {
+                    ctx.pace(Api::LambdaControl, region).await;
+                }
                 let policy = policy_document(client, region, &name, None);
                 let concurrency = site("GetFunctionConcurrency", region).run(
                     client
@@ -304,6 +310,7 @@ pub async fn evidence(
     name: &str,
 ) -> Result<crate::evidence::Bundle, AwsError> {
     let client = ctx.lambda(region);
+    ctx.pace(Api::LambdaGetFunction, region).await;
     let function = site("GetFunction", region)
         .run(client.get_function().function_name(name).send())
         .await?;

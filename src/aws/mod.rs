@@ -8,6 +8,7 @@ pub mod ec2;
 pub mod error;
 pub mod iam;
 pub mod lambda;
+pub(crate) mod pace;
 
 pub use context::{AwsContext, ConnectOptions, RegionInfo};
 pub use error::AwsError;
