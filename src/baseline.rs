@@ -111,8 +111,11 @@ pub enum BaselineError {
     },
     #[error("no finding {id} in the current scan{hint}")]
     NoSuchFinding { id: String, hint: String },
-    #[error("a {kind} finding cannot be accepted: capture a baseline instead")]
-    NotAcceptable { kind: &'static str },
+    #[error("a {kind} finding cannot be accepted: {instead}")]
+    NotAcceptable {
+        kind: &'static str,
+        instead: &'static str,
+    },
     #[error("cannot encode the baseline: {0}")]
     Encode(#[from] toml::ser::Error),
 }
@@ -298,6 +301,13 @@ pub fn accept(
         FindingKind::NoBaseline => {
             return Err(BaselineError::NotAcceptable {
                 kind: finding.kind.as_str(),
+                instead: "capture a baseline instead",
+            });
+        }
+        FindingKind::NotJudged => {
+            return Err(BaselineError::NotAcceptable {
+                kind: finding.kind.as_str(),
+                instead: "it goes away when a rescan reads the item",
             });
         }
         FindingKind::UnknownUser => {

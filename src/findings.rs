@@ -141,6 +141,7 @@ pub fn evaluate(ctx: &Context) -> Vec<Finding> {
     principal_rules(ctx, &mut out);
     sharing_rules(ctx, &mut out);
     recent_rules(ctx, &mut out);
+    unread_rule(ctx, &mut out);
     link_related(ctx.inventory, &mut out.findings);
 
     let mut findings = out.findings;
@@ -154,6 +155,40 @@ pub fn evaluate(ctx: &Context) -> Vec<Finding> {
             .then_with(|| a.id.cmp(&b.id))
     });
     findings
+}
+
+/// One finding per item with details that could not be read: the item is listed, but what
+/// depends on those details (its keys, its sharing, its policy) is not judged.
+fn unread_rule(ctx: &Context, out: &mut Builder) {
+    let mut items: std::collections::BTreeMap<(&str, ResourceType, &str), Vec<String>> =
+        std::collections::BTreeMap::new();
+    for unread in &ctx.inventory.unread {
+        let request = unread
+            .request_id
+            .as_deref()
+            .map_or_else(String::new, |id| format!(", request id {id}"));
+        items
+            .entry((&unread.region, unread.resource_type, &unread.resource_id))
+            .or_default()
+            .push(format!("{}: {}{request}", unread.call, unread.code));
+    }
+    for ((region, resource_type, id), failures) in items {
+        out.add(
+            FindingKind::NotJudged,
+            Severity::Medium,
+            region,
+            resource_type,
+            id,
+            None,
+            format!(
+                "{} {id} could not be fully read ({}): findings that depend on it may be missing; rescan",
+                resource_type.as_str(),
+                failures.join("; ")
+            ),
+            failures,
+            String::new(),
+        );
+    }
 }
 
 fn principal_rules(ctx: &Context, out: &mut Builder) {
@@ -1187,5 +1222,44 @@ mod tests {
         assert_eq!(Severity::parse("critical"), Ok(Severity::Critical));
         assert!(Severity::parse("CRITICAL").is_err());
         assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+    }
+    #[test]
+    fn an_item_not_fully_read_is_one_finding_naming_every_failed_call() {
+        use crate::model::Unread;
+        let captured = baseline::capture(&peacetime(), &identity(), now());
+        let mut estate = peacetime();
+        let unread = |call: &str, code: &str| Unread {
+            region: GLOBAL.into(),
+            resource_type: ResourceType::User,
+            resource_id: "alice".into(),
+            call: call.into(),
+            code: code.into(),
+            request_id: Some("req-7".into()),
+        };
+        estate.unread = vec![
+            unread("iam ListAccessKeys", "Throttling"),
+            unread("iam GetLoginProfile", "ServiceFailure"),
+        ];
+        let found = evaluate_with(&estate, Some(&captured));
+        let not_judged: Vec<&Finding> = found
+            .iter()
+            .filter(|f| f.kind == FindingKind::NotJudged)
+            .collect();
+        assert_eq!(not_judged.len(), 1, "{found:#?}");
+        let finding = not_judged[0];
+        assert_eq!(finding.id, "not_judged:global:alice");
+        assert_eq!(finding.severity, Severity::Medium);
+        assert!(
+            finding
+                .summary
+                .contains("iam ListAccessKeys: Throttling, request id req-7")
+                && finding
+                    .summary
+                    .contains("iam GetLoginProfile: ServiceFailure"),
+            "{}",
+            finding.summary
+        );
+        let mut accepted = captured.clone();
+        assert!(baseline::accept(&mut accepted, finding, "arn:responder", now()).is_err());
     }
 }

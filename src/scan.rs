@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 
 use crate::aws::{self, AwsContext, AwsError, RegionInfo};
 use crate::model::{
-    AccessKey, Function, GLOBAL, Identity, Image, Instance, Inventory, Role, Snapshot, User,
+    AccessKey, Function, GLOBAL, Identity, Image, Instance, Inventory, Role, Snapshot, Unread, User,
 };
 
 /// Which regions to scan.
@@ -254,7 +254,19 @@ impl ScanState {
                 state.add_count(ItemKind::Instances, instances.len());
                 inventory.instances.extend(instances);
             }
-            Part::Failed(error) => state.errors.push(error),
+            Part::Failed(error) => {
+                if let Some(subject) = &error.subject {
+                    inventory.unread.push(Unread {
+                        region: region.to_string(),
+                        resource_type: subject.resource_type,
+                        resource_id: subject.id.clone(),
+                        call: format!("{} {}", error.service, error.operation),
+                        code: error.code.clone(),
+                        request_id: error.request_id.clone(),
+                    });
+                }
+                state.errors.push(error);
+            }
         }
     }
 
@@ -326,6 +338,15 @@ impl ScanState {
         take!(snapshots, "ec2");
         take!(images, "ec2");
         take!(instances, "ec2");
+        // What could not be read in a rescanned region is what the rescan says.
+        let rescanned =
+            |region: &String| region == GLOBAL || rescan.regions.iter().any(|r| r.name == *region);
+        inventory.unread = old
+            .unread
+            .into_iter()
+            .filter(|u| !rescanned(&u.region))
+            .chain(new.unread)
+            .collect();
         inventory.sort();
         self.global = rescan.global.rescanned();
         for region in rescan.regions {
@@ -700,6 +721,7 @@ mod tests {
             message: "denied".to_string(),
             request_id: Some("req-1".to_string()),
             http_status: Some(403),
+            subject: None,
         }
     }
 

@@ -10,6 +10,7 @@ use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
 use super::pace::Api;
 use super::to_utc;
+use crate::model::finding::ResourceType;
 use crate::model::{Image, Instance, Snapshot};
 
 /// Items asked for per page of an EC2 listing (the most AWS returns).
@@ -53,7 +54,10 @@ pub async fn snapshots(
                 let (sharing, problem) = match snapshot_sharing_with(client, region, &id).await {
                     Ok(sharing) => (sharing, None),
                     Err(error) if error.code == "InvalidSnapshot.NotFound" => return None,
-                    Err(error) => (Default::default(), Some(error)),
+                    Err(error) => (
+                        Default::default(),
+                        Some(error.about(ResourceType::Snapshot, &id)),
+                    ),
                 };
                 Some((
                     Snapshot {
@@ -120,7 +124,10 @@ pub async fn images(
                 let (sharing, problem) = match image_sharing_with(client, region, &id).await {
                     Ok(sharing) => (sharing, None),
                     Err(error) if error.code.starts_with("InvalidAMIID.") => return None,
-                    Err(error) => (Default::default(), Some(error)),
+                    Err(error) => (
+                        Default::default(),
+                        Some(error.about(ResourceType::Image, &id)),
+                    ),
                 };
                 Some((
                     Image {

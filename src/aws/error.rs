@@ -8,6 +8,8 @@ use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::operation::RequestId;
 use serde::{Deserialize, Serialize};
 
+use crate::model::finding::ResourceType;
+
 /// A failed AWS call: where it went, what AWS answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AwsError {
@@ -23,6 +25,16 @@ pub struct AwsError {
     pub message: String,
     pub request_id: Option<String>,
     pub http_status: Option<u16>,
+    /// The item a failed detail read was about (`user` `alice`), when it was about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
+}
+
+/// What a failed call was about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub resource_type: ResourceType,
+    pub id: String,
 }
 
 /// The value of a detail read, or `None` with its error kept in `problems`: a failed detail
@@ -38,6 +50,15 @@ pub(crate) fn kept<T>(result: Result<T, AwsError>, problems: &mut Vec<AwsError>)
 }
 
 impl AwsError {
+    /// This error, marked as about `resource_type` `id` (unless already about something).
+    pub(crate) fn about(mut self, resource_type: ResourceType, id: &str) -> Self {
+        self.subject.get_or_insert_with(|| Subject {
+            resource_type,
+            id: id.to_string(),
+        });
+        self
+    }
+
     /// The IAM action the caller lacks, when AWS refused the call for want of permission (the
     /// action is named after the API operation: `lambda:GetPolicy`, `ec2:DescribeSnapshots`).
     pub fn missing_permission(&self) -> Option<String> {
@@ -71,6 +92,14 @@ impl fmt::Display for AwsError {
             "{} {} in {}: {}: {}",
             self.service, self.operation, self.region, self.code, self.message
         )?;
+        if let Some(subject) = &self.subject {
+            write!(
+                f,
+                " (about {} {})",
+                subject.resource_type.as_str(),
+                subject.id
+            )?;
+        }
         if let Some(action) = self.missing_permission() {
             write!(f, " (missing IAM permission {action})")?;
         }
@@ -164,6 +193,7 @@ impl CallSite<'_> {
             message,
             request_id,
             http_status,
+            subject: None,
         }
     }
 
@@ -177,6 +207,7 @@ impl CallSite<'_> {
             message: String::new(),
             request_id: None,
             http_status: None,
+            subject: None,
         }
     }
 

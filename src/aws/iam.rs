@@ -11,6 +11,7 @@ use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail, RoleDetail, U
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite, kept};
 use super::to_utc;
+use crate::model::finding::ResourceType;
 use crate::model::{AccessKey, GLOBAL, KeyLastUsed, KeyStatus, Role, User};
 use crate::policy::{aws_managed_admin, grants_admin, parse_principals};
 
@@ -87,8 +88,8 @@ pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInvent
             &format!("role {}", role.name),
             &mut problems,
         );
+        problems.extend(problem.map(|p| p.about(ResourceType::Role, &role.name)));
         roles.push(role);
-        problems.extend(problem);
     }
 
     let user_details: Vec<UserDetail> = pages
@@ -127,9 +128,12 @@ pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInvent
     };
     for (mut user, keys, more) in detailed.into_iter().flatten() {
         user.admin_via = user_admin_via.remove(&user.name).unwrap_or_default();
+        problems.extend(
+            more.into_iter()
+                .map(|p| p.about(ResourceType::User, &user.name)),
+        );
         inventory.users.push(user);
         inventory.access_keys.extend(keys);
-        problems.extend(more);
     }
     inventory.problems = problems;
     Ok(inventory)

@@ -9,6 +9,7 @@ use aws_sdk_lambda::types::{FunctionConfiguration, FunctionUrlAuthType};
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite, kept};
 use super::pace::Api;
+use crate::model::finding::ResourceType;
 use crate::model::{AliasExposure, Function, Principals, UrlAuth};
 use crate::policy::parse_principals;
 
@@ -85,8 +86,11 @@ pub async fn functions(
     let mut found = Vec::new();
     let mut problems = Vec::new();
     for (function, more) in read.into_iter().flatten() {
+        problems.extend(
+            more.into_iter()
+                .map(|p| p.about(ResourceType::Function, &function.name)),
+        );
         found.push(function);
-        problems.extend(more);
     }
     Ok((found, problems))
 }

@@ -653,9 +653,13 @@ async fn a_failed_user_detail_read_keeps_every_user_and_key_read() {
     );
     assert_eq!(read.access_keys.len(), 1);
     assert!(
-        read.problems
-            .iter()
-            .any(|p| p.code == "Throttling" && p.operation == "ListAccessKeys"),
+        read.problems.iter().any(|p| p.code == "Throttling"
+            && p.operation == "ListAccessKeys"
+            && p.subject
+                == Some(super::error::Subject {
+                    resource_type: crate::model::finding::ResourceType::User,
+                    id: "alice".into(),
+                })),
         "{:?}",
         read.problems
     );

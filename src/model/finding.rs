@@ -66,6 +66,8 @@ pub enum FindingKind {
     PublicImage,
     SharedImage,
     PublicFunction,
+    /// A detail of an item could not be read (throttled, denied): what depends on it is unjudged.
+    NotJudged,
 }
 
 impl FindingKind {
@@ -84,6 +86,7 @@ impl FindingKind {
             FindingKind::PublicImage => "public_image",
             FindingKind::SharedImage => "shared_image",
             FindingKind::PublicFunction => "public_function",
+            FindingKind::NotJudged => "not_judged",
         }
     }
 }

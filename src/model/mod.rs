@@ -205,6 +205,20 @@ pub struct Instance {
     pub public_ip: Option<String>,
 }
 
+/// A detail of a listed item that could not be read (one user's keys, one snapshot's
+/// sharing): the item is kept, and what depends on the detail could not be judged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unread {
+    pub region: String,
+    pub resource_type: finding::ResourceType,
+    pub resource_id: String,
+    /// The call that failed: `iam ListAccessKeys`.
+    pub call: String,
+    /// The AWS error code (`Throttling`) or transport class.
+    pub code: String,
+    pub request_id: Option<String>,
+}
+
 /// Everything a scan found, across all regions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
@@ -215,6 +229,9 @@ pub struct Inventory {
     pub snapshots: Vec<Snapshot>,
     pub images: Vec<Image>,
     pub instances: Vec<Instance>,
+    /// Details that could not be read, per item.
+    #[serde(default)]
+    pub unread: Vec<Unread>,
 }
 
 impl Inventory {
@@ -232,5 +249,8 @@ impl Inventory {
             .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
         self.instances
             .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
+        self.unread.sort_by(|a, b| {
+            (&a.region, &a.resource_id, &a.call).cmp(&(&b.region, &b.resource_id, &b.call))
+        });
     }
 }

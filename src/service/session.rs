@@ -275,6 +275,7 @@ mod tests {
             message: "The security token included in the request is expired".into(),
             request_id: Some("r-1".into()),
             http_status: Some(403),
+            subject: None,
         }))
     }
 

@@ -54,6 +54,12 @@ impl ListId {
             | FindingKind::PublicImage
             | FindingKind::SharedImage
             | FindingKind::PublicFunction => ListId::Shared,
+            FindingKind::NotJudged => match finding.resource_type {
+                ResourceType::User | ResourceType::Role | ResourceType::AccessKey => {
+                    ListId::Principals
+                }
+                _ => ListId::Other,
+            },
             FindingKind::NoBaseline => ListId::Other,
         }
     }

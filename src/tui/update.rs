@@ -904,6 +904,12 @@ fn command_key(state: &mut State, command: Command) -> Vec<Effect> {
         },
         Command::Accept => {
             match state.selection().cloned() {
+                Some(finding) if finding.kind == FindingKind::NotJudged => {
+                    state.notice = Some(
+                        "nothing to accept: press r to rescan; it goes once the item is read"
+                            .into(),
+                    );
+                }
                 Some(finding) if state.baseline.is_some() => {
                     state.modal = Some(Modal::Accept {
                         finding: Box::new(finding),
@@ -1832,6 +1838,7 @@ mod tests {
             message: "no".into(),
             request_id: None,
             http_status: Some(403),
+            subject: None,
         };
         update(
             &mut state,

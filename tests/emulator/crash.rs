@@ -34,8 +34,9 @@ fn setting(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Whether the journal under `journal_dir` holds, right now, a `step_intent` for the function a
-/// mutating Lambda request (`PUT|DELETE /2017-10-31/functions/NAME/...`) is about.
+/// Whether the journal under `journal_dir` holds, right now, an open `step_intent` (one whose
+/// outcome is not journaled yet) for the function a mutating Lambda request
+/// (`PUT|DELETE /2017-10-31/functions/NAME/...`) is about: the intent of this very call.
 fn intent_written(journal_dir: &Path, seen: &Seen) -> bool {
     let Some(function) = seen
         .action
@@ -49,9 +50,24 @@ fn intent_written(journal_dir: &Path, seen: &Seen) -> bool {
     let Ok(logs) = journal::read_all(journal_dir.parent().expect("data dir")) else {
         return false;
     };
-    logs.iter().flat_map(|l| &l.records).any(|r| {
-        matches!(&r.entry, Entry::StepIntent { region, target: t, .. }
-            if *region == seen.region && *t == target)
+    logs.iter().any(|log| {
+        let mut open: Vec<(&String, usize)> = Vec::new();
+        for record in &log.records {
+            match &record.entry {
+                Entry::StepIntent {
+                    action_id,
+                    index,
+                    region,
+                    target: t,
+                    ..
+                } if *region == seen.region && *t == target => open.push((action_id, *index)),
+                Entry::StepOutcome {
+                    action_id, index, ..
+                } => open.retain(|(a, i)| !(*a == action_id && i == index)),
+                _ => {}
+            }
+        }
+        !open.is_empty()
     })
 }
 
@@ -175,10 +191,6 @@ async fn killed_at_random_moments_every_journal_parses_every_call_had_its_intent
             "trial {trial}: mutating requests arrived before their intent: {unwitnessed:#?}"
         );
         let action = latest_action().filter(|a| Some(a) != before.as_ref());
-        let sent = action
-            .as_ref()
-            .and_then(|a| find_action(&logs, a))
-            .is_some_and(|a| a.sent);
         if let Some(left) = unfinished(&logs, ACCOUNT).first() {
             // The next start says so, and resume finishes it.
             let id = left.plan.action_id.clone();
@@ -211,6 +223,10 @@ async fn killed_at_random_moments_every_journal_parses_every_call_had_its_intent
             );
             resumed += 1;
         }
+        // Whether anything of the action was sent, by the killed run or by resume.
+        let sent = action.as_ref().is_some_and(|a| {
+            find_action(&journal::read_all(&data).expect("journals"), a).is_some_and(|a| a.sent)
+        });
         if sent {
             assert_eq!(
                 throttled(&bed, &targets).await,

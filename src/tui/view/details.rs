@@ -265,7 +265,10 @@ fn playbooks(state: &State, finding: &Finding) -> Vec<(Command, String)> {
         };
         out.push((Command::Unshare, effect.to_string()));
     }
-    if finding.kind != FindingKind::NoBaseline {
+    if !matches!(
+        finding.kind,
+        FindingKind::NoBaseline | FindingKind::NotJudged
+    ) {
         out.push((Command::Accept, "accept into the baseline".to_string()));
     }
     out

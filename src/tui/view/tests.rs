@@ -261,6 +261,7 @@ fn breach(read_only: bool) -> State {
                 message: "User is not authorized to perform: lambda:ListFunctions".into(),
                 request_id: Some("7c1e2f3a-0b4d-4e5f-8a9b-0c1d2e3f4a5b".into()),
                 http_status: Some(403),
+                subject: None,
             }));
         } else {
             parts.push(Part::Functions(functions));
@@ -682,6 +683,7 @@ fn log_pane_mid_action() {
                     message: "not authorized".into(),
                     request_id: Some("9f8e7d6c".into()),
                     http_status: Some(403),
+                    subject: None,
                 },
             },
         },
@@ -765,6 +767,7 @@ fn refused_credentials_show_a_banner_over_the_last_results() {
                 message: "The security token included in the request is expired".into(),
                 request_id: None,
                 http_status: Some(400),
+                subject: None,
             }),
         },
     );
