@@ -400,6 +400,19 @@ async fn a_denied_service_in_one_region_is_that_regions_error_and_the_rest_compl
         stderr.is_empty(),
         "progress goes to stderr only on a terminal: {stderr}"
     );
+    // The table names the call, its request id and the IAM permission the caller lacks.
+    let table = bed
+        .firebreak(&proxy.endpoint())
+        .arg("scan")
+        .output()
+        .expect("run firebreak");
+    let stdout = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        stdout.contains("lambda ListFunctions in eu-west-1: AccessDeniedException")
+            && stdout.contains("missing IAM permission lambda:ListFunctions")
+            && stdout.contains(DENIED_REQUEST_ID),
+        "{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
