@@ -161,7 +161,12 @@ impl Session {
     pub async fn enabled_regions(&self) -> Result<Vec<String>, AppError> {
         let listed = self.ctx.regions().await?;
         Ok(match &self.scan.regions {
-            RegionSelection::Named(names) => names.clone(),
+            RegionSelection::Named(names) => {
+                self.ctx
+                    .named_regions(&listed, names)
+                    .map_err(AppError::Aws)?;
+                names.clone()
+            }
             RegionSelection::Enabled | RegionSelection::All => listed
                 .into_iter()
                 .filter(|r| r.enabled)
