@@ -178,14 +178,40 @@ fn cases() -> Vec<Case> {
             ],
             code: 1,
         },
+        // A scan reads the baseline when the scan is done.
         Case {
-            name: "baseline: bad glob pattern",
+            name: "baseline: bad glob pattern, read after a scan",
             files: &[(
                 b"baseline.toml",
                 b"version = 1\naccount_id = \"123456789012\"\n[principals]\nroles = ['ci-[']\n",
             )],
-            args: &[b"--baseline", b"{dir}/baseline.toml", b"baseline", b"show"],
+            args: &[
+                b"--endpoint-url",
+                b"{moto}",
+                b"--regions",
+                b"us-east-1",
+                b"--baseline",
+                b"{dir}/baseline.toml",
+                b"scan",
+            ],
             stderr: &["{dir}/baseline.toml:4:10: ", "'ci-[' is not a valid pattern"],
+            code: 1,
+        },
+        Case {
+            name: "baseline: another account's",
+            files: &[(b"baseline.toml", b"version = 1\naccount_id = \"999999999999\"\n")],
+            args: &[
+                b"--endpoint-url",
+                b"{moto}",
+                b"--regions",
+                b"us-east-1",
+                b"--baseline",
+                b"{dir}/baseline.toml",
+                b"scan",
+            ],
+            stderr: &[
+                "baseline {dir}/baseline.toml is for account 999999999999, but the credentials are for account 123456789012",
+            ],
             code: 1,
         },
         Case {
