@@ -380,6 +380,44 @@ fn run_bounded(command: &mut Command, limit: Duration) -> Run {
     }
 }
 
+/// Runs one row; what was wrong with it, if anything.
+fn check(case: &Case, endpoints: &[(&str, &str)]) -> Option<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, content) in case.files {
+        std::fs::write(dir.path().join(OsStr::from_bytes(name)), content).expect("write");
+    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_firebreak"));
+    isolate_aws_env(&mut command, dir.path());
+    for arg in case.args {
+        command.arg(OsStr::from_bytes(&fill(arg, dir.path(), endpoints)));
+    }
+    let output = run_bounded(&mut command, LIMIT);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut wrong = Vec::new();
+    if output.hung {
+        wrong.push(format!("still running after {LIMIT:?}: killed"));
+    } else if output.code != Some(case.code) {
+        wrong.push(format!("exit {:?}, expected {}", output.code, case.code));
+    }
+    for needle in case.stderr {
+        let needle =
+            String::from_utf8_lossy(&fill(needle.as_bytes(), dir.path(), endpoints)).into_owned();
+        if !stderr.contains(&needle) {
+            wrong.push(format!("stderr lacks {needle:?}"));
+        }
+    }
+    if stderr.contains("panicked") {
+        wrong.push("panicked".to_string());
+    }
+    if !output.stdout.is_empty() {
+        wrong.push(format!(
+            "stdout not empty: {}",
+            String::from_utf8_lossy(&output.stdout)
+        ));
+    }
+    (!wrong.is_empty()).then(|| format!("{}: {}\n  stderr: {stderr}", case.name, wrong.join("; ")))
+}
+
 #[test]
 fn bad_input_is_a_clear_error_never_a_panic_or_a_hang() {
     // Nobody listens here: bind a port, then let it go.
@@ -394,60 +432,24 @@ fn bad_input_is_a_clear_error_never_a_panic_or_a_hang() {
         "http://127.0.0.1:{}",
         silent_listener.local_addr().expect("address").port()
     );
-    let mut moto: Option<TestBed> = None;
-    let mut failures = Vec::new();
-    for case in cases() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let uses = |name: &str| case.args.iter().any(|a| a == &name.as_bytes());
-        if uses("{moto}") && moto.is_none() {
-            moto = Some(TestBed::start());
-        }
-        let moto_endpoint = moto.as_ref().map(TestBed::endpoint).unwrap_or_default();
-        let endpoints = [
-            ("{refused}", refused.as_str()),
-            ("{silent}", silent.as_str()),
-            ("{moto}", moto_endpoint.as_str()),
-        ];
-        for (name, content) in case.files {
-            std::fs::write(dir.path().join(OsStr::from_bytes(name)), content).expect("write");
-        }
-        let mut command = Command::new(env!("CARGO_BIN_EXE_firebreak"));
-        isolate_aws_env(&mut command, dir.path());
-        for arg in case.args {
-            command.arg(OsStr::from_bytes(&fill(arg, dir.path(), &endpoints)));
-        }
-        let output = run_bounded(&mut command, LIMIT);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let mut wrong = Vec::new();
-        if output.hung {
-            wrong.push(format!("still running after {LIMIT:?}: killed"));
-        } else if output.code != Some(case.code) {
-            wrong.push(format!("exit {:?}, expected {}", output.code, case.code));
-        }
-        for needle in case.stderr {
-            let needle = String::from_utf8_lossy(&fill(needle.as_bytes(), dir.path(), &endpoints))
-                .into_owned();
-            if !stderr.contains(&needle) {
-                wrong.push(format!("stderr lacks {needle:?}"));
-            }
-        }
-        if stderr.contains("panicked") {
-            wrong.push("panicked".to_string());
-        }
-        if !output.stdout.is_empty() {
-            wrong.push(format!(
-                "stdout not empty: {}",
-                String::from_utf8_lossy(&output.stdout)
-            ));
-        }
-        if !wrong.is_empty() {
-            failures.push(format!(
-                "{}: {}\n  stderr: {stderr}",
-                case.name,
-                wrong.join("; ")
-            ));
-        }
-    }
+    let moto = TestBed::start();
+    let moto_endpoint = moto.endpoint();
+    let endpoints = [
+        ("{refused}", refused.as_str()),
+        ("{silent}", silent.as_str()),
+        ("{moto}", moto_endpoint.as_str()),
+    ];
+    // The rows are independent: all at once, so the slow ones (timeouts, the emulator) overlap.
+    let cases = cases();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = cases
+            .iter()
+            .map(|case| scope.spawn(|| check(case, &endpoints)))
+            .collect();
+        runs.into_iter()
+            .filter_map(|run| run.join().expect("row thread"))
+            .collect()
+    });
     drop(silent_listener);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
