@@ -33,9 +33,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
     }
     let session = Session::open(&cli.global).await?;
     let profile = session.profile.clone();
-    dispatch(session, cli.command)
-        .await
-        .map_err(|error| error.with_credentials_hint(profile.as_deref()))
+    let endpoint = session.endpoint.clone();
+    dispatch(session, cli.command).await.map_err(|error| {
+        error
+            .with_credentials_hint(profile.as_deref())
+            .with_endpoint_hint(endpoint.as_deref())
+    })
 }
 
 async fn dispatch(session: Session, command: Option<Command>) -> Result<ExitCode, AppError> {

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
 use crate::model::finding::{Finding, FindingKind, ResourceType};
@@ -18,15 +19,17 @@ pub const BASELINE_VERSION: u32 = 1;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
+    #[serde(deserialize_with = "version")]
     pub version: u32,
     /// The account this baseline describes; using it against another account is an error.
+    #[serde(deserialize_with = "account_id")]
     pub account_id: String,
     pub captured_at: Option<DateTime<Utc>>,
     pub captured_by: Option<String>,
     #[serde(default)]
     pub principals: KnownPrincipals,
     /// External account ids (and organization ARNs) that may be trusted or shared with.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "trusted_accounts")]
     pub trusted_accounts: BTreeSet<String>,
     /// Regions that held any resource in peacetime.
     #[serde(default)]
@@ -42,14 +45,14 @@ pub struct Baseline {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnownPrincipals {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "patterns")]
     pub users: BTreeSet<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "patterns")]
     pub roles: BTreeSet<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "patterns")]
     pub access_keys: BTreeSet<String>,
     /// Users and roles expected to have administrator access.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "patterns")]
     pub admins: BTreeSet<String>,
 }
 
@@ -77,6 +80,59 @@ pub struct Acceptance {
     pub facts: String,
     pub by: String,
     pub at: DateTime<Utc>,
+}
+
+// Values are checked as they are read, so that toml locates a bad one at the value.
+
+fn version<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let version = u32::deserialize(deserializer)?;
+    if version != BASELINE_VERSION {
+        return Err(de::Error::custom(format!(
+            "baseline version {version} is not supported (this firebreak reads version {BASELINE_VERSION})"
+        )));
+    }
+    Ok(version)
+}
+
+fn account_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let account = String::deserialize(deserializer)?;
+    if !is_account_id(&account) {
+        return Err(de::Error::custom(format!(
+            "account_id '{account}' is not a 12-digit account id"
+        )));
+    }
+    Ok(account)
+}
+
+/// Names or glob patterns (`ci-*`).
+fn patterns<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeSet<String>, D::Error> {
+    let patterns = crate::config::checked_strings(deserializer, |pattern| {
+        glob::Pattern::new(pattern)
+            .map(|_| ())
+            .map_err(|e| format!("'{pattern}' is not a valid pattern: {e}"))
+    })?;
+    Ok(patterns.into_iter().collect())
+}
+
+/// What `trusted_accounts` may hold: account ids, or ARNs (organizations, organizational
+/// units).
+fn trustable(account: &str) -> bool {
+    is_account_id(account) || account.starts_with("arn:")
+}
+
+fn trusted_accounts<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeSet<String>, D::Error> {
+    let accounts = crate::config::checked_strings(deserializer, |account| {
+        if trustable(account) {
+            Ok(())
+        } else {
+            Err(format!(
+                "trusted_accounts: '{account}' is neither a 12-digit account id nor an ARN"
+            ))
+        }
+    })?;
+    Ok(accounts.into_iter().collect())
 }
 
 /// A baseline file that cannot be used.
@@ -249,7 +305,7 @@ pub fn capture(inventory: &Inventory, identity: &Identity, captured_at: DateTime
                 .filter_map(|f| f.policy_principals.as_ref())
                 .flat_map(|p| &p.accounts),
         )
-        .filter(|a| **a != identity.id);
+        .filter(|a| **a != identity.id && trustable(a));
     baseline.trusted_accounts = external.cloned().collect();
 
     let resources = &mut baseline.resources;
@@ -293,7 +349,7 @@ pub fn accept(
         finding
             .facts
             .split(',')
-            .filter(|a| is_account_id(a) || a.starts_with("arn:"))
+            .filter(|a| trustable(a))
             .map(str::to_string)
             .collect::<Vec<_>>()
     };
@@ -480,60 +536,38 @@ pub fn default_path() -> Option<PathBuf> {
 
 /// Reads and checks a baseline file.
 pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
-    let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse(&text, path)
-}
-
-/// Parses baseline text; `path` is only used in errors.
-pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
-    let invalid = |offset: Option<usize>, message: String| {
-        let (line, column) = crate::config::line_and_column(text, offset.unwrap_or(0));
-        BaselineError::Invalid {
+    let text = crate::config::read_text(path).map_err(|error| match error {
+        crate::config::TextError::Io(source) => BaselineError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        crate::config::TextError::NotUtf8 {
+            line,
+            column,
+            message,
+        } => BaselineError::Invalid {
             path: path.to_path_buf(),
             line,
             column,
             message,
+        },
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and checks baseline text; `path` is only used in errors.
+pub fn parse(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
+    toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map_or((1, 1), |span| {
+            crate::config::line_and_column(text, span.start)
+        });
+        BaselineError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().to_string(),
         }
-    };
-    let baseline: Baseline = toml::from_str(text)
-        .map_err(|e| invalid(e.span().map(|s| s.start), e.message().to_string()))?;
-    if baseline.version != BASELINE_VERSION {
-        return Err(invalid(
-            text.find("version"),
-            format!(
-                "baseline version {} is not supported (this firebreak reads version {BASELINE_VERSION})",
-                baseline.version
-            ),
-        ));
-    }
-    if !is_account_id(&baseline.account_id) {
-        return Err(invalid(
-            text.find("account_id"),
-            format!(
-                "account_id '{}' is not a 12-digit account id",
-                baseline.account_id
-            ),
-        ));
-    }
-    let p = &baseline.principals;
-    for pattern in p
-        .users
-        .iter()
-        .chain(&p.roles)
-        .chain(&p.access_keys)
-        .chain(&p.admins)
-    {
-        if let Err(e) = glob::Pattern::new(pattern) {
-            return Err(invalid(
-                text.find(&format!("\"{pattern}\"")),
-                format!("'{pattern}' is not a valid pattern: {e}"),
-            ));
-        }
-    }
-    Ok(baseline)
+    })
 }
 
 /// Writes `baseline` to `path` atomically (a temporary file renamed over it), mode 0600.
@@ -651,7 +685,14 @@ mod tests {
 
     #[test]
     fn round_trips_through_toml() {
-        let baseline = capture(&peacetime(), &identity(), at("2026-11-22T00:00:00Z"));
+        // A condition's source account can be anything; the baseline keeps only what it loads.
+        let mut inventory = peacetime();
+        inventory.roles[0]
+            .trust
+            .accounts
+            .insert("${aws:PrincipalAccount}".to_string());
+        let baseline = capture(&inventory, &identity(), at("2026-11-22T00:00:00Z"));
+        assert!(!baseline.trusts_account("${aws:PrincipalAccount}"));
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("nested/baseline.toml");
         save(&baseline, &path).expect("save");
@@ -669,37 +710,66 @@ mod tests {
     }
 
     #[test]
-    fn bad_baselines_name_file_and_line() {
+    fn bad_baselines_name_file_line_and_column() {
         let path = Path::new("/tmp/b.toml");
         let cases = [
             (
                 "version = 1\naccount_id = \"123456789012\"\n[principals]\nuserz = []\n",
-                4,
+                (4, 1),
                 "unknown field",
             ),
+            // Single quotes, one entry a line: the bad entry's own line.
             (
-                "version = 1\naccount_id = \"123456789012\"\n[principals]\nusers = [\"ok\", \"[bad\"]\n",
-                4,
-                "not a valid pattern",
+                "version = 1\naccount_id = '123456789012'\n[principals]\nusers = [\n  'ok',\n  '[bad',\n]\n",
+                (6, 3),
+                "'[bad' is not a valid pattern",
             ),
+            // The key's name earlier in a comment does not mislead the location.
             (
-                "version = 7\naccount_id = \"123456789012\"\n",
-                1,
+                "# version and account_id below\nversion = 7\naccount_id = \"123456789012\"\n",
+                (2, 11),
                 "not supported",
             ),
-            ("version = 1\naccount_id = \"prod\"\n", 2, "12-digit"),
+            (
+                "# account_id below\nversion = 1\naccount_id = \"prod\"\n",
+                (3, 14),
+                "12-digit",
+            ),
+            (
+                "version = 1\naccount_id = \"123456789012\"\ntrusted_accounts = [\"210987654321\", \"21098765432\"]\n",
+                (3, 37),
+                "trusted_accounts: '21098765432' is neither",
+            ),
         ];
-        for (text, line, needle) in cases {
+        for (text, (line, column), needle) in cases {
             match parse(text, path) {
                 Err(BaselineError::Invalid {
-                    line: l, message, ..
+                    line: l,
+                    column: c,
+                    message,
+                    ..
                 }) => {
-                    assert_eq!(l, line, "{text}: {message}");
+                    assert_eq!((l, c), (line, column), "{text}: {message}");
                     assert!(message.contains(needle), "{message}");
                 }
                 other => panic!("{text}: expected a located error, got {other:?}"),
             }
         }
+        let organization = "version = 1\naccount_id = \"123456789012\"\ntrusted_accounts = [\"arn:aws:organizations::111122223333:organization/o-abc\"]\n";
+        assert!(parse(organization, path).is_ok());
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_located() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("baseline.toml");
+        std::fs::write(&path, b"version = 1\naccount_id = \"123456789012\"\n\xff\n")
+            .expect("write");
+        let shown = load(&path).expect_err("not UTF-8").to_string();
+        assert!(
+            shown.starts_with(&format!("{}:3:1: ", path.display())) && shown.contains("0xff"),
+            "{shown}"
+        );
     }
 
     #[test]

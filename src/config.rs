@@ -1,15 +1,16 @@
 //! The config file (TOML) and firebreak's directories. Bad config is a clear error naming the
 //! file, line and column; a missing default config file is simply the defaults.
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use std::collections::BTreeMap;
-
 use directories::ProjectDirs;
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::keys::{Bindings, Command};
+use crate::keys::{Bindings, Command, Key};
 
 /// Settings from the config file. Every field has a default, so an empty file is valid.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -18,10 +19,12 @@ pub struct Config {
     /// Never send a mutating call (same as `--read-only`).
     pub read_only: bool,
     /// Principals no playbook may disable or deny: `user/NAME` or `role/NAME`.
+    #[serde(deserialize_with = "break_glass")]
     pub break_glass: Vec<String>,
     pub aws: AwsSettings,
     pub scan: ScanSettings,
     /// Cockpit key bindings: command name → key (`disable = "ctrl-d"`).
+    #[serde(deserialize_with = "key_bindings")]
     pub keys: BTreeMap<Command, String>,
 }
 
@@ -30,16 +33,22 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct AwsSettings {
     /// Attempts per mutating call, the first included (SDK standard retry with backoff).
+    #[serde(deserialize_with = "max_attempts")]
     pub max_attempts: u32,
     /// Attempts per read call, the first included: throttling during a breach is normal, so
     /// reads get a larger budget than changes.
+    #[serde(deserialize_with = "read_max_attempts")]
     pub read_max_attempts: u32,
     /// Longest wait between two attempts of a call (exponential backoff with jitter).
+    #[serde(deserialize_with = "max_backoff_secs")]
     pub max_backoff_secs: u64,
+    #[serde(deserialize_with = "timeout_secs")]
     pub connect_timeout_secs: u64,
     /// Limit for one attempt of one call.
+    #[serde(deserialize_with = "timeout_secs")]
     pub attempt_timeout_secs: u64,
     /// Limit for one call, retries included.
+    #[serde(deserialize_with = "timeout_secs")]
     pub operation_timeout_secs: u64,
 }
 
@@ -48,9 +57,11 @@ pub struct AwsSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct ScanSettings {
     /// Regions scanned at once.
+    #[serde(deserialize_with = "concurrency")]
     pub region_concurrency: usize,
     /// Per-item detail calls (sharing attributes, policies) in flight at once, per region and
     /// service.
+    #[serde(deserialize_with = "concurrency")]
     pub detail_concurrency: usize,
 }
 
@@ -91,6 +102,138 @@ impl AwsSettings {
     }
 }
 
+// Values are checked as they are read, so that a bad one is an error toml locates at the value.
+
+fn max_attempts<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let value = u32::deserialize(deserializer)?;
+    if !(1..=10).contains(&value) {
+        return Err(de::Error::custom(format!(
+            "max_attempts must be from 1 to 10, found {value}"
+        )));
+    }
+    Ok(value)
+}
+
+fn read_max_attempts<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let value = u32::deserialize(deserializer)?;
+    if !(1..=20).contains(&value) {
+        return Err(de::Error::custom(format!(
+            "read_max_attempts must be from 1 to 20, found {value}"
+        )));
+    }
+    Ok(value)
+}
+
+fn max_backoff_secs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    let value = u64::deserialize(deserializer)?;
+    if !(1..=60).contains(&value) {
+        return Err(de::Error::custom(format!(
+            "max_backoff_secs must be from 1 to 60, found {value}"
+        )));
+    }
+    Ok(value)
+}
+
+fn timeout_secs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    let value = u64::deserialize(deserializer)?;
+    if value == 0 {
+        return Err(de::Error::custom("a timeout must be at least 1 second"));
+    }
+    Ok(value)
+}
+
+fn concurrency<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
+    let value = usize::deserialize(deserializer)?;
+    if value == 0 {
+        return Err(de::Error::custom("a concurrency must be at least 1"));
+    }
+    Ok(value)
+}
+
+fn break_glass<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    checked_strings(deserializer, |entry| {
+        crate::playbook::guard::parse_principal(entry)
+            .map(|_| ())
+            .map_err(|message| format!("break_glass: {message}"))
+    })
+}
+
+/// A list of strings, each checked by `check` as it is read: toml locates an element's error
+/// only while the element is being read, so a bad entry is named at its own line, not the
+/// list's.
+pub(crate) fn checked_strings<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    check: fn(&str) -> Result<(), String>,
+) -> Result<Vec<String>, D::Error> {
+    struct List(fn(&str) -> Result<(), String>);
+    impl<'de> Visitor<'de> for List {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of strings")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element_seed(Item(self.0))? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    struct Item(fn(&str) -> Result<(), String>);
+    impl<'de> DeserializeSeed<'de> for Item {
+        type Value = String;
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+            deserializer.deserialize_str(self)
+        }
+    }
+    impl Visitor<'_> for Item {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<String, E> {
+            (self.0)(text).map_err(E::custom)?;
+            Ok(text.to_string())
+        }
+    }
+    deserializer.deserialize_seq(List(check))
+}
+
+/// The `[keys]` table: a key that is not one is an error at its value; a key bound to two
+/// commands, at the table.
+fn key_bindings<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<Command, String>, D::Error> {
+    struct Table;
+    impl<'de> Visitor<'de> for Table {
+        type Value = BTreeMap<Command, String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a table of command = \"key\"")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut keys = BTreeMap::new();
+            while let Some(command) = map.next_key::<Command>()? {
+                let text = map.next_value_seed(KeyOf(command))?;
+                keys.insert(command, text);
+            }
+            Bindings::with(&keys).map_err(de::Error::custom)?;
+            Ok(keys)
+        }
+    }
+    /// The key text bound to one command, checked.
+    struct KeyOf(Command);
+    impl<'de> DeserializeSeed<'de> for KeyOf {
+        type Value = String;
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            Key::parse(&text)
+                .map_err(|e| de::Error::custom(format!("keys.{}: {e}", self.0.name())))?;
+            Ok(text)
+        }
+    }
+    deserializer.deserialize_map(Table)
+}
+
 /// A config file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -106,8 +249,6 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
-    #[error("{path}: {message}")]
-    OutOfRange { path: PathBuf, message: String },
 }
 
 /// Where firebreak keeps its files, per the platform's conventions.
@@ -134,16 +275,59 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
             _ => return Ok(Config::default()),
         },
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-        path: path.clone(),
-        source,
+    let text = read_text(&path).map_err(|error| match error {
+        TextError::Io(source) => ConfigError::Read {
+            path: path.clone(),
+            source,
+        },
+        TextError::NotUtf8 {
+            line,
+            column,
+            message,
+        } => ConfigError::Invalid {
+            path: path.clone(),
+            line,
+            column,
+            message,
+        },
     })?;
     parse(&text, &path)
 }
 
+/// Why a text file could not be read: I/O, or bytes that are not UTF-8 (where they start).
+#[derive(Debug)]
+pub(crate) enum TextError {
+    Io(std::io::Error),
+    NotUtf8 {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// Reads a UTF-8 text file; the first byte that is not UTF-8 is located by line and column.
+pub(crate) fn read_text(path: &Path) -> Result<String, TextError> {
+    let bytes = std::fs::read(path).map_err(TextError::Io)?;
+    String::from_utf8(bytes).map_err(|error| {
+        let bytes = error.as_bytes();
+        let valid = error.utf8_error().valid_up_to();
+        let before = bytes
+            .get(..valid)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default();
+        let (line, column) = line_and_column(before, before.len());
+        let byte = bytes.get(valid).copied().unwrap_or_default();
+        TextError::NotUtf8 {
+            line,
+            column,
+            message: format!("byte 0x{byte:02x} is not UTF-8: the file must be UTF-8 text"),
+        }
+    })
+}
+
 /// Parses and checks config text; `path` is only used in errors.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let config: Config = toml::from_str(text).map_err(|e| {
+    toml::from_str(text).map_err(|e| {
         let (line, column) = e
             .span()
             .map_or((1, 1), |span| line_and_column(text, span.start));
@@ -153,52 +337,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             column,
             message: e.message().to_string(),
         }
-    })?;
-    let out_of_range = |message: &str| ConfigError::OutOfRange {
-        path: path.to_path_buf(),
-        message: message.to_string(),
-    };
-    if !(1..=10).contains(&config.aws.max_attempts) {
-        return Err(out_of_range("aws.max_attempts must be from 1 to 10"));
-    }
-    if !(1..=20).contains(&config.aws.read_max_attempts) {
-        return Err(out_of_range("aws.read_max_attempts must be from 1 to 20"));
-    }
-    if !(1..=60).contains(&config.aws.max_backoff_secs) {
-        return Err(out_of_range("aws.max_backoff_secs must be from 1 to 60"));
-    }
-    if config.aws.connect_timeout_secs == 0
-        || config.aws.attempt_timeout_secs == 0
-        || config.aws.operation_timeout_secs == 0
-    {
-        return Err(out_of_range("aws timeouts must be at least 1 second"));
-    }
-    for entry in &config.break_glass {
-        if let Err(message) = crate::playbook::guard::parse_principal(entry) {
-            let offset = text.find(&format!("\"{entry}\"")).unwrap_or(0);
-            let (line, column) = line_and_column(text, offset);
-            return Err(ConfigError::Invalid {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: format!("break_glass: {message}"),
-            });
-        }
-    }
-    if let Err(message) = Bindings::with(&config.keys) {
-        let offset = text.find("[keys]").unwrap_or(0);
-        let (line, column) = line_and_column(text, offset);
-        return Err(ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        });
-    }
-    if config.scan.region_concurrency == 0 || config.scan.detail_concurrency == 0 {
-        return Err(out_of_range("scan concurrency settings must be at least 1"));
-    }
-    Ok(config)
+    })
 }
 
 /// 1-based line and column of byte `offset` in `text`.
@@ -276,40 +415,80 @@ mod tests {
         }
     }
 
+    /// Each bad value is located at the value itself, however the file is written.
     #[test]
-    fn out_of_range_values_are_rejected() {
-        for text in [
-            "[aws]\nmax_attempts = 0\n",
-            "[aws]\nmax_attempts = 11\n",
-            "[aws]\nread_max_attempts = 0\n",
-            "[aws]\nread_max_attempts = 21\n",
-            "[aws]\nmax_backoff_secs = 0\n",
-            "[aws]\nconnect_timeout_secs = 0\n",
-            "[scan]\ndetail_concurrency = 0\n",
-        ] {
+    fn checked_values_are_located_at_the_value() {
+        let cases = [
+            ("[aws]\nmax_attempts = 0\n", 2, 16, "from 1 to 10, found 0"),
+            ("# retries\n[aws]\nmax_attempts = 11\n", 3, 16, "found 11"),
+            (
+                "[aws]\nread_max_attempts = 21\n",
+                2,
+                21,
+                "from 1 to 20, found 21",
+            ),
+            (
+                "[aws]\nmax_backoff_secs = 0\n",
+                2,
+                20,
+                "from 1 to 60, found 0",
+            ),
+            (
+                "[aws]\nconnect_timeout_secs = 0\n",
+                2,
+                24,
+                "at least 1 second",
+            ),
+            (
+                "aws = { operation_timeout_secs = 0 }\n",
+                1,
+                34,
+                "at least 1 second",
+            ),
+            ("[scan]\ndetail_concurrency = 0\n", 2, 22, "at least 1"),
+            // Single quotes, and the same text earlier in a comment.
+            (
+                "# never 'group/admins'\nbreak_glass = [\n  'role/ok',\n  'group/admins',\n]\n",
+                4,
+                3,
+                "break_glass: 'group/admins' must be user/NAME or role/NAME",
+            ),
+            (
+                "# see [keys] below\nread_only = false\n\n[keys]\ndisable = \"enter\"\n",
+                5,
+                11,
+                "keys.disable: 'enter' is reserved",
+            ),
+            (
+                "keys = { freeze = \"D\" }\n",
+                1,
+                8,
+                "'D' is bound to both disable and freeze",
+            ),
+        ];
+        for (text, line, column, needle) in cases {
+            let shown = parse_str(text).map(|_| ()).map_err(|e| e.to_string());
+            let Err(shown) = shown else {
+                panic!("{text:?} must be rejected");
+            };
             assert!(
-                matches!(parse_str(text), Err(ConfigError::OutOfRange { .. })),
-                "{text:?}"
+                shown.starts_with(&format!("/etc/firebreak.toml:{line}:{column}: "))
+                    && shown.contains(needle),
+                "{text:?}: {shown}"
             );
         }
     }
 
     #[test]
-    fn a_key_bound_twice_is_an_error_naming_both_commands_and_the_file() {
-        let text = "read_only = false\n[keys]\nfreeze = \"D\"\n";
-        let shown = parse_str(text).expect_err("D is disable's").to_string();
+    fn bytes_that_are_not_utf8_are_located() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, b"read_only = true\n# caf\xe9\n").expect("write");
+        let shown = load(Some(&path)).expect_err("not UTF-8").to_string();
         assert!(
-            shown.starts_with("/etc/firebreak.toml:2:1: ")
-                && shown.contains("disable")
-                && shown.contains("freeze"),
+            shown.starts_with(&format!("{}:2:6: ", path.display()))
+                && shown.contains("byte 0xe9 is not UTF-8"),
             "{shown}"
-        );
-        let unknown = parse_str("[keys]\nexplode = \"E\"\n").expect_err("no such command");
-        assert!(unknown.to_string().contains(":2:1:"), "{unknown}");
-        let remapped = parse_str("[keys]\ndisable = \"ctrl-d\"\n").expect("valid");
-        assert_eq!(
-            remapped.keys.get(&Command::Disable).map(String::as_str),
-            Some("ctrl-d")
         );
     }
 

@@ -562,8 +562,8 @@ async fn scan_region(
     });
 }
 
-/// Decides which regions to show. For named regions a failed DescribeRegions is not fatal: they
-/// are scanned as given and the error is reported as a global one.
+/// Decides which regions to show. Named regions must be listed by DescribeRegions; when it fails,
+/// that is not fatal: they are scanned as given and the error is reported as a global one.
 async fn plan_regions(
     ctx: &AwsContext,
     selection: &RegionSelection,
@@ -572,24 +572,19 @@ async fn plan_regions(
     match selection {
         RegionSelection::Enabled => Ok((listed?.into_iter().filter(|r| r.enabled).collect(), None)),
         RegionSelection::All => Ok((listed?, None)),
-        RegionSelection::Named(names) => {
-            let (known, error) = match listed {
-                Ok(known) => (known, None),
-                Err(error) => (Vec::new(), Some(error)),
-            };
-            let regions = names
-                .iter()
-                .map(|name| RegionInfo {
-                    name: name.clone(),
-                    // Not in the account's list: try it anyway, and let AWS say what is wrong.
-                    enabled: known
-                        .iter()
-                        .find(|r| &r.name == name)
-                        .is_none_or(|r| r.enabled),
-                })
-                .collect();
-            Ok((regions, error))
-        }
+        RegionSelection::Named(names) => match listed {
+            Ok(known) => Ok((ctx.named_regions(&known, names).map_err(|e| *e)?, None)),
+            Err(error) => Ok((
+                names
+                    .iter()
+                    .map(|name| RegionInfo {
+                        name: name.clone(),
+                        enabled: true,
+                    })
+                    .collect(),
+                Some(error),
+            )),
+        },
     }
 }
 

@@ -251,4 +251,98 @@ impl AwsContext {
         regions.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(regions)
     }
+
+    /// The regions named on the command line, as `listed` (DescribeRegions) has them. A name it
+    /// does not list is no region of this partition — a typo, most likely — and an error.
+    pub fn named_regions(
+        &self,
+        listed: &[RegionInfo],
+        names: &[String],
+    ) -> Result<Vec<RegionInfo>, Box<AwsError>> {
+        named_regions(&self.home_region, listed, names)
+    }
+}
+
+fn named_regions(
+    home_region: &str,
+    listed: &[RegionInfo],
+    names: &[String],
+) -> Result<Vec<RegionInfo>, Box<AwsError>> {
+    let find = |name: &String| listed.iter().find(|r| &r.name == name);
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|name| find(name).is_none())
+        .map(String::as_str)
+        .collect();
+    // An empty list tells nothing (it never is on AWS): the names are tried as given.
+    if !unknown.is_empty() && !listed.is_empty() {
+        let site = CallSite {
+            service: "ec2",
+            operation: "DescribeRegions",
+            region: home_region,
+        };
+        return Err(Box::new(AwsError {
+            code: "UnknownRegion".to_string(),
+            message: format!(
+                "--regions names {}, not a region of this partition; its regions are {}",
+                unknown.join(", "),
+                listed
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            ..site.local_error()
+        }));
+    }
+    Ok(names
+        .iter()
+        .map(|name| RegionInfo {
+            name: name.clone(),
+            enabled: find(name).is_none_or(|r| r.enabled),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_named_region_the_partition_lacks_is_an_error_naming_the_flag() {
+        let listed = [
+            RegionInfo {
+                name: "eu-west-1".into(),
+                enabled: true,
+            },
+            RegionInfo {
+                name: "me-south-1".into(),
+                enabled: false,
+            },
+        ];
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let resolved = named_regions("us-east-1", &listed, &names(&["me-south-1", "eu-west-1"]))
+            .expect("both listed");
+        assert_eq!(
+            resolved
+                .iter()
+                .map(|r| (r.name.as_str(), r.enabled))
+                .collect::<Vec<_>>(),
+            [("me-south-1", false), ("eu-west-1", true)]
+        );
+        let error = named_regions("us-east-1", &listed, &names(&["eu-west-1", "eu-wset-1"]))
+            .expect_err("a typo");
+        assert_eq!(error.code, "UnknownRegion");
+        assert!(
+            error.to_string().starts_with(
+                "ec2 DescribeRegions in us-east-1: UnknownRegion: --regions names eu-wset-1, not a region"
+            ) && error.message.ends_with("are eu-west-1, me-south-1"),
+            "{error}"
+        );
+        // Nothing listed: tried as given.
+        assert_eq!(
+            named_regions("us-east-1", &[], &names(&["xx-new-1"])).map(|r| r.len()),
+            Ok(1)
+        );
+    }
 }

@@ -35,6 +35,11 @@ pub enum AppError {
         refresh: String,
         error: Box<AwsError>,
     },
+    #[error("no answer from the endpoint {endpoint} (--endpoint-url or AWS_ENDPOINT_URL): {error}")]
+    Unreachable {
+        endpoint: String,
+        error: Box<AwsError>,
+    },
     #[error("cannot write the output: {0}")]
     Output(std::io::Error),
     #[error("terminal error: {0}")]
@@ -73,6 +78,22 @@ impl AppError {
                 AppError::Credentials { refresh, error }
             }
             other => other,
+        }
+    }
+
+    /// A call that got no answer from an overridden endpoint (an emulator, a proxy) says which
+    /// endpoint and where it was set: a stale `AWS_ENDPOINT_URL` is easy to miss.
+    pub fn with_endpoint_hint(self, endpoint: Option<&str>) -> AppError {
+        match (self, endpoint) {
+            (AppError::Aws(error), Some(endpoint))
+                if matches!(error.code.as_str(), "Connection" | "Timeout") =>
+            {
+                AppError::Unreachable {
+                    endpoint: endpoint.to_string(),
+                    error,
+                }
+            }
+            (other, _) => other,
         }
     }
 }
@@ -153,7 +174,12 @@ impl Session {
     pub async fn enabled_regions(&self) -> Result<Vec<String>, AppError> {
         let listed = self.ctx.regions().await?;
         Ok(match &self.scan.regions {
-            RegionSelection::Named(names) => names.clone(),
+            RegionSelection::Named(names) => {
+                self.ctx
+                    .named_regions(&listed, names)
+                    .map_err(AppError::Aws)?;
+                names.clone()
+            }
             RegionSelection::Enabled | RegionSelection::All => listed
                 .into_iter()
                 .filter(|r| r.enabled)
@@ -294,5 +320,21 @@ mod tests {
         assert!(shown.contains("--profile"), "{shown}");
         let other = error("AccessDenied").with_credentials_hint(Some("prod"));
         assert!(matches!(other, AppError::Aws(_)), "{other}");
+    }
+
+    #[test]
+    fn no_answer_from_an_overridden_endpoint_names_it_and_the_flag() {
+        let shown = error("Timeout")
+            .with_endpoint_hint(Some("http://127.0.0.1:9"))
+            .to_string();
+        assert!(
+            shown.starts_with("no answer from the endpoint http://127.0.0.1:9 (--endpoint-url")
+                && shown.contains("sts GetCallerIdentity in us-east-1: Timeout"),
+            "{shown}"
+        );
+        let real_aws = error("Connection").with_endpoint_hint(None);
+        assert!(matches!(real_aws, AppError::Aws(_)), "{real_aws}");
+        let answered = error("AccessDenied").with_endpoint_hint(Some("http://127.0.0.1:9"));
+        assert!(matches!(answered, AppError::Aws(_)), "{answered}");
     }
 }
