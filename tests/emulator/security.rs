@@ -1,9 +1,12 @@
 //! The security promises end to end, each through the real binary against moto and checked
-//! outside firebreak (the files on disk, the account read back with the SDK):
+//! outside firebreak (the files on disk, the requests a recording proxy saw, the account read back
+//! with the SDK):
 //!
 //! - no secret (access key secrets, a console password, a function's environment value, the
 //!   responder's own keys, an assumed role's session) in any file firebreak writes or anything
 //!   it prints;
+//! - read-only, by flag or by config file, sends no mutating request from any command: scan,
+//!   baseline capture, every playbook, undo, resume and the cockpit — and journals each refusal;
 //! - the caller (an IAM user, or an assumed role and the user it is assumed from) and the
 //!   break-glass principals keep every policy, key and password through freeze, unfreeze and
 //!   playbooks aimed at them;
@@ -13,16 +16,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use aws_sdk_iam::types::StatusType;
-use firebreak::journal;
+use firebreak::journal::{self, Entry, SessionLog};
 use serde_json::Value;
 
-use crate::playbooks::{has_login_profile, key_statuses, role_policies, user_policies};
+use crate::playbooks::{
+    STRANGER, has_login_profile, key_statuses, role_policies, run, run_json, user_policies,
+};
 use crate::playbooks_more::{
     assume, attached_role_policies, attached_user_policies, firebreak_as_role, trust_policy,
 };
-use crate::support::{ACCOUNT, TestBed};
+use crate::support::fault_proxy::FaultProxy;
+use crate::support::tmux::Tmux;
+use crate::support::{ACCOUNT, TestBed, aws_env};
 
 /// The test bed's config (one attempt per call, short timeouts) with `extra` in front.
 fn config_with(extra: &str) -> String {
@@ -322,6 +330,410 @@ async fn no_secret_reaches_any_file_firebreak_writes_or_anything_it_prints() {
         files.len(),
         printed.len()
     );
+}
+
+/// How read-only mode is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadOnlyBy {
+    Flag,
+    Config,
+}
+
+/// Journals, through the real journal, a session of `disable-user USER --execute` killed right
+/// after the intent of its first step was written (no outcome, no finish): what `kill -9`
+/// leaves. Returns the action id.
+fn interrupted_disable_user(bed: &TestBed, user: &str, key: &str) -> String {
+    use firebreak::journal::Journal;
+    use firebreak::model::operation::UserState;
+    use firebreak::model::{Identity, KeyStatus};
+    use firebreak::playbook::{disable_user, guard::Guard};
+
+    let identity = Identity {
+        id: ACCOUNT.into(),
+        alias: None,
+        caller_arn: format!("arn:aws:iam::{ACCOUNT}:user/responder"),
+    };
+    let journal = Journal::start(
+        &bed.dir.path().join("data"),
+        &identity,
+        vec!["firebreak".into(), "killed".into()],
+    )
+    .expect("journal");
+    let plan = disable_user::plan(
+        journal.next_action_id(),
+        identity.clone(),
+        chrono::Utc::now(),
+        &[UserState {
+            name: user.into(),
+            keys: vec![(key.into(), KeyStatus::Active)],
+            login_profile: false,
+            revoke_sessions_document: None,
+            inline_chars: 0,
+        }],
+        &Guard::new(&identity.caller_arn, &[]),
+    );
+    let step = &plan.steps[0];
+    for entry in [
+        Entry::PlanShown {
+            plan: Box::new(plan.clone()),
+        },
+        Entry::Confirmed {
+            action_id: plan.action_id.clone(),
+            local_user: None,
+            caller_arn: identity.caller_arn.clone(),
+            typed: None,
+        },
+        Entry::StepIntent {
+            action_id: plan.action_id.clone(),
+            index: step.index,
+            service: step.service.clone(),
+            region: step.region.clone(),
+            api: step.api.clone(),
+            target: step.target.clone(),
+            operation: step.operation.clone(),
+        },
+    ] {
+        journal.record(entry).expect("record");
+    }
+    plan.action_id
+}
+
+fn sessions(data: &Path) -> BTreeSet<String> {
+    journal::read_all(data)
+        .expect("journals")
+        .into_iter()
+        .map(|l| l.session)
+        .collect()
+}
+
+/// The journals written since `before` was taken.
+fn new_sessions(data: &Path, before: &BTreeSet<String>) -> Vec<SessionLog> {
+    journal::read_all(data)
+        .expect("journals")
+        .into_iter()
+        .filter(|l| !before.contains(&l.session))
+        .collect()
+}
+
+/// The environment of a tmux pane running firebreak as `responder`.
+fn pane_env(
+    bed: &TestBed,
+    responder: &(String, String),
+) -> (Vec<&'static str>, Vec<(&'static str, String)>) {
+    let (removed, mut set) = aws_env(bed.dir.path());
+    for (name, value) in &mut set {
+        match *name {
+            "AWS_ACCESS_KEY_ID" => *value = responder.0.clone(),
+            "AWS_SECRET_ACCESS_KEY" => *value = responder.1.clone(),
+            _ => {}
+        }
+    }
+    (removed, set)
+}
+
+/// Every command in read-only mode through a recording proxy: reads reach moto, nothing that
+/// changes anything does, each execution is journaled as refused, and an interrupted action
+/// stays resumable afterwards. `--read-only` runs only what `read_only_sends_no_mutating_request_
+/// for_any_playbook` (playbooks.rs) does not; the config file runs everything.
+async fn read_only_sends_nothing(by: ReadOnlyBy) {
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let responder = seed.user_with_secret("responder").await;
+    let mallory = seed.user("mallory", 1).await;
+    let carol = seed.user("carol", 1).await;
+    seed.role(
+        "ops-backdoor",
+        &trust_policy(&format!("arn:aws:iam::{STRANGER}:root")),
+    )
+    .await;
+    let role = seed.lambda_role("lambda-exec").await;
+    seed.function("us-east-1", "miner", &role).await;
+    let snapshot = seed.snapshot("us-east-1", false).await;
+    seed.share_snapshot("us-east-1", &snapshot, true, &[]).await;
+    let data = bed.dir.path().join("data");
+
+    // Something to resume: a session killed while disabling carol.
+    let left = interrupted_disable_user(&bed, "carol", &carol[0]);
+    // Something to undo and to unfreeze (executed straight against moto, read-write).
+    let mut executed = Vec::new();
+    if by == ReadOnlyBy::Config {
+        seed.user("eve", 1).await;
+        let done = run_json(
+            &bed,
+            &responder,
+            &[
+                "--regions",
+                "us-east-1",
+                "act",
+                "disable-user",
+                "eve",
+                "--execute",
+            ],
+        );
+        executed.push(done["plan"]["action_id"].as_str().expect("id").to_string());
+        run_json(
+            &bed,
+            &responder,
+            &[
+                "--regions",
+                "us-east-1",
+                "act",
+                "freeze",
+                "--confirm",
+                ACCOUNT,
+                "--execute",
+            ],
+        );
+        std::fs::write(bed.config_path(), config_with("read_only = true\n")).expect("config");
+    }
+
+    let upstream = bed
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("moto address");
+    let proxy = FaultProxy::recording(upstream).await;
+    let endpoint = proxy.endpoint();
+    let mut global = vec!["--regions", "us-east-1"];
+    if by == ReadOnlyBy::Flag {
+        global.insert(0, "--read-only");
+    }
+
+    // The cockpit: the interrupted action is offered, its plan shown, and `y` refused; freeze
+    // with the account typed is refused; q quits.
+    let (removed, set) = pane_env(&bed, &responder);
+    let mut args: Vec<String> = [
+        "--endpoint-url",
+        &endpoint,
+        "--config",
+        &bed.config_path().to_string_lossy(),
+        "--data-dir",
+        &data.to_string_lossy(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(global.iter().map(|s| s.to_string()));
+    let tmux = Tmux::start(
+        120,
+        40,
+        &removed,
+        &set,
+        env!("CARGO_BIN_EXE_firebreak"),
+        &args,
+    );
+    let screen = tmux.wait_for("Unfinished actions", Duration::from_secs(20));
+    assert!(
+        screen.contains(&left) && screen.contains("READ-ONLY"),
+        "{screen}"
+    );
+    tmux.send_keys(&["Tab", "Enter"]);
+    tmux.wait_for("read-only: cannot execute", Duration::from_secs(10));
+    tmux.send_keys(&["y"]);
+    tmux.wait_for(
+        "read-only: this plan cannot be executed",
+        Duration::from_secs(5),
+    );
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_gone("read-only: cannot execute", Duration::from_secs(5));
+    tmux.wait_for("scan ✓", Duration::from_secs(30));
+    tmux.send_keys(&["F"]);
+    tmux.wait_for("read-only: cannot execute", Duration::from_secs(20));
+    tmux.send_keys(&[ACCOUNT]);
+    tmux.send_keys(&["Enter"]);
+    let screen = tmux.wait_for(
+        "read-only: this plan cannot be executed",
+        Duration::from_secs(5),
+    );
+    assert!(
+        screen.contains("firebreak-freeze") || screen.contains("PutUserPolicy"),
+        "{screen}"
+    );
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_gone("read-only: cannot execute", Duration::from_secs(5));
+    tmux.send_keys(&["q"]);
+    tmux.wait_for("EXITED 0", Duration::from_secs(10));
+    let cockpit_requests = proxy.seen().len();
+    assert!(cockpit_requests > 0, "the cockpit read through the proxy");
+
+    // The command line: scans and capture read; every execution is refused and journaled.
+    let fresh_baseline = bed.dir.path().join("captured/baseline.toml");
+    let fresh_baseline = fresh_baseline.to_str().expect("utf-8");
+    let reads: Vec<Vec<&str>> = vec![
+        vec!["scan", "--format", "json"],
+        vec!["--baseline", fresh_baseline, "baseline", "capture"],
+    ];
+    let key = mallory[0].as_str();
+    let snapshot_target = format!("us-east-1/{snapshot}");
+    // (command, also run by playbooks.rs with --read-only)
+    let mut executions: Vec<(Vec<&str>, bool)> = vec![
+        (vec!["act", "disable-user", "mallory", "--execute"], true),
+        (vec!["act", "disable-key", key, "--execute"], false),
+        (
+            vec!["act", "disable-role", "ops-backdoor", "--execute"],
+            false,
+        ),
+        (
+            vec!["act", "contain-functions", "us-east-1/miner", "--execute"],
+            true,
+        ),
+        (
+            vec![
+                "act",
+                "contain-functions",
+                "us-east-1/miner",
+                "--delete",
+                "--confirm",
+                "delete",
+                "--execute",
+            ],
+            true,
+        ),
+        (
+            vec![
+                "act",
+                "revert-sharing",
+                snapshot_target.as_str(),
+                "--execute",
+            ],
+            true,
+        ),
+        (
+            vec!["act", "freeze", "--confirm", ACCOUNT, "--execute"],
+            true,
+        ),
+        (vec!["resume", left.as_str(), "--execute"], false),
+    ];
+    if by == ReadOnlyBy::Config {
+        executions.push((vec!["act", "unfreeze", "--execute"], true));
+        executions.push((vec!["undo", executed[0].as_str(), "--execute"], true));
+    } else {
+        executions.retain(|(_, covered)| !covered);
+    }
+    for command in &reads {
+        let before = sessions(&data);
+        let seen = proxy.seen().len();
+        let mut args = global.clone();
+        args.extend(command);
+        let output = run(&bed, &endpoint, &responder, &args);
+        assert!(output.status.success(), "{command:?}: {}", text(&output));
+        assert!(proxy.seen().len() > seen, "{command:?} read nothing");
+        assert!(
+            new_sessions(&data, &before).is_empty(),
+            "{command:?} journals nothing"
+        );
+    }
+    assert!(
+        Path::new(fresh_baseline).exists(),
+        "capture writes its file"
+    );
+    for (command, _) in &executions {
+        let before = sessions(&data);
+        let seen = proxy.seen().len();
+        let mut args = global.clone();
+        args.extend(command);
+        let output = run(&bed, &endpoint, &responder, &args);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{command:?}: {}",
+            text(&output)
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("read-only"),
+            "{command:?}: {}",
+            text(&output)
+        );
+        assert!(proxy.seen().len() > seen, "{command:?} read nothing");
+        let written = new_sessions(&data, &before);
+        assert_eq!(written.len(), 1, "{command:?}: {written:#?}");
+        let records = &written[0].records;
+        let shown: Vec<&str> = records
+            .iter()
+            .filter_map(|r| match &r.entry {
+                Entry::PlanShown { plan } => Some(plan.action_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let refused: Vec<(&str, &str)> = records
+            .iter()
+            .filter_map(|r| match &r.entry {
+                Entry::Refused { action_id, reason } => Some((action_id.as_str(), reason.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(shown.len(), 1, "{command:?}: {records:#?}");
+        assert_eq!(
+            refused,
+            [(shown[0], "read-only")],
+            "{command:?}: the refusal of the plan shown is journaled"
+        );
+        assert!(
+            !records
+                .iter()
+                .any(|r| matches!(r.entry, Entry::StepIntent { .. })),
+            "{command:?}: no step was sent"
+        );
+    }
+
+    let seen = proxy.seen();
+    let mutating: Vec<_> = seen.iter().filter(|s| s.is_mutating()).collect();
+    assert!(
+        mutating.is_empty(),
+        "mutating requests reached the emulator in read-only mode: {mutating:#?}"
+    );
+    assert!(
+        seen.len() > cockpit_requests + 2 * (reads.len() + executions.len()),
+        "every command read the account: {} requests",
+        seen.len()
+    );
+    assert!(
+        !user_policies(&bed, "carol")
+            .await
+            .contains("firebreak-deny-all")
+    );
+    assert_eq!(
+        key_statuses(&bed, "mallory").await,
+        [(mallory[0].clone(), StatusType::Active)]
+    );
+
+    // A refused resume leaves the interrupted action to finish: read-write, it is still named
+    // and still resumable.
+    std::fs::write(bed.config_path(), config_with("")).expect("config");
+    let noticed = run(
+        &bed,
+        &bed.endpoint(),
+        &responder,
+        &["--regions", "us-east-1", "act", "disable-user", "nobody"],
+    );
+    assert!(
+        String::from_utf8_lossy(&noticed.stderr).contains(&format!("firebreak resume {left}")),
+        "the interrupted action is still named: {}",
+        text(&noticed)
+    );
+    let finished = run(
+        &bed,
+        &bed.endpoint(),
+        &responder,
+        &["--regions", "us-east-1", "resume", &left, "--execute"],
+    );
+    assert!(finished.status.success(), "{}", text(&finished));
+    assert!(
+        user_policies(&bed, "carol")
+            .await
+            .contains("firebreak-deny-all")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_flag_sends_nothing_from_scan_baseline_the_cockpit_resume_and_the_iam_playbooks()
+{
+    read_only_sends_nothing(ReadOnlyBy::Flag).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_in_the_config_file_sends_nothing_from_any_command() {
+    read_only_sends_nothing(ReadOnlyBy::Config).await;
 }
 
 /// What a principal holds, read straight from moto.
