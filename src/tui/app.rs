@@ -31,6 +31,10 @@ pub async fn run(session: Session) -> std::io::Result<()> {
     // the next start offers to finish an action that was running.
     let restore_and_report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // ratatui's restore leaves raw mode and the alternate screen, but the cursor the
+        // terminal hid while drawing is shown only when the terminal is dropped, which a panic
+        // never reaches. Nothing more can be done if it fails: the panic is being reported.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
         restore_and_report(info);
         std::process::exit(101);
     }));
@@ -80,10 +84,14 @@ async fn event_loop(terminal: &mut DefaultTerminal, session: Session) -> std::io
         let action = tokio::select! {
             biased;
             event = terminal_events.next() => match event {
-                Some(Ok(event)) => match keymap::action_for(&state, &event) {
-                    Some(action) => action,
-                    None => continue,
-                },
+                Some(Ok(event)) => {
+                    #[cfg(debug_assertions)]
+                    deliberate_panic::on_event(&event);
+                    match keymap::action_for(&state, &event) {
+                        Some(action) => action,
+                        None => continue,
+                    }
+                }
                 Some(Err(err)) => return Err(err),
                 None => Action::Interrupt,
             },
@@ -260,4 +268,38 @@ async fn run_plan(
     )
     .await?;
     Ok(())
+}
+
+/// Test builds only: how the end-to-end tests make the cockpit panic, to check that a panic
+/// restores the terminal and ends the process with 101. With `FIREBREAK_TEST_PANIC=loop` the
+/// key F12 panics in the event loop; with `FIREBREAK_TEST_PANIC=worker` it panics in a worker
+/// task. Compiled only with debug assertions: a release build (`cargo build --release`, where
+/// `debug-assertions` is off) has no trigger at all, whatever its environment.
+#[cfg(debug_assertions)]
+mod deliberate_panic {
+    use crossterm::event::{Event, KeyCode, KeyEventKind};
+
+    const VARIABLE: &str = "FIREBREAK_TEST_PANIC";
+
+    #[allow(
+        clippy::panic,
+        reason = "a deliberate panic for the tests, compiled out of release builds"
+    )]
+    pub(super) fn on_event(event: &Event) {
+        let Event::Key(key) = event else {
+            return;
+        };
+        if key.code != KeyCode::F(12) || key.kind == KeyEventKind::Release {
+            return;
+        }
+        match std::env::var(VARIABLE).as_deref() {
+            Ok("loop") => panic!("{VARIABLE}=loop: a deliberate panic in the event loop"),
+            Ok("worker") => {
+                tokio::spawn(async {
+                    panic!("{VARIABLE}=worker: a deliberate panic in a worker task")
+                });
+            }
+            _ => {}
+        }
+    }
 }

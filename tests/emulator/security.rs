@@ -1,6 +1,6 @@
 //! The security promises end to end, each through the real binary against moto and checked
-//! outside firebreak (the files on disk, the requests a recording proxy saw, the account read back
-//! with the SDK):
+//! outside firebreak (the files on disk, the requests a recording proxy saw, the account read
+//! back with the SDK, the terminal as tmux holds it):
 //!
 //! - no secret (access key secrets, a console password, a function's environment value, the
 //!   responder's own keys, an assumed role's session) in any file firebreak writes or anything
@@ -10,7 +10,9 @@
 //! - the caller (an IAM user, or an assumed role and the user it is assumed from) and the
 //!   break-glass principals keep every policy, key and password through freeze, unfreeze and
 //!   playbooks aimed at them;
-//! - files 0600 and folders 0700 under a umask of 022.
+//! - files 0600 and folders 0700 under a umask of 022;
+//! - a panic in the cockpit, in the event loop or in a worker, restores the terminal (main
+//!   screen, cooked mode, cursor shown) and exits 101.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
@@ -1091,4 +1093,101 @@ async fn every_file_firebreak_writes_is_0600_and_every_folder_0700_under_umask_0
     );
     assert!(wrong.is_empty(), "{wrong:#?}");
     assert!(folders.len() >= 8, "{folders:?}");
+}
+
+/// A tmux format of the pane (`#{alternate_on}`, `#{cursor_flag}`, `#{pane_tty}`).
+fn pane(tmux: &Tmux, format: &str) -> String {
+    let output = tmux.run(&["display-message", "-p", "-t", "main", format]);
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// The line discipline flags of the pane's terminal that raw mode turns off, as `stty` reads
+/// them from outside: `icanon`, `echo` and `isig`, each with `-` when off.
+fn line_discipline(tmux: &Tmux) -> BTreeSet<String> {
+    let tty = pane(tmux, "#{pane_tty}");
+    let output = Command::new("stty")
+        .args(["-a", "-F", &tty])
+        .output()
+        .expect("stty");
+    assert!(output.status.success(), "stty -F {tty}: {output:?}");
+    String::from_utf8_lossy(&output.stdout)
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .filter(|flag| ["icanon", "echo", "isig"].contains(&flag.trim_start_matches('-')))
+        .map(str::to_string)
+        .collect()
+}
+
+fn cooked() -> BTreeSet<String> {
+    ["icanon", "echo", "isig"].map(String::from).into()
+}
+
+/// Needs the test-only trigger, which exists only with debug assertions (as this test crate
+/// and the binary it runs are built by `cargo test` and `cargo nextest run`).
+#[cfg(debug_assertions)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_the_cockpit_restores_the_terminal_and_exits_101() {
+    let bed = TestBed::start();
+    let (removed, mut set) = aws_env(bed.dir.path());
+    // The message, not a backtrace that would scroll it off the pane.
+    set.push(("RUST_BACKTRACE", "0".to_string()));
+    let args: Vec<String> = [
+        "--endpoint-url",
+        &bed.endpoint(),
+        "--config",
+        &bed.config_path().to_string_lossy(),
+        "--regions",
+        "us-east-1",
+        "--read-only",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let open = |set: &[(&str, String)]| {
+        let tmux = Tmux::start(
+            120,
+            40,
+            &removed,
+            set,
+            env!("CARGO_BIN_EXE_firebreak"),
+            &args,
+        );
+        tmux.wait_for("scan ✓", Duration::from_secs(30));
+        // The cockpit owns the terminal: alternate screen, raw mode, cursor hidden.
+        assert_eq!(pane(&tmux, "#{alternate_on}"), "1");
+        assert!(
+            line_discipline(&tmux).contains("-icanon"),
+            "{:?}",
+            line_discipline(&tmux)
+        );
+        assert_eq!(pane(&tmux, "#{cursor_flag}"), "0");
+        tmux
+    };
+    let restored = |tmux: &Tmux, code: &str| {
+        let screen = tmux.wait_for("EXITED", Duration::from_secs(10));
+        assert!(screen.contains(&format!("EXITED {code}")), "{screen}");
+        assert_eq!(pane(tmux, "#{alternate_on}"), "0", "main screen: {screen}");
+        assert_eq!(line_discipline(tmux), cooked(), "{screen}");
+        assert_eq!(pane(tmux, "#{cursor_flag}"), "1", "cursor shown: {screen}");
+        assert!(!screen.contains("Regions"), "{screen}");
+        screen
+    };
+
+    // Control: q restores the terminal.
+    let tmux = open(&set);
+    tmux.send_keys(&["q"]);
+    restored(&tmux, "0");
+    drop(tmux);
+
+    for place in ["loop", "worker"] {
+        set.retain(|(name, _)| *name != "FIREBREAK_TEST_PANIC");
+        set.push(("FIREBREAK_TEST_PANIC", place.to_string()));
+        let tmux = open(&set);
+        tmux.send_keys(&["F12"]);
+        let screen = restored(&tmux, "101");
+        assert!(
+            screen.contains("panicked") && screen.contains(&format!("{place}: a deliberate panic")),
+            "the panic is reported on the restored screen:\n{screen}"
+        );
+    }
 }
