@@ -31,6 +31,9 @@ pub async fn run(session: Session) -> std::io::Result<()> {
     // the next start offers to finish an action that was running.
     let restore_and_report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // No frame may be drawn over the restored terminal: a worker panics while the loop
+        // draws. Held until the process ends.
+        let _screen = hold_screen();
         // ratatui's restore leaves raw mode and the alternate screen, but the cursor the
         // terminal hid while drawing is shown only when the terminal is dropped, which a panic
         // never reaches. Nothing more can be done if it fails: the panic is being reported.
@@ -41,6 +44,44 @@ pub async fn run(session: Session) -> std::io::Result<()> {
     let result = event_loop(&mut terminal, session).await;
     ratatui::restore();
     result
+}
+
+/// Held while a frame is drawn, and by the panic hook from the moment it starts.
+static SCREEN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    /// Whether this thread is drawing a frame (holds `SCREEN`).
+    static DRAWING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Draws one frame while holding `SCREEN`.
+fn draw(terminal: &mut DefaultTerminal, state: &State) -> std::io::Result<()> {
+    let _frame = SCREEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    DRAWING.set(true);
+    let drawn = terminal.draw(|frame| view::render(frame, state));
+    DRAWING.set(false);
+    drawn.map(|_| ())
+}
+
+/// For the panic hook: `SCREEN`, once a frame another thread is drawing is done, so no frame
+/// follows the restore. None when this thread panicked while drawing (it holds it already),
+/// or after a second: a terminal that stopped reading must not keep the process from ending.
+fn hold_screen() -> Option<std::sync::MutexGuard<'static, ()>> {
+    if DRAWING.get() {
+        return None;
+    }
+    for _ in 0..100 {
+        match SCREEN.try_lock() {
+            Ok(screen) => return Some(screen),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => return Some(poisoned.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+    None
 }
 
 /// What the workers share: the session, the caller (read once) and this session's journal
@@ -79,7 +120,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, session: Session) -> std::io
         if state.should_quit {
             return Ok(());
         }
-        terminal.draw(|frame| view::render(frame, &state))?;
+        draw(terminal, &state)?;
         // Keys first: a key pressed as freeze's countdown ends must still cancel it.
         let action = tokio::select! {
             biased;
