@@ -104,13 +104,20 @@ pub struct Unfinished {
 /// sent) and never finished, by a session that no longer runs. Running its plan again finishes
 /// it: steps already done report `skipped`. Actions of live sessions (another terminal, this
 /// process) and of other accounts are never offered.
+///
+/// A refusal (read-only) ends only the attempt of its own session, which sent nothing: an
+/// action an earlier session left unfinished stays unfinished when resuming it is refused.
 pub fn unfinished(logs: &[SessionLog], account: &str) -> Vec<Unfinished> {
     use std::collections::{BTreeMap, BTreeSet};
     let mut order: Vec<String> = Vec::new();
-    let mut closed = BTreeSet::new();
+    let mut finished = BTreeSet::new();
+    // Actions with an attempt (a confirmation or a step sent) its session did not refuse.
+    let mut open = BTreeSet::new();
     let mut live = BTreeSet::new();
     let mut typed: BTreeMap<String, Option<String>> = BTreeMap::new();
     for log in logs {
+        let mut attempts = BTreeSet::new();
+        let mut refused = BTreeSet::new();
         for record in &log.records {
             let started = match &record.entry {
                 Entry::Confirmed {
@@ -122,13 +129,18 @@ pub fn unfinished(logs: &[SessionLog], account: &str) -> Vec<Unfinished> {
                     Some(action_id)
                 }
                 Entry::StepIntent { action_id, .. } => Some(action_id),
-                Entry::ActionFinished { action_id, .. } | Entry::Refused { action_id, .. } => {
-                    closed.insert(action_id.clone());
+                Entry::ActionFinished { action_id, .. } => {
+                    finished.insert(action_id.clone());
+                    None
+                }
+                Entry::Refused { action_id, .. } => {
+                    refused.insert(action_id.clone());
                     None
                 }
                 _ => None,
             };
             if let Some(action_id) = started {
+                attempts.insert(action_id.clone());
                 if log.live {
                     live.insert(action_id.clone());
                 }
@@ -137,10 +149,11 @@ pub fn unfinished(logs: &[SessionLog], account: &str) -> Vec<Unfinished> {
                 }
             }
         }
+        open.extend(attempts.difference(&refused).cloned());
     }
     order
         .into_iter()
-        .filter(|id| !closed.contains(id) && !live.contains(id))
+        .filter(|id| open.contains(id) && !finished.contains(id) && !live.contains(id))
         .filter_map(|id| {
             let action = find_action(logs, &id)?;
             if action.plan.account.id != account {
@@ -614,6 +627,52 @@ mod tests {
             failed: 0,
         }));
         assert!(unfinished(&logs, "123456789012").is_empty());
+    }
+
+    #[test]
+    fn a_refused_resume_leaves_the_action_unfinished_and_a_refused_action_is_not() {
+        let confirmed = |action_id: &str| {
+            record(Entry::Confirmed {
+                action_id: action_id.into(),
+                local_user: None,
+                caller_arn: "arn:aws:iam::123456789012:user/alice".into(),
+                typed: Some("123456789012".into()),
+            })
+        };
+        let refused = |action_id: &str| {
+            record(Entry::Refused {
+                action_id: action_id.into(),
+                reason: "read-only".into(),
+            })
+        };
+        // A session died after sending step 2 of f-1.
+        let mut logs = frozen();
+        logs[0]
+            .records
+            .retain(|r| !matches!(&r.entry, Entry::StepOutcome { index: 2, .. }));
+        logs[0].records.insert(1, confirmed("f-1"));
+        logs[0].records.push(intent("f-1", 2));
+        assert_eq!(unfinished(&logs, "123456789012").len(), 1);
+        // A later read-only session tried to resume it: confirmed, refused, nothing sent.
+        logs.push(SessionLog {
+            path: PathBuf::from("s2.jsonl"),
+            session: "s2".into(),
+            records: vec![confirmed("f-1"), refused("f-1")],
+            truncated_line: None,
+            live: false,
+        });
+        let left = unfinished(&logs, "123456789012");
+        assert_eq!(left.len(), 1, "still to finish after a refused resume");
+        assert_eq!(left[0].missing, vec![2]);
+        assert_eq!(left[0].typed.as_deref(), Some("123456789012"));
+        // An action refused in the session that confirmed it never started.
+        let mut fresh = frozen();
+        fresh[0]
+            .records
+            .retain(|r| !matches!(&r.entry, Entry::StepOutcome { .. }));
+        fresh[0].records.push(confirmed("f-1"));
+        fresh[0].records.push(refused("f-1"));
+        assert!(unfinished(&fresh, "123456789012").is_empty());
     }
 
     #[test]

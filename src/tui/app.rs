@@ -31,12 +31,57 @@ pub async fn run(session: Session) -> std::io::Result<()> {
     // the next start offers to finish an action that was running.
     let restore_and_report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // No frame may be drawn over the restored terminal: a worker panics while the loop
+        // draws. Held until the process ends.
+        let _screen = hold_screen();
+        // ratatui's restore leaves raw mode and the alternate screen, but the cursor the
+        // terminal hid while drawing is shown only when the terminal is dropped, which a panic
+        // never reaches. Nothing more can be done if it fails: the panic is being reported.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
         restore_and_report(info);
         std::process::exit(101);
     }));
     let result = event_loop(&mut terminal, session).await;
     ratatui::restore();
     result
+}
+
+/// Held while a frame is drawn, and by the panic hook from the moment it starts.
+static SCREEN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    /// Whether this thread is drawing a frame (holds `SCREEN`).
+    static DRAWING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Draws one frame while holding `SCREEN`.
+fn draw(terminal: &mut DefaultTerminal, state: &State) -> std::io::Result<()> {
+    let _frame = SCREEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    DRAWING.set(true);
+    let drawn = terminal.draw(|frame| view::render(frame, state));
+    DRAWING.set(false);
+    drawn.map(|_| ())
+}
+
+/// For the panic hook: `SCREEN`, once a frame another thread is drawing is done, so no frame
+/// follows the restore. None when this thread panicked while drawing (it holds it already),
+/// or after a second: a terminal that stopped reading must not keep the process from ending.
+fn hold_screen() -> Option<std::sync::MutexGuard<'static, ()>> {
+    if DRAWING.get() {
+        return None;
+    }
+    for _ in 0..100 {
+        match SCREEN.try_lock() {
+            Ok(screen) => return Some(screen),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => return Some(poisoned.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+    None
 }
 
 /// What the workers share: the session, the caller (read once) and this session's journal
@@ -75,15 +120,19 @@ async fn event_loop(terminal: &mut DefaultTerminal, session: Session) -> std::io
         if state.should_quit {
             return Ok(());
         }
-        terminal.draw(|frame| view::render(frame, &state))?;
+        draw(terminal, &state)?;
         // Keys first: a key pressed as freeze's countdown ends must still cancel it.
         let action = tokio::select! {
             biased;
             event = terminal_events.next() => match event {
-                Some(Ok(event)) => match keymap::action_for(&state, &event) {
-                    Some(action) => action,
-                    None => continue,
-                },
+                Some(Ok(event)) => {
+                    #[cfg(debug_assertions)]
+                    deliberate_panic::on_event(&event);
+                    match keymap::action_for(&state, &event) {
+                        Some(action) => action,
+                        None => continue,
+                    }
+                }
                 Some(Err(err)) => return Err(err),
                 None => Action::Interrupt,
             },
@@ -260,4 +309,38 @@ async fn run_plan(
     )
     .await?;
     Ok(())
+}
+
+/// Test builds only: how the end-to-end tests make the cockpit panic, to check that a panic
+/// restores the terminal and ends the process with 101. With `FIREBREAK_TEST_PANIC=loop` the
+/// key F12 panics in the event loop; with `FIREBREAK_TEST_PANIC=worker` it panics in a worker
+/// task. Compiled only with debug assertions: a release build (`cargo build --release`, where
+/// `debug-assertions` is off) has no trigger at all, whatever its environment.
+#[cfg(debug_assertions)]
+mod deliberate_panic {
+    use crossterm::event::{Event, KeyCode, KeyEventKind};
+
+    const VARIABLE: &str = "FIREBREAK_TEST_PANIC";
+
+    #[allow(
+        clippy::panic,
+        reason = "a deliberate panic for the tests, compiled out of release builds"
+    )]
+    pub(super) fn on_event(event: &Event) {
+        let Event::Key(key) = event else {
+            return;
+        };
+        if key.code != KeyCode::F(12) || key.kind == KeyEventKind::Release {
+            return;
+        }
+        match std::env::var(VARIABLE).as_deref() {
+            Ok("loop") => panic!("{VARIABLE}=loop: a deliberate panic in the event loop"),
+            Ok("worker") => {
+                tokio::spawn(async {
+                    panic!("{VARIABLE}=worker: a deliberate panic in a worker task")
+                });
+            }
+            _ => {}
+        }
+    }
 }

@@ -15,4 +15,5 @@ mod findings;
 mod playbooks;
 mod playbooks_more;
 mod scan;
+mod security;
 mod tui;

@@ -79,7 +79,7 @@ fn exempt_principals(document: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn attached_user_policies(bed: &TestBed, user: &str) -> BTreeSet<String> {
+pub(crate) async fn attached_user_policies(bed: &TestBed, user: &str) -> BTreeSet<String> {
     bed.seeder()
         .iam()
         .list_attached_user_policies()
@@ -93,7 +93,7 @@ async fn attached_user_policies(bed: &TestBed, user: &str) -> BTreeSet<String> {
         .collect()
 }
 
-async fn attached_role_policies(bed: &TestBed, role: &str) -> BTreeSet<String> {
+pub(crate) async fn attached_role_policies(bed: &TestBed, role: &str) -> BTreeSet<String> {
     bed.seeder()
         .iam()
         .list_attached_role_policies()
@@ -218,14 +218,14 @@ fn sids(policy: &BTreeMap<String, Value>) -> BTreeSet<&str> {
 }
 
 /// A trust policy letting `principal` (an ARN, an account id) assume the role.
-fn trust_policy(principal: &str) -> String {
+pub(crate) fn trust_policy(principal: &str) -> String {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})
     .to_string()
 }
 
 /// Temporary credentials (key id, secret, session token) of session `jo` of role `role_arn`.
-async fn assume(bed: &TestBed, role_arn: &str) -> (String, String, String) {
+pub(crate) async fn assume(bed: &TestBed, role_arn: &str) -> (String, String, String) {
     let assumed = bed
         .seeder()
         .sts()
@@ -244,7 +244,7 @@ async fn assume(bed: &TestBed, role_arn: &str) -> (String, String, String) {
 }
 
 /// The firebreak binary running with the temporary `credentials` of an assumed role.
-fn firebreak_as_role(
+pub(crate) fn firebreak_as_role(
     bed: &TestBed,
     (key_id, secret, token): &(String, String, String),
 ) -> std::process::Command {
