@@ -63,7 +63,10 @@ pub enum Part {
     Snapshots(Vec<Snapshot>),
     Images(Vec<Image>),
     Instances(Vec<Instance>),
+    /// A service's listing failed: its items in this region are unknown.
     Failed(AwsError),
+    /// One item, or a side read, could not be read: the listing stands.
+    Problem(AwsError),
 }
 
 /// Progress of a scan, in the order it happens.
@@ -104,7 +107,9 @@ pub struct RegionState {
     pub duration: Option<Duration>,
     pub counts: BTreeMap<ItemKind, usize>,
     pub errors: Vec<AwsError>,
-    /// Services whose results here are the previous scan's: a rescan could not read them
+    /// Services whose listing failed here (their items are unknown, not absent).
+    pub failed_listings: Vec<String>,
+    /// Services whose results here are the previous scan's: a rescan could not list them
     /// again, so the last good results were kept.
     pub stale: Vec<String>,
 }
@@ -117,15 +122,14 @@ impl RegionState {
             duration: None,
             counts: BTreeMap::new(),
             errors: Vec::new(),
+            failed_listings: Vec::new(),
             stale: Vec::new(),
         }
     }
 
-    /// This rescanned state, marked stale for each service it could not read.
+    /// This rescanned state, marked stale for each service it could not list.
     fn rescanned(mut self) -> Self {
-        self.stale = self.errors.iter().map(|e| e.service.clone()).collect();
-        self.stale.sort();
-        self.stale.dedup();
+        self.stale = self.failed_listings.clone();
         self
     }
 
@@ -255,6 +259,12 @@ impl ScanState {
                 inventory.instances.extend(instances);
             }
             Part::Failed(error) => {
+                if !state.failed_listings.contains(&error.service) {
+                    state.failed_listings.push(error.service.clone());
+                }
+                state.errors.push(error);
+            }
+            Part::Problem(error) => {
                 if let Some(subject) = &error.subject {
                     inventory.unread.push(Unread {
                         region: region.to_string(),
@@ -307,7 +317,7 @@ impl ScanState {
             } else {
                 rescan.regions.iter().find(|r| r.name == region)
             };
-            state.is_some_and(|r| r.errors.iter().any(|e| e.service == service))
+            state.is_some_and(|r| r.failed_listings.iter().any(|s| s == service))
         };
         // Whether the rescan's `service` answer for `region` replaces what is there.
         let fresh = |region: &String, service: &str| {
@@ -424,7 +434,7 @@ pub async fn run(ctx: AwsContext, options: ScanOptions, events: mpsc::UnboundedS
         for error in alias_error.into_iter().chain(listing_error) {
             send(ScanEvent::Part {
                 region: GLOBAL.to_string(),
-                part: Part::Failed(error),
+                part: Part::Problem(error),
             });
         }
         // Like a region's listings, a failed IAM listing is read once more before `error`.
@@ -438,7 +448,7 @@ pub async fn run(ctx: AwsContext, options: ScanOptions, events: mpsc::UnboundedS
                 access_keys: iam.access_keys,
                 roles: iam.roles,
             })
-            .chain(iam.problems.into_iter().map(Part::Failed))
+            .chain(iam.problems.into_iter().map(Part::Problem))
             .collect(),
             Err(error) => vec![Part::Failed(error)],
         };
@@ -497,7 +507,7 @@ async fn read_service(
 ) -> Result<Vec<Part>, AwsError> {
     fn with_problems(items: Part, problems: Vec<AwsError>) -> Vec<Part> {
         std::iter::once(items)
-            .chain(problems.into_iter().map(Part::Failed))
+            .chain(problems.into_iter().map(Part::Problem))
             .collect()
     }
     Ok(match service {
@@ -670,6 +680,33 @@ mod tests {
         assert_eq!(ids, ["snap-eu", "snap-new"]);
         assert_eq!(full.regions[0].stale, ["ec2"]);
         assert!(full.regions[1].stale.is_empty());
+        // One snapshot's unreadable sharing is a problem, not a failed listing: the rescan's
+        // list stands and nothing is stale.
+        let mut one_unreadable = ScanState::default();
+        one_unreadable.apply(planned(&["eu-west-1"]));
+        one_unreadable.apply(ScanEvent::Part {
+            region: "eu-west-1".into(),
+            part: Part::Snapshots(vec![snapshot("eu-west-1", "snap-eu-2")]),
+        });
+        one_unreadable.apply(ScanEvent::Part {
+            region: "eu-west-1".into(),
+            part: Part::Problem(AwsError {
+                service: "ec2".into(),
+                operation: "DescribeSnapshotAttribute".into(),
+                code: "RequestLimitExceeded".into(),
+                ..error("eu-west-1")
+            }),
+        });
+        one_unreadable.apply(ScanEvent::Done);
+        full.merge(one_unreadable);
+        let ids: Vec<&str> = full
+            .inventory
+            .snapshots
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(ids, ["snap-eu-2", "snap-new"]);
+        assert!(full.regions[0].stale.is_empty());
         let before = full.inventory.clone();
         let mut refused = ScanState::default();
         refused.apply(ScanEvent::Fatal(AwsError {

@@ -346,6 +346,18 @@ pub async fn function_exists(
         .is_some())
 }
 
+/// A role's trust policy document, decoded (GetRole).
+async fn trust_document(ctx: &AwsContext, role: &str) -> Result<String, AwsError> {
+    let out = iam_site("GetRole")
+        .run(ctx.iam().get_role().role_name(role).send())
+        .await?;
+    Ok(decode_document(
+        out.role()
+            .and_then(|r| r.assume_role_policy_document())
+            .unwrap_or_default(),
+    ))
+}
+
 /// IAM returns policy documents URL-encoded.
 fn decode_document(document: &str) -> String {
     percent_encoding::percent_decode_str(document)
@@ -583,14 +595,7 @@ pub async fn in_wanted_state(
                 == matches!(operation, Operation::AttachRolePolicy { .. })
         }
         Operation::UpdateAssumeRolePolicy { role, document } => {
-            let current = iam_site("GetRole")
-                .run(iam.get_role().role_name(role).send())
-                .await?;
-            let existing = current
-                .role()
-                .and_then(|r| r.assume_role_policy_document())
-                .unwrap_or_default();
-            same_document(existing, document)
+            same_document(&trust_document(ctx, role).await?, document)
         }
         Operation::ModifySnapshotSharing {
             snapshot_id,
@@ -961,15 +966,10 @@ async fn send(
                 .await?;
         }
         Operation::UpdateAssumeRolePolicy { role, document } => {
-            let before = iam_site("GetRole")
-                .run(iam.get_role().role_name(role).send())
-                .await?;
-            if let Some(existing) = before.role().and_then(|r| r.assume_role_policy_document()) {
-                sent_inverse = Some(Operation::UpdateAssumeRolePolicy {
-                    role: role.clone(),
-                    document: decode_document(existing),
-                });
-            }
+            sent_inverse = Some(Operation::UpdateAssumeRolePolicy {
+                role: role.clone(),
+                document: trust_document(ctx, role).await?,
+            });
             iam_site("UpdateAssumeRolePolicy")
                 .run(
                     iam.update_assume_role_policy()

@@ -69,6 +69,11 @@ impl AwsError {
         .then(|| format!("{}:{}", self.service, self.operation))
     }
 
+    /// Whether no answer came back at all (connection refused or dropped, timed out).
+    pub fn got_no_answer(&self) -> bool {
+        matches!(self.code.as_str(), "Connection" | "Timeout")
+    }
+
     /// Whether the credentials themselves were refused (expired, revoked, unknown): no call
     /// will succeed until they are refreshed.
     pub fn is_credentials_problem(&self) -> bool {

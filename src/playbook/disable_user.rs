@@ -131,7 +131,7 @@ pub fn revoke_assumed_sessions(
     now: DateTime<Utc>,
 ) {
     let account = plan.account.id.clone();
-    let root = format!("arn:aws:iam::{account}:root");
+    let root = format!("arn:{}:iam::{account}:root", partition(&plan.account));
     let mut whole_account = Vec::new();
     for (role, trusted) in roles {
         let by_user: Vec<&String> = users

@@ -29,6 +29,8 @@ pub struct ActionRecord {
     pub sent_inverses: Vec<(usize, Operation)>,
     /// Whether any step was sent (its intent journaled), even if no outcome followed.
     pub sent: bool,
+    /// Steps whose intent is journaled: sent, whatever came of it.
+    pub intended: Vec<usize>,
     /// Steps sent by a session that stopped before journaling their outcome: AWS may hold
     /// their change whatever a later run reports (a resumed run finds them done and skips).
     pub unanswered: Vec<usize>,
@@ -39,7 +41,7 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
     let mut plan = None;
     let mut outcomes = Vec::new();
     let mut sent_inverses = Vec::new();
-    let mut sent = false;
+    let mut intended = Vec::new();
     let mut unanswered = Vec::new();
     for log in logs {
         let mut intents = Vec::new();
@@ -49,7 +51,10 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
                     action_id: id,
                     index,
                     ..
-                } if id == action_id => intents.push(*index),
+                } if id == action_id => {
+                    intents.push(*index);
+                    intended.push(*index);
+                }
                 Entry::StepOutcome {
                     action_id: id,
                     index,
@@ -62,7 +67,6 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
     }
     for record in logs.iter().flat_map(|l| &l.records) {
         match &record.entry {
-            Entry::StepIntent { action_id: id, .. } if id == action_id => sent = true,
             Entry::PlanShown { plan: shown } if shown.action_id == action_id => {
                 plan = Some((**shown).clone());
             }
@@ -82,9 +86,10 @@ pub fn find_action(logs: &[SessionLog], action_id: &str) -> Option<ActionRecord>
     }
     plan.map(|plan| ActionRecord {
         plan,
-        sent: sent || !outcomes.is_empty(),
+        sent: !intended.is_empty() || !outcomes.is_empty(),
         outcomes,
         sent_inverses,
+        intended,
         unanswered,
     })
 }
@@ -278,10 +283,11 @@ fn inverse_steps(
     }
     let mut notes = Vec::new();
     let mut steps = Vec::new();
-    // Every step that may have changed the account: ended ok, failed (a call AWS applied can
-    // still time out) or without an outcome (a crash after its intent). Inverses are planned
-    // from the state read before and are idempotent, so undoing what did not happen is a
-    // skipped step. Skipped and unsupported steps changed nothing.
+    // Every step that may have changed the account: ended ok, or sent (its intent journaled)
+    // and then failed (a call AWS applied can still time out) or left without an outcome (a
+    // crash). Inverses are idempotent, so undoing what did not happen is a skipped step. Steps
+    // never sent (not reached before a crash, a prerequisite that failed) and skipped or
+    // unsupported steps changed nothing.
     // A step can have several outcomes (an action resumed after a crash reports the steps done
     // before it as skipped): one `ok` means it changed the account; sent by a session that
     // died before its outcome, or `failed`, means it may have.
@@ -305,11 +311,10 @@ fn inverse_steps(
         .steps
         .iter()
         .filter(|step| step.operation.changes_account())
-        .filter(|step| {
-            !matches!(
-                outcome_of(step.index),
-                Some(Outcome::Skipped | Outcome::Unsupported { .. })
-            )
+        .filter(|step| match outcome_of(step.index) {
+            Some(Outcome::Ok) => true,
+            Some(Outcome::Skipped | Outcome::Unsupported { .. }) => false,
+            Some(Outcome::Failed { .. }) | None => action.intended.contains(&step.index),
         })
         .collect();
     for step in &done {
@@ -836,5 +841,43 @@ mod tests {
         )
         .expect("undo plan");
         assert_eq!(undo.steps.len(), 2, "{:?}", undo.notes);
+    }
+    #[test]
+    fn a_step_never_sent_is_not_undone() {
+        let mut logs = frozen();
+        // Step 1 was sent and failed; step 2 was never reached (no intent, no outcome).
+        logs[0]
+            .records
+            .retain(|r| !matches!(&r.entry, Entry::StepOutcome { .. }));
+        logs[0].records.push(intent("f-1", 1));
+        logs[0].records.push(record(Entry::StepOutcome {
+            action_id: "f-1".into(),
+            index: 1,
+            outcome: Outcome::Failed {
+                error: crate::aws::AwsError {
+                    service: "iam".into(),
+                    operation: "PutRolePolicy".into(),
+                    region: "global".into(),
+                    code: "Throttling".into(),
+                    message: "slow down".into(),
+                    request_id: None,
+                    http_status: Some(400),
+                    subject: None,
+                },
+            },
+            inverse: None,
+        }));
+        let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        let undo = plan(
+            "u".into(),
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            &logs,
+            "f-1",
+            &guard,
+        )
+        .expect("undo plan");
+        let apis: Vec<&str> = undo.steps.iter().map(|s| s.api.as_str()).collect();
+        assert_eq!(apis, ["DeleteRolePolicy"]);
     }
 }

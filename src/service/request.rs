@@ -138,7 +138,11 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
             let names: Vec<String> = states.iter().map(|s| s.name.clone()).collect();
             let mut roles = Vec::new();
             for (name, _, trust) in actions::role_trusts(&session.ctx).await? {
-                let root = format!("arn:aws:iam::{}:root", identity.id);
+                let root = format!(
+                    "arn:{}:iam::{}:root",
+                    disable_user::partition(identity),
+                    identity.id
+                );
                 // Principal ARNs as written; a bare account id means the account's root.
                 let trusted: Vec<String> = parse_principals(&trust)
                     .map(|p| {
@@ -222,11 +226,20 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
             }
             let guard = match Caller::from_arn(&identity.caller_arn) {
                 Caller::Role(role) => {
-                    let trust = actions::role_state(&session.ctx, &role)
-                        .await?
-                        .and_then(|r| parse_principals(&r.trust_document).ok())
-                        .map(|p| p.arns.into_iter().collect::<Vec<_>>())
-                        .unwrap_or_default();
+                    // Who may assume the caller's role must be spared: a trust policy that
+                    // cannot be read refuses the freeze rather than risk locking them out.
+                    let trust = match actions::role_state(&session.ctx, &role).await? {
+                        Some(state) => parse_principals(&state.trust_document)
+                            .map_err(|e| {
+                                AppError::Confirmation(format!(
+                                    "freeze refused: the trust policy of your role {role} cannot be read ({e}), so the principals that assume it cannot be spared"
+                                ))
+                            })?
+                            .arns
+                            .into_iter()
+                            .collect::<Vec<_>>(),
+                        None => Vec::new(),
+                    };
                     guard.with_caller_trust(&identity.id, &trust)
                 }
                 _ => guard,

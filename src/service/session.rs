@@ -85,9 +85,7 @@ impl AppError {
     /// endpoint and where it was set: a stale `AWS_ENDPOINT_URL` is easy to miss.
     pub fn with_endpoint_hint(self, endpoint: Option<&str>) -> AppError {
         match (self, endpoint) {
-            (AppError::Aws(error), Some(endpoint))
-                if matches!(error.code.as_str(), "Connection" | "Timeout") =>
-            {
+            (AppError::Aws(error), Some(endpoint)) if error.got_no_answer() => {
                 AppError::Unreachable {
                     endpoint: endpoint.to_string(),
                     error,

@@ -278,15 +278,23 @@ async fn function_exists(bed: &TestBed, region: &str, name: &str) -> bool {
 
 /// The principals of a function's resource-policy statements, by Sid (empty without a policy).
 async fn policy_principals(bed: &TestBed, region: &str, name: &str) -> BTreeMap<String, String> {
-    let Ok(out) = bed
+    let out = match bed
         .seeder()
         .lambda(region)
         .get_policy()
         .function_name(name)
         .send()
         .await
-    else {
-        return BTreeMap::new();
+    {
+        Ok(out) => out,
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return BTreeMap::new();
+        }
+        Err(error) => panic!("GetPolicy {region}/{name}: {error:?}"),
     };
     let document: Value = serde_json::from_str(out.policy().expect("policy")).expect("json");
     let statements = match &document["Statement"] {

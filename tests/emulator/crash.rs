@@ -13,7 +13,6 @@ use firebreak::journal::{self, Entry};
 use firebreak::playbook::plan::Playbook;
 use firebreak::playbook::undo::{find_action, unfinished};
 
-use crate::faults::upstream;
 use crate::playbooks::{reserved, run};
 use crate::support::fault_proxy::{FaultProxy, Faults, Seen, Witness};
 use crate::support::{ACCOUNT, TestBed};
@@ -106,7 +105,7 @@ async fn killed_at_random_moments_every_journal_parses_every_call_had_its_intent
     let journal_dir = data.join("journal");
     let witness: Witness = Arc::new(move |seen: &Seen| intent_written(&journal_dir, seen));
     let proxy = FaultProxy::faulty(
-        upstream(&bed),
+        bed.moto_address(),
         Faults::slow(Duration::from_millis(10)),
         Some(witness),
     )

@@ -10,20 +10,14 @@ use firebreak::model::finding::FindingKind;
 use firebreak::scan::RegionStatus;
 
 use crate::findings::{plant_breach, seed_peacetime};
+use crate::playbooks::{key_statuses, role_policies, user_policies};
+use crate::playbooks_more::{attached_role_policies, attached_user_policies, parse_iam_document};
 use crate::support::TestBed;
 use crate::support::fault_proxy::{FaultProxy, Faults};
 
 /// Production retry budgets (10 attempts per read, 3 per change) with backoff capped at 2 s
 /// instead of 20 s, so that ten scans fit in a test run.
 pub(crate) const FAULT_CONFIG: &str = "[aws]\nconnect_timeout_secs = 2\nmax_backoff_secs = 2\n";
-
-/// The proxy's address for a bed's moto.
-pub(crate) fn upstream(bed: &TestBed) -> std::net::SocketAddr {
-    bed.endpoint()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("moto address")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_scans_under_throttling_errors_and_resets_each_find_every_indicator() {
@@ -41,7 +35,7 @@ async fn ten_scans_under_throttling_errors_and_resets_each_find_every_indicator(
     let breach = plant_breach(&seed, &peace).await;
     std::fs::write(bed.config_path(), FAULT_CONFIG).expect("config");
 
-    let proxy = FaultProxy::faulty(upstream(&bed), Faults::breach_night(9), None).await;
+    let proxy = FaultProxy::faulty(bed.moto_address(), Faults::breach_night(9), None).await;
     for round in 1..=10 {
         let started = std::time::Instant::now();
         let (report, output) = bed.scan_json(&proxy.endpoint(), &["--baseline", baseline_arg]);
@@ -94,100 +88,48 @@ async fn account_state(bed: &TestBed, regions: &[&str]) -> BTreeMap<String, Stri
     let seed = bed.seeder();
     let iam = seed.iam();
     let mut state = BTreeMap::new();
-    let document = |text: &str| -> Value {
-        // IAM hands policy documents back URL-encoded.
-        let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
-        let mut value: Value = serde_json::from_str(&decoded).expect("policy JSON");
+    let document = |text: &str| -> String {
+        let mut value = parse_iam_document(text);
         sort_statements(&mut value);
-        value
+        value.to_string()
     };
+    let join = |set: BTreeSet<String>| set.into_iter().collect::<Vec<_>>().join(", ");
     let users = iam.list_users().send().await.expect("users");
     for user in users.users() {
         let name = user.user_name();
-        let keys = iam
-            .list_access_keys()
-            .user_name(name)
-            .send()
-            .await
-            .expect("keys");
-        let mut statuses: Vec<String> = keys
-            .access_key_metadata()
-            .iter()
-            .map(|k| format!("{:?} {:?}", k.access_key_id(), k.status()))
-            .collect();
-        statuses.sort();
-        state.insert(format!("user/{name} keys"), statuses.join(", "));
-        let attached = iam
-            .list_attached_user_policies()
-            .user_name(name)
-            .send()
-            .await
-            .expect("attached");
-        let mut arns: Vec<&str> = attached
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn())
-            .collect();
-        arns.sort();
-        state.insert(format!("user/{name} attached"), arns.join(", "));
-        let inline = iam
-            .list_user_policies()
-            .user_name(name)
-            .send()
-            .await
-            .expect("inline");
-        for policy in inline.policy_names() {
+        let keys = key_statuses(bed, name).await;
+        state.insert(format!("user/{name} keys"), format!("{keys:?}"));
+        let attached = join(attached_user_policies(bed, name).await);
+        state.insert(format!("user/{name} attached"), attached);
+        for policy in user_policies(bed, name).await {
             let got = iam
                 .get_user_policy()
                 .user_name(name)
-                .policy_name(policy)
+                .policy_name(&policy)
                 .send()
                 .await
                 .expect("inline policy");
-            state.insert(
-                format!("user/{name} inline {policy}"),
-                document(got.policy_document()).to_string(),
-            );
+            let text = document(got.policy_document());
+            state.insert(format!("user/{name} inline {policy}"), text);
         }
     }
     let roles = iam.list_roles().send().await.expect("roles");
     for role in roles.roles() {
         let name = role.role_name();
-        state.insert(
-            format!("role/{name} trust"),
-            document(role.assume_role_policy_document().unwrap_or("{}")).to_string(),
-        );
-        let attached = iam
-            .list_attached_role_policies()
-            .role_name(name)
-            .send()
-            .await
-            .expect("attached");
-        let mut arns: Vec<&str> = attached
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn())
-            .collect();
-        arns.sort();
-        state.insert(format!("role/{name} attached"), arns.join(", "));
-        let inline = iam
-            .list_role_policies()
-            .role_name(name)
-            .send()
-            .await
-            .expect("inline");
-        for policy in inline.policy_names() {
+        let trust = document(role.assume_role_policy_document().unwrap_or("{}"));
+        state.insert(format!("role/{name} trust"), trust);
+        let attached = join(attached_role_policies(bed, name).await);
+        state.insert(format!("role/{name} attached"), attached);
+        for policy in role_policies(bed, name).await {
             let got = iam
                 .get_role_policy()
                 .role_name(name)
-                .policy_name(policy)
+                .policy_name(&policy)
                 .send()
                 .await
                 .expect("inline policy");
-            state.insert(
-                format!("role/{name} inline {policy}"),
-                document(got.policy_document()).to_string(),
-            );
+            let text = document(got.policy_document());
+            state.insert(format!("role/{name} inline {policy}"), text);
         }
     }
     for region in regions {
@@ -349,7 +291,7 @@ async fn every_playbook_under_faults_completes_and_undo_restores_the_exact_prior
     let regions = ["us-east-1", "eu-west-1"];
     let before = account_state(&bed, &regions).await;
 
-    let proxy = FaultProxy::faulty(upstream(&bed), Faults::breach_night(17), None).await;
+    let proxy = FaultProxy::faulty(bed.moto_address(), Faults::breach_night(17), None).await;
     let endpoint = proxy.endpoint();
     let snapshot_target = format!("us-east-1/{snapshot}");
     let image_target = format!("eu-west-1/{image}");

@@ -602,12 +602,7 @@ async fn read_only_sends_no_mutating_request_for_any_playbook() {
         ],
     );
 
-    let upstream = bed
-        .endpoint()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("moto address");
-    let proxy = FaultProxy::recording(upstream).await;
+    let proxy = FaultProxy::recording(bed.moto_address()).await;
     let endpoint = proxy.endpoint();
     let snapshot_target = format!("us-east-1/{snapshot}");
     let commands: Vec<Vec<&str>> = vec![

@@ -108,7 +108,7 @@ pub(crate) async fn attached_role_policies(bed: &TestBed, role: &str) -> BTreeSe
 }
 
 /// IAM returns policy documents URL-encoded.
-fn parse_iam_document(document: &str) -> Value {
+pub(crate) fn parse_iam_document(document: &str) -> Value {
     let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
     serde_json::from_str(&decoded).unwrap_or_else(|e| panic!("{e}: {decoded}"))
 }
@@ -939,13 +939,8 @@ async fn a_plan_gathered_from_a_partial_scan_names_what_it_could_not_read_and_ex
     seed.function("ap-south-1", "miner", &role).await;
     // A miner the responder cannot see: Lambda is denied in eu-west-1.
     seed.function("eu-west-1", "miner", &role).await;
-    let upstream = bed
-        .endpoint()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("moto address");
-    let proxy = FaultProxy::deny(upstream, "lambda", "eu-west-1").await;
-    let output = crate::playbooks::run(
+    let proxy = FaultProxy::deny(bed.moto_address(), "lambda", "eu-west-1").await;
+    let output = run(
         &bed,
         &proxy.endpoint(),
         &responder,
@@ -977,7 +972,7 @@ async fn a_plan_gathered_from_a_partial_scan_names_what_it_could_not_read_and_ex
         "{targets}"
     );
     // The table says it too.
-    let table = crate::playbooks::run(
+    let table = run(
         &bed,
         &proxy.endpoint(),
         &responder,
@@ -1038,17 +1033,9 @@ async fn freeze_keeps_the_user_the_callers_role_is_assumed_from() {
         exempt.contains("user/jo") && exempt.contains("assuming oncall again"),
         "the user the role is assumed from stays able to assume it: {exempt}"
     );
-    assert!(crate::playbooks::user_policies(&bed, "jo").await.is_empty());
-    assert!(
-        !crate::playbooks::user_policies(&bed, "mallory")
-            .await
-            .is_empty()
-    );
-    assert!(
-        crate::playbooks::role_policies(&bed, "oncall")
-            .await
-            .is_empty()
-    );
+    assert!(user_policies(&bed, "jo").await.is_empty());
+    assert!(!user_policies(&bed, "mallory").await.is_empty());
+    assert!(role_policies(&bed, "oncall").await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1072,38 +1059,26 @@ async fn disable_user_revokes_the_sessions_of_roles_it_could_assume() {
         &trust_policy(&format!("arn:aws:iam::{ACCOUNT}:user/responder")),
     )
     .await;
-    let done = crate::playbooks::run_json(
+    let done = run_json(
         &bed,
         &responder,
         &["act", "disable-user", "mallory", "--execute"],
     );
     assert_eq!(
-        crate::playbooks::role_policies(&bed, "ops").await,
+        role_policies(&bed, "ops").await,
         BTreeSet::from(["firebreak-revoke-older-sessions".to_string()]),
         "a session mallory assumed in ops no longer works"
     );
-    assert!(
-        crate::playbooks::role_policies(&bed, "shared")
-            .await
-            .is_empty()
-    );
-    assert!(
-        crate::playbooks::role_policies(&bed, "unrelated")
-            .await
-            .is_empty()
-    );
+    assert!(role_policies(&bed, "shared").await.is_empty());
+    assert!(role_policies(&bed, "unrelated").await.is_empty());
     let notes = done["plan"]["notes"].to_string();
     assert!(
         notes.contains("shared") && notes.contains("stay valid"),
         "roles trusting the whole account are named: {notes}"
     );
     let action = done["plan"]["action_id"].as_str().expect("id").to_string();
-    crate::playbooks::run_json(&bed, &responder, &["undo", &action, "--execute"]);
-    assert!(
-        crate::playbooks::role_policies(&bed, "ops")
-            .await
-            .is_empty()
-    );
+    run_json(&bed, &responder, &["undo", &action, "--execute"]);
+    assert!(role_policies(&bed, "ops").await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1128,36 +1103,22 @@ async fn a_user_padded_past_the_inline_quota_gets_awsdenyall_and_undo_detaches_i
         .send()
         .await
         .expect("padding");
-    let done = crate::playbooks::run_json(
+    let done = run_json(
         &bed,
         &responder,
         &["act", "disable-user", "padded", "--execute"],
     );
-    let attached: Vec<String> = seed
-        .iam()
-        .list_attached_user_policies()
-        .user_name("padded")
-        .send()
-        .await
-        .expect("attached")
-        .attached_policies()
-        .iter()
-        .filter_map(|p| p.policy_name().map(str::to_string))
-        .collect();
-    assert_eq!(attached, ["AWSDenyAll"], "{done:#}");
     assert_eq!(
-        crate::playbooks::user_policies(&bed, "padded").await,
+        attached_user_policies(&bed, "padded").await,
+        BTreeSet::from(["arn:aws:iam::aws:policy/AWSDenyAll".to_string()]),
+        "{done:#}"
+    );
+    assert_eq!(
+        user_policies(&bed, "padded").await,
         BTreeSet::from(["padding".to_string()]),
         "no inline deny that real IAM would refuse"
     );
     let action = done["plan"]["action_id"].as_str().expect("id").to_string();
-    crate::playbooks::run_json(&bed, &responder, &["undo", &action, "--execute"]);
-    let attached = seed
-        .iam()
-        .list_attached_user_policies()
-        .user_name("padded")
-        .send()
-        .await
-        .expect("attached");
-    assert!(attached.attached_policies().is_empty());
+    run_json(&bed, &responder, &["undo", &action, "--execute"]);
+    assert!(attached_user_policies(&bed, "padded").await.is_empty());
 }

@@ -361,12 +361,7 @@ async fn a_denied_service_in_one_region_is_that_regions_error_and_the_rest_compl
     seed.function("us-east-1", "visible", &role).await;
     let snapshot = seed.snapshot("eu-west-1", false).await;
 
-    let upstream = bed
-        .endpoint()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("moto address");
-    let proxy = FaultProxy::deny(upstream, "lambda", "eu-west-1").await;
+    let proxy = FaultProxy::deny(bed.moto_address(), "lambda", "eu-west-1").await;
     let (report, output) = bed.scan_json(&proxy.endpoint(), &[]);
 
     assert_eq!(

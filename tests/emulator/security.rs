@@ -489,12 +489,7 @@ async fn read_only_sends_nothing(by: ReadOnlyBy) {
         std::fs::write(bed.config_path(), config_with("read_only = true\n")).expect("config");
     }
 
-    let upstream = bed
-        .endpoint()
-        .trim_start_matches("http://")
-        .parse()
-        .expect("moto address");
-    let proxy = FaultProxy::recording(upstream).await;
+    let proxy = FaultProxy::recording(bed.moto_address()).await;
     let endpoint = proxy.endpoint();
     let mut global = vec!["--regions", "us-east-1"];
     if by == ReadOnlyBy::Flag {

@@ -40,6 +40,14 @@ impl TestBed {
         self.moto.endpoint()
     }
 
+    /// moto's `127.0.0.1:PORT`, for a fault proxy in front of it.
+    pub fn moto_address(&self) -> std::net::SocketAddr {
+        self.endpoint()
+            .trim_start_matches("http://")
+            .parse()
+            .expect("moto address")
+    }
+
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("config.toml")
     }
