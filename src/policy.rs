@@ -143,27 +143,46 @@ struct Conditions {
     checks_subject: bool,
 }
 
+/// Whether a condition operator limits a key to the values it lists: the positive matching
+/// operators (optionally `ForAnyValue:`). Negated ones, `...IfExists` (true when the key is
+/// absent), `Null` and `ForAllValues:` (true for an empty set) let everyone else in.
+fn narrows(operator: &str) -> bool {
+    let operator = operator.strip_prefix("ForAnyValue:").unwrap_or(operator);
+    matches!(
+        operator,
+        "StringEquals" | "StringEqualsIgnoreCase" | "StringLike" | "ArnEquals" | "ArnLike"
+    )
+}
+
 impl Conditions {
     fn of(condition: Option<&Value>) -> Self {
         let mut found = Conditions::default();
         let Some(Value::Object(operators)) = condition else {
             return found;
         };
-        for keys in operators.values() {
+        for (operator, keys) in operators {
             let Value::Object(keys) = keys else { continue };
+            if !narrows(operator) {
+                continue;
+            }
             for (key, value) in keys {
+                // A wildcard on its own matches every value: it narrows nothing.
+                let values = match value {
+                    Value::String(s) => vec![s.as_str()],
+                    Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                if values.is_empty() || values.iter().any(|v| v.chars().all(|c| c == '*')) {
+                    continue;
+                }
                 let key = key.to_ascii_lowercase();
                 match key.as_str() {
                     "aws:principalorgid" | "aws:principalorgpaths" => found.org = true,
                     "sts:externalid" => found.external_id = true,
                     "aws:sourcearn" => found.source_arn = true,
-                    "aws:sourceaccount" => match value {
-                        Value::String(s) => found.source_accounts.push(s.clone()),
-                        Value::Array(items) => found
-                            .source_accounts
-                            .extend(items.iter().filter_map(|i| i.as_str().map(str::to_string))),
-                        _ => {}
-                    },
+                    "aws:sourceaccount" => found
+                        .source_accounts
+                        .extend(values.iter().map(|v| v.to_string())),
                     _ if key.ends_with(":sub") => found.checks_subject = true,
                     _ => {}
                 }
@@ -660,6 +679,30 @@ mod tests {
                 "one GitHub repository",
                 r#"{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/deploy:*"}}}]}"#,
                 false,
+                vec![],
+            ),
+            (
+                "every organization but one",
+                r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-abc"}}}]}"#,
+                true,
+                vec![],
+            ),
+            (
+                "an organization if the key exists",
+                r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-abc"}}}]}"#,
+                true,
+                vec![],
+            ),
+            (
+                "any source",
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Condition":{"ArnLike":{"AWS:SourceArn":"*"}}}]}"#,
+                true,
+                vec![],
+            ),
+            (
+                "every subject",
+                r#"{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"*"}}}]}"#,
+                true,
                 vec![],
             ),
         ];
