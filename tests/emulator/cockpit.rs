@@ -11,8 +11,8 @@ use aws_sdk_iam::types::StatusType;
 use serde_json::Value;
 
 use crate::playbooks::{
-    PARTNER, STRANGER, image_public, key_statuses, reserved, role_policies, snapshot_permissions,
-    user_policies,
+    PARTNER, STRANGER, all_keys, image_public, key_statuses, reserved, role_policies,
+    snapshot_permissions, user_policies,
 };
 use crate::support::tmux::Tmux;
 use crate::support::{TestBed, aws_env};
@@ -334,10 +334,6 @@ async fn inline_policies(bed: &TestBed) -> BTreeMap<String, BTreeSet<String>> {
     out
 }
 
-fn all_status(keys: &[(String, StatusType)], status: StatusType) -> bool {
-    !keys.is_empty() && keys.iter().all(|(_, s)| *s == status)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d_on_the_backdoor_closes_on_enter_executes_on_y_and_u_reactivates_its_keys() {
     let bed = TestBed::start();
@@ -415,11 +411,11 @@ async fn d_on_the_backdoor_closes_on_enter_executes_on_y_and_u_reactivates_its_k
         "the console password is gone"
     );
     // Only the backdoor: the responder, alice and the rogue role are as they were.
-    assert!(all_status(
+    assert!(all_keys(
         &key_statuses(&bed, "responder").await,
         StatusType::Active
     ));
-    assert!(all_status(
+    assert!(all_keys(
         &key_statuses(&bed, "alice").await,
         StatusType::Active
     ));

@@ -11,8 +11,8 @@ use aws_sdk_lambda::types::FunctionUrlAuthType;
 use serde_json::{Value, json};
 
 use crate::playbooks::{
-    PARTNER, STRANGER, key_statuses, reserved, role_policies, run, run_json, statuses,
-    user_policies,
+    PARTNER, STRANGER, all_have_status, key_statuses, reserved, role_policies, run, run_json,
+    statuses, user_policies,
 };
 use crate::support::{ACCOUNT, TestBed};
 
@@ -63,11 +63,6 @@ fn step_outcomes(document: &Value) -> Vec<(Value, String)> {
             )
         })
         .collect()
-}
-
-fn all_have_status(document: &Value, wanted: &str) -> bool {
-    let outcomes = statuses(document);
-    !outcomes.is_empty() && outcomes.iter().all(|(_, status)| status == wanted)
 }
 
 fn exempt_principals(document: &Value) -> Vec<String> {
@@ -488,7 +483,7 @@ async fn disable_role_denies_reverts_trust_to_the_baseline_spares_break_glass_an
     );
     let outcomes = statuses(&disabled);
     assert_eq!(outcomes.len(), 6, "{outcomes:?}");
-    assert!(outcomes.iter().all(|(_, s)| s == "ok"), "{outcomes:?}");
+    assert!(all_have_status(&disabled, "ok"), "{outcomes:?}");
     for role in ["partner-read", "backdoor"] {
         assert!(
             outcomes.contains(&(
