@@ -30,7 +30,7 @@ pub fn plan(
     let mut exempt = Vec::new();
     let mut notes = Vec::new();
     for role in roles {
-        if let Some(reason) = guard.exemption(PrincipalKind::Role, &role.name, &role.path) {
+        if let Some(reason) = guard.exemption(PrincipalKind::Role, &role.name, Some(&role.path)) {
             exempt.push(Exempt {
                 principal: format!("role/{}", role.name),
                 reason,

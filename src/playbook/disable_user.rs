@@ -153,7 +153,7 @@ pub fn revoke_assumed_sessions(
             }
             continue;
         }
-        if let Some(reason) = guard.exemption(PrincipalKind::Role, &role.name, &role.path) {
+        if let Some(reason) = guard.exemption(PrincipalKind::Role, &role.name, Some(&role.path)) {
             plan.notes.push(format!(
                 "role {} trusts {} but is left alone ({reason}): sessions assumed there stay valid",
                 role.name,
@@ -229,7 +229,7 @@ pub fn plan_keys(
     let mut exempt = Vec::new();
     let mut notes = Vec::new();
     for key in keys {
-        if let Some(reason) = guard.exemption(PrincipalKind::User, &key.user, "/") {
+        if let Some(reason) = guard.exemption(PrincipalKind::User, &key.user, Some("/")) {
             exempt.push(Exempt {
                 principal: format!("user/{} key {}", key.user, key.key_id),
                 reason,
@@ -270,7 +270,7 @@ pub fn plan(
     let mut exempt = Vec::new();
     let mut notes = Vec::new();
     for user in users {
-        if let Some(reason) = guard.exemption(PrincipalKind::User, &user.name, "/") {
+        if let Some(reason) = guard.exemption(PrincipalKind::User, &user.name, Some("/")) {
             exempt.push(Exempt {
                 principal: format!("user/{}", user.name),
                 reason,

@@ -44,7 +44,9 @@ pub fn plan(
             PrincipalKind::User => format!("user/{}", principal.name),
             PrincipalKind::Role => format!("role/{}", principal.name),
         };
-        if let Some(reason) = guard.exemption(principal.kind, &principal.name, &principal.path) {
+        if let Some(reason) =
+            guard.exemption(principal.kind, &principal.name, Some(&principal.path))
+        {
             exempt.push(Exempt {
                 principal: label,
                 reason,

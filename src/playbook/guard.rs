@@ -59,6 +59,9 @@ pub struct Guard {
     upstream: Vec<(PrincipalKind, String, String)>,
 }
 
+/// How AWS names every service-linked role.
+const SERVICE_LINKED_PREFIX: &str = "AWSServiceRoleFor";
+
 impl Guard {
     /// `break_glass` entries are `user/NAME` or `role/NAME` (checked when the config loads).
     pub fn new(caller_arn: &str, break_glass: &[String]) -> Self {
@@ -104,7 +107,7 @@ impl Guard {
             .iter()
             .filter_map(|step| {
                 let (kind, name) = step.operation.denies_principal()?;
-                let reason = self.exemption(kind, name, "/")?;
+                let reason = self.exemption(kind, name, None)?;
                 let kind = match kind {
                     PrincipalKind::User => "user",
                     PrincipalKind::Role => "role",
@@ -125,8 +128,10 @@ impl Guard {
         !self.break_glass.is_empty()
     }
 
-    /// Why `name` must not be touched, or `None` if it may be.
-    pub fn exemption(&self, kind: PrincipalKind, name: &str, path: &str) -> Option<String> {
+    /// Why `name` must not be touched, or `None` if it may be. `path` is the principal's IAM
+    /// path when it was read; where it is not known (undo, resume: a plan names principals
+    /// only), a role named `AWSServiceRoleFor…` is taken for a service-linked role.
+    pub fn exemption(&self, kind: PrincipalKind, name: &str, path: Option<&str>) -> Option<String> {
         let is_caller = match (&self.caller, kind) {
             // IAM names are unique regardless of case: compare them that way.
             (Caller::User(user), PrincipalKind::User) => user.eq_ignore_ascii_case(name),
@@ -143,7 +148,11 @@ impl Guard {
         {
             return Some("break-glass principal (config)".to_string());
         }
-        if kind == PrincipalKind::Role && path.starts_with("/aws-service-role/") {
+        let service_linked = match path {
+            Some(path) => path.starts_with("/aws-service-role/"),
+            None => name.starts_with(SERVICE_LINKED_PREFIX),
+        };
+        if kind == PrincipalKind::Role && service_linked {
             return Some("service-linked role".to_string());
         }
         self.upstream
@@ -189,7 +198,7 @@ mod tests {
             "arn:aws:sts::123456789012:assumed-role/IncidentResponse/jo",
             &["user/break-glass".into(), "role/Emergency".into()],
         );
-        let exempt = |kind, name, path| guard.exemption(kind, name, path).is_some();
+        let exempt = |kind, name, path| guard.exemption(kind, name, Some(path)).is_some();
         assert!(exempt(PrincipalKind::Role, "IncidentResponse", "/"));
         assert!(
             exempt(PrincipalKind::Role, "incidentresponse", "/"),
@@ -205,6 +214,67 @@ mod tests {
             "/aws-service-role/support.amazonaws.com/"
         ));
         assert!(!exempt(PrincipalKind::User, "mallory", "/"));
+        // A read path decides; the name alone decides only where the path is not known.
+        assert!(!exempt(
+            PrincipalKind::Role,
+            "AWSServiceRoleForBackdoor",
+            "/"
+        ));
+        assert!(
+            guard
+                .exemption(PrincipalKind::Role, "AWSServiceRoleForSupport", None)
+                .is_some_and(|why| why.contains("service-linked"))
+        );
+        assert_eq!(guard.exemption(PrincipalKind::Role, "app", None), None);
+        assert_eq!(
+            guard.exemption(PrincipalKind::User, "AWSServiceRoleForSupport", None),
+            None
+        );
+    }
+
+    #[test]
+    fn a_user_caller_and_user_break_glass_are_kept_in_any_case() {
+        let guard = Guard::new(
+            "arn:aws:iam::123456789012:user/ops/Responder",
+            &["user/Break-Glass".into()],
+        );
+        for name in ["Responder", "responder", "RESPONDER"] {
+            assert!(
+                guard
+                    .exemption(PrincipalKind::User, name, Some("/"))
+                    .is_some_and(|why| why.contains("caller")),
+                "{name}"
+            );
+        }
+        assert!(
+            guard
+                .exemption(PrincipalKind::User, "break-glass", None)
+                .is_some_and(|why| why.contains("break-glass"))
+        );
+        assert_eq!(
+            guard.exemption(PrincipalKind::Role, "responder", None),
+            None
+        );
+        assert_eq!(
+            guard.exemption(PrincipalKind::User, "responder2", None),
+            None
+        );
+        let upstream = Guard::new("arn:aws:sts::123456789012:assumed-role/oncall/jo", &[])
+            .with_caller_trust(
+                "123456789012",
+                &["arn:aws:iam::123456789012:user/Jo".into()],
+            );
+        assert!(
+            upstream
+                .exemption(PrincipalKind::User, "JO", None)
+                .is_some()
+        );
+        // Trust of another kind of caller (a user) adds nothing.
+        let user = Guard::new("arn:aws:iam::123456789012:user/alice", &[]).with_caller_trust(
+            "123456789012",
+            &["arn:aws:iam::123456789012:user/jo".into()],
+        );
+        assert_eq!(user.exemption(PrincipalKind::User, "jo", None), None);
     }
 
     #[test]
@@ -231,15 +301,18 @@ mod tests {
             );
         assert!(
             guard
-                .exemption(PrincipalKind::User, "jo", "/")
+                .exemption(PrincipalKind::User, "jo", Some("/"))
                 .is_some_and(|why| why.contains("assuming oncall again"))
         );
         assert!(
             guard
-                .exemption(PrincipalKind::Role, "bastion", "/path/")
+                .exemption(PrincipalKind::Role, "bastion", Some("/path/"))
                 .is_some()
         );
-        assert_eq!(guard.exemption(PrincipalKind::User, "partner", "/"), None);
+        assert_eq!(
+            guard.exemption(PrincipalKind::User, "partner", Some("/")),
+            None
+        );
         assert!(guard.knows_caller());
         let federated = Guard::new("arn:aws:sts::123456789012:federated-user/jo", &[]);
         assert!(!federated.knows_caller() && !federated.has_break_glass());

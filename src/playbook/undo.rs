@@ -347,7 +347,7 @@ fn inverse_steps(
     for step in done {
         let inverse = inverse_of(step);
         if let Some((kind, name)) = inverse.as_ref().and_then(Operation::denies_principal)
-            && let Some(reason) = guard.exemption(kind, name, "/")
+            && let Some(reason) = guard.exemption(kind, name, None)
         {
             notes.push(format!(
                 "step {} of {of} is left out: it would deny {name}, {reason}",
@@ -535,6 +535,70 @@ mod tests {
             redo.notes.iter().any(|n| n.contains("left out")),
             "{:?}",
             redo.notes
+        );
+    }
+
+    #[test]
+    fn undo_never_denies_a_service_linked_role_it_cannot_see_the_path_of() {
+        // An unfreeze that removed a deny from a role named as AWS names service-linked roles:
+        // undoing it would deny the role again; the plan has no path, so the name decides.
+        let alice = "arn:aws:iam::123456789012:user/alice";
+        let linked = "AWSServiceRoleForAutoScaling";
+        let steps = vec![Step::global(
+            0,
+            Operation::DeleteRolePolicy {
+                role: linked.into(),
+                policy_name: "firebreak-freeze".into(),
+            },
+            Some(Operation::PutRolePolicy {
+                role: linked.into(),
+                policy_name: "firebreak-freeze".into(),
+                document: "{}".into(),
+            }),
+        )];
+        let unfreeze = Plan::new(
+            "u-1".into(),
+            Playbook::Unfreeze {
+                of: vec!["f-1".into()],
+            },
+            identity(alice),
+            Utc::now(),
+            steps,
+        );
+        let logs = vec![SessionLog {
+            path: PathBuf::from("s.jsonl"),
+            session: "s".into(),
+            records: vec![
+                record(Entry::PlanShown {
+                    plan: Box::new(unfreeze),
+                }),
+                record(Entry::StepOutcome {
+                    action_id: "u-1".into(),
+                    index: 1,
+                    outcome: Outcome::Ok,
+                    inverse: None,
+                }),
+            ],
+            truncated_line: None,
+            live: false,
+        }];
+        let guard = Guard::new(alice, &[]);
+        let undo = plan(
+            "u-2".into(),
+            identity(alice),
+            Utc::now(),
+            &logs,
+            "u-1",
+            &guard,
+        )
+        .expect("undo plan");
+        assert!(undo.steps.is_empty(), "{:#?}", undo.steps);
+        assert!(
+            undo.notes
+                .iter()
+                .any(|n| n.contains(linked) && n.contains("service-linked")),
+            "{:?}",
+            undo.notes
         );
     }
 
