@@ -77,6 +77,16 @@ pub enum Entry {
     },
 }
 
+impl Entry {
+    /// Executing `action_id` was refused because the session is read-only.
+    pub fn read_only_refusal(action_id: &str) -> Self {
+        Entry::Refused {
+            action_id: action_id.to_string(),
+            reason: "read-only".to_string(),
+        }
+    }
+}
+
 /// The local user name, as the environment tells it.
 pub fn local_user() -> Option<String> {
     std::env::var("USER")

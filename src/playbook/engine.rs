@@ -65,10 +65,7 @@ impl Engine {
         mut on_result: impl FnMut(&Step, &Outcome),
     ) -> Result<Vec<StepResult>, EngineError> {
         if self.read_only {
-            journal.record(Entry::Refused {
-                action_id: plan.action_id.clone(),
-                reason: "read-only".to_string(),
-            })?;
+            journal.record(Entry::read_only_refusal(&plan.action_id))?;
             return Err(EngineError::ReadOnly(plan.action_id.clone()));
         }
         let Some(armed) = Armed::unless_read_only(self.read_only) else {

@@ -29,6 +29,12 @@ pub fn record_plan(journal: &Journal, plan: &Plan) -> Result<(), AppError> {
     })?)
 }
 
+/// Journals that executing `action_id` was refused because the session is read-only (the
+/// cockpit refuses before the engine is asked).
+pub fn record_read_only_refusal(journal: &Journal, action_id: &str) -> Result<(), AppError> {
+    Ok(journal.record(Entry::read_only_refusal(action_id))?)
+}
+
 /// Whether `typed` is what `plan` needs typed to confirm (always, when it needs nothing).
 pub fn confirmation_matches(plan: &Plan, typed: Option<&str>) -> bool {
     match &plan.confirm_with {

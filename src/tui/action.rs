@@ -68,6 +68,8 @@ pub enum Action {
         finding: String,
         result: Result<PathBuf, String>,
     },
+    /// A read-only refusal could not be journaled (why).
+    RefusalNotJournaled(String),
     /// Actions earlier sessions left unfinished (read at start).
     Unfinished(Vec<Unfinished>),
     /// The clock, about five times a second.
@@ -96,6 +98,10 @@ pub enum Effect {
     },
     Accept {
         finding: Box<Finding>,
+    },
+    /// Journal that executing `action_id` was refused: the session is read-only.
+    RefuseReadOnly {
+        action_id: String,
     },
     /// Look for actions a crashed session left unfinished.
     FindUnfinished,

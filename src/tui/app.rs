@@ -19,7 +19,9 @@ use crate::model::Identity;
 use crate::scan::{self, RegionSelection, ScanState};
 use crate::service::accept::accept;
 use crate::service::request::{Planning, prepare_all};
-use crate::service::run::{execute, open_journal, read_logs, record_plan};
+use crate::service::run::{
+    execute, open_journal, read_logs, record_plan, record_read_only_refusal,
+};
 use crate::service::session::{AppError, Session};
 
 /// Runs the cockpit until the user quits. The terminal is restored on return and on panic.
@@ -249,6 +251,19 @@ fn perform(effect: Effect, workers: &Workers) {
                     finding: finding.id.clone(),
                     result,
                 });
+            });
+        }
+        Effect::RefuseReadOnly { action_id } => {
+            tokio::spawn(async move {
+                let journaled = async {
+                    let identity = workers.identity().await?;
+                    let journal = workers.journal(&identity).await?;
+                    record_read_only_refusal(&journal, &action_id)
+                }
+                .await;
+                if let Err(error) = journaled {
+                    workers.send(Action::RefusalNotJournaled(error.to_string()));
+                }
             });
         }
         Effect::FindUnfinished => {

@@ -90,6 +90,14 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
             rescan(state)
         }
+        Action::RefusalNotJournaled(error) => {
+            log(
+                state,
+                LogKind::Failed,
+                format!("the read-only refusal was not journaled: {error}"),
+            );
+            Vec::new()
+        }
         Action::Unfinished(actions) => {
             if !actions.is_empty() {
                 for action in &actions {
@@ -340,12 +348,11 @@ fn plan_dialog(state: &mut State, purpose: Purpose, plan: Result<Box<Plan>, Stri
     }
 }
 
-/// Sends a confirmed plan to the engine. Read-only never gets here with an effect.
+/// Sends a confirmed plan to the engine; read-only refuses it (journaled) and keeps the plan
+/// on screen.
 fn execute(state: &mut State, confirm: Confirm) -> Vec<Effect> {
     if state.read_only {
-        state.notice = Some("read-only: this plan cannot be executed".into());
-        state.modal = Some(Modal::Confirm(confirm));
-        return Vec::new();
+        return refuse_read_only(state, confirm);
     }
     state.notice = None;
     let typed = match (&confirm.resume_typed, &confirm.plan.confirm_with) {
@@ -710,7 +717,7 @@ fn confirm_key(state: &mut State, mut confirm: Confirm, key: Action) -> Vec<Effe
         }
         Action::Submit | Action::Execute => {
             if state.read_only {
-                state.notice = Some("read-only: this plan cannot be executed".into());
+                return refuse_read_only(state, confirm);
             } else if confirm.needs_typing() {
                 state.notice = Some(format!(
                     "type {} to confirm",
@@ -733,6 +740,14 @@ fn confirm_key(state: &mut State, mut confirm: Confirm, key: Action) -> Vec<Effe
     }
     state.modal = Some(Modal::Confirm(confirm));
     Vec::new()
+}
+
+/// Read-only: says so, keeps the plan on screen and journals the refusal.
+fn refuse_read_only(state: &mut State, confirm: Confirm) -> Vec<Effect> {
+    state.notice = Some("read-only: this plan cannot be executed".into());
+    let action_id = confirm.plan.action_id.clone();
+    state.modal = Some(Modal::Confirm(confirm));
+    vec![Effect::RefuseReadOnly { action_id }]
 }
 
 fn filter_key(state: &mut State, key: Action) {
@@ -1485,8 +1500,11 @@ mod tests {
             },
         );
         update(&mut state, Action::Right);
-        assert!(update(&mut state, Action::Submit).is_empty());
-        assert!(update(&mut state, Action::Execute).is_empty());
+        let refused = vec![Effect::RefuseReadOnly {
+            action_id: "s-1".into(),
+        }];
+        assert_eq!(update(&mut state, Action::Submit), refused);
+        assert_eq!(update(&mut state, Action::Execute), refused);
         assert!(matches!(state.modal, Some(Modal::Confirm(_))));
         assert!(state.actions.is_empty());
     }

@@ -497,7 +497,8 @@ async fn read_only_sends_nothing(by: ReadOnlyBy) {
     }
 
     // The cockpit: the interrupted action is offered, its plan shown, and `y` refused; freeze
-    // with the account typed is refused; q quits.
+    // with the account typed is refused; q quits. Both refusals are journaled.
+    let before_cockpit = sessions(&data);
     let (removed, set) = pane_env(&bed, &responder);
     let mut args: Vec<String> = [
         "--endpoint-url",
@@ -552,6 +553,36 @@ async fn read_only_sends_nothing(by: ReadOnlyBy) {
     tmux.wait_for("EXITED 0", Duration::from_secs(10));
     let cockpit_requests = proxy.seen().len();
     assert!(cockpit_requests > 0, "the cockpit read through the proxy");
+    let cockpit = new_sessions(&data, &before_cockpit);
+    assert_eq!(cockpit.len(), 1, "{cockpit:#?}");
+    let shown: BTreeSet<&str> = cockpit[0]
+        .records
+        .iter()
+        .filter_map(|r| match &r.entry {
+            Entry::PlanShown { plan } => Some(plan.action_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let refused: Vec<&str> = cockpit[0]
+        .records
+        .iter()
+        .filter_map(|r| match &r.entry {
+            Entry::Refused { action_id, reason } if reason == "read-only" => {
+                Some(action_id.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        refused.contains(&left.as_str()),
+        "the refused resume is journaled: {:#?}",
+        cockpit[0].records
+    );
+    assert!(
+        refused.iter().any(|id| shown.contains(id) && *id != left),
+        "the refused freeze is journaled: {:#?}",
+        cockpit[0].records
+    );
 
     // The command line: scans and capture read; every execution is refused and journaled.
     let fresh_baseline = bed.dir.path().join("captured/baseline.toml");
@@ -604,7 +635,9 @@ async fn read_only_sends_nothing(by: ReadOnlyBy) {
     if by == ReadOnlyBy::Config {
         executions.push((vec!["act", "unfreeze", "--execute"], true));
         executions.push((vec!["undo", executed[0].as_str(), "--execute"], true));
-    } else {
+    }
+    let every_execution: Vec<Vec<&str>> = executions.iter().map(|(c, _)| c.clone()).collect();
+    if by == ReadOnlyBy::Flag {
         executions.retain(|(_, covered)| !covered);
     }
     for command in &reads {
@@ -694,9 +727,46 @@ async fn read_only_sends_nothing(by: ReadOnlyBy) {
         [(mallory[0].clone(), StatusType::Active)]
     );
 
+    // Read-write now: every dry run (each command above without --execute) reads, shows and
+    // journals its plan, and sends nothing.
+    std::fs::write(bed.config_path(), config_with("")).expect("config");
+    let seen_before_dry_runs = proxy.seen().len();
+    for command in &every_execution {
+        let before = sessions(&data);
+        let mut args = vec!["--regions", "us-east-1"];
+        args.extend(command.iter().filter(|a| **a != "--execute"));
+        let output = run(&bed, &endpoint, &responder, &args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output));
+        let written = new_sessions(&data, &before);
+        assert_eq!(written.len(), 1, "{args:?}: {written:#?}");
+        let records = &written[0].records;
+        assert!(
+            records
+                .iter()
+                .any(|r| matches!(r.entry, Entry::PlanShown { .. })),
+            "{args:?}: the plan is journaled"
+        );
+        assert!(
+            !records.iter().any(|r| matches!(
+                r.entry,
+                Entry::StepIntent { .. } | Entry::Confirmed { .. } | Entry::Refused { .. }
+            )),
+            "{args:?}: a dry run confirms, refuses and sends nothing: {records:#?}"
+        );
+    }
+    let dry_seen = proxy.seen()[seen_before_dry_runs..].to_vec();
+    assert!(
+        dry_seen.len() > every_execution.len(),
+        "the dry runs read the account"
+    );
+    let mutating: Vec<_> = dry_seen.iter().filter(|s| s.is_mutating()).collect();
+    assert!(
+        mutating.is_empty(),
+        "a dry run sent a mutating request: {mutating:#?}"
+    );
+
     // A refused resume leaves the interrupted action to finish: read-write, it is still named
     // and still resumable.
-    std::fs::write(bed.config_path(), config_with("")).expect("config");
     let noticed = run(
         &bed,
         &bed.endpoint(),
