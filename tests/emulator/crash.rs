@@ -4,9 +4,8 @@
 //! next start names the interrupted action, and `resume` finishes it. Trials and size come from
 //! `FIREBREAK_CRASH_TRIALS` and `FIREBREAK_CRASH_FUNCTIONS` (`assets/crash/run.sh` runs 50).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use firebreak::journal::{self, Entry};
@@ -14,7 +13,8 @@ use firebreak::playbook::plan::Playbook;
 use firebreak::playbook::undo::{find_action, unfinished};
 
 use crate::playbooks::{reserved, run};
-use crate::support::fault_proxy::{FaultProxy, Faults, Seen, Witness};
+use crate::support::fault_proxy::{FaultProxy, Faults, Seen};
+use crate::support::witness;
 use crate::support::{ACCOUNT, TestBed};
 
 const REGIONS: [&str; 6] = [
@@ -31,43 +31,6 @@ fn setting(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// Whether the journal under `journal_dir` holds, right now, an open `step_intent` (one whose
-/// outcome is not journaled yet) for the function a mutating Lambda request
-/// (`PUT|DELETE /2017-10-31/functions/NAME/...`) is about: the intent of this very call.
-fn intent_written(journal_dir: &Path, seen: &Seen) -> bool {
-    let Some(function) = seen
-        .action
-        .split("/functions/")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-    else {
-        return false;
-    };
-    let target = format!("function {function}");
-    let Ok(logs) = journal::read_all(journal_dir.parent().expect("data dir")) else {
-        return false;
-    };
-    logs.iter().any(|log| {
-        let mut open: Vec<(&String, usize)> = Vec::new();
-        for record in &log.records {
-            match &record.entry {
-                Entry::StepIntent {
-                    action_id,
-                    index,
-                    region,
-                    target: t,
-                    ..
-                } if *region == seen.region && *t == target => open.push((action_id, *index)),
-                Entry::StepOutcome {
-                    action_id, index, ..
-                } => open.retain(|(a, i)| !(*a == action_id && i == index)),
-                _ => {}
-            }
-        }
-        !open.is_empty()
-    })
 }
 
 /// Every function's reserved concurrency, read straight from the emulator.
@@ -102,12 +65,10 @@ async fn killed_at_random_moments_every_journal_parses_every_call_had_its_intent
         seed.function(region, name, &role).await;
     }
     let data: PathBuf = bed.dir.path().join("data");
-    let journal_dir = data.join("journal");
-    let witness: Witness = Arc::new(move |seen: &Seen| intent_written(&journal_dir, seen));
     let proxy = FaultProxy::faulty(
         bed.moto_address(),
         Faults::slow(Duration::from_millis(10)),
-        Some(witness),
+        Some(witness::open_intent(data.clone())),
     )
     .await;
     let endpoint = proxy.endpoint();

@@ -291,7 +291,15 @@ async fn every_playbook_under_faults_completes_and_undo_restores_the_exact_prior
     let regions = ["us-east-1", "eu-west-1"];
     let before = account_state(&bed, &regions).await;
 
-    let proxy = FaultProxy::faulty(bed.moto_address(), Faults::breach_night(17), None).await;
+    // Every mutating request is checked on arrival: its intent must already be journaled.
+    let proxy = FaultProxy::faulty(
+        bed.moto_address(),
+        Faults::breach_night(17),
+        Some(crate::support::witness::open_intent(
+            bed.dir.path().join("data"),
+        )),
+    )
+    .await;
     let endpoint = proxy.endpoint();
     let snapshot_target = format!("us-east-1/{snapshot}");
     let image_target = format!("eu-west-1/{image}");
@@ -359,5 +367,25 @@ async fn every_playbook_under_faults_completes_and_undo_restores_the_exact_prior
     assert!(
         injected.iter().any(|(_, kind)| *kind == "drop after"),
         "no response was lost after moto carried a request out: {injected:?}"
+    );
+    let mutating: Vec<_> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.is_mutating())
+        .collect();
+    let unwitnessed: Vec<_> = mutating
+        .iter()
+        .filter(|s| s.witnessed != Some(true))
+        .collect();
+    assert!(
+        unwitnessed.is_empty(),
+        "mutating requests arrived before their intent was journaled: {unwitnessed:#?}"
+    );
+    let services: std::collections::BTreeSet<&str> =
+        mutating.iter().map(|s| s.service.as_str()).collect();
+    assert_eq!(
+        services,
+        std::collections::BTreeSet::from(["ec2", "iam", "lambda"]),
+        "every service's writes were witnessed"
     );
 }

@@ -470,6 +470,11 @@ async fn the_json_report_matches_the_committed_example_document() {
     blank_volatile(&mut normalized);
     let example_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE);
     if std::env::var_os("FIREBREAK_BLESS").is_some() {
+        // Re-blessing is a developer's decision, reviewed in the diff; CI only compares.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "FIREBREAK_BLESS is never set in CI"
+        );
         let pretty = serde_json::to_string_pretty(&normalized).expect("pretty");
         std::fs::write(&example_path, pretty + "\n").expect("write the example");
     }

@@ -47,8 +47,20 @@ async fn every_region_and_the_identity_fit_on_120_by_40_and_q_restores_the_termi
     );
 
     let screen = tmux.wait_for("scan ✓ 24/24", Duration::from_secs(60));
-    assert_eq!(screen.lines().count(), 40, "{screen}");
-    assert!(screen.lines().all(|l| l.chars().count() <= 120), "{screen}");
+    // The cockpit fills the 120×40 window exactly: its header on the first row, the key
+    // footer on the last, and the panes' borders closing on the row above it.
+    let rows: Vec<&str> = screen.lines().collect();
+    assert!(rows[0].starts_with(" firebreak  "), "{screen}");
+    assert!(rows[39].starts_with(" D disable  X contain"), "{screen}");
+    assert!(
+        rows[38].starts_with('└') && rows[38].trim_end().ends_with('┘'),
+        "{screen}"
+    );
+    assert_eq!(
+        rows[1].chars().count(),
+        120,
+        "the Regions box spans the width: {screen}"
+    );
     for region in &regions {
         assert!(
             screen.contains(&format!("{region} ")),

@@ -4,6 +4,7 @@
 pub mod fault_proxy;
 pub mod seed;
 pub mod tmux;
+pub mod witness;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
