@@ -1150,6 +1150,144 @@ mod tests {
     }
 
     #[test]
+    fn details_say_what_each_principal_and_snapshot_holds() {
+        let captured = baseline::capture(&peacetime(), &identity(), now());
+        let mut estate = peacetime();
+        let mut intruder = user("intruder", an_hour_ago());
+        intruder.console_access = true;
+        intruder.attached_policies = vec!["ReadOnlyAccess".into()];
+        intruder.inline_policies = vec!["persist".into()];
+        intruder.groups = vec!["ops".into(), "dev".into()];
+        estate.users.push(intruder);
+        estate.users.push(user("quiet", an_hour_ago()));
+        let mut backdoor = role("backdoor", &[STRANGER], an_hour_ago());
+        backdoor.trust.arns = [format!("arn:aws:iam::{STRANGER}:root")].into();
+        backdoor.inline_policies = vec!["all".into()];
+        estate.roles.push(backdoor);
+        estate.snapshots.push(Snapshot {
+            volume_id: None,
+            size_gib: None,
+            ..snapshot("us-east-1", "snap-leak", &[STRANGER], long_ago())
+        });
+        estate.snapshots.push(snapshot(
+            "us-east-1",
+            "snap-partner-new",
+            &[STRANGER],
+            long_ago(),
+        ));
+        let found = evaluate_with(&estate, Some(&captured));
+        let details = |id: &str| {
+            found
+                .iter()
+                .find(|f| f.id == id)
+                .unwrap_or_else(|| panic!("{id}: {found:#?}"))
+                .details
+                .clone()
+        };
+        assert_eq!(
+            details("unknown_user:global:intruder"),
+            [
+                "console access: yes",
+                "policies: ReadOnlyAccess, inline:persist",
+                "groups: ops, dev"
+            ]
+        );
+        assert_eq!(
+            details("unknown_user:global:quiet"),
+            ["console access: no", "policies: none", "groups: none"]
+        );
+        assert_eq!(
+            details("unknown_role:global:backdoor"),
+            ["policies: inline:all"]
+        );
+        assert_eq!(
+            details("external_trust:global:backdoor"),
+            [format!("trusted principals: arn:aws:iam::{STRANGER}:root")]
+        );
+        assert_eq!(
+            details("shared_snapshot:us-east-1:snap-leak"),
+            ["volume ?, ? GiB"]
+        );
+        assert_eq!(
+            details("shared_snapshot:us-east-1:snap-partner-new"),
+            ["volume vol-1, 8 GiB"]
+        );
+    }
+
+    #[test]
+    fn ages_read_in_minutes_hours_then_days() {
+        let estate = |created: DateTime<Utc>| Inventory {
+            users: vec![user("new", created)],
+            ..Inventory::default()
+        };
+        let summary_of = |created| {
+            evaluate_with(&estate(created), Some(&Baseline::default()))
+                .into_iter()
+                .find(|f| f.kind == FindingKind::UnknownUser)
+                .map(|f| f.summary)
+                .expect("an unknown user")
+        };
+        for (ago, says) in [
+            (Duration::seconds(59), "created just now"),
+            (Duration::minutes(1), "created 1m ago"),
+            (Duration::minutes(59), "created 59m ago"),
+            (Duration::minutes(60), "created 1h ago"),
+            (Duration::minutes(47 * 60 + 59), "created 47h ago"),
+            (Duration::hours(48), "created 2d ago"),
+            (Duration::hours(71), "created 2d ago"),
+            (Duration::hours(72), "created 3d ago"),
+            // A clock ahead of AWS's: never a negative age.
+            (Duration::minutes(-5), "created just now"),
+        ] {
+            let summary = summary_of(now() - ago);
+            assert!(summary.contains(says), "{ago}: {summary}");
+        }
+    }
+
+    #[test]
+    fn without_a_baseline_only_recent_keys_are_unknown_and_old_admins_are_expected() {
+        let mut estate = peacetime();
+        estate
+            .access_keys
+            .push(key("AKIANEW", "alice", now() - Duration::days(2)));
+        estate
+            .access_keys
+            .push(key("AKIAWEEK", "alice", now() - Duration::days(8)));
+        estate.users[0].admin_via = vec!["AdministratorAccess".into()];
+        let mut newcomer = user("newcomer", now() - Duration::days(1));
+        newcomer.admin_via = vec!["inline:all".into()];
+        estate.users.push(newcomer);
+        let found = evaluate_with(&estate, None);
+        let ids: BTreeSet<&str> = found
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.kind,
+                    FindingKind::UnknownAccessKey | FindingKind::AdminPrincipal
+                )
+            })
+            .map(|f| f.id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            BTreeSet::from([
+                "unknown_access_key:global:AKIANEW",
+                "admin_principal:global:newcomer"
+            ])
+        );
+        // With a baseline, its admins list decides: alice is expected only once it is listed.
+        let mut captured = baseline::capture(&peacetime(), &identity(), now());
+        let admin_of = |captured: &Baseline| {
+            evaluate_with(&estate, Some(captured))
+                .iter()
+                .any(|f| f.id == "admin_principal:global:alice")
+        };
+        assert!(admin_of(&captured));
+        captured.principals.admins.insert("alice".into());
+        assert!(!admin_of(&captured));
+    }
+
+    #[test]
     fn ids_are_stable_and_related_findings_are_linked() {
         let captured = baseline::capture(&peacetime(), &identity(), now());
         let mut estate = peacetime();
