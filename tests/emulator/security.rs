@@ -871,7 +871,8 @@ async fn caller_and_break_glass_are_never_touched(caller: Caller) {
     let iam = seed.iam();
     std::fs::write(
         bed.config_path(),
-        config_with("break_glass = [\"user/break-glass\", \"role/bg-role\"]\n"),
+        // Named in another case than IAM has them: IAM names ignore case, so does the guard.
+        config_with("break_glass = [\"user/Break-Glass\", \"role/BG-Role\"]\n"),
     )
     .expect("config");
     // Break-glass: a user with a key, a password, an inline and a managed policy; a role.
