@@ -87,11 +87,12 @@ impl Entry {
     }
 }
 
-/// The local user name, as the environment tells it.
+/// The local user name, as the environment tells it (`USER`, else `LOGNAME`; never empty).
 pub fn local_user() -> Option<String> {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok()
+    ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|user| !user.is_empty())
 }
 
 /// One journal line.
@@ -370,6 +371,70 @@ mod read_tests {
         let log = read_session(&path).expect("readable");
         assert_eq!(log.records.len(), 1);
         assert_eq!(log.truncated_line, Some(2));
+    }
+
+    #[test]
+    fn a_bad_last_line_that_was_finished_is_corrupt_not_cut_short() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::start(dir.path(), &identity(), vec![]).expect("start");
+        let path = journal.path().to_path_buf();
+        drop(journal);
+        let mut file = crate::files::append_private(&path).expect("open");
+        file.write_all(b"{\"at\":\n").expect("write");
+        let err = read_session(&path).expect_err("a complete bad line is corrupt");
+        assert!(
+            err.to_string().contains(":2: not a journal record"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sessions_are_read_back_oldest_first_named_numbered_and_live_while_running() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert!(
+            read_all(dir.path()).expect("no journal yet").is_empty(),
+            "no journal folder: no sessions"
+        );
+        let journal =
+            Journal::start(dir.path(), &identity(), vec!["firebreak".into()]).expect("start");
+        let session = journal.session().to_string();
+        assert_eq!(
+            journal.path().file_stem().and_then(|s| s.to_str()),
+            Some(session.as_str())
+        );
+        assert!(session.len() > 17, "{session}: timestamp and process id");
+        assert_eq!(journal.next_action_id(), format!("{session}-1"));
+        assert_eq!(journal.next_action_id(), format!("{session}-2"));
+        let folder = dir.path().join("journal");
+        let older = folder.join("20200101T000000Z-1.jsonl");
+        std::fs::copy(journal.path(), &older).expect("an older session");
+        std::fs::write(folder.join("notes.txt"), "not a journal").expect("other file");
+
+        let logs = read_all(dir.path()).expect("readable");
+        let sessions: Vec<&str> = logs.iter().map(|l| l.session.as_str()).collect();
+        assert_eq!(sessions, ["20200101T000000Z-1", session.as_str()]);
+        assert!(!logs[0].live, "nobody holds the copy's lock");
+        assert!(logs[1].live, "this process holds its session's lock");
+        let Entry::SessionStart { local_user, .. } = &logs[1].records[0].entry else {
+            panic!("{:?}", logs[1].records[0]);
+        };
+        let from_env = ["USER", "LOGNAME"]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|user| !user.is_empty());
+        assert_eq!(*local_user, from_env);
+        assert_eq!(super::local_user(), from_env);
+
+        assert_eq!(
+            read_one(dir.path(), &session).expect("one").session,
+            session
+        );
+        assert!(matches!(
+            read_one(dir.path(), "20990101T000000Z-9"),
+            Err(ReadError::NoSession(_))
+        ));
+        drop(journal);
+        assert!(!read_one(dir.path(), &session).expect("one").live);
     }
 
     #[test]

@@ -700,6 +700,18 @@ mod tests {
                 vec![],
             ),
             (
+                "two source accounts, as a list",
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Condition":{"StringEquals":{"aws:SourceAccount":["666655554444","210987654321"]}}}]}"#,
+                false,
+                vec!["210987654321", "666655554444"],
+            ),
+            (
+                "a list holding a bare wildcard",
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Condition":{"StringEquals":{"aws:SourceAccount":["666655554444","*"]}}}]}"#,
+                true,
+                vec![],
+            ),
+            (
                 "every subject",
                 r#"{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"*"}}}]}"#,
                 true,

@@ -41,6 +41,8 @@ fi
 args=()
 for f in "${files[@]}"; do args+=(--file "$f"); done
 export CARGO_TARGET_DIR="${MUTANTS_TARGET_DIR:-$HOME/.cache/firebreak/mutants-target}"
+# The journal records the local user: give it one where the machine sets none (CI containers).
+export USER="${USER:-firebreak-mutants}"
 cd "$scratch/firebreak"
 status=0
 cargo mutants --in-place --no-shuffle "${args[@]}" --output "$scratch/firebreak" \
