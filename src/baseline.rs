@@ -699,6 +699,56 @@ mod tests {
         assert_eq!(load(&path).expect("load"), baseline);
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn save_replaces_the_file_atomically_and_privately_over_a_stale_temporary_and_a_0644_file() {
+        use std::io::Read;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let mode = |path: &Path| {
+            std::fs::metadata(path)
+                .expect("metadata")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("baseline.toml");
+        let temporary = dir.path().join("baseline.toml.tmp");
+        // An earlier baseline, world-readable, and a temporary file a crash left behind.
+        let old = "# an earlier baseline\nversion = 1\n";
+        std::fs::write(&path, old).expect("old baseline");
+        std::fs::write(&temporary, "half a baseline, cut short by a cra").expect("stale temp");
+        for file in [&path, &temporary] {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            assert_eq!(mode(file), 0o644);
+        }
+        // A reader that opened the baseline before the save.
+        let mut reader = std::fs::File::open(&path).expect("open");
+        let before = std::fs::metadata(&path).expect("metadata").ino();
+
+        let baseline = capture(&peacetime(), &identity(), at("2026-11-22T00:00:00Z"));
+        save(&baseline, &path).expect("save");
+
+        assert_eq!(load(&path).expect("load"), baseline, "the whole baseline");
+        assert_eq!(mode(&path), 0o600, "private, whatever was there before");
+        assert!(!temporary.exists(), "no temporary file is left behind");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["baseline.toml"]);
+        // Replaced by a rename, not rewritten in place: the reader still holds the old file,
+        // whole, and never sees a half-written one.
+        assert_ne!(
+            std::fs::metadata(&path).expect("metadata").ino(),
+            before,
+            "a new file took the name"
+        );
+        let mut seen = String::new();
+        reader.read_to_string(&mut seen).expect("read");
+        assert_eq!(seen, old);
+    }
+
     #[test]
     fn patterns_match_names() {
         let mut baseline = Baseline::default();

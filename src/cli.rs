@@ -443,11 +443,108 @@ mod tests {
             }
             other => panic!("expected scan, got {other:?}"),
         }
-        let defaults = WindowArgs {
-            since: parse_window("24h").expect("valid"),
-            unknown_window: parse_window("7d").expect("valid"),
+    }
+
+    /// The defaults README documents for the windows (`--since`, `--unknown-window`).
+    const README: &str = include_str!("../README.md");
+
+    fn documented_windows() -> Windows {
+        for documented in [
+            "[--since 24h] [--unknown-window 7d]",
+            "(default `24h`;",
+            "(default `7d`)",
+        ] {
+            assert!(
+                README.contains(documented),
+                "README no longer documents {documented:?}: update this test with it"
+            );
+        }
+        Windows {
+            since: chrono::Duration::hours(24),
+            unknown: chrono::Duration::days(7),
+        }
+    }
+
+    #[test]
+    fn scan_without_flags_takes_the_documented_defaults() {
+        let Some(Command::Scan(args)) = parse(&["scan"]).expect("valid").command else {
+            panic!("expected scan");
         };
-        assert_eq!(defaults.windows(), Windows::default());
+        assert_eq!(args.windows.windows(), documented_windows());
+        assert_eq!(
+            args.windows.windows(),
+            Windows::default(),
+            "the findings' own default is the documented one too"
+        );
+        assert_eq!(args.format, Format::Table);
+        assert_eq!(
+            args.fail_on, None,
+            "no threshold: never exit 3 unless asked"
+        );
+        let Some(Command::Baseline(BaselineCommand::Accept { windows, .. })) =
+            parse(&["baseline", "accept", "public_snapshot:eu-west-1:snap-1"])
+                .expect("valid")
+                .command
+        else {
+            panic!("expected baseline accept");
+        };
+        assert_eq!(windows.windows(), documented_windows());
+    }
+
+    /// The run flags of a plan command.
+    fn run_args(command: Command) -> RunArgs {
+        match command {
+            Command::Act(
+                ActCommand::DisableUser { run, .. }
+                | ActCommand::DisableKey { run, .. }
+                | ActCommand::DisableRole { run, .. }
+                | ActCommand::ContainFunctions { run, .. }
+                | ActCommand::RevertSharing { run, .. }
+                | ActCommand::Freeze { run, .. }
+                | ActCommand::Unfreeze { run },
+            )
+            | Command::Undo { run, .. }
+            | Command::Resume { run, .. } => run,
+            other => panic!("not a plan command: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_plan_without_execute_is_a_dry_run() {
+        for args in [
+            vec!["act", "disable-user", "mallory"],
+            vec!["act", "disable-key", "AKIAEXAMPLE"],
+            vec!["act", "disable-role", "app"],
+            vec!["act", "contain-functions", "ap-south-1/worker", "--delete"],
+            vec!["act", "revert-sharing", "eu-west-1/snap-1"],
+            vec!["act", "freeze", "--confirm", "123456789012"],
+            vec!["act", "unfreeze"],
+            vec!["undo", "20261122T030405Z-1-1"],
+            vec!["resume", "20261122T030405Z-1-1"],
+        ] {
+            let command = parse(&args).expect("valid").command.expect("a command");
+            let run = run_args(command);
+            assert!(!run.execute, "{args:?} must change nothing");
+            assert_eq!(run.format, Format::Table, "{args:?}");
+            let mut executed = args.clone();
+            executed.push("--execute");
+            let command = parse(&executed).expect("valid").command.expect("a command");
+            assert!(run_args(command).execute, "{executed:?}");
+        }
+    }
+
+    #[test]
+    fn log_export_defaults_to_markdown() {
+        match parse(&["log", "export", "20261122T030405Z-1"])
+            .expect("valid")
+            .command
+        {
+            Some(Command::Log(LogCommand::Export { session, format })) => {
+                assert_eq!(session, "20261122T030405Z-1");
+                assert_eq!(format, ExportFormat::Md);
+            }
+            other => panic!("expected log export, got {other:?}"),
+        }
     }
 
     #[test]

@@ -21,6 +21,14 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .create(true)
         .truncate(true)
         .open(path)?;
+    // The mode above applies only to a file the open creates: one already there (a stale
+    // temporary, a file made by someone else's umask) is made private before anything is
+    // written to it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
     file.write_all(contents)?;
     file.sync_all()
 }
@@ -64,5 +72,17 @@ mod tests {
         write_private(&file, b"{}").expect("write");
         let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_file_replaced_is_0600_whatever_its_mode_was() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("baseline.toml.tmp");
+        std::fs::write(&file, b"stale").expect("write");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        write_private(&file, b"fresh").expect("write");
+        let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(std::fs::read(&file).expect("read"), b"fresh");
     }
 }

@@ -64,29 +64,31 @@ pub struct AwsContext {
 impl AwsContext {
     /// Loads the SDK configuration once: env, profiles and SSO through aws-config's default chain.
     pub async fn load(options: &ConnectOptions) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(options.read_attempts.max(1))
-                    .with_max_backoff(options.max_backoff),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(options.connect_timeout)
-                    .operation_attempt_timeout(options.attempt_timeout)
-                    .operation_timeout(options.operation_timeout)
-                    .build(),
-            );
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
+        Self::loaded(loader(options).load().await, options)
+    }
+
+    /// [`AwsContext::load`] with every call answered by `interceptors` (aws-smithy-mocks) and
+    /// fixed credentials: the retry and timeout settings are the ones `load` applies.
+    #[cfg(test)]
+    pub(crate) async fn load_mocked(
+        options: &ConnectOptions,
+        interceptors: Vec<aws_sdk_ec2::config::SharedInterceptor>,
+    ) -> Self {
+        let sdk = loader(options)
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                "AKIAMOCK", "mock", None, None, "mock",
+            ))
+            .load()
+            .await;
+        AwsContext {
+            interceptors,
+            ..Self::loaded(sdk, options)
         }
-        if let Some(region) = &options.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        if let Some(url) = &options.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let mut sdk = loader.load().await;
+    }
+
+    /// The context over a loaded SDK config: the home region, and the retry budget for changes.
+    fn loaded(mut sdk: SdkConfig, options: &ConnectOptions) -> Self {
         let home_region = match sdk.region() {
             Some(region) => region.to_string(),
             None => {
@@ -261,6 +263,33 @@ impl AwsContext {
     ) -> Result<Vec<RegionInfo>, Box<AwsError>> {
         named_regions(&self.home_region, listed, names)
     }
+}
+
+/// aws-config's default chain with the retry (the read budget) and timeouts of `options`.
+fn loader(options: &ConnectOptions) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(options.read_attempts.max(1))
+                .with_max_backoff(options.max_backoff),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(options.connect_timeout)
+                .operation_attempt_timeout(options.attempt_timeout)
+                .operation_timeout(options.operation_timeout)
+                .build(),
+        );
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader
 }
 
 fn named_regions(

@@ -872,3 +872,486 @@ async fn a_call_that_failed_but_was_applied_ends_ok() {
         "the outcome is what AWS now holds, not what the call returned"
     );
 }
+
+/// A real contain-functions plan deleting even without code: the delete of a function whose
+/// evidence failed is never sent (its prerequisite failed), the other one's is.
+#[tokio::test]
+async fn a_real_contain_plan_never_deletes_a_function_whose_evidence_failed() {
+    use crate::playbook::contain_functions::{self, Deletion, FunctionTarget};
+    use aws_sdk_lambda::operation::delete_function::DeleteFunctionOutput;
+    use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+    use aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput;
+    use aws_sdk_lambda::operation::get_policy::GetPolicyError;
+    use aws_sdk_lambda::operation::list_tags::ListTagsOutput;
+    use aws_sdk_lambda::operation::put_function_concurrency::PutFunctionConcurrencyOutput;
+    use aws_sdk_lambda::types::{FunctionCodeLocation, FunctionConfiguration};
+    let function = |name: &'static str| {
+        move || {
+            GetFunctionOutput::builder()
+                .configuration(
+                    FunctionConfiguration::builder()
+                        .function_name(name)
+                        .function_arn(format!(
+                            "arn:aws:lambda:eu-west-1:123456789012:function:{name}"
+                        ))
+                        .build(),
+                )
+                .code(
+                    FunctionCodeLocation::builder()
+                        .image_uri(format!(
+                            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/{name}:latest"
+                        ))
+                        .build(),
+                )
+                .build()
+        }
+    };
+    // Both functions exist (every GetFunction answers); reading miner's policy is denied, so
+    // its evidence fails.
+    let get_miner = mock!(aws_sdk_lambda::Client::get_function)
+        .match_requests(|r| r.function_name() == Some("miner"))
+        .sequence()
+        .output(function("miner"))
+        .repeatedly()
+        .build();
+    let get_billing = mock!(aws_sdk_lambda::Client::get_function)
+        .match_requests(|r| r.function_name() == Some("billing"))
+        .sequence()
+        .output(function("billing"))
+        .repeatedly()
+        .build();
+    let miner_policy = mock!(aws_sdk_lambda::Client::get_policy)
+        .match_requests(|r| r.function_name() == Some("miner"))
+        .sequence()
+        .error(|| GetPolicyError::generic(denied()))
+        .repeatedly()
+        .build();
+    let billing_policy = mock!(aws_sdk_lambda::Client::get_policy)
+        .match_requests(|r| r.function_name() == Some("billing"))
+        .sequence()
+        .error(|| {
+            GetPolicyError::generic(
+                ErrorMetadata::builder()
+                    .code("ResourceNotFoundException")
+                    .message("no policy")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let tags = mock!(aws_sdk_lambda::Client::list_tags)
+        .sequence()
+        .output(|| ListTagsOutput::builder().build())
+        .repeatedly()
+        .build();
+    let unreserved = mock!(aws_sdk_lambda::Client::get_function_concurrency)
+        .sequence()
+        .output(|| GetFunctionConcurrencyOutput::builder().build())
+        .repeatedly()
+        .build();
+    let throttle = mock!(aws_sdk_lambda::Client::put_function_concurrency)
+        .match_requests(|r| r.reserved_concurrent_executions() == Some(0))
+        .sequence()
+        .output(|| {
+            PutFunctionConcurrencyOutput::builder()
+                .reserved_concurrent_executions(0)
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let delete_miner = mock!(aws_sdk_lambda::Client::delete_function)
+        .match_requests(|r| r.function_name() == Some("miner"))
+        .sequence()
+        .output(|| DeleteFunctionOutput::builder().build())
+        .repeatedly()
+        .build();
+    let delete_billing = mock!(aws_sdk_lambda::Client::delete_function)
+        .match_requests(|r| r.function_name() == Some("billing"))
+        .sequence()
+        .output(|| DeleteFunctionOutput::builder().build())
+        .repeatedly()
+        .build();
+    let ctx = context(&[
+        &get_miner,
+        &get_billing,
+        &miner_policy,
+        &billing_policy,
+        &tags,
+        &unreserved,
+        &throttle,
+        &delete_miner,
+        &delete_billing,
+    ]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = |name: &str| FunctionTarget {
+        region: "eu-west-1".into(),
+        name: name.into(),
+        reserved_concurrency: None,
+    };
+    let contain = contain_functions::plan(
+        "c-1".into(),
+        identity(),
+        Utc::now(),
+        &[target("miner"), target("billing")],
+        &dir.path().join("evidence"),
+        Deletion::EvenWithoutCode,
+    );
+    let deletes: Vec<(usize, &str, &[usize])> = contain
+        .steps
+        .iter()
+        .filter(|s| s.api == "DeleteFunction")
+        .map(|s| (s.index, s.target.as_str(), s.requires.as_slice()))
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            (5, "function miner", &[1][..]),
+            (6, "function billing", &[3][..])
+        ],
+        "the planner makes each delete wait for its own evidence"
+    );
+    let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
+    let results = Engine::new(ctx, false, 4)
+        .execute(&contain, &journal, |_, _| {})
+        .await
+        .expect("executed");
+    let outcome = |index: usize| {
+        results
+            .iter()
+            .find(|r| r.index == index)
+            .map(|r| r.outcome.clone())
+            .expect("every step reports")
+    };
+    assert!(
+        matches!(outcome(1), Outcome::Failed { error } if error.code == "AccessDeniedException"),
+        "{:?}",
+        outcome(1)
+    );
+    assert!(
+        matches!(outcome(5), Outcome::Failed { error } if error.code == "PrerequisiteFailed"),
+        "{:?}",
+        outcome(5)
+    );
+    assert_eq!(delete_miner.num_calls(), 0, "miner's delete was never sent");
+    for index in [2, 3, 4, 6] {
+        assert_eq!(outcome(index), Outcome::Ok, "step {index}");
+    }
+    assert_eq!(delete_billing.num_calls(), 1);
+    assert_eq!(throttle.num_calls(), 2, "both throttled all the same");
+    // Not sent means no intent either: the journal says the delete never went out.
+    let logs = crate::journal::read_all(dir.path()).expect("journal");
+    let intents: Vec<usize> = logs
+        .iter()
+        .flat_map(|l| &l.records)
+        .filter_map(|r| match &r.entry {
+            crate::journal::Entry::StepIntent { index, .. } => Some(*index),
+            _ => None,
+        })
+        .collect();
+    assert!(!intents.contains(&5), "{intents:?}");
+    assert!(intents.contains(&6), "{intents:?}");
+}
+
+/// The `[aws]` settings of a config file reach the SDK: through the flags and config the app
+/// reads, `AwsContext` built as `Session::open` builds it, reads get `read_max_attempts`
+/// attempts and changes `max_attempts`.
+#[tokio::test]
+async fn the_config_files_attempts_reach_reads_and_changes() {
+    use aws_sdk_ec2::operation::enable_snapshot_block_public_access::EnableSnapshotBlockPublicAccessError;
+    use aws_sdk_ec2::operation::get_snapshot_block_public_access_state::GetSnapshotBlockPublicAccessStateError;
+    use clap::Parser;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        "[aws]\nmax_attempts = 2\nread_max_attempts = 4\nmax_backoff_secs = 1\nconnect_timeout_secs = 1\nattempt_timeout_secs = 2\noperation_timeout_secs = 30\n",
+    )
+    .expect("config file");
+    let cli = crate::cli::Cli::try_parse_from([
+        "firebreak",
+        "--config",
+        file.to_str().expect("utf-8 path"),
+        "--region",
+        "eu-west-1",
+    ])
+    .expect("flags");
+    let config = crate::config::load(cli.global.config.as_deref()).expect("config");
+    let options = crate::service::session::connect_options(&cli.global, &config);
+    let throttled = || {
+        ErrorMetadata::builder()
+            .code("RequestLimitExceeded")
+            .message("Request limit exceeded.")
+            .build()
+    };
+
+    // A read, throttled every time.
+    let read = mock!(Client::get_snapshot_block_public_access_state)
+        .sequence()
+        .error(move || GetSnapshotBlockPublicAccessStateError::generic(throttled()))
+        .repeatedly()
+        .build();
+    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+    interceptor = interceptor.with_rule(&read);
+    let ctx = AwsContext::load_mocked(&options, vec![SharedInterceptor::new(interceptor)]).await;
+    let error = super::actions::snapshot_block_public_access(&ctx, "eu-west-1")
+        .await
+        .expect_err("throttled beyond the budget");
+    assert_eq!(error.code, "RequestLimitExceeded");
+    assert_eq!(read.num_calls(), 4, "read_max_attempts = 4");
+
+    // A change: the state read answers, the call itself is throttled every time.
+    let state = mock!(Client::get_snapshot_block_public_access_state)
+        .sequence()
+        .output(|| {
+            GetSnapshotBlockPublicAccessStateOutput::builder()
+                .state(SnapshotBlockPublicAccessState::Unblocked)
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let change = mock!(Client::enable_snapshot_block_public_access)
+        .sequence()
+        .error(move || EnableSnapshotBlockPublicAccessError::generic(throttled()))
+        .repeatedly()
+        .build();
+    let interceptor = MockResponseInterceptor::new()
+        .rule_mode(RuleMode::MatchAny)
+        .with_rule(&state)
+        .with_rule(&change);
+    let ctx = AwsContext::load_mocked(&options, vec![SharedInterceptor::new(interceptor)]).await;
+    let armed = super::actions::Armed::unless_read_only(false).expect("armed");
+    let error = super::actions::apply(
+        &ctx,
+        "eu-west-1",
+        &Operation::EnableSnapshotBlockPublicAccess,
+        &armed,
+    )
+    .await
+    .expect_err("throttled beyond the budget");
+    assert_eq!(error.code, "RequestLimitExceeded");
+    assert_eq!(state.num_calls(), 1);
+    assert_eq!(change.num_calls(), 2, "max_attempts = 2");
+}
+
+/// A one-route HTTP server on 127.0.0.1 standing in for Lambda's presigned code location:
+/// `/code.zip` answers `status` with `body`. Returns its port and every request target seen.
+async fn code_location(
+    status: u16,
+    body: Vec<u8>,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use http_body_util::Full;
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (body, log) = (body.clone(), log.clone());
+            tokio::spawn(async move {
+                let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                    log.lock().expect("log").push(request.uri().to_string());
+                    let (status, bytes) = if request.uri().path() == "/code.zip" {
+                        (status, body.clone())
+                    } else {
+                        (404, Vec::new())
+                    };
+                    async move {
+                        hyper::Response::builder()
+                            .status(status)
+                            .body(Full::new(bytes::Bytes::from(bytes)))
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (port, seen)
+}
+
+const SIGNATURE: &str = "SECRETSIGNATURE0123";
+const FUNCTION_POLICY: &str = r#"{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:eu-west-1:123456789012:function:orders"}]}"#;
+
+/// Captures evidence of function `orders`, whose code location is `location`, through the
+/// engine (journal and evidence under `dir`); returns the evidence folder.
+async fn capture_orders(dir: &std::path::Path, location: String) -> std::path::PathBuf {
+    use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+    use aws_sdk_lambda::operation::get_policy::GetPolicyOutput;
+    use aws_sdk_lambda::operation::list_tags::ListTagsOutput;
+    use aws_sdk_lambda::types::{FunctionCodeLocation, FunctionConfiguration};
+    let function = mock!(aws_sdk_lambda::Client::get_function)
+        .match_requests(|r| r.function_name() == Some("orders"))
+        .sequence()
+        .output(move || {
+            GetFunctionOutput::builder()
+                .configuration(
+                    FunctionConfiguration::builder()
+                        .function_name("orders")
+                        .function_arn("arn:aws:lambda:eu-west-1:123456789012:function:orders")
+                        .build(),
+                )
+                .code(
+                    FunctionCodeLocation::builder()
+                        .repository_type("S3")
+                        .location(location.clone())
+                        .build(),
+                )
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let policy = mock!(aws_sdk_lambda::Client::get_policy)
+        .sequence()
+        .output(|| GetPolicyOutput::builder().policy(FUNCTION_POLICY).build())
+        .repeatedly()
+        .build();
+    let tags = mock!(aws_sdk_lambda::Client::list_tags)
+        .match_requests(|r| {
+            r.resource() == Some("arn:aws:lambda:eu-west-1:123456789012:function:orders")
+        })
+        .sequence()
+        .output(|| ListTagsOutput::builder().tags("team", "orders").build())
+        .repeatedly()
+        .build();
+    let ctx = context(&[&function, &policy, &tags]);
+    let directory = dir.join("evidence/eu-west-1/orders");
+    let journal = Journal::start(dir, &identity(), vec![]).expect("journal");
+    let capture = plan(vec![Step::new(
+        "eu-west-1",
+        0,
+        Operation::CaptureFunctionEvidence {
+            function: "orders".into(),
+            directory: directory.clone(),
+        },
+        None,
+    )]);
+    let results = Engine::new(ctx, false, 1)
+        .execute(&capture, &journal, |_, _| {})
+        .await
+        .expect("executed");
+    assert_eq!(results[0].outcome, Outcome::Ok, "{:?}", results[0].outcome);
+    assert_eq!(function.num_calls(), 1);
+    directory
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("list") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// No file under `dir` holds the presigned URL or any part of it that identifies it.
+fn assert_url_written_nowhere(dir: &std::path::Path, port: u16) {
+    let files = files_under(dir);
+    assert!(files.len() >= 2, "{files:?}");
+    for file in files {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).expect("read")).into_owned();
+        for secret in [SIGNATURE, "X-Amz-Signature", &format!("127.0.0.1:{port}")] {
+            assert!(
+                !text.contains(secret),
+                "{} holds {secret:?}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_code_package_is_saved_with_its_hash_and_the_presigned_url_is_written_nowhere() {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::PermissionsExt;
+    // A zip's magic number, then enough bytes to arrive in several reads.
+    let mut served = b"PK\x03\x04".to_vec();
+    served.extend((0..200_000u32).map(|i| (i.wrapping_mul(31) % 251) as u8));
+    let (port, seen) = code_location(200, served.clone()).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let location = format!("http://127.0.0.1:{port}/code.zip?X-Amz-Signature={SIGNATURE}");
+    let evidence = capture_orders(dir.path(), location).await;
+
+    assert_eq!(
+        *seen.lock().expect("seen"),
+        [format!("/code.zip?X-Amz-Signature={SIGNATURE}")],
+        "the package came from the presigned location"
+    );
+    assert_eq!(
+        std::fs::read(evidence.join("code.zip")).expect("code"),
+        served
+    );
+    assert_eq!(
+        std::fs::read_to_string(evidence.join("policy.json")).expect("policy"),
+        FUNCTION_POLICY
+    );
+    let manifest: crate::evidence::Manifest =
+        serde_json::from_slice(&std::fs::read(evidence.join("manifest.json")).expect("manifest"))
+            .expect("a manifest");
+    assert_eq!(manifest.code_download, crate::evidence::CodeDownload::Saved);
+    let listed: Vec<&str> = manifest.files.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(
+        listed,
+        ["configuration.json", "tags.json", "policy.json", "code.zip"]
+    );
+    for file in &manifest.files {
+        let bytes = std::fs::read(evidence.join(&file.file)).expect("listed file");
+        assert_eq!(file.bytes, bytes.len(), "{}", file.file);
+        assert_eq!(
+            file.sha256,
+            hex::encode(Sha256::digest(&bytes)),
+            "{}",
+            file.file
+        );
+    }
+    let code = manifest
+        .files
+        .iter()
+        .find(|f| f.file == "code.zip")
+        .expect("code listed");
+    assert_eq!(code.sha256, hex::encode(Sha256::digest(&served)));
+    for file in files_under(dir.path()) {
+        let mode = std::fs::metadata(&file)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+    assert_url_written_nowhere(dir.path(), port);
+}
+
+#[tokio::test]
+async fn a_refused_download_is_recorded_without_the_url() {
+    let (port, seen) =
+        code_location(403, b"<Error><Code>AccessDenied</Code></Error>".to_vec()).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let location = format!("http://127.0.0.1:{port}/code.zip?X-Amz-Signature={SIGNATURE}");
+    let evidence = capture_orders(dir.path(), location).await;
+    assert_eq!(seen.lock().expect("seen").len(), 1);
+    assert!(!evidence.join("code.zip").exists());
+    let manifest: crate::evidence::Manifest =
+        serde_json::from_slice(&std::fs::read(evidence.join("manifest.json")).expect("manifest"))
+            .expect("a manifest");
+    match &manifest.code_download {
+        crate::evidence::CodeDownload::Failed { reason } => {
+            assert!(reason.contains("403"), "{reason}");
+        }
+        other => panic!("a failed download, got {other:?}"),
+    }
+    assert!(
+        crate::evidence::code_kept(&evidence).is_err(),
+        "a delete waiting for this code refuses"
+    );
+    assert_url_written_nowhere(dir.path(), port);
+}

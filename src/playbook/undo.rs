@@ -249,7 +249,18 @@ pub fn plan_unfreeze(
     let mut notes = Vec::new();
     for freeze in of.iter().rev() {
         let (more, more_notes) = inverse_steps(logs, freeze, guard)?;
+        // A retry plans only what is left: what an earlier unfreeze of this freeze carried
+        // out is not sent again.
+        let done = unfrozen_already(logs, freeze);
+        let mut left_out = 0;
         for step in more {
+            if done
+                .iter()
+                .any(|(region, operation)| *operation == step.operation && *region == step.region)
+            {
+                left_out += 1;
+                continue;
+            }
             if !steps
                 .iter()
                 .any(|s| s.operation == step.operation && s.region == step.region)
@@ -258,6 +269,11 @@ pub fn plan_unfreeze(
             }
         }
         notes.extend(more_notes);
+        if left_out > 0 {
+            notes.push(format!(
+                "{left_out} step(s) undoing {freeze} were done by an earlier unfreeze: not planned again"
+            ));
+        }
     }
     let mut plan = Plan::new(
         action_id,
@@ -268,6 +284,46 @@ pub fn plan_unfreeze(
     );
     plan.notes = notes;
     Ok(plan)
+}
+
+/// The steps (region, operation) that earlier unfreezes of `freeze` carried out (ended ok or
+/// skipped), except those of an unfreeze undone since (its undo put the freeze back).
+fn unfrozen_already(logs: &[SessionLog], freeze: &str) -> Vec<(String, Operation)> {
+    let plans = || {
+        logs.iter()
+            .flat_map(|l| &l.records)
+            .filter_map(|r| match &r.entry {
+                Entry::PlanShown { plan } => Some(plan),
+                _ => None,
+            })
+    };
+    let undone = |unfreeze: &str| {
+        plans().any(|plan| {
+            matches!(&plan.playbook, Playbook::Undo { of } if of == unfreeze)
+                && find_action(logs, &plan.action_id).is_some_and(|a| a.sent)
+        })
+    };
+    let mut done = Vec::new();
+    for plan in plans() {
+        let Playbook::Unfreeze { of } = &plan.playbook else {
+            continue;
+        };
+        if !of.iter().any(|f| f == freeze) || undone(&plan.action_id) {
+            continue;
+        }
+        let Some(action) = find_action(logs, &plan.action_id) else {
+            continue;
+        };
+        for step in &plan.steps {
+            let carried_out = action.outcomes.iter().any(|(index, outcome)| {
+                *index == step.index && matches!(outcome, Outcome::Ok | Outcome::Skipped)
+            });
+            if carried_out {
+                done.push((step.region.clone(), step.operation.clone()));
+            }
+        }
+    }
+    done
 }
 
 /// The inverses of the steps of `of` that changed something, newest first, and notes about
@@ -943,5 +999,787 @@ mod tests {
         .expect("undo plan");
         let apis: Vec<&str> = undo.steps.iter().map(|s| s.api.as_str()).collect();
         assert_eq!(apis, ["DeleteRolePolicy"]);
+    }
+
+    // Undo planned from REAL planner output, journaled in a real session journal and read back.
+
+    use super::super::revert_sharing::{self, BlockPublicAccess, SharedKind, SharedResource};
+    use super::super::{disable_user, freeze};
+    use crate::journal::Journal;
+    use crate::model::operation::{PrincipalKind, PrincipalRef, SnapshotBlock, UserState};
+    use crate::model::{KeyStatus, Sharing};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    const RESPONDER: &str = "arn:aws:iam::123456789012:user/responder";
+
+    /// Journals `outcomes` of `plan` (after its PlanShown) in `journal`.
+    fn journal_run(journal: &Journal, plan: &Plan, outcomes: &[(usize, Outcome)]) {
+        journal
+            .record(Entry::PlanShown {
+                plan: Box::new(plan.clone()),
+            })
+            .expect("plan journaled");
+        for (index, outcome) in outcomes {
+            journal
+                .record(Entry::StepOutcome {
+                    action_id: plan.action_id.clone(),
+                    index: *index,
+                    outcome: outcome.clone(),
+                    inverse: None,
+                })
+                .expect("outcome journaled");
+        }
+    }
+
+    /// Every step of `plan` ended ok.
+    fn all_ok(plan: &Plan) -> Vec<(usize, Outcome)> {
+        plan.steps.iter().map(|s| (s.index, Outcome::Ok)).collect()
+    }
+
+    /// What the operations of the playbooks touch, as a tiny model of an account: enough to
+    /// tell whether an action followed by its undo leaves the account as it was.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    struct World {
+        keys: BTreeMap<String, KeyStatus>,
+        /// `user/NAME policy P` or `role/NAME policy P`, inline or attached.
+        policies: BTreeSet<String>,
+        blocks: BTreeMap<String, BlockPublicAccess>,
+        sharing: BTreeMap<String, Sharing>,
+    }
+
+    impl World {
+        fn apply(&mut self, step: &Step) {
+            fn block<'w>(world: &'w mut World, region: &str) -> &'w mut BlockPublicAccess {
+                world.blocks.entry(region.to_string()).or_default()
+            }
+            let share = |sharing: &mut Sharing, change: &crate::model::operation::SharingChange| {
+                sharing.public = (sharing.public && !change.remove_public) || change.add_public;
+                for account in &change.remove_accounts {
+                    sharing.accounts.remove(account);
+                }
+                sharing.accounts.extend(change.add_accounts.iter().cloned());
+            };
+            match &step.operation {
+                Operation::DeactivateAccessKey { key_id, .. } => {
+                    self.keys.insert(key_id.clone(), KeyStatus::Inactive);
+                }
+                Operation::ActivateAccessKey { key_id, .. } => {
+                    self.keys.insert(key_id.clone(), KeyStatus::Active);
+                }
+                Operation::PutUserPolicy { .. }
+                | Operation::PutRolePolicy { .. }
+                | Operation::AttachUserPolicy { .. }
+                | Operation::AttachRolePolicy { .. } => {
+                    self.policies.insert(step.target.clone());
+                }
+                Operation::DeleteUserPolicy { .. }
+                | Operation::DeleteRolePolicy { .. }
+                | Operation::DetachUserPolicy { .. }
+                | Operation::DetachRolePolicy { .. } => {
+                    self.policies.remove(&step.target);
+                }
+                Operation::EnableSnapshotBlockPublicAccess => {
+                    block(self, &step.region).snapshots = Some(SnapshotBlock::BlockAllSharing)
+                }
+                Operation::BlockNewSnapshotSharing => {
+                    block(self, &step.region).snapshots = Some(SnapshotBlock::BlockNewSharing)
+                }
+                Operation::DisableSnapshotBlockPublicAccess => {
+                    block(self, &step.region).snapshots = Some(SnapshotBlock::Unblocked)
+                }
+                Operation::EnableImageBlockPublicAccess => {
+                    block(self, &step.region).images = Some(true)
+                }
+                Operation::DisableImageBlockPublicAccess => {
+                    block(self, &step.region).images = Some(false)
+                }
+                Operation::ModifySnapshotSharing {
+                    snapshot_id: id,
+                    change,
+                }
+                | Operation::ModifyImageSharing {
+                    image_id: id,
+                    change,
+                } => share(self.sharing.entry(id.clone()).or_default(), change),
+                // Not modelled: the tests below check these by the plan and its notes.
+                _ => {}
+            }
+        }
+
+        fn after(&self, plans: &[&Plan]) -> World {
+            let mut world = self.clone();
+            for step in plans.iter().flat_map(|p| &p.steps) {
+                world.apply(step);
+            }
+            world
+        }
+    }
+
+    const PARTNER: &str = "210987654321";
+
+    #[test]
+    fn undo_of_a_real_revert_sharing_plan_returns_every_region_and_share_to_its_prior_state() {
+        let sharing = |public: bool, accounts: &[&str]| Sharing {
+            public,
+            accounts: accounts.iter().map(|a| a.to_string()).collect(),
+            organizations: BTreeSet::new(),
+        };
+        let resources = [
+            SharedResource {
+                kind: SharedKind::Snapshot,
+                region: "eu-west-1".into(),
+                id: "snap-1".into(),
+                sharing: sharing(true, &[PARTNER, "333333333333", "222222222222"]),
+            },
+            SharedResource {
+                kind: SharedKind::Image,
+                region: "us-west-2".into(),
+                id: "ami-1".into(),
+                // The account's own id is never removed, nor put back.
+                sharing: sharing(false, &["444444444444", "123456789012"]),
+            },
+        ];
+        let prior = BTreeMap::from([
+            (
+                "ap-south-1".to_string(),
+                BlockPublicAccess {
+                    snapshots: Some(SnapshotBlock::BlockAllSharing),
+                    images: Some(true),
+                },
+            ),
+            (
+                "eu-west-1".to_string(),
+                BlockPublicAccess {
+                    snapshots: Some(SnapshotBlock::Unblocked),
+                    images: Some(false),
+                },
+            ),
+            (
+                "us-east-1".to_string(),
+                BlockPublicAccess {
+                    snapshots: Some(SnapshotBlock::BlockNewSharing),
+                    images: Some(true),
+                },
+            ),
+            (
+                "us-west-2".to_string(),
+                BlockPublicAccess {
+                    snapshots: Some(SnapshotBlock::BlockAllSharing),
+                    images: Some(false),
+                },
+            ),
+        ]);
+        let revert = revert_sharing::plan(
+            "r-1".into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &resources,
+            &[],
+            &[PARTNER.to_string()].into(),
+            &prior,
+        );
+        let bpa: Vec<(&str, &str)> = revert
+            .steps
+            .iter()
+            .filter(|s| s.phase == 1)
+            .map(|s| (s.region.as_str(), s.api.as_str()))
+            .collect();
+        assert_eq!(
+            bpa,
+            [
+                ("eu-west-1", "EnableSnapshotBlockPublicAccess"),
+                ("eu-west-1", "EnableImageBlockPublicAccess"),
+                ("us-east-1", "EnableSnapshotBlockPublicAccess"),
+                ("us-west-2", "EnableImageBlockPublicAccess"),
+            ],
+            "the plan under test has snapshot and image block-public-access steps"
+        );
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::start(dir.path(), &revert.account, vec![]).expect("journal");
+        journal_run(&journal, &revert, &all_ok(&revert));
+        let logs = crate::journal::read_all(dir.path()).expect("journal read back");
+        let guard = Guard::new(RESPONDER, &[]);
+        let undo = plan(
+            "u-1".into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &logs,
+            "r-1",
+            &guard,
+        )
+        .expect("undo plan");
+
+        let planned: Vec<(u8, &str, &Operation)> = undo
+            .steps
+            .iter()
+            .map(|s| (s.phase, s.region.as_str(), &s.operation))
+            .collect();
+        let share_back = |public: bool, accounts: &[&str]| crate::model::operation::SharingChange {
+            add_public: public,
+            add_accounts: accounts.iter().map(|a| a.to_string()).collect(),
+            ..Default::default()
+        };
+        assert_eq!(
+            planned,
+            [
+                (0, "us-west-2", &Operation::DisableImageBlockPublicAccess),
+                (0, "us-east-1", &Operation::BlockNewSnapshotSharing),
+                (0, "eu-west-1", &Operation::DisableImageBlockPublicAccess),
+                (0, "eu-west-1", &Operation::DisableSnapshotBlockPublicAccess),
+                (
+                    1,
+                    "us-west-2",
+                    &Operation::ModifyImageSharing {
+                        image_id: "ami-1".into(),
+                        change: share_back(false, &["444444444444"]),
+                    }
+                ),
+                (
+                    1,
+                    "eu-west-1",
+                    &Operation::ModifySnapshotSharing {
+                        snapshot_id: "snap-1".into(),
+                        change: share_back(true, &["222222222222", "333333333333"]),
+                    }
+                ),
+            ],
+            "block public access back to each region's prior state first, then the exact accounts removed"
+        );
+        // Whatever the order: the revert and its undo leave every region and share as it was.
+        let world = World {
+            blocks: prior.clone(),
+            sharing: resources
+                .iter()
+                .map(|r| (r.id.clone(), r.sharing.clone()))
+                .collect(),
+            ..World::default()
+        };
+        let reverted = world.after(&[&revert]);
+        assert_ne!(reverted, world, "the revert changed something");
+        assert!(!reverted.sharing["snap-1"].public);
+        assert_eq!(world.after(&[&revert, &undo]), world);
+    }
+
+    #[test]
+    fn undo_of_a_real_disable_user_plan_restores_each_key_as_it_was_and_removes_only_firebreaks_policies()
+     {
+        let users = [
+            UserState {
+                name: "mallory".into(),
+                keys: vec![
+                    ("AKIAMALLORY1".into(), KeyStatus::Active),
+                    ("AKIAMALLORY2".into(), KeyStatus::Inactive),
+                ],
+                login_profile: true,
+                revoke_sessions_document: None,
+                inline_chars: 0,
+            },
+            // Inline policies near IAM's quota: AWSDenyAll is attached instead.
+            UserState {
+                name: "eve".into(),
+                keys: vec![("AKIAEVE1".into(), KeyStatus::Active)],
+                login_profile: false,
+                revoke_sessions_document: None,
+                inline_chars: 2_000,
+            },
+        ];
+        let guard = Guard::new(RESPONDER, &[]);
+        let disable = disable_user::plan(
+            "d-1".into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &users,
+            &guard,
+        );
+        assert!(
+            disable
+                .steps
+                .iter()
+                .any(|s| s.api == "AttachUserPolicy" && s.target == "user/eve policy AWSDenyAll"),
+            "{:#?}",
+            disable.steps
+        );
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::start(dir.path(), &disable.account, vec![]).expect("journal");
+        journal_run(&journal, &disable, &all_ok(&disable));
+        let logs = crate::journal::read_all(dir.path()).expect("journal read back");
+        let undo = plan(
+            "u-1".into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &logs,
+            "d-1",
+            &guard,
+        )
+        .expect("undo plan");
+
+        let keys: Vec<&Operation> = undo
+            .steps
+            .iter()
+            .map(|s| &s.operation)
+            .filter(|op| {
+                matches!(
+                    op,
+                    Operation::ActivateAccessKey { .. } | Operation::DeactivateAccessKey { .. }
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                &Operation::ActivateAccessKey {
+                    user: "eve".into(),
+                    key_id: "AKIAEVE1".into()
+                },
+                &Operation::DeactivateAccessKey {
+                    user: "mallory".into(),
+                    key_id: "AKIAMALLORY2".into()
+                },
+                &Operation::ActivateAccessKey {
+                    user: "mallory".into(),
+                    key_id: "AKIAMALLORY1".into()
+                },
+            ],
+            "each key goes back to its status before: the inactive one stays inactive"
+        );
+        let removed: BTreeSet<&str> = undo
+            .steps
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.operation,
+                    Operation::DeleteUserPolicy { .. } | Operation::DetachUserPolicy { .. }
+                )
+            })
+            .map(|s| s.target.as_str())
+            .collect();
+        assert_eq!(
+            removed,
+            BTreeSet::from([
+                "user/eve policy AWSDenyAll",
+                "user/mallory policy firebreak-deny-all",
+                "user/mallory policy firebreak-revoke-older-sessions",
+            ]),
+            "exactly the policies firebreak added"
+        );
+        assert_eq!(
+            undo.steps.len(),
+            keys.len() + removed.len(),
+            "nothing else: {:#?}",
+            undo.steps
+        );
+        assert!(
+            undo.notes
+                .iter()
+                .any(|n| n.contains("DeleteLoginProfile user/mallory")
+                    && n.contains("cannot be undone")),
+            "{:?}",
+            undo.notes
+        );
+        let world = World {
+            keys: users.iter().flat_map(|u| u.keys.iter().cloned()).collect(),
+            policies: ["user/mallory policy ops-read-only".to_string()].into(),
+            ..World::default()
+        };
+        let disabled = world.after(&[&disable]);
+        assert!(disabled.keys.values().all(|s| *s == KeyStatus::Inactive));
+        assert_eq!(world.after(&[&disable, &undo]), world);
+    }
+
+    /// A real freeze plan: users mallory and the caller, roles app, big (inline policies near the
+    /// quota) and break-glass; two regions with different block-public-access states.
+    fn real_freeze(action_id: &str) -> (Plan, World) {
+        let principal = |kind, name: &str, inline_chars| PrincipalRef {
+            kind,
+            name: name.into(),
+            path: "/".into(),
+            inline_chars,
+        };
+        let principals = [
+            principal(PrincipalKind::User, "responder", 0),
+            principal(PrincipalKind::User, "mallory", 0),
+            principal(PrincipalKind::Role, "app", 0),
+            principal(PrincipalKind::Role, "big", 10_200),
+            principal(PrincipalKind::Role, "break-glass", 0),
+        ];
+        let prior = BTreeMap::from([
+            (
+                "eu-west-1".to_string(),
+                BlockPublicAccess {
+                    snapshots: Some(SnapshotBlock::Unblocked),
+                    images: Some(false),
+                },
+            ),
+            (
+                "us-east-1".to_string(),
+                BlockPublicAccess {
+                    snapshots: Some(SnapshotBlock::BlockNewSharing),
+                    images: Some(true),
+                },
+            ),
+        ]);
+        let guard = Guard::new(RESPONDER, &["role/break-glass".into()]);
+        let plan = freeze::plan(
+            action_id.into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &principals,
+            &guard,
+            &prior,
+        );
+        let world = World {
+            policies: ["role/app policy app-runtime".to_string()].into(),
+            blocks: prior,
+            ..World::default()
+        };
+        (plan, world)
+    }
+
+    #[test]
+    fn undo_and_unfreeze_of_a_real_freeze_remove_exactly_what_it_added() {
+        let (frozen, world) = real_freeze("f-1");
+        let added: BTreeSet<&str> = frozen
+            .steps
+            .iter()
+            .filter(|s| s.service == "iam")
+            .map(|s| s.target.as_str())
+            .collect();
+        assert_eq!(
+            added,
+            BTreeSet::from([
+                "role/app policy firebreak-freeze",
+                "role/big policy AWSDenyAll",
+                "user/mallory policy firebreak-freeze",
+            ])
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::start(dir.path(), &frozen.account, vec![]).expect("journal");
+        journal_run(&journal, &frozen, &all_ok(&frozen));
+        let logs = crate::journal::read_all(dir.path()).expect("journal read back");
+        let guard = Guard::new(RESPONDER, &["role/break-glass".into()]);
+        let undo = plan(
+            "u-1".into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &logs,
+            "f-1",
+            &guard,
+        )
+        .expect("undo plan");
+        let unfreeze = plan_unfreeze(
+            "u-2".into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &logs,
+            &pending_freezes(&logs).expect("the freeze is pending"),
+            &guard,
+        )
+        .expect("unfreeze plan");
+        assert_eq!(
+            unfreeze.playbook,
+            Playbook::Unfreeze {
+                of: vec!["f-1".into()]
+            }
+        );
+        for back in [&undo, &unfreeze] {
+            let removed: BTreeSet<&str> = back
+                .steps
+                .iter()
+                .filter(|s| s.service == "iam")
+                .map(|s| s.target.as_str())
+                .collect();
+            assert_eq!(removed, added, "{}: {:#?}", back.playbook, back.steps);
+            assert!(
+                back.steps.iter().all(|s| matches!(
+                    s.operation,
+                    Operation::DeleteUserPolicy { .. }
+                        | Operation::DeleteRolePolicy { .. }
+                        | Operation::DetachRolePolicy { .. }
+                        | Operation::DisableSnapshotBlockPublicAccess
+                        | Operation::BlockNewSnapshotSharing
+                        | Operation::DisableImageBlockPublicAccess
+                )),
+                "only removals and block public access back to its prior state: {:#?}",
+                back.steps
+            );
+            let frozen_world = world.after(&[&frozen]);
+            assert_ne!(frozen_world, world);
+            assert_eq!(
+                world.after(&[&frozen, back]),
+                world,
+                "{} leaves the account as it was before the freeze",
+                back.playbook
+            );
+        }
+    }
+
+    #[test]
+    fn a_partial_unfreeze_retried_plans_only_what_is_left_and_clears_the_freeze_once_all_ok() {
+        let (frozen, world) = real_freeze("f-1");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::start(dir.path(), &frozen.account, vec![]).expect("journal");
+        journal_run(&journal, &frozen, &all_ok(&frozen));
+        let logs = || crate::journal::read_all(dir.path()).expect("journal read back");
+        let guard = Guard::new(RESPONDER, &["role/break-glass".into()]);
+        let unfreeze = |action_id: &str, logs: &[SessionLog]| {
+            let of = pending_freezes(logs).expect("a freeze is pending");
+            plan_unfreeze(
+                action_id.into(),
+                identity(RESPONDER),
+                Utc::now(),
+                logs,
+                &of,
+                &guard,
+            )
+            .expect("unfreeze plan")
+        };
+        let throttled = |api: &str| Outcome::Failed {
+            error: crate::aws::AwsError {
+                service: "iam".into(),
+                operation: api.into(),
+                region: "global".into(),
+                code: "Throttling".into(),
+                message: "Rate exceeded".into(),
+                request_id: None,
+                http_status: Some(400),
+                subject: None,
+            },
+        };
+        let targets = |plan: &Plan| -> Vec<String> {
+            plan.steps
+                .iter()
+                .map(|s| format!("{} {}", s.region, s.target))
+                .collect()
+        };
+
+        // The first unfreeze: the roles' steps fail, the rest ends ok.
+        let first = unfreeze("u-1", &logs());
+        assert_eq!(first.steps.len(), frozen.steps.len());
+        let outcomes: Vec<(usize, Outcome)> = first
+            .steps
+            .iter()
+            .map(|s| {
+                let outcome = match &s.operation {
+                    Operation::DeleteRolePolicy { .. } | Operation::DetachRolePolicy { .. } => {
+                        throttled(&s.api)
+                    }
+                    _ => Outcome::Ok,
+                };
+                (s.index, outcome)
+            })
+            .collect();
+        journal_run(&journal, &first, &outcomes);
+        assert_eq!(
+            pending_freezes(&logs()),
+            Ok(vec!["f-1".to_string()]),
+            "a failed step leaves the freeze pending"
+        );
+
+        // The retry plans only what is left.
+        let second = unfreeze("u-2", &logs());
+        assert_eq!(
+            targets(&second),
+            [
+                "global role/big policy AWSDenyAll",
+                "global role/app policy firebreak-freeze",
+            ],
+            "only the steps that failed: {:?}",
+            second.notes
+        );
+        // It fails again on one of them: still pending, and the next retry plans that one.
+        let index_of = |plan: &Plan, target: &str| {
+            plan.steps
+                .iter()
+                .find(|s| s.target == target)
+                .map(|s| s.index)
+                .expect("planned")
+        };
+        journal_run(
+            &journal,
+            &second,
+            &[
+                (index_of(&second, "role/big policy AWSDenyAll"), Outcome::Ok),
+                (
+                    index_of(&second, "role/app policy firebreak-freeze"),
+                    throttled("DeleteRolePolicy"),
+                ),
+            ],
+        );
+        assert_eq!(pending_freezes(&logs()), Ok(vec!["f-1".to_string()]));
+        let third = unfreeze("u-3", &logs());
+        assert_eq!(targets(&third), ["global role/app policy firebreak-freeze"]);
+        journal_run(&journal, &third, &all_ok(&third));
+        assert_eq!(
+            pending_freezes(&logs()),
+            Err(UndoError::NoneOfKind("freeze")),
+            "a retry that ended all ok clears the freeze"
+        );
+        // Together the three unfreezes removed exactly what the freeze added.
+        let done = |plan: &Plan, ok: &[usize]| {
+            let mut plan = plan.clone();
+            plan.steps.retain(|s| ok.contains(&s.index));
+            plan
+        };
+        let first_ok: Vec<usize> = outcomes
+            .iter()
+            .filter(|(_, o)| *o == Outcome::Ok)
+            .map(|(i, _)| *i)
+            .collect();
+        assert_eq!(
+            world.after(&[
+                &frozen,
+                &done(&first, &first_ok),
+                &done(&second, &[index_of(&second, "role/big policy AWSDenyAll")]),
+                &third,
+            ]),
+            world
+        );
+    }
+
+    #[test]
+    fn a_new_freeze_after_a_partial_unfreeze_is_undone_in_full() {
+        // u-1 of f-1 removed mallory's freeze policy (and failed elsewhere); then f-2 froze
+        // mallory again. The retry must remove it again: u-1 did not cover f-2.
+        let (first, _) = real_freeze("f-1");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::start(dir.path(), &first.account, vec![]).expect("journal");
+        journal_run(&journal, &first, &all_ok(&first));
+        let guard = Guard::new(RESPONDER, &["role/break-glass".into()]);
+        let logs = || crate::journal::read_all(dir.path()).expect("journal read back");
+        let unfreeze = plan_unfreeze(
+            "u-1".into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &logs(),
+            &["f-1".to_string()],
+            &guard,
+        )
+        .expect("unfreeze plan");
+        let outcomes: Vec<(usize, Outcome)> = unfreeze
+            .steps
+            .iter()
+            .map(|s| {
+                let failed = s.target == "role/app policy firebreak-freeze";
+                let outcome = if failed {
+                    Outcome::Failed {
+                        error: crate::aws::AwsError {
+                            service: "iam".into(),
+                            operation: "DeleteRolePolicy".into(),
+                            region: "global".into(),
+                            code: "Throttling".into(),
+                            message: "Rate exceeded".into(),
+                            request_id: None,
+                            http_status: Some(400),
+                            subject: None,
+                        },
+                    }
+                } else {
+                    Outcome::Ok
+                };
+                (s.index, outcome)
+            })
+            .collect();
+        journal_run(&journal, &unfreeze, &outcomes);
+        let (second, _) = real_freeze("f-2");
+        journal_run(&journal, &second, &all_ok(&second));
+        let of = pending_freezes(&logs()).expect("both pending");
+        assert_eq!(of, ["f-1", "f-2"]);
+        let retry = plan_unfreeze(
+            "u-2".into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &logs(),
+            &of,
+            &guard,
+        )
+        .expect("unfreeze plan");
+        let mut planned: Vec<String> = retry
+            .steps
+            .iter()
+            .map(|s| format!("{} {}", s.region, s.target))
+            .collect();
+        planned.sort();
+        let mut every: Vec<String> = second
+            .steps
+            .iter()
+            .map(|s| format!("{} {}", s.region, s.target))
+            .collect();
+        every.sort();
+        assert_eq!(planned, every, "everything f-2 did, once");
+    }
+
+    #[test]
+    fn an_undone_unfreeze_counts_for_nothing_when_unfreeze_is_retried() {
+        // u-1 of f-1 removed mallory's freeze and failed on app; `undo u-1` froze mallory again.
+        // The retry must remove mallory's freeze again.
+        let (frozen, _) = real_freeze("f-1");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::start(dir.path(), &frozen.account, vec![]).expect("journal");
+        journal_run(&journal, &frozen, &all_ok(&frozen));
+        let guard = Guard::new(RESPONDER, &["role/break-glass".into()]);
+        let logs = || crate::journal::read_all(dir.path()).expect("journal read back");
+        let unfreeze = plan_unfreeze(
+            "u-1".into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &logs(),
+            &["f-1".to_string()],
+            &guard,
+        )
+        .expect("unfreeze plan");
+        let outcomes: Vec<(usize, Outcome)> = unfreeze
+            .steps
+            .iter()
+            .map(|s| {
+                let outcome = if s.target == "role/app policy firebreak-freeze" {
+                    Outcome::Failed {
+                        error: crate::aws::AwsError {
+                            service: "iam".into(),
+                            operation: "DeleteRolePolicy".into(),
+                            region: "global".into(),
+                            code: "Throttling".into(),
+                            message: "Rate exceeded".into(),
+                            request_id: None,
+                            http_status: Some(400),
+                            subject: None,
+                        },
+                    }
+                } else {
+                    Outcome::Ok
+                };
+                (s.index, outcome)
+            })
+            .collect();
+        journal_run(&journal, &unfreeze, &outcomes);
+        let refreeze = plan(
+            "u-2".into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &logs(),
+            "u-1",
+            &guard,
+        )
+        .expect("undo of the unfreeze");
+        journal_run(&journal, &refreeze, &all_ok(&refreeze));
+        let retry = plan_unfreeze(
+            "u-3".into(),
+            identity(RESPONDER),
+            Utc::now(),
+            &logs(),
+            &pending_freezes(&logs()).expect("pending"),
+            &guard,
+        )
+        .expect("unfreeze plan");
+        assert!(
+            retry
+                .steps
+                .iter()
+                .any(|s| s.target == "user/mallory policy firebreak-freeze"),
+            "{:#?}",
+            retry.steps
+        );
+        assert_eq!(retry.steps.len(), frozen.steps.len());
     }
 }

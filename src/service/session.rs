@@ -102,6 +102,21 @@ impl From<AwsError> for AppError {
     }
 }
 
+/// How to reach AWS, from the flags and the config file's `[aws]` table.
+pub(crate) fn connect_options(global: &GlobalArgs, config: &Config) -> ConnectOptions {
+    ConnectOptions {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        read_attempts: config.aws.read_max_attempts,
+        change_attempts: config.aws.max_attempts,
+        max_backoff: config.aws.max_backoff(),
+        connect_timeout: config.aws.connect_timeout(),
+        attempt_timeout: config.aws.attempt_timeout(),
+        operation_timeout: config.aws.operation_timeout(),
+    }
+}
+
 /// Everything a front end needs, resolved from flags and config.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -127,17 +142,7 @@ impl Session {
     /// Resolves flags and config, and loads the AWS configuration.
     pub async fn open(global: &GlobalArgs) -> Result<Self, AppError> {
         let config: Config = config::load(global.config.as_deref())?;
-        let options = ConnectOptions {
-            profile: global.profile.clone(),
-            region: global.region.clone(),
-            endpoint_url: global.endpoint_url.clone(),
-            read_attempts: config.aws.read_max_attempts,
-            change_attempts: config.aws.max_attempts,
-            max_backoff: config.aws.max_backoff(),
-            connect_timeout: config.aws.connect_timeout(),
-            attempt_timeout: config.aws.attempt_timeout(),
-            operation_timeout: config.aws.operation_timeout(),
-        };
+        let options = connect_options(global, &config);
         Ok(Session {
             ctx: AwsContext::load(&options).await,
             scan: ScanOptions {
