@@ -198,8 +198,8 @@ impl Conditions {
 
 fn add_principal(principals: &mut Principals, principal: &Value) -> Result<(), PolicyError> {
     match principal {
-        Value::String(s) if s == "*" => principals.public = true,
-        // Lambda keeps a principal as written when it is not a service or a root ARN.
+        // Lambda keeps a principal as written when it is not a service or a root ARN; "*" is
+        // public (add_aws_principal).
         Value::String(s) if s.ends_with(".amazonaws.com") => {
             principals.services.insert(s.clone());
         }
@@ -712,6 +712,18 @@ mod tests {
                 vec![],
             ),
             (
+                "a service, written bare as Lambda keeps it",
+                r#"{"Statement":[{"Effect":"Allow","Principal":"s3.amazonaws.com","Action":"lambda:InvokeFunction"}]}"#,
+                false,
+                vec![],
+            ),
+            (
+                "an account, written bare",
+                r#"{"Statement":[{"Effect":"Allow","Principal":"arn:aws:iam::666655554444:root","Action":"lambda:InvokeFunction"}]}"#,
+                false,
+                vec!["666655554444"],
+            ),
+            (
                 "every subject",
                 r#"{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"*"}}}]}"#,
                 true,
@@ -720,6 +732,14 @@ mod tests {
         ];
         for (name, document, public, accounts) in cases {
             let principals = parse_principals(document).expect(name);
+            if name.starts_with("a service") {
+                assert_eq!(
+                    principals.services,
+                    std::collections::BTreeSet::from(["s3.amazonaws.com".to_string()]),
+                    "{name}"
+                );
+                assert!(principals.arns.is_empty(), "{name}");
+            }
             assert_eq!(principals.public, public, "{name}");
             assert_eq!(
                 principals.accounts,
