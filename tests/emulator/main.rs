@@ -14,6 +14,7 @@ mod faults;
 mod findings;
 mod playbooks;
 mod playbooks_more;
+mod promises;
 mod scan;
 mod security;
 mod tui;

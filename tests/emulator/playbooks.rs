@@ -455,17 +455,34 @@ pub(crate) async fn snapshot_permissions(
 }
 
 pub(crate) async fn image_public(bed: &TestBed, region: &str, id: &str) -> bool {
-    bed.seeder()
+    image_permissions(bed, region, id).await.0
+}
+
+/// An AMI's launchPermission as moto holds it: (public, the account ids).
+pub(crate) async fn image_permissions(
+    bed: &TestBed,
+    region: &str,
+    id: &str,
+) -> (bool, BTreeSet<String>) {
+    let out = bed
+        .seeder()
         .ec2(region)
         .describe_image_attribute()
         .image_id(id)
         .attribute(aws_sdk_ec2::types::ImageAttributeName::LaunchPermission)
         .send()
         .await
-        .expect("image attribute")
+        .expect("image attribute");
+    let public = out
         .launch_permissions()
         .iter()
-        .any(|p| p.group() == Some(&aws_sdk_ec2::types::PermissionGroup::All))
+        .any(|p| p.group() == Some(&aws_sdk_ec2::types::PermissionGroup::All));
+    let accounts = out
+        .launch_permissions()
+        .iter()
+        .filter_map(|p| p.user_id().map(str::to_string))
+        .collect();
+    (public, accounts)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,7 +23,7 @@ const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 /// Writes a baseline by hand: `trusted_accounts` = PARTNER, the given roles, and functions by
 /// region. Returns its path.
-fn write_baseline(bed: &TestBed, roles: &[&str], functions: &[(&str, &str)]) -> PathBuf {
+pub(crate) fn write_baseline(bed: &TestBed, roles: &[&str], functions: &[(&str, &str)]) -> PathBuf {
     let mut by_region: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (region, name) in functions {
         by_region.entry(region).or_default().push(name);
@@ -171,7 +171,11 @@ fn allowed_aws_principals(document: &Value) -> BTreeSet<String> {
 }
 
 /// A function's resource-policy statements by Sid (empty when it has no policy).
-async fn function_policy(bed: &TestBed, region: &str, name: &str) -> BTreeMap<String, Value> {
+pub(crate) async fn function_policy(
+    bed: &TestBed,
+    region: &str,
+    name: &str,
+) -> BTreeMap<String, Value> {
     let out = bed
         .seeder()
         .lambda(region)
@@ -208,7 +212,7 @@ async fn url_auth(bed: &TestBed, region: &str, name: &str) -> FunctionUrlAuthTyp
         .clone()
 }
 
-fn sids(policy: &BTreeMap<String, Value>) -> BTreeSet<&str> {
+pub(crate) fn sids(policy: &BTreeMap<String, Value>) -> BTreeSet<&str> {
     policy.keys().map(String::as_str).collect()
 }
 

@@ -1,5 +1,5 @@
 //! An HTTP proxy in front of moto that injects AWS-shaped faults: AccessDenied for chosen
-//! (service, region) pairs, and at chosen rates throttling (EC2 `RequestLimitExceeded` 503, IAM
+//! (service, region) pairs (every request, or only the mutating ones), and at chosen rates throttling (EC2 `RequestLimitExceeded` 503, IAM
 //! and STS `Throttling` 400, Lambda 429), HTTP 500s and dropped connections (before or after the
 //! request reached moto), plus a fixed latency. It records every request's service, region and
 //! action, and can check a condition (e.g. "the journal holds this call's intent") the moment a
@@ -36,16 +36,21 @@ impl Seen {
     /// Whether the request can change something: a query action that is not a read, or a
     /// REST call that is not a GET.
     pub fn is_mutating(&self) -> bool {
-        if self.action.starts_with("GET ") {
-            return false;
-        }
-        if self.action.contains(' ') {
-            return true;
-        }
-        !["Describe", "Get", "List"]
-            .iter()
-            .any(|read| self.action.starts_with(read))
+        is_mutating(&self.action)
     }
+}
+
+/// Whether `action` (a query API's `Action`, or `METHOD /path`) can change something.
+fn is_mutating(action: &str) -> bool {
+    if action.starts_with("GET ") {
+        return false;
+    }
+    if action.contains(' ') {
+        return true;
+    }
+    !["Describe", "Get", "List"]
+        .iter()
+        .any(|read| action.starts_with(read))
 }
 
 /// Faults injected into every request, each drawn independently from a seeded generator.
@@ -110,6 +115,8 @@ pub type Witness = Arc<dyn Fn(&Seen) -> bool + Send + Sync>;
 #[derive(Clone, Default)]
 struct Behaviour {
     deny: Option<(&'static str, &'static str)>,
+    /// Like `deny`, for the mutating requests only.
+    deny_writes: Option<(&'static str, &'static str)>,
     faults: Option<Faults>,
     witness: Option<Witness>,
 }
@@ -138,6 +145,23 @@ impl FaultProxy {
             upstream,
             Behaviour {
                 deny: Some((service, region)),
+                ..Behaviour::default()
+            },
+        )
+        .await
+    }
+
+    /// Starts a proxy to `upstream` that denies the mutating requests of `service` in
+    /// `region` (reads are forwarded).
+    pub async fn deny_writes(
+        upstream: SocketAddr,
+        service: &'static str,
+        region: &'static str,
+    ) -> Self {
+        Self::start(
+            upstream,
+            Behaviour {
+                deny_writes: Some((service, region)),
                 ..Behaviour::default()
             },
         )
@@ -292,7 +316,9 @@ async fn handle(
         .deny
         .is_some_and(|(s, r)| r == region && s == service)
     {
-        return Ok(denied());
+        return Ok(denied(
+            "User is not authorized to perform: lambda:ListFunctions with an explicit deny",
+        ));
     }
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
@@ -302,6 +328,16 @@ async fn handle(
     let action = form_action(&body)
         .or_else(|| parts.uri.query().and_then(|q| form_action(q.as_bytes())))
         .unwrap_or_else(|| format!("{} {}", parts.method, parts.uri.path()));
+    if is_mutating(&action)
+        && state
+            .behaviour
+            .deny_writes
+            .is_some_and(|(s, r)| r == region && s == service)
+    {
+        return Ok(denied(&format!(
+            "User is not authorized to perform: {action} with an explicit deny"
+        )));
+    }
     let fate = state.fate(&action);
     match fate {
         Fate::Throttle => {
@@ -416,14 +452,14 @@ fn json_error(status: StatusCode, code: &str, message: &str) -> Response<Full<By
         .unwrap_or_default()
 }
 
-fn denied() -> Response<Full<Bytes>> {
-    let body = r#"{"Type":"User","Message":"User is not authorized to perform: lambda:ListFunctions with an explicit deny"}"#;
+fn denied(message: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({"Type": "User", "Message": message}).to_string();
     Response::builder()
         .status(StatusCode::FORBIDDEN)
         .header("content-type", "application/json")
         .header("x-amzn-errortype", "AccessDeniedException")
         .header("x-amzn-requestid", DENIED_REQUEST_ID)
-        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .body(Full::new(Bytes::from(body)))
         .unwrap_or_default()
 }
 
