@@ -2,9 +2,9 @@
 //! outside firebreak (the files on disk, the requests a recording proxy saw, the account read
 //! back with the SDK, the terminal as tmux holds it):
 //!
-//! - no secret (access key secrets, a console password, a function's environment value, the
-//!   responder's own keys, an assumed role's session) in any file firebreak writes or anything
-//!   it prints;
+//! - no secret firebreak is given or can read (the responder's own secret key, an assumed role's
+//!   secret and session token, a function's environment value) in any file firebreak writes or
+//!   anything it prints;
 //! - read-only, by flag or by config file, sends no mutating request from any command: scan,
 //!   baseline capture, every playbook, undo, resume and the cockpit — and journals each refusal;
 //! - the caller (an IAM user, or an assumed role and the user it is assumed from) and the
@@ -291,18 +291,14 @@ async fn no_secret_reaches_any_file_firebreak_writes_or_anything_it_prints() {
     let (_, files) = walk(bed.dir.path());
     assert!(files.contains(&baseline), "{files:?}");
 
-    let mut secrets: Vec<(&str, &str)> = vec![
+    // Only what firebreak is given or can read: a console password or another user's secret
+    // key is never returned by AWS after it is set, so searching for it would prove nothing.
+    let secrets: Vec<(&str, &str)> = vec![
         ("the responder's secret key", responder.1.as_str()),
-        ("mallory's console password", PASSWORD),
         ("the miner's environment value", ENV_SECRET),
-        ("alice's planted secret key", planted.1.as_str()),
         ("the assumed role's secret key", session.1.as_str()),
         ("the assumed role's session token", session.2.as_str()),
-        ("the default test secret", "firebreak-test-secret"),
     ];
-    for (_, secret) in &mallory_keys {
-        secrets.push(("a secret key of mallory", secret.as_str()));
-    }
     let mut leaks = Vec::new();
     for file in &files {
         let bytes = std::fs::read(file).expect("read");
