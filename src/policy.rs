@@ -356,7 +356,7 @@ pub fn restrict_trust(
             continue;
         };
         *principal = match principal.take() {
-            Value::String(s) if s == "*" => Value::Null,
+            // "*" is never kept (aws_entry_kept).
             Value::String(s) => {
                 if aws_entry_kept(&s, &keep) {
                     Value::String(s)
@@ -747,6 +747,113 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn restricting_a_trust_keeps_only_kept_accounts_and_never_a_deny() {
+        let keep = |account: &str| account == "210987654321";
+        let restrict = |document: &str| {
+            restrict_trust(document, keep)
+                .expect("a trust policy")
+                .map(|text| serde_json::from_str::<Value>(&text).expect("json"))
+        };
+        // Two accounts, one kept: the one left is written as a single value, as IAM writes it.
+        let two = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::210987654321:root","arn:aws:iam::666655554444:root"]},"Action":"sts:AssumeRole"}]}"#;
+        assert_eq!(
+            restrict(two).expect("changed")["Statement"],
+            serde_json::json!([{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":"sts:AssumeRole"}])
+        );
+        // Nothing to remove: no change.
+        let partner = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"210987654321"},"Action":"sts:AssumeRole"}}"#;
+        assert_eq!(restrict(partner), None);
+        // A Deny naming a stranger is not a grant: left as it is.
+        let deny = r#"{"Statement":[{"Effect":"Deny","Principal":{"AWS":"666655554444"},"Action":"sts:AssumeRole"}]}"#;
+        assert_eq!(restrict(deny), None);
+        // Anyone, written bare, or only strangers: the statement goes; with none left, a deny.
+        for document in [
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","Principal":"arn:aws:iam::666655554444:root","Action":"sts:AssumeRole"}]}"#,
+        ] {
+            let restricted = restrict(document).expect("changed");
+            assert_eq!(
+                restricted["Statement"],
+                serde_json::json!([{"Sid":"FirebreakDenyAssume","Effect":"Deny","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]),
+                "{document}"
+            );
+        }
+        // A service principal stays beside a removed stranger.
+        let mixed = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com","AWS":"666655554444"},"Action":"sts:AssumeRole"}]}"#;
+        assert_eq!(
+            restrict(mixed).expect("changed")["Statement"][0]["Principal"],
+            serde_json::json!({"Service":"lambda.amazonaws.com"})
+        );
+    }
+
+    #[test]
+    fn a_function_statement_is_recreated_with_every_condition_lambda_writes() {
+        let document = r#"{"Statement":[
+            {"Sid":"s3","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"f","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::uploads"},"StringEquals":{"AWS:SourceAccount":"123456789012"}}},
+            {"Sid":"org","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"f","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}},
+            {"Sid":"url","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunctionUrl","Resource":"f","Condition":{"StringEquals":{"lambda:FunctionUrlAuthType":"NONE"}}},
+            {"Sid":"two-kinds","Effect":"Allow","Principal":{"AWS":"210987654321","Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"f"},
+            {"Sid":"odd-condition","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"f","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
+            {"Sid":"deny","Effect":"Deny","Principal":"*","Action":"lambda:InvokeFunction","Resource":"f"}
+        ]}"#;
+        let statements = function_statements(document).expect("a function policy");
+        let grant = |sid: &str| {
+            statements
+                .iter()
+                .find(|s| s.sid == sid)
+                .unwrap_or_else(|| panic!("{sid}: {statements:#?}"))
+                .grant
+                .clone()
+        };
+        let base = |sid: &str, action: &str, principal: &str| FunctionGrant {
+            statement_id: sid.into(),
+            action: action.into(),
+            principal: principal.into(),
+            source_arn: None,
+            source_account: None,
+            principal_org_id: None,
+            function_url_auth_type: None,
+        };
+        assert_eq!(
+            grant("s3"),
+            Some(FunctionGrant {
+                source_arn: Some("arn:aws:s3:::uploads".into()),
+                source_account: Some("123456789012".into()),
+                ..base("s3", "lambda:InvokeFunction", "s3.amazonaws.com")
+            })
+        );
+        assert_eq!(
+            grant("org"),
+            Some(FunctionGrant {
+                principal_org_id: Some("o-abc".into()),
+                ..base("org", "lambda:InvokeFunction", "*")
+            })
+        );
+        assert_eq!(
+            grant("url"),
+            Some(FunctionGrant {
+                function_url_auth_type: Some("NONE".into()),
+                ..base("url", "lambda:InvokeFunctionUrl", "*")
+            })
+        );
+        assert_eq!(
+            grant("two-kinds"),
+            None,
+            "AddPermission takes one principal"
+        );
+        assert_eq!(
+            grant("odd-condition"),
+            None,
+            "AddPermission cannot write it"
+        );
+        assert!(
+            statements.iter().all(|s| s.sid != "deny"),
+            "only Allow statements are grants"
+        );
+        assert_eq!(statements.len(), 5);
     }
 
     #[test]

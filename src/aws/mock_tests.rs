@@ -59,12 +59,22 @@ fn context_at(rules: &[&Rule], endpoint: Option<&str>) -> AwsContext {
 
 /// Runs `steps` as one plan through the engine (journal in a temporary folder).
 async fn execute(ctx: AwsContext, steps: Vec<Step>) -> Vec<StepResult> {
+    execute_journaled(ctx, steps).await.0
+}
+
+/// Runs `steps` as one plan through the engine; returns the results and what the journal holds.
+async fn execute_journaled(
+    ctx: AwsContext,
+    steps: Vec<Step>,
+) -> (Vec<StepResult>, Vec<crate::journal::Entry>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let journal = Journal::start(dir.path(), &identity(), vec![]).expect("journal");
-    Engine::new(ctx, false, 4)
+    let results = Engine::new(ctx, false, 4)
         .execute(&plan(steps), &journal, |_, _| {})
         .await
-        .expect("executed")
+        .expect("executed");
+    let log = crate::journal::read_session(journal.path()).expect("journal readable");
+    (results, log.records.into_iter().map(|r| r.entry).collect())
 }
 
 /// The deny-all inline policy on user mallory.
@@ -285,6 +295,48 @@ async fn an_iam_write_answered_concurrent_modification_is_sent_again() {
     assert_eq!(put.num_calls(), 2);
 }
 
+#[tokio::test]
+async fn concurrent_modification_is_sent_four_times_at_most_then_fails() {
+    use aws_sdk_iam::operation::get_user_policy::GetUserPolicyError;
+    use aws_sdk_iam::operation::put_user_policy::PutUserPolicyError;
+    let absent = mock!(aws_sdk_iam::Client::get_user_policy)
+        .sequence()
+        .error(|| {
+            GetUserPolicyError::generic(
+                ErrorMetadata::builder()
+                    .code("NoSuchEntity")
+                    .message("not there")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let put = mock!(aws_sdk_iam::Client::put_user_policy)
+        .sequence()
+        .error(|| {
+            PutUserPolicyError::generic(
+                ErrorMetadata::builder()
+                    .code("ConcurrentModification")
+                    .message("Rate exceeded for this user")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let ctx = context(&[&absent, &put]);
+    let results = execute(ctx, vec![deny_mallory()]).await;
+    assert!(
+        matches!(&results[0].outcome, Outcome::Failed { error } if error.code == "ConcurrentModification"),
+        "{:?}",
+        results[0].outcome
+    );
+    assert_eq!(
+        put.num_calls(),
+        4,
+        "four tries, then the failure is reported"
+    );
+}
+
 /// Enabling snapshot block public access where the endpoint answers 501.
 async fn enable_where_not_implemented(endpoint: Option<&str>) -> Outcome {
     let missing = mock!(Client::get_snapshot_block_public_access_state)
@@ -454,6 +506,92 @@ async fn a_step_whose_prerequisite_failed_is_not_sent() {
         "nothing of the dependent step was sent"
     );
     assert_eq!(enable_images.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn the_journal_says_why_a_step_was_not_sent_and_counts_each_outcome() {
+    let snapshot_state = mock!(Client::get_snapshot_block_public_access_state).then_output(|| {
+        GetSnapshotBlockPublicAccessStateOutput::builder()
+            .state(SnapshotBlockPublicAccessState::BlockAllSharing)
+            .build()
+    });
+    let image_state = mock!(Client::get_image_block_public_access_state)
+        .sequence()
+        .error(|| {
+            aws_sdk_ec2::operation::get_image_block_public_access_state::GetImageBlockPublicAccessStateError::generic(
+                ErrorMetadata::builder()
+                    .code("UnauthorizedOperation")
+                    .message("denied")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let enable_images = mock!(Client::enable_image_block_public_access)
+        .sequence()
+        .error(|| {
+            aws_sdk_ec2::operation::enable_image_block_public_access::EnableImageBlockPublicAccessError::generic(
+                ErrorMetadata::builder()
+                    .code("UnauthorizedOperation")
+                    .message("denied")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    // Against an emulator, as lenient as firebreak ever is: a denial is still a failure.
+    let ctx = context_at(
+        &[&snapshot_state, &image_state, &enable_images],
+        Some("http://127.0.0.1:5000"),
+    );
+    let mut after_images = Step::new(
+        "eu-west-1",
+        1,
+        Operation::EnableSnapshotBlockPublicAccess,
+        None,
+    );
+    after_images.requires = vec![2];
+    let (results, journal) = execute_journaled(
+        ctx,
+        vec![
+            Step::new(
+                "eu-west-1",
+                0,
+                Operation::EnableSnapshotBlockPublicAccess,
+                None,
+            ),
+            Step::new(
+                "eu-west-1",
+                0,
+                Operation::EnableImageBlockPublicAccess,
+                None,
+            ),
+            after_images,
+        ],
+    )
+    .await;
+    assert_eq!(results[0].outcome, Outcome::Skipped, "already blocked");
+    assert!(
+        matches!(&results[1].outcome, Outcome::Failed { error } if error.code == "UnauthorizedOperation"),
+        "{:?}",
+        results[1].outcome
+    );
+    assert!(
+        matches!(&results[2].outcome, Outcome::Failed { error }
+            if error.code == "PrerequisiteFailed" && error.message == "not sent: step(s) [2] did not complete"),
+        "{:?}",
+        results[2].outcome
+    );
+    assert_eq!(
+        journal.last(),
+        Some(&crate::journal::Entry::ActionFinished {
+            action_id: "mock-1".into(),
+            ok: 0,
+            skipped: 1,
+            unsupported: 0,
+            failed: 2,
+        })
+    );
 }
 
 fn denied() -> ErrorMetadata {

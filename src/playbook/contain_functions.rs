@@ -221,5 +221,72 @@ mod tests {
                 directory: "/ev/ap-south-1/miner".into()
             }
         );
+        assert_eq!(
+            plan.steps[4].operation,
+            Operation::DeleteFunction {
+                function: "miner".into(),
+                evidence: Some("/ev/ap-south-1/miner".into())
+            },
+            "deleted only if the evidence there kept the code"
+        );
+        assert!(plan.notes.iter().all(|n| !n.contains("already throttled")));
+    }
+
+    #[test]
+    fn deleting_without_code_needs_its_own_word_and_each_delete_waits_for_its_own_evidence() {
+        let account = Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws:iam::123456789012:user/responder".into(),
+        };
+        // The same name in two regions: each delete waits for its own region's evidence only.
+        let targets = [
+            FunctionTarget {
+                region: "us-east-1".into(),
+                name: "worker".into(),
+                reserved_concurrency: Some(0),
+            },
+            FunctionTarget {
+                region: "eu-west-1".into(),
+                name: "worker".into(),
+                reserved_concurrency: None,
+            },
+        ];
+        let plan = plan(
+            "a".into(),
+            account,
+            Utc::now(),
+            &targets,
+            Path::new("/ev"),
+            Deletion::EvenWithoutCode,
+        );
+        assert_eq!(
+            plan.confirm_with,
+            Some(vec!["delete-without-code".to_string()])
+        );
+        let deletes: Vec<(&str, &Operation, &[usize])> = plan
+            .steps
+            .iter()
+            .filter(|s| s.api == "DeleteFunction")
+            .map(|s| (s.region.as_str(), &s.operation, s.requires.as_slice()))
+            .collect();
+        let unconditional = Operation::DeleteFunction {
+            function: "worker".into(),
+            evidence: None,
+        };
+        assert_eq!(
+            deletes,
+            [
+                ("us-east-1", &unconditional, &[1][..]),
+                ("eu-west-1", &unconditional, &[3][..])
+            ]
+        );
+        assert_eq!(
+            plan.notes,
+            [
+                "worker in us-east-1 is already throttled".to_string(),
+                "2 function(s) will be deleted after their evidence is saved, EVEN IF THEIR CODE COULD NOT BE SAVED: the code is then lost for good".to_string()
+            ]
+        );
     }
 }

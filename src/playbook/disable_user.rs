@@ -458,4 +458,149 @@ mod tests {
         );
         assert_eq!(role[0].api, "PutRolePolicy", "roles have 10,240 characters");
     }
+
+    #[test]
+    fn sessions_are_revoked_on_roles_trusting_the_user_and_named_on_roles_trusting_the_account() {
+        let gov = Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws-us-gov:iam::123456789012:user/responder".into(),
+        };
+        assert_eq!(partition(&gov), "aws-us-gov");
+        assert_eq!(partition(&identity()), "aws");
+        let role = |name: &str, document: Option<&str>| RoleState {
+            name: name.into(),
+            path: "/".into(),
+            trust_document: "{}".into(),
+            revoke_sessions_document: document.map(str::to_string),
+            inline_chars: 0,
+        };
+        let mallory = "arn:aws-us-gov:iam::123456789012:user/Mallory".to_string();
+        let roles = vec![
+            (role("deploy", None), vec![mallory.clone()]),
+            (
+                role("kept-cutoff", Some("{\"earlier\":true}")),
+                vec![mallory.clone()],
+            ),
+            (role("break-glass-role", None), vec![mallory]),
+            (
+                role("shared", None),
+                vec!["arn:aws-us-gov:iam::123456789012:root".into()],
+            ),
+            (
+                role("partner-mallory", None),
+                vec!["arn:aws-us-gov:iam::210987654321:user/mallory".into()],
+            ),
+            (
+                role("other-partition-root", None),
+                vec!["arn:aws:iam::123456789012:root".into()],
+            ),
+        ];
+        let guard = Guard::new(&gov.caller_arn, &["role/break-glass-role".into()]);
+        let now = DateTime::parse_from_rfc3339("2026-11-22T03:04:05Z")
+            .map(|t| t.with_timezone(&Utc))
+            .expect("time");
+        let mut plan = Plan::new(
+            "a1".into(),
+            Playbook::DisableUser {
+                users: vec!["mallory".into()],
+            },
+            gov,
+            now,
+            Vec::new(),
+        );
+        revoke_assumed_sessions(&mut plan, &["mallory".to_string()], &roles, &guard, now);
+        let puts: Vec<(&str, &Operation)> = plan
+            .steps
+            .iter()
+            .map(|s| (s.target.as_str(), &s.operation))
+            .collect();
+        let put = |role: &str, document: String| Operation::PutRolePolicy {
+            role: role.into(),
+            policy_name: REVOKE_SESSIONS_POLICY.into(),
+            document,
+        };
+        assert_eq!(
+            puts,
+            [
+                (
+                    "role/deploy policy firebreak-revoke-older-sessions",
+                    &put("deploy", revoke_sessions_document(now))
+                ),
+                (
+                    "role/kept-cutoff policy firebreak-revoke-older-sessions",
+                    &put("kept-cutoff", "{\"earlier\":true}".into())
+                ),
+            ]
+        );
+        assert_eq!(
+            plan.steps[0].inverse,
+            Some(Operation::DeleteRolePolicy {
+                role: "deploy".into(),
+                policy_name: REVOKE_SESSIONS_POLICY.into()
+            })
+        );
+        assert_eq!(
+            plan.notes,
+            [
+                "role deploy trusts mallory: sessions issued before now are revoked (anyone still entitled assumes it again)",
+                "role kept-cutoff trusts mallory: sessions issued before now are revoked (anyone still entitled assumes it again)",
+                "role break-glass-role trusts mallory but is left alone (break-glass principal (config)): sessions assumed there stay valid",
+                "sessions the user already assumed in roles trusting the whole account (shared) stay valid until they expire: disable those roles (D) to revoke them",
+            ]
+        );
+        // Nobody trusted: nothing planned, nothing said.
+        let mut quiet = plan.clone();
+        quiet.steps.clear();
+        quiet.notes.clear();
+        revoke_assumed_sessions(&mut quiet, &["eve".to_string()], &roles[..2], &guard, now);
+        assert!(
+            quiet.steps.is_empty() && quiet.notes.is_empty(),
+            "{quiet:#?}"
+        );
+    }
+
+    #[test]
+    fn single_keys_are_deactivated_and_an_inactive_one_stays_inactive_after_undo() {
+        let keys = [
+            KeyState {
+                key_id: "AKIA1".into(),
+                user: "mallory".into(),
+                status: KeyStatus::Active,
+            },
+            KeyState {
+                key_id: "AKIA2".into(),
+                user: "mallory".into(),
+                status: KeyStatus::Inactive,
+            },
+            KeyState {
+                key_id: "AKIA3".into(),
+                user: "responder".into(),
+                status: KeyStatus::Active,
+            },
+        ];
+        let guard = Guard::new(&identity().caller_arn, &[]);
+        let plan = plan_keys("k1".into(), identity(), Utc::now(), &keys, &guard);
+        let inverses: Vec<Option<&Operation>> =
+            plan.steps.iter().map(|s| s.inverse.as_ref()).collect();
+        assert_eq!(
+            inverses,
+            [
+                Some(&Operation::ActivateAccessKey {
+                    user: "mallory".into(),
+                    key_id: "AKIA1".into()
+                }),
+                Some(&Operation::DeactivateAccessKey {
+                    user: "mallory".into(),
+                    key_id: "AKIA2".into()
+                }),
+            ]
+        );
+        assert_eq!(
+            plan.notes,
+            ["key AKIA2 of mallory is already inactive: undo will leave it inactive"]
+        );
+        assert_eq!(plan.exempt.len(), 1);
+        assert_eq!(plan.exempt[0].principal, "user/responder key AKIA3");
+    }
 }
