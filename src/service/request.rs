@@ -364,26 +364,48 @@ async fn function_targets(
     }
     let mut targets = Vec::new();
     for (region, name) in wanted {
-        let reserved = crate::aws::lambda::reserved_concurrency(&session.ctx, &region, &name)
-            .await
-            .map_err(|e| not_found_as_target(e, &format!("no function {name} in {region}")))?;
-        targets.push(FunctionTarget {
-            region,
-            name,
-            reserved_concurrency: reserved,
-        });
+        match crate::aws::lambda::reserved_concurrency(&session.ctx, &region, &name).await {
+            Ok(reserved) => targets.push(FunctionTarget {
+                region,
+                name,
+                reserved_concurrency: reserved,
+            }),
+            // One function that cannot be read now (denied in its region, throttled past the
+            // retry budget) is left out and named, so the others are still contained; a name
+            // that does not exist, or credentials that no longer work, stop the plan.
+            Err(error) if !is_not_found(&error) && !error.is_credentials_problem() => {
+                missed.push(format!(
+                    "function {name} in {region} is NOT in the plan: {error}"
+                ));
+            }
+            Err(error) => {
+                return Err(not_found_as_target(
+                    error,
+                    &format!("no function {name} in {region}"),
+                ));
+            }
+        }
     }
     Ok((targets, missed))
 }
 
-fn not_found_as_target(error: AwsError, message: &str) -> AppError {
-    match error.code.as_str() {
+/// Whether AWS answered that the named resource does not exist.
+fn is_not_found(error: &AwsError) -> bool {
+    matches!(
+        error.code.as_str(),
         "ResourceNotFoundException"
-        | "InvalidSnapshot.NotFound"
-        | "InvalidAMIID.NotFound"
-        | "InvalidAMIID.Malformed"
-        | "InvalidSnapshotID.Malformed" => no_such(message.to_string()),
-        _ => error.into(),
+            | "InvalidSnapshot.NotFound"
+            | "InvalidAMIID.NotFound"
+            | "InvalidAMIID.Malformed"
+            | "InvalidSnapshotID.Malformed"
+    )
+}
+
+fn not_found_as_target(error: AwsError, message: &str) -> AppError {
+    if is_not_found(&error) {
+        no_such(message.to_string())
+    } else {
+        error.into()
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_iam::types::StatusType;
 use serde_json::Value;
 
-use firebreak::cli::EXIT_STEP_FAILED;
+use firebreak::cli::{EXIT_PARTIAL, EXIT_STEP_FAILED};
 use firebreak::model::finding::FindingKind;
 
 use crate::playbooks::{
@@ -716,4 +716,79 @@ async fn log_show_tells_the_action_and_a_cut_off_last_line_is_reported_not_hidde
     run_json(&bed, &responder, &["undo", &action, "--execute"]);
     assert_eq!(key_statuses(&bed, "mallory").await[0].1, StatusType::Active);
     assert!(user_policies(&bed, "mallory").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_function_that_cannot_be_read_is_left_out_and_named_and_the_rest_contained() {
+    const DENIED: &str = "eu-west-1";
+    const OPEN: &str = "us-east-1";
+    let bed = TestBed::start();
+    let seed = bed.seeder();
+    let responder = seed.user_with_secret("responder").await;
+    let role = seed.lambda_role("fn-role").await;
+    for region in [DENIED, OPEN] {
+        seed.function(region, "miner", &role).await;
+    }
+    // Lambda is denied altogether in eu-west-1: its function cannot even be read.
+    let proxy = FaultProxy::deny(bed.moto_address(), "lambda", DENIED).await;
+    let output = run(
+        &bed,
+        &proxy.endpoint(),
+        &responder,
+        &[
+            "--regions",
+            "eu-west-1,us-east-1",
+            "act",
+            "contain-functions",
+            "us-east-1/miner",
+            "eu-west-1/miner",
+            "--execute",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(EXIT_PARTIAL)),
+        "{}",
+        stderr(&output)
+    );
+    let document: Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    let regions: BTreeSet<&str> = document["plan"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["region"].as_str())
+        .collect();
+    assert_eq!(regions, BTreeSet::from([OPEN]), "{document:#}");
+    let unread = document["plan"]["unread"].to_string();
+    assert!(
+        unread.contains("function miner in eu-west-1 is NOT in the plan")
+            && unread.contains("AccessDeniedException")
+            && unread.contains(DENIED_REQUEST_ID),
+        "{document:#}"
+    );
+    assert_eq!(reserved(&bed, OPEN, "miner").await, Some(0));
+    assert_eq!(reserved(&bed, DENIED, "miner").await, None);
+
+    // A name that does not exist is still an error: nothing is contained.
+    let typo = run(
+        &bed,
+        &bed.endpoint(),
+        &responder,
+        &[
+            "--regions",
+            "us-east-1",
+            "act",
+            "contain-functions",
+            "us-east-1/minr",
+            "--execute",
+        ],
+    );
+    assert_eq!(typo.status.code(), Some(1), "{}", stderr(&typo));
+    assert!(
+        stderr(&typo).contains("no function minr in us-east-1"),
+        "{}",
+        stderr(&typo)
+    );
 }
