@@ -534,6 +534,11 @@ mod tests {
             ]
         );
         assert_eq!(
+            plan.steps.iter().map(|s| s.index).collect::<Vec<_>>(),
+            [1, 2],
+            "numbered in order"
+        );
+        assert_eq!(
             plan.steps[0].inverse,
             Some(Operation::DeleteRolePolicy {
                 role: "deploy".into(),

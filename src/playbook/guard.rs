@@ -182,6 +182,10 @@ mod tests {
                 Caller::Role("IncidentResponse".into()),
             ),
             ("arn:aws:iam::123456789012:root", Caller::Root),
+            (
+                "arn:aws:iam::123456789012:role/ops/Deployer",
+                Caller::Role("Deployer".into()),
+            ),
         ];
         for (arn, caller) in cases {
             assert_eq!(Caller::from_arn(arn), caller, "{arn}");
@@ -316,6 +320,9 @@ mod tests {
         assert!(guard.knows_caller());
         let federated = Guard::new("arn:aws:sts::123456789012:federated-user/jo", &[]);
         assert!(!federated.knows_caller() && !federated.has_break_glass());
+        assert!(
+            Guard::new("arn:aws:iam::123456789012:user/a", &["role/bg".into()]).has_break_glass()
+        );
     }
 
     #[test]

@@ -267,6 +267,131 @@ mod tests {
     }
 
     #[test]
+    fn notes_say_what_is_kept_left_for_review_or_already_private() {
+        let shared = |id: &str, public: bool, accounts: &[&str], orgs: &[&str]| SharedResource {
+            kind: SharedKind::Snapshot,
+            region: "us-east-1".into(),
+            id: id.into(),
+            sharing: Sharing {
+                public,
+                accounts: accounts.iter().map(|a| a.to_string()).collect(),
+                organizations: orgs.iter().map(|o| o.to_string()).collect(),
+            },
+        };
+        let resources = [
+            shared(
+                "snap-org",
+                false,
+                &[],
+                &["arn:aws:organizations::1:organization/o-abc"],
+            ),
+            shared("snap-private", false, &[PARTNER], &[]),
+            shared("snap-public", true, &[], &[]),
+            shared("snap-stranger", false, &[STRANGER], &[]),
+        ];
+        let trusted: BTreeSet<String> = [PARTNER.to_string()].into();
+        let plan = plan(
+            "a".into(),
+            identity(),
+            Utc::now(),
+            &resources,
+            &[],
+            &trusted,
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            plan.notes,
+            [
+                "snap-org is also shared with arn:aws:organizations::1:organization/o-abc: organization shares are left for review",
+                "snap-org is not shared outside trusted accounts: nothing to remove",
+                "snap-private keeps trusted 210987654321",
+                "snap-private is not shared outside trusted accounts: nothing to remove",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_function_loses_only_statements_naming_strangers_or_anyone() {
+        let statement = |sid: &str, public: bool, accounts: &[&str]| FunctionStatement {
+            sid: sid.into(),
+            principals: crate::model::Principals {
+                public,
+                accounts: accounts.iter().map(|a| a.to_string()).collect(),
+                ..Default::default()
+            },
+            grant: None,
+        };
+        let function =
+            |qualifier: Option<&str>, statements: Vec<FunctionStatement>| ExposedFunction {
+                region: "eu-west-1".into(),
+                name: "orders".into(),
+                qualifier: qualifier.map(str::to_string),
+                statements,
+                url_auth: None,
+            };
+        let functions = [
+            function(
+                None,
+                vec![
+                    statement("own", false, &["123456789012"]),
+                    statement("partner", false, &[PARTNER]),
+                    statement("stranger", false, &[STRANGER]),
+                    statement("anyone", true, &[]),
+                ],
+            ),
+            // An alias with nothing to remove says nothing; the function itself would.
+            function(
+                Some("live"),
+                vec![statement("own", false, &["123456789012"])],
+            ),
+        ];
+        let trusted: BTreeSet<String> = [PARTNER.to_string()].into();
+        let plan = plan(
+            "a".into(),
+            identity(),
+            Utc::now(),
+            &[],
+            &functions,
+            &trusted,
+            &BTreeMap::new(),
+        );
+        let removed: Vec<&str> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match &s.operation {
+                Operation::RemoveFunctionPermission { statement_id, .. } => {
+                    Some(statement_id.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(removed, ["stranger", "anyone"]);
+        assert!(
+            plan.notes.iter().all(|n| !n.contains("nothing to remove")),
+            "{:?}",
+            plan.notes
+        );
+        let quiet = super::plan(
+            "b".into(),
+            identity(),
+            Utc::now(),
+            &[],
+            &[function(
+                None,
+                vec![statement("own", false, &["123456789012"])],
+            )],
+            &trusted,
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            quiet.notes,
+            [
+                "function orders in eu-west-1 lets in no one outside trusted accounts: nothing to remove"
+            ]
+        );
+    }
+
+    #[test]
     fn public_and_untrusted_are_removed_trusted_kept_and_inverse_restores() {
         let resources = [
             SharedResource {
