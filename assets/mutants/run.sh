@@ -9,6 +9,9 @@
 # OUT_DIR/mutants.out (default: mutants-result/) and prints the score per file. Installs
 # cargo-mutants if it is missing. Takes about 20 s per mutant on two cores.
 set -euo pipefail
+
+# The whole script is read before it runs: editing it during a run cannot break that run.
+main() {
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="$(realpath -m "${1:-$root/mutants-result}")"
 shift || true
@@ -27,7 +30,14 @@ if ! cargo mutants --version >/dev/null 2>&1; then
 fi
 
 scratch="$(mktemp -d)"
-trap 'rm -rf "$scratch"' EXIT
+# Whatever happens, the results reach OUT_DIR before the scratch clone goes.
+trap 'keep; rm -rf "$scratch"' EXIT
+keep() {
+  if [ -d "$scratch/firebreak/mutants.out" ]; then
+    rm -rf "$out/mutants.out"
+    cp -r "$scratch/firebreak/mutants.out" "$out/mutants.out"
+  fi
+}
 git -C "$root" worktree prune
 git clone -q "$root" "$scratch/firebreak"
 git -C "$scratch/firebreak" checkout -q "$(git -C "$root" rev-parse HEAD)"
@@ -48,7 +58,9 @@ status=0
 cargo mutants --in-place --no-shuffle "${args[@]}" --output "$scratch/firebreak" \
   --cargo-arg=--lib "$@" || status=$?
 # cargo-mutants exits 2 when some mutants were missed, 3 on timeouts: the report says which.
-rm -rf "$out/mutants.out"
-cp -r "$scratch/firebreak/mutants.out" "$out/mutants.out"
+keep
 python3 "$root/assets/mutants/score.py" "$out/mutants.out"
 exit $(( status == 2 || status == 3 ? 0 : status ))
+}
+
+main "$@"
