@@ -870,6 +870,117 @@ mod tests {
         assert_eq!(pending_freezes(&logs), Ok(vec!["f-1".to_string()]));
     }
     #[test]
+    fn an_action_is_read_apart_from_the_others_in_the_same_journal() {
+        let mut logs = frozen();
+        // A second freeze, f-2, in the same session: intents, an outcome with the inverse of
+        // what it sent, and one step left without an answer.
+        let mut second = match &logs[0].records[0].entry {
+            Entry::PlanShown { plan } => (**plan).clone(),
+            other => panic!("{other:?}"),
+        };
+        second.action_id = "f-2".into();
+        logs[0].records.push(record(Entry::PlanShown {
+            plan: Box::new(second),
+        }));
+        logs[0].records.push(intent("f-2", 1));
+        logs[0].records.push(record(Entry::StepOutcome {
+            action_id: "f-2".into(),
+            index: 1,
+            outcome: Outcome::Ok,
+            inverse: Some(Operation::DeleteRolePolicy {
+                role: "R".into(),
+                policy_name: "sent".into(),
+            }),
+        }));
+        logs[0].records.push(intent("f-2", 2));
+        // And a freeze only shown (a dry run).
+        let mut dry = match &logs[0].records[0].entry {
+            Entry::PlanShown { plan } => (**plan).clone(),
+            other => panic!("{other:?}"),
+        };
+        dry.action_id = "f-3".into();
+        logs[0].records.push(record(Entry::PlanShown {
+            plan: Box::new(dry),
+        }));
+
+        let first = find_action(&logs, "f-1").expect("f-1");
+        assert_eq!(first.outcomes.len(), 2);
+        assert!(first.sent_inverses.is_empty(), "{:?}", first.sent_inverses);
+        assert!(first.intended.is_empty() && first.unanswered.is_empty());
+        assert!(first.sent, "its steps have outcomes");
+        let second = find_action(&logs, "f-2").expect("f-2");
+        assert_eq!(second.plan.action_id, "f-2");
+        assert_eq!(second.outcomes, [(1, Outcome::Ok)]);
+        assert_eq!(second.intended, [1, 2]);
+        assert_eq!(second.unanswered, [2]);
+        assert_eq!(second.sent_inverses.len(), 1);
+        let shown = find_action(&logs, "f-3").expect("f-3");
+        assert!(!shown.sent, "a plan only shown sent nothing");
+        assert!(find_action(&logs, "f-9").is_none());
+        // Only executed freezes are pending: the dry run is not.
+        assert_eq!(
+            pending_freezes(&logs),
+            Ok(vec!["f-1".to_string(), "f-2".to_string()])
+        );
+    }
+
+    #[test]
+    fn unfreezing_two_freezes_plans_a_shared_step_once_per_region() {
+        let mut logs = frozen();
+        let mut second = match &logs[0].records[0].entry {
+            Entry::PlanShown { plan } => (**plan).clone(),
+            other => panic!("{other:?}"),
+        };
+        second.action_id = "f-2".into();
+        // The same role policy (global), block public access in another region.
+        second.steps[1].region = "us-east-1".into();
+        logs[0].records.push(record(Entry::PlanShown {
+            plan: Box::new(second),
+        }));
+        for index in [1, 2] {
+            logs[0].records.push(record(Entry::StepOutcome {
+                action_id: "f-2".into(),
+                index,
+                outcome: Outcome::Ok,
+                inverse: None,
+            }));
+        }
+        let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        let unfreeze = plan_unfreeze(
+            "u-1".into(),
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            &logs,
+            &["f-1".to_string(), "f-2".to_string()],
+            &guard,
+        )
+        .expect("unfreeze plan");
+        let mut planned: Vec<(&str, &str)> = unfreeze
+            .steps
+            .iter()
+            .map(|s| (s.api.as_str(), s.region.as_str()))
+            .collect();
+        planned.sort();
+        assert_eq!(
+            planned,
+            [
+                ("DeleteRolePolicy", "global"),
+                ("DisableSnapshotBlockPublicAccess", "eu-west-1"),
+                ("DisableSnapshotBlockPublicAccess", "us-east-1"),
+            ]
+        );
+        // Every step ended ok: no note about inverses planned in case AWS applied a step.
+        assert!(
+            unfreeze
+                .notes
+                .iter()
+                .all(|n| !n.contains("in case AWS applied")),
+            "{:?}",
+            unfreeze.notes
+        );
+    }
+
+    #[test]
     fn undo_restores_what_was_sent_not_what_was_planned() {
         use crate::model::operation::SharingChange;
         // Planned: remove public and two accounts. By the time it ran, someone else had
