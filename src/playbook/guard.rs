@@ -107,7 +107,9 @@ impl Guard {
             .iter()
             .filter_map(|step| {
                 let (kind, name) = step.operation.denies_principal()?;
-                let reason = self.exemption(kind, name, None)?;
+                // Who runs the plan may have changed since it was made; what a principal is
+                // (service-linked, by the path the planner read) has not.
+                let reason = self.person_kept(kind, name)?;
                 let kind = match kind {
                     PrincipalKind::User => "user",
                     PrincipalKind::Role => "role",
@@ -129,9 +131,23 @@ impl Guard {
     }
 
     /// Why `name` must not be touched, or `None` if it may be. `path` is the principal's IAM
-    /// path when it was read; where it is not known (undo, resume: a plan names principals
-    /// only), a role named `AWSServiceRoleFor…` is taken for a service-linked role.
+    /// path when it was read; where it is not known (undo: a plan names principals only), a
+    /// role named `AWSServiceRoleFor…` is taken for a service-linked role.
     pub fn exemption(&self, kind: PrincipalKind, name: &str, path: Option<&str>) -> Option<String> {
+        if let Some(why) = self.person_kept(kind, name) {
+            return Some(why);
+        }
+        let service_linked = match path {
+            Some(path) => path.starts_with("/aws-service-role/"),
+            None => name.starts_with(SERVICE_LINKED_PREFIX),
+        };
+        (kind == PrincipalKind::Role && service_linked).then(|| "service-linked role".to_string())
+    }
+
+    /// Why `name` is a way in for the people running firebreak now — the caller, break-glass,
+    /// or a principal the caller's role trusts — or `None`. Unlike service-linked roles (which
+    /// the planner judged by their path), these depend on who runs a plan and when.
+    fn person_kept(&self, kind: PrincipalKind, name: &str) -> Option<String> {
         let is_caller = match (&self.caller, kind) {
             // IAM names are unique regardless of case: compare them that way.
             (Caller::User(user), PrincipalKind::User) => user.eq_ignore_ascii_case(name),
@@ -147,13 +163,6 @@ impl Guard {
             .any(|(k, n)| *k == kind && n.eq_ignore_ascii_case(name))
         {
             return Some("break-glass principal (config)".to_string());
-        }
-        let service_linked = match path {
-            Some(path) => path.starts_with("/aws-service-role/"),
-            None => name.starts_with(SERVICE_LINKED_PREFIX),
-        };
-        if kind == PrincipalKind::Role && service_linked {
-            return Some("service-linked role".to_string());
         }
         self.upstream
             .iter()
@@ -360,5 +369,18 @@ mod tests {
         );
         let alice = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
         assert!(alice.denied_in(&plan).is_empty());
+        // A role at `/` named as AWS names service-linked roles was planned (its path said it
+        // is not one): the re-check does not refuse the plan over its name.
+        let mut backdoor = plan.clone();
+        backdoor.push(Step::global(
+            0,
+            Operation::PutRolePolicy {
+                role: "AWSServiceRoleForBackdoor".into(),
+                policy_name: "firebreak-freeze".into(),
+                document: "{}".into(),
+            },
+            None,
+        ));
+        assert!(alice.denied_in(&backdoor).is_empty());
     }
 }

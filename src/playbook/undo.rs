@@ -249,18 +249,9 @@ pub fn plan_unfreeze(
     let mut notes = Vec::new();
     for freeze in of.iter().rev() {
         let (more, more_notes) = inverse_steps(logs, freeze, guard)?;
-        // A retry plans only what is left: what an earlier unfreeze of this freeze carried
-        // out is not sent again.
-        let done = unfrozen_already(logs, freeze);
-        let mut left_out = 0;
+        // A retry plans every inverse again: what an earlier unfreeze did ends `skipped`
+        // (each step reads first), and a freeze step resumed since is removed again.
         for step in more {
-            if done
-                .iter()
-                .any(|(region, operation)| *operation == step.operation && *region == step.region)
-            {
-                left_out += 1;
-                continue;
-            }
             if !steps
                 .iter()
                 .any(|s| s.operation == step.operation && s.region == step.region)
@@ -269,11 +260,6 @@ pub fn plan_unfreeze(
             }
         }
         notes.extend(more_notes);
-        if left_out > 0 {
-            notes.push(format!(
-                "{left_out} step(s) undoing {freeze} were done by an earlier unfreeze: not planned again"
-            ));
-        }
     }
     let mut plan = Plan::new(
         action_id,
@@ -284,46 +270,6 @@ pub fn plan_unfreeze(
     );
     plan.notes = notes;
     Ok(plan)
-}
-
-/// The steps (region, operation) that earlier unfreezes of `freeze` carried out (ended ok or
-/// skipped), except those of an unfreeze undone since (its undo put the freeze back).
-fn unfrozen_already(logs: &[SessionLog], freeze: &str) -> Vec<(String, Operation)> {
-    let plans = || {
-        logs.iter()
-            .flat_map(|l| &l.records)
-            .filter_map(|r| match &r.entry {
-                Entry::PlanShown { plan } => Some(plan),
-                _ => None,
-            })
-    };
-    let undone = |unfreeze: &str| {
-        plans().any(|plan| {
-            matches!(&plan.playbook, Playbook::Undo { of } if of == unfreeze)
-                && find_action(logs, &plan.action_id).is_some_and(|a| a.sent)
-        })
-    };
-    let mut done = Vec::new();
-    for plan in plans() {
-        let Playbook::Unfreeze { of } = &plan.playbook else {
-            continue;
-        };
-        if !of.iter().any(|f| f == freeze) || undone(&plan.action_id) {
-            continue;
-        }
-        let Some(action) = find_action(logs, &plan.action_id) else {
-            continue;
-        };
-        for step in &plan.steps {
-            let carried_out = action.outcomes.iter().any(|(index, outcome)| {
-                *index == step.index && matches!(outcome, Outcome::Ok | Outcome::Skipped)
-            });
-            if carried_out {
-                done.push((step.region.clone(), step.operation.clone()));
-            }
-        }
-    }
-    done
 }
 
 /// The inverses of the steps of `of` that changed something, newest first, and notes about
@@ -1627,7 +1573,7 @@ mod tests {
     }
 
     #[test]
-    fn a_partial_unfreeze_retried_plans_only_what_is_left_and_clears_the_freeze_once_all_ok() {
+    fn a_partial_unfreeze_retried_plans_every_inverse_again_and_clears_the_freeze_once_all_ok() {
         let (frozen, world) = real_freeze("f-1");
         let dir = tempfile::tempdir().expect("temp dir");
         let journal = Journal::start(dir.path(), &frozen.account, vec![]).expect("journal");
@@ -1688,18 +1634,16 @@ mod tests {
             "a failed step leaves the freeze pending"
         );
 
-        // The retry plans only what is left.
+        let first_ok: Vec<usize> = outcomes
+            .iter()
+            .filter(|(_, o)| *o == Outcome::Ok)
+            .map(|(i, _)| *i)
+            .collect();
+        // The retry plans every inverse again (what u-1 did will end skipped: each step reads
+        // first), so a deny put back since — a resumed freeze — is removed too.
         let second = unfreeze("u-2", &logs());
-        assert_eq!(
-            targets(&second),
-            [
-                "global role/big policy AWSDenyAll",
-                "global role/app policy firebreak-freeze",
-            ],
-            "only the steps that failed: {:?}",
-            second.notes
-        );
-        // It fails again on one of them: still pending, and the next retry plans that one.
+        assert_eq!(targets(&second), targets(&first), "{:?}", second.notes);
+        // It fails again on one of them: still pending, and the next retry plans all again.
         let index_of = |plan: &Plan, target: &str| {
             plan.steps
                 .iter()
@@ -1707,20 +1651,24 @@ mod tests {
                 .map(|s| s.index)
                 .expect("planned")
         };
-        journal_run(
-            &journal,
-            &second,
-            &[
-                (index_of(&second, "role/big policy AWSDenyAll"), Outcome::Ok),
-                (
-                    index_of(&second, "role/app policy firebreak-freeze"),
-                    throttled("DeleteRolePolicy"),
-                ),
-            ],
-        );
+        // What u-1 did ends skipped; the big role's AWSDenyAll comes off; app's fails again.
+        let second_outcomes: Vec<(usize, Outcome)> = second
+            .steps
+            .iter()
+            .map(|s| {
+                let outcome = match s.target.as_str() {
+                    "role/big policy AWSDenyAll" => Outcome::Ok,
+                    "role/app policy firebreak-freeze" => throttled("DeleteRolePolicy"),
+                    _ if first_ok.contains(&s.index) => Outcome::Skipped,
+                    _ => Outcome::Ok,
+                };
+                (s.index, outcome)
+            })
+            .collect();
+        journal_run(&journal, &second, &second_outcomes);
         assert_eq!(pending_freezes(&logs()), Ok(vec!["f-1".to_string()]));
         let third = unfreeze("u-3", &logs());
-        assert_eq!(targets(&third), ["global role/app policy firebreak-freeze"]);
+        assert_eq!(targets(&third), targets(&first));
         journal_run(&journal, &third, &all_ok(&third));
         assert_eq!(
             pending_freezes(&logs()),
@@ -1733,11 +1681,6 @@ mod tests {
             plan.steps.retain(|s| ok.contains(&s.index));
             plan
         };
-        let first_ok: Vec<usize> = outcomes
-            .iter()
-            .filter(|(_, o)| *o == Outcome::Ok)
-            .map(|(i, _)| *i)
-            .collect();
         assert_eq!(
             world.after(&[
                 &frozen,
