@@ -23,7 +23,7 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .open(path)?;
     // The mode above applies only to a file the open creates: one already there (a stale
     // temporary, a file made by someone else's umask) is made private before anything is
-    // written to it.
+    // written to it. A file another user owns cannot be: that is an error, not a public write.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

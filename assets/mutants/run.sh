@@ -13,9 +13,12 @@ set -euo pipefail
 # The whole script is read before it runs: editing it during a run cannot break that run.
 main() {
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-out="$(realpath -m "${1:-$root/mutants-result}")"
-shift || true
-[ "${1:-}" = "--" ] && shift
+out="$root/mutants-result"
+if [ $# -gt 0 ] && [ "$1" != "--" ]; then
+  out="$(realpath -m "$1")"
+  shift
+fi
+if [ "${1:-}" = "--" ]; then shift; fi
 
 files=(
   'src/playbook/*.rs'
@@ -31,14 +34,13 @@ fi
 
 scratch="$(mktemp -d)"
 # Whatever happens, the results reach OUT_DIR before the scratch clone goes.
-trap 'keep; rm -rf "$scratch"' EXIT
+trap 'keep || true; rm -rf "$scratch"' EXIT
 keep() {
   if [ -d "$scratch/firebreak/mutants.out" ]; then
     rm -rf "$out/mutants.out"
     cp -r "$scratch/firebreak/mutants.out" "$out/mutants.out"
   fi
 }
-git -C "$root" worktree prune
 git clone -q "$root" "$scratch/firebreak"
 git -C "$scratch/firebreak" checkout -q "$(git -C "$root" rev-parse HEAD)"
 
@@ -57,7 +59,8 @@ cd "$scratch/firebreak"
 status=0
 cargo mutants --in-place --no-shuffle "${args[@]}" --output "$scratch/firebreak" \
   --cargo-arg=--lib "$@" || status=$?
-# cargo-mutants exits 2 when some mutants were missed, 3 on timeouts: the report says which.
+# cargo-mutants exits 2 when some mutants were missed, 3 on timeouts: the score says which; the
+# 90 % goal is read from the score, it does not fail the run.
 keep
 python3 "$root/assets/mutants/score.py" "$out/mutants.out"
 exit $(( status == 2 || status == 3 ? 0 : status ))

@@ -139,7 +139,8 @@ pub struct FaultProxy {
 }
 
 impl FaultProxy {
-    /// Starts a proxy to `upstream` (`127.0.0.1:PORT`) that denies `service` in `region`.
+    /// Starts a proxy to `upstream` (`127.0.0.1:PORT`) that denies `service` in `region`. The
+    /// denial is shaped as Lambda's (REST JSON `AccessDeniedException`): deny Lambda only.
     pub async fn deny(upstream: SocketAddr, service: &'static str, region: &'static str) -> Self {
         Self::start(
             upstream,
@@ -152,7 +153,7 @@ impl FaultProxy {
     }
 
     /// Starts a proxy to `upstream` that denies the mutating requests of `service` in
-    /// `region` (reads are forwarded).
+    /// `region` (reads are forwarded); Lambda only, as `deny`.
     pub async fn deny_writes(
         upstream: SocketAddr,
         service: &'static str,
