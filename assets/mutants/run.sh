@@ -6,7 +6,8 @@
 #
 # Mutates a scratch clone of HEAD (never this checkout), builds in its own target dir
 # (~/.cache/firebreak/mutants-target, reused between runs), writes cargo-mutants' results to
-# OUT_DIR/mutants.out (default: mutants-result/) and prints the score per file. Installs
+# OUT_DIR/mutants.out (default: mutants-result/; earlier runs move to OUT_DIR/earlier/) and
+# prints the score per file over all of them, with the mutants still missed. Installs
 # cargo-mutants if it is missing. Takes about 20 s per mutant on two cores.
 set -euo pipefail
 
@@ -37,7 +38,12 @@ scratch="$(mktemp -d)"
 trap 'keep || true; rm -rf "$scratch"' EXIT
 keep() {
   if [ -d "$scratch/firebreak/mutants.out" ]; then
-    rm -rf "$out/mutants.out"
+    # An earlier run's results are kept beside the new ones (an --iterate run tests only
+    # what the earlier one did not catch): the score reads them all, latest outcome first.
+    if [ -d "$out/mutants.out" ]; then
+      mkdir -p "$out/earlier"
+      mv "$out/mutants.out" "$out/earlier/$(date -u +%Y%m%dT%H%M%SZ)"
+    fi
     cp -r "$scratch/firebreak/mutants.out" "$out/mutants.out"
   fi
 }
@@ -62,7 +68,8 @@ cargo mutants --in-place --no-shuffle "${args[@]}" --output "$scratch/firebreak"
 # cargo-mutants exits 2 when some mutants were missed, 3 on timeouts: the score says which; the
 # 90 % goal is read from the score, it does not fail the run.
 keep
-python3 "$root/assets/mutants/score.py" "$out/mutants.out"
+shopt -s nullglob
+python3 "$root/assets/mutants/score.py" "$out"/earlier/* "$out/mutants.out"
 exit $(( status == 2 || status == 3 ? 0 : status ))
 }
 

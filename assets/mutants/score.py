@@ -1,9 +1,11 @@
-"""Prints the mutation score per file from a cargo-mutants output directory.
+"""Prints the mutation score per file from cargo-mutants output directories.
 
-    python3 assets/mutants/score.py mutants-result/mutants.out
+    python3 assets/mutants/score.py mutants-result/mutants.out [LATER_RUN/mutants.out ...]
 
 A mutant counts as caught when a test failed or timed out on it; unviable mutants (that do
-not build) are not counted. Goal (TESTING.md): at least 90 % of viable mutants caught per file.
+not build) are not counted. With several directories (a run, then `--iterate` runs over what
+it left), each mutant's latest outcome counts. Goal (TESTING.md): at least 90 % of viable
+mutants caught per file. The mutants still missed are listed.
 """
 
 import collections
@@ -11,20 +13,24 @@ import pathlib
 import sys
 
 GOAL = 0.90
+OUTCOMES = (("caught", "caught.txt"), ("caught", "timeout.txt"),
+            ("missed", "missed.txt"), ("unviable", "unviable.txt"))
 
 
-def lines(directory: pathlib.Path, name: str) -> list[str]:
-    path = directory / name
+def lines(path: pathlib.Path) -> list[str]:
     return [l for l in path.read_text().splitlines() if l.strip()] if path.exists() else []
 
 
 def main() -> int:
-    directory = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "mutants-result/mutants.out")
+    directories = [pathlib.Path(d) for d in (sys.argv[1:] or ["mutants-result/mutants.out"])]
+    latest: dict[str, str] = {}
+    for directory in directories:
+        for kind, name in OUTCOMES:
+            for mutant in lines(directory / name):
+                latest[mutant] = kind
     counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    for kind, name in (("caught", "caught.txt"), ("caught", "timeout.txt"),
-                       ("missed", "missed.txt"), ("unviable", "unviable.txt")):
-        for line in lines(directory, name):
-            counts[line.split(":", 1)[0]][kind] += 1
+    for mutant, kind in latest.items():
+        counts[mutant.split(":", 1)[0]][kind] += 1
     total = collections.Counter()
     print(f"{'file':36} {'caught':>7} {'missed':>7} {'unviable':>9} {'score':>7}")
     below = []
@@ -41,6 +47,10 @@ def main() -> int:
           f"{(total['caught'] / viable if viable else 1.0):7.1%}")
     if below:
         print(f"below {GOAL:.0%}: {', '.join(below)}")
+    missed = sorted(m for m, kind in latest.items() if kind == "missed")
+    if missed:
+        print("\nmissed:")
+        print("\n".join(missed))
     return 0
 
 
