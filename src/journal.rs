@@ -389,6 +389,22 @@ mod read_tests {
     }
 
     #[test]
+    fn a_bad_line_before_a_cut_short_last_line_is_still_corrupt() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::start(dir.path(), &identity(), vec![]).expect("start");
+        let path = journal.path().to_path_buf();
+        drop(journal);
+        let mut file = crate::files::append_private(&path).expect("open");
+        // Only the last line may be cut short; a bad one before it is damage, not a crash.
+        file.write_all(b"garbage\n{\"at\":\"2026").expect("write");
+        let err = read_session(&path).expect_err("corrupt");
+        assert!(
+            err.to_string().contains(":2: not a journal record"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn sessions_are_read_back_oldest_first_named_numbered_and_live_while_running() {
         let dir = tempfile::tempdir().expect("temp dir");
         assert!(
