@@ -839,6 +839,13 @@ mod tests {
             }),
         }));
         logs[0].records.push(intent("f-2", 2));
+        // Another action's step 2 ends after f-2's step 2 was sent: f-2's stays unanswered.
+        logs[0].records.push(record(Entry::StepOutcome {
+            action_id: "other".into(),
+            index: 2,
+            outcome: Outcome::Ok,
+            inverse: None,
+        }));
         // And a freeze only shown (a dry run).
         let mut dry = match &logs[0].records[0].entry {
             Entry::PlanShown { plan } => (**plan).clone(),
