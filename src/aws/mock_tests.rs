@@ -257,11 +257,10 @@ async fn block_new_sharing_is_not_done_and_undo_returns_to_it() {
     assert_eq!(block_new.num_calls(), 1);
 }
 
-#[tokio::test]
-async fn an_iam_write_answered_concurrent_modification_is_sent_again() {
+/// IAM answers that mallory holds no such inline policy, every time it is asked.
+fn no_user_policy() -> Rule {
     use aws_sdk_iam::operation::get_user_policy::GetUserPolicyError;
-    use aws_sdk_iam::operation::put_user_policy::{PutUserPolicyError, PutUserPolicyOutput};
-    let absent = mock!(aws_sdk_iam::Client::get_user_policy)
+    mock!(aws_sdk_iam::Client::get_user_policy)
         .sequence()
         .error(|| {
             GetUserPolicyError::generic(
@@ -272,7 +271,13 @@ async fn an_iam_write_answered_concurrent_modification_is_sent_again() {
             )
         })
         .repeatedly()
-        .build();
+        .build()
+}
+
+#[tokio::test]
+async fn an_iam_write_answered_concurrent_modification_is_sent_again() {
+    use aws_sdk_iam::operation::put_user_policy::{PutUserPolicyError, PutUserPolicyOutput};
+    let absent = no_user_policy();
     let put = mock!(aws_sdk_iam::Client::put_user_policy)
         .sequence()
         .error(|| {
@@ -297,20 +302,8 @@ async fn an_iam_write_answered_concurrent_modification_is_sent_again() {
 
 #[tokio::test]
 async fn concurrent_modification_is_sent_four_times_at_most_then_fails() {
-    use aws_sdk_iam::operation::get_user_policy::GetUserPolicyError;
     use aws_sdk_iam::operation::put_user_policy::PutUserPolicyError;
-    let absent = mock!(aws_sdk_iam::Client::get_user_policy)
-        .sequence()
-        .error(|| {
-            GetUserPolicyError::generic(
-                ErrorMetadata::builder()
-                    .code("NoSuchEntity")
-                    .message("not there")
-                    .build(),
-            )
-        })
-        .repeatedly()
-        .build();
+    let absent = no_user_policy();
     let put = mock!(aws_sdk_iam::Client::put_user_policy)
         .sequence()
         .error(|| {

@@ -1100,6 +1100,37 @@ mod tests {
         plan.steps.iter().map(|s| (s.index, Outcome::Ok)).collect()
     }
 
+    /// IAM's throttling answer to `api`, as a step's outcome.
+    fn throttled(api: &str) -> Outcome {
+        Outcome::Failed {
+            error: crate::aws::AwsError {
+                service: "iam".into(),
+                operation: api.into(),
+                region: "global".into(),
+                code: "Throttling".into(),
+                message: "Rate exceeded".into(),
+                request_id: None,
+                http_status: Some(400),
+                subject: None,
+            },
+        }
+    }
+
+    /// Every step of `plan` ok, except the one aimed at `target`, throttled.
+    fn ok_but_throttled(plan: &Plan, target: &str) -> Vec<(usize, Outcome)> {
+        plan.steps
+            .iter()
+            .map(|s| {
+                let outcome = if s.target == target {
+                    throttled(&s.api)
+                } else {
+                    Outcome::Ok
+                };
+                (s.index, outcome)
+            })
+            .collect()
+    }
+
     /// What the operations of the playbooks touch, as a tiny model of an account: enough to
     /// tell whether an action followed by its undo leaves the account as it was.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -1599,18 +1630,6 @@ mod tests {
             )
             .expect("unfreeze plan")
         };
-        let throttled = |api: &str| Outcome::Failed {
-            error: crate::aws::AwsError {
-                service: "iam".into(),
-                operation: api.into(),
-                region: "global".into(),
-                code: "Throttling".into(),
-                message: "Rate exceeded".into(),
-                request_id: None,
-                http_status: Some(400),
-                subject: None,
-            },
-        };
         let targets = |plan: &Plan| -> Vec<String> {
             plan.steps
                 .iter()
@@ -1718,30 +1737,7 @@ mod tests {
             &guard,
         )
         .expect("unfreeze plan");
-        let outcomes: Vec<(usize, Outcome)> = unfreeze
-            .steps
-            .iter()
-            .map(|s| {
-                let failed = s.target == "role/app policy firebreak-freeze";
-                let outcome = if failed {
-                    Outcome::Failed {
-                        error: crate::aws::AwsError {
-                            service: "iam".into(),
-                            operation: "DeleteRolePolicy".into(),
-                            region: "global".into(),
-                            code: "Throttling".into(),
-                            message: "Rate exceeded".into(),
-                            request_id: None,
-                            http_status: Some(400),
-                            subject: None,
-                        },
-                    }
-                } else {
-                    Outcome::Ok
-                };
-                (s.index, outcome)
-            })
-            .collect();
+        let outcomes = ok_but_throttled(&unfreeze, "role/app policy firebreak-freeze");
         journal_run(&journal, &unfreeze, &outcomes);
         let (second, _) = real_freeze("f-2");
         journal_run(&journal, &second, &all_ok(&second));
@@ -1790,29 +1786,7 @@ mod tests {
             &guard,
         )
         .expect("unfreeze plan");
-        let outcomes: Vec<(usize, Outcome)> = unfreeze
-            .steps
-            .iter()
-            .map(|s| {
-                let outcome = if s.target == "role/app policy firebreak-freeze" {
-                    Outcome::Failed {
-                        error: crate::aws::AwsError {
-                            service: "iam".into(),
-                            operation: "DeleteRolePolicy".into(),
-                            region: "global".into(),
-                            code: "Throttling".into(),
-                            message: "Rate exceeded".into(),
-                            request_id: None,
-                            http_status: Some(400),
-                            subject: None,
-                        },
-                    }
-                } else {
-                    Outcome::Ok
-                };
-                (s.index, outcome)
-            })
-            .collect();
+        let outcomes = ok_but_throttled(&unfreeze, "role/app policy firebreak-freeze");
         journal_run(&journal, &unfreeze, &outcomes);
         let refreeze = plan(
             "u-2".into(),
