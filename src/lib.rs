@@ -14,6 +14,7 @@ pub mod emulator;
 pub mod evidence;
 pub mod files;
 pub mod findings;
+pub mod gameday;
 pub mod journal;
 pub mod keys;
 pub mod model;

@@ -1,0 +1,384 @@
+//! A scenario made concrete by a seed: every name, region and count picked, the partner and the
+//! outsider accounts drawn. The same seed gives the same blueprint; another seed, another night.
+
+use serde::{Deserialize, Serialize};
+
+use super::scenario::{Containment, Count, Do, Located, Party, RegionSet, Regions, Scenario, Step};
+
+/// One resource placed in a region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placed {
+    pub region: String,
+    pub name: String,
+}
+
+/// What a step does, with everything picked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "kebab-case")]
+pub enum Act {
+    CreateUsers {
+        names: Vec<String>,
+        admin: bool,
+        keys: u32,
+        console: bool,
+    },
+    CreateRole {
+        name: String,
+        trust: Party,
+        admin: bool,
+    },
+    CreateFunctions {
+        functions: Vec<Placed>,
+        /// The step whose role they run as.
+        role: String,
+    },
+    CreateSnapshots {
+        /// Region and description of each.
+        snapshots: Vec<Placed>,
+        share: Option<Party>,
+    },
+    CreateImage {
+        image: Placed,
+    },
+    ShareSnapshot {
+        snapshots: String,
+        with: Party,
+    },
+    ShareImage {
+        image: String,
+        with: Party,
+    },
+    WidenTrust {
+        role: String,
+        to: Party,
+    },
+    DeleteSnapshots {
+        snapshots: String,
+    },
+}
+
+/// One step to detonate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Planned {
+    pub id: String,
+    /// An attacker's step (after the baseline is captured), not the estate's.
+    pub attack: bool,
+    /// The create-users step whose first key makes the calls; `None`: the responder's.
+    pub actor: Option<String>,
+    pub contain: Option<Containment>,
+    pub act: Act,
+}
+
+/// A scenario with everything picked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blueprint {
+    pub scenario: String,
+    pub seed: u64,
+    /// The partner account the estate shares with and trusts.
+    pub partner: String,
+    /// The account nobody knows.
+    pub outsider: String,
+    /// The regions the estate uses; the first is home.
+    pub estate_regions: Vec<String>,
+    /// Enabled regions the estate does not use.
+    pub unused_regions: Vec<String>,
+    pub steps: Vec<Planned>,
+}
+
+impl Blueprint {
+    /// The account a party stands for (`None` for the Lambda service and the public).
+    pub fn account(&self, party: Party) -> Option<&str> {
+        match party {
+            Party::Partner => Some(&self.partner),
+            Party::Outsider => Some(&self.outsider),
+            Party::Lambda | Party::Public => None,
+        }
+    }
+
+    pub fn step(&self, id: &str) -> Option<&Planned> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+}
+
+/// Picks everything in `scenario` with `seed`. `enabled` are the account's enabled regions;
+/// `own_account` is never drawn as the partner or the outsider.
+pub fn expand(
+    scenario: &Scenario,
+    seed: u64,
+    enabled: &[String],
+    own_account: &str,
+) -> Result<Blueprint, String> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let candidates: Vec<&String> = scenario
+        .estate_regions
+        .from
+        .iter()
+        .filter(|r| enabled.contains(r))
+        .collect();
+    let wanted = pick_count(&mut rng, scenario.estate_regions.pick) as usize;
+    if candidates.len() < wanted {
+        return Err(format!(
+            "the estate needs {wanted} of the regions {} enabled; this account has {} of them",
+            scenario.estate_regions.from.join(", "),
+            candidates.len()
+        ));
+    }
+    let estate_regions: Vec<String> = rng
+        .choose_multiple(candidates.into_iter(), wanted)
+        .into_iter()
+        .cloned()
+        .collect();
+    let unused_regions: Vec<String> = enabled
+        .iter()
+        .filter(|r| !estate_regions.contains(r))
+        .cloned()
+        .collect();
+    let partner = account_id(&mut rng, &[own_account]);
+    let outsider = account_id(&mut rng, &[own_account, &partner]);
+    let mut blueprint = Blueprint {
+        scenario: scenario.name.clone(),
+        seed,
+        partner,
+        outsider,
+        estate_regions,
+        unused_regions,
+        steps: Vec::new(),
+    };
+    let estate = scenario.estate.iter().map(|s| (s, false));
+    let attack = scenario.attack.iter().map(|s| (s, true));
+    for (located, is_attack) in estate.chain(attack) {
+        let act = pick_act(&mut rng, located, &blueprint)?;
+        blueprint.steps.push(Planned {
+            id: located.step.id.clone(),
+            attack: is_attack,
+            actor: located.step.actor.clone(),
+            contain: located.step.contain,
+            act,
+        });
+    }
+    Ok(blueprint)
+}
+
+fn pick_count(rng: &mut fastrand::Rng, count: Count) -> u32 {
+    let (low, high) = count.bounds();
+    rng.u32(low..=high)
+}
+
+/// A 12-digit account id, none of `not`.
+fn account_id(rng: &mut fastrand::Rng, not: &[&str]) -> String {
+    loop {
+        let id = format!("{:012}", rng.u64(100_000_000_000..1_000_000_000_000));
+        if !not.contains(&id.as_str()) {
+            return id;
+        }
+    }
+}
+
+/// `count` distinct names from the step's list (numbered when the list runs out).
+fn pick_names(rng: &mut fastrand::Rng, step: &Step, count: usize) -> Vec<String> {
+    let choices = step.names.as_ref().map(|n| n.choices()).unwrap_or_default();
+    let mut shuffled: Vec<String> = choices.to_vec();
+    rng.shuffle(&mut shuffled);
+    (0..count)
+        .map(|i| match shuffled.get(i % shuffled.len().max(1)) {
+            Some(name) if i < shuffled.len() => name.clone(),
+            Some(name) => format!("{name}-{}", i / shuffled.len() + 1),
+            None => format!("{}-{i}", step.id),
+        })
+        .collect()
+}
+
+fn regions_of(step: &Step, blueprint: &Blueprint) -> Vec<String> {
+    match &step.regions {
+        Some(Regions::Named(RegionSet::Home)) => blueprint.estate_regions[..1].to_vec(),
+        Some(Regions::Named(RegionSet::Estate)) => blueprint.estate_regions.clone(),
+        Some(Regions::Named(RegionSet::Unused)) => blueprint.unused_regions.clone(),
+        Some(Regions::List(list)) => list.clone(),
+        None => Vec::new(),
+    }
+}
+
+/// `names` spread over `regions` round-robin, from a seeded offset.
+fn place(rng: &mut fastrand::Rng, regions: &[String], names: Vec<String>) -> Vec<Placed> {
+    let offset = rng.usize(..regions.len().max(1));
+    names
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, name)| {
+            regions
+                .get((offset + i) % regions.len().max(1))
+                .map(|region| Placed {
+                    region: region.clone(),
+                    name,
+                })
+        })
+        .collect()
+}
+
+fn pick_act(
+    rng: &mut fastrand::Rng,
+    located: &Located,
+    blueprint: &Blueprint,
+) -> Result<Act, String> {
+    let step = &located.step;
+    let count = step.count.map_or(1, |c| pick_count(rng, c)) as usize;
+    // Every field read below was checked by scenario::check for this kind of step.
+    let reference = |field: &Option<String>| field.clone().unwrap_or_default();
+    let regions = regions_of(step, blueprint);
+    let placed_kind = matches!(
+        step.act,
+        Do::CreateFunctions | Do::CreateSnapshots | Do::CreateImage
+    );
+    if placed_kind && regions.is_empty() {
+        return Err(format!(
+            "{}: step '{}' has no region to go to (every enabled region is in use?)",
+            located.at, step.id
+        ));
+    }
+    Ok(match step.act {
+        Do::CreateUsers => Act::CreateUsers {
+            names: pick_names(rng, step, count),
+            admin: step.admin,
+            keys: step.keys,
+            console: step.console,
+        },
+        Do::CreateRole => Act::CreateRole {
+            name: pick_names(rng, step, 1).remove(0),
+            trust: step.trust.unwrap_or(Party::Lambda),
+            admin: step.admin,
+        },
+        Do::CreateFunctions => {
+            let functions = if step.count.is_some() {
+                let names = pick_names(rng, step, count);
+                place(rng, &regions, names)
+            } else {
+                let name = pick_names(rng, step, 1).remove(0);
+                regions
+                    .iter()
+                    .map(|region| Placed {
+                        region: region.clone(),
+                        name: name.clone(),
+                    })
+                    .collect()
+            };
+            Act::CreateFunctions {
+                functions,
+                role: reference(&step.role),
+            }
+        }
+        Do::CreateSnapshots => {
+            let names = pick_names(rng, step, count);
+            Act::CreateSnapshots {
+                snapshots: place(rng, &regions, names),
+                share: step.share,
+            }
+        }
+        Do::CreateImage => {
+            let names = pick_names(rng, step, 1);
+            Act::CreateImage {
+                image: place(rng, &regions, names).remove(0),
+            }
+        }
+        Do::ShareSnapshot => Act::ShareSnapshot {
+            snapshots: reference(&step.snapshot),
+            with: step.with.unwrap_or(Party::Public),
+        },
+        Do::ShareImage => Act::ShareImage {
+            image: reference(&step.image),
+            with: step.with.unwrap_or(Party::Public),
+        },
+        Do::WidenTrust => Act::WidenTrust {
+            role: reference(&step.role),
+            to: step.to.unwrap_or(Party::Outsider),
+        },
+        Do::DeleteSnapshots => Act::DeleteSnapshots {
+            snapshots: reference(&step.snapshots),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gameday::scenario;
+
+    fn enabled() -> Vec<String> {
+        [
+            "us-east-1",
+            "us-east-2",
+            "us-west-1",
+            "us-west-2",
+            "eu-west-1",
+            "eu-central-1",
+            "ap-south-1",
+            "ap-southeast-2",
+            "sa-east-1",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    #[test]
+    fn one_seed_gives_one_blueprint_and_seeds_differ() {
+        let full = scenario::load("full-breach").expect("scenario");
+        let first = expand(&full, 7, &enabled(), "123456789012").expect("expand");
+        assert_eq!(
+            first,
+            expand(&full, 7, &enabled(), "123456789012").expect("again")
+        );
+        let others: Vec<Blueprint> = [1, 2, 3]
+            .iter()
+            .map(|seed| expand(&full, *seed, &enabled(), "123456789012").expect("expand"))
+            .collect();
+        assert!(others.iter().all(|o| o.steps != first.steps));
+        assert!(
+            others
+                .iter()
+                .any(|o| o.estate_regions != first.estate_regions),
+            "regions never vary"
+        );
+    }
+
+    #[test]
+    fn rogue_functions_go_to_every_enabled_region_the_estate_does_not_use() {
+        let leaked = scenario::load("leaked-keys-lambdas").expect("scenario");
+        for seed in 0..20 {
+            let blueprint = expand(&leaked, seed, &enabled(), "123456789012").expect("expand");
+            assert!((2..=3).contains(&blueprint.estate_regions.len()));
+            assert_ne!(blueprint.partner, blueprint.outsider);
+            let Some(Act::CreateFunctions { functions, .. }) =
+                blueprint.step("rogue-functions").map(|s| &s.act)
+            else {
+                panic!("no rogue functions");
+            };
+            let mut regions: Vec<&str> = functions.iter().map(|f| f.region.as_str()).collect();
+            regions.sort();
+            let all = enabled();
+            let mut expected: Vec<&str> = all
+                .iter()
+                .filter(|r| !blueprint.estate_regions.contains(r))
+                .map(String::as_str)
+                .collect();
+            expected.sort();
+            assert_eq!(regions, expected);
+            let Some(Act::CreateFunctions { functions, .. }) =
+                blueprint.step("functions").map(|s| &s.act)
+            else {
+                panic!("no estate functions");
+            };
+            assert!(
+                functions
+                    .iter()
+                    .all(|f| blueprint.estate_regions.contains(&f.region))
+            );
+        }
+    }
+
+    #[test]
+    fn an_account_without_the_estate_regions_is_an_error() {
+        let scenario = scenario::load("snapshot-made-public").expect("scenario");
+        let err = expand(&scenario, 1, &["ap-east-1".to_string()], "123456789012")
+            .expect_err("no estate region enabled");
+        assert!(err.contains("us-east-1"), "{err}");
+    }
+}
