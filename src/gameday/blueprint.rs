@@ -124,7 +124,7 @@ pub fn expand(
         ));
     }
     let estate_regions: Vec<String> = rng
-        .choose_multiple(candidates.into_iter(), wanted)
+        .choose_multiple(candidates, wanted)
         .into_iter()
         .cloned()
         .collect();
