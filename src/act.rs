@@ -521,6 +521,18 @@ pub fn timeline_markdown(log: &SessionLog) -> String {
                     "\n**Finished** {time}: `{action_id}` — {ok} ok, {skipped} skipped, {unsupported} unsupported, {failed} failed"
                 );
             }
+            Entry::Scanned { findings, new } => {
+                table_open = false;
+                let _ = writeln!(
+                    out,
+                    "\n**Scan** {time}: {findings} findings, {} not shown before in this session",
+                    new.len()
+                );
+            }
+            Entry::CockpitClosed { keystrokes } => {
+                table_open = false;
+                let _ = writeln!(out, "\n**Cockpit closed** {time} after {keystrokes} keystrokes");
+            }
             Entry::BaselineAccepted {
                 finding,
                 by,

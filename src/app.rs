@@ -31,10 +31,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
             })?;
         return act::log(&data_dir, command);
     }
+    // Game days choose (or start) their endpoint themselves; completions need nothing.
+    let command = match cli.command {
+        Some(Command::Gameday(command)) => {
+            return crate::gameday::command::gameday(&cli.global, command).await;
+        }
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "firebreak", &mut std::io::stdout());
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => other,
+    };
     let session = Session::open(&cli.global).await?;
     let profile = session.profile.clone();
     let endpoint = session.endpoint.clone();
-    dispatch(session, cli.command).await.map_err(|error| {
+    dispatch(session, command).await.map_err(|error| {
         error
             .with_credentials_hint(profile.as_deref())
             .with_endpoint_hint(endpoint.as_deref())
@@ -53,6 +65,8 @@ async fn dispatch(session: Session, command: Option<Command>) -> Result<ExitCode
         Some(Command::Undo { action_id, run }) => act::undo(&session, &action_id, &run).await,
         Some(Command::Resume { action_id, run }) => act::resume(&session, &action_id, &run).await,
         Some(Command::Log(command)) => act::log(session.data_dir()?, command),
+        // Both run before a session is opened (see `run`).
+        Some(Command::Gameday(_) | Command::Completions { .. }) => Ok(ExitCode::SUCCESS),
     }
 }
 
@@ -80,6 +94,7 @@ async fn scan_command(session: &Session, args: &ScanArgs) -> Result<ExitCode, Ap
         baseline.as_ref().and(session.baseline_path.clone()),
         Utc::now(),
     );
+    journal_gameday_scan(session, &scanned.identity, &report);
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Table => report::table(&report),
@@ -95,6 +110,23 @@ async fn scan_command(session: &Session, args: &ScanArgs) -> Result<ExitCode, Ap
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// During a game day (the baseline in use is a run's), a scan journals what it showed, so the
+/// scorecard can tell when each indicator was first seen. Other scans journal nothing. A
+/// journal that cannot be written costs only that: the scan is reported anyway.
+fn journal_gameday_scan(session: &Session, identity: &crate::model::Identity, report: &ScanReport) {
+    let (Some(baseline), Some(data_dir)) = (&session.baseline_path, &session.data_dir) else {
+        return;
+    };
+    if !baseline.starts_with(crate::gameday::record::runs_dir(data_dir)) {
+        return;
+    }
+    let journaled = Journal::start(data_dir, identity, std::env::args().collect())
+        .and_then(|journal| journal.record_scan(report.findings.iter().map(|f| f.id.as_str())));
+    if let Err(error) = journaled {
+        eprintln!("firebreak: warning: this game-day scan was not journaled: {error}");
+    }
 }
 
 async fn baseline_command(

@@ -27,7 +27,7 @@ pub struct Cli {
 }
 
 /// Flags that apply to every command.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// AWS profile from the shared config/credentials files.
     #[arg(long, global = true, value_name = "NAME")]
@@ -98,6 +98,68 @@ pub enum Command {
     /// The incident timeline, from the session journals.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Rehearse a breach: detonate a scenario into a sandbox, respond, score, clean up.
+    #[command(subcommand)]
+    Gameday(GamedayCommand),
+    /// Print shell completions for firebreak.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `firebreak gameday ...`
+#[derive(Debug, Subcommand)]
+pub enum GamedayCommand {
+    /// Detonate SCENARIO (a built-in name or a .toml file): a peacetime estate, captured as the
+    /// run's baseline, then the attacker's steps. Opens the cockpit on it and prints the
+    /// scorecard at quit. Without --endpoint-url (or --sandbox) a private moto_server is started.
+    Run {
+        /// snapshot-made-public, leaked-keys-lambdas, console-takeover, full-breach, or a path.
+        scenario: String,
+        /// Picks names, regions and counts [default: a random seed, printed].
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Detonate, print the run id and the indicators, and leave the endpoint running.
+        #[arg(long)]
+        no_tui: bool,
+        /// Detonate into the account your AWS credentials reach (it must be listed in the
+        /// config's sandbox_accounts and typed with --confirm) instead of a private emulator.
+        #[arg(long)]
+        sandbox: bool,
+        /// The account id, typed to confirm a detonation away from a loopback emulator.
+        #[arg(long, value_name = "ACCOUNT")]
+        confirm: Option<String>,
+        /// How --no-tui prints the run.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Score a run (the newest without RUN_ID): each indicator detected, contained (by which
+    /// action, when) or missed, read from the journals and the account now.
+    Score {
+        run_id: Option<String>,
+        #[arg(long, value_enum, default_value_t = ScoreFormat::Table)]
+        format: ScoreFormat,
+    },
+    /// Remove everything a run created (the newest without RUN_ID): only resources tagged
+    /// firebreak:gameday=RUN_ID.
+    Cleanup {
+        run_id: Option<String>,
+        /// The account id, typed to confirm a cleanup away from a loopback emulator.
+        #[arg(long, value_name = "ACCOUNT")]
+        confirm: Option<String>,
+    },
+    /// The built-in scenarios and the runs in the data dir.
+    List,
+}
+
+/// How `gameday score` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoreFormat {
+    Table,
+    Json,
+    Md,
 }
 
 /// Whether and how to run a plan.

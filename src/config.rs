@@ -21,6 +21,10 @@ pub struct Config {
     /// Principals no playbook may disable or deny: `user/NAME` or `role/NAME`.
     #[serde(deserialize_with = "break_glass")]
     pub break_glass: Vec<String>,
+    /// Accounts a game day may detonate into away from a loopback emulator (12-digit ids; the
+    /// id must also be typed with `--confirm`).
+    #[serde(deserialize_with = "sandbox_accounts")]
+    pub sandbox_accounts: Vec<String>,
     pub aws: AwsSettings,
     pub scan: ScanSettings,
     /// Cockpit key bindings: command name → key (`disable = "ctrl-d"`).
@@ -155,6 +159,18 @@ fn break_glass<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
         crate::playbook::guard::parse_principal(entry)
             .map(|_| ())
             .map_err(|message| format!("break_glass: {message}"))
+    })
+}
+
+fn sandbox_accounts<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    checked_strings(deserializer, |entry| {
+        if entry.len() == 12 && entry.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "sandbox_accounts: '{entry}' is not a 12-digit account id"
+            ))
+        }
     })
 }
 
@@ -464,6 +480,12 @@ mod tests {
                 1,
                 8,
                 "'D' is bound to both disable and freeze",
+            ),
+            (
+                "sandbox_accounts = [\"111122223333\", \"prod\"]\n",
+                1,
+                37,
+                "sandbox_accounts: 'prod' is not a 12-digit account id",
             ),
         ];
         for (text, line, column, needle) in cases {

@@ -8,17 +8,19 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Environment variable naming the `moto_server` executable to use.
-pub const MOTO_SERVER_ENV: &str = "FIREBREAK_MOTO_SERVER";
+pub const MOTO_SERVER_ENV: &str = "FIREBREAK_MOTO";
 
-/// The command that installs moto into the project's virtualenv.
-pub const SETUP_HINT: &str = "run `bash tests/run.sh` once (it installs moto into .venv), \
-     or set FIREBREAK_MOTO_SERVER to a moto_server executable";
+/// How to get moto, for the message when it cannot be found.
+pub const SETUP_HINT: &str = "install it into the project's virtualenv with \
+     `python3 -m venv .venv && .venv/bin/pip install 'moto[server]>=5.1,<6'` \
+     (or run `bash tests/install-moto.sh`), put moto_server on PATH, \
+     or set FIREBREAK_MOTO to a moto_server executable";
 
 /// Why the emulator could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
-    #[error("moto_server not found at {path}: {hint}", hint = SETUP_HINT)]
-    Missing { path: PathBuf },
+    #[error("moto_server not found ({looked}): {hint}", hint = SETUP_HINT)]
+    Missing { looked: String },
     #[error("cannot start {path}: {source}")]
     Spawn {
         path: PathBuf,
@@ -43,24 +45,50 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// The `moto_server` to run: `$FIREBREAK_MOTO_SERVER`, else `.venv/bin/moto_server` under
-    /// `project_dir`. Fails with the setup command when it does not exist.
+    /// The `moto_server` to run: `$FIREBREAK_MOTO`, else `.venv/bin/moto_server` under
+    /// `project_dir`, else `moto_server` on `PATH`. Fails saying how to install it.
     pub fn locate(project_dir: &Path) -> Result<PathBuf, EmulatorError> {
-        Self::locate_with(std::env::var_os(MOTO_SERVER_ENV), project_dir)
+        Self::locate_with(
+            std::env::var_os(MOTO_SERVER_ENV),
+            &[project_dir],
+            std::env::var_os("PATH"),
+        )
     }
 
     fn locate_with(
         from_env: Option<std::ffi::OsString>,
-        project_dir: &Path,
+        project_dirs: &[&Path],
+        path: Option<std::ffi::OsString>,
     ) -> Result<PathBuf, EmulatorError> {
-        let path = match from_env {
-            Some(path) => PathBuf::from(path),
-            None => project_dir.join(".venv/bin/moto_server"),
-        };
-        if path.is_file() {
-            Ok(path)
-        } else {
-            Err(EmulatorError::Missing { path })
+        if let Some(named) = from_env {
+            let named = PathBuf::from(named);
+            return if named.is_file() {
+                Ok(named)
+            } else {
+                Err(EmulatorError::Missing {
+                    looked: format!("{MOTO_SERVER_ENV}={}", named.display()),
+                })
+            };
+        }
+        let mut candidates: Vec<PathBuf> = project_dirs
+            .iter()
+            .map(|dir| dir.join(".venv/bin/moto_server"))
+            .collect();
+        if let Some(path) = &path {
+            candidates.extend(std::env::split_paths(path).map(|dir| dir.join("moto_server")));
+        }
+        match candidates.iter().find(|c| c.is_file()) {
+            Some(found) => Ok(found.clone()),
+            None => Err(EmulatorError::Missing {
+                looked: format!(
+                    "not in {}, nor on PATH",
+                    project_dirs
+                        .iter()
+                        .map(|d| d.join(".venv/bin/moto_server").display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
         }
     }
 
@@ -77,7 +105,7 @@ impl Emulator {
             }
         }
         Err(last_error.unwrap_or(EmulatorError::Missing {
-            path: moto_server.to_path_buf(),
+            looked: moto_server.display().to_string(),
         }))
     }
 
@@ -125,6 +153,13 @@ impl Emulator {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Lets the server outlive this process (for other tools); returns its process id and
+    /// the path of its log.
+    pub fn leave_running(self) -> (u32, PathBuf) {
+        let kept = std::mem::ManuallyDrop::new(self);
+        (kept.child.id(), kept.log_path.clone())
     }
 
     /// The URL to pass as `--endpoint-url`.
@@ -186,17 +221,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_missing_moto_names_the_setup_command() {
-        let err = Emulator::locate_with(None, Path::new("/nonexistent/firebreak"))
+    fn a_missing_moto_says_where_it_looked_and_how_to_install_it() {
+        let err = Emulator::locate_with(None, &[Path::new("/nonexistent/firebreak")], None)
             .expect_err("no moto there");
         let shown = err.to_string();
         assert!(
-            shown.contains("/nonexistent/firebreak/.venv/bin/moto_server"),
+            shown.contains("/nonexistent/firebreak/.venv/bin/moto_server")
+                && shown.contains("pip install 'moto[server]")
+                && shown.contains("FIREBREAK_MOTO"),
             "{shown}"
         );
-        assert!(shown.contains("bash tests/run.sh"), "{shown}");
-        let err = Emulator::locate_with(Some("/nonexistent/moto".into()), Path::new("/tmp"))
+        let err = Emulator::locate_with(Some("/nonexistent/moto".into()), &[], None)
             .expect_err("no moto there");
-        assert!(err.to_string().contains("/nonexistent/moto"));
+        assert!(err.to_string().contains("FIREBREAK_MOTO=/nonexistent/moto"));
+    }
+
+    #[test]
+    fn moto_is_found_in_the_project_then_on_path() {
+        let dir = tempfile::tempdir().expect("dir");
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).expect("bin");
+        std::fs::write(bin.join("moto_server"), "").expect("write");
+        let path = std::env::join_paths([Path::new("/nonexistent"), &bin]).ok();
+        let found = Emulator::locate_with(None, &[Path::new("/nonexistent")], path.clone())
+            .expect("on PATH");
+        assert_eq!(found, bin.join("moto_server"));
+        let venv = dir.path().join("project/.venv/bin");
+        std::fs::create_dir_all(&venv).expect("venv");
+        std::fs::write(venv.join("moto_server"), "").expect("write");
+        let found = Emulator::locate_with(None, &[&dir.path().join("project")], path)
+            .expect("in the project");
+        assert_eq!(found, venv.join("moto_server"));
     }
 }

@@ -2,6 +2,7 @@
 //! flushed and fsync'd before firebreak goes on. Never holds a secret: entries carry ids,
 //! names and ARNs only.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -67,6 +68,15 @@ pub enum Entry {
         unsupported: usize,
         failed: usize,
     },
+    /// A scan ended: how many findings it showed, and the ids of those this session had not
+    /// shown before (so the first scan that showed each finding can be found).
+    Scanned {
+        findings: usize,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        new: Vec<String>,
+    },
+    /// The cockpit was closed after this many keystrokes.
+    CockpitClosed { keystrokes: u64 },
     /// A finding was accepted into the baseline.
     BaselineAccepted {
         finding: String,
@@ -121,6 +131,8 @@ pub struct Journal {
     path: PathBuf,
     session: String,
     actions: Arc<AtomicUsize>,
+    /// Finding ids this session's scans have shown.
+    shown: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl Journal {
@@ -148,6 +160,7 @@ impl Journal {
             path,
             session,
             actions: Arc::new(AtomicUsize::new(0)),
+            shown: Arc::default(),
         };
         journal.record(Entry::SessionStart {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -187,6 +200,29 @@ impl Journal {
             .map_err(|_| fail(std::io::Error::other("the journal lock was poisoned")))?;
         file.write_all(line.as_bytes()).map_err(fail)?;
         file.sync_data().map_err(fail)
+    }
+
+    /// Records a finished scan that showed `finding_ids`: their number, and those this
+    /// session has not recorded before.
+    pub fn record_scan<'a>(
+        &self,
+        finding_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), JournalError> {
+        let mut findings = 0;
+        let mut new = Vec::new();
+        {
+            let mut shown = self.shown.lock().map_err(|_| JournalError {
+                path: self.path.clone(),
+                source: std::io::Error::other("the journal lock was poisoned"),
+            })?;
+            for id in finding_ids {
+                findings += 1;
+                if shown.insert(id.to_string()) {
+                    new.push(id.to_string());
+                }
+            }
+        }
+        self.record(Entry::Scanned { findings, new })
     }
 
     pub fn path(&self) -> &Path {

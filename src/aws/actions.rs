@@ -359,7 +359,7 @@ async fn trust_document(ctx: &AwsContext, role: &str) -> Result<String, AwsError
 }
 
 /// IAM returns policy documents URL-encoded.
-fn decode_document(document: &str) -> String {
+pub(crate) fn decode_document(document: &str) -> String {
     percent_encoding::percent_decode_str(document)
         .decode_utf8_lossy()
         .into_owned()

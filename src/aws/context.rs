@@ -33,6 +33,9 @@ pub struct ConnectOptions {
     pub attempt_timeout: Duration,
     /// Limit for one call, retries included.
     pub operation_timeout: Duration,
+    /// Call with fixed dummy credentials instead of the credential chain: for an emulator
+    /// firebreak started itself (a game day), which accepts any signed request.
+    pub emulator_credentials: bool,
 }
 
 /// A region as DescribeRegions reports it.
@@ -138,6 +141,21 @@ impl AwsContext {
                 .to_builder()
                 .retry_config(self.change_retry.clone())
                 .build(),
+            ..self.clone()
+        }
+    }
+
+    /// The same context calling with `credentials` instead (a game day's attacker).
+    pub(crate) fn with_credentials(&self, credentials: aws_credential_types::Credentials) -> AwsContext {
+        AwsContext {
+            sdk: self
+                .sdk
+                .to_builder()
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+                )
+                .build(),
+            pacer: Arc::default(),
             ..self.clone()
         }
     }
@@ -288,6 +306,22 @@ fn loader(options: &ConnectOptions) -> aws_config::ConfigLoader {
     }
     if let Some(url) = &options.endpoint_url {
         loader = loader.endpoint_url(url);
+    }
+    if options.emulator_credentials {
+        loader = loader
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "AKIAFIREBREAKEMULATOR",
+                "firebreak-emulator",
+                None,
+                None,
+                "firebreak-emulator",
+            ))
+            .region(Region::new(
+                options
+                    .region
+                    .clone()
+                    .unwrap_or_else(|| FALLBACK_HOME_REGION.to_string()),
+            ));
     }
     loader
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod iam;
 pub mod lambda;
 pub(crate) mod pace;
+pub mod sandbox;
 
 pub use context::{AwsContext, ConnectOptions, RegionInfo};
 pub use error::AwsError;

@@ -3,4 +3,10 @@
 //! and cleaned up.
 
 pub mod blueprint;
+pub mod command;
+pub mod detonate;
+pub mod gate;
+pub mod indicator;
+pub mod record;
 pub mod scenario;
+pub mod score;

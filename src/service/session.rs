@@ -61,6 +61,18 @@ pub enum AppError {
     NoSuchTarget(String),
     #[error("{0}")]
     Confirmation(String),
+    #[error(transparent)]
+    Scenario(#[from] crate::gameday::scenario::ScenarioError),
+    #[error(transparent)]
+    Gate(#[from] crate::gameday::gate::GateError),
+    #[error("the game day stopped: {0}")]
+    Detonate(#[from] crate::gameday::detonate::DetonateError),
+    #[error(transparent)]
+    Record(#[from] crate::gameday::record::RecordError),
+    #[error(transparent)]
+    Emulator(#[from] crate::emulator::EmulatorError),
+    #[error("{0}")]
+    Gameday(String),
 }
 
 impl AppError {
@@ -114,6 +126,7 @@ pub(crate) fn connect_options(global: &GlobalArgs, config: &Config) -> ConnectOp
         connect_timeout: config.aws.connect_timeout(),
         attempt_timeout: config.aws.attempt_timeout(),
         operation_timeout: config.aws.operation_timeout(),
+        emulator_credentials: false,
     }
 }
 
@@ -130,6 +143,8 @@ pub struct Session {
     pub data_dir: Option<PathBuf>,
     /// Principals no playbook touches (`user/NAME`, `role/NAME`).
     pub break_glass: Vec<String>,
+    /// Accounts a game day may detonate into away from a loopback emulator.
+    pub sandbox_accounts: Vec<String>,
     /// The cockpit's key bindings (config `[keys]` over the defaults).
     pub keys: Bindings,
     /// `--profile`, shown in the cockpit's header.
@@ -141,8 +156,15 @@ pub struct Session {
 impl Session {
     /// Resolves flags and config, and loads the AWS configuration.
     pub async fn open(global: &GlobalArgs) -> Result<Self, AppError> {
+        Self::open_with(global, false).await
+    }
+
+    /// [`Session::open`]; with `emulator` set, calls go with fixed dummy credentials to the
+    /// endpoint of an emulator firebreak started itself (a game day).
+    pub async fn open_with(global: &GlobalArgs, emulator: bool) -> Result<Self, AppError> {
         let config: Config = config::load(global.config.as_deref())?;
-        let options = connect_options(global, &config);
+        let mut options = connect_options(global, &config);
+        options.emulator_credentials = emulator;
         Ok(Session {
             ctx: AwsContext::load(&options).await,
             scan: ScanOptions {
@@ -157,6 +179,7 @@ impl Session {
             // config::load has checked the bindings; the defaults stand in only for that.
             keys: Bindings::with(&config.keys).unwrap_or_default(),
             break_glass: config.break_glass,
+            sandbox_accounts: config.sandbox_accounts,
             profile: global.profile.clone(),
             endpoint: global
                 .endpoint_url

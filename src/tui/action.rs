@@ -68,12 +68,14 @@ pub enum Action {
         finding: String,
         result: Result<PathBuf, String>,
     },
-    /// A read-only refusal could not be journaled (why).
-    RefusalNotJournaled(String),
+    /// Something could not be journaled: the log line saying what and why.
+    NotJournaled(String),
     /// Actions earlier sessions left unfinished (read at start).
     Unfinished(Vec<Unfinished>),
     /// The clock, about five times a second.
     Tick(DateTime<Utc>),
+    /// A key was pressed (counted for a game day's scorecard, whatever it does).
+    Keystroke,
 }
 
 /// Work for the event loop to start; results come back as actions.

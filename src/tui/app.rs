@@ -10,11 +10,12 @@ use ratatui::DefaultTerminal;
 use tokio::sync::{Mutex, mpsc};
 
 use super::action::{Action, Effect};
-use super::state::State;
+use super::state::{GameDay, State};
 use super::update::update;
 use super::{keymap, view};
 use crate::findings::Windows;
-use crate::journal::Journal;
+use crate::gameday::record::RunRecord;
+use crate::journal::{Entry, Journal};
 use crate::model::Identity;
 use crate::scan::{self, RegionSelection, ScanState};
 use crate::service::accept::accept;
@@ -26,6 +27,22 @@ use crate::service::session::{AppError, Session};
 
 /// Runs the cockpit until the user quits. The terminal is restored on return and on panic.
 pub async fn run(session: Session) -> std::io::Result<()> {
+    run_with(session, None).await
+}
+
+/// The cockpit on a game day: its clock and indicators in the header; every judged scan and
+/// the keystrokes at quit are journaled, so the scorecard can tell when each was first seen.
+pub async fn run_gameday(session: Session, run: RunRecord) -> std::io::Result<()> {
+    let day = GameDay::new(
+        run.run_id.clone(),
+        run.scenario.clone(),
+        run.attack_started.unwrap_or(run.created),
+        run.indicators.clone(),
+    );
+    run_with(session, Some(day)).await
+}
+
+async fn run_with(session: Session, gameday: Option<GameDay>) -> std::io::Result<()> {
     // try_init installs a panic hook that restores the terminal before the panic is reported.
     let mut terminal = ratatui::try_init()?;
     // A panic in any task ends the cockpit: a worker's panic would otherwise leave the loop
@@ -43,7 +60,7 @@ pub async fn run(session: Session) -> std::io::Result<()> {
         restore_and_report(info);
         std::process::exit(101);
     }));
-    let result = event_loop(&mut terminal, session).await;
+    let result = event_loop(&mut terminal, session, gameday).await;
     ratatui::restore();
     result
 }
@@ -95,9 +112,15 @@ struct Workers {
     identity: Arc<Mutex<Option<Identity>>>,
     journal: Arc<Mutex<Option<Journal>>>,
     results: mpsc::UnboundedSender<Action>,
+    /// A game day: every judged scan is journaled.
+    gameday: bool,
 }
 
-async fn event_loop(terminal: &mut DefaultTerminal, session: Session) -> std::io::Result<()> {
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    session: Session,
+    gameday: Option<GameDay>,
+) -> std::io::Result<()> {
     let mut terminal_events = crossterm::event::EventStream::new();
     let (results, mut worker_results) = mpsc::unbounded_channel();
     let mut tick = tokio::time::interval(Duration::from_millis(200));
@@ -110,7 +133,9 @@ async fn event_loop(terminal: &mut DefaultTerminal, session: Session) -> std::io
         identity: Arc::new(Mutex::new(None)),
         journal: Arc::new(Mutex::new(None)),
         results,
+        gameday: gameday.is_some(),
     };
+    state.gameday = gameday;
     perform(Effect::FindUnfinished, &workers);
     let mut pending = vec![Action::Command(crate::keys::Command::Rescan)];
     loop {
@@ -120,6 +145,9 @@ async fn event_loop(terminal: &mut DefaultTerminal, session: Session) -> std::io
             }
         }
         if state.should_quit {
+            if workers.gameday {
+                journal_keystrokes(&workers, state.keystrokes).await;
+            }
             return Ok(());
         }
         draw(terminal, &state)?;
@@ -130,6 +158,9 @@ async fn event_loop(terminal: &mut DefaultTerminal, session: Session) -> std::io
                 Some(Ok(event)) => {
                     #[cfg(debug_assertions)]
                     deliberate_panic::on_event(&event);
+                    if matches!(&event, crossterm::event::Event::Key(key) if key.kind == crossterm::event::KeyEventKind::Press) {
+                        pending.push(Action::Keystroke);
+                    }
                     match keymap::action_for(&state, &event) {
                         Some(action) => action,
                         None => continue,
@@ -142,6 +173,20 @@ async fn event_loop(terminal: &mut DefaultTerminal, session: Session) -> std::io
             _ = tick.tick() => Action::Tick(Utc::now()),
         };
         pending.push(action);
+    }
+}
+
+/// Journals a game day's keystrokes as the cockpit closes. The scorecard only counts them:
+/// a journal that cannot be written here loses nothing else.
+async fn journal_keystrokes(workers: &Workers, keystrokes: u64) {
+    let journaled = async {
+        let identity = workers.identity().await?;
+        let journal = workers.journal(&identity).await?;
+        journal.record(Entry::CockpitClosed { keystrokes })?;
+        Ok::<(), AppError>(())
+    };
+    if let Err(error) = journaled.await {
+        eprintln!("firebreak: warning: the keystrokes were not journaled: {error}");
     }
 }
 
@@ -212,6 +257,20 @@ fn perform(effect: Effect, workers: &Workers) {
                 let findings = session
                     .findings(&scanned.inventory, &identity, Windows::default())
                     .map_err(|e| e.to_string());
+                if workers.gameday
+                    && let Ok(findings) = &findings
+                {
+                    let journaled = async {
+                        let journal = workers.journal(&identity).await?;
+                        journal.record_scan(findings.iter().map(|f| f.id.as_str()))?;
+                        Ok::<(), AppError>(())
+                    };
+                    if let Err(error) = journaled.await {
+                        workers.send(Action::NotJournaled(format!(
+                            "the scan was not journaled (the scorecard cannot tell when it was seen): {error}"
+                        )));
+                    }
+                }
                 workers.send(Action::Judged {
                     generation,
                     findings,
@@ -262,7 +321,9 @@ fn perform(effect: Effect, workers: &Workers) {
                 }
                 .await;
                 if let Err(error) = journaled {
-                    workers.send(Action::RefusalNotJournaled(error.to_string()));
+                    workers.send(Action::NotJournaled(format!(
+                        "the read-only refusal was not journaled: {error}"
+                    )));
                 }
             });
         }

@@ -8,4 +8,4 @@ pub mod state;
 pub mod update;
 pub mod view;
 
-pub use app::run;
+pub use app::{run, run_gameday};

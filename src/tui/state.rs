@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use chrono::{DateTime, Utc};
 
 use crate::baseline::Baseline;
+use crate::gameday::indicator::Indicator;
 use crate::keys::Bindings;
 use crate::model::GLOBAL;
 use crate::model::finding::{Finding, FindingKind, ResourceType};
@@ -303,6 +304,45 @@ pub struct State {
     pub now: DateTime<Utc>,
     pub ticks: u64,
     pub should_quit: bool,
+    /// The game day rehearsed on this screen, if any.
+    pub gameday: Option<GameDay>,
+    /// Keys pressed in this session (a game day's scorecard counts them).
+    pub keystrokes: u64,
+}
+
+/// A game day on the screen: its clock and the indicators the account still holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GameDay {
+    pub run_id: String,
+    pub scenario: String,
+    /// The clock's zero: when the attack started.
+    pub attack_started: DateTime<Utc>,
+    pub indicators: Vec<Indicator>,
+    /// Indicators the last judged scan still found in the account.
+    pub open: usize,
+    /// When a judged scan first found one contained.
+    pub first_contained: Option<DateTime<Utc>>,
+    /// When a judged scan found all of them contained (cleared if one comes back).
+    pub all_contained: Option<DateTime<Utc>>,
+}
+
+impl GameDay {
+    pub fn new(
+        run_id: String,
+        scenario: String,
+        attack_started: DateTime<Utc>,
+        indicators: Vec<Indicator>,
+    ) -> Self {
+        GameDay {
+            run_id,
+            scenario,
+            attack_started,
+            open: indicators.len(),
+            indicators,
+            first_contained: None,
+            all_contained: None,
+        }
+    }
 }
 
 impl State {
@@ -343,6 +383,8 @@ impl State {
             now,
             ticks: 0,
             should_quit: false,
+            gameday: None,
+            keystrokes: 0,
         }
     }
 

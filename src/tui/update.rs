@@ -31,6 +31,28 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     effects
 }
 
+/// A game day's indicators against the account as the last scan read it.
+fn track_gameday(state: &mut State) {
+    let Some(day) = state.gameday.as_mut() else {
+        return;
+    };
+    let inventory = &state.scan.inventory;
+    let open = day
+        .indicators
+        .iter()
+        .filter(|i| !i.contained(inventory))
+        .count();
+    if open < day.indicators.len() && day.first_contained.is_none() {
+        day.first_contained = Some(state.now);
+    }
+    day.all_contained = match day.all_contained {
+        Some(at) if open == 0 => Some(at),
+        _ if open == 0 => Some(state.now),
+        _ => None,
+    };
+    day.open = open;
+}
+
 /// Opens `modal`, or queues it behind the dialog already open (a background result must
 /// never replace what the operator is reading or typing).
 fn show(state: &mut State, modal: Modal) {
@@ -55,6 +77,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             baseline,
         } => {
             judged(state, generation, findings, baseline.map(|b| *b));
+            track_gameday(state);
+            Vec::new()
+        }
+        Action::Keystroke => {
+            state.keystrokes += 1;
             Vec::new()
         }
         Action::Planned { ticket, plan } => {
@@ -90,12 +117,8 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
             rescan(state)
         }
-        Action::RefusalNotJournaled(error) => {
-            log(
-                state,
-                LogKind::Failed,
-                format!("the read-only refusal was not journaled: {error}"),
-            );
+        Action::NotJournaled(line) => {
+            log(state, LogKind::Failed, line);
             Vec::new()
         }
         Action::Unfinished(actions) => {

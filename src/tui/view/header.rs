@@ -1,6 +1,7 @@
 //! The header (who and where: account, caller, profile, endpoint, READ-ONLY, scan, actions) and
 //! the footer (the keys that apply now; those that do not are dimmed).
 
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -12,7 +13,8 @@ use crate::keys::Command;
 use crate::model::finding::ResourceType;
 use crate::service::request::SharedTarget;
 use crate::tui::keymap::{Mode, mode};
-use crate::tui::state::State;
+use crate::gameday::score::clock;
+use crate::tui::state::{GameDay, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let mut spans = vec![Span::styled(
@@ -67,6 +69,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 .add_modifier(Modifier::BOLD),
         ));
     }
+    if let Some(day) = &state.gameday {
+        status.push(Span::raw("  "));
+        status.push(gameday_status(day, state.now));
+    }
     status.push(Span::raw("  "));
     status.extend(scan_status(state));
     let running = state.running();
@@ -107,6 +113,38 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     }
     frame.render_widget(Paragraph::new(Line::from(cut)), left);
     frame.render_widget(Paragraph::new(status), right);
+}
+
+/// The game day's clock and what is left to contain.
+fn gameday_status(day: &GameDay, now: DateTime<Utc>) -> Span<'static> {
+    let since = |at: DateTime<Utc>| clock((at - day.attack_started).num_seconds());
+    match day.all_contained {
+        Some(at) => Span::styled(
+            format!(
+                " GAME DAY {}: all {} contained at {} ",
+                day.scenario,
+                day.indicators.len(),
+                since(at)
+            ),
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Green)
+                .add_modifier(Modifier::BOLD),
+        ),
+        None => Span::styled(
+            format!(
+                " GAME DAY {} {} · {}/{} indicators left ",
+                day.scenario,
+                since(now),
+                day.open,
+                day.indicators.len()
+            ),
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::LightMagenta)
+                .add_modifier(Modifier::BOLD),
+        ),
+    }
 }
 
 fn scan_status(state: &State) -> Vec<Span<'static>> {

@@ -1,0 +1,812 @@
+//! Game-day calls into a sandbox: the estate's and the attacker's steps, and the cleanup that
+//! removes exactly what one run created. Every call needs a [`Sandbox`] pass, which only the
+//! game-day gate makes (not read-only; a loopback emulator, or a confirmed sandbox account).
+//! Everything created is tagged `firebreak:gameday=<run id>` where AWS supports tags; access
+//! keys and passwords made here live in memory only.
+
+use std::fmt;
+
+use aws_sdk_ec2::types::{
+    Filter, LaunchPermission, LaunchPermissionModifications, OperationType, PermissionGroup,
+    ResourceType as Ec2ResourceType, SnapshotAttributeName, Tag as Ec2Tag, TagSpecification,
+};
+use aws_sdk_iam::types::Tag as IamTag;
+
+use super::context::AwsContext;
+use super::error::{AwsError, CallSite};
+use crate::model::GLOBAL;
+
+/// The tag every game-day resource carries; its value is the run id.
+pub const GAMEDAY_TAG: &str = "firebreak:gameday";
+
+/// The managed policy that makes a principal an administrator.
+const ADMIN_POLICY: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+/// Permission to change a sandbox. Made only by the game-day gate, after it has checked that
+/// the session is not read-only and that the account is a sandbox.
+#[derive(Debug)]
+pub struct Sandbox {
+    _private: (),
+}
+
+impl Sandbox {
+    /// For the gate only: the checks are its job.
+    pub(crate) fn after_checks() -> Sandbox {
+        Sandbox { _private: () }
+    }
+}
+
+/// A secret (an access key's secret, a password): never printed, never serialized.
+pub struct Secret(String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl Secret {
+    /// A fresh password IAM's default policy accepts.
+    pub fn password() -> Secret {
+        let mut rng = fastrand::Rng::new();
+        let body: String = (0..20).map(|_| rng.alphanumeric()).collect();
+        Secret(format!("{body}-Aa1!"))
+    }
+}
+
+/// An access key made in the sandbox: the attacker's own credentials.
+#[derive(Debug)]
+pub struct AccessKey {
+    pub id: String,
+    secret: Secret,
+}
+
+impl AwsContext {
+    /// The same context calling as `key` (the attacker), in the same endpoint and regions.
+    pub fn as_key(&self, key: &AccessKey) -> AwsContext {
+        let credentials = aws_credential_types::Credentials::new(
+            key.id.clone(),
+            key.secret.0.clone(),
+            None,
+            None,
+            "firebreak-gameday",
+        );
+        self.with_credentials(credentials)
+    }
+}
+
+fn iam_site(operation: &str) -> CallSite<'_> {
+    CallSite {
+        service: "iam",
+        operation,
+        region: GLOBAL,
+    }
+}
+
+fn ec2_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
+    CallSite {
+        service: "ec2",
+        operation,
+        region,
+    }
+}
+
+fn lambda_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
+    CallSite {
+        service: "lambda",
+        operation,
+        region,
+    }
+}
+
+fn iam_tag(run_id: &str) -> Result<IamTag, AwsError> {
+    IamTag::builder()
+        .key(GAMEDAY_TAG)
+        .value(run_id)
+        .build()
+        .map_err(|e| AwsError {
+            code: "BadTag".to_string(),
+            message: e.to_string(),
+            ..iam_site("TagUser").local_error()
+        })
+}
+
+fn ec2_tags(kind: Ec2ResourceType, run_id: &str, name: Option<&str>) -> TagSpecification {
+    let mut spec = TagSpecification::builder()
+        .resource_type(kind)
+        .tags(Ec2Tag::builder().key(GAMEDAY_TAG).value(run_id).build());
+    if let Some(name) = name {
+        spec = spec.tags(Ec2Tag::builder().key("Name").value(name).build());
+    }
+    spec.build()
+}
+
+/// Who a share adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShareWith {
+    Public,
+    Account(String),
+}
+
+/// Creates a tagged IAM user.
+pub async fn create_user(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    name: &str,
+    run_id: &str,
+) -> Result<(), AwsError> {
+    let iam = ctx.for_changes().iam();
+    iam_site("CreateUser")
+        .run(
+            iam.create_user()
+                .user_name(name)
+                .tags(iam_tag(run_id)?)
+                .send(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Attaches AdministratorAccess to a user (`role == false`) or a role.
+pub async fn attach_admin(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    name: &str,
+    role: bool,
+) -> Result<(), AwsError> {
+    let iam = ctx.for_changes().iam();
+    if role {
+        iam_site("AttachRolePolicy")
+            .run(
+                iam.attach_role_policy()
+                    .role_name(name)
+                    .policy_arn(ADMIN_POLICY)
+                    .send(),
+            )
+            .await?;
+    } else {
+        iam_site("AttachUserPolicy")
+            .run(
+                iam.attach_user_policy()
+                    .user_name(name)
+                    .policy_arn(ADMIN_POLICY)
+                    .send(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Creates an access key for `user`; its secret stays in the returned value only.
+pub async fn create_access_key(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    user: &str,
+) -> Result<AccessKey, AwsError> {
+    let iam = ctx.for_changes().iam();
+    let out = iam_site("CreateAccessKey")
+        .run(iam.create_access_key().user_name(user).send())
+        .await?;
+    let key = out.access_key().ok_or_else(|| AwsError {
+        code: "NoKey".to_string(),
+        message: "CreateAccessKey returned no key".to_string(),
+        ..iam_site("CreateAccessKey").local_error()
+    })?;
+    Ok(AccessKey {
+        id: key.access_key_id().to_string(),
+        secret: Secret(key.secret_access_key().to_string()),
+    })
+}
+
+/// Gives `user` a console password (which is then forgotten).
+pub async fn create_login_profile(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    user: &str,
+) -> Result<(), AwsError> {
+    let iam = ctx.for_changes().iam();
+    let password = Secret::password();
+    iam_site("CreateLoginProfile")
+        .run(
+            iam.create_login_profile()
+                .user_name(user)
+                .password(password.0.as_str())
+                .send(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Creates a tagged role with `trust_document`; returns its ARN.
+pub async fn create_role(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    name: &str,
+    trust_document: &str,
+    run_id: &str,
+) -> Result<String, AwsError> {
+    let iam = ctx.for_changes().iam();
+    let out = iam_site("CreateRole")
+        .run(
+            iam.create_role()
+                .role_name(name)
+                .assume_role_policy_document(trust_document)
+                .tags(iam_tag(run_id)?)
+                .send(),
+        )
+        .await?;
+    Ok(out.role().map(|r| r.arn().to_string()).unwrap_or_default())
+}
+
+/// A role's trust policy document, decoded.
+pub async fn role_trust(ctx: &AwsContext, name: &str) -> Result<String, AwsError> {
+    let iam = ctx.iam();
+    let out = iam_site("GetRole")
+        .run(iam.get_role().role_name(name).send())
+        .await?;
+    let document = out
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .unwrap_or_default();
+    Ok(super::actions::decode_document(document))
+}
+
+/// Replaces a role's trust policy.
+pub async fn set_role_trust(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    name: &str,
+    document: &str,
+) -> Result<(), AwsError> {
+    let iam = ctx.for_changes().iam();
+    iam_site("UpdateAssumeRolePolicy")
+        .run(
+            iam.update_assume_role_policy()
+                .role_name(name)
+                .policy_document(document)
+                .send(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// A minimal valid zip (one small handler) for CreateFunction.
+fn code_zip() -> Vec<u8> {
+    // An empty zip archive: just the end-of-central-directory record. Enough for a function
+    // that is never invoked.
+    let mut zip = vec![0x50, 0x4b, 0x05, 0x06];
+    zip.extend([0u8; 18]);
+    zip
+}
+
+/// Creates a tagged function in `region` running as `role_arn`.
+pub async fn create_function(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    region: &str,
+    name: &str,
+    role_arn: &str,
+    run_id: &str,
+) -> Result<(), AwsError> {
+    let lambda = ctx.for_changes().lambda(region);
+    lambda_site("CreateFunction", region)
+        .run(
+            lambda
+                .create_function()
+                .function_name(name)
+                .runtime(aws_sdk_lambda::types::Runtime::Python312)
+                .role(role_arn)
+                .handler("index.handler")
+                .code(
+                    aws_sdk_lambda::types::FunctionCode::builder()
+                        .zip_file(aws_sdk_lambda::primitives::Blob::new(code_zip()))
+                        .build(),
+                )
+                .tags(GAMEDAY_TAG, run_id)
+                .send(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Creates a tagged volume and a tagged snapshot of it in `region`; returns the snapshot id.
+pub async fn create_snapshot(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    region: &str,
+    description: &str,
+    size_gib: i32,
+    run_id: &str,
+) -> Result<String, AwsError> {
+    let ec2 = ctx.for_changes().ec2(region);
+    let volume = ec2_site("CreateVolume", region)
+        .run(
+            ec2.create_volume()
+                .availability_zone(format!("{region}a"))
+                .size(size_gib)
+                .tag_specifications(ec2_tags(Ec2ResourceType::Volume, run_id, None))
+                .send(),
+        )
+        .await?;
+    let snapshot = ec2_site("CreateSnapshot", region)
+        .run(
+            ec2.create_snapshot()
+                .volume_id(volume.volume_id().unwrap_or_default())
+                .description(description)
+                .tag_specifications(ec2_tags(Ec2ResourceType::Snapshot, run_id, None))
+                .send(),
+        )
+        .await?;
+    Ok(snapshot.snapshot_id().unwrap_or_default().to_string())
+}
+
+/// Adds `with` to a snapshot's create-volume permissions.
+pub async fn share_snapshot(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    region: &str,
+    snapshot_id: &str,
+    with: &ShareWith,
+) -> Result<(), AwsError> {
+    let ec2 = ctx.for_changes().ec2(region);
+    let call = ec2
+        .modify_snapshot_attribute()
+        .snapshot_id(snapshot_id)
+        .attribute(SnapshotAttributeName::CreateVolumePermission)
+        .operation_type(OperationType::Add);
+    let call = match with {
+        ShareWith::Public => call.group_names("all"),
+        ShareWith::Account(account) => call.user_ids(account),
+    };
+    ec2_site("ModifySnapshotAttribute", region)
+        .run(call.send())
+        .await?;
+    Ok(())
+}
+
+/// Deletes a snapshot.
+pub async fn delete_snapshot(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    region: &str,
+    snapshot_id: &str,
+) -> Result<(), AwsError> {
+    let ec2 = ctx.for_changes().ec2(region);
+    ec2_site("DeleteSnapshot", region)
+        .run(ec2.delete_snapshot().snapshot_id(snapshot_id).send())
+        .await?;
+    Ok(())
+}
+
+/// Registers a tagged AMI and runs one tagged instance from it; returns the image id.
+pub async fn create_image(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    region: &str,
+    name: &str,
+    run_id: &str,
+) -> Result<String, AwsError> {
+    let ec2 = ctx.for_changes().ec2(region);
+    let image = ec2_site("RegisterImage", region)
+        .run(
+            ec2.register_image()
+                .name(name)
+                .root_device_name("/dev/sda1")
+                .tag_specifications(ec2_tags(Ec2ResourceType::Image, run_id, None))
+                .send(),
+        )
+        .await?;
+    let image_id = image.image_id().unwrap_or_default().to_string();
+    // Tag the AMI and the snapshots behind it (made by EC2 for the AMI): not every endpoint
+    // applies RegisterImage's tag specifications.
+    let described = ec2_site("DescribeImages", region)
+        .run(ec2.describe_images().image_ids(&image_id).send())
+        .await?;
+    let mut resources = vec![image_id.clone()];
+    resources.extend(
+        described
+            .images()
+            .iter()
+            .flat_map(|i| i.block_device_mappings())
+            .filter_map(|m| m.ebs().and_then(|e| e.snapshot_id()))
+            .map(str::to_string),
+    );
+    ec2_site("CreateTags", region)
+        .run(
+            ec2.create_tags()
+                .set_resources(Some(resources))
+                .tags(Ec2Tag::builder().key(GAMEDAY_TAG).value(run_id).build())
+                .send(),
+        )
+        .await?;
+    ec2_site("RunInstances", region)
+        .run(
+            ec2.run_instances()
+                .image_id(&image_id)
+                .min_count(1)
+                .max_count(1)
+                .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                .tag_specifications(ec2_tags(Ec2ResourceType::Instance, run_id, Some(name)))
+                .send(),
+        )
+        .await?;
+    Ok(image_id)
+}
+
+/// Adds `with` to an AMI's launch permissions.
+pub async fn share_image(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    region: &str,
+    image_id: &str,
+    with: &ShareWith,
+) -> Result<(), AwsError> {
+    let ec2 = ctx.for_changes().ec2(region);
+    let permission = match with {
+        ShareWith::Public => LaunchPermission::builder().group(PermissionGroup::All),
+        ShareWith::Account(account) => LaunchPermission::builder().user_id(account),
+    };
+    ec2_site("ModifyImageAttribute", region)
+        .run(
+            ec2.modify_image_attribute()
+                .image_id(image_id)
+                .launch_permission(
+                    LaunchPermissionModifications::builder()
+                        .add(permission.build())
+                        .build(),
+                )
+                .send(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// What one run left in one place, found by its tag.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tagged {
+    pub users: Vec<String>,
+    pub roles: Vec<String>,
+    /// `(region, id or name)` for each of these.
+    pub functions: Vec<(String, String)>,
+    pub instances: Vec<(String, String)>,
+    pub images: Vec<(String, String)>,
+    pub snapshots: Vec<(String, String)>,
+    pub volumes: Vec<(String, String)>,
+}
+
+impl Tagged {
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+            && self.roles.is_empty()
+            && self.functions.is_empty()
+            && self.instances.is_empty()
+            && self.images.is_empty()
+            && self.snapshots.is_empty()
+            && self.volumes.is_empty()
+    }
+
+    pub fn count(&self) -> usize {
+        self.users.len()
+            + self.roles.len()
+            + self.functions.len()
+            + self.instances.len()
+            + self.images.len()
+            + self.snapshots.len()
+            + self.volumes.len()
+    }
+
+    fn extend(&mut self, other: Tagged) {
+        self.users.extend(other.users);
+        self.roles.extend(other.roles);
+        self.functions.extend(other.functions);
+        self.instances.extend(other.instances);
+        self.images.extend(other.images);
+        self.snapshots.extend(other.snapshots);
+        self.volumes.extend(other.volumes);
+    }
+}
+
+fn has_run_tag<'a>(mut tags: impl Iterator<Item = (&'a str, &'a str)>, run_id: &str) -> bool {
+    tags.any(|(key, value)| key == GAMEDAY_TAG && value == run_id)
+}
+
+/// The IAM users and roles tagged with `run_id`.
+pub async fn tagged_principals(ctx: &AwsContext, run_id: &str) -> Result<Tagged, AwsError> {
+    let iam = ctx.iam();
+    let mut found = Tagged::default();
+    let users: Vec<_> = iam
+        .list_users()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| iam_site("ListUsers").error(e))?;
+    for user in users {
+        let tags = iam_site("ListUserTags")
+            .run(iam.list_user_tags().user_name(user.user_name()).send())
+            .await?;
+        if has_run_tag(tags.tags().iter().map(|t| (t.key(), t.value())), run_id) {
+            found.users.push(user.user_name().to_string());
+        }
+    }
+    let roles: Vec<_> = iam
+        .list_roles()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| iam_site("ListRoles").error(e))?;
+    for role in roles {
+        let tags = iam_site("ListRoleTags")
+            .run(iam.list_role_tags().role_name(role.role_name()).send())
+            .await?;
+        if has_run_tag(tags.tags().iter().map(|t| (t.key(), t.value())), run_id) {
+            found.roles.push(role.role_name().to_string());
+        }
+    }
+    Ok(found)
+}
+
+/// The functions, instances, AMIs, snapshots and volumes in `region` tagged with `run_id`.
+pub async fn tagged_in_region(
+    ctx: &AwsContext,
+    region: &str,
+    run_id: &str,
+) -> Result<Tagged, AwsError> {
+    let mut found = Tagged::default();
+    let lambda = ctx.lambda(region);
+    let functions: Vec<_> = lambda
+        .list_functions()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(|e| lambda_site("ListFunctions", region).error(e))?;
+    for function in functions {
+        let arn = function.function_arn().unwrap_or_default();
+        let tags = lambda_site("ListTags", region)
+            .run(lambda.list_tags().resource(arn).send())
+            .await?;
+        let tagged = tags
+            .tags()
+            .is_some_and(|t| t.get(GAMEDAY_TAG).is_some_and(|v| v == run_id));
+        if tagged {
+            found
+                .functions
+                .push((region.to_string(), function.function_name().unwrap_or_default().to_string()));
+        }
+    }
+    let ec2 = ctx.ec2(region);
+    let by_tag = || {
+        Filter::builder()
+            .name(format!("tag:{GAMEDAY_TAG}"))
+            .values(run_id)
+            .build()
+    };
+    let reservations = ec2_site("DescribeInstances", region)
+        .run(ec2.describe_instances().filters(by_tag()).send())
+        .await?;
+    for instance in reservations
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+    {
+        let terminated = instance
+            .state()
+            .and_then(|s| s.name())
+            .is_some_and(|n| n.as_str() == "terminated");
+        if !terminated {
+            found.instances.push((
+                region.to_string(),
+                instance.instance_id().unwrap_or_default().to_string(),
+            ));
+        }
+    }
+    let images = ec2_site("DescribeImages", region)
+        .run(ec2.describe_images().owners("self").filters(by_tag()).send())
+        .await?;
+    for image in images.images() {
+        found.images.push((
+            region.to_string(),
+            image.image_id().unwrap_or_default().to_string(),
+        ));
+    }
+    let snapshots = ec2_site("DescribeSnapshots", region)
+        .run(
+            ec2.describe_snapshots()
+                .owner_ids("self")
+                .filters(by_tag())
+                .send(),
+        )
+        .await?;
+    for snapshot in snapshots.snapshots() {
+        found.snapshots.push((
+            region.to_string(),
+            snapshot.snapshot_id().unwrap_or_default().to_string(),
+        ));
+    }
+    let volumes = ec2_site("DescribeVolumes", region)
+        .run(ec2.describe_volumes().filters(by_tag()).send())
+        .await?;
+    for volume in volumes.volumes() {
+        found.volumes.push((
+            region.to_string(),
+            volume.volume_id().unwrap_or_default().to_string(),
+        ));
+    }
+    Ok(found)
+}
+
+/// Everything tagged with `run_id`: IAM, and each of `regions` concurrently.
+pub async fn tagged(ctx: &AwsContext, regions: &[String], run_id: &str) -> Result<Tagged, AwsError> {
+    let mut found = tagged_principals(ctx, run_id).await?;
+    let per_region =
+        futures::future::join_all(regions.iter().map(|r| tagged_in_region(ctx, r, run_id))).await;
+    for region in per_region {
+        found.extend(region?);
+    }
+    Ok(found)
+}
+
+/// Deletes a user and what stops its deletion: keys, console password, policies, groups.
+pub async fn delete_user(ctx: &AwsContext, _pass: &Sandbox, name: &str) -> Result<(), AwsError> {
+    let iam = ctx.for_changes().iam();
+    let keys = iam_site("ListAccessKeys")
+        .run(iam.list_access_keys().user_name(name).send())
+        .await?;
+    for key in keys.access_key_metadata() {
+        iam_site("DeleteAccessKey")
+            .run(
+                iam.delete_access_key()
+                    .user_name(name)
+                    .access_key_id(key.access_key_id().unwrap_or_default())
+                    .send(),
+            )
+            .await?;
+    }
+    iam_site("DeleteLoginProfile")
+        .optional(
+            "NoSuchEntity",
+            iam.delete_login_profile().user_name(name).send(),
+        )
+        .await?;
+    let inline = iam_site("ListUserPolicies")
+        .run(iam.list_user_policies().user_name(name).send())
+        .await?;
+    for policy in inline.policy_names() {
+        iam_site("DeleteUserPolicy")
+            .run(
+                iam.delete_user_policy()
+                    .user_name(name)
+                    .policy_name(policy)
+                    .send(),
+            )
+            .await?;
+    }
+    let attached = iam_site("ListAttachedUserPolicies")
+        .run(iam.list_attached_user_policies().user_name(name).send())
+        .await?;
+    for policy in attached.attached_policies() {
+        iam_site("DetachUserPolicy")
+            .run(
+                iam.detach_user_policy()
+                    .user_name(name)
+                    .policy_arn(policy.policy_arn().unwrap_or_default())
+                    .send(),
+            )
+            .await?;
+    }
+    let groups = iam_site("ListGroupsForUser")
+        .run(iam.list_groups_for_user().user_name(name).send())
+        .await?;
+    for group in groups.groups() {
+        iam_site("RemoveUserFromGroup")
+            .run(
+                iam.remove_user_from_group()
+                    .user_name(name)
+                    .group_name(group.group_name())
+                    .send(),
+            )
+            .await?;
+    }
+    iam_site("DeleteUser")
+        .run(iam.delete_user().user_name(name).send())
+        .await?;
+    Ok(())
+}
+
+/// Deletes a role and its policies.
+pub async fn delete_role(ctx: &AwsContext, _pass: &Sandbox, name: &str) -> Result<(), AwsError> {
+    let iam = ctx.for_changes().iam();
+    let inline = iam_site("ListRolePolicies")
+        .run(iam.list_role_policies().role_name(name).send())
+        .await?;
+    for policy in inline.policy_names() {
+        iam_site("DeleteRolePolicy")
+            .run(
+                iam.delete_role_policy()
+                    .role_name(name)
+                    .policy_name(policy)
+                    .send(),
+            )
+            .await?;
+    }
+    let attached = iam_site("ListAttachedRolePolicies")
+        .run(iam.list_attached_role_policies().role_name(name).send())
+        .await?;
+    for policy in attached.attached_policies() {
+        iam_site("DetachRolePolicy")
+            .run(
+                iam.detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(policy.policy_arn().unwrap_or_default())
+                    .send(),
+            )
+            .await?;
+    }
+    iam_site("DeleteRole")
+        .run(iam.delete_role().role_name(name).send())
+        .await?;
+    Ok(())
+}
+
+/// Deletes a function.
+pub async fn delete_function(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    region: &str,
+    name: &str,
+) -> Result<(), AwsError> {
+    let lambda = ctx.for_changes().lambda(region);
+    lambda_site("DeleteFunction", region)
+        .run(lambda.delete_function().function_name(name).send())
+        .await?;
+    Ok(())
+}
+
+/// Terminates an instance.
+pub async fn terminate_instance(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    region: &str,
+    id: &str,
+) -> Result<(), AwsError> {
+    let ec2 = ctx.for_changes().ec2(region);
+    ec2_site("TerminateInstances", region)
+        .run(ec2.terminate_instances().instance_ids(id).send())
+        .await?;
+    Ok(())
+}
+
+/// Deregisters an AMI.
+pub async fn deregister_image(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    region: &str,
+    id: &str,
+) -> Result<(), AwsError> {
+    let ec2 = ctx.for_changes().ec2(region);
+    ec2_site("DeregisterImage", region)
+        .run(ec2.deregister_image().image_id(id).send())
+        .await?;
+    Ok(())
+}
+
+/// Deletes a volume.
+pub async fn delete_volume(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    region: &str,
+    id: &str,
+) -> Result<(), AwsError> {
+    let ec2 = ctx.for_changes().ec2(region);
+    ec2_site("DeleteVolume", region)
+        .run(ec2.delete_volume().volume_id(id).send())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,470 @@
+//! `firebreak gameday …`: the game-day front end. Starts a private emulator when no endpoint is
+//! given, detonates through the gate, opens the cockpit on the run (or prints it), scores from
+//! the journals and a scan, and cleans up by tag.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::Utc;
+
+use super::blueprint;
+use super::detonate::Detonator;
+use super::gate;
+use super::record::{self, RunRecord, Server};
+use super::scenario;
+use super::score::{self, Scorecard};
+use crate::aws::sandbox;
+use crate::baseline;
+use crate::cli::{EXIT_PARTIAL, Format, GamedayCommand, GlobalArgs, ScoreFormat};
+use crate::config;
+use crate::emulator::Emulator;
+use crate::journal;
+use crate::report::print;
+use crate::service::session::{AppError, Session, scan_to_end};
+
+/// Runs a `gameday` subcommand.
+pub async fn gameday(global: &GlobalArgs, command: GamedayCommand) -> Result<ExitCode, AppError> {
+    match command {
+        GamedayCommand::Run {
+            scenario,
+            seed,
+            no_tui,
+            sandbox,
+            confirm,
+            format,
+        } => {
+            let options = RunOptions {
+                scenario,
+                seed,
+                no_tui,
+                sandbox,
+                confirm,
+                format,
+            };
+            run(global, options).await
+        }
+        GamedayCommand::Score { run_id, format } => score_command(global, run_id, format).await,
+        GamedayCommand::Cleanup { run_id, confirm } => {
+            cleanup(global, run_id.as_deref(), confirm.as_deref()).await
+        }
+        GamedayCommand::List => list(global),
+    }
+}
+
+struct RunOptions {
+    scenario: String,
+    seed: Option<u64>,
+    no_tui: bool,
+    sandbox: bool,
+    confirm: Option<String>,
+    format: Format,
+}
+
+/// Where the project's virtualenv may be: the working directory, and the source checkout the
+/// binary was built from.
+fn project_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::current_dir().into_iter().collect();
+    dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    dirs
+}
+
+fn start_emulator() -> Result<Emulator, AppError> {
+    let dirs = project_dirs();
+    let found = dirs
+        .iter()
+        .find_map(|dir| Emulator::locate(dir).ok())
+        .map(Ok)
+        .unwrap_or_else(|| Emulator::locate(&dirs[0]))?;
+    Ok(Emulator::start(&found)?)
+}
+
+fn data_dir(global: &GlobalArgs) -> Result<PathBuf, AppError> {
+    global
+        .data_dir
+        .clone()
+        .or_else(config::default_data_dir)
+        .ok_or(AppError::NoPath {
+            what: "data dir",
+            hint: "pass --data-dir PATH",
+        })
+}
+
+fn say(line: &str) {
+    eprintln!("  {line}");
+}
+
+async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppError> {
+    let scenario = scenario::load(&options.scenario)?;
+    let seed = options
+        .seed
+        .unwrap_or_else(|| fastrand::u64(1..1_000_000));
+    let settings = config::load(global.config.as_deref())?;
+    let read_only = global.read_only || settings.read_only;
+    let given_endpoint = global
+        .endpoint_url
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+    if options.sandbox && given_endpoint.is_some() {
+        return Err(AppError::Gameday(
+            "--sandbox detonates into the account your credentials reach: it cannot go with --endpoint-url or AWS_ENDPOINT_URL".to_string(),
+        ));
+    }
+    let private = given_endpoint.is_none() && !options.sandbox;
+    // Everything that needs no AWS call is checked before a server is started.
+    let planned_endpoint = if private {
+        Some("http://127.0.0.1")
+    } else {
+        given_endpoint.as_deref()
+    };
+    gate::precheck(
+        "detonate a game day",
+        read_only,
+        planned_endpoint,
+        &settings.sandbox_accounts,
+    )?;
+    let emulator = if private {
+        eprintln!("starting a private moto_server…");
+        Some(start_emulator()?)
+    } else {
+        None
+    };
+    let mut global = global.clone();
+    if let Some(emulator) = &emulator {
+        global.endpoint_url = Some(emulator.endpoint());
+    }
+    let mut session = Session::open_with(&global, private).await?;
+    let (identity, _) = session.ctx.identity().await?;
+    let pass = gate::open(
+        "detonate a game day",
+        session.read_only,
+        session.endpoint.as_deref(),
+        &session.sandbox_accounts,
+        &identity.id,
+        options.confirm.as_deref(),
+    )?;
+    let data_dir = session.data_dir()?.to_path_buf();
+    // An emulator lists the regions of every partition; a role of this one cannot run a
+    // function in another.
+    let home_partition = crate::playbook::disable_user::partition(&identity);
+    let enabled: Vec<String> = session
+        .ctx
+        .regions()
+        .await?
+        .into_iter()
+        .filter(|r| r.enabled && partition(&r.name) == home_partition)
+        .map(|r| r.name)
+        .collect();
+    let blueprint = blueprint::expand(&scenario, seed, &enabled, &identity.id)
+        .map_err(AppError::Gameday)?;
+    let now = Utc::now();
+    let run_id = record::run_id(&scenario.name, seed, now);
+    let run_dir = record::runs_dir(&data_dir).join(&run_id);
+    let fresh = RunRecord {
+        run_id: run_id.clone(),
+        scenario: scenario.name.clone(),
+        seed,
+        account: identity.id.clone(),
+        endpoint: session.endpoint.clone(),
+        private_emulator: private,
+        created: now,
+        attack_started: None,
+        detonated: None,
+        baseline: run_dir.join("baseline.toml"),
+        regions: enabled,
+        blueprint,
+        steps: Vec::new(),
+        indicators: Vec::new(),
+        damage: Vec::new(),
+        cleaned: None,
+        server: None,
+    };
+    eprintln!(
+        "game day {run_id}: {} (seed {seed}) into account {}",
+        scenario.name, identity.id
+    );
+    let mut detonator = Detonator::start(&session.ctx, &pass, &data_dir, fresh, &say)?;
+    eprintln!("peacetime estate:");
+    detonator.estate().await?;
+    let baseline_path = detonator.record().baseline.clone();
+    session.baseline_path = Some(baseline_path.clone());
+    session.baseline_explicit = true;
+    let scanned = scan_to_end(&session).await?;
+    let captured = baseline::capture(&scanned.state.inventory, &scanned.identity, Utc::now());
+    baseline::save(&captured, &baseline_path)?;
+    say(&format!(
+        "captured the baseline: {} users, {} roles, {} regions in use",
+        captured.principals.users.len(),
+        captured.principals.roles.len(),
+        captured.regions_in_use.len()
+    ));
+    eprintln!("attack:");
+    detonator.attack().await?;
+    let mut record = detonator.into_record();
+
+    if options.no_tui {
+        if let Some(emulator) = emulator {
+            let endpoint = emulator.endpoint();
+            let (pid, _) = emulator.leave_running();
+            record.server = Some(Server { pid, endpoint });
+            record.save(&data_dir)?;
+        }
+        let text = match options.format {
+            Format::Json => serde_json::to_string_pretty(&record)? + "\n",
+            Format::Table => run_table(&record, &data_dir),
+        };
+        print(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::tui::run_gameday(session.clone(), record.clone())
+        .await
+        .map_err(AppError::Terminal)?;
+    let card = score_now(&session, &record, &data_dir).await?;
+    print(&card.table())?;
+    // The private emulator stops here, with everything in it.
+    drop(emulator);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The partition a region belongs to (by its name).
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
+/// What `gameday run --no-tui` prints.
+fn run_table(record: &RunRecord, data_dir: &Path) -> String {
+    let mut out = format!(
+        "game day {}: {} (seed {}), account {}\n",
+        record.run_id, record.scenario, record.seed, record.account
+    );
+    let endpoint = record.endpoint.as_deref().unwrap_or("real AWS");
+    match &record.server {
+        Some(server) => out.push_str(&format!(
+            "endpoint {endpoint} (moto_server pid {}, left running: stop it with `kill {}`)\n",
+            server.pid, server.pid
+        )),
+        None => out.push_str(&format!("endpoint {endpoint}\n")),
+    }
+    out.push_str(&format!("baseline {}\n", record.baseline.display()));
+    out.push_str(&format!(
+        "estate regions {}; attack started {}\n\nINDICATORS — contain each:\n",
+        record.blueprint.estate_regions.join(", "),
+        record
+            .attack_started
+            .map_or_else(|| "–".to_string(), |t| t.format("%H:%M:%SZ").to_string())
+    ));
+    for indicator in &record.indicators {
+        out.push_str(&format!(
+            "  {:<18} {}\n",
+            indicator.contain.as_str(),
+            indicator.summary
+        ));
+    }
+    for damage in &record.damage {
+        out.push_str(&format!("DAMAGE  {damage}\n"));
+    }
+    let flags = match &record.endpoint {
+        Some(endpoint) => format!("--endpoint-url {endpoint} "),
+        None => String::new(),
+    };
+    let data = format!("--data-dir {} ", data_dir.display());
+    out.push_str(&format!(
+        "\nrespond:  firebreak {flags}{data}--baseline {}\nscore:    firebreak {flags}{data}gameday score {}\ncleanup:  firebreak {flags}{data}gameday cleanup {}\n",
+        record.baseline.display(),
+        record.run_id,
+        record.run_id
+    ));
+    if record.private_emulator {
+        out.push_str("(the private emulator accepts any credentials: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x)\n");
+    }
+    out
+}
+
+/// A session on the run's endpoint (unless one is given) with the run's baseline.
+async fn run_session(global: &GlobalArgs, record: &RunRecord) -> Result<Session, AppError> {
+    let mut global = global.clone();
+    let mut private = false;
+    if global.endpoint_url.is_none() {
+        global.endpoint_url.clone_from(&record.endpoint);
+        private = record.private_emulator;
+    }
+    if global.baseline.is_none() && record.baseline.exists() {
+        global.baseline = Some(record.baseline.clone());
+    }
+    Session::open_with(&global, private).await
+}
+
+/// Scans the account now and scores `record` from every journal; writes the scorecard as JSON
+/// and Markdown beside the journals.
+async fn score_now(
+    session: &Session,
+    record: &RunRecord,
+    data_dir: &Path,
+) -> Result<Scorecard, AppError> {
+    let scanned = scan_to_end(session).await?;
+    let logs = journal::read_all(data_dir)?;
+    let card = score::score(
+        record,
+        &logs,
+        &scanned.state.inventory,
+        scanned.state.is_partial(),
+        Utc::now(),
+    );
+    let folder = data_dir.join("journal");
+    crate::files::create_private_dir(&folder).map_err(|e| AppError::Gameday(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&card)?;
+    for (extension, body) in [("json", json), ("md", card.markdown().into_bytes())] {
+        let path = folder.join(format!("{}.scorecard.{extension}", record.run_id));
+        crate::files::write_private(&path, &body)
+            .map_err(|e| AppError::Gameday(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(card)
+}
+
+async fn score_command(
+    global: &GlobalArgs,
+    run_id: Option<String>,
+    format: ScoreFormat,
+) -> Result<ExitCode, AppError> {
+    let data_dir = data_dir(global)?;
+    let record = RunRecord::load(&data_dir, run_id.as_deref())?;
+    let session = run_session(global, &record).await?;
+    let card = score_now(&session, &record, &data_dir).await?;
+    let text = match format {
+        ScoreFormat::Table => card.table(),
+        ScoreFormat::Json => serde_json::to_string_pretty(&card)? + "\n",
+        ScoreFormat::Md => card.markdown(),
+    };
+    print(&text)?;
+    Ok(if card.partial {
+        ExitCode::from(EXIT_PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn cleanup(
+    global: &GlobalArgs,
+    run_id: Option<&str>,
+    confirm: Option<&str>,
+) -> Result<ExitCode, AppError> {
+    let data_dir = data_dir(global)?;
+    let mut record = RunRecord::load(&data_dir, run_id)?;
+    let session = run_session(global, &record).await?;
+    let (identity, _) = session.ctx.identity().await?;
+    if identity.id != record.account {
+        return Err(AppError::Gameday(format!(
+            "run {} was detonated into account {}, these credentials reach {}",
+            record.run_id, record.account, identity.id
+        )));
+    }
+    let pass = gate::open(
+        "clean up a game day",
+        session.read_only,
+        session.endpoint.as_deref(),
+        &session.sandbox_accounts,
+        &identity.id,
+        confirm,
+    )?;
+    let ctx = &session.ctx;
+    let found = sandbox::tagged(ctx, &record.regions, &record.run_id).await?;
+    eprintln!(
+        "removing {} resources tagged {}={}",
+        found.count(),
+        sandbox::GAMEDAY_TAG,
+        record.run_id
+    );
+    for (region, id) in &found.instances {
+        sandbox::terminate_instance(ctx, &pass, region, id).await?;
+        say(&format!("terminated instance {region}/{id}"));
+    }
+    for (region, id) in &found.images {
+        sandbox::deregister_image(ctx, &pass, region, id).await?;
+        say(&format!("deregistered AMI {region}/{id}"));
+    }
+    for (region, id) in &found.snapshots {
+        sandbox::delete_snapshot(ctx, &pass, region, id).await?;
+        say(&format!("deleted snapshot {region}/{id}"));
+    }
+    for (region, id) in &found.volumes {
+        sandbox::delete_volume(ctx, &pass, region, id).await?;
+        say(&format!("deleted volume {region}/{id}"));
+    }
+    for (region, name) in &found.functions {
+        sandbox::delete_function(ctx, &pass, region, name).await?;
+        say(&format!("deleted function {region}/{name}"));
+    }
+    for name in &found.roles {
+        sandbox::delete_role(ctx, &pass, name).await?;
+        say(&format!("deleted role {name}"));
+    }
+    for name in &found.users {
+        sandbox::delete_user(ctx, &pass, name).await?;
+        say(&format!("deleted user {name}"));
+    }
+    let left = sandbox::tagged(ctx, &record.regions, &record.run_id).await?;
+    record.cleaned = Some(Utc::now());
+    record.save(&data_dir)?;
+    let mut text = format!(
+        "cleaned up game day {}: {} resources removed, {} left\n",
+        record.run_id,
+        found.count(),
+        left.count()
+    );
+    if let Some(server) = &record.server {
+        text.push_str(&format!(
+            "the moto_server it started (pid {}, {}) is still running: stop it with `kill {}`\n",
+            server.pid, server.endpoint, server.pid
+        ));
+    }
+    print(&text)?;
+    if left.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(AppError::Gameday(format!(
+            "{} resources tagged with the run id are still there: {left:?}",
+            left.count()
+        )))
+    }
+}
+
+fn list(global: &GlobalArgs) -> Result<ExitCode, AppError> {
+    let mut text = String::from("scenarios:\n");
+    for name in scenario::built_in_names() {
+        let summary = scenario::load(name).map(|s| s.summary)?;
+        text.push_str(&format!("  {name:<22} {summary}\n"));
+    }
+    let data_dir = data_dir(global)?;
+    let runs = record::runs_dir(&data_dir);
+    let mut ids: Vec<String> = std::fs::read_dir(&runs)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    text.push_str(&format!("runs in {}:\n", runs.display()));
+    if ids.is_empty() {
+        text.push_str("  none\n");
+    }
+    for id in ids {
+        let state = match RunRecord::load(&data_dir, Some(&id)) {
+            Ok(r) if r.cleaned.is_some() => "cleaned up".to_string(),
+            Ok(r) if r.detonated.is_some() => format!("{} indicators", r.indicators.len()),
+            Ok(_) => "detonation did not finish: clean it up".to_string(),
+            Err(e) => e.to_string(),
+        };
+        text.push_str(&format!("  {id:<44} {state}\n"));
+    }
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,424 @@
+//! Indicators: what a detonated step left that a responder must contain, the findings that show
+//! it, and whether the account (as a scan read it) still holds it. Pure: the cockpit and the
+//! scorer ask the same questions of the same inventory.
+
+use serde::{Deserialize, Serialize};
+
+use super::scenario::Containment;
+use crate::model::finding::{FindingKind, ResourceType};
+use crate::model::operation::{DENY_ALL_MANAGED, DENY_ALL_POLICY, Operation};
+use crate::model::{GLOBAL, Inventory, KeyStatus, Sharing};
+use crate::playbook::freeze::FREEZE_POLICY;
+
+/// Who a share or a trust was opened to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exposure {
+    Public,
+    Account(String),
+}
+
+impl Exposure {
+    fn in_sharing(&self, sharing: &Sharing) -> bool {
+        match self {
+            Exposure::Public => sharing.public,
+            Exposure::Account(account) => sharing.accounts.contains(account),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Exposure::Public => "public".to_string(),
+            Exposure::Account(account) => format!("shared with {account}"),
+        }
+    }
+}
+
+/// One thing an attacker step left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Threat {
+    /// A user the attacker made or holds the keys of.
+    User { name: String, keys: Vec<String> },
+    /// A role someone outside can assume (`outsider`: the account added to its trust).
+    Role {
+        name: String,
+        outsider: Option<Exposure>,
+    },
+    Function { region: String, name: String },
+    Snapshot {
+        region: String,
+        id: String,
+        exposure: Exposure,
+    },
+    Image {
+        region: String,
+        id: String,
+        exposure: Exposure,
+    },
+}
+
+impl Threat {
+    /// `user alice`, `function eu-west-1/x`, …
+    pub fn label(&self) -> String {
+        match self {
+            Threat::User { name, .. } => format!("user {name}"),
+            Threat::Role { name, .. } => format!("role {name}"),
+            Threat::Function { region, name } => format!("function {region}/{name}"),
+            Threat::Snapshot {
+                region,
+                id,
+                exposure,
+            } => format!("snapshot {region}/{id} ({})", exposure.describe()),
+            Threat::Image {
+                region,
+                id,
+                exposure,
+            } => format!("AMI {region}/{id} ({})", exposure.describe()),
+        }
+    }
+
+    /// Whether the finding with id `kind:region:resource_id` is about this threat.
+    pub fn shown_by(&self, finding_id: &str) -> bool {
+        let mut parts = finding_id.splitn(3, ':');
+        let (Some(kind), Some(region), Some(resource)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        let kind_is = |kinds: &[FindingKind]| kinds.iter().any(|k| k.as_str() == kind);
+        match self {
+            Threat::User { name, keys } => {
+                region == GLOBAL
+                    && ((resource == name
+                        && kind_is(&[
+                            FindingKind::UnknownUser,
+                            FindingKind::AdminPrincipal,
+                            FindingKind::ConsoleWithoutMfa,
+                        ]))
+                        || (kind_is(&[FindingKind::UnknownAccessKey])
+                            && keys.iter().any(|k| k == resource)))
+            }
+            Threat::Role { name, .. } => {
+                region == GLOBAL
+                    && resource == name
+                    && kind_is(&[
+                        FindingKind::UnknownRole,
+                        FindingKind::AdminPrincipal,
+                        FindingKind::ExternalTrust,
+                    ])
+            }
+            Threat::Function { region: r, name } => {
+                region == r
+                    && resource == name
+                    && kind_is(&[FindingKind::RecentResource, FindingKind::PublicFunction])
+            }
+            Threat::Snapshot { region: r, id, .. } => {
+                region == r
+                    && resource == id
+                    && kind_is(&[FindingKind::PublicSnapshot, FindingKind::SharedSnapshot])
+            }
+            Threat::Image { region: r, id, .. } => {
+                region == r
+                    && resource == id
+                    && kind_is(&[FindingKind::PublicImage, FindingKind::SharedImage])
+            }
+        }
+    }
+
+    /// Whether the account, as `inventory` holds it, no longer lets this threat act: gone,
+    /// denied everything (disable or freeze), its keys and password off, throttled to 0, or
+    /// its share or trust closed.
+    pub fn contained(&self, inventory: &Inventory) -> bool {
+        let denied = |inline: &[String], attached: &[String]| {
+            inline
+                .iter()
+                .any(|p| p == DENY_ALL_POLICY || p == FREEZE_POLICY)
+                || attached.iter().any(|p| p == DENY_ALL_MANAGED)
+        };
+        match self {
+            Threat::User { name, .. } => {
+                let Some(user) = inventory.users.iter().find(|u| u.name == *name) else {
+                    return true;
+                };
+                let active_key = inventory
+                    .access_keys
+                    .iter()
+                    .any(|k| k.user == *name && k.status == KeyStatus::Active);
+                denied(&user.inline_policies, &user.attached_policies)
+                    || (!active_key && !user.console_access)
+            }
+            Threat::Role { name, outsider } => {
+                let Some(role) = inventory.roles.iter().find(|r| r.name == *name) else {
+                    return true;
+                };
+                let still_open = match outsider {
+                    Some(Exposure::Account(account)) => role.trust.accounts.contains(account),
+                    Some(Exposure::Public) => role.trust.public,
+                    None => true,
+                };
+                denied(&role.inline_policies, &role.attached_policies) || !still_open
+            }
+            Threat::Function { region, name } => inventory
+                .functions
+                .iter()
+                .find(|f| f.region == *region && f.name == *name)
+                .is_none_or(|f| f.reserved_concurrency == Some(0)),
+            Threat::Snapshot {
+                region,
+                id,
+                exposure,
+            } => inventory
+                .snapshots
+                .iter()
+                .find(|s| s.region == *region && s.id == *id)
+                .is_none_or(|s| !exposure.in_sharing(&s.sharing)),
+            Threat::Image {
+                region,
+                id,
+                exposure,
+            } => inventory
+                .images
+                .iter()
+                .find(|i| i.region == *region && i.id == *id)
+                .is_none_or(|i| !exposure.in_sharing(&i.sharing)),
+        }
+    }
+
+    /// Whether an executed step (its operation, in `region`) acted on this threat.
+    pub fn touched_by(&self, operation: &Operation, region: &str) -> bool {
+        match (self, operation) {
+            (
+                Threat::User { name, .. },
+                Operation::DeactivateAccessKey { user, .. }
+                | Operation::DeleteLoginProfile { user }
+                | Operation::PutUserPolicy { user, .. }
+                | Operation::AttachUserPolicy { user, .. },
+            ) => user == name,
+            (
+                Threat::Role { name, .. },
+                Operation::PutRolePolicy { role, .. }
+                | Operation::AttachRolePolicy { role, .. }
+                | Operation::UpdateAssumeRolePolicy { role, .. },
+            ) => role == name,
+            (
+                Threat::Function { region: r, name },
+                Operation::PutFunctionConcurrency { function, .. }
+                | Operation::DeleteFunction { function, .. },
+            ) => r == region && function == name,
+            (
+                Threat::Snapshot { region: r, id, .. },
+                Operation::ModifySnapshotSharing { snapshot_id, .. },
+            ) => r == region && snapshot_id == id,
+            (
+                Threat::Image { region: r, id, .. },
+                Operation::ModifyImageSharing { image_id, .. },
+            ) => r == region && image_id == id,
+            _ => false,
+        }
+    }
+
+    /// The kind of resource, for the cockpit's lists.
+    pub fn resource_type(&self) -> ResourceType {
+        match self {
+            Threat::User { .. } => ResourceType::User,
+            Threat::Role { .. } => ResourceType::Role,
+            Threat::Function { .. } => ResourceType::Function,
+            Threat::Snapshot { .. } => ResourceType::Snapshot,
+            Threat::Image { .. } => ResourceType::Image,
+        }
+    }
+}
+
+/// What one attacker step left, to be contained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Indicator {
+    /// The scenario step that left it.
+    pub step: String,
+    pub summary: String,
+    /// The playbook the scenario expects to contain it (any that does counts).
+    pub contain: Containment,
+    pub threats: Vec<Threat>,
+}
+
+impl Indicator {
+    /// Whether every threat of it is contained in `inventory`.
+    pub fn contained(&self, inventory: &Inventory) -> bool {
+        self.threats.iter().all(|t| t.contained(inventory))
+    }
+
+    /// Whether any of `finding_ids` shows it.
+    pub fn shown_by<'a>(&self, mut finding_ids: impl Iterator<Item = &'a str>) -> bool {
+        finding_ids.any(|id| self.threats.iter().any(|t| t.shown_by(id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::finding::finding_id;
+    use crate::model::{AccessKey, Function, Principals, Role, Snapshot, User};
+    use chrono::Utc;
+
+    fn user(name: &str, console: bool, inline: &[&str]) -> User {
+        User {
+            region: GLOBAL.into(),
+            name: name.into(),
+            arn: format!("arn:aws:iam::123456789012:user/{name}"),
+            user_id: "AIDA".into(),
+            created: Utc::now(),
+            console_access: console,
+            mfa_devices: vec![],
+            attached_policies: vec![],
+            inline_policies: inline.iter().map(|s| s.to_string()).collect(),
+            groups: vec![],
+            admin_via: vec![],
+        }
+    }
+
+    fn key(user: &str, id: &str, status: KeyStatus) -> AccessKey {
+        AccessKey {
+            region: GLOBAL.into(),
+            id: id.into(),
+            user: user.into(),
+            status,
+            created: None,
+            last_used: None,
+        }
+    }
+
+    #[test]
+    fn a_user_is_contained_when_gone_denied_or_without_keys_and_password() {
+        let threat = Threat::User {
+            name: "mallory".into(),
+            keys: vec!["AKIA1".into()],
+        };
+        let mut inventory = Inventory::default();
+        assert!(threat.contained(&inventory), "gone");
+        inventory.users.push(user("mallory", true, &[]));
+        inventory
+            .access_keys
+            .push(key("mallory", "AKIA1", KeyStatus::Active));
+        assert!(!threat.contained(&inventory), "active key and password");
+        inventory.access_keys[0].status = KeyStatus::Inactive;
+        assert!(!threat.contained(&inventory), "password left");
+        inventory.users[0].console_access = false;
+        assert!(threat.contained(&inventory), "nothing left to sign in with");
+        inventory.access_keys[0].status = KeyStatus::Active;
+        inventory.users[0].inline_policies = vec![FREEZE_POLICY.into()];
+        assert!(threat.contained(&inventory), "frozen");
+        inventory.users[0].inline_policies = vec![];
+        inventory.users[0].attached_policies = vec![DENY_ALL_MANAGED.into()];
+        assert!(threat.contained(&inventory), "AWSDenyAll");
+        // Another user's deny does not count.
+        inventory.users[0].attached_policies = vec![];
+        inventory.users.push(user("alice", false, &[DENY_ALL_POLICY]));
+        assert!(!threat.contained(&inventory));
+    }
+
+    #[test]
+    fn a_role_is_contained_when_its_trust_drops_the_outsider_or_it_is_denied() {
+        let threat = Threat::Role {
+            name: "partner".into(),
+            outsider: Some(Exposure::Account("666655554444".into())),
+        };
+        let mut role = Role {
+            region: GLOBAL.into(),
+            name: "partner".into(),
+            arn: "arn:aws:iam::123456789012:role/partner".into(),
+            path: "/".into(),
+            created: Utc::now(),
+            trust: Principals {
+                accounts: ["210987654321", "666655554444"].map(String::from).into(),
+                ..Principals::default()
+            },
+            attached_policies: vec![],
+            inline_policies: vec![],
+            admin_via: vec![],
+        };
+        let mut inventory = Inventory {
+            roles: vec![role.clone()],
+            ..Inventory::default()
+        };
+        assert!(!threat.contained(&inventory));
+        role.trust.accounts.remove("666655554444");
+        inventory.roles = vec![role.clone()];
+        assert!(threat.contained(&inventory), "trust reverted");
+        role.trust.accounts.insert("666655554444".into());
+        role.inline_policies = vec![DENY_ALL_POLICY.into()];
+        inventory.roles = vec![role];
+        assert!(threat.contained(&inventory), "denied");
+    }
+
+    #[test]
+    fn functions_snapshots_and_images_are_contained_when_throttled_or_closed() {
+        let function = Threat::Function {
+            region: "sa-east-1".into(),
+            name: "miner".into(),
+        };
+        let mut inventory = Inventory {
+            functions: vec![Function {
+                region: "sa-east-1".into(),
+                name: "miner".into(),
+                arn: "arn".into(),
+                runtime: None,
+                last_modified: None,
+                role: None,
+                reserved_concurrency: None,
+                policy_principals: None,
+                url_auth: None,
+                aliases: vec![],
+            }],
+            ..Inventory::default()
+        };
+        assert!(!function.contained(&inventory));
+        inventory.functions[0].reserved_concurrency = Some(0);
+        assert!(function.contained(&inventory));
+        let same_name_elsewhere = Threat::Function {
+            region: "eu-west-1".into(),
+            name: "miner".into(),
+        };
+        assert!(same_name_elsewhere.contained(&inventory), "not there: gone");
+
+        let snapshot = Threat::Snapshot {
+            region: "us-east-1".into(),
+            id: "snap-1".into(),
+            exposure: Exposure::Account("666655554444".into()),
+        };
+        inventory.snapshots.push(Snapshot {
+            region: "us-east-1".into(),
+            id: "snap-1".into(),
+            volume_id: None,
+            size_gib: None,
+            encrypted: false,
+            started: None,
+            sharing: Sharing {
+                public: true,
+                accounts: ["666655554444".to_string()].into(),
+                organizations: Default::default(),
+            },
+        });
+        assert!(!snapshot.contained(&inventory));
+        inventory.snapshots[0].sharing.accounts.clear();
+        assert!(snapshot.contained(&inventory), "the stranger is gone");
+    }
+
+    #[test]
+    fn findings_show_a_threat_by_kind_region_and_resource() {
+        let user = Threat::User {
+            name: "mallory".into(),
+            keys: vec!["AKIA1".into()],
+        };
+        let id = |kind, region, resource| finding_id(kind, region, resource);
+        assert!(user.shown_by(&id(FindingKind::UnknownUser, GLOBAL, "mallory")));
+        assert!(user.shown_by(&id(FindingKind::UnknownAccessKey, GLOBAL, "AKIA1")));
+        assert!(!user.shown_by(&id(FindingKind::UnknownRole, GLOBAL, "mallory")));
+        assert!(!user.shown_by(&id(FindingKind::UnknownUser, GLOBAL, "alice")));
+        let function = Threat::Function {
+            region: "sa-east-1".into(),
+            name: "miner".into(),
+        };
+        assert!(function.shown_by(&id(FindingKind::RecentResource, "sa-east-1", "miner")));
+        assert!(!function.shown_by(&id(FindingKind::RecentResource, "eu-west-1", "miner")));
+        assert!(!function.shown_by("garbage"));
+    }
+}

@@ -1,0 +1,397 @@
+//! The scorecard: for each indicator of a run, when a scan first showed it, whether the account
+//! still holds it, and which action contained it when — read from the journals and a scan of
+//! the account now. Pure; written as JSON and Markdown beside the journals.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::indicator::Indicator;
+use super::record::RunRecord;
+use crate::journal::{Entry, SessionLog};
+use crate::model::Inventory;
+use crate::model::operation::Operation;
+use crate::playbook::plan::Outcome;
+
+/// Where an indicator stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The account no longer holds it.
+    Contained,
+    /// A scan showed it, but the account still holds it.
+    Detected,
+    /// No scan showed it and the account still holds it.
+    Missed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Contained => "contained",
+            Status::Detected => "detected",
+            Status::Missed => "missed",
+        }
+    }
+}
+
+/// One indicator's score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorScore {
+    pub step: String,
+    pub summary: String,
+    /// The playbook the scenario expects.
+    pub expected: String,
+    pub status: Status,
+    /// The first journaled scan that showed it.
+    pub detected: Option<DateTime<Utc>>,
+    /// When the last of its parts was contained by a firebreak action (`None` when contained
+    /// some other way, or not contained).
+    pub contained: Option<DateTime<Utc>>,
+    /// The actions that contained it (`action id: playbook`).
+    pub by: Vec<String>,
+    /// Its parts still open.
+    pub open: Vec<String>,
+}
+
+/// A run's scorecard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scorecard {
+    pub run_id: String,
+    pub scenario: String,
+    pub seed: u64,
+    pub account: String,
+    /// When the attack started: the clock's zero.
+    pub attack_started: Option<DateTime<Utc>>,
+    pub scored: DateTime<Utc>,
+    pub indicators: Vec<IndicatorScore>,
+    pub contained: usize,
+    pub detected: usize,
+    pub missed: usize,
+    /// Seconds from the attack's start to the first indicator contained.
+    pub first_containment_secs: Option<i64>,
+    /// Seconds from the attack's start to the last indicator contained (all of them).
+    pub full_containment_secs: Option<i64>,
+    /// Keystrokes in the cockpit sessions since the attack started.
+    pub keystrokes: u64,
+    /// What the attacker destroyed.
+    pub damage: Vec<String>,
+    /// Some region or service could not be read now: an indicator there may be misjudged.
+    pub partial: bool,
+}
+
+/// An executed step that ended `ok`: when, in which action, what it did where.
+struct Applied<'a> {
+    at: DateTime<Utc>,
+    action: &'a str,
+    region: &'a str,
+    operation: &'a Operation,
+}
+
+/// Scores `record` from `logs` (every journal of the data dir) and the account as `inventory`
+/// holds it now.
+pub fn score(
+    record: &RunRecord,
+    logs: &[SessionLog],
+    inventory: &Inventory,
+    partial: bool,
+    now: DateTime<Utc>,
+) -> Scorecard {
+    let start = record.attack_started.unwrap_or(record.created);
+    let records = logs
+        .iter()
+        .filter(|log| {
+            log.records.iter().any(|r| {
+                matches!(&r.entry, Entry::SessionStart { identity, .. } if identity.id == record.account)
+            })
+        })
+        .flat_map(|log| log.records.iter())
+        .filter(|r| r.at >= start);
+    let mut scans: Vec<(DateTime<Utc>, &[String])> = Vec::new();
+    let mut intents: BTreeMap<(&str, usize), (&str, &Operation)> = BTreeMap::new();
+    let mut playbooks: BTreeMap<&str, String> = BTreeMap::new();
+    let mut applied: Vec<Applied> = Vec::new();
+    let mut keystrokes = 0;
+    for r in records {
+        match &r.entry {
+            Entry::Scanned { new, .. } => scans.push((r.at, new)),
+            Entry::PlanShown { plan } => {
+                playbooks.insert(&plan.action_id, plan.playbook.to_string());
+            }
+            Entry::StepIntent {
+                action_id,
+                index,
+                region,
+                operation,
+                ..
+            } => {
+                intents.insert((action_id, *index), (region, operation));
+            }
+            Entry::StepOutcome {
+                action_id,
+                index,
+                outcome: Outcome::Ok,
+                ..
+            } => {
+                if let Some((region, operation)) = intents.get(&(action_id.as_str(), *index)) {
+                    applied.push(Applied {
+                        at: r.at,
+                        action: action_id,
+                        region,
+                        operation,
+                    });
+                }
+            }
+            Entry::CockpitClosed { keystrokes: n } => keystrokes += n,
+            _ => {}
+        }
+    }
+    scans.sort_by_key(|(at, _)| *at);
+    applied.sort_by_key(|a| a.at);
+    let indicators: Vec<IndicatorScore> = record
+        .indicators
+        .iter()
+        .map(|indicator| judge(indicator, &scans, &applied, &playbooks, inventory))
+        .collect();
+    let count = |status| indicators.iter().filter(|i| i.status == status).count();
+    let since_start = |at: DateTime<Utc>| (at - start).num_seconds().max(0);
+    let contained_times: Vec<DateTime<Utc>> =
+        indicators.iter().filter_map(|i| i.contained).collect();
+    let all_contained = indicators.iter().all(|i| i.status == Status::Contained);
+    Scorecard {
+        run_id: record.run_id.clone(),
+        scenario: record.scenario.clone(),
+        seed: record.seed,
+        account: record.account.clone(),
+        attack_started: record.attack_started,
+        scored: now,
+        contained: count(Status::Contained),
+        detected: count(Status::Detected),
+        missed: count(Status::Missed),
+        first_containment_secs: contained_times.iter().min().map(|t| since_start(*t)),
+        full_containment_secs: if all_contained && contained_times.len() == indicators.len() {
+            contained_times.iter().max().map(|t| since_start(*t))
+        } else {
+            None
+        },
+        indicators,
+        keystrokes,
+        damage: record.damage.clone(),
+        partial,
+    }
+}
+
+fn judge(
+    indicator: &Indicator,
+    scans: &[(DateTime<Utc>, &[String])],
+    applied: &[Applied],
+    playbooks: &BTreeMap<&str, String>,
+    inventory: &Inventory,
+) -> IndicatorScore {
+    let detected = scans
+        .iter()
+        .find(|(_, ids)| indicator.shown_by(ids.iter().map(String::as_str)))
+        .map(|(at, _)| *at);
+    let open: Vec<String> = indicator
+        .threats
+        .iter()
+        .filter(|t| !t.contained(inventory))
+        .map(|t| t.label())
+        .collect();
+    let mut by: Vec<String> = Vec::new();
+    let mut contained = None;
+    if open.is_empty() {
+        // Each part: the first firebreak step that acted on it. All parts acted on: the
+        // indicator was contained when the last of them was.
+        let firsts: Vec<Option<&Applied>> = indicator
+            .threats
+            .iter()
+            .map(|t| applied.iter().find(|a| t.touched_by(a.operation, a.region)))
+            .collect();
+        for first in firsts.iter().flatten() {
+            let label = match playbooks.get(first.action) {
+                Some(playbook) => format!("{}: {playbook}", first.action),
+                None => first.action.to_string(),
+            };
+            if !by.contains(&label) {
+                by.push(label);
+            }
+        }
+        if firsts.iter().all(Option::is_some) {
+            contained = firsts.iter().flatten().map(|a| a.at).max();
+        }
+    }
+    let status = if open.is_empty() {
+        Status::Contained
+    } else if detected.is_some() {
+        Status::Detected
+    } else {
+        Status::Missed
+    };
+    IndicatorScore {
+        step: indicator.step.clone(),
+        summary: indicator.summary.clone(),
+        expected: indicator.contain.as_str().to_string(),
+        status,
+        detected,
+        contained,
+        by,
+        open,
+    }
+}
+
+/// `mm:ss` (or `h:mm:ss`) after the attack's start.
+pub fn clock(secs: i64) -> String {
+    let secs = secs.max(0);
+    if secs >= 3600 {
+        format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    } else {
+        format!("{:02}:{:02}", secs / 60, secs % 60)
+    }
+}
+
+impl Scorecard {
+    fn offset(&self, at: Option<DateTime<Utc>>) -> String {
+        match (at, self.attack_started) {
+            (Some(at), Some(start)) => format!("+{}", clock((at - start).num_seconds())),
+            (Some(at), None) => at.format("%H:%M:%S").to_string(),
+            (None, _) => "–".to_string(),
+        }
+    }
+
+    fn totals(&self) -> (String, String) {
+        let first = self
+            .first_containment_secs
+            .map_or_else(|| "–".to_string(), clock);
+        let full = self
+            .full_containment_secs
+            .map_or_else(|| "not yet".to_string(), clock);
+        (first, full)
+    }
+
+    /// The scorecard as a table for the terminal.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let (first, full) = self.totals();
+        let _ = writeln!(
+            out,
+            "game day {} — {} (seed {}), account {}",
+            self.run_id, self.scenario, self.seed, self.account
+        );
+        let _ = writeln!(
+            out,
+            "{} contained, {} detected but open, {} missed of {} indicators · first containment {first} · full containment {full} · {} keystrokes",
+            self.contained,
+            self.detected,
+            self.missed,
+            self.indicators.len(),
+            self.keystrokes
+        );
+        let _ = writeln!(
+            out,
+            "\n{:<10} {:<9} {:<9} {:<24} {:<18} INDICATOR",
+            "STATUS", "DETECTED", "CONTAINED", "EXPECTED", "BY"
+        );
+        for i in &self.indicators {
+            let by = if i.by.is_empty() {
+                "–".to_string()
+            } else {
+                i.by.iter()
+                    .map(|b| b.split_once(": ").map_or(b.as_str(), |(_, p)| p))
+                    .map(|p| p.split_whitespace().next().unwrap_or(p))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            let _ = writeln!(
+                out,
+                "{:<10} {:<9} {:<9} {:<24} {:<18} {}",
+                i.status.as_str(),
+                self.offset(i.detected),
+                self.offset(i.contained),
+                i.expected,
+                by,
+                i.summary
+            );
+            for part in i.open.iter().take(3) {
+                let _ = writeln!(out, "{:>72} open: {part}", "");
+            }
+            if i.open.len() > 3 {
+                let _ = writeln!(out, "{:>72} open: … and {} more", "", i.open.len() - 3);
+            }
+        }
+        for damage in &self.damage {
+            let _ = writeln!(out, "damage: {damage}");
+        }
+        if self.partial {
+            let _ = writeln!(
+                out,
+                "warning: some regions or services could not be read now; an indicator there may be misjudged"
+            );
+        }
+        out
+    }
+
+    /// The scorecard as Markdown, for the post-mortem.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let (first, full) = self.totals();
+        let _ = writeln!(out, "# Game day scorecard: {}\n", self.scenario);
+        let _ = writeln!(
+            out,
+            "Run `{}`, seed {}, account {}; attack started {}; scored {}.\n",
+            self.run_id,
+            self.seed,
+            self.account,
+            self.attack_started
+                .map_or_else(|| "–".to_string(), |t| t.to_rfc3339()),
+            self.scored.to_rfc3339()
+        );
+        let _ = writeln!(
+            out,
+            "- **{}** contained, **{}** detected but open, **{}** missed of {} indicators\n- time to first containment: **{first}**\n- time to full containment: **{full}**\n- keystrokes in the cockpit: {}\n",
+            self.contained,
+            self.detected,
+            self.missed,
+            self.indicators.len(),
+            self.keystrokes
+        );
+        let _ = writeln!(
+            out,
+            "| status | indicator | expected | detected | contained | by |\n|---|---|---|---|---|---|"
+        );
+        for i in &self.indicators {
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{}` | {} | {} | {} |",
+                i.status.as_str(),
+                i.summary,
+                i.expected,
+                self.offset(i.detected),
+                self.offset(i.contained),
+                if i.by.is_empty() {
+                    "–".to_string()
+                } else {
+                    i.by.iter()
+                        .map(|b| format!("`{b}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+        }
+        if !self.damage.is_empty() {
+            let _ = writeln!(out, "\n## Damage\n");
+            for damage in &self.damage {
+                let _ = writeln!(out, "- {damage}");
+            }
+        }
+        if self.partial {
+            let _ = writeln!(
+                out,
+                "\n> Some regions or services could not be read when this was scored."
+            );
+        }
+        out
+    }
+}
