@@ -531,7 +531,10 @@ pub fn timeline_markdown(log: &SessionLog) -> String {
             }
             Entry::CockpitClosed { keystrokes } => {
                 table_open = false;
-                let _ = writeln!(out, "\n**Cockpit closed** {time} after {keystrokes} keystrokes");
+                let _ = writeln!(
+                    out,
+                    "\n**Cockpit closed** {time} after {keystrokes} keystrokes"
+                );
             }
             Entry::BaselineAccepted {
                 finding,

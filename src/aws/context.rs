@@ -146,7 +146,10 @@ impl AwsContext {
     }
 
     /// The same context calling with `credentials` instead (a game day's attacker).
-    pub(crate) fn with_credentials(&self, credentials: aws_credential_types::Credentials) -> AwsContext {
+    pub(crate) fn with_credentials(
+        &self,
+        credentials: aws_credential_types::Credentials,
+    ) -> AwsContext {
         AwsContext {
             sdk: self
                 .sdk

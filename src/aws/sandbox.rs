@@ -99,16 +99,14 @@ fn lambda_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
     }
 }
 
-fn iam_tag(run_id: &str) -> Result<IamTag, AwsError> {
+/// The run's tag for IAM. Building it fails only without a key or a value; both are set.
+fn iam_tags(run_id: &str) -> Option<Vec<IamTag>> {
     IamTag::builder()
         .key(GAMEDAY_TAG)
         .value(run_id)
         .build()
-        .map_err(|e| AwsError {
-            code: "BadTag".to_string(),
-            message: e.to_string(),
-            ..iam_site("TagUser").local_error()
-        })
+        .ok()
+        .map(|tag| vec![tag])
 }
 
 fn ec2_tags(kind: Ec2ResourceType, run_id: &str, name: Option<&str>) -> TagSpecification {
@@ -140,7 +138,7 @@ pub async fn create_user(
         .run(
             iam.create_user()
                 .user_name(name)
-                .tags(iam_tag(run_id)?)
+                .set_tags(iam_tags(run_id))
                 .send(),
         )
         .await?;
@@ -231,7 +229,7 @@ pub async fn create_role(
             iam.create_role()
                 .role_name(name)
                 .assume_role_policy_document(trust_document)
-                .tags(iam_tag(run_id)?)
+                .set_tags(iam_tags(run_id))
                 .send(),
         )
         .await?;
@@ -576,9 +574,10 @@ pub async fn tagged_in_region(
             .tags()
             .is_some_and(|t| t.get(GAMEDAY_TAG).is_some_and(|v| v == run_id));
         if tagged {
-            found
-                .functions
-                .push((region.to_string(), function.function_name().unwrap_or_default().to_string()));
+            found.functions.push((
+                region.to_string(),
+                function.function_name().unwrap_or_default().to_string(),
+            ));
         }
     }
     let ec2 = ctx.ec2(region);
@@ -608,7 +607,12 @@ pub async fn tagged_in_region(
         }
     }
     let images = ec2_site("DescribeImages", region)
-        .run(ec2.describe_images().owners("self").filters(by_tag()).send())
+        .run(
+            ec2.describe_images()
+                .owners("self")
+                .filters(by_tag())
+                .send(),
+        )
         .await?;
     for image in images.images() {
         found.images.push((
@@ -643,7 +647,11 @@ pub async fn tagged_in_region(
 }
 
 /// Everything tagged with `run_id`: IAM, and each of `regions` concurrently.
-pub async fn tagged(ctx: &AwsContext, regions: &[String], run_id: &str) -> Result<Tagged, AwsError> {
+pub async fn tagged(
+    ctx: &AwsContext,
+    regions: &[String],
+    run_id: &str,
+) -> Result<Tagged, AwsError> {
     let mut found = tagged_principals(ctx, run_id).await?;
     let per_region =
         futures::future::join_all(regions.iter().map(|r| tagged_in_region(ctx, r, run_id))).await;

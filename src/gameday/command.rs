@@ -95,9 +95,7 @@ fn say(line: &str) {
 
 async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppError> {
     let scenario = scenario::load(&options.scenario)?;
-    let seed = options
-        .seed
-        .unwrap_or_else(|| fastrand::u64(1..1_000_000));
+    let seed = options.seed.unwrap_or_else(|| fastrand::u64(1..1_000_000));
     let settings = config::load(global.config.as_deref())?;
     let read_only = global.read_only || settings.read_only;
     let given_endpoint = global
@@ -154,8 +152,8 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
         .filter(|r| r.enabled && partition(&r.name) == home_partition)
         .map(|r| r.name)
         .collect();
-    let blueprint = blueprint::expand(&scenario, seed, &enabled, &identity.id)
-        .map_err(AppError::Gameday)?;
+    let blueprint =
+        blueprint::expand(&scenario, seed, &enabled, &identity.id).map_err(AppError::Gameday)?;
     let now = Utc::now();
     let run_id = record::run_id(&scenario.name, seed, now);
     let run_dir = record::runs_dir(&data_dir).join(&run_id);

@@ -355,7 +355,10 @@ impl<'a> Detonator<'a> {
                     .clone()
                     .ok_or_else(|| Sent::Missing(format!("step '{image}' made no AMI")))?;
                 sandbox::share_image(ctx, pass, &region, &id, &self.share_with(*with)).await?;
-                let line = format!("shared AMI {region}/{id} with {}", party_label(blueprint, *with));
+                let line = format!(
+                    "shared AMI {region}/{id} with {}",
+                    party_label(blueprint, *with)
+                );
                 made.image = Some((region, id));
                 line
             }
@@ -370,7 +373,10 @@ impl<'a> Detonator<'a> {
                     .map_err(|e| Sent::Missing(format!("the trust policy of {name}: {e}")))?;
                 sandbox::set_role_trust(ctx, pass, &name, &widened).await?;
                 made.role = Some((name.clone(), arn));
-                format!("widened the trust of role {name} to {}", party_label(blueprint, *to))
+                format!(
+                    "widened the trust of role {name} to {}",
+                    party_label(blueprint, *to)
+                )
             }
             Act::DeleteSnapshots { snapshots } => {
                 let targets = self.made(snapshots)?.snapshots.clone();
@@ -381,9 +387,9 @@ impl<'a> Detonator<'a> {
                     .iter()
                     .map(|(region, id, name)| format!("snapshot {region}/{id} ({name})"))
                     .collect();
-                self.record.damage.extend(
-                    deleted.iter().map(|d| format!("deleted {d}")),
-                );
+                self.record
+                    .damage
+                    .extend(deleted.iter().map(|d| format!("deleted {d}")));
                 format!("deleted {}", deleted.join(", "))
             }
         };
@@ -416,7 +422,11 @@ impl<'a> Detonator<'a> {
                         .map(|(name, keys)| format!("{name} (keys {})", keys.join(", ")))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    if *console { " with a console password" } else { "" }
+                    if *console {
+                        " with a console password"
+                    } else {
+                        ""
+                    }
                 ),
             ),
             Act::CreateRole { trust, .. } | Act::WidenTrust { to: trust, .. } => {
@@ -426,7 +436,10 @@ impl<'a> Detonator<'a> {
                         name: name.clone(),
                         outsider: Some(exposure(*trust)),
                     }],
-                    format!("role {name} assumable by {}", party_label(blueprint, *trust)),
+                    format!(
+                        "role {name} assumable by {}",
+                        party_label(blueprint, *trust)
+                    ),
                 )
             }
             Act::CreateFunctions { .. } => (
@@ -473,7 +486,10 @@ impl<'a> Detonator<'a> {
                         id: id.clone(),
                         exposure: exposure(*with),
                     }],
-                    format!("AMI {region}/{id} shared with {}", party_label(blueprint, *with)),
+                    format!(
+                        "AMI {region}/{id} shared with {}",
+                        party_label(blueprint, *with)
+                    ),
                 )
             }
             _ => return None,
@@ -555,8 +571,13 @@ mod tests {
 
     fn blueprint() -> Blueprint {
         let scenario = scenario::load("console-takeover").expect("scenario");
-        blueprint::expand(&scenario, 3, &["us-east-1".into(), "eu-west-1".into()], "123456789012")
-            .expect("blueprint")
+        blueprint::expand(
+            &scenario,
+            3,
+            &["us-east-1".into(), "eu-west-1".into()],
+            "123456789012",
+        )
+        .expect("blueprint")
     }
 
     #[test]

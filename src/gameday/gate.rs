@@ -9,17 +9,25 @@ use crate::aws::sandbox::Sandbox;
 /// Why the gate stayed shut.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GateError {
-    #[error("read-only mode (--read-only or config read_only): a game day changes the account, nothing was sent")]
+    #[error(
+        "read-only mode (--read-only or config read_only): a game day changes the account, nothing was sent"
+    )]
     ReadOnly,
-    #[error("refusing to {what} against {target}: it is not a loopback emulator and the config lists no sandbox_accounts. A game day creates users with administrator rights and makes data public: run it against the emulator (no --endpoint-url), or list a throw-away account in the config file's sandbox_accounts and type its id with --confirm")]
+    #[error(
+        "refusing to {what} against {target}: it is not a loopback emulator and the config lists no sandbox_accounts. A game day creates users with administrator rights and makes data public: run it against the emulator (no --endpoint-url), or list a throw-away account in the config file's sandbox_accounts and type its id with --confirm"
+    )]
     NoSandboxAccounts { what: &'static str, target: String },
-    #[error("refusing to {what} in account {account}: it is not in the config's sandbox_accounts ({listed})")]
+    #[error(
+        "refusing to {what} in account {account}: it is not in the config's sandbox_accounts ({listed})"
+    )]
     NotASandbox {
         what: &'static str,
         account: String,
         listed: String,
     },
-    #[error("refusing to {what} in account {account} without its id typed: pass --confirm {account}")]
+    #[error(
+        "refusing to {what} in account {account} without its id typed: pass --confirm {account}"
+    )]
     NotConfirmed { what: &'static str, account: String },
     #[error("refusing to {what} in account {account}: --confirm {typed} is not its id")]
     Mistyped {

@@ -39,13 +39,19 @@ impl Exposure {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Threat {
     /// A user the attacker made or holds the keys of.
-    User { name: String, keys: Vec<String> },
+    User {
+        name: String,
+        keys: Vec<String>,
+    },
     /// A role someone outside can assume (`outsider`: the account added to its trust).
     Role {
         name: String,
         outsider: Option<Exposure>,
     },
-    Function { region: String, name: String },
+    Function {
+        region: String,
+        name: String,
+    },
     Snapshot {
         region: String,
         id: String,
@@ -311,7 +317,9 @@ mod tests {
         assert!(threat.contained(&inventory), "AWSDenyAll");
         // Another user's deny does not count.
         inventory.users[0].attached_policies = vec![];
-        inventory.users.push(user("alice", false, &[DENY_ALL_POLICY]));
+        inventory
+            .users
+            .push(user("alice", false, &[DENY_ALL_POLICY]));
         assert!(!threat.contained(&inventory));
     }
 

@@ -565,6 +565,7 @@ mod tests {
             baseline_explicit: false,
             data_dir: None,
             break_glass: break_glass.iter().map(|s| s.to_string()).collect(),
+            sandbox_accounts: Vec::new(),
             keys: Bindings::default(),
             profile: None,
             endpoint: None,

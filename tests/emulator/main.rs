@@ -12,6 +12,7 @@ mod cockpit;
 mod crash;
 mod faults;
 mod findings;
+mod gameday;
 mod playbooks;
 mod playbooks_more;
 mod promises;

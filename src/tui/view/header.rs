@@ -9,11 +9,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme;
+use crate::gameday::score::clock;
 use crate::keys::Command;
 use crate::model::finding::ResourceType;
 use crate::service::request::SharedTarget;
 use crate::tui::keymap::{Mode, mode};
-use crate::gameday::score::clock;
 use crate::tui::state::{GameDay, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {

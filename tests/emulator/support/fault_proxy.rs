@@ -30,6 +30,8 @@ pub struct Seen {
     pub action: String,
     /// For a mutating request reaching moto with a witness set: what the witness said on arrival.
     pub witnessed: Option<bool>,
+    /// The request's and the answer's bodies, for the actions the proxy was told to keep.
+    pub bodies: Option<(String, String)>,
 }
 
 impl Seen {
@@ -119,6 +121,8 @@ struct Behaviour {
     deny_writes: Option<(&'static str, &'static str)>,
     faults: Option<Faults>,
     witness: Option<Witness>,
+    /// Actions whose request and answer bodies are kept in `Seen::bodies`.
+    keep_bodies: &'static [&'static str],
 }
 
 /// What one request gets.
@@ -172,6 +176,19 @@ impl FaultProxy {
     /// Starts a proxy to `upstream` that only forwards and records.
     pub async fn recording(upstream: SocketAddr) -> Self {
         Self::start(upstream, Behaviour::default()).await
+    }
+
+    /// Starts a proxy to `upstream` that forwards, records, and keeps the request and answer
+    /// bodies of `actions` (e.g. the secrets CreateAccessKey returns).
+    pub async fn keeping_bodies(upstream: SocketAddr, actions: &'static [&'static str]) -> Self {
+        Self::start(
+            upstream,
+            Behaviour {
+                keep_bodies: actions,
+                ..Behaviour::default()
+            },
+        )
+        .await
     }
 
     /// Starts a proxy to `upstream` that injects `faults`, and asks `witness` (if any) about each
@@ -355,11 +372,14 @@ async fn handle(
         }
         Fate::Forward | Fate::DropAfter => {}
     }
+    let keep = state.behaviour.keep_bodies.contains(&action.as_str());
+    let request_body = keep.then(|| String::from_utf8_lossy(&body).into_owned());
     let mut seen = Seen {
         service,
         region,
         action,
         witnessed: None,
+        bodies: None,
     };
     if let Some(witness) = &state.behaviour.witness
         && seen.is_mutating()
@@ -367,10 +387,20 @@ async fn handle(
         seen.witnessed = Some(witness(&seen));
     }
     let service = seen.service.clone();
-    state.seen.lock().expect("lock").push(seen);
     let response = forward(Request::from_parts(parts, body), state.upstream)
         .await
         .unwrap_or_else(bad_gateway);
+    if let Some(request_body) = request_body {
+        let answer = response
+            .body()
+            .clone()
+            .collect()
+            .await
+            .map(|c| String::from_utf8_lossy(&c.to_bytes()).into_owned())
+            .unwrap_or_default();
+        seen.bodies = Some((request_body, answer));
+    }
+    state.seen.lock().expect("lock").push(seen);
     if fate == Fate::DropAfter {
         state.note(&service, "drop after");
         return Err(Dropped);
