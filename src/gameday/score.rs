@@ -291,12 +291,13 @@ impl Scorecard {
         );
         let _ = writeln!(
             out,
-            "\n{:<10} {:<9} {:<9} {:<24} {:<18} INDICATOR",
-            "STATUS", "DETECTED", "CONTAINED", "EXPECTED", "BY"
+            "\n{:<10} {:<9} {:<9} {:<20} INDICATOR",
+            "STATUS", "DETECTED", "CONTAINED", "PLAYBOOK"
         );
         for i in &self.indicators {
-            let by = if i.by.is_empty() {
-                "–".to_string()
+            // Who contained it, or (still open) what the scenario expects.
+            let playbook = if i.by.is_empty() {
+                format!("({})", i.expected)
             } else {
                 i.by.iter()
                     .map(|b| b.split_once(": ").map_or(b.as_str(), |(_, p)| p))
@@ -306,19 +307,18 @@ impl Scorecard {
             };
             let _ = writeln!(
                 out,
-                "{:<10} {:<9} {:<9} {:<24} {:<18} {}",
+                "{:<10} {:<9} {:<9} {:<20} {}",
                 i.status.as_str(),
                 self.offset(i.detected),
                 self.offset(i.contained),
-                i.expected,
-                by,
+                playbook,
                 i.summary
             );
             for part in i.open.iter().take(3) {
-                let _ = writeln!(out, "{:>72} open: {part}", "");
+                let _ = writeln!(out, "{:>51} open: {part}", "");
             }
             if i.open.len() > 3 {
-                let _ = writeln!(out, "{:>72} open: … and {} more", "", i.open.len() - 3);
+                let _ = writeln!(out, "{:>51} open: … and {} more", "", i.open.len() - 3);
             }
         }
         for damage in &self.damage {

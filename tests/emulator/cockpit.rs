@@ -1,6 +1,6 @@
 //! The cockpit acting on the account, end to end: the real binary (not read-only) in a 120×40
 //! tmux pane, run as an IAM responder user, against a peacetime estate whose baseline was
-//! captured before a breach was planted (the demo's story: `assets/demo/seed.py`). Every change
+//! captured before a breach was planted (the story of the full-breach game day, trimmed). Every change
 //! is read back through the SDK after the keys; the screen is only ever what the keys wait on.
 
 use std::collections::{BTreeMap, BTreeSet};
