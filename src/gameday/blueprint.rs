@@ -115,14 +115,17 @@ pub fn expand(
         .iter()
         .filter(|r| enabled.contains(r))
         .collect();
-    let wanted = pick_count(&mut rng, scenario.estate_regions.pick) as usize;
-    if candidates.len() < wanted {
+    let (fewest, _) = scenario.estate_regions.pick.bounds();
+    if candidates.len() < fewest as usize {
         return Err(format!(
-            "the estate needs {wanted} of the regions {} enabled; this account has {} of them",
+            "the estate needs {fewest} of the regions {} enabled; this account has {} of them",
             scenario.estate_regions.from.join(", "),
             candidates.len()
         ));
     }
+    // As many as picked, or as many as the account has (at least the fewest the estate needs).
+    let wanted =
+        (pick_count(&mut rng, scenario.estate_regions.pick) as usize).min(candidates.len());
     let estate_regions: Vec<String> = rng
         .choose_multiple(candidates, wanted)
         .into_iter()
@@ -379,6 +382,12 @@ mod tests {
         let scenario = scenario::load("snapshot-made-public").expect("scenario");
         let err = expand(&scenario, 1, &["ap-east-1".to_string()], "123456789012")
             .expect_err("no estate region enabled");
-        assert!(err.contains("us-east-1"), "{err}");
+        assert!(err.contains("needs 2 of the regions us-east-1"), "{err}");
+        // Two of them are enough, whatever the seed wants.
+        for seed in 0..10 {
+            let two = ["eu-west-1".to_string(), "us-west-2".to_string()];
+            let blueprint = expand(&scenario, seed, &two, "123456789012").expect("two regions");
+            assert_eq!(blueprint.estate_regions.len(), 2);
+        }
     }
 }

@@ -37,3 +37,28 @@ async fn table_output_lists_regions_shares_and_identity() {
         "{text}"
     );
 }
+
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish_without_any_aws_set_up() {
+    for (shell, marker) in [
+        ("bash", "complete -F _firebreak"),
+        ("zsh", "#compdef firebreak"),
+        ("fish", "complete -c firebreak"),
+    ] {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_firebreak"));
+        crate::support::isolate_aws_env(&mut command, dir.path());
+        let output = command
+            .args(["completions", shell])
+            .output()
+            .expect("run firebreak");
+        assert!(output.status.success(), "{shell}: {output:?}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            script.contains(marker)
+                && script.contains("gameday")
+                && script.contains("revert-sharing"),
+            "{shell}: {script:.400}"
+        );
+    }
+}
