@@ -56,7 +56,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
 async fn dispatch(session: Session, command: Option<Command>) -> Result<ExitCode, AppError> {
     match command {
         None => {
-            tui::run(session).await.map_err(AppError::Terminal)?;
+            // On a game day's baseline the cockpit is that game day's: clock, indicators,
+            // scans journaled for the scorecard.
+            match gameday_run(&session) {
+                Some(run) => tui::run_gameday(session, run).await,
+                None => tui::run(session).await,
+            }
+            .map_err(AppError::Terminal)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Scan(args)) => scan_command(&session, &args).await,
@@ -112,16 +118,21 @@ async fn scan_command(session: &Session, args: &ScanArgs) -> Result<ExitCode, Ap
     })
 }
 
+/// The game-day run whose baseline this session uses, if any.
+fn gameday_run(session: &Session) -> Option<crate::gameday::record::RunRecord> {
+    let (Some(baseline), Some(data_dir)) = (&session.baseline_path, &session.data_dir) else {
+        return None;
+    };
+    crate::gameday::record::run_of_baseline(data_dir, baseline)
+}
+
 /// During a game day (the baseline in use is a run's), a scan journals what it showed, so the
 /// scorecard can tell when each indicator was first seen. Other scans journal nothing. A
 /// journal that cannot be written costs only that: the scan is reported anyway.
 fn journal_gameday_scan(session: &Session, identity: &crate::model::Identity, report: &ScanReport) {
-    let (Some(baseline), Some(data_dir)) = (&session.baseline_path, &session.data_dir) else {
+    let (Some(_), Some(data_dir)) = (gameday_run(session), &session.data_dir) else {
         return;
     };
-    if !baseline.starts_with(crate::gameday::record::runs_dir(data_dir)) {
-        return;
-    }
     let journaled = Journal::start(data_dir, identity, std::env::args().collect())
         .and_then(|journal| journal.record_scan(report.findings.iter().map(|f| f.id.as_str())));
     if let Err(error) = journaled {

@@ -25,11 +25,35 @@ pub struct Config {
     /// id must also be typed with `--confirm`).
     #[serde(deserialize_with = "sandbox_accounts")]
     pub sandbox_accounts: Vec<String>,
+    pub gameday: GamedaySettings,
     pub aws: AwsSettings,
     pub scan: ScanSettings,
     /// Cockpit key bindings: command name → key (`disable = "ctrl-d"`).
     #[serde(deserialize_with = "key_bindings")]
     pub keys: BTreeMap<Command, String>,
+}
+
+/// Game days away from the emulator: accounts you own that stand in for the partner the estate
+/// shares with and trusts, and for the outsider the attacker opens things to. (On the emulator
+/// both are made up.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GamedaySettings {
+    #[serde(deserialize_with = "some_account_id")]
+    pub partner_account: Option<String>,
+    #[serde(deserialize_with = "some_account_id")]
+    pub outside_account: Option<String>,
+}
+
+fn some_account_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = String::deserialize(deserializer)?;
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(Some(value))
+    } else {
+        Err(de::Error::custom(format!(
+            "'{value}' is not a 12-digit account id"
+        )))
+    }
 }
 
 /// Retry and timeout settings for every AWS call.
@@ -480,6 +504,12 @@ mod tests {
                 1,
                 8,
                 "'D' is bound to both disable and freeze",
+            ),
+            (
+                "[gameday]\npartner_account = \"12345\"\n",
+                2,
+                19,
+                "'12345' is not a 12-digit account id",
             ),
             (
                 "sandbox_accounts = [\"111122223333\", \"prod\"]\n",

@@ -5,6 +5,7 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Environment variable naming the `moto_server` executable to use.
@@ -39,9 +40,36 @@ pub enum EmulatorError {
 /// A running `moto_server`, stopped (exactly this process) when dropped.
 #[derive(Debug)]
 pub struct Emulator {
-    child: Child,
     port: u16,
     log_path: PathBuf,
+}
+
+/// The servers this process started and still owns, by port: dropping an `Emulator` stops its
+/// own; [`stop_all`] stops every one (a panic ends the process without dropping anything).
+static RUNNING: Mutex<Vec<(u16, Child)>> = Mutex::new(Vec::new());
+
+fn running() -> std::sync::MutexGuard<'static, Vec<(u16, Child)>> {
+    RUNNING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Stops every server this process started and still owns. For a panic hook: the process is
+/// about to end without running destructors.
+pub fn stop_all() {
+    for (_, mut child) in running().drain(..) {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+fn stop(port: u16) {
+    let mut running = running();
+    if let Some(position) = running.iter().position(|(p, _)| *p == port) {
+        let (_, mut child) = running.remove(position);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 impl Emulator {
@@ -135,18 +163,18 @@ impl Emulator {
                 path: moto_server.to_path_buf(),
                 source,
             })?;
-        let mut emulator = Emulator {
-            child,
-            port,
-            log_path,
-        };
+        running().push((port, child));
+        let emulator = Emulator { port, log_path };
         let waited = Duration::from_secs(30);
         let deadline = Instant::now() + waited;
         loop {
             if emulator.request("GET", "/moto-api/").is_ok() {
                 return Ok(emulator);
             }
-            let exited = matches!(emulator.child.try_wait(), Ok(Some(_)));
+            let exited = running()
+                .iter_mut()
+                .find(|(p, _)| *p == port)
+                .is_none_or(|(_, child)| matches!(child.try_wait(), Ok(Some(_))));
             if exited || Instant::now() > deadline {
                 let log = std::fs::read_to_string(&emulator.log_path).unwrap_or_default();
                 return Err(EmulatorError::NotReady { port, waited, log });
@@ -159,7 +187,13 @@ impl Emulator {
     /// the path of its log.
     pub fn leave_running(self) -> (u32, PathBuf) {
         let kept = std::mem::ManuallyDrop::new(self);
-        (kept.child.id(), kept.log_path.clone())
+        let mut running = running();
+        let pid = match running.iter().position(|(p, _)| *p == kept.port) {
+            // No longer ours to stop: the handle goes, the process stays.
+            Some(position) => running.remove(position).1.id(),
+            None => 0,
+        };
+        (pid, kept.log_path.clone())
     }
 
     /// The URL to pass as `--endpoint-url`.
@@ -205,8 +239,7 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         // Stop exactly the process we started; it may already be gone.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(self.port);
         let _ = std::fs::remove_file(&self.log_path);
     }
 }

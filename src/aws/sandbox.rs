@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{
     Filter, LaunchPermission, LaunchPermissionModifications, OperationType, PermissionGroup,
     ResourceType as Ec2ResourceType, SnapshotAttributeName, Tag as Ec2Tag, TagSpecification,
@@ -117,6 +118,18 @@ fn ec2_tags(kind: Ec2ResourceType, run_id: &str, name: Option<&str>) -> TagSpeci
         spec = spec.tags(Ec2Tag::builder().key("Name").value(name).build());
     }
     spec.build()
+}
+
+/// How long a new volume or snapshot may take to be ready.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// A waiter that gave up (or failed), as an error of the call it polled.
+fn waited(operation: &str, region: &str, id: &str, error: &dyn std::error::Error) -> AwsError {
+    AwsError {
+        code: "NotReady".to_string(),
+        message: format!("{id} was not ready: {error}"),
+        ..ec2_site(operation, region).local_error()
+    }
 }
 
 /// Who a share adds.
@@ -326,10 +339,16 @@ pub async fn create_snapshot(
                 .send(),
         )
         .await?;
+    let volume_id = volume.volume_id().unwrap_or_default().to_string();
+    ec2.wait_until_volume_available()
+        .volume_ids(&volume_id)
+        .wait(READY_WITHIN)
+        .await
+        .map_err(|e| waited("DescribeVolumes", region, &volume_id, &e))?;
     let snapshot = ec2_site("CreateSnapshot", region)
         .run(
             ec2.create_snapshot()
-                .volume_id(volume.volume_id().unwrap_or_default())
+                .volume_id(&volume_id)
                 .description(description)
                 .tag_specifications(ec2_tags(Ec2ResourceType::Snapshot, run_id, None))
                 .send(),
@@ -376,20 +395,41 @@ pub async fn delete_snapshot(
     Ok(())
 }
 
-/// Registers a tagged AMI and runs one tagged instance from it; returns the image id.
+/// Registers a tagged AMI over a tagged snapshot of its own, and runs one tagged instance from
+/// it; returns the image id.
 pub async fn create_image(
     ctx: &AwsContext,
-    _pass: &Sandbox,
+    pass: &Sandbox,
     region: &str,
     name: &str,
     run_id: &str,
 ) -> Result<String, AwsError> {
+    let root = create_snapshot(ctx, pass, region, &format!("root of {name}"), 8, run_id).await?;
     let ec2 = ctx.for_changes().ec2(region);
+    ec2.wait_until_snapshot_completed()
+        .snapshot_ids(&root)
+        .wait(READY_WITHIN)
+        .await
+        .map_err(|e| waited("DescribeSnapshots", region, &root, &e))?;
     let image = ec2_site("RegisterImage", region)
         .run(
             ec2.register_image()
                 .name(name)
                 .root_device_name("/dev/sda1")
+                .architecture(aws_sdk_ec2::types::ArchitectureValues::X8664)
+                .virtualization_type("hvm")
+                .ena_support(true)
+                .block_device_mappings(
+                    aws_sdk_ec2::types::BlockDeviceMapping::builder()
+                        .device_name("/dev/sda1")
+                        .ebs(
+                            aws_sdk_ec2::types::EbsBlockDevice::builder()
+                                .snapshot_id(&root)
+                                .delete_on_termination(true)
+                                .build(),
+                        )
+                        .build(),
+                )
                 .tag_specifications(ec2_tags(Ec2ResourceType::Image, run_id, None))
                 .send(),
         )

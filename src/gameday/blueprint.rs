@@ -95,9 +95,35 @@ impl Blueprint {
         }
     }
 
+    /// Every region a step places something in.
+    pub fn regions(&self) -> std::collections::BTreeSet<String> {
+        self.steps
+            .iter()
+            .flat_map(|step| match &step.act {
+                Act::CreateFunctions {
+                    functions: placed, ..
+                }
+                | Act::CreateSnapshots {
+                    snapshots: placed, ..
+                } => placed.iter().map(|p| p.region.clone()).collect(),
+                Act::CreateImage { image } => vec![image.region.clone()],
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[cfg(test)]
     pub fn step(&self, id: &str) -> Option<&Planned> {
         self.steps.iter().find(|s| s.id == id)
     }
+}
+
+/// The partner and the outsider accounts, when given (accounts the operator owns, for a
+/// sandbox away from the emulator); else they are drawn.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Parties<'a> {
+    pub partner: Option<&'a str>,
+    pub outsider: Option<&'a str>,
 }
 
 /// Picks everything in `scenario` with `seed`. `enabled` are the account's enabled regions;
@@ -107,6 +133,7 @@ pub fn expand(
     seed: u64,
     enabled: &[String],
     own_account: &str,
+    parties: Parties,
 ) -> Result<Blueprint, String> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let candidates: Vec<&String> = scenario
@@ -136,8 +163,15 @@ pub fn expand(
         .filter(|r| !estate_regions.contains(r))
         .cloned()
         .collect();
-    let partner = account_id(&mut rng, &[own_account]);
-    let outsider = account_id(&mut rng, &[own_account, &partner]);
+    let drawn_partner = account_id(&mut rng, &[own_account]);
+    let drawn_outsider = account_id(&mut rng, &[own_account, &drawn_partner]);
+    let partner = parties.partner.map_or(drawn_partner, str::to_string);
+    let outsider = parties.outsider.map_or(drawn_outsider, str::to_string);
+    if partner == outsider || partner == own_account || outsider == own_account {
+        return Err(format!(
+            "the partner ({partner}), the outsider ({outsider}) and the sandbox ({own_account}) must be three different accounts"
+        ));
+    }
     let mut blueprint = Blueprint {
         scenario: scenario.name.clone(),
         seed,
@@ -193,7 +227,12 @@ fn pick_names(rng: &mut fastrand::Rng, step: &Step, count: usize) -> Vec<String>
 
 fn regions_of(step: &Step, blueprint: &Blueprint) -> Vec<String> {
     match &step.regions {
-        Some(Regions::Named(RegionSet::Home)) => blueprint.estate_regions[..1].to_vec(),
+        Some(Regions::Named(RegionSet::Home)) => blueprint
+            .estate_regions
+            .first()
+            .cloned()
+            .into_iter()
+            .collect(),
         Some(Regions::Named(RegionSet::Estate)) => blueprint.estate_regions.clone(),
         Some(Regions::Named(RegionSet::Unused)) => blueprint.unused_regions.clone(),
         Some(Regions::List(list)) => list.clone(),
@@ -324,14 +363,18 @@ mod tests {
     #[test]
     fn one_seed_gives_one_blueprint_and_seeds_differ() {
         let full = scenario::load("full-breach").expect("scenario");
-        let first = expand(&full, 7, &enabled(), "123456789012").expect("expand");
+        let first =
+            expand(&full, 7, &enabled(), "123456789012", Parties::default()).expect("expand");
         assert_eq!(
             first,
-            expand(&full, 7, &enabled(), "123456789012").expect("again")
+            expand(&full, 7, &enabled(), "123456789012", Parties::default()).expect("again")
         );
         let others: Vec<Blueprint> = [1, 2, 3]
             .iter()
-            .map(|seed| expand(&full, *seed, &enabled(), "123456789012").expect("expand"))
+            .map(|seed| {
+                expand(&full, *seed, &enabled(), "123456789012", Parties::default())
+                    .expect("expand")
+            })
             .collect();
         assert!(others.iter().all(|o| o.steps != first.steps));
         assert!(
@@ -346,7 +389,14 @@ mod tests {
     fn rogue_functions_go_to_every_enabled_region_the_estate_does_not_use() {
         let leaked = scenario::load("leaked-keys-lambdas").expect("scenario");
         for seed in 0..20 {
-            let blueprint = expand(&leaked, seed, &enabled(), "123456789012").expect("expand");
+            let blueprint = expand(
+                &leaked,
+                seed,
+                &enabled(),
+                "123456789012",
+                Parties::default(),
+            )
+            .expect("expand");
             assert!((2..=3).contains(&blueprint.estate_regions.len()));
             assert_ne!(blueprint.partner, blueprint.outsider);
             let Some(Act::CreateFunctions { functions, .. }) =
@@ -378,15 +428,47 @@ mod tests {
     }
 
     #[test]
+    fn named_partner_and_outsider_accounts_are_used_and_must_differ() {
+        let scenario = scenario::load("console-takeover").expect("scenario");
+        let owned = Parties {
+            partner: Some("111111111111"),
+            outsider: Some("222222222222"),
+        };
+        let blueprint =
+            expand(&scenario, 9, &enabled(), "123456789012", owned).expect("named accounts");
+        assert_eq!(
+            (blueprint.partner.as_str(), blueprint.outsider.as_str()),
+            ("111111111111", "222222222222")
+        );
+        let same = Parties {
+            partner: Some("111111111111"),
+            outsider: Some("111111111111"),
+        };
+        assert!(expand(&scenario, 9, &enabled(), "123456789012", same).is_err());
+        let own = Parties {
+            partner: Some("123456789012"),
+            outsider: None,
+        };
+        assert!(expand(&scenario, 9, &enabled(), "123456789012", own).is_err());
+    }
+
+    #[test]
     fn an_account_without_the_estate_regions_is_an_error() {
         let scenario = scenario::load("snapshot-made-public").expect("scenario");
-        let err = expand(&scenario, 1, &["ap-east-1".to_string()], "123456789012")
-            .expect_err("no estate region enabled");
+        let err = expand(
+            &scenario,
+            1,
+            &["ap-east-1".to_string()],
+            "123456789012",
+            Parties::default(),
+        )
+        .expect_err("no estate region enabled");
         assert!(err.contains("needs 2 of the regions us-east-1"), "{err}");
         // Two of them are enough, whatever the seed wants.
         for seed in 0..10 {
             let two = ["eu-west-1".to_string(), "us-west-2".to_string()];
-            let blueprint = expand(&scenario, seed, &two, "123456789012").expect("two regions");
+            let blueprint = expand(&scenario, seed, &two, "123456789012", Parties::default())
+                .expect("two regions");
             assert_eq!(blueprint.estate_regions.len(), 2);
         }
     }

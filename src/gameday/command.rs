@@ -2,6 +2,7 @@
 //! given, detonates through the gate, opens the cockpit on the run (or prints it), scores from
 //! the journals and a scan, and cleans up by tag.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -114,12 +115,18 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
     } else {
         given_endpoint.as_deref()
     };
-    gate::precheck(
+    let loopback = gate::precheck(
         "detonate a game day",
         read_only,
         planned_endpoint,
         &settings.sandbox_accounts,
     )?;
+    let parties = &settings.gameday;
+    if !loopback && (parties.partner_account.is_none() || parties.outside_account.is_none()) {
+        return Err(AppError::Gameday(
+            "off the emulator a game day trusts and shares with a partner account and opens things to an outside one: name two accounts you own as [gameday] partner_account and outside_account in the config file (a made-up id could be a stranger's real account)".to_string(),
+        ));
+    }
     let emulator = if private {
         eprintln!("starting a private moto_server…");
         Some(start_emulator()?)
@@ -127,9 +134,12 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
         None
     };
     let mut global = global.clone();
-    if let Some(emulator) = &emulator {
-        global.endpoint_url = Some(emulator.endpoint());
-    }
+    // The endpoint the gate judged is set in code, where it beats any per-service endpoint
+    // (AWS_ENDPOINT_URL_IAM, a profile's services section) that could send calls elsewhere.
+    global.endpoint_url = match &emulator {
+        Some(emulator) => Some(emulator.endpoint()),
+        None => given_endpoint,
+    };
     let mut session = Session::open_with(&global, private).await?;
     let (identity, _) = session.ctx.identity().await?;
     let pass = gate::open(
@@ -152,8 +162,20 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
         .filter(|r| r.enabled && partition(&r.name) == home_partition)
         .map(|r| r.name)
         .collect();
-    let blueprint =
-        blueprint::expand(&scenario, seed, &enabled, &identity.id).map_err(AppError::Gameday)?;
+    let blueprint = blueprint::expand(
+        &scenario,
+        seed,
+        &enabled,
+        &identity.id,
+        blueprint::Parties {
+            partner: parties.partner_account.as_deref(),
+            outsider: parties.outside_account.as_deref(),
+        },
+    )
+    .map_err(AppError::Gameday)?;
+    // Cleanup looks wherever the run may have put something.
+    let mut regions: BTreeSet<String> = enabled.into_iter().collect();
+    regions.extend(blueprint.regions());
     let now = Utc::now();
     let run_id = record::run_id(&scenario.name, seed, now);
     let run_dir = record::runs_dir(&data_dir).join(&run_id);
@@ -168,7 +190,7 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
         attack_started: None,
         detonated: None,
         baseline: run_dir.join("baseline.toml"),
-        regions: enabled,
+        regions: regions.into_iter().collect(),
         blueprint,
         steps: Vec::new(),
         indicators: Vec::new(),
@@ -285,11 +307,18 @@ fn run_table(record: &RunRecord, data_dir: &Path) -> String {
     out
 }
 
-/// A session on the run's endpoint (unless one is given) with the run's baseline.
+/// A session on the run's endpoint (unless one is given) with the run's baseline. The
+/// endpoint is set in code, so no per-service setting can send the calls elsewhere.
 async fn run_session(global: &GlobalArgs, record: &RunRecord) -> Result<Session, AppError> {
     let mut global = global.clone();
     let mut private = false;
     if global.endpoint_url.is_none() {
+        if record.endpoint.is_none() && std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+            return Err(AppError::Gameday(format!(
+                "run {} was detonated into real AWS, but AWS_ENDPOINT_URL points elsewhere: unset it, or pass --endpoint-url",
+                record.run_id
+            )));
+        }
         global.endpoint_url.clone_from(&record.endpoint);
         private = record.private_emulator;
     }
@@ -308,12 +337,24 @@ async fn score_now(
 ) -> Result<Scorecard, AppError> {
     let scanned = scan_to_end(session).await?;
     let logs = journal::read_all(data_dir)?;
+    let state = &scanned.state;
+    // Where the scan could not read, an indicator's absence proves nothing.
+    let unread: BTreeSet<String> = std::iter::once(&state.global)
+        .chain(&state.regions)
+        .filter(|r| !r.errors.is_empty() || !r.failed_listings.is_empty())
+        .map(|r| r.name.clone())
+        .collect();
+    let until = record::next_run_started(data_dir, record)?;
     let card = score::score(
         record,
         &logs,
-        &scanned.state.inventory,
-        scanned.state.is_partial(),
-        Utc::now(),
+        &score::Now {
+            inventory: &state.inventory,
+            unread: &unread,
+            partial: state.is_partial(),
+            until,
+            at: Utc::now(),
+        },
     );
     let folder = data_dir.join("journal");
     crate::files::create_private_dir(&folder).map_err(|e| AppError::Gameday(e.to_string()))?;
@@ -333,6 +374,17 @@ async fn score_command(
 ) -> Result<ExitCode, AppError> {
     let data_dir = data_dir(global)?;
     let record = RunRecord::load(&data_dir, run_id.as_deref())?;
+    if let Some(cleaned) = record.cleaned {
+        return Err(AppError::Gameday(format!(
+            "run {} was cleaned up at {}: there is nothing left to score (an empty account would look contained); its last scorecard is {}",
+            record.run_id,
+            cleaned.format("%Y-%m-%d %H:%M:%SZ"),
+            data_dir
+                .join("journal")
+                .join(format!("{}.scorecard.md", record.run_id))
+                .display()
+        )));
+    }
     let session = run_session(global, &record).await?;
     let card = score_now(&session, &record, &data_dir).await?;
     let text = match format {

@@ -401,9 +401,12 @@ impl<'a> Detonator<'a> {
         let contain = step.contain?;
         let made = self.made.get(&step.id)?;
         let blueprint = &self.record.blueprint;
-        let exposure = |party: Party| match blueprint.account(party) {
-            Some(account) => Exposure::Account(account.to_string()),
-            None => Exposure::Public,
+        // What a scan reports: a trust or share to the outsider or the public (the scenario
+        // check allows `contain` on nothing else).
+        let exposure = |party: Party| match party {
+            Party::Public => Some(Exposure::Public),
+            Party::Outsider => Some(Exposure::Account(blueprint.outsider.clone())),
+            Party::Lambda | Party::Partner => None,
         };
         let (threats, summary): (Vec<Threat>, String) = match &step.act {
             Act::CreateUsers { admin, console, .. } => (
@@ -434,7 +437,7 @@ impl<'a> Detonator<'a> {
                 (
                     vec![Threat::Role {
                         name: name.clone(),
-                        outsider: Some(exposure(*trust)),
+                        outsider: Some(exposure(*trust)?),
                     }],
                     format!(
                         "role {name} assumable by {}",
@@ -459,32 +462,35 @@ impl<'a> Detonator<'a> {
             Act::CreateSnapshots {
                 share: Some(party), ..
             }
-            | Act::ShareSnapshot { with: party, .. } => (
-                made.snapshots
-                    .iter()
-                    .map(|(region, id, _)| Threat::Snapshot {
-                        region: region.clone(),
-                        id: id.clone(),
-                        exposure: exposure(*party),
-                    })
-                    .collect(),
-                format!(
-                    "snapshot {} shared with {}",
+            | Act::ShareSnapshot { with: party, .. } => {
+                let exposure = exposure(*party)?;
+                (
                     made.snapshots
                         .iter()
-                        .map(|(region, id, name)| format!("{region}/{id} ({name})"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    party_label(blueprint, *party)
-                ),
-            ),
+                        .map(|(region, id, _)| Threat::Snapshot {
+                            region: region.clone(),
+                            id: id.clone(),
+                            exposure: exposure.clone(),
+                        })
+                        .collect(),
+                    format!(
+                        "snapshot {} shared with {}",
+                        made.snapshots
+                            .iter()
+                            .map(|(region, id, name)| format!("{region}/{id} ({name})"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        party_label(blueprint, *party)
+                    ),
+                )
+            }
             Act::ShareImage { with, .. } => {
                 let (region, id) = made.image.clone()?;
                 (
                     vec![Threat::Image {
                         region: region.clone(),
                         id: id.clone(),
-                        exposure: exposure(*with),
+                        exposure: exposure(*with)?,
                     }],
                     format!(
                         "AMI {region}/{id} shared with {}",
@@ -576,6 +582,7 @@ mod tests {
             3,
             &["us-east-1".into(), "eu-west-1".into()],
             "123456789012",
+            blueprint::Parties::default(),
         )
         .expect("blueprint")
     }

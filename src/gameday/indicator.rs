@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::scenario::Containment;
-use crate::model::finding::{FindingKind, ResourceType};
+use crate::model::finding::FindingKind;
 use crate::model::operation::{DENY_ALL_MANAGED, DENY_ALL_POLICY, Operation};
 use crate::model::{GLOBAL, Inventory, KeyStatus, Sharing};
 use crate::playbook::freeze::FREEZE_POLICY;
@@ -223,15 +223,34 @@ impl Threat {
         }
     }
 
-    /// The kind of resource, for the cockpit's lists.
-    pub fn resource_type(&self) -> ResourceType {
+    /// Where it is: its region, `global` for users and roles.
+    pub fn region(&self) -> &str {
         match self {
-            Threat::User { .. } => ResourceType::User,
-            Threat::Role { .. } => ResourceType::Role,
-            Threat::Function { .. } => ResourceType::Function,
-            Threat::Snapshot { .. } => ResourceType::Snapshot,
-            Threat::Image { .. } => ResourceType::Image,
+            Threat::User { .. } | Threat::Role { .. } => GLOBAL,
+            Threat::Function { region, .. }
+            | Threat::Snapshot { region, .. }
+            | Threat::Image { region, .. } => region,
         }
+    }
+
+    /// Whether a scan that read `inventory` could not see this threat: its region (or IAM) had
+    /// errors (`unread_regions`), or a detail of it could not be read. Its absence there
+    /// proves nothing.
+    pub fn unread(
+        &self,
+        inventory: &Inventory,
+        unread_regions: &std::collections::BTreeSet<String>,
+    ) -> bool {
+        let id = match self {
+            Threat::User { name, .. } | Threat::Role { name, .. } => name,
+            Threat::Function { name, .. } => name,
+            Threat::Snapshot { id, .. } | Threat::Image { id, .. } => id,
+        };
+        unread_regions.contains(self.region())
+            || inventory
+                .unread
+                .iter()
+                .any(|u| u.region == self.region() && u.resource_id == *id)
     }
 }
 

@@ -129,6 +129,29 @@ impl RunRecord {
     }
 }
 
+/// When the run after `record` (in the same data dir) was created: what the journals hold
+/// from then on belongs to it, not to `record`.
+pub fn next_run_started(
+    data_dir: &Path,
+    record: &RunRecord,
+) -> Result<Option<DateTime<Utc>>, RecordError> {
+    Ok(all(&runs_dir(data_dir))?
+        .into_iter()
+        .map(|r| r.created)
+        .filter(|created| *created > record.created)
+        .min())
+}
+
+/// The run whose baseline is `baseline`, if it is one (a run's baseline lives in its folder).
+pub fn run_of_baseline(data_dir: &Path, baseline: &Path) -> Option<RunRecord> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let baseline = canonical(baseline)?;
+    let runs = canonical(&runs_dir(data_dir))?;
+    let run_id = baseline.strip_prefix(&runs).ok()?.components().next()?;
+    let record = RunRecord::load(data_dir, run_id.as_os_str().to_str()).ok()?;
+    (canonical(&record.baseline) == Some(baseline)).then_some(record)
+}
+
 fn read(path: &Path) -> Result<RunRecord, RecordError> {
     let text = std::fs::read(path).map_err(|source| RecordError::Read {
         path: path.to_path_buf(),
@@ -140,13 +163,11 @@ fn read(path: &Path) -> Result<RunRecord, RecordError> {
     })
 }
 
-/// The most recently created run under `dir`.
-fn newest(dir: &Path) -> Result<RunRecord, RecordError> {
+/// Every run under `dir` (none when it does not exist).
+fn all(dir: &Path) -> Result<Vec<RunRecord>, RecordError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(RecordError::NoRuns(dir.to_path_buf()));
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => {
             return Err(RecordError::Read {
                 path: dir.to_path_buf(),
@@ -154,16 +175,20 @@ fn newest(dir: &Path) -> Result<RunRecord, RecordError> {
             });
         }
     };
-    let mut newest: Option<RunRecord> = None;
+    let mut runs = Vec::new();
     for entry in entries.filter_map(Result::ok) {
         let path = entry.path().join("run.json");
-        if !path.exists() {
-            continue;
-        }
-        let record = read(&path)?;
-        if newest.as_ref().is_none_or(|n| record.created > n.created) {
-            newest = Some(record);
+        if path.exists() {
+            runs.push(read(&path)?);
         }
     }
-    newest.ok_or_else(|| RecordError::NoRuns(dir.to_path_buf()))
+    Ok(runs)
+}
+
+/// The most recently created run under `dir`.
+fn newest(dir: &Path) -> Result<RunRecord, RecordError> {
+    all(dir)?
+        .into_iter()
+        .max_by_key(|r| r.created)
+        .ok_or_else(|| RecordError::NoRuns(dir.to_path_buf()))
 }

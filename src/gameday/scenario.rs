@@ -445,6 +445,18 @@ fn invalid(step: &Located, message: impl Into<String>) -> ScenarioError {
 /// Checks what serde cannot: ids unique, references to earlier steps of the right kind, the
 /// fields each kind of step needs (and no others), counts and regions sane.
 fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
+    if !valid_scenario_name(&scenario.name) {
+        return Err(ScenarioError::Invalid {
+            at: scenario
+                .attack
+                .first()
+                .map_or_else(|| scenario.name.clone(), |s| s.at.clone()),
+            message: format!(
+                "the name '{}' must be 1 to 40 lowercase letters, digits and dashes (it starts every run id)",
+                scenario.name
+            ),
+        });
+    }
     check_pick(&scenario.estate_regions).map_err(|message| ScenarioError::Invalid {
         at: Source::BuiltIn(ESTATE.0).label(),
         message,
@@ -503,14 +515,22 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
             }
         }
         if let Some(contain) = step.contain {
+            // Only what a scan reports can be an indicator: the Lambda service and the
+            // partner are trusted by the baseline, so a trust or a share to them is not.
+            let exposed =
+                |party: Option<Party>| matches!(party, Some(Party::Public | Party::Outsider));
             let fits = step.act.containment() == Some(contain)
-                && (step.act != Do::CreateSnapshots
-                    || matches!(step.share, Some(Party::Public | Party::Outsider)));
+                && match step.act {
+                    Do::CreateSnapshots => exposed(step.share),
+                    Do::CreateRole => exposed(step.trust),
+                    Do::ShareSnapshot | Do::ShareImage => exposed(step.with),
+                    _ => true,
+                };
             if !fits {
                 return Err(invalid(
                     located,
                     format!(
-                        "a {} step cannot be contained by {} (what it leaves is not what that playbook contains)",
+                        "a {} step cannot be contained by {} (what it leaves is not what that playbook contains, or nothing a scan reports: trusts and shares must go to the outsider or the public)",
                         step.act.as_str(),
                         contain.as_str()
                     ),
@@ -534,11 +554,20 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
                 ));
             }
             (Some(names), true)
-                if names.choices().is_empty() || names.choices().iter().any(|n| !valid_name(n)) =>
+                if names.choices().is_empty()
+                    || names.choices().iter().any(|n| !valid_name(step.act, n)) =>
             {
                 return Err(invalid(
                     located,
-                    "`names` must be non-empty, each 1 to 48 letters, digits, spaces or -_.",
+                    match step.act {
+                        Do::CreateSnapshots => {
+                            "`names` (descriptions) must be non-empty, each 1 to 48 printable characters"
+                        }
+                        Do::CreateImage => {
+                            "`names` must be non-empty, each 3 to 48 letters, digits, spaces or ()[]./'@_-"
+                        }
+                        _ => "`names` must be non-empty, each 1 to 48 letters, digits, - or _",
+                    },
                 ));
             }
             _ => {}
@@ -666,6 +695,18 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
         }
         earlier.push(step);
     }
+    if !scenario.attack.iter().any(|s| s.step.contain.is_some()) {
+        return Err(ScenarioError::Invalid {
+            at: scenario
+                .attack
+                .first()
+                .map_or_else(|| scenario.name.clone(), |s| s.at.clone()),
+            message: format!(
+                "scenario '{}' has no indicator: mark at least one step with `contain`",
+                scenario.name
+            ),
+        });
+    }
     Ok(())
 }
 
@@ -687,12 +728,34 @@ fn check_pick(pick: &RegionPick) -> Result<(), String> {
     Ok(())
 }
 
-/// IAM, Lambda and EC2 all accept these.
-fn valid_name(name: &str) -> bool {
-    (1..=48).contains(&name.len())
+/// A name AWS accepts for what `act` makes (numbered `-2`, `-3` when a list runs out): IAM
+/// and Lambda names, snapshot descriptions, AMI names.
+fn valid_name(act: Do, name: &str) -> bool {
+    match act {
+        Do::CreateSnapshots => {
+            (1..=48).contains(&name.len()) && name.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+        }
+        Do::CreateImage => {
+            (3..=48).contains(&name.len())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || " ()[]./'@_-".contains(c))
+        }
+        _ => {
+            (1..=48).contains(&name.len())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        }
+    }
+}
+
+/// A scenario's name starts every run id (a folder, a tag value, a filter value).
+fn valid_scenario_name(name: &str) -> bool {
+    (1..=40).contains(&name.len())
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '))
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 #[cfg(test)]
@@ -737,6 +800,16 @@ mod tests {
     fn bad_scenario_files_are_errors_at_their_line() {
         let dir = tempfile::tempdir().expect("dir");
         let head = "name = \"x\"\nsummary = \"y\"\n";
+        let bad_name = write(
+            dir.path(),
+            "y",
+            "name = \"../evil\"\nsummary = \"s\"\ninclude = [\"snapshot-made-public\"]\n",
+        );
+        let shown = load(&bad_name).expect_err("bad name").to_string();
+        assert!(
+            shown.contains("lowercase letters, digits and dashes"),
+            "{shown}"
+        );
         let cases = [
             (
                 "[[step]]\nid = \"a\"\ndo = \"fly\"\n",
@@ -779,6 +852,26 @@ mod tests {
                 "`count`",
             ),
             ("include = [\"nowhere\"]\n", "x.toml", "include 'nowhere'"),
+            (
+                "[[step]]\nid = \"a\"\ndo = \"create-role\"\nnames = \"r\"\ntrust = \"lambda\"\ncontain = \"disable-role\"\n",
+                ":3",
+                "cannot be contained",
+            ),
+            (
+                "[[step]]\nid = \"a\"\ndo = \"share-image\"\nimage = \"golden-image\"\nwith = \"partner\"\ncontain = \"revert-sharing\"\n",
+                ":3",
+                "cannot be contained",
+            ),
+            (
+                "[[step]]\nid = \"a\"\ndo = \"create-users\"\nnames = \"x\"\n",
+                ":3",
+                "has no indicator",
+            ),
+            (
+                "[[step]]\nid = \"a\"\ndo = \"create-users\"\nnames = \"bad name\"\ncontain = \"disable-user\"\n",
+                ":3",
+                "`names` must be",
+            ),
             (
                 "[[step]]\nid = \"a\"\ndo = \"create-users\"\nnames = \"x\"\nflavour = 1\n",
                 ":7:",

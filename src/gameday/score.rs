@@ -2,7 +2,7 @@
 //! still holds it, and which action contained it when — read from the journals and a scan of
 //! the account now. Pure; written as JSON and Markdown beside the journals.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
@@ -90,15 +90,22 @@ struct Applied<'a> {
     operation: &'a Operation,
 }
 
-/// Scores `record` from `logs` (every journal of the data dir) and the account as `inventory`
-/// holds it now.
-pub fn score(
-    record: &RunRecord,
-    logs: &[SessionLog],
-    inventory: &Inventory,
-    partial: bool,
-    now: DateTime<Utc>,
-) -> Scorecard {
+/// The account as a scan read it when scoring.
+#[derive(Debug, Clone, Copy)]
+pub struct Now<'a> {
+    pub inventory: &'a Inventory,
+    /// Regions (and `global`) the scan could not read whole.
+    pub unread: &'a BTreeSet<String>,
+    /// Some region or service could not be read.
+    pub partial: bool,
+    /// When the next run in the same data dir started: journals after it are that run's.
+    pub until: Option<DateTime<Utc>>,
+    pub at: DateTime<Utc>,
+}
+
+/// Scores `record` from `logs` (every journal of the data dir: those of this account between
+/// the attack's start and the next run's) and the account as `now` read it.
+pub fn score(record: &RunRecord, logs: &[SessionLog], now: &Now) -> Scorecard {
     let start = record.attack_started.unwrap_or(record.created);
     let records = logs
         .iter()
@@ -108,7 +115,7 @@ pub fn score(
             })
         })
         .flat_map(|log| log.records.iter())
-        .filter(|r| r.at >= start);
+        .filter(|r| r.at >= start && now.until.is_none_or(|until| r.at < until));
     let mut scans: Vec<(DateTime<Utc>, &[String])> = Vec::new();
     let mut intents: BTreeMap<(&str, usize), (&str, &Operation)> = BTreeMap::new();
     let mut playbooks: BTreeMap<&str, String> = BTreeMap::new();
@@ -153,7 +160,7 @@ pub fn score(
     let indicators: Vec<IndicatorScore> = record
         .indicators
         .iter()
-        .map(|indicator| judge(indicator, &scans, &applied, &playbooks, inventory))
+        .map(|indicator| judge(indicator, &scans, &applied, &playbooks, now))
         .collect();
     let count = |status| indicators.iter().filter(|i| i.status == status).count();
     let since_start = |at: DateTime<Utc>| (at - start).num_seconds().max(0);
@@ -166,7 +173,7 @@ pub fn score(
         seed: record.seed,
         account: record.account.clone(),
         attack_started: record.attack_started,
-        scored: now,
+        scored: now.at,
         contained: count(Status::Contained),
         detected: count(Status::Detected),
         missed: count(Status::Missed),
@@ -179,7 +186,7 @@ pub fn score(
         indicators,
         keystrokes,
         damage: record.damage.clone(),
-        partial,
+        partial: now.partial,
     }
 }
 
@@ -188,7 +195,7 @@ fn judge(
     scans: &[(DateTime<Utc>, &[String])],
     applied: &[Applied],
     playbooks: &BTreeMap<&str, String>,
-    inventory: &Inventory,
+    now: &Now,
 ) -> IndicatorScore {
     let detected = scans
         .iter()
@@ -197,30 +204,42 @@ fn judge(
     let open: Vec<String> = indicator
         .threats
         .iter()
-        .filter(|t| !t.contained(inventory))
-        .map(|t| t.label())
+        .filter_map(|t| {
+            if t.unread(now.inventory, now.unread) {
+                Some(format!("{} (could not be read now)", t.label()))
+            } else if t.contained(now.inventory) {
+                None
+            } else {
+                Some(t.label())
+            }
+        })
         .collect();
     let mut by: Vec<String> = Vec::new();
     let mut contained = None;
     if open.is_empty() {
-        // Each part: the first firebreak step that acted on it. All parts acted on: the
-        // indicator was contained when the last of them was.
-        let firsts: Vec<Option<&Applied>> = indicator
+        // Each part: the last firebreak step that acted on it (a disable is done when its
+        // last step is). All parts acted on: contained when the last of them was.
+        let lasts: Vec<Option<&Applied>> = indicator
             .threats
             .iter()
-            .map(|t| applied.iter().find(|a| t.touched_by(a.operation, a.region)))
+            .map(|t| {
+                applied
+                    .iter()
+                    .rev()
+                    .find(|a| t.touched_by(a.operation, a.region))
+            })
             .collect();
-        for first in firsts.iter().flatten() {
-            let label = match playbooks.get(first.action) {
-                Some(playbook) => format!("{}: {playbook}", first.action),
-                None => first.action.to_string(),
+        for last in lasts.iter().flatten() {
+            let label = match playbooks.get(last.action) {
+                Some(playbook) => format!("{}: {playbook}", last.action),
+                None => last.action.to_string(),
             };
             if !by.contains(&label) {
                 by.push(label);
             }
         }
-        if firsts.iter().all(Option::is_some) {
-            contained = firsts.iter().flatten().map(|a| a.at).max();
+        if lasts.iter().all(Option::is_some) {
+            contained = lasts.iter().flatten().map(|a| a.at).max();
         }
     }
     let status = if open.is_empty() {
@@ -569,15 +588,52 @@ mod tests {
         }
     }
 
+    fn scored(
+        logs: &[SessionLog],
+        inventory: &Inventory,
+        until: Option<DateTime<Utc>>,
+    ) -> Scorecard {
+        score(
+            &record(),
+            logs,
+            &Now {
+                inventory,
+                unread: &BTreeSet::new(),
+                partial: false,
+                until,
+                at: at(60),
+            },
+        )
+    }
+
     #[test]
-    fn each_indicator_is_contained_detected_or_missed_with_its_times() {
+    fn a_threat_where_the_scan_could_not_read_is_not_contained() {
+        let gone = Inventory::default();
+        let unread = BTreeSet::from(["eu-west-1".to_string()]);
         let card = score(
             &record(),
             &[session("123456789012")],
-            &account_with(&["snap-b"]),
-            false,
-            at(60),
+            &Now {
+                inventory: &gone,
+                unread: &unread,
+                partial: true,
+                until: None,
+                at: at(60),
+            },
         );
+        assert!(
+            card.indicators
+                .iter()
+                .all(|i| i.status == Status::Detected
+                    && i.open[0].ends_with("(could not be read now)")),
+            "{card:#?}"
+        );
+        assert!(card.partial && card.table().contains("warning: some regions"));
+    }
+
+    #[test]
+    fn each_indicator_is_contained_detected_or_missed_with_its_times() {
+        let card = scored(&[session("123456789012")], &account_with(&["snap-b"]), None);
         let a = &card.indicators[0];
         assert_eq!(a.status, Status::Contained);
         assert_eq!(
@@ -599,13 +655,7 @@ mod tests {
         assert_eq!(card.full_containment_secs, None, "one is still open");
         assert_eq!(card.keystrokes, 7);
 
-        let all = score(
-            &record(),
-            &[session("123456789012")],
-            &account_with(&[]),
-            false,
-            at(60),
-        );
+        let all = scored(&[session("123456789012")], &account_with(&[]), None);
         // snap-b was closed outside firebreak: contained, but no action or time to credit.
         assert_eq!(all.indicators[1].status, Status::Contained);
         assert_eq!(all.indicators[1].contained, None);
@@ -617,22 +667,26 @@ mod tests {
 
     #[test]
     fn another_accounts_sessions_and_an_undone_containment_do_not_count() {
-        let card = score(
-            &record(),
+        let card = scored(
             &[session("999988887777")],
             &account_with(&["snap-a", "snap-b"]),
-            false,
-            at(60),
+            None,
         );
         assert!(card.indicators.iter().all(|i| i.status == Status::Missed));
         assert_eq!(card.keystrokes, 0);
+        // The next run started at 30: its scans and actions are not this run's.
+        let card = scored(&[session("123456789012")], &account_with(&[]), Some(at(30)));
+        assert_eq!(card.indicators[0].detected, Some(at(20)));
+        assert_eq!(
+            card.indicators[0].contained, None,
+            "contained by the next run"
+        );
+        assert_eq!(card.keystrokes, 0);
         // Contained, then undone: the account holds it again.
-        let card = score(
-            &record(),
+        let card = scored(
             &[session("123456789012")],
             &account_with(&["snap-a", "snap-b"]),
-            false,
-            at(60),
+            None,
         );
         assert_eq!(card.indicators[0].status, Status::Detected);
         assert_eq!(card.indicators[0].contained, None);

@@ -58,6 +58,8 @@ async fn run_with(session: Session, gameday: Option<GameDay>) -> std::io::Result
         // never reaches. Nothing more can be done if it fails: the panic is being reported.
         let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
         restore_and_report(info);
+        // A game day's private emulator would outlive the process: no destructor runs now.
+        crate::emulator::stop_all();
         std::process::exit(101);
     }));
     let result = event_loop(&mut terminal, session, gameday).await;

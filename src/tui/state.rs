@@ -320,8 +320,6 @@ pub struct GameDay {
     pub indicators: Vec<Indicator>,
     /// Indicators the last judged scan still found in the account.
     pub open: usize,
-    /// When a judged scan first found one contained.
-    pub first_contained: Option<DateTime<Utc>>,
     /// When a judged scan found all of them contained (cleared if one comes back).
     pub all_contained: Option<DateTime<Utc>>,
 }
@@ -339,7 +337,6 @@ impl GameDay {
             attack_started,
             open: indicators.len(),
             indicators,
-            first_contained: None,
             all_contained: None,
         }
     }

@@ -42,9 +42,6 @@ fn track_gameday(state: &mut State) {
         .iter()
         .filter(|i| !i.contained(inventory))
         .count();
-    if open < day.indicators.len() && day.first_contained.is_none() {
-        day.first_contained = Some(state.now);
-    }
     day.all_contained = match day.all_contained {
         Some(at) if open == 0 => Some(at),
         _ if open == 0 => Some(state.now),
