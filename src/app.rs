@@ -88,7 +88,7 @@ async fn scan_command(session: &Session, args: &ScanArgs) -> Result<ExitCode, Ap
     let scanned = scan_to_end(session).await?;
     let baseline = session.baseline(&scanned.identity)?;
     let findings = evaluate(
-        &scanned.state.inventory,
+        &scanned.state,
         &scanned.identity,
         baseline.as_ref(),
         args.windows.windows(),
@@ -178,7 +178,7 @@ async fn baseline_command(
             let current = baseline::load(&path)?;
             current.check_account(&path, &scanned.identity.id)?;
             let findings = evaluate(
-                &scanned.state.inventory,
+                &scanned.state,
                 &scanned.identity,
                 Some(&current),
                 windows.windows(),

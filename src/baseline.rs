@@ -233,6 +233,26 @@ impl Baseline {
     }
 
     /// Whether the resource was present at capture (or accepted since).
+    /// Every resource the baseline lists by its exact id (patterns left out): kind, region, id.
+    pub fn expected_resources(&self) -> Vec<(ResourceType, &str, &str)> {
+        let r = &self.resources;
+        [
+            (ResourceType::Function, &r.functions),
+            (ResourceType::Snapshot, &r.snapshots),
+            (ResourceType::Image, &r.images),
+            (ResourceType::Instance, &r.instances),
+        ]
+        .into_iter()
+        .flat_map(|(kind, by_region)| {
+            by_region.iter().flat_map(move |(region, ids)| {
+                ids.iter()
+                    .filter(|id| !has_glob(id))
+                    .map(move |id| (kind, region.as_str(), id.as_str()))
+            })
+        })
+        .collect()
+    }
+
     pub fn knows_resource(&self, kind: ResourceType, region: &str, id: &str) -> bool {
         self.resource_map(kind)
             .and_then(|by_region| by_region.get(region))
@@ -400,6 +420,14 @@ pub fn accept(
                     .insert(finding.resource_id.clone());
             }
             baseline.regions_in_use.insert(finding.region.clone());
+        }
+        FindingKind::DeletedResource => {
+            // Accepting a deletion: the baseline no longer expects it.
+            if let Some(map) = baseline.resource_map_mut(finding.resource_type)
+                && let Some(ids) = map.get_mut(&finding.region)
+            {
+                ids.remove(&finding.resource_id);
+            }
         }
         FindingKind::ConsoleWithoutMfa
         | FindingKind::PublicSnapshot

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::baseline::Baseline;
 use crate::model::finding::{Finding, FindingKind, ResourceType, Severity, finding_id};
 use crate::model::{GLOBAL, Identity, Inventory, KeyStatus, Sharing};
-use crate::scan::is_public_function;
+use crate::scan::{ItemKind, Listed, is_public_function};
 
 /// Time windows the rules use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,9 @@ pub struct Context<'a> {
     pub account: &'a Identity,
     pub now: DateTime<Utc>,
     pub windows: Windows,
+    /// The listings the scan finished (see [`ScanState::listed`]): a baseline resource is judged
+    /// gone only where it was looked for.
+    pub listed: &'a Listed,
 }
 
 impl Context<'_> {
@@ -141,6 +144,7 @@ pub fn evaluate(ctx: &Context) -> Vec<Finding> {
     principal_rules(ctx, &mut out);
     sharing_rules(ctx, &mut out);
     recent_rules(ctx, &mut out);
+    deleted_rules(ctx, &mut out);
     unread_rule(ctx, &mut out);
     link_related(ctx.inventory, &mut out.findings);
 
@@ -542,6 +546,84 @@ fn snapshot_details(volume: Option<&str>, size: Option<i32>) -> Vec<String> {
     )]
 }
 
+/// What the baseline lists that is gone (deleted, deregistered, terminated), where the scan
+/// finished listing: critical for snapshots and AMIs (backups), high for functions and
+/// instances.
+fn deleted_rules(ctx: &Context, out: &mut Builder) {
+    let Some(baseline) = ctx.baseline else {
+        return;
+    };
+    let inventory = ctx.inventory;
+    for (kind, region, id) in baseline.expected_resources() {
+        let (item, severity, what, present) = match kind {
+            ResourceType::Function => (
+                ItemKind::Functions,
+                Severity::High,
+                "function",
+                inventory
+                    .functions
+                    .iter()
+                    .any(|f| f.region == region && f.name == id),
+            ),
+            ResourceType::Snapshot => (
+                ItemKind::Snapshots,
+                Severity::Critical,
+                "snapshot",
+                inventory
+                    .snapshots
+                    .iter()
+                    .any(|s| s.region == region && s.id == id),
+            ),
+            ResourceType::Image => (
+                ItemKind::Images,
+                Severity::Critical,
+                "AMI",
+                inventory
+                    .images
+                    .iter()
+                    .any(|i| i.region == region && i.id == id),
+            ),
+            ResourceType::Instance => (
+                ItemKind::Instances,
+                Severity::High,
+                "instance",
+                inventory.instances.iter().any(|i| {
+                    i.region == region
+                        && i.id == id
+                        && !matches!(i.state.as_deref(), Some("terminated" | "shutting-down"))
+                }),
+            ),
+            _ => continue,
+        };
+        if present || !ctx.listed.contains(&(region.to_string(), item)) {
+            continue;
+        }
+        out.add(
+            FindingKind::DeletedResource,
+            severity,
+            region,
+            kind,
+            id,
+            None,
+            format!(
+                "{what} {id} is gone: the baseline{} lists it",
+                baseline
+                    .captured_at
+                    .map_or_else(String::new, |t| format!(
+                        " captured {}",
+                        t.format("%Y-%m-%d %H:%M UTC")
+                    ))
+            ),
+            vec![if kind == ResourceType::Instance {
+                "deleted or terminated since".to_string()
+            } else {
+                "deleted since: stop whoever is deleting (D on them, F for everything) before the rest goes".to_string()
+            }],
+            String::new(),
+        );
+    }
+}
+
 fn recent_rules(ctx: &Context, out: &mut Builder) {
     let since = ctx.windows.since;
     let in_use = |region: &str| ctx.baseline.is_some_and(|b| b.region_in_use(region));
@@ -826,6 +908,7 @@ mod tests {
             account: &identity(),
             now: now(),
             windows: Windows::default(),
+            listed: &Default::default(),
         })
     }
 
@@ -843,6 +926,125 @@ mod tests {
         let estate = peacetime();
         let captured = baseline::capture(&estate, &identity(), now());
         assert!(evaluate_with(&estate, Some(&captured)).is_empty());
+        let everywhere = listed_everywhere(&estate);
+        assert!(evaluate_listed(&estate, &captured, &everywhere).is_empty());
+    }
+
+    /// Every (region, kind) of `inventory`'s resources, as a scan that finished everything.
+    fn listed_everywhere(inventory: &Inventory) -> Listed {
+        let regions: BTreeSet<&String> = inventory
+            .functions
+            .iter()
+            .map(|f| &f.region)
+            .chain(inventory.snapshots.iter().map(|s| &s.region))
+            .chain(inventory.images.iter().map(|i| &i.region))
+            .chain(inventory.instances.iter().map(|i| &i.region))
+            .collect();
+        regions
+            .into_iter()
+            .flat_map(|region| {
+                [
+                    ItemKind::Functions,
+                    ItemKind::Snapshots,
+                    ItemKind::Images,
+                    ItemKind::Instances,
+                ]
+                .map(|kind| (region.clone(), kind))
+            })
+            .collect()
+    }
+
+    fn evaluate_listed(
+        inventory: &Inventory,
+        baseline: &Baseline,
+        listed: &Listed,
+    ) -> Vec<Finding> {
+        evaluate(&Context {
+            inventory,
+            baseline: Some(baseline),
+            account: &identity(),
+            now: now(),
+            windows: Windows::default(),
+            listed,
+        })
+    }
+
+    #[test]
+    fn what_the_baseline_lists_and_a_finished_listing_lacks_is_a_deletion() {
+        let mut estate = peacetime();
+        estate.images.push(Image {
+            region: "us-east-1".into(),
+            id: "ami-golden".into(),
+            name: Some("golden".into()),
+            created: Some(long_ago()),
+            sharing: Sharing::default(),
+        });
+        estate.instances.push(Instance {
+            region: "us-east-1".into(),
+            id: "i-web".into(),
+            instance_type: None,
+            state: Some("running".into()),
+            launched: Some(long_ago()),
+            key_name: None,
+            public_ip: None,
+        });
+        let captured = baseline::capture(&estate, &identity(), now());
+        let everywhere = listed_everywhere(&estate);
+        let mut after = estate.clone();
+        after.snapshots.retain(|s| s.id != "snap-db");
+        after.functions.retain(|f| f.name != "billing");
+        after.images.clear();
+        after.instances[0].state = Some("terminated".into());
+        let found: Vec<(FindingKind, Severity, String)> =
+            evaluate_listed(&after, &captured, &everywhere)
+                .into_iter()
+                .map(|f| (f.kind, f.severity, f.id))
+                .collect();
+        use FindingKind::DeletedResource as D;
+        assert_eq!(
+            found,
+            vec![
+                (
+                    D,
+                    Severity::Critical,
+                    "deleted_resource:eu-west-1:snap-db".to_string()
+                ),
+                (
+                    D,
+                    Severity::Critical,
+                    "deleted_resource:us-east-1:ami-golden".to_string()
+                ),
+                (
+                    D,
+                    Severity::High,
+                    "deleted_resource:us-east-1:billing".to_string()
+                ),
+                (
+                    D,
+                    Severity::High,
+                    "deleted_resource:us-east-1:i-web".to_string()
+                ),
+            ]
+        );
+        // Not looked for (a region left out, a listing that failed): not judged gone.
+        let partly: Listed = everywhere
+            .iter()
+            .filter(|(region, kind)| !(region == "eu-west-1" && *kind == ItemKind::Snapshots))
+            .cloned()
+            .collect();
+        let found = evaluate_listed(&after, &captured, &partly);
+        assert!(
+            !found.iter().any(|f| f.resource_id == "snap-db"),
+            "{found:#?}"
+        );
+        assert_eq!(found.len(), 3);
+        // Accepting a deletion removes it from the baseline.
+        let mut accepted = captured.clone();
+        for finding in evaluate_listed(&after, &captured, &everywhere) {
+            baseline::accept(&mut accepted, &finding, "me", now()).expect("accept");
+        }
+        assert!(evaluate_listed(&after, &accepted, &everywhere).is_empty());
+        assert!(!accepted.knows_resource(ResourceType::Snapshot, "eu-west-1", "snap-db"));
     }
 
     #[test]

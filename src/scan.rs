@@ -36,6 +36,9 @@ pub struct ScanOptions {
     pub detail_concurrency: usize,
 }
 
+/// The (region, kind) listings a scan finished.
+pub type Listed = std::collections::BTreeSet<(String, ItemKind)>;
+
 /// A kind of inventory item; also the unit of per-region counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -375,6 +378,29 @@ impl ScanState {
     }
 
     /// Whether some region or service could not be read.
+    /// The (region, kind) listings this scan finished: only there can a resource the baseline
+    /// lists be judged gone.
+    pub fn listed(&self) -> Listed {
+        let kinds = [
+            (ItemKind::Functions, "lambda"),
+            (ItemKind::Snapshots, "ec2"),
+            (ItemKind::Images, "ec2"),
+            (ItemKind::Instances, "ec2"),
+        ];
+        self.regions
+            .iter()
+            .flat_map(|region| {
+                kinds
+                    .iter()
+                    .filter(|(kind, service)| {
+                        region.count(*kind).is_some()
+                            && !region.failed_listings.iter().any(|s| s == service)
+                    })
+                    .map(|(kind, _)| (region.name.clone(), *kind))
+            })
+            .collect()
+    }
+
     pub fn is_partial(&self) -> bool {
         !self.global.errors.is_empty() || self.regions.iter().any(|r| !r.errors.is_empty())
     }

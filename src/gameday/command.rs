@@ -288,7 +288,7 @@ fn run_table(record: &RunRecord, data_dir: &Path) -> String {
         ));
     }
     for damage in &record.damage {
-        out.push_str(&format!("DAMAGE  {damage}\n"));
+        out.push_str(&format!("DAMAGE  {}\n", damage.summary));
     }
     let flags = match &record.endpoint {
         Some(endpoint) => format!("--endpoint-url {endpoint} "),

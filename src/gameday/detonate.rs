@@ -11,10 +11,11 @@ use serde_json::json;
 
 use super::blueprint::{Act, Blueprint, Placed, Planned};
 use super::indicator::{Exposure, Indicator, Threat};
-use super::record::{RecordError, RunRecord, StepDone};
+use super::record::{Damage, RecordError, RunRecord, StepDone};
 use super::scenario::Party;
 use crate::aws::sandbox::{self, AccessKey, Sandbox, ShareWith};
 use crate::aws::{AwsContext, AwsError};
+use crate::model::finding::{FindingKind, finding_id};
 
 /// Why a detonation stopped.
 #[derive(Debug, thiserror::Error)]
@@ -387,9 +388,12 @@ impl<'a> Detonator<'a> {
                     .iter()
                     .map(|(region, id, name)| format!("snapshot {region}/{id} ({name})"))
                     .collect();
-                self.record
-                    .damage
-                    .extend(deleted.iter().map(|d| format!("deleted {d}")));
+                self.record.damage.extend(targets.iter().zip(&deleted).map(
+                    |((region, id, _), what)| Damage {
+                        summary: format!("deleted {what}"),
+                        finding: finding_id(FindingKind::DeletedResource, region, id),
+                    },
+                ));
                 format!("deleted {}", deleted.join(", "))
             }
         };

@@ -19,6 +19,15 @@ pub struct StepDone {
     pub what: String,
 }
 
+/// Something the attacker destroyed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Damage {
+    /// `deleted snapshot eu-west-1/snap-… (backup orders-db)`.
+    pub summary: String,
+    /// The finding a scan raises for it (`deleted_resource:REGION:ID`).
+    pub finding: String,
+}
+
 /// A `moto_server` the run started and left running (`--no-tui`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Server {
@@ -50,7 +59,7 @@ pub struct RunRecord {
     pub steps: Vec<StepDone>,
     pub indicators: Vec<Indicator>,
     /// What the attacker destroyed: it cannot be contained, only stopped from going further.
-    pub damage: Vec<String>,
+    pub damage: Vec<Damage>,
     /// Set by `gameday cleanup`.
     pub cleaned: Option<DateTime<Utc>>,
     pub server: Option<Server>,

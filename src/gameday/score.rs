@@ -56,6 +56,13 @@ pub struct IndicatorScore {
     pub open: Vec<String>,
 }
 
+/// Damage done, and when a scan first reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DamageScore {
+    pub summary: String,
+    pub detected: Option<DateTime<Utc>>,
+}
+
 /// A run's scorecard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scorecard {
@@ -76,8 +83,8 @@ pub struct Scorecard {
     pub full_containment_secs: Option<i64>,
     /// Keystrokes in the cockpit sessions since the attack started.
     pub keystrokes: u64,
-    /// What the attacker destroyed.
-    pub damage: Vec<String>,
+    /// What the attacker destroyed, and when a scan first showed it gone.
+    pub damage: Vec<DamageScore>,
     /// Some region or service could not be read now: an indicator there may be misjudged.
     pub partial: bool,
 }
@@ -185,7 +192,17 @@ pub fn score(record: &RunRecord, logs: &[SessionLog], now: &Now) -> Scorecard {
         },
         indicators,
         keystrokes,
-        damage: record.damage.clone(),
+        damage: record
+            .damage
+            .iter()
+            .map(|d| DamageScore {
+                summary: d.summary.clone(),
+                detected: scans
+                    .iter()
+                    .find(|(_, ids)| ids.contains(&d.finding))
+                    .map(|(at, _)| *at),
+            })
+            .collect(),
         partial: now.partial,
     }
 }
@@ -341,7 +358,12 @@ impl Scorecard {
             }
         }
         for damage in &self.damage {
-            let _ = writeln!(out, "damage: {damage}");
+            let _ = writeln!(
+                out,
+                "damage: {} (seen {})",
+                damage.summary,
+                self.offset(damage.detected)
+            );
         }
         if self.partial {
             let _ = writeln!(
@@ -402,7 +424,12 @@ impl Scorecard {
         if !self.damage.is_empty() {
             let _ = writeln!(out, "\n## Damage\n");
             for damage in &self.damage {
-                let _ = writeln!(out, "- {damage}");
+                let _ = writeln!(
+                    out,
+                    "- {} (seen {})",
+                    damage.summary,
+                    self.offset(damage.detected)
+                );
             }
         }
         if self.partial {

@@ -66,6 +66,9 @@ pub enum FindingKind {
     PublicImage,
     SharedImage,
     PublicFunction,
+    /// A resource the baseline lists is gone (deleted, terminated): backups first, in Code
+    /// Spaces' case.
+    DeletedResource,
     /// A detail of an item could not be read (throttled, denied): what depends on it is unjudged.
     NotJudged,
 }
@@ -86,6 +89,7 @@ impl FindingKind {
             FindingKind::PublicImage => "public_image",
             FindingKind::SharedImage => "shared_image",
             FindingKind::PublicFunction => "public_function",
+            FindingKind::DeletedResource => "deleted_resource",
             FindingKind::NotJudged => "not_judged",
         }
     }

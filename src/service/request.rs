@@ -11,7 +11,7 @@ use crate::aws::{AwsError, actions};
 use crate::findings::Windows;
 use crate::journal;
 use crate::model::finding::{Finding, FindingKind, ResourceType};
-use crate::model::{GLOBAL, Identity, Inventory};
+use crate::model::{GLOBAL, Identity};
 use crate::playbook::contain_functions::{Deletion, FunctionTarget};
 use crate::playbook::guard::{Caller, Guard};
 use crate::playbook::plan::Plan;
@@ -22,6 +22,7 @@ use crate::playbook::{
     contain_functions, disable_role, disable_user, freeze, revert_sharing, undo,
 };
 use crate::policy::{function_statements, parse_principals};
+use crate::scan::ScanState;
 
 /// What a front end asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,17 +310,18 @@ async fn block_states(
 pub fn unknown_functions(
     session: &Session,
     identity: &Identity,
-    inventory: &Inventory,
+    scanned: &ScanState,
 ) -> Result<BTreeSet<(String, String)>, AppError> {
     Ok(match session.baseline(identity)? {
-        Some(baseline) => inventory
+        Some(baseline) => scanned
+            .inventory
             .functions
             .iter()
             .filter(|f| !baseline.knows_resource(ResourceType::Function, &f.region, &f.name))
             .map(|f| (f.region.clone(), f.name.clone()))
             .collect(),
         None => session
-            .findings(inventory, identity, Windows::default())?
+            .findings(scanned, identity, Windows::default())?
             .iter()
             .filter(|f| {
                 f.kind == FindingKind::RecentResource && f.resource_type == ResourceType::Function
@@ -356,11 +358,7 @@ async fn function_targets(
     if unknown {
         let scanned = scan_to_end(session).await?;
         missed = unread(&scanned.state);
-        wanted.extend(unknown_functions(
-            session,
-            identity,
-            &scanned.state.inventory,
-        )?);
+        wanted.extend(unknown_functions(session, identity, &scanned.state)?);
     }
     let mut targets = Vec::new();
     for (region, name) in wanted {
@@ -428,7 +426,7 @@ async fn plan_revert_sharing(
     if public {
         let scanned = scan_to_end(session).await?;
         missed = unread(&scanned.state);
-        let findings = session.findings(&scanned.state.inventory, identity, Windows::default())?;
+        let findings = session.findings(&scanned.state, identity, Windows::default())?;
         wanted.extend(findings.iter().filter_map(SharedTarget::of_finding));
     }
     let mut resources = Vec::new();

@@ -14,8 +14,8 @@ use crate::config::{self, Config, ConfigError};
 use crate::findings::{self, Windows};
 use crate::journal::{JournalError, ReadError};
 use crate::keys::Bindings;
+use crate::model::Identity;
 use crate::model::finding::Finding;
-use crate::model::{Identity, Inventory};
 use crate::playbook::engine::EngineError;
 use crate::scan::{self, RegionSelection, ScanOptions, ScanState};
 
@@ -232,15 +232,16 @@ impl Session {
         }
     }
 
-    /// Judges findings over `inventory` against this session's baseline (if any), as of now.
+    /// Judges findings over what `scanned` read against this session's baseline (if any), as
+    /// of now.
     pub fn findings(
         &self,
-        inventory: &Inventory,
+        scanned: &ScanState,
         identity: &Identity,
         windows: Windows,
     ) -> Result<Vec<Finding>, AppError> {
         let baseline = self.baseline(identity)?;
-        Ok(evaluate(inventory, identity, baseline.as_ref(), windows))
+        Ok(evaluate(scanned, identity, baseline.as_ref(), windows))
     }
 
     /// The baseline for `identity`'s account: `None` when none was given and the default file
@@ -298,19 +299,20 @@ pub async fn scan_to_end(session: &Session) -> Result<Scanned, AppError> {
     }
 }
 
-/// Judges findings over `inventory` against `baseline`, as of now.
+/// Judges findings over what `scanned` read against `baseline`, as of now.
 pub fn evaluate(
-    inventory: &Inventory,
+    scanned: &ScanState,
     identity: &Identity,
     baseline: Option<&Baseline>,
     windows: Windows,
 ) -> Vec<Finding> {
     findings::evaluate(&findings::Context {
-        inventory,
+        inventory: &scanned.inventory,
         baseline,
         account: identity,
         now: Utc::now(),
         windows,
+        listed: &scanned.listed(),
     })
 }
 

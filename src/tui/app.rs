@@ -257,7 +257,7 @@ fn perform(effect: Effect, workers: &Workers) {
                 let session = &workers.session;
                 let baseline = session.baseline(&identity).map_err(|e| e.to_string());
                 let findings = session
-                    .findings(&scanned.inventory, &identity, Windows::default())
+                    .findings(&scanned, &identity, Windows::default())
                     .map_err(|e| e.to_string());
                 if workers.gameday
                     && let Ok(findings) = &findings

@@ -61,7 +61,7 @@ impl ListId {
                 }
                 _ => ListId::Other,
             },
-            FindingKind::NoBaseline => ListId::Other,
+            FindingKind::NoBaseline | FindingKind::DeletedResource => ListId::Other,
         }
     }
 }
@@ -446,15 +446,21 @@ impl State {
         self.selected_index(list).map(|i| items[i])
     }
 
-    /// What a playbook key acts on: the marked findings, else the selection.
+    /// What a playbook key acts on: the marked findings, else the selection. A deletion is
+    /// never a target: there is nothing left to act on.
     pub fn targets(&self) -> (Vec<&Finding>, bool) {
+        let actionable = |f: &&Finding| f.kind != FindingKind::DeletedResource;
         if self.marks.is_empty() {
-            (self.selection().into_iter().collect(), false)
+            (
+                self.selection().into_iter().filter(actionable).collect(),
+                false,
+            )
         } else {
             (
                 self.findings
                     .iter()
                     .filter(|f| self.marks.contains(&f.id))
+                    .filter(actionable)
                     .collect(),
                 true,
             )

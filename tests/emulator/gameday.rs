@@ -205,6 +205,16 @@ async fn rehearse(bed: &TestBed, scenario: &str, seed: u64) {
         }
     }
 
+    // What was destroyed is reported as it happened (the baseline lists it, it is gone).
+    for damage in &record.damage {
+        assert!(
+            ids.contains(&damage.finding.as_str()),
+            "{scenario}/{seed}: {} not reported ({}); findings: {ids:?}",
+            damage.summary,
+            damage.finding
+        );
+    }
+
     // Not yet contained: the scorecard says detected, not contained.
     let before = score(bed, &endpoint, &data, &record.run_id);
     assert!(
@@ -241,6 +251,12 @@ async fn rehearse(bed: &TestBed, scenario: &str, seed: u64) {
         );
     }
     assert_eq!(card.contained, card.indicators.len());
+    assert_eq!(card.damage.len(), record.damage.len());
+    assert!(
+        card.damage.iter().all(|d| d.detected.is_some()),
+        "{scenario}/{seed}: {:#?}",
+        card.damage
+    );
     assert!(card.first_containment_secs.is_some() && card.full_containment_secs.is_some());
     assert!(card.first_containment_secs <= card.full_containment_secs);
     // Written as JSON and Markdown beside the journals.

@@ -228,6 +228,14 @@ fn sharing(sharing: &crate::model::Sharing) -> String {
 /// What each playbook key would do to `finding`.
 fn playbooks(state: &State, finding: &Finding) -> Vec<(Command, String)> {
     let mut out = Vec::new();
+    if finding.kind == FindingKind::DeletedResource {
+        // Nothing left to act on: stop whoever is deleting (D on them, or F).
+        out.push((
+            Command::Accept,
+            "accept the deletion: the baseline stops expecting it".to_string(),
+        ));
+        return out;
+    }
     match finding.resource_type {
         ResourceType::User => out.push((
             Command::Disable,

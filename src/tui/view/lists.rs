@@ -190,6 +190,7 @@ fn label(state: &State, finding: &Finding, room: usize) -> String {
             format!("→ {}", finding.facts)
         }
         FindingKind::NotJudged => "not fully read".to_string(),
+        FindingKind::DeletedResource => "DELETED".to_string(),
         FindingKind::NoBaseline => return "no baseline: judged by age".to_string(),
     };
     let what = match finding.resource_type {

@@ -290,6 +290,7 @@ fn breach(read_only: bool) -> State {
     }
     let baseline = baseline::parse(BASELINE, Path::new("baseline.toml")).expect("valid baseline");
     let judged = findings::evaluate(&findings::Context {
+        listed: &Default::default(),
         inventory: &state.scan.inventory,
         baseline: Some(&baseline),
         account: &identity(),
