@@ -73,12 +73,13 @@ fn stop(port: u16) {
 }
 
 impl Emulator {
-    /// The `moto_server` to run: `$FIREBREAK_MOTO`, else `.venv/bin/moto_server` under
-    /// `project_dir`, else `moto_server` on `PATH`. Fails saying how to install it.
-    pub fn locate(project_dir: &Path) -> Result<PathBuf, EmulatorError> {
+    /// The `moto_server` to run: `$FIREBREAK_MOTO`, else `.venv/bin/moto_server` under the
+    /// first of `project_dirs` that has one, else `moto_server` on `PATH`. Fails saying how to
+    /// install it.
+    pub fn locate(project_dirs: &[&Path]) -> Result<PathBuf, EmulatorError> {
         Self::locate_with(
             std::env::var_os(MOTO_SERVER_ENV),
-            &[project_dir],
+            project_dirs,
             std::env::var_os("PATH"),
         )
     }

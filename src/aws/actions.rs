@@ -46,7 +46,7 @@ pub enum Applied {
     AlreadyDone,
 }
 
-fn iam_site(operation: &str) -> CallSite<'_> {
+pub(super) fn iam_site(operation: &str) -> CallSite<'_> {
     CallSite {
         service: "iam",
         operation,
@@ -54,7 +54,7 @@ fn iam_site(operation: &str) -> CallSite<'_> {
     }
 }
 
-fn lambda_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
+pub(super) fn lambda_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
     CallSite {
         service: "lambda",
         operation,
@@ -62,7 +62,7 @@ fn lambda_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
     }
 }
 
-fn ec2_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
+pub(super) fn ec2_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
     CallSite {
         service: "ec2",
         operation,

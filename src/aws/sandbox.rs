@@ -13,9 +13,9 @@ use aws_sdk_ec2::types::{
 };
 use aws_sdk_iam::types::Tag as IamTag;
 
+use super::actions::{ec2_site, iam_site, lambda_site};
 use super::context::AwsContext;
-use super::error::{AwsError, CallSite};
-use crate::model::GLOBAL;
+use super::error::AwsError;
 
 /// The tag every game-day resource carries; its value is the run id.
 pub const GAMEDAY_TAG: &str = "firebreak:gameday";
@@ -73,30 +73,6 @@ impl AwsContext {
             "firebreak-gameday",
         );
         self.with_credentials(credentials)
-    }
-}
-
-fn iam_site(operation: &str) -> CallSite<'_> {
-    CallSite {
-        service: "iam",
-        operation,
-        region: GLOBAL,
-    }
-}
-
-fn ec2_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
-    CallSite {
-        service: "ec2",
-        operation,
-        region,
-    }
-}
-
-fn lambda_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
-    CallSite {
-        service: "lambda",
-        operation,
-        region,
     }
 }
 

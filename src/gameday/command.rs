@@ -71,12 +71,8 @@ fn project_dirs() -> Vec<PathBuf> {
 
 fn start_emulator() -> Result<Emulator, AppError> {
     let dirs = project_dirs();
-    let found = dirs
-        .iter()
-        .find_map(|dir| Emulator::locate(dir).ok())
-        .map(Ok)
-        .unwrap_or_else(|| Emulator::locate(&dirs[0]))?;
-    Ok(Emulator::start(&found)?)
+    let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    Ok(Emulator::start(&Emulator::locate(&dirs)?)?)
 }
 
 fn data_dir(global: &GlobalArgs) -> Result<PathBuf, AppError> {

@@ -25,7 +25,7 @@ impl TestBed {
     /// Starts a fresh moto_server for one test.
     pub fn start() -> Self {
         let project = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let moto_server = Emulator::locate(project).unwrap_or_else(|err| panic!("{err}"));
+        let moto_server = Emulator::locate(&[project]).unwrap_or_else(|err| panic!("{err}"));
         let moto = Emulator::start(&moto_server).unwrap_or_else(|err| panic!("{err}"));
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(
