@@ -7,16 +7,18 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use crate::cli::{
-    ActCommand, EXIT_PARTIAL, EXIT_STEP_FAILED, ExportFormat, Format, LogCommand, RunArgs,
+    ActCommand, CounterArgs, EXIT_PARTIAL, EXIT_STEP_FAILED, ExportFormat, Format, LogCommand,
+    RunArgs,
 };
 use crate::journal::Journal;
 use crate::journal::{self, Entry, SessionLog};
 use crate::model::Identity;
 use crate::playbook::contain_functions::Deletion;
+use crate::playbook::countermeasure::Countermeasure;
 use crate::playbook::plan::{Outcome, Plan, StepResult};
 use crate::playbook::undo::unfinished;
 use crate::report::{identity_line, print};
-use crate::service::request::{Planning, Request, SharedTarget, prepare};
+use crate::service::request::{CounterTargets, Planning, Request, SharedTarget, prepare};
 use crate::service::run::{confirmation_matches, execute, open_journal, read_logs, record_plan};
 use crate::service::session::{AppError, Session};
 
@@ -65,8 +67,24 @@ pub async fn act(session: &Session, command: ActCommand) -> Result<ExitCode, App
         ),
         ActCommand::Freeze { confirm, run } => (Request::Freeze, run, confirm),
         ActCommand::Unfreeze { run } => (Request::Unfreeze, run, None),
+        ActCommand::RestoreLogging(args) => counter(Countermeasure::RestoreLogging, args),
+        ActCommand::RestoreDetection(args) => counter(Countermeasure::RestoreDetection, args),
+        ActCommand::CloseIngress(args) => counter(Countermeasure::CloseIngress, args),
+        ActCommand::DisableRule(args) => counter(Countermeasure::DisableRule, args),
+        ActCommand::DetachProfile(args) => counter(Countermeasure::DetachProfile, args),
+        ActCommand::DisableApiKey(args) => counter(Countermeasure::DisableApiKey, args),
     };
     plan_and_run(session, &request, &run, typed).await
+}
+
+/// The request, run flags and (no) typed confirmation of a countermeasure command.
+fn counter(measure: Countermeasure, args: CounterArgs) -> (Request, RunArgs, Option<String>) {
+    let targets = if args.all {
+        CounterTargets::All
+    } else {
+        CounterTargets::Named(args.targets)
+    };
+    (Request::Countermeasure { measure, targets }, args.run, None)
 }
 
 /// Runs `firebreak undo ACTION_ID`.

@@ -87,12 +87,15 @@ fn partial_warning(state: &ScanState) {
 async fn scan_command(session: &Session, args: &ScanArgs) -> Result<ExitCode, AppError> {
     let scanned = scan_to_end(session).await?;
     let baseline = session.baseline(&scanned.identity)?;
-    let findings = evaluate(
+    let mut findings = evaluate(
         &scanned.state,
         &scanned.identity,
         baseline.as_ref(),
         args.windows.windows(),
     );
+    if args.attribution {
+        crate::service::attribution::attribute_all(&session.ctx, &mut findings).await;
+    }
     let report = ScanReport::new(
         &scanned.state,
         scanned.identity.clone(),

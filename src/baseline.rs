@@ -9,7 +9,7 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
 use crate::model::finding::{Finding, FindingKind, ResourceType};
-use crate::model::{Identity, Inventory};
+use crate::model::{Identity, Inventory, ManagementEvents, Trail};
 use crate::policy::is_account_id;
 
 /// The format version written by this firebreak.
@@ -68,6 +68,45 @@ pub struct KnownResources {
     pub images: BTreeMap<String, BTreeSet<String>>,
     #[serde(default)]
     pub instances: BTreeMap<String, BTreeSet<String>>,
+    /// CloudTrail trails by home region and name, with how each was set.
+    #[serde(default)]
+    pub trails: BTreeMap<String, BTreeMap<String, TrailSettings>>,
+    /// GuardDuty detectors that were enabled, by id.
+    #[serde(default)]
+    pub detectors: BTreeMap<String, BTreeSet<String>>,
+    /// Ingress rules open to the world that are expected (`sg-0abc tcp/443 0.0.0.0/0`).
+    #[serde(default)]
+    pub open_ingress: BTreeMap<String, BTreeSet<String>>,
+    /// EventBridge rules by name (`bus/name` off the default bus).
+    #[serde(default)]
+    pub event_rules: BTreeMap<String, BTreeSet<String>>,
+    /// Instance-profile associations (`i-0abc/profile-name`).
+    #[serde(default)]
+    pub profile_associations: BTreeMap<String, BTreeSet<String>>,
+    /// API Gateway API keys by id.
+    #[serde(default)]
+    pub api_keys: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// How a trail was set at capture: a trail that records less than this is weakened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailSettings {
+    pub logging: bool,
+    pub multi_region: bool,
+    pub management_events: ManagementEvents,
+}
+
+impl TrailSettings {
+    /// How `trail` is set now; what could not be read counts as recording, so that it is never
+    /// taken for a weakening later.
+    pub fn of(trail: &Trail) -> Self {
+        TrailSettings {
+            logging: trail.logging.unwrap_or(true),
+            multi_region: trail.multi_region,
+            management_events: trail.management_events.unwrap_or(ManagementEvents::All),
+        }
+    }
 }
 
 /// One accepted finding. It keeps suppressing that finding while the finding's facts are the same.
@@ -215,6 +254,10 @@ impl Baseline {
             ResourceType::Snapshot => Some(&self.resources.snapshots),
             ResourceType::Image => Some(&self.resources.images),
             ResourceType::Instance => Some(&self.resources.instances),
+            ResourceType::Detector => Some(&self.resources.detectors),
+            ResourceType::EventRule => Some(&self.resources.event_rules),
+            ResourceType::ProfileAssociation => Some(&self.resources.profile_associations),
+            ResourceType::ApiKey => Some(&self.resources.api_keys),
             _ => None,
         }
     }
@@ -228,11 +271,14 @@ impl Baseline {
             ResourceType::Snapshot => Some(&mut self.resources.snapshots),
             ResourceType::Image => Some(&mut self.resources.images),
             ResourceType::Instance => Some(&mut self.resources.instances),
+            ResourceType::Detector => Some(&mut self.resources.detectors),
+            ResourceType::EventRule => Some(&mut self.resources.event_rules),
+            ResourceType::ProfileAssociation => Some(&mut self.resources.profile_associations),
+            ResourceType::ApiKey => Some(&mut self.resources.api_keys),
             _ => None,
         }
     }
 
-    /// Whether the resource was present at capture (or accepted since).
     /// Every resource the baseline lists by its exact id (patterns left out): kind, region, id.
     pub fn expected_resources(&self) -> Vec<(ResourceType, &str, &str)> {
         let r = &self.resources;
@@ -241,6 +287,7 @@ impl Baseline {
             (ResourceType::Snapshot, &r.snapshots),
             (ResourceType::Image, &r.images),
             (ResourceType::Instance, &r.instances),
+            (ResourceType::Detector, &r.detectors),
         ]
         .into_iter()
         .flat_map(|(kind, by_region)| {
@@ -250,9 +297,20 @@ impl Baseline {
                     .map(move |id| (kind, region.as_str(), id.as_str()))
             })
         })
+        .chain(r.trails.iter().flat_map(|(region, trails)| {
+            trails
+                .keys()
+                .map(move |name| (ResourceType::Trail, region.as_str(), name.as_str()))
+        }))
         .collect()
     }
 
+    /// How the trail `name` homed in `region` was set at capture, when the baseline has it.
+    pub fn trail(&self, region: &str, name: &str) -> Option<&TrailSettings> {
+        self.resources.trails.get(region)?.get(name)
+    }
+
+    /// Whether the resource was present at capture (or accepted since).
     pub fn knows_resource(&self, kind: ResourceType, region: &str, id: &str) -> bool {
         self.resource_map(kind)
             .and_then(|by_region| by_region.get(region))
@@ -346,6 +404,32 @@ pub fn capture(inventory: &Inventory, identity: &Identity, captured_at: DateTime
     for i in &inventory.instances {
         add(&mut resources.instances, &i.region, &i.id);
     }
+    for t in &inventory.trails {
+        resources
+            .trails
+            .entry(t.region.clone())
+            .or_default()
+            .insert(t.name.clone(), TrailSettings::of(t));
+    }
+    for d in inventory
+        .detectors
+        .iter()
+        .filter(|d| d.enabled != Some(false))
+    {
+        add(&mut resources.detectors, &d.region, &d.id);
+    }
+    for rule in &inventory.open_ingress {
+        add(&mut resources.open_ingress, &rule.region, &rule.key());
+    }
+    for rule in &inventory.event_rules {
+        add(&mut resources.event_rules, &rule.region, &rule.id());
+    }
+    for a in &inventory.profile_associations {
+        add(&mut resources.profile_associations, &a.region, &a.key());
+    }
+    for k in &inventory.api_keys {
+        add(&mut resources.api_keys, &k.region, &k.id);
+    }
     baseline.regions_in_use = [
         &resources.functions,
         &resources.snapshots,
@@ -428,11 +512,37 @@ pub fn accept(
             {
                 ids.remove(&finding.resource_id);
             }
+            if finding.resource_type == ResourceType::Trail
+                && let Some(trails) = baseline.resources.trails.get_mut(&finding.region)
+            {
+                trails.remove(&finding.resource_id);
+            }
+        }
+        FindingKind::OpenIngress => {
+            // The facts are the rules found open, comma-separated.
+            baseline
+                .resources
+                .open_ingress
+                .entry(finding.region.clone())
+                .or_default()
+                .extend(finding.facts.split(',').map(str::to_string));
+        }
+        FindingKind::UnknownEventRule
+        | FindingKind::UnknownProfileAssociation
+        | FindingKind::UnknownApiKey => {
+            if let Some(map) = baseline.resource_map_mut(finding.resource_type) {
+                map.entry(finding.region.clone())
+                    .or_default()
+                    .insert(finding.resource_id.clone());
+            }
         }
         FindingKind::ConsoleWithoutMfa
         | FindingKind::PublicSnapshot
         | FindingKind::PublicImage
-        | FindingKind::PublicFunction => {}
+        | FindingKind::PublicFunction
+        | FindingKind::LoggingStopped
+        | FindingKind::TrailWeakened
+        | FindingKind::DetectionDisabled => {}
     }
     baseline.accepted.push(Acceptance {
         finding: finding.id.clone(),
@@ -540,6 +650,42 @@ pub fn diff(baseline: &Baseline, inventory: &Inventory) -> Vec<Difference> {
         "instance",
         &baseline.resources.instances,
         now.resources.instances,
+    );
+    let names = |trails: &BTreeMap<String, BTreeMap<String, TrailSettings>>| {
+        trails
+            .iter()
+            .map(|(region, by_name)| (region.clone(), by_name.keys().cloned().collect()))
+            .collect::<BTreeMap<String, BTreeSet<String>>>()
+    };
+    compare(
+        "trail",
+        &names(&baseline.resources.trails),
+        names(&now.resources.trails),
+    );
+    compare(
+        "detector",
+        &baseline.resources.detectors,
+        now.resources.detectors,
+    );
+    compare(
+        "open_ingress",
+        &baseline.resources.open_ingress,
+        now.resources.open_ingress,
+    );
+    compare(
+        "event_rule",
+        &baseline.resources.event_rules,
+        now.resources.event_rules,
+    );
+    compare(
+        "profile_association",
+        &baseline.resources.profile_associations,
+        now.resources.profile_associations,
+    );
+    compare(
+        "api_key",
+        &baseline.resources.api_keys,
+        now.resources.api_keys,
     );
     compare(
         "trusted_account",
@@ -672,6 +818,7 @@ mod tests {
                 },
                 attached_policies: vec![],
                 inline_policies: vec![],
+                instance_profiles: Vec::new(),
                 admin_via: vec![],
             }],
             snapshots: vec![Snapshot {

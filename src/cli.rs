@@ -255,6 +255,37 @@ pub enum ActCommand {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Start logging on stopped CloudTrail trails (targets: REGION/TRAIL, the trail's home
+    /// region). Undo stops again only what it started.
+    RestoreLogging(CounterArgs),
+    /// Enable disabled GuardDuty detectors (REGION/DETECTOR_ID), and create one where the
+    /// baseline's was deleted (REGION/DELETED_ID). Undo disables what it enabled.
+    RestoreDetection(CounterArgs),
+    /// Revoke exactly the world-open ingress rules the baseline does not list
+    /// (REGION/SECURITY_GROUP_ID). Undo authorises those rules again.
+    CloseIngress(CounterArgs),
+    /// Disable EventBridge rules the baseline does not list (REGION/RULE, REGION/BUS/RULE off
+    /// the default bus). Undo enables them.
+    DisableRule(CounterArgs),
+    /// Disassociate instance profiles the baseline does not associate
+    /// (REGION/INSTANCE_ID/PROFILE). Undo associates them again.
+    DetachProfile(CounterArgs),
+    /// Disable API Gateway API keys the baseline does not list (REGION/KEY_ID). Undo enables
+    /// them.
+    DisableApiKey(CounterArgs),
+}
+
+/// Targets and run flags of a countermeasure: what its findings name, or all of them.
+#[derive(Debug, Clone, Args)]
+pub struct CounterArgs {
+    /// Targets as REGION/ID, as the findings name them (`firebreak scan` shows the ids).
+    #[arg(value_name = "REGION/ID", value_parser = parse_region_target)]
+    pub targets: Vec<(String, String)>,
+    /// Every finding this countermeasure acts on, all regions.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// `firebreak log ...`
@@ -294,6 +325,11 @@ pub struct ScanArgs {
     /// Exit 3 when any finding is at or above this severity.
     #[arg(long, value_name = "SEVERITY", value_parser = Severity::parse)]
     pub fail_on: Option<Severity>,
+
+    /// Say who made each finding's change, from CloudTrail's 90-day event history
+    /// (LookupEvents, 2 a second per region).
+    #[arg(long)]
+    pub attribution: bool,
 }
 
 /// The time windows findings are judged by.
@@ -431,6 +467,20 @@ pub fn parse_region_resource(text: &str) -> Result<(String, String), String> {
     Ok((region, id.to_string()))
 }
 
+/// `REGION/ID`, where the id may itself contain `/` (`i-0abc/profile`, `bus/rule`).
+pub fn parse_region_target(text: &str) -> Result<(String, String), String> {
+    let (region, id) = text
+        .split_once('/')
+        .ok_or_else(|| format!("'{text}' must be REGION/ID, e.g. us-east-1/org-trail"))?;
+    let region = parse_region(region)?;
+    if id.is_empty() || id.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "'{text}' must be REGION/ID with an id after the '/'"
+        ));
+    }
+    Ok((region, id.to_string()))
+}
+
 fn parse_endpoint_url(text: &str) -> Result<String, String> {
     if (text.starts_with("http://") || text.starts_with("https://"))
         && text.len() > "https://".len()
@@ -563,7 +613,13 @@ mod tests {
                 | ActCommand::ContainFunctions { run, .. }
                 | ActCommand::RevertSharing { run, .. }
                 | ActCommand::Freeze { run, .. }
-                | ActCommand::Unfreeze { run },
+                | ActCommand::Unfreeze { run }
+                | ActCommand::RestoreLogging(CounterArgs { run, .. })
+                | ActCommand::RestoreDetection(CounterArgs { run, .. })
+                | ActCommand::CloseIngress(CounterArgs { run, .. })
+                | ActCommand::DisableRule(CounterArgs { run, .. })
+                | ActCommand::DetachProfile(CounterArgs { run, .. })
+                | ActCommand::DisableApiKey(CounterArgs { run, .. }),
             )
             | Command::Undo { run, .. }
             | Command::Resume { run, .. } => run,
@@ -581,6 +637,12 @@ mod tests {
             vec!["act", "revert-sharing", "eu-west-1/snap-1"],
             vec!["act", "freeze", "--confirm", "123456789012"],
             vec!["act", "unfreeze"],
+            vec!["act", "restore-logging", "us-east-1/org-trail"],
+            vec!["act", "restore-detection", "--all"],
+            vec!["act", "close-ingress", "us-east-1/sg-0abc"],
+            vec!["act", "disable-rule", "us-east-1/audit-bus/every-5"],
+            vec!["act", "detach-profile", "us-east-1/i-0abc/ec2-ops"],
+            vec!["act", "disable-api-key", "us-east-1/k1"],
             vec!["undo", "20261122T030405Z-1-1"],
             vec!["resume", "20261122T030405Z-1-1"],
         ] {

@@ -2,6 +2,8 @@
 //! every finding has a stable id (`kind:region:resource_id`), so the same thing keeps the same
 //! id across scans and can be accepted into the baseline.
 
+mod evasion;
+
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
@@ -110,6 +112,7 @@ impl Builder {
             details,
             related: Vec::new(),
             facts,
+            attribution: None,
         });
         id
     }
@@ -145,6 +148,7 @@ pub fn evaluate(ctx: &Context) -> Vec<Finding> {
     sharing_rules(ctx, &mut out);
     recent_rules(ctx, &mut out);
     deleted_rules(ctx, &mut out);
+    evasion::evasion_rules(ctx, &mut out);
     unread_rule(ctx, &mut out);
     link_related(ctx.inventory, &mut out.findings);
 
@@ -593,6 +597,24 @@ fn deleted_rules(ctx: &Context, out: &mut Builder) {
                         && !matches!(i.state.as_deref(), Some("terminated" | "shutting-down"))
                 }),
             ),
+            ResourceType::Trail => (
+                ItemKind::Trails,
+                Severity::Critical,
+                "trail",
+                inventory
+                    .trails
+                    .iter()
+                    .any(|t| t.region == region && t.name == id),
+            ),
+            ResourceType::Detector => (
+                ItemKind::Detectors,
+                Severity::Critical,
+                "GuardDuty detector",
+                inventory
+                    .detectors
+                    .iter()
+                    .any(|d| d.region == region && d.id == id),
+            ),
             _ => continue,
         };
         if present || !ctx.listed.contains(&(region.to_string(), item)) {
@@ -614,10 +636,11 @@ fn deleted_rules(ctx: &Context, out: &mut Builder) {
                         t.format("%Y-%m-%d %H:%M UTC")
                     ))
             ),
-            vec![if kind == ResourceType::Instance {
-                "deleted or terminated since".to_string()
-            } else {
-                "deleted since: stop whoever is deleting (D on them, F for everything) before the rest goes".to_string()
+            vec![match kind {
+                ResourceType::Instance => "deleted or terminated since".to_string(),
+                ResourceType::Trail => "deleted since: nothing done in the account is recorded by it; re-create it from your infrastructure code".to_string(),
+                ResourceType::Detector => "deleted since: restore-detection creates a new detector".to_string(),
+                _ => "deleted since: stop whoever is deleting (D on them, F for everything) before the rest goes".to_string(),
             }],
             String::new(),
         );
@@ -842,6 +865,7 @@ mod tests {
             },
             attached_policies: vec![],
             inline_policies: vec![],
+            instance_profiles: Vec::new(),
             admin_via: vec![],
         }
     }

@@ -14,6 +14,9 @@ pub enum Command {
     Disable,
     Contain,
     Unshare,
+    /// The countermeasure of the selected findings (logging, detection, ingress, rules,
+    /// instance profiles, API keys).
+    Counter,
     Freeze,
     Undo,
     Accept,
@@ -35,10 +38,11 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order help lists them.
-    pub const ALL: [Command; 20] = [
+    pub const ALL: [Command; 21] = [
         Command::Disable,
         Command::Contain,
         Command::Unshare,
+        Command::Counter,
         Command::Freeze,
         Command::Undo,
         Command::Accept,
@@ -64,6 +68,7 @@ impl Command {
             Command::Disable => "disable",
             Command::Contain => "contain",
             Command::Unshare => "unshare",
+            Command::Counter => "counter",
             Command::Freeze => "freeze",
             Command::Undo => "undo",
             Command::Accept => "accept",
@@ -90,6 +95,9 @@ impl Command {
             Command::Disable => "disable: user (keys, password, deny-all), single key, or role",
             Command::Contain => "contain functions: throttle to 0 + evidence; delete offered after",
             Command::Unshare => "revert sharing: snapshots, AMIs, function policies and URLs",
+            Command::Counter => {
+                "counter: logging, detection, open ingress, rules, instance profiles, API keys"
+            }
             Command::Freeze => "freeze the account (type the account id, 5 s countdown)",
             Command::Undo => "undo the last action of this session",
             Command::Accept => "accept the selected finding into the baseline",
@@ -115,6 +123,7 @@ impl Command {
             Command::Disable => 'D',
             Command::Contain => 'X',
             Command::Unshare => 'S',
+            Command::Counter => 'C',
             Command::Freeze => 'F',
             Command::Undo => 'u',
             Command::Accept => 'a',

@@ -169,6 +169,9 @@ pub fn table(report: &ScanReport) -> String {
             finding.summary
         );
         let _ = writeln!(out, "           id {}", finding.id);
+        if let Some(attribution) = &finding.attribution {
+            let _ = writeln!(out, "           attribution: {attribution}");
+        }
     }
 
     let shared = shared_lines(&report.inventory);

@@ -12,7 +12,8 @@ use tokio::task::JoinSet;
 
 use crate::aws::{self, AwsContext, AwsError, RegionInfo};
 use crate::model::{
-    AccessKey, Function, GLOBAL, Identity, Image, Instance, Inventory, Role, Snapshot, Unread, User,
+    AccessKey, ApiKey, Detector, EventRule, Function, GLOBAL, Identity, Image, Instance, Inventory,
+    OpenIngress, ProfileAssociation, Role, Snapshot, Trail, Unread, User,
 };
 
 /// Which regions to scan.
@@ -50,6 +51,13 @@ pub enum ItemKind {
     Snapshots,
     Images,
     Instances,
+    Trails,
+    Detectors,
+    /// Security-group ingress rules open to the world.
+    OpenIngress,
+    EventRules,
+    ProfileAssociations,
+    ApiKeys,
     /// Snapshots and images shared outside the account, and functions open to the public.
     Shared,
 }
@@ -66,6 +74,12 @@ pub enum Part {
     Snapshots(Vec<Snapshot>),
     Images(Vec<Image>),
     Instances(Vec<Instance>),
+    Trails(Vec<Trail>),
+    Detectors(Vec<Detector>),
+    OpenIngress(Vec<OpenIngress>),
+    EventRules(Vec<EventRule>),
+    ProfileAssociations(Vec<ProfileAssociation>),
+    ApiKeys(Vec<ApiKey>),
     /// A service's listing failed: its items in this region are unknown.
     Failed(AwsError),
     /// One item, or a side read, could not be read: the listing stands.
@@ -261,6 +275,30 @@ impl ScanState {
                 state.add_count(ItemKind::Instances, instances.len());
                 inventory.instances.extend(instances);
             }
+            Part::Trails(trails) => {
+                state.add_count(ItemKind::Trails, trails.len());
+                inventory.trails.extend(trails);
+            }
+            Part::Detectors(detectors) => {
+                state.add_count(ItemKind::Detectors, detectors.len());
+                inventory.detectors.extend(detectors);
+            }
+            Part::OpenIngress(rules) => {
+                state.add_count(ItemKind::OpenIngress, rules.len());
+                inventory.open_ingress.extend(rules);
+            }
+            Part::EventRules(rules) => {
+                state.add_count(ItemKind::EventRules, rules.len());
+                inventory.event_rules.extend(rules);
+            }
+            Part::ProfileAssociations(associations) => {
+                state.add_count(ItemKind::ProfileAssociations, associations.len());
+                inventory.profile_associations.extend(associations);
+            }
+            Part::ApiKeys(keys) => {
+                state.add_count(ItemKind::ApiKeys, keys.len());
+                inventory.api_keys.extend(keys);
+            }
             Part::Failed(error) => {
                 if !state.failed_listings.contains(&error.service) {
                     state.failed_listings.push(error.service.clone());
@@ -351,6 +389,12 @@ impl ScanState {
         take!(snapshots, "ec2");
         take!(images, "ec2");
         take!(instances, "ec2");
+        take!(trails, "cloudtrail");
+        take!(detectors, "guardduty");
+        take!(open_ingress, "ec2");
+        take!(event_rules, "events");
+        take!(profile_associations, "ec2");
+        take!(api_keys, "apigateway");
         // What could not be read in a rescanned region is what the rescan says.
         let rescanned =
             |region: &String| region == GLOBAL || rescan.regions.iter().any(|r| r.name == *region);
@@ -377,7 +421,6 @@ impl ScanState {
         self.done = true;
     }
 
-    /// Whether some region or service could not be read.
     /// The (region, kind) listings this scan finished: only there can a resource the baseline
     /// lists be judged gone.
     pub fn listed(&self) -> Listed {
@@ -386,6 +429,12 @@ impl ScanState {
             (ItemKind::Snapshots, "ec2"),
             (ItemKind::Images, "ec2"),
             (ItemKind::Instances, "ec2"),
+            (ItemKind::Trails, "cloudtrail"),
+            (ItemKind::Detectors, "guardduty"),
+            (ItemKind::OpenIngress, "ec2"),
+            (ItemKind::EventRules, "events"),
+            (ItemKind::ProfileAssociations, "ec2"),
+            (ItemKind::ApiKeys, "apigateway"),
         ];
         self.regions
             .iter()
@@ -401,6 +450,7 @@ impl ScanState {
             .collect()
     }
 
+    /// Whether some region or service could not be read.
     pub fn is_partial(&self) -> bool {
         !self.global.errors.is_empty() || self.regions.iter().any(|r| !r.errors.is_empty())
     }
@@ -513,13 +563,25 @@ enum Service {
     Snapshots,
     Images,
     Instances,
+    Trails,
+    Detectors,
+    OpenIngress,
+    EventRules,
+    ProfileAssociations,
+    ApiKeys,
 }
 
-const SERVICES: [Service; 4] = [
+const SERVICES: [Service; 10] = [
     Service::Functions,
     Service::Snapshots,
     Service::Images,
     Service::Instances,
+    Service::Trails,
+    Service::Detectors,
+    Service::OpenIngress,
+    Service::EventRules,
+    Service::ProfileAssociations,
+    Service::ApiKeys,
 ];
 
 /// One service's listing in `region`, as parts (items, then problems with single items);
@@ -550,6 +612,26 @@ async fn read_service(
             with_problems(Part::Images(found), problems)
         }
         Service::Instances => vec![Part::Instances(aws::ec2::instances(ctx, region).await?)],
+        Service::Trails => {
+            let (found, problems) = aws::cloudtrail::trails(ctx, region, detail).await?;
+            with_problems(Part::Trails(found), problems)
+        }
+        Service::Detectors => {
+            let (found, problems) = aws::guardduty::detectors(ctx, region).await?;
+            with_problems(Part::Detectors(found), problems)
+        }
+        Service::OpenIngress => {
+            let (found, problems) = aws::ec2::open_ingress(ctx, region).await?;
+            with_problems(Part::OpenIngress(found), problems)
+        }
+        Service::EventRules => {
+            let (found, problems) = aws::eventbridge::rules(ctx, region, detail).await?;
+            with_problems(Part::EventRules(found), problems)
+        }
+        Service::ProfileAssociations => vec![Part::ProfileAssociations(
+            aws::ec2::profile_associations(ctx, region).await?,
+        )],
+        Service::ApiKeys => vec![Part::ApiKeys(aws::apigateway::api_keys(ctx, region).await?)],
     })
 }
 

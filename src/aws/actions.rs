@@ -13,6 +13,7 @@ use aws_sdk_lambda::types::FunctionUrlAuthType;
 use futures::StreamExt;
 
 use super::context::AwsContext;
+use super::countermeasures;
 use super::error::{AwsError, CallSite};
 
 use crate::model::operation::{
@@ -616,6 +617,23 @@ pub async fn in_wanted_state(
             image_block_public_access(ctx, region).await?
                 == matches!(operation, Operation::EnableImageBlockPublicAccess)
         }
+        Operation::StartLogging { .. }
+        | Operation::StopLogging { .. }
+        | Operation::EnableDetector { .. }
+        | Operation::DisableDetector { .. }
+        | Operation::CreateDetector
+        | Operation::RevokeIngress { .. }
+        | Operation::AuthorizeIngress { .. }
+        | Operation::DisableEventRule { .. }
+        | Operation::EnableEventRule { .. }
+        | Operation::DisassociateProfile { .. }
+        | Operation::AssociateProfile { .. }
+        | Operation::DisableApiKey { .. }
+        | Operation::EnableApiKey { .. } => {
+            countermeasures::in_wanted_state(ctx, region, operation)
+                .await
+                .unwrap_or(Ok(false))?
+        }
     })
 }
 
@@ -1084,6 +1102,23 @@ async fn send(
             ec2_site("DisableImageBlockPublicAccess", region)
                 .run(ctx.ec2(region).disable_image_block_public_access().send())
                 .await?;
+        }
+        Operation::StartLogging { .. }
+        | Operation::StopLogging { .. }
+        | Operation::EnableDetector { .. }
+        | Operation::DisableDetector { .. }
+        | Operation::CreateDetector
+        | Operation::RevokeIngress { .. }
+        | Operation::AuthorizeIngress { .. }
+        | Operation::DisableEventRule { .. }
+        | Operation::EnableEventRule { .. }
+        | Operation::DisassociateProfile { .. }
+        | Operation::AssociateProfile { .. }
+        | Operation::DisableApiKey { .. }
+        | Operation::EnableApiKey { .. } => {
+            countermeasures::send(ctx, region, operation)
+                .await
+                .unwrap_or(Ok(()))?;
         }
     }
     Ok(sent_inverse)

@@ -64,6 +64,24 @@ pub struct AwsContext {
     interceptors: Vec<aws_sdk_ec2::config::SharedInterceptor>,
 }
 
+/// A method building `$sdk`'s client for one region from the shared SDK config (with the
+/// test interceptors, in tests).
+macro_rules! regional_client {
+    ($(#[$doc:meta])* $name:ident, $sdk:ident) => {
+        $(#[$doc])*
+        pub(crate) fn $name(&self, region: &str) -> $sdk::Client {
+            #[allow(unused_mut)]
+            let mut builder =
+                $sdk::config::Builder::from(&self.sdk).region(Region::new(region.to_string()));
+            #[cfg(test)]
+            for interceptor in &self.interceptors {
+                builder.push_interceptor(interceptor.clone());
+            }
+            $sdk::Client::from_conf(builder.build())
+        }
+    };
+}
+
 impl AwsContext {
     /// Loads the SDK configuration once: env, profiles and SSO through aws-config's default chain.
     pub async fn load(options: &ConnectOptions) -> Self {
@@ -194,27 +212,36 @@ impl AwsContext {
         aws_sdk_sts::Client::from_conf(builder.build())
     }
 
-    pub(crate) fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        #[allow(unused_mut)]
-        let mut builder =
-            aws_sdk_ec2::config::Builder::from(&self.sdk).region(Region::new(region.to_string()));
-        #[cfg(test)]
-        for interceptor in &self.interceptors {
-            builder.push_interceptor(interceptor.clone());
-        }
-        aws_sdk_ec2::Client::from_conf(builder.build())
-    }
-
-    pub(crate) fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {
-        #[allow(unused_mut)]
-        let mut builder = aws_sdk_lambda::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()));
-        #[cfg(test)]
-        for interceptor in &self.interceptors {
-            builder.push_interceptor(interceptor.clone());
-        }
-        aws_sdk_lambda::Client::from_conf(builder.build())
-    }
+    regional_client!(
+        /// An EC2 client for `region`.
+        ec2,
+        aws_sdk_ec2
+    );
+    regional_client!(
+        /// A Lambda client for `region`.
+        lambda,
+        aws_sdk_lambda
+    );
+    regional_client!(
+        /// A CloudTrail client for `region`.
+        cloudtrail,
+        aws_sdk_cloudtrail
+    );
+    regional_client!(
+        /// A GuardDuty client for `region`.
+        guardduty,
+        aws_sdk_guardduty
+    );
+    regional_client!(
+        /// An EventBridge client for `region`.
+        eventbridge,
+        aws_sdk_eventbridge
+    );
+    regional_client!(
+        /// An API Gateway client for `region`.
+        apigateway,
+        aws_sdk_apigateway
+    );
 
     /// Who we are: STS GetCallerIdentity, plus the account alias from IAM.
     ///

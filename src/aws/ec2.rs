@@ -1,5 +1,6 @@
 //! EC2 inventory for one region: owned EBS snapshots and AMIs with their sharing confirmed from
-//! the permission attributes (server-side "public" filters are only hints), and instances.
+//! the permission attributes (server-side "public" filters are only hints), instances, the
+//! ingress rules open to the world and the instance-profile associations.
 
 use futures::{StreamExt, stream};
 
@@ -11,7 +12,7 @@ use super::error::{AwsError, CallSite};
 use super::pace::Api;
 use super::to_utc;
 use crate::model::finding::ResourceType;
-use crate::model::{Image, Instance, Snapshot};
+use crate::model::{Image, Instance, OpenIngress, ProfileAssociation, Snapshot};
 
 /// Items asked for per page of an EC2 listing (the most AWS returns).
 const PAGE_SIZE: i32 = 1000;
@@ -185,5 +186,117 @@ pub async fn instances(ctx: &AwsContext, region: &str) -> Result<Vec<Instance>, 
             key_name: instance.key_name().map(str::to_string),
             public_ip: instance.public_ip_address().map(str::to_string),
         })
+        .collect())
+}
+
+/// The ingress rules in `region` that admit the whole internet (`0.0.0.0/0` or `::/0`), each
+/// with its group's name (a failed name read keeps the rules, reported as a problem).
+pub async fn open_ingress(
+    ctx: &AwsContext,
+    region: &str,
+) -> Result<(Vec<OpenIngress>, Vec<AwsError>), AwsError> {
+    let client = ctx.ec2(region);
+    let site = |operation| CallSite {
+        service: "ec2",
+        operation,
+        region,
+    };
+    let rules: Vec<_> = client
+        .describe_security_group_rules()
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site("DescribeSecurityGroupRules").error(e))?;
+    let mut open: Vec<OpenIngress> = rules
+        .iter()
+        .filter(|rule| rule.is_egress() != Some(true))
+        .filter_map(|rule| {
+            let cidr = [rule.cidr_ipv4(), rule.cidr_ipv6()]
+                .into_iter()
+                .flatten()
+                .find(|c| matches!(*c, "0.0.0.0/0" | "::/0"))?;
+            Some(OpenIngress {
+                region: region.to_string(),
+                group_id: rule.group_id().unwrap_or_default().to_string(),
+                group_name: None,
+                rule_id: rule
+                    .security_group_rule_id()
+                    .unwrap_or_default()
+                    .to_string(),
+                protocol: rule.ip_protocol().unwrap_or("-1").to_string(),
+                from_port: rule.from_port(),
+                to_port: rule.to_port(),
+                cidr: cidr.to_string(),
+            })
+        })
+        .collect();
+    if open.is_empty() {
+        return Ok((open, Vec::new()));
+    }
+    let mut groups: Vec<String> = open.iter().map(|r| r.group_id.clone()).collect();
+    groups.sort();
+    groups.dedup();
+    let named = client
+        .describe_security_groups()
+        .set_group_ids(Some(groups))
+        .send()
+        .await;
+    let problems = match named {
+        Ok(answer) => {
+            for rule in &mut open {
+                rule.group_name = answer
+                    .security_groups()
+                    .iter()
+                    .find(|g| g.group_id() == Some(rule.group_id.as_str()))
+                    .and_then(|g| g.group_name())
+                    .map(str::to_string);
+            }
+            Vec::new()
+        }
+        Err(e) => vec![site("DescribeSecurityGroups").error(e)],
+    };
+    Ok((open, problems))
+}
+
+/// The instance-profile associations in `region` that are in force (associating or associated).
+pub async fn profile_associations(
+    ctx: &AwsContext,
+    region: &str,
+) -> Result<Vec<ProfileAssociation>, AwsError> {
+    let site = CallSite {
+        service: "ec2",
+        operation: "DescribeIamInstanceProfileAssociations",
+        region,
+    };
+    let listed: Vec<_> = ctx
+        .ec2(region)
+        .describe_iam_instance_profile_associations()
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site.error(e))?;
+    Ok(listed
+        .iter()
+        .map(|association| ProfileAssociation {
+            region: region.to_string(),
+            association_id: association.association_id().unwrap_or_default().to_string(),
+            instance_id: association.instance_id().unwrap_or_default().to_string(),
+            profile_arn: association
+                .iam_instance_profile()
+                .and_then(|p| p.arn())
+                .unwrap_or_default()
+                .to_string(),
+            state: association
+                .state()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+        })
+        .filter(|a| matches!(a.state.as_str(), "associating" | "associated"))
         .collect())
 }

@@ -214,6 +214,11 @@ fn role_of(detail: &RoleDetail) -> (Role, Option<AwsError>) {
             .filter_map(|p| p.policy_name().map(str::to_string))
             .collect(),
         admin_via: Vec::new(),
+        instance_profiles: detail
+            .instance_profile_list()
+            .iter()
+            .map(|p| p.instance_profile_name().to_string())
+            .collect(),
         name,
     };
     (role, problem)

@@ -33,6 +33,34 @@ fn context(rules: &[&Rule]) -> AwsContext {
     context_at(rules, None)
 }
 
+/// Empty answers for every read of the evasion and persistence services (trails, detectors,
+/// security-group rules, event buses, profile associations, API keys), for scans whose test is
+/// about something else.
+fn quiet_guards() -> Vec<Rule> {
+    vec![
+        mock!(aws_sdk_cloudtrail::Client::describe_trails).then_output(|| {
+            aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput::builder().build()
+        }),
+        mock!(aws_sdk_guardduty::Client::list_detectors).then_output(|| {
+            aws_sdk_guardduty::operation::list_detectors::ListDetectorsOutput::builder()
+                .set_detector_ids(Some(Vec::new()))
+                .build()
+        }),
+        mock!(Client::describe_security_group_rules).then_output(|| {
+            aws_sdk_ec2::operation::describe_security_group_rules::DescribeSecurityGroupRulesOutput::builder().build()
+        }),
+        mock!(aws_sdk_eventbridge::Client::list_event_buses).then_output(|| {
+            aws_sdk_eventbridge::operation::list_event_buses::ListEventBusesOutput::builder().build()
+        }),
+        mock!(Client::describe_iam_instance_profile_associations).then_output(|| {
+            aws_sdk_ec2::operation::describe_iam_instance_profile_associations::DescribeIamInstanceProfileAssociationsOutput::builder().build()
+        }),
+        mock!(aws_sdk_apigateway::Client::get_api_keys).then_output(|| {
+            aws_sdk_apigateway::operation::get_api_keys::GetApiKeysOutput::builder().build()
+        }),
+    ]
+}
+
 /// A mocked context, as if `--endpoint-url` pointed at `endpoint`.
 fn context_at(rules: &[&Rule], endpoint: Option<&str>) -> AwsContext {
     let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
@@ -938,9 +966,12 @@ async fn a_listing_that_failed_is_read_again_before_the_region_is_marked_error()
         aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::builder()
             .build()
     });
-    let ctx = context(&[
+    let guards = quiet_guards();
+    let mut rules = vec![
         &aliases, &iam, &caller, &regions, &snapshots, &attribute, &images, &instances, &functions,
-    ]);
+    ];
+    rules.extend(&guards);
+    let ctx = context(&rules);
     let mut events = crate::scan::spawn(
         ctx,
         crate::scan::ScanOptions {
@@ -1485,4 +1516,181 @@ async fn a_refused_download_is_recorded_without_the_url() {
         "a delete waiting for this code refuses"
     );
     assert_url_written_nowhere(dir.path(), port);
+}
+
+/// A finding about `resource_id` in `region`, for the attribution lookups.
+fn attributed_finding(
+    kind: crate::model::finding::FindingKind,
+    resource_type: crate::model::finding::ResourceType,
+    region: &str,
+    resource_id: &str,
+    arn: Option<&str>,
+) -> crate::model::finding::Finding {
+    crate::model::finding::Finding {
+        id: crate::model::finding::finding_id(kind, region, resource_id),
+        kind,
+        severity: crate::model::finding::Severity::Critical,
+        region: region.into(),
+        resource_type,
+        resource_id: resource_id.into(),
+        arn: arn.map(str::to_string),
+        summary: String::new(),
+        details: Vec::new(),
+        related: Vec::new(),
+        facts: String::new(),
+        attribution: None,
+    }
+}
+
+#[tokio::test]
+async fn attribution_names_the_latest_change_its_caller_key_address_and_agent() {
+    use crate::model::finding::{Attribution, FindingKind, ResourceType};
+    use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput;
+    use aws_sdk_cloudtrail::types::{Event, LookupAttributeKey};
+    let record = r#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/mallory","accessKeyId":"AKIAMALLORY0000001"},"eventName":"StopLogging","sourceIPAddress":"203.0.113.9","userAgent":"aws-cli/2.15.0 Python/3.11"}"#;
+    let trail_arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail";
+    let lookups = mock!(aws_sdk_cloudtrail::Client::lookup_events)
+        .match_requests(move |input| {
+            input.lookup_attributes().iter().any(|a| {
+                a.attribute_key() == &LookupAttributeKey::ResourceName
+                    && a.attribute_value() == trail_arn
+            })
+        })
+        .then_output(move || {
+            LookupEventsOutput::builder()
+                // Newest first: a read after the change is passed over.
+                .events(
+                    Event::builder()
+                        .event_name("GetTrailStatus")
+                        .read_only("true")
+                        .build(),
+                )
+                .events(
+                    Event::builder()
+                        .event_name("StopLogging")
+                        .read_only("false")
+                        .username("mallory")
+                        .event_time(aws_sdk_cloudtrail::primitives::DateTime::from_secs(
+                            1_795_400_000,
+                        ))
+                        .cloud_trail_event(record)
+                        .build(),
+                )
+                .build()
+        });
+    let ctx = context(&[&lookups]);
+    let finding = attributed_finding(
+        FindingKind::LoggingStopped,
+        ResourceType::Trail,
+        "us-east-1",
+        "org-trail",
+        Some(trail_arn),
+    );
+    let Attribution::Found(event) = crate::service::attribution::attribute(&ctx, &finding).await
+    else {
+        panic!("the change is found");
+    };
+    assert_eq!(event.event_name, "StopLogging");
+    assert_eq!(
+        event.principal.as_deref(),
+        Some("arn:aws:iam::123456789012:user/mallory")
+    );
+    assert_eq!(event.access_key_id.as_deref(), Some("AKIAMALLORY0000001"));
+    assert_eq!(event.source_ip.as_deref(), Some("203.0.113.9"));
+    assert_eq!(
+        event.user_agent.as_deref(),
+        Some("aws-cli/2.15.0 Python/3.11")
+    );
+    assert_eq!(
+        event.time.map(|t| t.timestamp()),
+        Some(1_795_400_000),
+        "the event's time"
+    );
+    let shown = Attribution::Found(event).to_string();
+    assert!(
+        shown.starts_with("StopLogging by arn:aws:iam::123456789012:user/mallory (key AKIAMALLORY0000001) from 203.0.113.9"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn attribution_says_no_event_or_not_available_and_asks_once_where_the_call_is_unsupported() {
+    use crate::model::finding::{Attribution, FindingKind, ResourceType};
+    use aws_sdk_cloudtrail::operation::lookup_events::{LookupEventsError, LookupEventsOutput};
+    let quiet = mock!(aws_sdk_cloudtrail::Client::lookup_events)
+        .then_output(|| LookupEventsOutput::builder().build());
+    let ctx = context(&[&quiet]);
+    let user = attributed_finding(
+        FindingKind::UnknownUser,
+        ResourceType::User,
+        "global",
+        "mallory",
+        None,
+    );
+    assert_eq!(
+        crate::service::attribution::attribute(&ctx, &user).await,
+        Attribution::NoEvent
+    );
+
+    let denied = mock!(aws_sdk_cloudtrail::Client::lookup_events).then_error(|| {
+        LookupEventsError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("not allowed")
+                .build(),
+        )
+    });
+    let ctx = context(&[&denied]);
+    let answer = crate::service::attribution::attribute(&ctx, &user).await;
+    assert!(
+        matches!(&answer, Attribution::NotAvailable { unsupported: false, reason } if reason.contains("AccessDeniedException")),
+        "{answer:?}"
+    );
+
+    // An endpoint without the call (moto): the first finding asks, the others are told the same.
+    let unsupported = mock!(aws_sdk_cloudtrail::Client::lookup_events).then_error(|| {
+        LookupEventsError::generic(
+            ErrorMetadata::builder()
+                .code("UnknownOperationException")
+                .message("not implemented")
+                .build(),
+        )
+    });
+    let ctx = context_at(&[&unsupported], Some("http://127.0.0.1:5000"));
+    let mut findings = vec![
+        user.clone(),
+        attributed_finding(
+            FindingKind::OpenIngress,
+            ResourceType::SecurityGroup,
+            "eu-west-1",
+            "sg-0abc",
+            None,
+        ),
+        attributed_finding(
+            FindingKind::NoBaseline,
+            ResourceType::Account,
+            "global",
+            "123456789012",
+            None,
+        ),
+    ];
+    crate::service::attribution::attribute_all(&ctx, &mut findings).await;
+    assert_eq!(unsupported.num_calls(), 1, "asked once");
+    for finding in &findings[..2] {
+        let shown = finding
+            .attribution
+            .as_ref()
+            .expect("attributed")
+            .to_string();
+        assert!(
+            shown.starts_with(
+                "not available (the endpoint does not implement cloudtrail LookupEvents"
+            ),
+            "{shown}"
+        );
+    }
+    assert_eq!(
+        findings[2].attribution, None,
+        "an account-wide finding has no resource"
+    );
 }

@@ -2,10 +2,15 @@
 //! `crate::model` or an `AwsError`.
 
 pub mod actions;
+pub mod apigateway;
+pub mod cloudtrail;
 pub mod context;
+pub mod countermeasures;
 pub mod download;
 pub mod ec2;
 pub mod error;
+pub mod eventbridge;
+pub mod guardduty;
 pub mod iam;
 pub mod lambda;
 pub(crate) mod pace;

@@ -3,7 +3,7 @@
 //! retries (the SDK's retries still handle what pacing does not prevent). IAM publishes no
 //! per-API rate, so its reads are not paced. The rates are AWS's documented quotas:
 //! Lambda `GetPolicy` 15/s, the rest of Lambda's control plane 15/s, `GetFunction` 100/s;
-//! EC2 non-mutating actions a bucket of 100 refilled at 20/s.
+//! EC2 non-mutating actions a bucket of 100 refilled at 20/s; CloudTrail `LookupEvents` 2/s.
 
 use std::num::NonZeroU32;
 
@@ -21,6 +21,8 @@ pub(crate) enum Api {
     LambdaControl,
     /// EC2 non-mutating calls (`DescribeSnapshotAttribute`, `DescribeImageAttribute`, …).
     Ec2Describe,
+    /// CloudTrail `LookupEvents`.
+    CloudTrailLookup,
 }
 
 /// One keyed limiter per paced family, keyed by region.
@@ -29,6 +31,7 @@ pub(crate) struct Pacer {
     lambda_get_function: DefaultKeyedRateLimiter<String>,
     lambda_control: DefaultKeyedRateLimiter<String>,
     ec2_describe: DefaultKeyedRateLimiter<String>,
+    cloudtrail_lookup: DefaultKeyedRateLimiter<String>,
 }
 
 impl std::fmt::Debug for Pacer {
@@ -51,6 +54,7 @@ impl Default for Pacer {
             lambda_get_function: RateLimiter::keyed(quota(100, 100)),
             lambda_control: RateLimiter::keyed(quota(15, 15)),
             ec2_describe: RateLimiter::keyed(quota(20, 100)),
+            cloudtrail_lookup: RateLimiter::keyed(quota(2, 2)),
         }
     }
 }
@@ -63,6 +67,7 @@ impl Pacer {
             Api::LambdaGetFunction => &self.lambda_get_function,
             Api::LambdaControl => &self.lambda_control,
             Api::Ec2Describe => &self.ec2_describe,
+            Api::CloudTrailLookup => &self.cloudtrail_lookup,
         };
         limiter.until_key_ready(&region.to_string()).await;
     }

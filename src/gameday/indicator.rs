@@ -360,6 +360,7 @@ mod tests {
             },
             attached_policies: vec![],
             inline_policies: vec![],
+            instance_profiles: Vec::new(),
             admin_via: vec![],
         };
         let mut inventory = Inventory {

@@ -66,6 +66,20 @@ pub enum FindingKind {
     PublicImage,
     SharedImage,
     PublicFunction,
+    /// A CloudTrail trail is not logging.
+    LoggingStopped,
+    /// A trail records less than at baseline: single-region now, or management events excluded.
+    TrailWeakened,
+    /// A GuardDuty detector is disabled.
+    DetectionDisabled,
+    /// A security group admits the whole internet on a rule the baseline does not list.
+    OpenIngress,
+    /// An EventBridge rule the baseline does not list: a way to re-run code on a schedule.
+    UnknownEventRule,
+    /// An instance runs with an instance profile the baseline does not associate with it.
+    UnknownProfileAssociation,
+    /// An API Gateway API key the baseline does not list.
+    UnknownApiKey,
     /// A resource the baseline lists is gone (deleted, terminated): backups first, in Code
     /// Spaces' case.
     DeletedResource,
@@ -89,6 +103,13 @@ impl FindingKind {
             FindingKind::PublicImage => "public_image",
             FindingKind::SharedImage => "shared_image",
             FindingKind::PublicFunction => "public_function",
+            FindingKind::LoggingStopped => "logging_stopped",
+            FindingKind::TrailWeakened => "trail_weakened",
+            FindingKind::DetectionDisabled => "detection_disabled",
+            FindingKind::OpenIngress => "open_ingress",
+            FindingKind::UnknownEventRule => "unknown_event_rule",
+            FindingKind::UnknownProfileAssociation => "unknown_profile_association",
+            FindingKind::UnknownApiKey => "unknown_api_key",
             FindingKind::DeletedResource => "deleted_resource",
             FindingKind::NotJudged => "not_judged",
         }
@@ -107,6 +128,12 @@ pub enum ResourceType {
     Snapshot,
     Image,
     Instance,
+    Trail,
+    Detector,
+    SecurityGroup,
+    EventRule,
+    ProfileAssociation,
+    ApiKey,
 }
 
 impl ResourceType {
@@ -120,6 +147,12 @@ impl ResourceType {
             ResourceType::Snapshot => "snapshot",
             ResourceType::Image => "image",
             ResourceType::Instance => "instance",
+            ResourceType::Trail => "trail",
+            ResourceType::Detector => "detector",
+            ResourceType::SecurityGroup => "security_group",
+            ResourceType::EventRule => "event_rule",
+            ResourceType::ProfileAssociation => "profile_association",
+            ResourceType::ApiKey => "api_key",
         }
     }
 }
@@ -144,6 +177,71 @@ pub struct Finding {
     /// What the finding is about, in a form that changes when the facts change (e.g. the
     /// untrusted accounts): an acceptance holds only while this stays the same.
     pub facts: String,
+    /// Who made the change, when it was looked up (`scan --attribution`, the cockpit's details).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
+}
+
+/// Who made the change behind a finding, from CloudTrail's event history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Attribution {
+    /// The latest change to the resource that the event history holds.
+    Found(ChangeEvent),
+    /// No change to it in the 90-day event history.
+    NoEvent,
+    /// The history could not be asked: the endpoint lacks LookupEvents (`unsupported`), or the
+    /// call was refused.
+    NotAvailable {
+        reason: String,
+        #[serde(default)]
+        unsupported: bool,
+    },
+}
+
+/// One management event: what was called, when, by whom and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    pub event_name: String,
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
+    /// The caller's ARN (`userIdentity.arn`), or the user name CloudTrail reports.
+    pub principal: Option<String>,
+    /// The access key the call was signed with (an id, never a secret).
+    pub access_key_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl fmt::Display for Attribution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Attribution::Found(event) => {
+                write!(
+                    f,
+                    "{} by {}",
+                    event.event_name,
+                    event.principal.as_deref().unwrap_or("an unknown principal")
+                )?;
+                if let Some(key) = &event.access_key_id {
+                    write!(f, " (key {key})")?;
+                }
+                if let Some(ip) = &event.source_ip {
+                    write!(f, " from {ip}")?;
+                }
+                if let Some(agent) = &event.user_agent {
+                    write!(f, " · {agent}")?;
+                }
+                if let Some(time) = event.time {
+                    write!(f, " · {}", time.format("%Y-%m-%d %H:%M UTC"))?;
+                }
+                Ok(())
+            }
+            Attribution::NoEvent => {
+                f.write_str("no change recorded in CloudTrail's 90-day event history")
+            }
+            Attribution::NotAvailable { reason, .. } => write!(f, "not available ({reason})"),
+        }
+    }
 }
 
 /// The id of the finding of `kind` about `resource_id` in `region`.

@@ -83,6 +83,9 @@ pub struct Role {
     pub inline_policies: Vec<String>,
     /// What grants this role administrator access (policy names); empty if nothing.
     pub admin_via: Vec<String>,
+    /// Instance profiles holding the role: an instance associated with one runs as the role.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instance_profiles: Vec<String>,
 }
 
 impl Role {
@@ -205,6 +208,214 @@ pub struct Instance {
     pub public_ip: Option<String>,
 }
 
+/// A CloudTrail trail, read in its home region (a multi-region trail is listed once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trail {
+    /// The home region.
+    pub region: String,
+    pub name: String,
+    pub arn: String,
+    /// Whether the trail is logging; `None` when its status could not be read.
+    pub logging: Option<bool>,
+    pub multi_region: bool,
+    /// Which management events it records; `None` when its selectors could not be read.
+    pub management_events: Option<ManagementEvents>,
+}
+
+/// Which management events (the API calls that change or read the account) a trail records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ManagementEvents {
+    /// None at all: the trail is blind to who changed what.
+    Excluded,
+    ReadOnly,
+    /// Writes only (reads excluded): every change is still recorded.
+    WriteOnly,
+    All,
+}
+
+impl ManagementEvents {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ManagementEvents::Excluded => "excluded",
+            ManagementEvents::ReadOnly => "read-only",
+            ManagementEvents::WriteOnly => "write-only",
+            ManagementEvents::All => "all",
+        }
+    }
+
+    /// Whether changes to the account are recorded.
+    pub fn records_writes(self) -> bool {
+        matches!(self, ManagementEvents::WriteOnly | ManagementEvents::All)
+    }
+}
+
+/// A GuardDuty detector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Detector {
+    pub region: String,
+    pub id: String,
+    /// Whether it is enabled; `None` when it could not be read.
+    pub enabled: Option<bool>,
+}
+
+/// A security-group ingress rule that admits the whole internet (`0.0.0.0/0` or `::/0`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenIngress {
+    pub region: String,
+    pub group_id: String,
+    pub group_name: Option<String>,
+    /// The rule's id (`sgr-…`); it changes when a rule is re-created, so the baseline keeps
+    /// [`OpenIngress::key`] instead.
+    pub rule_id: String,
+    /// `tcp`, `udp`, `icmp`, or `-1` for all traffic.
+    pub protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub cidr: String,
+}
+
+/// Ports whose opening to the world is the most severe: remote shells and databases.
+pub const SENSITIVE_PORTS: [(i32, &str); 12] = [
+    (22, "SSH"),
+    (23, "telnet"),
+    (3389, "RDP"),
+    (5985, "WinRM"),
+    (1433, "SQL Server"),
+    (1521, "Oracle"),
+    (3306, "MySQL"),
+    (5432, "PostgreSQL"),
+    (6379, "Redis"),
+    (9200, "Elasticsearch"),
+    (11211, "memcached"),
+    (27017, "MongoDB"),
+];
+
+impl OpenIngress {
+    /// Whether the rule admits every protocol and port.
+    pub fn is_all_traffic(&self) -> bool {
+        self.protocol == "-1"
+            || (matches!(self.protocol.as_str(), "tcp" | "6")
+                && self.from_port.unwrap_or(0) <= 0
+                && self.to_port.unwrap_or(65535) >= 65535)
+    }
+
+    /// `all traffic`, `tcp/22`, `tcp/8000-8080`, `icmp`.
+    pub fn ports(&self) -> String {
+        if self.protocol == "-1" {
+            return "all traffic".to_string();
+        }
+        match (self.from_port, self.to_port) {
+            (Some(from), Some(to)) if from == to => format!("{}/{from}", self.protocol),
+            (Some(from), Some(to)) if from >= 0 => format!("{}/{from}-{to}", self.protocol),
+            _ => self.protocol.clone(),
+        }
+    }
+
+    /// What the rule exposes that is most severe: `all traffic`, `SSH`, … or `None`.
+    pub fn sensitive(&self) -> Option<&'static str> {
+        if self.is_all_traffic() {
+            return Some("all traffic");
+        }
+        if !matches!(self.protocol.as_str(), "tcp" | "6" | "udp" | "17") {
+            return None;
+        }
+        let (from, to) = (self.from_port?, self.to_port?);
+        SENSITIVE_PORTS
+            .iter()
+            .find(|(port, _)| (from..=to).contains(port))
+            .map(|(_, name)| *name)
+    }
+
+    /// The rule as the baseline records it: `sg-0abc tcp/22 0.0.0.0/0`.
+    pub fn key(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.group_id,
+            self.ports().replace(' ', "-"),
+            self.cidr
+        )
+    }
+}
+
+/// An EventBridge rule and where it sends events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRule {
+    pub region: String,
+    /// The event bus (`default` for the account's default bus).
+    pub bus: String,
+    pub name: String,
+    pub arn: String,
+    pub enabled: bool,
+    /// `rate(5 minutes)`, `cron(…)`, when the rule runs on a schedule.
+    pub schedule: Option<String>,
+    /// ARNs of the targets; `None` when they could not be read.
+    pub targets: Option<Vec<String>>,
+    /// The AWS service that manages the rule, when one does.
+    pub managed_by: Option<String>,
+}
+
+impl EventRule {
+    /// The rule's name, prefixed with its bus when that is not the default bus.
+    pub fn id(&self) -> String {
+        rule_id(&self.bus, &self.name)
+    }
+}
+
+/// An EventBridge rule's id: its name, prefixed with its bus off the default bus.
+pub fn rule_id(bus: &str, name: &str) -> String {
+    if bus == "default" {
+        name.to_string()
+    } else {
+        format!("{bus}/{name}")
+    }
+}
+
+/// An instance-profile association's id: `i-0abc/profile-name`.
+pub fn association_key(instance_id: &str, profile_arn: &str) -> String {
+    format!(
+        "{instance_id}/{}",
+        profile_arn.rsplit('/').next().unwrap_or(profile_arn)
+    )
+}
+
+/// An instance profile associated with an EC2 instance: the instance runs with the profile's
+/// role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileAssociation {
+    pub region: String,
+    pub association_id: String,
+    pub instance_id: String,
+    pub profile_arn: String,
+    /// `associating`, `associated`, `disassociating`.
+    pub state: String,
+}
+
+impl ProfileAssociation {
+    /// The instance profile's name (the last part of its ARN).
+    pub fn profile_name(&self) -> &str {
+        self.profile_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.profile_arn)
+    }
+
+    /// The association as the baseline and findings name it: `i-0abc/profile-name`.
+    pub fn key(&self) -> String {
+        association_key(&self.instance_id, &self.profile_arn)
+    }
+}
+
+/// An API Gateway API key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub region: String,
+    pub id: String,
+    pub name: Option<String>,
+    pub enabled: bool,
+    pub created: Option<DateTime<Utc>>,
+}
+
 /// A detail of a listed item that could not be read (one user's keys, one snapshot's
 /// sharing): the item is kept, and what depends on the detail could not be judged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,6 +440,18 @@ pub struct Inventory {
     pub snapshots: Vec<Snapshot>,
     pub images: Vec<Image>,
     pub instances: Vec<Instance>,
+    #[serde(default)]
+    pub trails: Vec<Trail>,
+    #[serde(default)]
+    pub detectors: Vec<Detector>,
+    #[serde(default)]
+    pub open_ingress: Vec<OpenIngress>,
+    #[serde(default)]
+    pub event_rules: Vec<EventRule>,
+    #[serde(default)]
+    pub profile_associations: Vec<ProfileAssociation>,
+    #[serde(default)]
+    pub api_keys: Vec<ApiKey>,
     /// Details that could not be read, per item.
     #[serde(default)]
     pub unread: Vec<Unread>,
@@ -248,6 +471,24 @@ impl Inventory {
         self.images
             .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
         self.instances
+            .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
+        self.trails
+            .sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
+        self.detectors
+            .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
+        self.open_ingress.sort_by(|a, b| {
+            (&a.region, &a.group_id, &a.rule_id).cmp(&(&b.region, &b.group_id, &b.rule_id))
+        });
+        self.event_rules
+            .sort_by(|a, b| (&a.region, &a.bus, &a.name).cmp(&(&b.region, &b.bus, &b.name)));
+        self.profile_associations.sort_by(|a, b| {
+            (&a.region, &a.instance_id, &a.association_id).cmp(&(
+                &b.region,
+                &b.instance_id,
+                &b.association_id,
+            ))
+        });
+        self.api_keys
             .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
         self.unread.sort_by(|a, b| {
             (&a.region, &a.resource_id, &a.call).cmp(&(&b.region, &b.resource_id, &b.call))

@@ -80,6 +80,33 @@ pub enum SnapshotBlock {
     BlockAllSharing,
 }
 
+/// One security-group ingress rule, as AuthorizeSecurityGroupIngress and
+/// RevokeSecurityGroupIngress take it: revoking and re-authorising it are exact inverses.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct IngressRule {
+    /// `tcp`, `udp`, `icmp`, or `-1` for all traffic.
+    pub protocol: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    /// `0.0.0.0/0` or `::/0`.
+    pub cidr: String,
+}
+
+impl IngressRule {
+    /// `tcp/22 from 0.0.0.0/0`.
+    pub fn describe(&self) -> String {
+        let ports = match (self.protocol.as_str(), self.from_port, self.to_port) {
+            ("-1", _, _) => "all traffic".to_string(),
+            (p, Some(from), Some(to)) if from == to => format!("{p}/{from}"),
+            (p, Some(from), Some(to)) if from >= 0 => format!("{p}/{from}-{to}"),
+            (p, _, _) => p.to_string(),
+        };
+        format!("{ports} from {}", self.cidr)
+    }
+}
+
 /// A user or role, for account-wide playbooks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrincipalRef {
@@ -196,6 +223,45 @@ pub enum Operation {
     EnableImageBlockPublicAccess,
     /// ec2:DisableImageBlockPublicAccess.
     DisableImageBlockPublicAccess,
+    /// cloudtrail:StartLogging on a trail, by name, in its home region.
+    StartLogging { trail: String },
+    /// cloudtrail:StopLogging (undo of a start).
+    StopLogging { trail: String },
+    /// guardduty:UpdateDetector Enable=true.
+    EnableDetector { detector_id: String },
+    /// guardduty:UpdateDetector Enable=false (undo of an enable).
+    DisableDetector { detector_id: String },
+    /// guardduty:CreateDetector Enable=true in a region that has none (one was deleted). The
+    /// deleted detector's history is not restored; undo leaves the new detector.
+    CreateDetector,
+    /// ec2:RevokeSecurityGroupIngress of exactly these rules.
+    RevokeIngress {
+        group_id: String,
+        rules: Vec<IngressRule>,
+    },
+    /// ec2:AuthorizeSecurityGroupIngress of exactly these rules (undo of a revoke).
+    AuthorizeIngress {
+        group_id: String,
+        rules: Vec<IngressRule>,
+    },
+    /// events:DisableRule.
+    DisableEventRule { bus: String, name: String },
+    /// events:EnableRule (undo of a disable).
+    EnableEventRule { bus: String, name: String },
+    /// ec2:DisassociateIamInstanceProfile: the instance's association with this profile.
+    DisassociateProfile {
+        instance_id: String,
+        profile_arn: String,
+    },
+    /// ec2:AssociateIamInstanceProfile (undo of a disassociation; AWS gives it a new id).
+    AssociateProfile {
+        instance_id: String,
+        profile_arn: String,
+    },
+    /// apigateway:UpdateApiKey enabled=false.
+    DisableApiKey { key_id: String },
+    /// apigateway:UpdateApiKey enabled=true (undo of a disable).
+    EnableApiKey { key_id: String },
 }
 
 impl Operation {
@@ -266,6 +332,40 @@ impl Operation {
                 snapshot_id == id
             }
             (ResourceType::Image, Operation::ModifyImageSharing { image_id, .. }) => image_id == id,
+            (
+                ResourceType::Trail,
+                Operation::StartLogging { trail } | Operation::StopLogging { trail },
+            ) => trail == id,
+            (
+                ResourceType::Detector,
+                Operation::EnableDetector { detector_id }
+                | Operation::DisableDetector { detector_id },
+            ) => detector_id == id,
+            (
+                ResourceType::SecurityGroup,
+                Operation::RevokeIngress { group_id, .. }
+                | Operation::AuthorizeIngress { group_id, .. },
+            ) => group_id == id,
+            (
+                ResourceType::EventRule,
+                Operation::DisableEventRule { bus, name }
+                | Operation::EnableEventRule { bus, name },
+            ) => crate::model::rule_id(bus, name) == id,
+            (
+                ResourceType::ProfileAssociation,
+                Operation::DisassociateProfile {
+                    instance_id,
+                    profile_arn,
+                }
+                | Operation::AssociateProfile {
+                    instance_id,
+                    profile_arn,
+                },
+            ) => crate::model::association_key(instance_id, profile_arn) == id,
+            (
+                ResourceType::ApiKey,
+                Operation::DisableApiKey { key_id } | Operation::EnableApiKey { key_id },
+            ) => key_id == id,
             _ => false,
         }
     }
@@ -303,7 +403,17 @@ impl Operation {
             | Operation::DisableSnapshotBlockPublicAccess
             | Operation::BlockNewSnapshotSharing
             | Operation::EnableImageBlockPublicAccess
-            | Operation::DisableImageBlockPublicAccess => "ec2",
+            | Operation::DisableImageBlockPublicAccess
+            | Operation::RevokeIngress { .. }
+            | Operation::AuthorizeIngress { .. }
+            | Operation::DisassociateProfile { .. }
+            | Operation::AssociateProfile { .. } => "ec2",
+            Operation::StartLogging { .. } | Operation::StopLogging { .. } => "cloudtrail",
+            Operation::EnableDetector { .. }
+            | Operation::DisableDetector { .. }
+            | Operation::CreateDetector => "guardduty",
+            Operation::DisableEventRule { .. } | Operation::EnableEventRule { .. } => "events",
+            Operation::DisableApiKey { .. } | Operation::EnableApiKey { .. } => "apigateway",
         }
     }
 
@@ -337,6 +447,19 @@ impl Operation {
             Operation::BlockNewSnapshotSharing => "EnableSnapshotBlockPublicAccess",
             Operation::EnableImageBlockPublicAccess => "EnableImageBlockPublicAccess",
             Operation::DisableImageBlockPublicAccess => "DisableImageBlockPublicAccess",
+            Operation::StartLogging { .. } => "StartLogging",
+            Operation::StopLogging { .. } => "StopLogging",
+            Operation::EnableDetector { .. } | Operation::DisableDetector { .. } => {
+                "UpdateDetector"
+            }
+            Operation::CreateDetector => "CreateDetector",
+            Operation::RevokeIngress { .. } => "RevokeSecurityGroupIngress",
+            Operation::AuthorizeIngress { .. } => "AuthorizeSecurityGroupIngress",
+            Operation::DisableEventRule { .. } => "DisableRule",
+            Operation::EnableEventRule { .. } => "EnableRule",
+            Operation::DisassociateProfile { .. } => "DisassociateIamInstanceProfile",
+            Operation::AssociateProfile { .. } => "AssociateIamInstanceProfile",
+            Operation::DisableApiKey { .. } | Operation::EnableApiKey { .. } => "UpdateApiKey",
         }
     }
 
@@ -399,6 +522,29 @@ impl Operation {
             Operation::EnableImageBlockPublicAccess | Operation::DisableImageBlockPublicAccess => {
                 "image block public access".into()
             }
+            Operation::StartLogging { trail } | Operation::StopLogging { trail } => {
+                format!("trail {trail}")
+            }
+            Operation::EnableDetector { detector_id }
+            | Operation::DisableDetector { detector_id } => format!("detector {detector_id}"),
+            Operation::CreateDetector => "GuardDuty detector".into(),
+            Operation::RevokeIngress { group_id, .. }
+            | Operation::AuthorizeIngress { group_id, .. } => group_id.clone(),
+            Operation::DisableEventRule { bus, name }
+            | Operation::EnableEventRule { bus, name } => {
+                format!("rule {}", crate::model::rule_id(bus, name))
+            }
+            Operation::DisassociateProfile {
+                instance_id,
+                profile_arn,
+            }
+            | Operation::AssociateProfile {
+                instance_id,
+                profile_arn,
+            } => crate::model::association_key(instance_id, profile_arn),
+            Operation::DisableApiKey { key_id } | Operation::EnableApiKey { key_id } => {
+                format!("API key {key_id}")
+            }
         }
     }
 
@@ -460,6 +606,37 @@ impl Operation {
             Operation::EnableImageBlockPublicAccess => "block new public sharing".into(),
             Operation::DisableSnapshotBlockPublicAccess
             | Operation::DisableImageBlockPublicAccess => "unblock".into(),
+            Operation::StartLogging { .. } => "start logging".into(),
+            Operation::StopLogging { .. } => "stop logging".into(),
+            Operation::EnableDetector { .. } => "enable threat detection".into(),
+            Operation::DisableDetector { .. } => "disable threat detection".into(),
+            Operation::CreateDetector => {
+                "create an enabled detector (the deleted one's history is gone)".into()
+            }
+            Operation::RevokeIngress { rules, .. } => format!(
+                "revoke {}",
+                rules
+                    .iter()
+                    .map(IngressRule::describe)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Operation::AuthorizeIngress { rules, .. } => format!(
+                "authorize {}",
+                rules
+                    .iter()
+                    .map(IngressRule::describe)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Operation::DisableEventRule { .. } => "disable the rule".into(),
+            Operation::EnableEventRule { .. } => "enable the rule".into(),
+            Operation::DisassociateProfile { .. } => {
+                "disassociate the instance profile: the instance loses the role".into()
+            }
+            Operation::AssociateProfile { .. } => "associate the instance profile".into(),
+            Operation::DisableApiKey { .. } => "disable the key".into(),
+            Operation::EnableApiKey { .. } => "enable the key".into(),
         }
     }
 }

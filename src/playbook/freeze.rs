@@ -1,5 +1,6 @@
 //! freeze: the emergency stop for a Code Spaces-style takeover. An inline deny-all policy on
-//! every IAM user and role that is not exempt, and block public sharing in every region.
+//! every IAM user and role that is not exempt, block public sharing in every region, and
+//! logging and threat detection turned back on where they were turned off.
 //! Confirmation needs the account id (or alias) typed. unfreeze (undo of the newest freeze)
 //! removes exactly what freeze added, from the journal.
 
@@ -9,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::disable_user::{deny_all_document, deny_steps, partition};
 use super::guard::Guard;
-use super::plan::{Exempt, Plan, Playbook};
+use super::plan::{Exempt, Plan, Playbook, Step};
 use super::revert_sharing::{BlockPublicAccess, block_steps};
 use crate::model::Identity;
 use crate::model::operation::{PrincipalKind, PrincipalRef};
@@ -26,7 +27,9 @@ pub fn is_identity_center_role(path: &str) -> bool {
     path.starts_with("/aws-reserved/sso.amazonaws.com/")
 }
 
-/// Plans a freeze of `principals` and of public sharing in `regions`.
+/// Plans a freeze of `principals` and of public sharing in `regions`, with `observation`
+/// (the steps that turn logging and detection back on, see
+/// [`super::countermeasure::observation_steps`]).
 pub fn plan(
     action_id: String,
     account: Identity,
@@ -34,6 +37,7 @@ pub fn plan(
     principals: &[PrincipalRef],
     guard: &Guard,
     regions: &BTreeMap<String, BlockPublicAccess>,
+    observation: Vec<Step>,
 ) -> Plan {
     let mut steps = Vec::new();
     let mut exempt = Vec::new();
@@ -69,6 +73,8 @@ pub fn plan(
     for (region, state) in regions {
         steps.extend(block_steps(region, *state));
     }
+    let observed = !observation.is_empty();
+    steps.extend(observation);
     let mut confirm_with = vec![account.id.clone()];
     confirm_with.extend(account.alias.clone());
     let mut plan = Plan::new(action_id, Playbook::Freeze, account, now, steps);
@@ -78,6 +84,11 @@ pub fn plan(
         "every principal with a step loses all access until unfreeze; running sessions of roles are denied too"
             .to_string(),
     );
+    if observed {
+        notes.push(
+            "logging and threat detection are turned back on where they were turned off; unfreeze leaves them on".to_string(),
+        );
+    }
     plan.notes = notes;
     if !unfreezable.is_empty() {
         plan.notes.push(format!(
@@ -143,6 +154,13 @@ mod tests {
             &principals,
             &guard,
             &regions,
+            vec![Step::irreversible(
+                "eu-west-1",
+                0,
+                crate::model::operation::Operation::StartLogging {
+                    trail: "org-trail".into(),
+                },
+            )],
         );
         let targets: Vec<String> = plan
             .steps
@@ -154,6 +172,8 @@ mod tests {
             [
                 "global PutUserPolicy user/mallory policy firebreak-freeze",
                 "global PutRolePolicy role/app policy firebreak-freeze",
+                // Logging first: what the rest of the freeze does is recorded.
+                "eu-west-1 StartLogging trail org-trail",
                 "eu-west-1 EnableSnapshotBlockPublicAccess snapshot block public access",
                 "eu-west-1 EnableImageBlockPublicAccess image block public access",
                 "us-east-1 EnableImageBlockPublicAccess image block public access",

@@ -3,6 +3,7 @@
 //! executed action from the journal.
 
 pub mod contain_functions;
+pub mod countermeasure;
 pub mod disable_role;
 pub mod disable_user;
 pub mod engine;

@@ -113,6 +113,11 @@ pub enum Playbook {
     },
     RevertSharing,
     Freeze,
+    /// One countermeasure (restore-logging, close-ingress, …) on its targets (`REGION/ID`).
+    Countermeasure {
+        measure: super::countermeasure::Countermeasure,
+        targets: Vec<String>,
+    },
     /// Several playbooks confirmed as one action (one key on a mixed selection).
     Several {
         playbooks: Vec<Playbook>,
@@ -141,6 +146,9 @@ impl fmt::Display for Playbook {
             ),
             Playbook::RevertSharing => f.write_str("revert-sharing"),
             Playbook::Freeze => f.write_str("freeze"),
+            Playbook::Countermeasure { measure, targets } => {
+                write!(f, "{measure} {}", targets.join(" "))
+            }
             Playbook::Several { playbooks } => {
                 let names: Vec<String> = playbooks.iter().map(Playbook::to_string).collect();
                 f.write_str(&names.join(" + "))

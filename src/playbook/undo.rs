@@ -1523,6 +1523,7 @@ mod tests {
             &principals,
             &guard,
             &prior,
+            Vec::new(),
         );
         let world = World {
             policies: ["role/app policy app-runtime".to_string()].into(),

@@ -3,6 +3,7 @@
 //! Beneath the front ends, above the domain rules (scan, findings, baseline, planners, journal).
 
 pub mod accept;
+pub mod attribution;
 pub mod request;
 pub mod run;
 pub mod session;

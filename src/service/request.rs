@@ -13,13 +13,14 @@ use crate::journal;
 use crate::model::finding::{Finding, FindingKind, ResourceType};
 use crate::model::{GLOBAL, Identity};
 use crate::playbook::contain_functions::{Deletion, FunctionTarget};
+use crate::playbook::countermeasure::Countermeasure;
 use crate::playbook::guard::{Caller, Guard};
 use crate::playbook::plan::Plan;
 use crate::playbook::revert_sharing::{
     BlockPublicAccess, ExposedFunction, SharedKind, SharedResource,
 };
 use crate::playbook::{
-    contain_functions, disable_role, disable_user, freeze, revert_sharing, undo,
+    contain_functions, countermeasure, disable_role, disable_user, freeze, revert_sharing, undo,
 };
 use crate::policy::{function_statements, parse_principals};
 use crate::scan::ScanState;
@@ -47,12 +48,32 @@ pub enum Request {
         public: bool,
         block_public_access: bool,
     },
+    /// One countermeasure on the findings it acts on among `targets`.
+    Countermeasure {
+        measure: Countermeasure,
+        targets: CounterTargets,
+    },
     /// The emergency stop.
     Freeze,
     /// The inverse of the executed freezes no unfreeze has covered.
     Unfreeze,
     /// The inverse of one executed action.
     Undo { of: String },
+}
+
+/// What a countermeasure acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CounterTargets {
+    /// The findings about these (region, resource id), as a fresh scan finds them.
+    Named(Vec<(String, String)>),
+    /// Every finding the countermeasure acts on, as a fresh scan finds them.
+    All,
+    /// Findings a front end shows, with the inventory they were judged from (the cockpit,
+    /// whose scan is on screen; the engine still reads each target's state before each call).
+    Shown {
+        findings: Vec<Finding>,
+        inventory: Box<crate::model::Inventory>,
+    },
 }
 
 /// What kind of shared thing a target is.
@@ -218,6 +239,57 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
             )
             .await?
         }
+        Request::Countermeasure { measure, targets } => {
+            if *targets == CounterTargets::Named(Vec::new()) {
+                return Err(no_such(format!(
+                    "name {measure} targets as REGION/ID (the ids `firebreak scan` shows), or pass --all"
+                )));
+            }
+            let (findings, inventory, unread) = match targets {
+                CounterTargets::Shown {
+                    findings,
+                    inventory,
+                } => (findings.clone(), inventory.as_ref().clone(), Vec::new()),
+                CounterTargets::Named(_) | CounterTargets::All => {
+                    let scanned = scan_to_end(session).await?;
+                    let findings =
+                        session.findings(&scanned.state, identity, Windows::default())?;
+                    let unread = unread(&scanned.state);
+                    (findings, scanned.state.inventory, unread)
+                }
+            };
+            let countered = |f: &&Finding| Countermeasure::of_finding(f) == Some(*measure);
+            let chosen: Vec<&Finding> = match targets {
+                CounterTargets::Named(named) => {
+                    let chosen: Vec<&Finding> = findings
+                        .iter()
+                        .filter(countered)
+                        .filter(|f| {
+                            named
+                                .iter()
+                                .any(|(region, id)| f.region == *region && f.resource_id == *id)
+                        })
+                        .collect();
+                    if let Some((region, id)) = named.iter().find(|(region, id)| {
+                        !chosen
+                            .iter()
+                            .any(|f| f.region == *region && f.resource_id == *id)
+                    }) {
+                        return Err(no_such(format!(
+                            "{measure} has nothing to act on at {region}/{id}: no finding it counters there (already countered, accepted, or not there)"
+                        )));
+                    }
+                    chosen
+                }
+                CounterTargets::All | CounterTargets::Shown { .. } => {
+                    findings.iter().filter(countered).collect()
+                }
+            };
+            let mut plan =
+                countermeasure::plan(action_id, account, now, *measure, &chosen, &inventory);
+            plan.unread = unread;
+            plan
+        }
         Request::Freeze => {
             if !guard.knows_caller() && !guard.has_break_glass() {
                 return Err(AppError::Confirmation(format!(
@@ -248,7 +320,18 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
             let principals = actions::principals(&session.ctx).await?;
             let regions = session.enabled_regions().await?;
             let states = block_states(session, &regions).await;
-            freeze::plan(action_id, account, now, &principals, &guard, &states)
+            let (observation, unread) = observation(session, identity, &regions).await?;
+            let mut plan = freeze::plan(
+                action_id,
+                account,
+                now,
+                &principals,
+                &guard,
+                &states,
+                observation,
+            );
+            plan.unread = unread;
+            plan
         }
         Request::Unfreeze => {
             let logs = journal::read_all(session.data_dir()?)?;
@@ -282,6 +365,62 @@ pub async fn prepare_all(at: Planning<'_>, requests: &[Request]) -> Result<Plan,
 
 fn no_such(message: String) -> AppError {
     AppError::NoSuchTarget(message)
+}
+
+/// The steps that turn logging and detection back on in `regions` (judged as the scan's
+/// findings judge them), and what could not be read there.
+async fn observation(
+    session: &Session,
+    identity: &Identity,
+    regions: &[String],
+) -> Result<(Vec<crate::playbook::plan::Step>, Vec<String>), AppError> {
+    use crate::aws::{cloudtrail, guardduty};
+    use crate::scan::ItemKind;
+    let reads = regions.iter().map(|region| async move {
+        let (trails, detectors) = tokio::join!(
+            cloudtrail::trails(&session.ctx, region, 4),
+            guardduty::detectors(&session.ctx, region),
+        );
+        (region.clone(), trails, detectors)
+    });
+    let mut inventory = crate::model::Inventory::default();
+    let mut listed = crate::scan::Listed::new();
+    let mut unread = Vec::new();
+    for (region, trails, detectors) in futures::future::join_all(reads).await {
+        match trails {
+            Ok((trails, problems)) => {
+                inventory.trails.extend(trails);
+                unread.extend(problems.iter().map(|e| format!("{e}: logging not judged")));
+                listed.insert((region.clone(), ItemKind::Trails));
+            }
+            Err(error) => unread.push(format!("{error}: logging there is not restored")),
+        }
+        match detectors {
+            Ok((detectors, problems)) => {
+                inventory.detectors.extend(detectors);
+                unread.extend(
+                    problems
+                        .iter()
+                        .map(|e| format!("{e}: detection not judged")),
+                );
+                listed.insert((region, ItemKind::Detectors));
+            }
+            Err(error) => unread.push(format!("{error}: detection there is not restored")),
+        }
+    }
+    let baseline = session.baseline(identity)?;
+    let findings = crate::findings::evaluate(&crate::findings::Context {
+        inventory: &inventory,
+        baseline: baseline.as_ref(),
+        account: identity,
+        now: Utc::now(),
+        windows: Windows::default(),
+        listed: &listed,
+    });
+    Ok((
+        countermeasure::observation_steps(&findings, &inventory),
+        unread,
+    ))
 }
 
 /// Block-public-access state of each region (`None` where it could not be read).

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::baseline::Baseline;
 use crate::keys::Command;
-use crate::model::finding::Finding;
+use crate::model::finding::{Attribution, Finding};
 use crate::playbook::plan::{Outcome, Plan};
 use crate::playbook::undo::Unfinished;
 use crate::scan::{ScanEvent, ScanState};
@@ -76,6 +76,11 @@ pub enum Action {
     Tick(DateTime<Utc>),
     /// A key was pressed (counted for a game day's scorecard, whatever it does).
     Keystroke,
+    /// Who made the change behind `finding` (its id).
+    Attributed {
+        finding: String,
+        attribution: Attribution,
+    },
 }
 
 /// Work for the event loop to start; results come back as actions.
@@ -107,4 +112,8 @@ pub enum Effect {
     },
     /// Look for actions a crashed session left unfinished.
     FindUnfinished,
+    /// Look up who made the change behind `finding`; the answer is `Action::Attributed`.
+    Attribute {
+        finding: Box<Finding>,
+    },
 }

@@ -19,6 +19,7 @@ use crate::journal::{Entry, Journal};
 use crate::model::Identity;
 use crate::scan::{self, RegionSelection, ScanState};
 use crate::service::accept::accept;
+use crate::service::attribution::attribute;
 use crate::service::request::{Planning, prepare_all};
 use crate::service::run::{
     execute, open_journal, read_logs, record_plan, record_read_only_refusal,
@@ -327,6 +328,15 @@ fn perform(effect: Effect, workers: &Workers) {
                         "the read-only refusal was not journaled: {error}"
                     )));
                 }
+            });
+        }
+        Effect::Attribute { finding } => {
+            tokio::spawn(async move {
+                let attribution = attribute(&workers.session.ctx, &finding).await;
+                workers.send(Action::Attributed {
+                    finding: finding.id.clone(),
+                    attribution,
+                });
             });
         }
         Effect::FindUnfinished => {

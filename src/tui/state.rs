@@ -10,6 +10,7 @@ use crate::gameday::indicator::Indicator;
 use crate::keys::Bindings;
 use crate::model::GLOBAL;
 use crate::model::finding::{Finding, FindingKind, ResourceType};
+use crate::playbook::countermeasure::Countermeasure;
 use crate::playbook::plan::{Outcome, Plan, Playbook};
 use crate::playbook::undo::Unfinished;
 use crate::scan::ScanState;
@@ -54,14 +55,22 @@ impl ListId {
             | FindingKind::SharedSnapshot
             | FindingKind::PublicImage
             | FindingKind::SharedImage
-            | FindingKind::PublicFunction => ListId::Shared,
+            | FindingKind::PublicFunction
+            | FindingKind::OpenIngress => ListId::Shared,
             FindingKind::NotJudged => match finding.resource_type {
                 ResourceType::User | ResourceType::Role | ResourceType::AccessKey => {
                     ListId::Principals
                 }
                 _ => ListId::Other,
             },
-            FindingKind::NoBaseline | FindingKind::DeletedResource => ListId::Other,
+            FindingKind::NoBaseline
+            | FindingKind::DeletedResource
+            | FindingKind::LoggingStopped
+            | FindingKind::TrailWeakened
+            | FindingKind::DetectionDisabled
+            | FindingKind::UnknownEventRule
+            | FindingKind::UnknownProfileAssociation
+            | FindingKind::UnknownApiKey => ListId::Other,
         }
     }
 }
@@ -292,6 +301,8 @@ pub struct State {
     pub actions: Vec<ActionRun>,
     /// Findings contained by an action (finding id → action id).
     pub contained: BTreeMap<String, String>,
+    /// Who made each finding's change, as looked up (`None`: the lookup is under way).
+    pub attributions: BTreeMap<String, Option<crate::model::finding::Attribution>>,
     /// Actions undone in this session (so `u` goes further back).
     pub undone: BTreeSet<String>,
     /// The action picked in the log pane (by id), for `u`.
@@ -372,6 +383,7 @@ impl State {
             log: Vec::new(),
             actions: Vec::new(),
             contained: BTreeMap::new(),
+            attributions: BTreeMap::new(),
             undone: BTreeSet::new(),
             picked: None,
             show_log: false,
@@ -446,10 +458,13 @@ impl State {
         self.selected_index(list).map(|i| items[i])
     }
 
-    /// What a playbook key acts on: the marked findings, else the selection. A deletion is
-    /// never a target: there is nothing left to act on.
+    /// What a playbook key acts on: the marked findings, else the selection. A deletion is a
+    /// target only of a countermeasure (a deleted detector is replaced): otherwise there is
+    /// nothing left to act on.
     pub fn targets(&self) -> (Vec<&Finding>, bool) {
-        let actionable = |f: &&Finding| f.kind != FindingKind::DeletedResource;
+        let actionable = |f: &&Finding| {
+            f.kind != FindingKind::DeletedResource || Countermeasure::of_finding(f).is_some()
+        };
         if self.marks.is_empty() {
             (
                 self.selection().into_iter().filter(actionable).collect(),
@@ -500,7 +515,17 @@ impl State {
                 .iter()
                 .find(|i| i.region == region && i.id == id)
                 .and_then(|i| i.launched),
-            ResourceType::Account => None,
+            ResourceType::ApiKey => inv
+                .api_keys
+                .iter()
+                .find(|k| k.region == region && k.id == id)
+                .and_then(|k| k.created),
+            ResourceType::Account
+            | ResourceType::Trail
+            | ResourceType::Detector
+            | ResourceType::SecurityGroup
+            | ResourceType::EventRule
+            | ResourceType::ProfileAssociation => None,
         }
     }
 

@@ -2,6 +2,8 @@
 //! `Tick`), no AWS. Keys become plan requests (`Effect::Prepare`), plans become confirmation
 //! dialogs, confirmations become `Effect::Execute`, and step outcomes stream into the log.
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 
 use super::action::{Action, Effect};
@@ -9,12 +11,14 @@ use super::state::{
     ActionRun, Button, Confirm, Focus, ListId, LogKind, LogLine, Modal, Purpose, SortBy, State,
 };
 use crate::keys::Command;
-use crate::model::finding::{Finding, FindingKind, ResourceType};
+use crate::model::finding::{Attribution, Finding, FindingKind, ResourceType};
 use crate::model::operation::Operation;
 use crate::playbook::contain_functions::Deletion;
+use crate::playbook::countermeasure::{self, Countermeasure};
 use crate::playbook::plan::{Outcome, Plan, Playbook};
 use crate::scan::{ScanEvent, ScanState};
-use crate::service::request::{Request, SharedTarget};
+use crate::service::attribution::attributable;
+use crate::service::request::{CounterTargets, Request, SharedTarget};
 
 /// Columns of the region grid (row-major): Up/Down move by this many cells.
 pub const REGION_COLUMNS: usize = 6;
@@ -65,7 +69,17 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Tick(now) => {
             state.now = now;
             state.ticks = state.ticks.wrapping_add(1);
-            countdown(state)
+            // Asked before the countdown runs out: a tick that executes shows only that.
+            let mut effects = attribute_selection(state);
+            effects.extend(countdown(state));
+            effects
+        }
+        Action::Attributed {
+            finding,
+            attribution,
+        } => {
+            state.attributions.insert(finding, Some(attribution));
+            Vec::new()
         }
         Action::Scan { generation, event } => scan_event(state, generation, event),
         Action::Judged {
@@ -906,6 +920,7 @@ fn command_key(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Disable => playbook(state, disable_request),
         Command::Contain => playbook(state, contain_request),
         Command::Unshare => playbook(state, unshare_request),
+        Command::Counter => playbook(state, counter_request),
         Command::Freeze => {
             let title = "Freeze the account".to_string();
             prepare(
@@ -964,6 +979,37 @@ fn command_key(state: &mut State, command: Command) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// Asks, once per finding, who made the change behind the selected finding (the details pane
+/// shows it). Once the endpoint turns out to lack the lookup, no more are sent.
+fn attribute_selection(state: &mut State) -> Vec<Effect> {
+    if state.modal.is_some() {
+        return Vec::new();
+    }
+    let Some(finding) = state.selection().cloned() else {
+        return Vec::new();
+    };
+    if !attributable(&finding) || state.attributions.contains_key(&finding.id) {
+        return Vec::new();
+    }
+    let unsupported = state.attributions.values().flatten().find(|a| {
+        matches!(
+            a,
+            Attribution::NotAvailable {
+                unsupported: true,
+                ..
+            }
+        )
+    });
+    if let Some(known) = unsupported.cloned() {
+        state.attributions.insert(finding.id, Some(known));
+        return Vec::new();
+    }
+    state.attributions.insert(finding.id.clone(), None);
+    vec![Effect::Attribute {
+        finding: Box::new(finding),
+    }]
 }
 
 /// A playbook key's requests and purpose, or why it refuses.
@@ -1178,6 +1224,64 @@ fn unshare_request(state: &State) -> Planned {
     ))
 }
 
+/// `C`: the countermeasure of each selected finding that has one, one request per
+/// countermeasure, planned from the scan on screen.
+fn counter_request(state: &State) -> Planned {
+    let (targets, _) = state.targets();
+    let mut by_measure: BTreeMap<Countermeasure, Vec<Finding>> = BTreeMap::new();
+    for finding in &targets {
+        if let Some(measure) = Countermeasure::of_finding(finding) {
+            by_measure
+                .entry(measure)
+                .or_default()
+                .push((*finding).clone());
+        }
+    }
+    if by_measure.is_empty() {
+        return Err(refusal(
+            "C counters stopped logging, disabled detection, open ingress, unknown rules, instance profiles and API keys",
+            &targets,
+        ));
+    }
+    let findings: Vec<String> = by_measure
+        .values()
+        .flatten()
+        .map(|f| f.id.clone())
+        .collect();
+    let title = by_measure
+        .iter()
+        .map(|(measure, found)| {
+            format!(
+                "{measure} {}",
+                found
+                    .iter()
+                    .map(|f| format!("{} ({})", f.resource_id, f.region))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let requests = by_measure
+        .into_iter()
+        .map(|(measure, found)| Request::Countermeasure {
+            measure,
+            targets: CounterTargets::Shown {
+                inventory: Box::new(countermeasure::inventory_for(&found, &state.scan.inventory)),
+                findings: found,
+            },
+        })
+        .collect();
+    Ok((
+        requests,
+        Purpose {
+            title: format!("Counter: {title}"),
+            findings,
+            offer_delete: false,
+        },
+    ))
+}
+
 fn refusal(what: &str, targets: &[&Finding]) -> String {
     match targets.first() {
         None => format!("{what}: nothing is selected"),
@@ -1308,6 +1412,7 @@ mod tests {
             details: Vec::new(),
             related: Vec::new(),
             facts: String::new(),
+            attribution: None,
         }
     }
 
@@ -1366,6 +1471,45 @@ mod tests {
             },
         );
         state
+    }
+
+    #[test]
+    fn who_made_the_selected_change_is_asked_once_and_not_again_where_the_lookup_is_unsupported() {
+        let mut state = judged_state(false);
+        let effects = update(&mut state, Action::Tick(now()));
+        let [Effect::Attribute { finding }] = effects.as_slice() else {
+            panic!("the selection is looked up: {effects:?}");
+        };
+        assert_eq!(finding.resource_id, "backdoor");
+        assert!(
+            update(&mut state, Action::Tick(now())).is_empty(),
+            "asked once"
+        );
+        update(
+            &mut state,
+            Action::Attributed {
+                finding: finding.id.clone(),
+                attribution: Attribution::NotAvailable {
+                    reason: "the endpoint does not implement cloudtrail LookupEvents (Http500)"
+                        .into(),
+                    unsupported: true,
+                },
+            },
+        );
+        update(&mut state, Action::FocusNext);
+        let selected = state.selection().expect("a selection").id.clone();
+        assert_ne!(selected, finding.id);
+        assert!(
+            update(&mut state, Action::Tick(now())).is_empty(),
+            "an endpoint without the lookup is not asked again"
+        );
+        assert!(matches!(
+            state.attributions.get(&selected),
+            Some(Some(Attribution::NotAvailable {
+                unsupported: true,
+                ..
+            }))
+        ));
     }
 
     fn identity() -> Identity {

@@ -606,6 +606,25 @@ async fn read_only_sends_no_mutating_request_for_any_playbook() {
     seed.share_snapshot("us-east-1", &snapshot, true, &[]).await;
     let role = seed.lambda_role("lambda-exec").await;
     seed.function("us-east-1", "miner", &role).await;
+    // What the countermeasures act on without a baseline: a stopped trail, a disabled
+    // detector, SSH open to the world, a new API key.
+    seed.trail("us-east-1", "org-trail", true).await;
+    seed.cloudtrail("us-east-1")
+        .stop_logging()
+        .name("org-trail")
+        .send()
+        .await
+        .expect("stop logging");
+    let detector = seed.detector("us-east-1").await;
+    seed.guardduty("us-east-1")
+        .update_detector()
+        .detector_id(&detector)
+        .enable(false)
+        .send()
+        .await
+        .expect("disable detector");
+    seed.open_group("us-east-1", "web", 22).await;
+    seed.api_key("us-east-1", "exfil").await;
     // An executed action (straight to moto, not through the proxy) for undo to reverse, and a
     // freeze for unfreeze.
     let executed = run_json(
@@ -657,6 +676,10 @@ async fn read_only_sends_no_mutating_request_for_any_playbook() {
         vec!["act", "freeze", "--confirm", ACCOUNT, "--execute"],
         vec!["act", "unfreeze", "--execute"],
         vec!["undo", &action, "--execute"],
+        vec!["act", "restore-logging", "--all", "--execute"],
+        vec!["act", "restore-detection", "--all", "--execute"],
+        vec!["act", "close-ingress", "--all", "--execute"],
+        vec!["act", "disable-api-key", "--all", "--execute"],
     ];
     for command in &commands {
         let mut args = vec!["--read-only", "--regions", "us-east-1"];

@@ -12,6 +12,7 @@ use super::theme;
 use crate::keys::Command;
 use crate::model::GLOBAL;
 use crate::model::finding::{Finding, FindingKind, ResourceType};
+use crate::playbook::countermeasure::Countermeasure;
 use crate::report::status_word;
 use crate::service::request::SharedTarget;
 use crate::tui::state::{Focus, State};
@@ -74,6 +75,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .find(|f| f.id == *related)
             .map_or_else(|| related.clone(), |f| f.summary.clone());
         lines.push(Line::styled(format!("related: {text}"), theme::dim()));
+    }
+    match state.attributions.get(&finding.id) {
+        Some(Some(attribution)) => {
+            lines.push(Line::raw(format!("attribution: {attribution}")));
+        }
+        Some(None) => lines.push(Line::styled(
+            "attribution: looking up CloudTrail's event history…",
+            theme::dim(),
+        )),
+        None => {}
     }
     lines.push(Line::styled(format!("id {}", finding.id), theme::dim()));
     if let Some(arn) = &finding.arn {
@@ -207,7 +218,15 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
                 out.push(sharing(&i.sharing));
             }
         }
-        ResourceType::Instance | ResourceType::Account => {}
+        // What matters about the rest is in the finding's own details.
+        ResourceType::Instance
+        | ResourceType::Account
+        | ResourceType::Trail
+        | ResourceType::Detector
+        | ResourceType::SecurityGroup
+        | ResourceType::EventRule
+        | ResourceType::ProfileAssociation
+        | ResourceType::ApiKey => {}
     }
     out
 }
@@ -228,7 +247,8 @@ fn sharing(sharing: &crate::model::Sharing) -> String {
 /// What each playbook key would do to `finding`.
 fn playbooks(state: &State, finding: &Finding) -> Vec<(Command, String)> {
     let mut out = Vec::new();
-    if finding.kind == FindingKind::DeletedResource {
+    if finding.kind == FindingKind::DeletedResource && Countermeasure::of_finding(finding).is_none()
+    {
         // Nothing left to act on: stop whoever is deleting (D on them, or F).
         out.push((
             Command::Accept,
@@ -264,6 +284,22 @@ fn playbooks(state: &State, finding: &Finding) -> Vec<(Command, String)> {
             }
         }
         _ => {}
+    }
+    if let Some(measure) = Countermeasure::of_finding(finding) {
+        let effect = match measure {
+            Countermeasure::RestoreLogging => "start logging again (undo stops only this)",
+            Countermeasure::RestoreDetection if finding.kind == FindingKind::DeletedResource => {
+                "create a new, enabled detector (the deleted one's history is gone)"
+            }
+            Countermeasure::RestoreDetection => "enable the detector again",
+            Countermeasure::CloseIngress => "revoke exactly the new world-open rules",
+            Countermeasure::DisableRule => "disable the rule (undo enables it)",
+            Countermeasure::DetachProfile => {
+                "disassociate the profile: the instance loses the role"
+            }
+            Countermeasure::DisableApiKey => "disable the key (undo enables it)",
+        };
+        out.push((Command::Counter, format!("{measure}: {effect}")));
     }
     if SharedTarget::of_finding(finding).is_some() {
         let effect = if finding.kind == FindingKind::PublicFunction {

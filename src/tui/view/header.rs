@@ -12,6 +12,7 @@ use super::theme;
 use crate::gameday::score::clock;
 use crate::keys::Command;
 use crate::model::finding::ResourceType;
+use crate::playbook::countermeasure::Countermeasure;
 use crate::service::request::SharedTarget;
 use crate::tui::keymap::{Mode, mode};
 use crate::tui::state::{GameDay, State};
@@ -256,10 +257,12 @@ fn command_hints(state: &State, all: bool) -> Line<'static> {
     });
     let contain = any(&|f| f.resource_type == ResourceType::Function);
     let unshare = any(&|f| SharedTarget::of_finding(f).is_some());
+    let counter = any(&|f| Countermeasure::of_finding(f).is_some());
     let hints = [
         (Command::Disable, "disable", disable),
         (Command::Contain, "contain", contain),
         (Command::Unshare, "unshare", unshare),
+        (Command::Counter, "counter", counter),
         (Command::Freeze, "freeze", true),
         (Command::Undo, "undo", state.last_undoable().is_some()),
         (
@@ -269,7 +272,8 @@ fn command_hints(state: &State, all: bool) -> Line<'static> {
         ),
         (Command::Filter, "filter", true),
         (Command::Mark, "mark", state.selection().is_some()),
-        (Command::MarkAll, "all", true),
+        // Room for the countermeasure's hint, which shows only when it applies.
+        (Command::MarkAll, "all", !counter),
         (
             Command::Rescan,
             "rescan",
@@ -280,7 +284,8 @@ fn command_hints(state: &State, all: bool) -> Line<'static> {
     ];
     let mut spans = vec![Span::raw(" ")];
     for (command, word, applies) in hints {
-        if !applies && !all {
+        let shown_only_when_it_applies = matches!(command, Command::Counter | Command::MarkAll);
+        if !applies && (!all || shown_only_when_it_applies) {
             continue;
         }
         let key_style = if applies {

@@ -191,6 +191,13 @@ fn label(state: &State, finding: &Finding, room: usize) -> String {
         }
         FindingKind::NotJudged => "not fully read".to_string(),
         FindingKind::DeletedResource => "DELETED".to_string(),
+        FindingKind::LoggingStopped => "NOT LOGGING".to_string(),
+        FindingKind::TrailWeakened => "weakened".to_string(),
+        FindingKind::DetectionDisabled => "DISABLED".to_string(),
+        FindingKind::OpenIngress => "open to the world".to_string(),
+        FindingKind::UnknownEventRule
+        | FindingKind::UnknownProfileAssociation
+        | FindingKind::UnknownApiKey => "unknown".to_string(),
         FindingKind::NoBaseline => return "no baseline: judged by age".to_string(),
     };
     let what = match finding.resource_type {
@@ -202,6 +209,12 @@ fn label(state: &State, finding: &Finding, room: usize) -> String {
         ResourceType::Image => "ami",
         ResourceType::Instance => "ec2",
         ResourceType::Account => "account",
+        ResourceType::Trail => "trail",
+        ResourceType::Detector => "guardduty",
+        ResourceType::SecurityGroup => "sg",
+        ResourceType::EventRule => "rule",
+        ResourceType::ProfileAssociation => "profile",
+        ResourceType::ApiKey => "apikey",
     };
     let owner = match finding.resource_type {
         ResourceType::AccessKey => state

@@ -220,6 +220,7 @@ fn breach(read_only: bool) -> State {
                     },
                     attached_policies: Vec::new(),
                     inline_policies: Vec::new(),
+                    instance_profiles: Vec::new(),
                     admin_via: Vec::new(),
                 }],
             },

@@ -26,7 +26,8 @@ pub const DENIED_REQUEST_ID: &str = "firebreak-test-denied-0001";
 pub struct Seen {
     pub service: String,
     pub region: String,
-    /// The query API's `Action`, or `METHOD /path` for REST APIs (Lambda).
+    /// The query API's `Action`, the JSON API's target action, or `METHOD /path` for REST APIs
+    /// (Lambda, GuardDuty, API Gateway).
     pub action: String,
     /// For a mutating request reaching moto with a witness set: what the witness said on arrival.
     pub witnessed: Option<bool>,
@@ -50,7 +51,7 @@ fn is_mutating(action: &str) -> bool {
     if action.contains(' ') {
         return true;
     }
-    !["Describe", "Get", "List"]
+    !["Describe", "Get", "List", "Lookup"]
         .iter()
         .any(|read| action.starts_with(read))
 }
@@ -343,7 +344,16 @@ async fn handle(
         Ok(collected) => collected.to_bytes(),
         Err(err) => return Ok(bad_gateway(err.to_string())),
     };
-    let action = form_action(&body)
+    // JSON-protocol APIs (CloudTrail, EventBridge) name the action in X-Amz-Target:
+    // `CloudTrail_20131101.StartLogging`.
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|t| t.to_str().ok())
+        .and_then(|t| t.rsplit('.').next())
+        .map(str::to_string);
+    let action = target
+        .or_else(|| form_action(&body))
         .or_else(|| parts.uri.query().and_then(|q| form_action(q.as_bytes())))
         .unwrap_or_else(|| format!("{} {}", parts.method, parts.uri.path()));
     if is_mutating(&action)
@@ -415,9 +425,14 @@ fn throttled(service: &str) -> Response<Full<Bytes>> {
             StatusCode::SERVICE_UNAVAILABLE,
             ec2_error("RequestLimitExceeded", "Request limit exceeded."),
         ),
-        "lambda" => json_error(
+        "lambda" | "guardduty" | "apigateway" => json_error(
             StatusCode::TOO_MANY_REQUESTS,
             "TooManyRequestsException",
+            "Rate exceeded",
+        ),
+        "cloudtrail" | "events" => json_error(
+            StatusCode::BAD_REQUEST,
+            "ThrottlingException",
             "Rate exceeded",
         ),
         _ => query_error(
@@ -437,6 +452,11 @@ fn server_error(service: &str) -> Response<Full<Bytes>> {
         "lambda" => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "ServiceException",
+            "internal error",
+        ),
+        "guardduty" | "apigateway" | "cloudtrail" | "events" => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerErrorException",
             "internal error",
         ),
         _ => query_error(

@@ -54,6 +54,214 @@ impl Seeder {
         aws_sdk_lambda::Client::from_conf(config)
     }
 
+    pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        let config = aws_sdk_cloudtrail::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_cloudtrail::Client::from_conf(config)
+    }
+
+    pub fn guardduty(&self, region: &str) -> aws_sdk_guardduty::Client {
+        let config = aws_sdk_guardduty::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_guardduty::Client::from_conf(config)
+    }
+
+    pub fn eventbridge(&self, region: &str) -> aws_sdk_eventbridge::Client {
+        let config = aws_sdk_eventbridge::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_eventbridge::Client::from_conf(config)
+    }
+
+    pub fn apigateway(&self, region: &str) -> aws_sdk_apigateway::Client {
+        let config = aws_sdk_apigateway::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_apigateway::Client::from_conf(config)
+    }
+
+    /// An S3 bucket, only as a trail's destination. firebreak reads nothing from S3, so the
+    /// tests carry no S3 SDK: one path-style PUT creates the bucket in the emulator.
+    pub async fn bucket(&self, name: &str) {
+        let endpoint = self.config.endpoint_url().expect("seeder has an endpoint");
+        let uri: hyper::Uri = format!("{endpoint}/{name}").parse().expect("bucket uri");
+        let authority = uri.authority().expect("authority").to_string();
+        let stream = tokio::net::TcpStream::connect(&authority)
+            .await
+            .expect("connect to the emulator");
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .expect("handshake");
+        tokio::spawn(connection);
+        let request = hyper::Request::put(uri.path())
+            .header("host", authority)
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .expect("request");
+        let answer = sender.send_request(request).await.expect("create bucket");
+        assert!(answer.status().is_success(), "create bucket: {answer:?}");
+    }
+
+    /// A trail homed in `region`, logging, writing to a new bucket; returns its ARN.
+    pub async fn trail(&self, region: &str, name: &str, multi_region: bool) -> String {
+        let bucket = format!("{name}-logs");
+        self.bucket(&bucket).await;
+        let client = self.cloudtrail(region);
+        let trail = client
+            .create_trail()
+            .name(name)
+            .s3_bucket_name(&bucket)
+            .is_multi_region_trail(multi_region)
+            .send()
+            .await
+            .expect("create trail");
+        client
+            .start_logging()
+            .name(name)
+            .send()
+            .await
+            .expect("start logging");
+        trail.trail_arn().expect("trail arn").to_string()
+    }
+
+    /// An enabled GuardDuty detector in `region`; returns its id.
+    pub async fn detector(&self, region: &str) -> String {
+        self.guardduty(region)
+            .create_detector()
+            .enable(true)
+            .send()
+            .await
+            .expect("create detector")
+            .detector_id()
+            .expect("detector id")
+            .to_string()
+    }
+
+    /// A running instance in `region`, from an image of its own; returns its id.
+    pub async fn instance(&self, region: &str) -> String {
+        let image = self.image(region, "server").await;
+        self.ec2(region)
+            .run_instances()
+            .image_id(image)
+            .min_count(1)
+            .max_count(1)
+            .send()
+            .await
+            .expect("run instance")
+            .instances()[0]
+            .instance_id()
+            .expect("instance id")
+            .to_string()
+    }
+
+    /// A security group in `region` admitting the internet on tcp `port`; returns its id.
+    pub async fn open_group(&self, region: &str, name: &str, port: i32) -> String {
+        let ec2 = self.ec2(region);
+        let group = ec2
+            .create_security_group()
+            .group_name(name)
+            .description(format!("{name} servers"))
+            .send()
+            .await
+            .expect("create security group")
+            .group_id()
+            .expect("group id")
+            .to_string();
+        self.open_port(region, &group, port).await;
+        group
+    }
+
+    /// Admits the internet on tcp `port` of `group`.
+    pub async fn open_port(&self, region: &str, group: &str, port: i32) {
+        self.ec2(region)
+            .authorize_security_group_ingress()
+            .group_id(group)
+            .ip_permissions(
+                aws_sdk_ec2::types::IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(port)
+                    .to_port(port)
+                    .ip_ranges(
+                        aws_sdk_ec2::types::IpRange::builder()
+                            .cidr_ip("0.0.0.0/0")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("open port");
+    }
+
+    /// An EventBridge rule on the default bus running on `schedule` with one target.
+    pub async fn event_rule(&self, region: &str, name: &str, schedule: &str, target: &str) {
+        let events = self.eventbridge(region);
+        events
+            .put_rule()
+            .name(name)
+            .schedule_expression(schedule)
+            .send()
+            .await
+            .expect("put rule");
+        events
+            .put_targets()
+            .rule(name)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("1")
+                    .arn(target)
+                    .build()
+                    .expect("target"),
+            )
+            .send()
+            .await
+            .expect("put targets");
+    }
+
+    /// An enabled API key in `region`; returns its id.
+    pub async fn api_key(&self, region: &str, name: &str) -> String {
+        self.apigateway(region)
+            .create_api_key()
+            .name(name)
+            .enabled(true)
+            .send()
+            .await
+            .expect("create api key")
+            .id()
+            .expect("key id")
+            .to_string()
+    }
+
+    /// A role trusted by EC2 with `policy` attached, in an instance profile of the same name.
+    pub async fn instance_profile(&self, name: &str, policy: &str) -> String {
+        self.role(
+            name,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .await;
+        let iam = self.iam();
+        iam.attach_role_policy()
+            .role_name(name)
+            .policy_arn(policy)
+            .send()
+            .await
+            .expect("attach policy");
+        iam.create_instance_profile()
+            .instance_profile_name(name)
+            .send()
+            .await
+            .expect("create instance profile");
+        iam.add_role_to_instance_profile()
+            .instance_profile_name(name)
+            .role_name(name)
+            .send()
+            .await
+            .expect("add role to profile");
+        name.to_string()
+    }
+
     /// A role Lambda can use; returns its ARN.
     pub async fn lambda_role(&self, name: &str) -> String {
         self.role(

@@ -1,0 +1,350 @@
+//! The reads and calls behind the countermeasure playbooks: CloudTrail logging, GuardDuty
+//! detectors, security-group ingress, EventBridge rules, instance-profile associations and API
+//! Gateway keys. `actions::apply` reaches these through [`in_wanted_state`] and [`send`].
+
+use aws_sdk_apigateway::types::{Op, PatchOperation};
+use aws_sdk_ec2::types::{IamInstanceProfileSpecification, IpPermission, IpRange, Ipv6Range};
+use aws_sdk_eventbridge::types::RuleState;
+use aws_sdk_guardduty::types::DetectorStatus;
+
+use super::actions::ec2_site;
+use super::context::AwsContext;
+use super::error::{AwsError, CallSite};
+use crate::model::operation::{IngressRule, Operation};
+
+fn site<'a>(service: &'a str, operation: &'a str, region: &'a str) -> CallSite<'a> {
+    CallSite {
+        service,
+        operation,
+        region,
+    }
+}
+
+/// Whether the account already holds what a countermeasure `operation` makes it hold; `None`
+/// for the operations of other playbooks.
+pub(super) async fn in_wanted_state(
+    ctx: &AwsContext,
+    region: &str,
+    operation: &Operation,
+) -> Option<Result<bool, AwsError>> {
+    Some(match operation {
+        Operation::StartLogging { trail } | Operation::StopLogging { trail } => {
+            let wanted = matches!(operation, Operation::StartLogging { .. });
+            site("cloudtrail", "GetTrailStatus", region)
+                .run(ctx.cloudtrail(region).get_trail_status().name(trail).send())
+                .await
+                .map(|status| status.is_logging() == Some(wanted))
+        }
+        Operation::EnableDetector { detector_id } | Operation::DisableDetector { detector_id } => {
+            let wanted = matches!(operation, Operation::EnableDetector { .. });
+            site("guardduty", "GetDetector", region)
+                .run(
+                    ctx.guardduty(region)
+                        .get_detector()
+                        .detector_id(detector_id)
+                        .send(),
+                )
+                .await
+                .map(|d| (d.status() == Some(&DetectorStatus::Enabled)) == wanted)
+        }
+        Operation::CreateDetector => detector_ids(ctx, region).await.map(|ids| !ids.is_empty()),
+        Operation::RevokeIngress { group_id, rules } => ingress(ctx, region, group_id)
+            .await
+            .map(|present| !rules.iter().any(|r| present.contains(r))),
+        Operation::AuthorizeIngress { group_id, rules } => ingress(ctx, region, group_id)
+            .await
+            .map(|present| rules.iter().all(|r| present.contains(r))),
+        Operation::DisableEventRule { bus, name } | Operation::EnableEventRule { bus, name } => {
+            let wanted = if matches!(operation, Operation::EnableEventRule { .. }) {
+                RuleState::Enabled
+            } else {
+                RuleState::Disabled
+            };
+            site("events", "DescribeRule", region)
+                .run(
+                    ctx.eventbridge(region)
+                        .describe_rule()
+                        .name(name)
+                        .event_bus_name(bus)
+                        .send(),
+                )
+                .await
+                .map(|rule| rule.state() == Some(&wanted))
+        }
+        Operation::DisassociateProfile {
+            instance_id,
+            profile_arn,
+        } => association(ctx, region, instance_id)
+            .await
+            .map(|found| found.is_none_or(|(_, arn)| arn != *profile_arn)),
+        Operation::AssociateProfile {
+            instance_id,
+            profile_arn,
+        } => association(ctx, region, instance_id)
+            .await
+            .map(|found| found.is_some_and(|(_, arn)| arn == *profile_arn)),
+        Operation::DisableApiKey { key_id } | Operation::EnableApiKey { key_id } => {
+            let wanted = matches!(operation, Operation::EnableApiKey { .. });
+            site("apigateway", "GetApiKey", region)
+                .run(
+                    ctx.apigateway(region)
+                        .get_api_key()
+                        .api_key(key_id)
+                        .include_value(false)
+                        .send(),
+                )
+                .await
+                .map(|key| key.enabled() == wanted)
+        }
+        _ => return None,
+    })
+}
+
+/// Sends a countermeasure `operation` (its state was read first and is not as wanted); `None`
+/// for the operations of other playbooks.
+pub(super) async fn send(
+    ctx: &AwsContext,
+    region: &str,
+    operation: &Operation,
+) -> Option<Result<(), AwsError>> {
+    Some(match operation {
+        Operation::StartLogging { trail } => site("cloudtrail", "StartLogging", region)
+            .run(ctx.cloudtrail(region).start_logging().name(trail).send())
+            .await
+            .map(drop),
+        Operation::StopLogging { trail } => site("cloudtrail", "StopLogging", region)
+            .run(ctx.cloudtrail(region).stop_logging().name(trail).send())
+            .await
+            .map(drop),
+        Operation::EnableDetector { detector_id } | Operation::DisableDetector { detector_id } => {
+            site("guardduty", "UpdateDetector", region)
+                .run(
+                    ctx.guardduty(region)
+                        .update_detector()
+                        .detector_id(detector_id)
+                        .enable(matches!(operation, Operation::EnableDetector { .. }))
+                        .send(),
+                )
+                .await
+                .map(drop)
+        }
+        Operation::CreateDetector => site("guardduty", "CreateDetector", region)
+            .run(ctx.guardduty(region).create_detector().enable(true).send())
+            .await
+            .map(drop),
+        Operation::RevokeIngress { group_id, rules } => {
+            // Only what is still there: revoking a rule that is gone fails the whole call.
+            let present = match ingress(ctx, region, group_id).await {
+                Ok(present) => present,
+                Err(error) => return Some(Err(error)),
+            };
+            let left: Vec<&IngressRule> = rules.iter().filter(|r| present.contains(r)).collect();
+            ec2_site("RevokeSecurityGroupIngress", region)
+                .run(
+                    ctx.ec2(region)
+                        .revoke_security_group_ingress()
+                        .group_id(group_id)
+                        .set_ip_permissions(Some(left.into_iter().map(permission).collect()))
+                        .send(),
+                )
+                .await
+                .map(drop)
+        }
+        Operation::AuthorizeIngress { group_id, rules } => {
+            let present = match ingress(ctx, region, group_id).await {
+                Ok(present) => present,
+                Err(error) => return Some(Err(error)),
+            };
+            let missing: Vec<&IngressRule> =
+                rules.iter().filter(|r| !present.contains(r)).collect();
+            ec2_site("AuthorizeSecurityGroupIngress", region)
+                .run(
+                    ctx.ec2(region)
+                        .authorize_security_group_ingress()
+                        .group_id(group_id)
+                        .set_ip_permissions(Some(missing.into_iter().map(permission).collect()))
+                        .send(),
+                )
+                .await
+                .map(drop)
+        }
+        Operation::DisableEventRule { bus, name } => site("events", "DisableRule", region)
+            .run(
+                ctx.eventbridge(region)
+                    .disable_rule()
+                    .name(name)
+                    .event_bus_name(bus)
+                    .send(),
+            )
+            .await
+            .map(drop),
+        Operation::EnableEventRule { bus, name } => site("events", "EnableRule", region)
+            .run(
+                ctx.eventbridge(region)
+                    .enable_rule()
+                    .name(name)
+                    .event_bus_name(bus)
+                    .send(),
+            )
+            .await
+            .map(drop),
+        Operation::DisassociateProfile {
+            instance_id,
+            profile_arn,
+        } => {
+            // The association id is read now: it is the one to remove, whatever the scan saw.
+            let id = match association(ctx, region, instance_id).await {
+                Ok(Some((id, arn))) if arn == *profile_arn => id,
+                Ok(_) => return Some(Ok(())),
+                Err(error) => return Some(Err(error)),
+            };
+            ec2_site("DisassociateIamInstanceProfile", region)
+                .run(
+                    ctx.ec2(region)
+                        .disassociate_iam_instance_profile()
+                        .association_id(id)
+                        .send(),
+                )
+                .await
+                .map(drop)
+        }
+        Operation::AssociateProfile {
+            instance_id,
+            profile_arn,
+        } => ec2_site("AssociateIamInstanceProfile", region)
+            .run(
+                ctx.ec2(region)
+                    .associate_iam_instance_profile()
+                    .instance_id(instance_id)
+                    .iam_instance_profile(
+                        IamInstanceProfileSpecification::builder()
+                            .arn(profile_arn)
+                            .build(),
+                    )
+                    .send(),
+            )
+            .await
+            .map(drop),
+        Operation::DisableApiKey { key_id } | Operation::EnableApiKey { key_id } => {
+            let enabled = matches!(operation, Operation::EnableApiKey { .. });
+            site("apigateway", "UpdateApiKey", region)
+                .run(
+                    ctx.apigateway(region)
+                        .update_api_key()
+                        .api_key(key_id)
+                        .patch_operations(
+                            PatchOperation::builder()
+                                .op(Op::Replace)
+                                .path("/enabled")
+                                .value(enabled.to_string())
+                                .build(),
+                        )
+                        .send(),
+                )
+                .await
+                .map(drop)
+        }
+        _ => return None,
+    })
+}
+
+/// The GuardDuty detector ids in `region`.
+pub async fn detector_ids(ctx: &AwsContext, region: &str) -> Result<Vec<String>, AwsError> {
+    ctx.guardduty(region)
+        .list_detectors()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site("guardduty", "ListDetectors", region).error(e))
+}
+
+/// The world-open ingress rules of `group_id` now.
+async fn ingress(
+    ctx: &AwsContext,
+    region: &str,
+    group_id: &str,
+) -> Result<Vec<IngressRule>, AwsError> {
+    let rules: Vec<_> = ctx
+        .ec2(region)
+        .describe_security_group_rules()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .values(group_id)
+                .build(),
+        )
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ec2_site("DescribeSecurityGroupRules", region).error(e))?;
+    Ok(rules
+        .iter()
+        .filter(|r| r.is_egress() != Some(true))
+        .filter_map(|r| {
+            let cidr = r.cidr_ipv4().or(r.cidr_ipv6())?;
+            Some(IngressRule {
+                protocol: r.ip_protocol().unwrap_or("-1").to_string(),
+                from_port: r.from_port().filter(|_| r.ip_protocol() != Some("-1")),
+                to_port: r.to_port().filter(|_| r.ip_protocol() != Some("-1")),
+                cidr: cidr.to_string(),
+            })
+        })
+        .collect())
+}
+
+/// The instance's profile association in force (id, profile ARN), if any.
+async fn association(
+    ctx: &AwsContext,
+    region: &str,
+    instance_id: &str,
+) -> Result<Option<(String, String)>, AwsError> {
+    let found: Vec<_> = ctx
+        .ec2(region)
+        .describe_iam_instance_profile_associations()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("instance-id")
+                .values(instance_id)
+                .build(),
+        )
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ec2_site("DescribeIamInstanceProfileAssociations", region).error(e))?;
+    Ok(found
+        .iter()
+        .filter(|a| {
+            a.instance_id() == Some(instance_id)
+                && a.state()
+                    .is_some_and(|s| matches!(s.as_str(), "associating" | "associated"))
+        })
+        .find_map(|a| {
+            Some((
+                a.association_id()?.to_string(),
+                a.iam_instance_profile()?.arn()?.to_string(),
+            ))
+        }))
+}
+
+/// The EC2 permission that grants (or, revoked, removes) exactly `rule`.
+fn permission(rule: &IngressRule) -> IpPermission {
+    let builder = IpPermission::builder()
+        .ip_protocol(&rule.protocol)
+        .set_from_port(rule.from_port)
+        .set_to_port(rule.to_port);
+    if rule.cidr.contains(':') {
+        builder
+            .ipv6_ranges(Ipv6Range::builder().cidr_ipv6(&rule.cidr).build())
+            .build()
+    } else {
+        builder
+            .ip_ranges(IpRange::builder().cidr_ip(&rule.cidr).build())
+            .build()
+    }
+}

@@ -1,0 +1,51 @@
+//! GuardDuty for one region: its detectors and whether each is enabled.
+
+use aws_sdk_guardduty::types::DetectorStatus;
+
+use super::context::AwsContext;
+use super::error::{AwsError, CallSite};
+use crate::model::Detector;
+use crate::model::finding::ResourceType;
+
+/// The detectors in `region` (a region has at most one), each with its status read (a failed
+/// read keeps the detector, its status unknown, reported as a problem).
+pub async fn detectors(
+    ctx: &AwsContext,
+    region: &str,
+) -> Result<(Vec<Detector>, Vec<AwsError>), AwsError> {
+    let client = ctx.guardduty(region);
+    let site = |operation| CallSite {
+        service: "guardduty",
+        operation,
+        region,
+    };
+    let ids: Vec<String> = client
+        .list_detectors()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site("ListDetectors").error(e))?;
+    let mut detectors = Vec::new();
+    let mut problems = Vec::new();
+    for id in ids {
+        let enabled = match client.get_detector().detector_id(&id).send().await {
+            Ok(detector) => Some(detector.status() == Some(&DetectorStatus::Enabled)),
+            Err(e) => {
+                problems.push(
+                    site("GetDetector")
+                        .error(e)
+                        .about(ResourceType::Detector, &id),
+                );
+                None
+            }
+        };
+        detectors.push(Detector {
+            region: region.to_string(),
+            id,
+            enabled,
+        });
+    }
+    Ok((detectors, problems))
+}

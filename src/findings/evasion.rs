@@ -1,0 +1,366 @@
+//! Rules for what an intruder does to stay hidden and to come back: trails stopped or weakened,
+//! detectors disabled, security groups opened to the world, EventBridge rules, instance-profile
+//! associations and API keys the baseline does not list.
+
+use std::collections::BTreeMap;
+
+use super::{Builder, Context};
+use crate::model::OpenIngress;
+use crate::model::finding::{FindingKind, ResourceType, Severity};
+
+/// Applies every rule of this module.
+pub(super) fn evasion_rules(ctx: &Context, out: &mut Builder) {
+    trail_rules(ctx, out);
+    detector_rules(ctx, out);
+    ingress_rules(ctx, out);
+    event_rule_rules(ctx, out);
+    association_rules(ctx, out);
+    api_key_rules(ctx, out);
+}
+
+/// A trail not logging: critical where the baseline had it logging, high without a baseline (a
+/// trail the baseline knows as stopped, or does not know, is not judged). A trail recording
+/// less than at baseline (single-region now, management events cut) is weakened.
+fn trail_rules(ctx: &Context, out: &mut Builder) {
+    for trail in &ctx.inventory.trails {
+        let known = ctx.baseline.map(|b| b.trail(&trail.region, &trail.name));
+        let stopped = match known {
+            None => Some(Severity::High),
+            Some(Some(settings)) if settings.logging => Some(Severity::Critical),
+            Some(_) => None,
+        };
+        if trail.logging == Some(false)
+            && let Some(severity) = stopped
+        {
+            out.add(
+                FindingKind::LoggingStopped,
+                severity,
+                &trail.region,
+                ResourceType::Trail,
+                &trail.name,
+                Some(&trail.arn),
+                format!(
+                    "trail {} is not logging: what is done now leaves no record",
+                    trail.name
+                ),
+                vec![format!(
+                    "{} trail · management events {}",
+                    if trail.multi_region {
+                        "multi-region"
+                    } else {
+                        "single-region"
+                    },
+                    trail.management_events.map_or("unknown", |m| m.as_str())
+                )],
+                String::new(),
+            );
+        }
+        let Some(Some(settings)) = known else {
+            continue;
+        };
+        let mut weakened = Vec::new();
+        if settings.multi_region && !trail.multi_region {
+            weakened.push("single-region now (was multi-region)".to_string());
+        }
+        let events = trail.management_events;
+        if let Some(events) = events
+            && events != settings.management_events
+            && events != crate::model::ManagementEvents::All
+        {
+            weakened.push(format!(
+                "management events {} now (were {})",
+                events.as_str(),
+                settings.management_events.as_str()
+            ));
+        }
+        if weakened.is_empty() {
+            continue;
+        }
+        let blind = events.is_some_and(|e| !e.records_writes());
+        out.add(
+            FindingKind::TrailWeakened,
+            if blind {
+                Severity::Critical
+            } else {
+                Severity::High
+            },
+            &trail.region,
+            ResourceType::Trail,
+            &trail.name,
+            Some(&trail.arn),
+            format!("trail {} records less than at baseline", trail.name),
+            weakened.clone(),
+            weakened.join(","),
+        );
+    }
+}
+
+/// A disabled detector: critical where the baseline had it enabled, high without a baseline.
+fn detector_rules(ctx: &Context, out: &mut Builder) {
+    for detector in &ctx.inventory.detectors {
+        if detector.enabled != Some(false) {
+            continue;
+        }
+        let severity = match ctx.baseline {
+            None => Severity::High,
+            Some(b) if b.knows_resource(ResourceType::Detector, &detector.region, &detector.id) => {
+                Severity::Critical
+            }
+            Some(_) => continue,
+        };
+        out.add(
+            FindingKind::DetectionDisabled,
+            severity,
+            &detector.region,
+            ResourceType::Detector,
+            &detector.id,
+            None,
+            format!(
+                "GuardDuty detector {} is disabled: no threat detection in {}",
+                detector.id, detector.region
+            ),
+            Vec::new(),
+            String::new(),
+        );
+    }
+}
+
+/// One finding per security group with world-open ingress rules the baseline does not list
+/// (without a baseline, only rules open on a sensitive port or to all traffic): critical when a
+/// rule opens SSH, RDP, a database or all traffic.
+fn ingress_rules(ctx: &Context, out: &mut Builder) {
+    let mut groups: BTreeMap<(&str, &str), Vec<&OpenIngress>> = BTreeMap::new();
+    for rule in &ctx.inventory.open_ingress {
+        let new = match ctx.baseline {
+            Some(b) => !b
+                .resources
+                .open_ingress
+                .get(&rule.region)
+                .is_some_and(|keys| keys.contains(&rule.key())),
+            None => rule.sensitive().is_some(),
+        };
+        if new {
+            groups
+                .entry((rule.region.as_str(), rule.group_id.as_str()))
+                .or_default()
+                .push(rule);
+        }
+    }
+    for ((region, group), rules) in groups {
+        let sensitive: Vec<&str> = rules.iter().filter_map(|r| r.sensitive()).collect();
+        let name = rules
+            .iter()
+            .find_map(|r| r.group_name.as_deref())
+            .map_or_else(|| group.to_string(), |n| format!("{n} ({group})"));
+        let ports: Vec<String> = rules.iter().map(|r| r.ports()).collect();
+        let mut keys: Vec<String> = rules.iter().map(|r| r.key()).collect();
+        keys.sort();
+        keys.dedup();
+        out.add(
+            FindingKind::OpenIngress,
+            if sensitive.is_empty() {
+                Severity::High
+            } else {
+                Severity::Critical
+            },
+            region,
+            ResourceType::SecurityGroup,
+            group,
+            None,
+            format!(
+                "security group {name} admits the internet on {}{}",
+                ports.join(", "),
+                if sensitive.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", sensitive.join(", "))
+                }
+            ),
+            rules
+                .iter()
+                .map(|r| format!("{} from {} · rule {}", r.ports(), r.cidr, r.rule_id))
+                .collect(),
+            keys.join(","),
+        );
+    }
+}
+
+/// An EventBridge rule the baseline does not list (judged only against a baseline): critical
+/// when enabled and it runs a function or reaches into another account, high when enabled, low
+/// once disabled.
+fn event_rule_rules(ctx: &Context, out: &mut Builder) {
+    let Some(baseline) = ctx.baseline else {
+        return;
+    };
+    for rule in &ctx.inventory.event_rules {
+        let id = rule.id();
+        if baseline.knows_resource(ResourceType::EventRule, &rule.region, &id) {
+            continue;
+        }
+        let targets = rule.targets.clone().unwrap_or_default();
+        let foreign: Vec<&String> = targets
+            .iter()
+            .filter(|arn| account_of(arn).is_some_and(|a| a != ctx.account.id))
+            .collect();
+        let runs_code = targets.iter().any(|arn| arn.starts_with("arn:aws:lambda:"));
+        let severity = match (rule.enabled, runs_code || !foreign.is_empty()) {
+            (false, _) => Severity::Low,
+            (true, true) => Severity::Critical,
+            (true, false) => Severity::High,
+        };
+        let mut details = vec![format!(
+            "{} · {}{}",
+            if rule.enabled { "enabled" } else { "disabled" },
+            rule.schedule
+                .as_deref()
+                .map_or_else(|| "on events".to_string(), |s| format!("runs {s}")),
+            rule.managed_by
+                .as_deref()
+                .map_or_else(String::new, |m| format!(" · managed by {m}"))
+        )];
+        match &rule.targets {
+            Some(targets) if targets.is_empty() => details.push("no targets".to_string()),
+            Some(targets) => details.extend(targets.iter().map(|t| {
+                if foreign.contains(&t) {
+                    format!("target {t} (another account)")
+                } else {
+                    format!("target {t}")
+                }
+            })),
+            None => details.push("targets could not be read".to_string()),
+        }
+        out.add(
+            FindingKind::UnknownEventRule,
+            severity,
+            &rule.region,
+            ResourceType::EventRule,
+            &id,
+            Some(&rule.arn),
+            format!(
+                "EventBridge rule {id} is not in the baseline{}",
+                match (rule.enabled, runs_code) {
+                    (false, _) => ": disabled",
+                    (true, true) => ": it runs a function",
+                    (true, false) => "",
+                }
+            ),
+            details,
+            targets.join(","),
+        );
+    }
+}
+
+/// The account id in an ARN (`arn:aws:lambda:REGION:ACCOUNT:…`), when it has one.
+fn account_of(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
+/// An instance running with an instance profile the baseline does not associate with it (judged
+/// only against a baseline): critical when the profile's role is an administrator.
+fn association_rules(ctx: &Context, out: &mut Builder) {
+    let Some(baseline) = ctx.baseline else {
+        return;
+    };
+    for association in &ctx.inventory.profile_associations {
+        let key = association.key();
+        if baseline.knows_resource(ResourceType::ProfileAssociation, &association.region, &key) {
+            continue;
+        }
+        let profile = association.profile_name();
+        let roles: Vec<_> = ctx
+            .inventory
+            .roles
+            .iter()
+            .filter(|r| r.instance_profiles.iter().any(|p| p == profile))
+            .collect();
+        let admin = roles.iter().any(|r| !r.admin_via.is_empty());
+        let mut details: Vec<String> = roles
+            .iter()
+            .map(|r| {
+                if r.admin_via.is_empty() {
+                    format!("role {}", r.name)
+                } else {
+                    format!(
+                        "role {} (administrator via {})",
+                        r.name,
+                        r.admin_via.join(", ")
+                    )
+                }
+            })
+            .collect();
+        if roles.is_empty() {
+            details.push("the profile's role could not be found in IAM".to_string());
+        }
+        details.push(format!(
+            "association {} · {}",
+            association.association_id, association.state
+        ));
+        out.add(
+            FindingKind::UnknownProfileAssociation,
+            if admin {
+                Severity::Critical
+            } else {
+                Severity::High
+            },
+            &association.region,
+            ResourceType::ProfileAssociation,
+            &key,
+            Some(&association.profile_arn),
+            format!(
+                "instance {} runs as instance profile {profile}{}",
+                association.instance_id,
+                if admin { ", an administrator" } else { "" }
+            ),
+            details,
+            roles
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+    }
+}
+
+/// An API key the baseline does not list (without a baseline: created within the unknown
+/// window): high while enabled, low once disabled.
+fn api_key_rules(ctx: &Context, out: &mut Builder) {
+    for key in &ctx.inventory.api_keys {
+        let unknown = match ctx.baseline {
+            Some(b) => !b.knows_resource(ResourceType::ApiKey, &key.region, &key.id),
+            None => ctx.is_recent(key.created, ctx.windows.unknown),
+        };
+        if !unknown {
+            continue;
+        }
+        out.add(
+            FindingKind::UnknownApiKey,
+            if key.enabled {
+                Severity::High
+            } else {
+                Severity::Low
+            },
+            &key.region,
+            ResourceType::ApiKey,
+            &key.id,
+            None,
+            format!(
+                "API key {}{} is {}",
+                key.id,
+                key.name
+                    .as_deref()
+                    .map_or_else(String::new, |n| format!(" ({n})")),
+                if ctx.baseline.is_some() {
+                    "not in the baseline"
+                } else {
+                    "recent"
+                }
+            ),
+            vec![format!(
+                "{} · {}",
+                if key.enabled { "enabled" } else { "disabled" },
+                ctx.age(key.created)
+            )],
+            String::new(),
+        );
+    }
+}
