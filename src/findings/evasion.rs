@@ -364,3 +364,293 @@ fn api_key_rules(ctx: &Context, out: &mut Builder) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, Utc};
+
+    use super::super::{Context, Windows, evaluate};
+    use crate::baseline::{self, Baseline};
+    use crate::model::finding::{Finding, FindingKind, Severity};
+    use crate::model::{
+        ApiKey, Detector, EventRule, GLOBAL, Identity, Inventory, ManagementEvents, OpenIngress,
+        Principals, ProfileAssociation, Role, Trail,
+    };
+
+    const ACCOUNT: &str = "123456789012";
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .expect("valid time")
+    }
+
+    fn identity() -> Identity {
+        Identity {
+            id: ACCOUNT.into(),
+            alias: None,
+            caller_arn: format!("arn:aws:iam::{ACCOUNT}:user/responder"),
+        }
+    }
+
+    fn trail(name: &str, logging: bool, multi_region: bool, events: ManagementEvents) -> Trail {
+        Trail {
+            region: "us-east-1".into(),
+            name: name.into(),
+            arn: format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/{name}"),
+            logging: Some(logging),
+            multi_region,
+            management_events: Some(events),
+        }
+    }
+
+    fn ingress(group: &str, protocol: &str, ports: Option<(i32, i32)>, cidr: &str) -> OpenIngress {
+        OpenIngress {
+            region: "us-east-1".into(),
+            group_id: group.into(),
+            group_name: Some("web".into()),
+            rule_id: format!("sgr-{group}-{}", ports.map_or(0, |p| p.0)),
+            protocol: protocol.into(),
+            from_port: ports.map(|p| p.0),
+            to_port: ports.map(|p| p.1),
+            cidr: cidr.into(),
+        }
+    }
+
+    fn rule(name: &str, enabled: bool, target: &str) -> EventRule {
+        EventRule {
+            region: "us-east-1".into(),
+            bus: "default".into(),
+            name: name.into(),
+            arn: format!("arn:aws:events:us-east-1:{ACCOUNT}:rule/{name}"),
+            enabled,
+            schedule: Some("rate(5 minutes)".into()),
+            targets: Some(vec![target.into()]),
+            managed_by: None,
+        }
+    }
+
+    fn role(name: &str, admin: bool, profile: &str) -> Role {
+        Role {
+            region: GLOBAL.into(),
+            name: name.into(),
+            arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+            path: "/".into(),
+            created: now() - Duration::days(300),
+            trust: Principals::default(),
+            attached_policies: Vec::new(),
+            inline_policies: Vec::new(),
+            admin_via: if admin {
+                vec!["AdministratorAccess".into()]
+            } else {
+                Vec::new()
+            },
+            instance_profiles: vec![profile.into()],
+        }
+    }
+
+    fn association(instance: &str, profile: &str) -> ProfileAssociation {
+        ProfileAssociation {
+            region: "us-east-1".into(),
+            association_id: format!("iip-assoc-{instance}"),
+            instance_id: instance.into(),
+            profile_arn: format!("arn:aws:iam::{ACCOUNT}:instance-profile/{profile}"),
+            state: "associated".into(),
+        }
+    }
+
+    /// Peacetime: a logging multi-region trail, an enabled detector, 443 open to the world, a
+    /// backup rule, an instance with its web profile, a partner's API key.
+    fn peacetime() -> Inventory {
+        Inventory {
+            roles: vec![role("web", false, "web"), role("ops", true, "ops")],
+            trails: vec![trail("org-trail", true, true, ManagementEvents::All)],
+            detectors: vec![Detector {
+                region: "us-east-1".into(),
+                id: "d-1".into(),
+                enabled: Some(true),
+            }],
+            open_ingress: vec![ingress("sg-web", "tcp", Some((443, 443)), "0.0.0.0/0")],
+            event_rules: vec![rule(
+                "nightly",
+                true,
+                &format!("arn:aws:sns:us-east-1:{ACCOUNT}:backups"),
+            )],
+            profile_associations: vec![association("i-1", "web")],
+            api_keys: vec![ApiKey {
+                region: "us-east-1".into(),
+                id: "k-partner".into(),
+                name: Some("partner".into()),
+                enabled: true,
+                created: Some(now() - Duration::days(100)),
+            }],
+            ..Inventory::default()
+        }
+    }
+
+    fn judged(inventory: &Inventory, baseline: Option<&Baseline>) -> Vec<(String, Severity)> {
+        let findings: Vec<Finding> = evaluate(&Context {
+            inventory,
+            baseline,
+            account: &identity(),
+            now: now(),
+            windows: Windows::default(),
+            listed: &Default::default(),
+        });
+        let mut out: Vec<(String, Severity)> = findings
+            .into_iter()
+            .filter(|f| f.kind != FindingKind::NoBaseline)
+            .map(|f| (f.id, f.severity))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn each_way_to_hide_or_come_back_has_its_kind_and_severity_against_a_baseline() {
+        let estate = peacetime();
+        let captured = baseline::capture(&estate, &identity(), now());
+        assert!(judged(&estate, Some(&captured)).is_empty());
+
+        let mut breached = estate.clone();
+        breached.trails = vec![trail("org-trail", false, false, ManagementEvents::ReadOnly)];
+        breached.detectors[0].enabled = Some(false);
+        breached.open_ingress.extend([
+            ingress("sg-web", "tcp", Some((8080, 8080)), "0.0.0.0/0"),
+            ingress("sg-db", "-1", None, "::/0"),
+        ]);
+        breached.event_rules.extend([
+            rule(
+                "every-5",
+                true,
+                &format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:miner"),
+            ),
+            rule(
+                "exfil",
+                true,
+                "arn:aws:events:us-east-1:666655554444:event-bus/x",
+            ),
+            rule("quiet", true, &format!("arn:aws:sns:us-east-1:{ACCOUNT}:t")),
+            rule(
+                "stopped",
+                false,
+                &format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:miner"),
+            ),
+        ]);
+        breached.profile_associations = vec![association("i-1", "ops"), association("i-2", "web")];
+        breached.api_keys.push(ApiKey {
+            region: "us-east-1".into(),
+            id: "k-new".into(),
+            name: None,
+            enabled: false,
+            created: Some(now()),
+        });
+        let found = judged(&breached, Some(&captured));
+        let expect = |id: &str, severity| (id.to_string(), severity);
+        assert_eq!(
+            found,
+            vec![
+                expect("detection_disabled:us-east-1:d-1", Severity::Critical),
+                expect("logging_stopped:us-east-1:org-trail", Severity::Critical),
+                expect("open_ingress:us-east-1:sg-db", Severity::Critical),
+                expect("open_ingress:us-east-1:sg-web", Severity::High),
+                // Read-only management events: writes no longer recorded.
+                expect("trail_weakened:us-east-1:org-trail", Severity::Critical),
+                expect("unknown_api_key:us-east-1:k-new", Severity::Low),
+                expect("unknown_event_rule:us-east-1:every-5", Severity::Critical),
+                expect("unknown_event_rule:us-east-1:exfil", Severity::Critical),
+                expect("unknown_event_rule:us-east-1:quiet", Severity::High),
+                expect("unknown_event_rule:us-east-1:stopped", Severity::Low),
+                expect(
+                    "unknown_profile_association:us-east-1:i-1/ops",
+                    Severity::Critical
+                ),
+                expect(
+                    "unknown_profile_association:us-east-1:i-2/web",
+                    Severity::High
+                ),
+            ]
+        );
+
+        // Accepting takes each away, the open rules by their facts.
+        let findings = evaluate(&Context {
+            inventory: &breached,
+            baseline: Some(&captured),
+            account: &identity(),
+            now: now(),
+            windows: Windows::default(),
+            listed: &Default::default(),
+        });
+        let mut accepted = captured.clone();
+        for finding in &findings {
+            baseline::accept(&mut accepted, finding, "jo", now()).expect("acceptable");
+        }
+        assert!(judged(&breached, Some(&accepted)).is_empty());
+        assert!(
+            accepted.resources.open_ingress["us-east-1"].contains("sg-db all-traffic ::/0"),
+            "{:?}",
+            accepted.resources.open_ingress
+        );
+    }
+
+    #[test]
+    fn without_a_baseline_only_what_is_bad_in_itself_is_reported() {
+        let mut estate = peacetime();
+        estate
+            .trails
+            .push(trail("stopped", false, true, ManagementEvents::All));
+        estate.detectors[0].enabled = Some(false);
+        estate
+            .open_ingress
+            .push(ingress("sg-admin", "tcp", Some((3380, 3390)), "0.0.0.0/0"));
+        estate.api_keys.push(ApiKey {
+            region: "us-east-1".into(),
+            id: "k-new".into(),
+            name: None,
+            enabled: true,
+            created: Some(now() - Duration::hours(2)),
+        });
+        assert_eq!(
+            judged(&estate, None),
+            vec![
+                (
+                    "detection_disabled:us-east-1:d-1".to_string(),
+                    Severity::High
+                ),
+                (
+                    "logging_stopped:us-east-1:stopped".to_string(),
+                    Severity::High
+                ),
+                // RDP in the range; 443 on its own is not judged without a baseline.
+                (
+                    "open_ingress:us-east-1:sg-admin".to_string(),
+                    Severity::Critical
+                ),
+                (
+                    "unknown_api_key:us-east-1:k-new".to_string(),
+                    Severity::High
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_trail_the_baseline_knew_as_stopped_or_single_region_is_not_reported() {
+        let estate = Inventory {
+            trails: vec![trail("audit", false, false, ManagementEvents::WriteOnly)],
+            ..Inventory::default()
+        };
+        let captured = baseline::capture(&estate, &identity(), now());
+        assert!(judged(&estate, Some(&captured)).is_empty());
+        // Writes only, now excluded: weakened, and blind.
+        let mut cut = estate.clone();
+        cut.trails[0].management_events = Some(ManagementEvents::Excluded);
+        assert_eq!(
+            judged(&cut, Some(&captured)),
+            vec![(
+                "trail_weakened:us-east-1:audit".to_string(),
+                Severity::Critical
+            )]
+        );
+    }
+}
