@@ -68,25 +68,30 @@ pub struct KnownResources {
     pub images: BTreeMap<String, BTreeSet<String>>,
     #[serde(default)]
     pub instances: BTreeMap<String, BTreeSet<String>>,
+    // The sections below came later: absent (a baseline captured before them), a kind is
+    // judged as if there were no baseline for it, never as "nothing is expected".
     /// CloudTrail trails by home region and name, with how each was set.
-    #[serde(default)]
-    pub trails: BTreeMap<String, BTreeMap<String, TrailSettings>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trails: Option<BTreeMap<String, BTreeMap<String, TrailSettings>>>,
     /// GuardDuty detectors that were enabled, by id.
-    #[serde(default)]
-    pub detectors: BTreeMap<String, BTreeSet<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detectors: Option<ByRegion>,
     /// Ingress rules open to the world that are expected (`sg-0abc tcp/443 0.0.0.0/0`).
-    #[serde(default)]
-    pub open_ingress: BTreeMap<String, BTreeSet<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_ingress: Option<ByRegion>,
     /// EventBridge rules by name (`bus/name` off the default bus).
-    #[serde(default)]
-    pub event_rules: BTreeMap<String, BTreeSet<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_rules: Option<ByRegion>,
     /// Instance-profile associations (`i-0abc/profile-name`).
-    #[serde(default)]
-    pub profile_associations: BTreeMap<String, BTreeSet<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_associations: Option<ByRegion>,
     /// API Gateway API keys by id.
-    #[serde(default)]
-    pub api_keys: BTreeMap<String, BTreeSet<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_keys: Option<ByRegion>,
 }
+
+/// Ids (or names) by region.
+pub type ByRegion = BTreeMap<String, BTreeSet<String>>;
 
 /// How a trail was set at capture: a trail that records less than this is weakened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,10 +259,10 @@ impl Baseline {
             ResourceType::Snapshot => Some(&self.resources.snapshots),
             ResourceType::Image => Some(&self.resources.images),
             ResourceType::Instance => Some(&self.resources.instances),
-            ResourceType::Detector => Some(&self.resources.detectors),
-            ResourceType::EventRule => Some(&self.resources.event_rules),
-            ResourceType::ProfileAssociation => Some(&self.resources.profile_associations),
-            ResourceType::ApiKey => Some(&self.resources.api_keys),
+            ResourceType::Detector => self.resources.detectors.as_ref(),
+            ResourceType::EventRule => self.resources.event_rules.as_ref(),
+            ResourceType::ProfileAssociation => self.resources.profile_associations.as_ref(),
+            ResourceType::ApiKey => self.resources.api_keys.as_ref(),
             _ => None,
         }
     }
@@ -271,23 +276,37 @@ impl Baseline {
             ResourceType::Snapshot => Some(&mut self.resources.snapshots),
             ResourceType::Image => Some(&mut self.resources.images),
             ResourceType::Instance => Some(&mut self.resources.instances),
-            ResourceType::Detector => Some(&mut self.resources.detectors),
-            ResourceType::EventRule => Some(&mut self.resources.event_rules),
-            ResourceType::ProfileAssociation => Some(&mut self.resources.profile_associations),
-            ResourceType::ApiKey => Some(&mut self.resources.api_keys),
+            ResourceType::Detector => self.resources.detectors.as_mut(),
+            ResourceType::EventRule => self.resources.event_rules.as_mut(),
+            ResourceType::ProfileAssociation => self.resources.profile_associations.as_mut(),
+            ResourceType::ApiKey => self.resources.api_keys.as_mut(),
             _ => None,
+        }
+    }
+
+    /// Whether the baseline records resources of `kind` at all (a baseline captured before a
+    /// kind was read has no section for it: that kind is judged as without a baseline).
+    pub fn captured(&self, kind: ResourceType) -> bool {
+        match kind {
+            ResourceType::Trail => self.resources.trails.is_some(),
+            ResourceType::SecurityGroup => self.resources.open_ingress.is_some(),
+            other => self.resource_map(other).is_some(),
         }
     }
 
     /// Every resource the baseline lists by its exact id (patterns left out): kind, region, id.
     pub fn expected_resources(&self) -> Vec<(ResourceType, &str, &str)> {
+        static EMPTY: ByRegion = BTreeMap::new();
         let r = &self.resources;
         [
             (ResourceType::Function, &r.functions),
             (ResourceType::Snapshot, &r.snapshots),
             (ResourceType::Image, &r.images),
             (ResourceType::Instance, &r.instances),
-            (ResourceType::Detector, &r.detectors),
+            (
+                ResourceType::Detector,
+                r.detectors.as_ref().unwrap_or(&EMPTY),
+            ),
         ]
         .into_iter()
         .flat_map(|(kind, by_region)| {
@@ -297,7 +316,7 @@ impl Baseline {
                     .map(move |id| (kind, region.as_str(), id.as_str()))
             })
         })
-        .chain(r.trails.iter().flat_map(|(region, trails)| {
+        .chain(r.trails.iter().flatten().flat_map(|(region, trails)| {
             trails
                 .keys()
                 .map(move |name| (ResourceType::Trail, region.as_str(), name.as_str()))
@@ -307,7 +326,23 @@ impl Baseline {
 
     /// How the trail `name` homed in `region` was set at capture, when the baseline has it.
     pub fn trail(&self, region: &str, name: &str) -> Option<&TrailSettings> {
-        self.resources.trails.get(region)?.get(name)
+        self.resources.trails.as_ref()?.get(region)?.get(name)
+    }
+
+    /// Whether the baseline lists any resource of `kind` in `region`.
+    pub fn knows_any(&self, kind: ResourceType, region: &str) -> bool {
+        self.resource_map(kind)
+            .and_then(|by_region| by_region.get(region))
+            .is_some_and(|ids| !ids.is_empty())
+    }
+
+    /// The instance-profile associations the baseline lists: (region, `instance/profile`).
+    pub fn expected_associations(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.resources
+            .profile_associations
+            .iter()
+            .flatten()
+            .flat_map(|(region, keys)| keys.iter().map(move |k| (region.as_str(), k.as_str())))
     }
 
     /// Whether the resource was present at capture (or accepted since).
@@ -404,32 +439,57 @@ pub fn capture(inventory: &Inventory, identity: &Identity, captured_at: DateTime
     for i in &inventory.instances {
         add(&mut resources.instances, &i.region, &i.id);
     }
+    let mut trails: BTreeMap<String, BTreeMap<String, TrailSettings>> = BTreeMap::new();
     for t in &inventory.trails {
-        resources
-            .trails
+        trails
             .entry(t.region.clone())
             .or_default()
             .insert(t.name.clone(), TrailSettings::of(t));
     }
-    for d in inventory
-        .detectors
-        .iter()
-        .filter(|d| d.enabled != Some(false))
-    {
-        add(&mut resources.detectors, &d.region, &d.id);
-    }
-    for rule in &inventory.open_ingress {
-        add(&mut resources.open_ingress, &rule.region, &rule.key());
-    }
-    for rule in &inventory.event_rules {
-        add(&mut resources.event_rules, &rule.region, &rule.id());
-    }
-    for a in &inventory.profile_associations {
-        add(&mut resources.profile_associations, &a.region, &a.key());
-    }
-    for k in &inventory.api_keys {
-        add(&mut resources.api_keys, &k.region, &k.id);
-    }
+    resources.trails = Some(trails);
+    let section = |items: Vec<(&String, String)>| {
+        let mut map = ByRegion::new();
+        for (region, id) in items {
+            map.entry(region.clone()).or_default().insert(id);
+        }
+        Some(map)
+    };
+    resources.detectors = section(
+        inventory
+            .detectors
+            .iter()
+            .filter(|d| d.enabled != Some(false))
+            .map(|d| (&d.region, d.id.clone()))
+            .collect(),
+    );
+    resources.open_ingress = section(
+        inventory
+            .open_ingress
+            .iter()
+            .map(|r| (&r.region, r.key()))
+            .collect(),
+    );
+    resources.event_rules = section(
+        inventory
+            .event_rules
+            .iter()
+            .map(|r| (&r.region, r.id()))
+            .collect(),
+    );
+    resources.profile_associations = section(
+        inventory
+            .profile_associations
+            .iter()
+            .map(|a| (&a.region, a.key()))
+            .collect(),
+    );
+    resources.api_keys = section(
+        inventory
+            .api_keys
+            .iter()
+            .map(|k| (&k.region, k.id.clone()))
+            .collect(),
+    );
     baseline.regions_in_use = [
         &resources.functions,
         &resources.snapshots,
@@ -513,19 +573,23 @@ pub fn accept(
                 ids.remove(&finding.resource_id);
             }
             if finding.resource_type == ResourceType::Trail
-                && let Some(trails) = baseline.resources.trails.get_mut(&finding.region)
+                && let Some(trails) = baseline
+                    .resources
+                    .trails
+                    .as_mut()
+                    .and_then(|t| t.get_mut(&finding.region))
             {
                 trails.remove(&finding.resource_id);
             }
         }
         FindingKind::OpenIngress => {
-            // The facts are the rules found open, comma-separated.
-            baseline
-                .resources
-                .open_ingress
-                .entry(finding.region.clone())
-                .or_default()
-                .extend(finding.facts.split(',').map(str::to_string));
+            // The facts are the rules found open, comma-separated. A baseline without the
+            // section keeps only the acceptance (creating it would make every other rule new).
+            if let Some(open) = baseline.resources.open_ingress.as_mut() {
+                open.entry(finding.region.clone())
+                    .or_default()
+                    .extend(finding.facts.split(',').map(str::to_string));
+            }
         }
         FindingKind::UnknownEventRule
         | FindingKind::UnknownProfileAssociation
@@ -651,42 +715,43 @@ pub fn diff(baseline: &Baseline, inventory: &Inventory) -> Vec<Difference> {
         &baseline.resources.instances,
         now.resources.instances,
     );
+    // Sections a baseline captured before they existed are not compared: nothing is known.
     let names = |trails: &BTreeMap<String, BTreeMap<String, TrailSettings>>| {
         trails
             .iter()
             .map(|(region, by_name)| (region.clone(), by_name.keys().cloned().collect()))
-            .collect::<BTreeMap<String, BTreeSet<String>>>()
+            .collect::<ByRegion>()
     };
-    compare(
-        "trail",
-        &names(&baseline.resources.trails),
-        names(&now.resources.trails),
-    );
-    compare(
-        "detector",
-        &baseline.resources.detectors,
-        now.resources.detectors,
-    );
-    compare(
-        "open_ingress",
-        &baseline.resources.open_ingress,
-        now.resources.open_ingress,
-    );
-    compare(
-        "event_rule",
-        &baseline.resources.event_rules,
-        now.resources.event_rules,
-    );
-    compare(
-        "profile_association",
-        &baseline.resources.profile_associations,
-        now.resources.profile_associations,
-    );
-    compare(
-        "api_key",
-        &baseline.resources.api_keys,
-        now.resources.api_keys,
-    );
+    let r = &baseline.resources;
+    let sections = [
+        (
+            "trail",
+            r.trails.as_ref().map(names),
+            now.resources.trails.as_ref().map(names),
+        ),
+        ("detector", r.detectors.clone(), now.resources.detectors),
+        (
+            "open_ingress",
+            r.open_ingress.clone(),
+            now.resources.open_ingress,
+        ),
+        (
+            "event_rule",
+            r.event_rules.clone(),
+            now.resources.event_rules,
+        ),
+        (
+            "profile_association",
+            r.profile_associations.clone(),
+            now.resources.profile_associations,
+        ),
+        ("api_key", r.api_keys.clone(), now.resources.api_keys),
+    ];
+    for (what, known, found) in sections {
+        if let Some(known) = known {
+            compare(what, &known, found.unwrap_or_default());
+        }
+    }
     compare(
         "trusted_account",
         &global(baseline.trusted_accounts.clone()),

@@ -62,6 +62,28 @@ pub enum ItemKind {
     Shared,
 }
 
+impl ItemKind {
+    /// The listing that reads this kind, as `failed_listings` and `stale` name it: a failed
+    /// listing makes only its own kinds unknown (a denied security-group read leaves the
+    /// snapshots judged).
+    pub fn listing(self) -> &'static str {
+        match self {
+            ItemKind::Users | ItemKind::AccessKeys | ItemKind::Roles => "iam",
+            ItemKind::Functions => "lambda functions",
+            ItemKind::Snapshots => "ec2 snapshots",
+            ItemKind::Images => "ec2 images",
+            ItemKind::Instances => "ec2 instances",
+            ItemKind::Trails => "cloudtrail trails",
+            ItemKind::Detectors => "guardduty detectors",
+            ItemKind::OpenIngress => "ec2 security group rules",
+            ItemKind::EventRules => "eventbridge rules",
+            ItemKind::ProfileAssociations => "ec2 instance profile associations",
+            ItemKind::ApiKeys => "apigateway api keys",
+            ItemKind::Shared => "sharing",
+        }
+    }
+}
+
 /// What one service call group in one region produced.
 #[derive(Debug, Clone)]
 pub enum Part {
@@ -80,8 +102,11 @@ pub enum Part {
     EventRules(Vec<EventRule>),
     ProfileAssociations(Vec<ProfileAssociation>),
     ApiKeys(Vec<ApiKey>),
-    /// A service's listing failed: its items in this region are unknown.
-    Failed(AwsError),
+    /// The listing of `kind` failed: those items in this region are unknown.
+    Failed {
+        kind: ItemKind,
+        error: AwsError,
+    },
     /// One item, or a side read, could not be read: the listing stands.
     Problem(AwsError),
 }
@@ -124,9 +149,10 @@ pub struct RegionState {
     pub duration: Option<Duration>,
     pub counts: BTreeMap<ItemKind, usize>,
     pub errors: Vec<AwsError>,
-    /// Services whose listing failed here (their items are unknown, not absent).
+    /// Listings that failed here (their items are unknown, not absent), by
+    /// [`ItemKind::listing`].
     pub failed_listings: Vec<String>,
-    /// Services whose results here are the previous scan's: a rescan could not list them
+    /// Listings whose results here are the previous scan's: a rescan could not list them
     /// again, so the last good results were kept.
     pub stale: Vec<String>,
 }
@@ -299,9 +325,10 @@ impl ScanState {
                 state.add_count(ItemKind::ApiKeys, keys.len());
                 inventory.api_keys.extend(keys);
             }
-            Part::Failed(error) => {
-                if !state.failed_listings.contains(&error.service) {
-                    state.failed_listings.push(error.service.clone());
+            Part::Failed { kind, error } => {
+                let listing = kind.listing().to_string();
+                if !state.failed_listings.contains(&listing) {
+                    state.failed_listings.push(listing);
                 }
                 state.errors.push(error);
             }
@@ -352,49 +379,45 @@ impl ScanState {
             self.fatal = rescan.fatal;
             return;
         }
-        let failed = |region: &str, service: &str| {
+        let failed = |region: &str, listing: &str| {
             let state = if region == GLOBAL {
                 Some(&rescan.global)
             } else {
                 rescan.regions.iter().find(|r| r.name == region)
             };
-            state.is_some_and(|r| r.failed_listings.iter().any(|s| s == service))
+            state.is_some_and(|r| r.failed_listings.iter().any(|s| s == listing))
         };
-        // Whether the rescan's `service` answer for `region` replaces what is there.
-        let fresh = |region: &String, service: &str| {
+        // Whether the rescan's answer of `kind` for `region` replaces what is there.
+        let fresh = |region: &String, kind: ItemKind| {
             (region == GLOBAL || rescan.regions.iter().any(|r| r.name == *region))
-                && !failed(region, service)
+                && !failed(region, kind.listing())
         };
         let old = std::mem::take(&mut self.inventory);
         let new = rescan.inventory.clone();
         let inventory = &mut self.inventory;
         macro_rules! take {
-            ($field:ident, $service:expr) => {
+            ($field:ident, $kind:expr) => {
                 inventory.$field = old
                     .$field
                     .into_iter()
-                    .filter(|i| !fresh(&i.region, $service))
-                    .chain(
-                        new.$field
-                            .into_iter()
-                            .filter(|i| fresh(&i.region, $service)),
-                    )
+                    .filter(|i| !fresh(&i.region, $kind))
+                    .chain(new.$field.into_iter().filter(|i| fresh(&i.region, $kind)))
                     .collect();
             };
         }
-        take!(users, "iam");
-        take!(access_keys, "iam");
-        take!(roles, "iam");
-        take!(functions, "lambda");
-        take!(snapshots, "ec2");
-        take!(images, "ec2");
-        take!(instances, "ec2");
-        take!(trails, "cloudtrail");
-        take!(detectors, "guardduty");
-        take!(open_ingress, "ec2");
-        take!(event_rules, "events");
-        take!(profile_associations, "ec2");
-        take!(api_keys, "apigateway");
+        take!(users, ItemKind::Users);
+        take!(access_keys, ItemKind::AccessKeys);
+        take!(roles, ItemKind::Roles);
+        take!(functions, ItemKind::Functions);
+        take!(snapshots, ItemKind::Snapshots);
+        take!(images, ItemKind::Images);
+        take!(instances, ItemKind::Instances);
+        take!(trails, ItemKind::Trails);
+        take!(detectors, ItemKind::Detectors);
+        take!(open_ingress, ItemKind::OpenIngress);
+        take!(event_rules, ItemKind::EventRules);
+        take!(profile_associations, ItemKind::ProfileAssociations);
+        take!(api_keys, ItemKind::ApiKeys);
         // What could not be read in a rescanned region is what the rescan says.
         let rescanned =
             |region: &String| region == GLOBAL || rescan.regions.iter().any(|r| r.name == *region);
@@ -425,27 +448,27 @@ impl ScanState {
     /// lists be judged gone.
     pub fn listed(&self) -> Listed {
         let kinds = [
-            (ItemKind::Functions, "lambda"),
-            (ItemKind::Snapshots, "ec2"),
-            (ItemKind::Images, "ec2"),
-            (ItemKind::Instances, "ec2"),
-            (ItemKind::Trails, "cloudtrail"),
-            (ItemKind::Detectors, "guardduty"),
-            (ItemKind::OpenIngress, "ec2"),
-            (ItemKind::EventRules, "events"),
-            (ItemKind::ProfileAssociations, "ec2"),
-            (ItemKind::ApiKeys, "apigateway"),
+            ItemKind::Functions,
+            ItemKind::Snapshots,
+            ItemKind::Images,
+            ItemKind::Instances,
+            ItemKind::Trails,
+            ItemKind::Detectors,
+            ItemKind::OpenIngress,
+            ItemKind::EventRules,
+            ItemKind::ProfileAssociations,
+            ItemKind::ApiKeys,
         ];
         self.regions
             .iter()
             .flat_map(|region| {
                 kinds
                     .iter()
-                    .filter(|(kind, service)| {
-                        region.count(*kind).is_some()
-                            && !region.failed_listings.iter().any(|s| s == service)
+                    .filter(|kind| {
+                        region.count(**kind).is_some()
+                            && !region.failed_listings.iter().any(|s| s == kind.listing())
                     })
-                    .map(|(kind, _)| (region.name.clone(), *kind))
+                    .map(|kind| (region.name.clone(), *kind))
             })
             .collect()
     }
@@ -526,7 +549,10 @@ pub async fn run(ctx: AwsContext, options: ScanOptions, events: mpsc::UnboundedS
             })
             .chain(iam.problems.into_iter().map(Part::Problem))
             .collect(),
-            Err(error) => vec![Part::Failed(error)],
+            Err(error) => vec![Part::Failed {
+                kind: ItemKind::Users,
+                error,
+            }],
         };
         for part in parts {
             send(ScanEvent::Part {
@@ -569,6 +595,24 @@ enum Service {
     EventRules,
     ProfileAssociations,
     ApiKeys,
+}
+
+impl Service {
+    /// The kind of item the service's listing reads.
+    fn kind(self) -> ItemKind {
+        match self {
+            Service::Functions => ItemKind::Functions,
+            Service::Snapshots => ItemKind::Snapshots,
+            Service::Images => ItemKind::Images,
+            Service::Instances => ItemKind::Instances,
+            Service::Trails => ItemKind::Trails,
+            Service::Detectors => ItemKind::Detectors,
+            Service::OpenIngress => ItemKind::OpenIngress,
+            Service::EventRules => ItemKind::EventRules,
+            Service::ProfileAssociations => ItemKind::ProfileAssociations,
+            Service::ApiKeys => ItemKind::ApiKeys,
+        }
+    }
 }
 
 const SERVICES: [Service; 10] = [
@@ -670,7 +714,10 @@ async fn scan_region(
         if failed {
             match read_service(ctx, region, account, detail, service).await {
                 Ok(parts) => emit(parts),
-                Err(error) => part(Part::Failed(error)),
+                Err(error) => part(Part::Failed {
+                    kind: service.kind(),
+                    error,
+                }),
             }
         }
     }
@@ -710,6 +757,41 @@ async fn plan_regions(
 mod tests {
     use super::*;
     use crate::model::{Principals, Sharing, UrlAuth};
+
+    #[test]
+    fn a_failed_listing_leaves_only_its_own_kind_unjudged() {
+        let mut state = ScanState::default();
+        state.apply(ScanEvent::Planned(vec![RegionInfo {
+            name: "eu-west-1".into(),
+            enabled: true,
+        }]));
+        for part in [
+            Part::Snapshots(Vec::new()),
+            Part::Images(Vec::new()),
+            Part::Failed {
+                kind: ItemKind::OpenIngress,
+                error: AwsError {
+                    service: "ec2".into(),
+                    operation: "DescribeSecurityGroupRules".into(),
+                    code: "UnauthorizedOperation".into(),
+                    ..error("eu-west-1")
+                },
+            },
+        ] {
+            state.apply(ScanEvent::Part {
+                region: "eu-west-1".into(),
+                part,
+            });
+        }
+        let listed = state.listed();
+        assert!(listed.contains(&("eu-west-1".to_string(), ItemKind::Snapshots)));
+        assert!(listed.contains(&("eu-west-1".to_string(), ItemKind::Images)));
+        assert!(!listed.contains(&("eu-west-1".to_string(), ItemKind::OpenIngress)));
+        assert_eq!(
+            state.regions[0].failed_listings,
+            ["ec2 security group rules"]
+        );
+    }
 
     #[test]
     fn a_rescan_of_some_regions_replaces_only_them() {
@@ -766,12 +848,15 @@ mod tests {
         throttled.apply(planned(&["eu-west-1", "us-east-1"]));
         throttled.apply(ScanEvent::Part {
             region: "eu-west-1".into(),
-            part: Part::Failed(AwsError {
-                service: "ec2".into(),
-                operation: "DescribeSnapshots".into(),
-                code: "RequestLimitExceeded".into(),
-                ..error("eu-west-1")
-            }),
+            part: Part::Failed {
+                kind: ItemKind::Snapshots,
+                error: AwsError {
+                    service: "ec2".into(),
+                    operation: "DescribeSnapshots".into(),
+                    code: "RequestLimitExceeded".into(),
+                    ..error("eu-west-1")
+                },
+            },
         });
         throttled.apply(ScanEvent::Part {
             region: "us-east-1".into(),
@@ -786,7 +871,7 @@ mod tests {
             .map(|s| s.id.as_str())
             .collect();
         assert_eq!(ids, ["snap-eu", "snap-new"]);
-        assert_eq!(full.regions[0].stale, ["ec2"]);
+        assert_eq!(full.regions[0].stale, ["ec2 snapshots"]);
         assert!(full.regions[1].stale.is_empty());
         // One snapshot's unreadable sharing is a problem, not a failed listing: the rescan's
         // list stands and nothing is stale.
@@ -897,7 +982,10 @@ mod tests {
         });
         state.apply(ScanEvent::Part {
             region: "eu-west-1".to_string(),
-            part: Part::Failed(error("eu-west-1")),
+            part: Part::Failed {
+                kind: ItemKind::Functions,
+                error: error("eu-west-1"),
+            },
         });
         state.apply(ScanEvent::Finished {
             region: "eu-west-1".to_string(),

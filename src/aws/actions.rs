@@ -630,9 +630,10 @@ pub async fn in_wanted_state(
         | Operation::AssociateProfile { .. }
         | Operation::DisableApiKey { .. }
         | Operation::EnableApiKey { .. } => {
-            countermeasures::in_wanted_state(ctx, region, operation)
-                .await
-                .unwrap_or(Ok(false))?
+            match countermeasures::in_wanted_state(ctx, region, operation).await {
+                Some(wanted) => wanted?,
+                None => return Err(not_a_countermeasure(region, operation)),
+            }
         }
     })
 }
@@ -1116,12 +1117,31 @@ async fn send(
         | Operation::AssociateProfile { .. }
         | Operation::DisableApiKey { .. }
         | Operation::EnableApiKey { .. } => {
-            countermeasures::send(ctx, region, operation)
-                .await
-                .unwrap_or(Ok(()))?;
+            sent_inverse = match countermeasures::send(ctx, region, operation).await {
+                Some(sent) => sent?,
+                None => return Err(not_a_countermeasure(region, operation)),
+            };
         }
     }
     Ok(sent_inverse)
+}
+
+/// The error for an operation this module hands to `countermeasures` that it does not know:
+/// the two lists have drifted apart, and nothing is sent rather than a silent success.
+fn not_a_countermeasure(region: &str, operation: &Operation) -> AwsError {
+    AwsError {
+        code: "Internal".into(),
+        message: format!(
+            "{} is not a countermeasure operation: nothing was sent",
+            operation.api()
+        ),
+        ..CallSite {
+            service: operation.service(),
+            operation: operation.api(),
+            region,
+        }
+        .local_error()
+    }
 }
 
 /// Whether two policy documents say the same (IAM returns them URL-encoded and reformatted).

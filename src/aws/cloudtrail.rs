@@ -213,57 +213,61 @@ mod tests {
     }
 }
 
+/// Pages of the event history read at most, newest first: reads about a resource (firebreak's
+/// own among them) can fill a page, but a change older than this many is not worth the wait.
+const LOOKUP_PAGES: usize = 3;
+
 /// The latest change to the resource `name` that `region`'s CloudTrail event history holds
 /// (management events of the last 90 days; IAM's are in us-east-1): reads are passed over.
-/// `None` when the history holds none.
+/// `None` when the pages read hold none. Asked with the short retry budget of changes: an
+/// answer for the screen that gives up soon beats one that blocks it.
 pub async fn latest_change(
     ctx: &AwsContext,
     region: &str,
     name: &str,
 ) -> Result<Option<ChangeEvent>, AwsError> {
-    ctx.pace(Api::CloudTrailLookup, region).await;
-    let answer = CallSite {
+    let site = CallSite {
         service: "cloudtrail",
         operation: "LookupEvents",
         region,
-    }
-    .run(
-        ctx.for_changes()
-            .cloudtrail(region)
-            .lookup_events()
-            .lookup_attributes(
-                LookupAttribute::builder()
-                    .attribute_key(LookupAttributeKey::ResourceName)
-                    .attribute_value(name)
-                    .build()
-                    .map_err(|e| AwsError {
-                        code: "InvalidLookup".into(),
-                        message: e.to_string(),
-                        ..CallSite {
-                            service: "cloudtrail",
-                            operation: "LookupEvents",
-                            region,
-                        }
-                        .local_error()
-                    })?,
-            )
-            .max_results(50)
-            .send(),
-    )
-    .await?;
-    // Newest first: the first event that is not a read is the latest change.
-    Ok(answer
-        .events()
-        .iter()
-        .find(|event| {
+    };
+    let attribute = LookupAttribute::builder()
+        .attribute_key(LookupAttributeKey::ResourceName)
+        .attribute_value(name)
+        .build()
+        .map_err(|e| AwsError {
+            code: "InvalidLookup".into(),
+            message: e.to_string(),
+            ..site.local_error()
+        })?;
+    let mut pages = ctx
+        .for_changes()
+        .cloudtrail(region)
+        .lookup_events()
+        .lookup_attributes(attribute)
+        .max_results(50)
+        .into_paginator()
+        .send();
+    for _ in 0..LOOKUP_PAGES {
+        ctx.pace(Api::CloudTrailLookup, region).await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        let page = page.map_err(|e| site.error(e))?;
+        // Newest first: the first event that is not a read is the latest change.
+        let change = page.events().iter().find(|event| {
             event.read_only() != Some("true")
                 && !event.event_name().is_some_and(|n| {
                     ["Get", "Describe", "List", "Lookup"]
                         .iter()
                         .any(|read| n.starts_with(read))
                 })
-        })
-        .map(change_event))
+        });
+        if let Some(event) = change {
+            return Ok(Some(change_event(event)));
+        }
+    }
+    Ok(None)
 }
 
 /// The parts of a CloudTrail record (`CloudTrailEvent`, JSON) that say who and from where.

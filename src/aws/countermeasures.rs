@@ -47,13 +47,13 @@ pub(super) async fn in_wanted_state(
                 .await
                 .map(|d| (d.status() == Some(&DetectorStatus::Enabled)) == wanted)
         }
-        Operation::CreateDetector => detector_ids(ctx, region).await.map(|ids| !ids.is_empty()),
+        Operation::CreateDetector => any_enabled_detector(ctx, region).await,
         Operation::RevokeIngress { group_id, rules } => ingress(ctx, region, group_id)
             .await
-            .map(|present| !rules.iter().any(|r| present.contains(r))),
+            .map(|present| !rules.iter().any(|r| holds(&present, r))),
         Operation::AuthorizeIngress { group_id, rules } => ingress(ctx, region, group_id)
             .await
-            .map(|present| rules.iter().all(|r| present.contains(r))),
+            .map(|present| rules.iter().all(|r| holds(&present, r))),
         Operation::DisableEventRule { bus, name } | Operation::EnableEventRule { bus, name } => {
             let wanted = if matches!(operation, Operation::EnableEventRule { .. }) {
                 RuleState::Enabled
@@ -74,6 +74,7 @@ pub(super) async fn in_wanted_state(
         Operation::DisassociateProfile {
             instance_id,
             profile_arn,
+            ..
         } => association(ctx, region, instance_id)
             .await
             .map(|found| found.is_none_or(|(_, arn)| arn != *profile_arn)),
@@ -100,14 +101,21 @@ pub(super) async fn in_wanted_state(
     })
 }
 
-/// Sends a countermeasure `operation` (its state was read first and is not as wanted); `None`
-/// for the operations of other playbooks.
+/// Whether `rules` holds `rule`.
+fn holds(rules: &[IngressRule], rule: &IngressRule) -> bool {
+    rules.iter().any(|r| r.same_as(rule))
+}
+
+/// Sends a countermeasure `operation` (its state was read first and is not as wanted), and
+/// returns the inverse of what was sent where that depends on the state just before (the
+/// ingress rules still there, or still missing); `None` for the operations of other playbooks.
 pub(super) async fn send(
     ctx: &AwsContext,
     region: &str,
     operation: &Operation,
-) -> Option<Result<(), AwsError>> {
-    Some(match operation {
+) -> Option<Result<Option<Operation>, AwsError>> {
+    let sent = |result: Result<(), AwsError>| Some(result.map(|()| None));
+    sent(match operation {
         Operation::StartLogging { trail } => site("cloudtrail", "StartLogging", region)
             .run(ctx.cloudtrail(region).start_logging().name(trail).send())
             .await
@@ -133,40 +141,37 @@ pub(super) async fn send(
             .await
             .map(drop),
         Operation::RevokeIngress { group_id, rules } => {
-            // Only what is still there: revoking a rule that is gone fails the whole call.
-            let present = match ingress(ctx, region, group_id).await {
-                Ok(present) => present,
-                Err(error) => return Some(Err(error)),
-            };
-            let left: Vec<&IngressRule> = rules.iter().filter(|r| present.contains(r)).collect();
-            ec2_site("RevokeSecurityGroupIngress", region)
-                .run(
-                    ctx.ec2(region)
-                        .revoke_security_group_ingress()
-                        .group_id(group_id)
-                        .set_ip_permissions(Some(left.into_iter().map(permission).collect()))
-                        .send(),
-                )
-                .await
-                .map(drop)
+            // Only what is still there (revoking a rule that is gone fails the whole call); the
+            // inverse puts back exactly that, descriptions included.
+            return Some(revoke(ctx, region, group_id, rules).await);
         }
         Operation::AuthorizeIngress { group_id, rules } => {
             let present = match ingress(ctx, region, group_id).await {
                 Ok(present) => present,
                 Err(error) => return Some(Err(error)),
             };
-            let missing: Vec<&IngressRule> =
-                rules.iter().filter(|r| !present.contains(r)).collect();
-            ec2_site("AuthorizeSecurityGroupIngress", region)
+            let missing: Vec<IngressRule> = rules
+                .iter()
+                .filter(|r| !holds(&present, r))
+                .cloned()
+                .collect();
+            let authorized = ec2_site("AuthorizeSecurityGroupIngress", region)
                 .run(
                     ctx.ec2(region)
                         .authorize_security_group_ingress()
                         .group_id(group_id)
-                        .set_ip_permissions(Some(missing.into_iter().map(permission).collect()))
+                        .set_ip_permissions(Some(
+                            missing.iter().map(|r| permission(r, true)).collect(),
+                        ))
                         .send(),
                 )
-                .await
-                .map(drop)
+                .await;
+            return Some(authorized.map(|_| {
+                Some(Operation::RevokeIngress {
+                    group_id: group_id.clone(),
+                    rules: missing,
+                })
+            }));
         }
         Operation::DisableEventRule { bus, name } => site("events", "DisableRule", region)
             .run(
@@ -191,11 +196,12 @@ pub(super) async fn send(
         Operation::DisassociateProfile {
             instance_id,
             profile_arn,
+            ..
         } => {
             // The association id is read now: it is the one to remove, whatever the scan saw.
             let id = match association(ctx, region, instance_id).await {
                 Ok(Some((id, arn))) if arn == *profile_arn => id,
-                Ok(_) => return Some(Ok(())),
+                Ok(_) => return Some(Ok(None)),
                 Err(error) => return Some(Err(error)),
             };
             ec2_site("DisassociateIamInstanceProfile", region)
@@ -249,7 +255,7 @@ pub(super) async fn send(
 }
 
 /// The GuardDuty detector ids in `region`.
-pub async fn detector_ids(ctx: &AwsContext, region: &str) -> Result<Vec<String>, AwsError> {
+async fn detector_ids(ctx: &AwsContext, region: &str) -> Result<Vec<String>, AwsError> {
     ctx.guardduty(region)
         .list_detectors()
         .into_paginator()
@@ -258,6 +264,60 @@ pub async fn detector_ids(ctx: &AwsContext, region: &str) -> Result<Vec<String>,
         .try_collect()
         .await
         .map_err(|e| site("guardduty", "ListDetectors", region).error(e))
+}
+
+/// Revokes those of `rules` that `group_id` still has; returns the authorisation that puts
+/// them back. A rule AWS does not recognise is an error, never a silent success.
+async fn revoke(
+    ctx: &AwsContext,
+    region: &str,
+    group_id: &str,
+    rules: &[IngressRule],
+) -> Result<Option<Operation>, AwsError> {
+    let present = ingress(ctx, region, group_id).await?;
+    // The rules as they are now: their descriptions are what re-authorising restores.
+    let left: Vec<IngressRule> = present
+        .into_iter()
+        .filter(|r| rules.iter().any(|wanted| wanted.same_as(r)))
+        .collect();
+    let site = ec2_site("RevokeSecurityGroupIngress", region);
+    let answer = site
+        .run(
+            ctx.ec2(region)
+                .revoke_security_group_ingress()
+                .group_id(group_id)
+                .set_ip_permissions(Some(left.iter().map(|r| permission(r, false)).collect()))
+                .send(),
+        )
+        .await?;
+    if answer.r#return() == Some(false) || !answer.unknown_ip_permissions().is_empty() {
+        return Err(AwsError {
+            code: "UnknownIpPermissions".into(),
+            message: format!(
+                "AWS did not recognise {} of the rules to revoke",
+                answer.unknown_ip_permissions().len().max(1)
+            ),
+            ..site.local_error()
+        });
+    }
+    Ok(Some(Operation::AuthorizeIngress {
+        group_id: group_id.to_string(),
+        rules: left,
+    }))
+}
+
+/// Whether `region` has an enabled GuardDuty detector (a disabled one does not detect).
+async fn any_enabled_detector(ctx: &AwsContext, region: &str) -> Result<bool, AwsError> {
+    let client = ctx.guardduty(region);
+    for id in detector_ids(ctx, region).await? {
+        let detector = site("guardduty", "GetDetector", region)
+            .run(client.get_detector().detector_id(&id).send())
+            .await?;
+        if detector.status() == Some(&DetectorStatus::Enabled) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The world-open ingress rules of `group_id` now.
@@ -291,6 +351,7 @@ async fn ingress(
                 from_port: r.from_port().filter(|_| r.ip_protocol() != Some("-1")),
                 to_port: r.to_port().filter(|_| r.ip_protocol() != Some("-1")),
                 cidr: cidr.to_string(),
+                description: r.description().map(str::to_string),
             })
         })
         .collect())
@@ -332,19 +393,31 @@ async fn association(
         }))
 }
 
-/// The EC2 permission that grants (or, revoked, removes) exactly `rule`.
-fn permission(rule: &IngressRule) -> IpPermission {
+/// The EC2 permission that grants (or, revoked, removes) exactly `rule`, with its description
+/// when granting.
+fn permission(rule: &IngressRule, with_description: bool) -> IpPermission {
+    let description = rule.description.clone().filter(|_| with_description);
     let builder = IpPermission::builder()
         .ip_protocol(&rule.protocol)
         .set_from_port(rule.from_port)
         .set_to_port(rule.to_port);
     if rule.cidr.contains(':') {
         builder
-            .ipv6_ranges(Ipv6Range::builder().cidr_ipv6(&rule.cidr).build())
+            .ipv6_ranges(
+                Ipv6Range::builder()
+                    .cidr_ipv6(&rule.cidr)
+                    .set_description(description)
+                    .build(),
+            )
             .build()
     } else {
         builder
-            .ip_ranges(IpRange::builder().cidr_ip(&rule.cidr).build())
+            .ip_ranges(
+                IpRange::builder()
+                    .cidr_ip(&rule.cidr)
+                    .set_description(description)
+                    .build(),
+            )
             .build()
     }
 }

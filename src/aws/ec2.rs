@@ -230,6 +230,7 @@ pub async fn open_ingress(
                 from_port: rule.from_port(),
                 to_port: rule.to_port(),
                 cidr: cidr.to_string(),
+                description: rule.description().map(str::to_string),
             })
         })
         .collect();

@@ -60,13 +60,19 @@ impl AwsError {
     }
 
     /// The IAM action the caller lacks, when AWS refused the call for want of permission (the
-    /// action is named after the API operation: `lambda:GetPolicy`, `ec2:DescribeSnapshots`).
+    /// action is named after the API operation: `lambda:GetPolicy`, `ec2:DescribeSnapshots`;
+    /// API Gateway's after the HTTP verb: `apigateway:GET`).
     pub fn missing_permission(&self) -> Option<String> {
         matches!(
             self.code.as_str(),
             "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
         )
-        .then(|| format!("{}:{}", self.service, self.operation))
+        .then(|| match self.service.as_str() {
+            // API Gateway's IAM actions are HTTP verbs on resources, not operation names.
+            "apigateway" if self.operation.starts_with("Get") => "apigateway:GET".to_string(),
+            "apigateway" if self.operation.starts_with("Update") => "apigateway:PATCH".to_string(),
+            _ => format!("{}:{}", self.service, self.operation),
+        })
     }
 
     /// Whether no answer came back at all (connection refused or dropped, timed out).

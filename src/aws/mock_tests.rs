@@ -1694,3 +1694,77 @@ async fn attribution_says_no_event_or_not_available_and_asks_once_where_the_call
         "an account-wide finding has no resource"
     );
 }
+
+#[tokio::test]
+async fn close_ingress_revokes_what_is_still_there_and_its_inverse_puts_back_only_that() {
+    use crate::model::operation::IngressRule;
+    use aws_sdk_ec2::operation::describe_security_group_rules::DescribeSecurityGroupRulesOutput;
+    use aws_sdk_ec2::operation::revoke_security_group_ingress::RevokeSecurityGroupIngressOutput;
+    use aws_sdk_ec2::types::SecurityGroupRule;
+    let rule = |port: i32, description: &str| IngressRule {
+        protocol: "tcp".into(),
+        from_port: Some(port),
+        to_port: Some(port),
+        cidr: "0.0.0.0/0".into(),
+        description: Some(description.into()).filter(|d: &String| !d.is_empty()),
+    };
+    // Planned: 22 and 3389. Someone closed 3389 since; 22 carries a description.
+    let rules = mock!(Client::describe_security_group_rules).then_output(|| {
+        DescribeSecurityGroupRulesOutput::builder()
+            .security_group_rules(
+                SecurityGroupRule::builder()
+                    .security_group_rule_id("sgr-1")
+                    .group_id("sg-1")
+                    .is_egress(false)
+                    .ip_protocol("tcp")
+                    .from_port(22)
+                    .to_port(22)
+                    .cidr_ipv4("0.0.0.0/0")
+                    .description("vendor access")
+                    .build(),
+            )
+            .build()
+    });
+    let revoke = mock!(Client::revoke_security_group_ingress)
+        .match_requests(|input| {
+            input.ip_permissions().len() == 1 && input.ip_permissions()[0].from_port() == Some(22)
+        })
+        .then_output(|| {
+            RevokeSecurityGroupIngressOutput::builder()
+                .r#return(true)
+                .build()
+        });
+    let ctx = context(&[&rules, &revoke]);
+    let armed = super::actions::Armed::unless_read_only(false).expect("not read-only");
+    let operation = Operation::RevokeIngress {
+        group_id: "sg-1".into(),
+        rules: vec![rule(22, ""), rule(3389, "")],
+    };
+    let applied = super::actions::apply(&ctx, "us-east-1", &operation, &armed)
+        .await
+        .expect("applied");
+    assert_eq!(revoke.num_calls(), 1);
+    assert_eq!(
+        applied,
+        super::actions::Applied::Changed {
+            inverse: Some(Box::new(Operation::AuthorizeIngress {
+                group_id: "sg-1".into(),
+                rules: vec![rule(22, "vendor access")],
+            })),
+        },
+        "the inverse is what was revoked, with its description"
+    );
+
+    // A revoke AWS answers with unrecognised rules is a failure, never a silent success.
+    let refused = mock!(Client::revoke_security_group_ingress).then_output(|| {
+        RevokeSecurityGroupIngressOutput::builder()
+            .r#return(false)
+            .unknown_ip_permissions(aws_sdk_ec2::types::IpPermission::builder().build())
+            .build()
+    });
+    let ctx = context(&[&rules, &refused]);
+    let error = super::actions::apply(&ctx, "us-east-1", &operation, &armed)
+        .await
+        .expect_err("refused");
+    assert_eq!(error.code, "UnknownIpPermissions");
+}

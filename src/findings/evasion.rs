@@ -5,8 +5,15 @@
 use std::collections::BTreeMap;
 
 use super::{Builder, Context};
+use crate::baseline::Baseline;
 use crate::model::OpenIngress;
 use crate::model::finding::{FindingKind, ResourceType, Severity};
+
+/// The baseline, when it records resources of `kind` (one captured before firebreak read them
+/// judges that kind as no baseline would).
+fn covering<'a>(ctx: &Context<'a>, kind: ResourceType) -> Option<&'a Baseline> {
+    ctx.baseline.filter(|b| b.captured(kind))
+}
 
 /// Applies every rule of this module.
 pub(super) fn evasion_rules(ctx: &Context, out: &mut Builder) {
@@ -22,8 +29,9 @@ pub(super) fn evasion_rules(ctx: &Context, out: &mut Builder) {
 /// trail the baseline knows as stopped, or does not know, is not judged). A trail recording
 /// less than at baseline (single-region now, management events cut) is weakened.
 fn trail_rules(ctx: &Context, out: &mut Builder) {
+    let baseline = covering(ctx, ResourceType::Trail);
     for trail in &ctx.inventory.trails {
-        let known = ctx.baseline.map(|b| b.trail(&trail.region, &trail.name));
+        let known = baseline.map(|b| b.trail(&trail.region, &trail.name));
         let stopped = match known {
             None => Some(Severity::High),
             Some(Some(settings)) if settings.logging => Some(Severity::Critical),
@@ -95,17 +103,17 @@ fn trail_rules(ctx: &Context, out: &mut Builder) {
     }
 }
 
-/// A disabled detector: critical where the baseline had it enabled, high without a baseline.
+/// A disabled detector: critical where the baseline had an enabled detector (whatever its id:
+/// a deleted one replaced by a disabled one is no better), high without a baseline.
 fn detector_rules(ctx: &Context, out: &mut Builder) {
+    let baseline = covering(ctx, ResourceType::Detector);
     for detector in &ctx.inventory.detectors {
         if detector.enabled != Some(false) {
             continue;
         }
-        let severity = match ctx.baseline {
+        let severity = match baseline {
             None => Severity::High,
-            Some(b) if b.knows_resource(ResourceType::Detector, &detector.region, &detector.id) => {
-                Severity::Critical
-            }
+            Some(b) if b.knows_any(ResourceType::Detector, &detector.region) => Severity::Critical,
             Some(_) => continue,
         };
         out.add(
@@ -129,12 +137,11 @@ fn detector_rules(ctx: &Context, out: &mut Builder) {
 /// (without a baseline, only rules open on a sensitive port or to all traffic): critical when a
 /// rule opens SSH, RDP, a database or all traffic.
 fn ingress_rules(ctx: &Context, out: &mut Builder) {
+    let baseline = covering(ctx, ResourceType::SecurityGroup);
     let mut groups: BTreeMap<(&str, &str), Vec<&OpenIngress>> = BTreeMap::new();
     for rule in &ctx.inventory.open_ingress {
-        let new = match ctx.baseline {
-            Some(b) => !b
-                .resources
-                .open_ingress
+        let new = match baseline.and_then(|b| b.resources.open_ingress.as_ref()) {
+            Some(expected) => !expected
                 .get(&rule.region)
                 .is_some_and(|keys| keys.contains(&rule.key())),
             None => rule.sensitive().is_some(),
@@ -189,7 +196,7 @@ fn ingress_rules(ctx: &Context, out: &mut Builder) {
 /// when enabled and it runs a function or reaches into another account, high when enabled, low
 /// once disabled.
 fn event_rule_rules(ctx: &Context, out: &mut Builder) {
-    let Some(baseline) = ctx.baseline else {
+    let Some(baseline) = covering(ctx, ResourceType::EventRule) else {
         return;
     };
     for rule in &ctx.inventory.event_rules {
@@ -202,8 +209,10 @@ fn event_rule_rules(ctx: &Context, out: &mut Builder) {
             .iter()
             .filter(|arn| account_of(arn).is_some_and(|a| a != ctx.account.id))
             .collect();
-        let runs_code = targets.iter().any(|arn| arn.starts_with("arn:aws:lambda:"));
+        let runs_code = targets.iter().any(|arn| runs_code(arn));
         let severity = match (rule.enabled, runs_code || !foreign.is_empty()) {
+            // A rule an AWS service manages came with that service; it cannot be disabled.
+            _ if rule.managed_by.is_some() => Severity::Low,
             (false, _) => Severity::Low,
             (true, true) => Severity::Critical,
             (true, false) => Severity::High,
@@ -250,6 +259,14 @@ fn event_rule_rules(ctx: &Context, out: &mut Builder) {
     }
 }
 
+/// Whether a target ARN runs code: a function, a state machine, a task, a build, a command.
+fn runs_code(arn: &str) -> bool {
+    matches!(
+        arn.split(':').nth(2),
+        Some("lambda" | "states" | "ecs" | "batch" | "codebuild" | "ssm" | "sagemaker")
+    )
+}
+
 /// The account id in an ARN (`arn:aws:lambda:REGION:ACCOUNT:…`), when it has one.
 fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
@@ -258,9 +275,17 @@ fn account_of(arn: &str) -> Option<&str> {
 /// An instance running with an instance profile the baseline does not associate with it (judged
 /// only against a baseline): critical when the profile's role is an administrator.
 fn association_rules(ctx: &Context, out: &mut Builder) {
-    let Some(baseline) = ctx.baseline else {
+    let Some(baseline) = covering(ctx, ResourceType::ProfileAssociation) else {
         return;
     };
+    // Profiles the baseline has on some instance of the region (an auto-scaling group's).
+    let known_profiles: std::collections::BTreeSet<(String, String)> = baseline
+        .expected_associations()
+        .filter_map(|(region, key)| {
+            key.split_once('/')
+                .map(|(_, profile)| (region.to_string(), profile.to_string()))
+        })
+        .collect();
     for association in &ctx.inventory.profile_associations {
         let key = association.key();
         if baseline.knows_resource(ResourceType::ProfileAssociation, &association.region, &key) {
@@ -274,6 +299,7 @@ fn association_rules(ctx: &Context, out: &mut Builder) {
             .filter(|r| r.instance_profiles.iter().any(|p| p == profile))
             .collect();
         let admin = roles.iter().any(|r| !r.admin_via.is_empty());
+        let elsewhere = known_profiles.contains(&(association.region.clone(), profile.to_string()));
         let mut details: Vec<String> = roles
             .iter()
             .map(|r| {
@@ -295,12 +321,17 @@ fn association_rules(ctx: &Context, out: &mut Builder) {
             "association {} · {}",
             association.association_id, association.state
         ));
+        if elsewhere {
+            details.push(format!(
+                "the baseline has profile {profile} on other instances here (a scaling group's new instance?)"
+            ));
+        }
         out.add(
             FindingKind::UnknownProfileAssociation,
-            if admin {
-                Severity::Critical
-            } else {
-                Severity::High
+            match (admin, elsewhere) {
+                (true, _) => Severity::Critical,
+                (false, false) => Severity::High,
+                (false, true) => Severity::Low,
             },
             &association.region,
             ResourceType::ProfileAssociation,
@@ -324,8 +355,9 @@ fn association_rules(ctx: &Context, out: &mut Builder) {
 /// An API key the baseline does not list (without a baseline: created within the unknown
 /// window): high while enabled, low once disabled.
 fn api_key_rules(ctx: &Context, out: &mut Builder) {
+    let baseline = covering(ctx, ResourceType::ApiKey);
     for key in &ctx.inventory.api_keys {
-        let unknown = match ctx.baseline {
+        let unknown = match baseline {
             Some(b) => !b.knows_resource(ResourceType::ApiKey, &key.region, &key.id),
             None => ctx.is_recent(key.created, ctx.windows.unknown),
         };
@@ -349,7 +381,7 @@ fn api_key_rules(ctx: &Context, out: &mut Builder) {
                 key.name
                     .as_deref()
                     .map_or_else(String::new, |n| format!(" ({n})")),
-                if ctx.baseline.is_some() {
+                if baseline.is_some() {
                     "not in the baseline"
                 } else {
                     "recent"
@@ -414,6 +446,7 @@ mod tests {
             from_port: ports.map(|p| p.0),
             to_port: ports.map(|p| p.1),
             cidr: cidr.into(),
+            description: None,
         }
     }
 
@@ -565,9 +598,10 @@ mod tests {
                     "unknown_profile_association:us-east-1:i-1/ops",
                     Severity::Critical
                 ),
+                // The baseline has the web profile on another instance: a scaling group's.
                 expect(
                     "unknown_profile_association:us-east-1:i-2/web",
-                    Severity::High
+                    Severity::Low
                 ),
             ]
         );
@@ -587,10 +621,63 @@ mod tests {
         }
         assert!(judged(&breached, Some(&accepted)).is_empty());
         assert!(
-            accepted.resources.open_ingress["us-east-1"].contains("sg-db all-traffic ::/0"),
+            accepted.resources.open_ingress.as_ref().expect("captured")["us-east-1"]
+                .contains("sg-db all-traffic ::/0"),
             "{:?}",
             accepted.resources.open_ingress
         );
+    }
+
+    #[test]
+    fn a_baseline_captured_before_these_kinds_judges_them_as_no_baseline_would() {
+        let estate = peacetime();
+        let mut old = baseline::capture(&estate, &identity(), now());
+        let r = &mut old.resources;
+        (r.trails, r.detectors, r.open_ingress) = (None, None, None);
+        (r.event_rules, r.profile_associations, r.api_keys) = (None, None, None);
+        // Nothing in peacetime is "new": the rules, associations and the old key are not judged.
+        assert!(judged(&estate, Some(&old)).is_empty());
+        let mut breached = estate.clone();
+        breached.trails[0].logging = Some(false);
+        breached.detectors[0].enabled = Some(false);
+        breached
+            .open_ingress
+            .push(ingress("sg-web", "tcp", Some((22, 22)), "0.0.0.0/0"));
+        assert_eq!(
+            judged(&breached, Some(&old)),
+            vec![
+                (
+                    "detection_disabled:us-east-1:d-1".to_string(),
+                    Severity::High
+                ),
+                (
+                    "logging_stopped:us-east-1:org-trail".to_string(),
+                    Severity::High
+                ),
+                (
+                    "open_ingress:us-east-1:sg-web".to_string(),
+                    Severity::Critical
+                ),
+            ]
+        );
+        // Accepting there records the acceptance only: no section appears to make all else new.
+        let findings = evaluate(&Context {
+            inventory: &breached,
+            baseline: Some(&old),
+            account: &identity(),
+            now: now(),
+            windows: Windows::default(),
+            listed: &Default::default(),
+        });
+        let ingress = findings
+            .iter()
+            .find(|f| f.kind == FindingKind::OpenIngress)
+            .expect("open ingress");
+        baseline::accept(&mut old, ingress, "jo", now()).expect("acceptable");
+        assert!(old.resources.open_ingress.is_none());
+        assert_eq!(judged(&breached, Some(&old)).len(), 2);
+        // And its diff says nothing about kinds it never recorded.
+        assert!(baseline::diff(&old, &breached).is_empty());
     }
 
     #[test]

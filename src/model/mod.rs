@@ -273,6 +273,8 @@ pub struct OpenIngress {
     pub from_port: Option<i32>,
     pub to_port: Option<i32>,
     pub cidr: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// Ports whose opening to the world is the most severe: remote shells and databases.

@@ -92,9 +92,19 @@ pub struct IngressRule {
     pub to_port: Option<i32>,
     /// `0.0.0.0/0` or `::/0`.
     pub cidr: String,
+    /// The rule's description, put back when the rule is authorised again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl IngressRule {
+    /// Whether `other` is the same rule (AWS matches protocol, ports and range; the
+    /// description does not count).
+    pub fn same_as(&self, other: &IngressRule) -> bool {
+        (&self.protocol, self.from_port, self.to_port, &self.cidr)
+            == (&other.protocol, other.from_port, other.to_port, &other.cidr)
+    }
+
     /// `tcp/22 from 0.0.0.0/0`.
     pub fn describe(&self) -> String {
         let ports = match (self.protocol.as_str(), self.from_port, self.to_port) {
@@ -252,6 +262,10 @@ pub enum Operation {
     DisassociateProfile {
         instance_id: String,
         profile_arn: String,
+        /// The role the profile held when planned: the instance loses it, so the self-lockout
+        /// guard judges it like a role being denied.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
     },
     /// ec2:AssociateIamInstanceProfile (undo of a disassociation; AWS gives it a new id).
     AssociateProfile {
@@ -276,6 +290,9 @@ impl Operation {
             Operation::PutRolePolicy { role, .. } | Operation::AttachRolePolicy { role, .. } => {
                 Some((PrincipalKind::Role, role))
             }
+            Operation::DisassociateProfile {
+                role: Some(role), ..
+            } => Some((PrincipalKind::Role, role)),
             _ => None,
         }
     }
@@ -356,6 +373,7 @@ impl Operation {
                 Operation::DisassociateProfile {
                     instance_id,
                     profile_arn,
+                    ..
                 }
                 | Operation::AssociateProfile {
                     instance_id,
@@ -537,6 +555,7 @@ impl Operation {
             Operation::DisassociateProfile {
                 instance_id,
                 profile_arn,
+                ..
             }
             | Operation::AssociateProfile {
                 instance_id,

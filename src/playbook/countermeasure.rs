@@ -11,9 +11,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::guard::Guard;
 use super::plan::{Plan, Playbook, Step};
 use crate::model::finding::{Finding, FindingKind, ResourceType};
-use crate::model::operation::{IngressRule, Operation};
+use crate::model::operation::{IngressRule, Operation, PrincipalKind};
 use crate::model::{Identity, Inventory};
 
 /// A playbook that undoes one way of hiding or coming back.
@@ -74,7 +75,8 @@ impl fmt::Display for Countermeasure {
 }
 
 /// Plans `measure` on each of `findings` it acts on (the others are left out), from what the
-/// scan read in `inventory`.
+/// scan read in `inventory`. An instance profile whose role `guard` keeps (the caller's own,
+/// a break-glass role) is never detached.
 pub fn plan(
     action_id: String,
     account: Identity,
@@ -82,6 +84,7 @@ pub fn plan(
     measure: Countermeasure,
     findings: &[&Finding],
     inventory: &Inventory,
+    guard: &Guard,
 ) -> Plan {
     let mut steps = Vec::new();
     let mut notes = Vec::new();
@@ -91,7 +94,7 @@ pub fn plan(
         .filter(|f| Countermeasure::of_finding(f) == Some(measure))
     {
         targets.push(format!("{}/{}", finding.region, finding.resource_id));
-        match step(finding, inventory) {
+        match step(finding, inventory, guard) {
             Ok(step) => steps.push(step),
             Err(note) => notes.push(note),
         }
@@ -142,6 +145,14 @@ pub fn inventory_for(findings: &[Finding], inventory: &Inventory) -> Inventory {
             .filter(|a| about(&a.region, &a.key()))
             .cloned()
             .collect(),
+        // A deleted detector's step looks for one still there in its region.
+        detectors: inventory
+            .detectors
+            .iter()
+            .filter(|d| findings.iter().any(|f| f.region == d.region))
+            .cloned()
+            .collect(),
+        roles: inventory.roles.clone(),
         ..Inventory::default()
     }
 }
@@ -149,7 +160,7 @@ pub fn inventory_for(findings: &[Finding], inventory: &Inventory) -> Inventory {
 /// The steps that turn logging and detection back on for those of `findings` that say they are
 /// off (freeze's part: a frozen account that cannot be observed is not contained). They are
 /// irreversible, so that unfreeze leaves the account observable.
-pub fn observation_steps(findings: &[Finding], inventory: &Inventory) -> Vec<Step> {
+pub fn observation_steps(findings: &[Finding], inventory: &Inventory, guard: &Guard) -> Vec<Step> {
     findings
         .iter()
         .filter(|f| {
@@ -158,13 +169,13 @@ pub fn observation_steps(findings: &[Finding], inventory: &Inventory) -> Vec<Ste
                 Some(Countermeasure::RestoreLogging | Countermeasure::RestoreDetection)
             )
         })
-        .filter_map(|f| step(f, inventory).ok())
+        .filter_map(|f| step(f, inventory, guard).ok())
         .map(|s| Step::irreversible(&s.region, s.phase, s.operation))
         .collect()
 }
 
 /// The step that counters `finding`, or why there is none.
-fn step(finding: &Finding, inventory: &Inventory) -> Result<Step, String> {
+fn step(finding: &Finding, inventory: &Inventory, guard: &Guard) -> Result<Step, String> {
     let region = finding.region.as_str();
     let id = finding.resource_id.as_str();
     let gone = || format!("{region}/{id}: not in the scan any more, nothing to do");
@@ -185,7 +196,17 @@ fn step(finding: &Finding, inventory: &Inventory) -> Result<Step, String> {
                 detector_id: id.into(),
             }),
         ),
-        FindingKind::DeletedResource => Step::irreversible(region, 0, Operation::CreateDetector),
+        FindingKind::DeletedResource => {
+            // GuardDuty allows one detector per region: one that is there (disabled, say) is
+            // enabled by its own finding's step instead.
+            if let Some(there) = inventory.detectors.iter().find(|d| d.region == region) {
+                return Err(format!(
+                    "{region}: detector {} is there instead of the deleted {id}: restore-detection enables it (its own finding) rather than creating another",
+                    there.id
+                ));
+            }
+            Step::irreversible(region, 0, Operation::CreateDetector)
+        }
         FindingKind::OpenIngress => {
             let wanted: Vec<&str> = finding.facts.split(',').collect();
             let mut rules: Vec<IngressRule> = inventory
@@ -200,6 +221,7 @@ fn step(finding: &Finding, inventory: &Inventory) -> Result<Step, String> {
                         from_port: r.from_port.filter(|_| !all),
                         to_port: r.to_port.filter(|_| !all),
                         cidr: r.cidr.clone(),
+                        description: r.description.clone(),
                     }
                 })
                 .collect();
@@ -227,6 +249,11 @@ fn step(finding: &Finding, inventory: &Inventory) -> Result<Step, String> {
                 .iter()
                 .find(|r| r.region == region && r.id() == id)
                 .ok_or_else(gone)?;
+            if let Some(service) = &rule.managed_by {
+                return Err(format!(
+                    "rule {id} in {region} is managed by {service}: AWS refuses to disable it (ManagedRuleException); turn off what {service} runs instead"
+                ));
+            }
             let (bus, name) = (rule.bus.clone(), rule.name.clone());
             Step::new(
                 region,
@@ -248,12 +275,27 @@ fn step(finding: &Finding, inventory: &Inventory) -> Result<Step, String> {
                 association.instance_id.clone(),
                 association.profile_arn.clone(),
             );
+            let role = inventory.roles.iter().find(|r| {
+                r.instance_profiles
+                    .iter()
+                    .any(|p| p == association.profile_name())
+            });
+            if let Some(role) = role
+                && let Some(reason) =
+                    guard.exemption(PrincipalKind::Role, &role.name, Some(&role.path))
+            {
+                return Err(format!(
+                    "{region}/{id} is left alone: detaching it takes role {} from the instance, and that role is never touched ({reason})",
+                    role.name
+                ));
+            }
             Step::new(
                 region,
                 0,
                 Operation::DisassociateProfile {
                     instance_id: instance_id.clone(),
                     profile_arn: profile_arn.clone(),
+                    role: role.map(|r| r.name.clone()),
                 },
                 Some(Operation::AssociateProfile {
                     instance_id,
@@ -269,4 +311,197 @@ fn step(finding: &Finding, inventory: &Inventory) -> Result<Step, String> {
         ),
         _ => return Err(format!("{}: no countermeasure acts on it", finding.id)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::finding::{Severity, finding_id};
+    use crate::model::{Detector, EventRule, GLOBAL, Principals, ProfileAssociation, Role};
+
+    const ACCOUNT: &str = "123456789012";
+
+    fn account(caller: &str) -> Identity {
+        Identity {
+            id: ACCOUNT.into(),
+            alias: None,
+            caller_arn: caller.into(),
+        }
+    }
+
+    fn finding(kind: FindingKind, resource_type: ResourceType, id: &str) -> Finding {
+        Finding {
+            id: finding_id(kind, "us-east-1", id),
+            kind,
+            severity: Severity::Critical,
+            region: "us-east-1".into(),
+            resource_type,
+            resource_id: id.into(),
+            arn: None,
+            summary: String::new(),
+            details: Vec::new(),
+            related: Vec::new(),
+            facts: String::new(),
+            attribution: None,
+        }
+    }
+
+    fn planned(
+        measure: Countermeasure,
+        findings: &[Finding],
+        inventory: &Inventory,
+        caller: &str,
+    ) -> Plan {
+        let refs: Vec<&Finding> = findings.iter().collect();
+        plan(
+            "a-1".into(),
+            account(caller),
+            Utc::now(),
+            measure,
+            &refs,
+            inventory,
+            &Guard::new(caller, &["role/break-glass".into()]),
+        )
+    }
+
+    fn estate() -> Inventory {
+        let role = |name: &str| Role {
+            region: GLOBAL.into(),
+            name: name.into(),
+            arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+            path: "/".into(),
+            created: Utc::now(),
+            trust: Principals::default(),
+            attached_policies: Vec::new(),
+            inline_policies: Vec::new(),
+            admin_via: vec!["AdministratorAccess".into()],
+            instance_profiles: vec![format!("{name}-profile")],
+        };
+        let association = |instance: &str, role: &str| ProfileAssociation {
+            region: "us-east-1".into(),
+            association_id: format!("iip-assoc-{instance}"),
+            instance_id: instance.into(),
+            profile_arn: format!("arn:aws:iam::{ACCOUNT}:instance-profile/{role}-profile"),
+            state: "associated".into(),
+        };
+        Inventory {
+            roles: vec![role("ec2-ops"), role("break-glass")],
+            profile_associations: vec![
+                association("i-1", "ec2-ops"),
+                association("i-2", "break-glass"),
+            ],
+            event_rules: vec![EventRule {
+                region: "us-east-1".into(),
+                bus: "default".into(),
+                name: "AutoScalingManagedRule".into(),
+                arn: String::new(),
+                enabled: true,
+                schedule: None,
+                targets: Some(Vec::new()),
+                managed_by: Some("autoscaling.amazonaws.com".into()),
+            }],
+            detectors: vec![Detector {
+                region: "us-east-1".into(),
+                id: "d-new".into(),
+                enabled: Some(false),
+            }],
+            ..Inventory::default()
+        }
+    }
+
+    #[test]
+    fn a_profile_whose_role_is_never_touched_is_not_detached_and_the_rest_name_their_role() {
+        let findings = [
+            finding(
+                FindingKind::UnknownProfileAssociation,
+                ResourceType::ProfileAssociation,
+                "i-1/ec2-ops-profile",
+            ),
+            finding(
+                FindingKind::UnknownProfileAssociation,
+                ResourceType::ProfileAssociation,
+                "i-2/break-glass-profile",
+            ),
+        ];
+        let responder = format!("arn:aws:iam::{ACCOUNT}:user/responder");
+        let plan = planned(
+            Countermeasure::DetachProfile,
+            &findings,
+            &estate(),
+            &responder,
+        );
+        let roles: Vec<Option<&str>> = plan
+            .steps
+            .iter()
+            .map(|s| match &s.operation {
+                Operation::DisassociateProfile { role, .. } => role.as_deref(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(roles, [Some("ec2-ops")]);
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.contains("break-glass") && n.contains("left alone")),
+            "{:?}",
+            plan.notes
+        );
+        // Firebreak running on the instance as that role: its own credentials stay.
+        let on_the_instance = format!("arn:aws:sts::{ACCOUNT}:assumed-role/ec2-ops/i-1");
+        let plan = planned(
+            Countermeasure::DetachProfile,
+            &findings[..1],
+            &estate(),
+            &on_the_instance,
+        );
+        assert!(plan.steps.is_empty(), "{:?}", plan.steps);
+    }
+
+    #[test]
+    fn managed_rules_and_a_second_detector_are_left_out_with_a_note() {
+        let rule = finding(
+            FindingKind::UnknownEventRule,
+            ResourceType::EventRule,
+            "AutoScalingManagedRule",
+        );
+        let plan = planned(
+            Countermeasure::DisableRule,
+            &[rule],
+            &estate(),
+            "arn:aws:iam::123456789012:user/responder",
+        );
+        assert!(plan.steps.is_empty());
+        assert!(
+            plan.notes[0].contains("ManagedRuleException"),
+            "{:?}",
+            plan.notes
+        );
+
+        // The deleted detector was replaced by a disabled one: enabled, not created beside it.
+        let findings = [
+            finding(
+                FindingKind::DeletedResource,
+                ResourceType::Detector,
+                "d-old",
+            ),
+            finding(
+                FindingKind::DetectionDisabled,
+                ResourceType::Detector,
+                "d-new",
+            ),
+        ];
+        let plan = planned(
+            Countermeasure::RestoreDetection,
+            &findings,
+            &estate(),
+            "arn:aws:iam::123456789012:user/responder",
+        );
+        let apis: Vec<&str> = plan.steps.iter().map(|s| s.api.as_str()).collect();
+        assert_eq!(apis, ["UpdateDetector"]);
+        assert!(
+            plan.notes.iter().any(|n| n.contains("d-new")),
+            "{:?}",
+            plan.notes
+        );
+    }
 }

@@ -23,7 +23,8 @@ pub fn attributable(finding: &Finding) -> bool {
 }
 
 /// The region whose history to ask, and the resource name CloudTrail records for `finding`'s
-/// resource: a trail by its ARN, an instance-profile association by its instance.
+/// resource: a trail by its ARN, an instance-profile association by its instance, a rule by
+/// its name.
 fn lookup(finding: &Finding) -> (&str, &str) {
     let region = if finding.region == GLOBAL {
         IAM_EVENTS_REGION
@@ -35,6 +36,12 @@ fn lookup(finding: &Finding) -> (&str, &str) {
         ResourceType::ProfileAssociation => finding
             .resource_id
             .split('/')
+            .next()
+            .unwrap_or(&finding.resource_id),
+        // `bus/name` off the default bus: CloudTrail records the rule's name.
+        ResourceType::EventRule => finding
+            .resource_id
+            .rsplit('/')
             .next()
             .unwrap_or(&finding.resource_id),
         _ => finding.resource_id.as_str(),

@@ -285,8 +285,9 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
                     findings.iter().filter(countered).collect()
                 }
             };
-            let mut plan =
-                countermeasure::plan(action_id, account, now, *measure, &chosen, &inventory);
+            let mut plan = countermeasure::plan(
+                action_id, account, now, *measure, &chosen, &inventory, &guard,
+            );
             plan.unread = unread;
             plan
         }
@@ -320,7 +321,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
             let principals = actions::principals(&session.ctx).await?;
             let regions = session.enabled_regions().await?;
             let states = block_states(session, &regions).await;
-            let (observation, unread) = observation(session, identity, &regions).await?;
+            let (observation, unread) = observation(session, identity, &regions, &guard).await?;
             let mut plan = freeze::plan(
                 action_id,
                 account,
@@ -373,6 +374,7 @@ async fn observation(
     session: &Session,
     identity: &Identity,
     regions: &[String],
+    guard: &Guard,
 ) -> Result<(Vec<crate::playbook::plan::Step>, Vec<String>), AppError> {
     use crate::aws::{cloudtrail, guardduty};
     use crate::scan::ItemKind;
@@ -418,7 +420,7 @@ async fn observation(
         listed: &listed,
     });
     Ok((
-        countermeasure::observation_steps(&findings, &inventory),
+        countermeasure::observation_steps(&findings, &inventory, guard),
         unread,
     ))
 }

@@ -288,6 +288,18 @@ fn judged(
             state.marks.retain(|id| ids.contains(id));
             state.hand_marked.retain(|id| ids.contains(id));
             state.contained.retain(|id, _| ids.contains(id));
+            // A rescan may follow a new change, or a refusal that has passed: only lookups under
+            // way and an endpoint's lack of the call are kept.
+            state.attributions.retain(|id, answer| {
+                ids.contains(id)
+                    && matches!(
+                        answer,
+                        None | Some(Attribution::NotAvailable {
+                            unsupported: true,
+                            ..
+                        })
+                    )
+            });
             // On start, the most severe finding is selected.
             if first
                 && let Some(most) = state

@@ -214,9 +214,11 @@ async fn open_rules(seed: &Seeder, region: &str, group: &str) -> Vec<String> {
         .filter_map(|r| {
             let cidr = r.cidr_ipv4().or(r.cidr_ipv6())?;
             Some(format!(
-                "{}/{} {cidr}",
+                "{}/{} {cidr}{}",
                 r.ip_protocol().unwrap_or_default(),
-                r.from_port().unwrap_or_default()
+                r.from_port().unwrap_or_default(),
+                r.description()
+                    .map_or_else(String::new, |d| format!(" ({d})"))
             ))
         })
         .collect();
@@ -231,7 +233,25 @@ async fn close_ingress_revokes_exactly_the_new_world_open_rules_and_undo_puts_th
     let web = seed.open_group("us-east-1", "web", 443).await;
     r.capture();
     seed.open_port("us-east-1", &web, 22).await;
-    seed.open_port("us-east-1", &web, 3389).await;
+    seed.ec2("us-east-1")
+        .authorize_security_group_ingress()
+        .group_id(&web)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(3389)
+                .to_port(3389)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .description("vendor support")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("open rdp");
     seed.ec2("us-east-1")
         .authorize_security_group_ingress()
         .group_id(&web)
@@ -256,7 +276,7 @@ async fn close_ingress_revokes_exactly_the_new_world_open_rules_and_undo_puts_th
         [
             "tcp/22 0.0.0.0/0",
             "tcp/22 ::/0",
-            "tcp/3389 0.0.0.0/0",
+            "tcp/3389 0.0.0.0/0 (vendor support)",
             "tcp/443 0.0.0.0/0"
         ]
     );
@@ -269,7 +289,11 @@ async fn close_ingress_revokes_exactly_the_new_world_open_rules_and_undo_puts_th
     );
 
     r.undo(&action);
-    assert_eq!(open_rules(&seed, "us-east-1", &web).await, breached);
+    assert_eq!(
+        open_rules(&seed, "us-east-1", &web).await,
+        breached,
+        "the same rules, descriptions included"
+    );
 }
 
 async fn rule_state(seed: &Seeder, name: &str) -> String {

@@ -254,16 +254,19 @@ fn breach(read_only: bool) -> State {
             Part::Instances(Vec::new()),
         ];
         if name == "ca-central-1" {
-            parts.push(Part::Failed(AwsError {
-                service: "lambda".into(),
-                operation: "ListFunctions".into(),
-                region: name.into(),
-                code: "AccessDeniedException".into(),
-                message: "User is not authorized to perform: lambda:ListFunctions".into(),
-                request_id: Some("7c1e2f3a-0b4d-4e5f-8a9b-0c1d2e3f4a5b".into()),
-                http_status: Some(403),
-                subject: None,
-            }));
+            parts.push(Part::Failed {
+                kind: crate::scan::ItemKind::Functions,
+                error: AwsError {
+                    service: "lambda".into(),
+                    operation: "ListFunctions".into(),
+                    region: name.into(),
+                    code: "AccessDeniedException".into(),
+                    message: "User is not authorized to perform: lambda:ListFunctions".into(),
+                    request_id: Some("7c1e2f3a-0b4d-4e5f-8a9b-0c1d2e3f4a5b".into()),
+                    http_status: Some(403),
+                    subject: None,
+                },
+            });
         } else {
             parts.push(Part::Functions(functions));
         }
