@@ -76,6 +76,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .map_or_else(|| related.clone(), |f| f.summary.clone());
         lines.push(Line::styled(format!("related: {text}"), theme::dim()));
     }
+    lines.push(Line::styled(format!("id {}", finding.id), theme::dim()));
+    if let Some(arn) = &finding.arn {
+        lines.push(Line::styled(arn.clone(), theme::dim()));
+    }
+    // Last: the id stays in view in a short pane.
     match state.attributions.get(&finding.id) {
         Some(Some(attribution)) => {
             lines.push(Line::raw(format!("attribution: {attribution}")));
@@ -85,10 +90,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             theme::dim(),
         )),
         None => {}
-    }
-    lines.push(Line::styled(format!("id {}", finding.id), theme::dim()));
-    if let Some(arn) = &finding.arn {
-        lines.push(Line::styled(arn.clone(), theme::dim()));
     }
     frame.render_widget(
         Paragraph::new(lines)
