@@ -739,7 +739,7 @@ async fn send(
     ctx: &AwsContext,
     region: &str,
     operation: &Operation,
-    _armed: &Armed,
+    armed: &Armed,
 ) -> Result<Option<Operation>, AwsError> {
     let ctx = &ctx.for_changes();
     let iam = ctx.iam();
@@ -1117,7 +1117,7 @@ async fn send(
         | Operation::AssociateProfile { .. }
         | Operation::DisableApiKey { .. }
         | Operation::EnableApiKey { .. } => {
-            sent_inverse = match countermeasures::send(ctx, region, operation).await {
+            sent_inverse = match countermeasures::send(ctx, region, operation, armed).await {
                 Some(sent) => sent?,
                 None => return Err(not_a_countermeasure(region, operation)),
             };

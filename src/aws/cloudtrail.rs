@@ -8,7 +8,7 @@ use aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey, ReadWriteType};
 
 use super::context::AwsContext;
-use super::error::{AwsError, CallSite};
+use super::error::{AwsError, CallSite, keep};
 use super::pace::Api;
 use super::to_utc;
 use crate::model::finding::{ChangeEvent, ResourceType};
@@ -89,14 +89,10 @@ pub async fn trails(
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    Ok(read.into_iter().flatten().fold(
-        (Vec::new(), Vec::new()),
-        |(mut trails, mut all), (trail, problems)| {
-            trails.push(trail);
-            all.extend(problems);
-            (trails, all)
-        },
-    ))
+    Ok(read
+        .into_iter()
+        .flatten()
+        .fold((Vec::new(), Vec::new()), keep))
 }
 
 /// Which management events the selectors record. A trail without selectors records all of

@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::{IamInstanceProfileSpecification, IpPermission, IpRange,
 use aws_sdk_eventbridge::types::RuleState;
 use aws_sdk_guardduty::types::DetectorStatus;
 
-use super::actions::ec2_site;
+use super::actions::{Armed, ec2_site};
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
 use crate::model::operation::{IngressRule, Operation};
@@ -106,13 +106,15 @@ fn holds(rules: &[IngressRule], rule: &IngressRule) -> bool {
     rules.iter().any(|r| r.same_as(rule))
 }
 
-/// Sends a countermeasure `operation` (its state was read first and is not as wanted), and
+/// Sends a countermeasure `operation` (its state was read first and is not as wanted; only the
+/// engine's `Armed` token reaches here), and
 /// returns the inverse of what was sent where that depends on the state just before (the
 /// ingress rules still there, or still missing); `None` for the operations of other playbooks.
 pub(super) async fn send(
     ctx: &AwsContext,
     region: &str,
     operation: &Operation,
+    _armed: &Armed,
 ) -> Option<Result<Option<Operation>, AwsError>> {
     let sent = |result: Result<(), AwsError>| Some(result.map(|()| None));
     sent(match operation {

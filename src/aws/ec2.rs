@@ -6,9 +6,9 @@ use futures::{StreamExt, stream};
 
 use aws_sdk_ec2::types::Filter;
 
-use super::actions::{image_sharing_with, snapshot_sharing_with};
+use super::actions::{ec2_site, image_sharing_with, snapshot_sharing_with};
 use super::context::AwsContext;
-use super::error::{AwsError, CallSite};
+use super::error::{AwsError, CallSite, keep};
 use super::pace::Api;
 use super::to_utc;
 use crate::model::finding::ResourceType;
@@ -81,16 +81,6 @@ pub async fn snapshots(
         .into_iter()
         .flatten()
         .fold((Vec::new(), Vec::new()), keep))
-}
-
-/// Adds one read item and its problem, if any, to what was read.
-fn keep<T>(
-    (mut items, mut problems): (Vec<T>, Vec<AwsError>),
-    (item, problem): (T, Option<AwsError>),
-) -> (Vec<T>, Vec<AwsError>) {
-    items.push(item);
-    problems.extend(problem);
-    (items, problems)
 }
 
 /// Lists the AMIs the account owns in `region` and reads who each is shared with (a failed
@@ -196,11 +186,7 @@ pub async fn open_ingress(
     region: &str,
 ) -> Result<(Vec<OpenIngress>, Vec<AwsError>), AwsError> {
     let client = ctx.ec2(region);
-    let site = |operation| CallSite {
-        service: "ec2",
-        operation,
-        region,
-    };
+    let site = |operation| ec2_site(operation, region);
     let rules: Vec<_> = client
         .describe_security_group_rules()
         .max_results(PAGE_SIZE)
@@ -267,11 +253,7 @@ pub async fn profile_associations(
     ctx: &AwsContext,
     region: &str,
 ) -> Result<Vec<ProfileAssociation>, AwsError> {
-    let site = CallSite {
-        service: "ec2",
-        operation: "DescribeIamInstanceProfileAssociations",
-        region,
-    };
+    let site = ec2_site("DescribeIamInstanceProfileAssociations", region);
     let listed: Vec<_> = ctx
         .ec2(region)
         .describe_iam_instance_profile_associations()

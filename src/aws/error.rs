@@ -49,6 +49,17 @@ pub(crate) fn kept<T>(result: Result<T, AwsError>, problems: &mut Vec<AwsError>)
     }
 }
 
+/// Adds one read item and its problems (none, one or several) to what was read: the fold of a
+/// listing whose items each had detail reads.
+pub(crate) fn keep<T, P: IntoIterator<Item = AwsError>>(
+    (mut items, mut problems): (Vec<T>, Vec<AwsError>),
+    (item, problem): (T, P),
+) -> (Vec<T>, Vec<AwsError>) {
+    items.push(item);
+    problems.extend(problem);
+    (items, problems)
+}
+
 impl AwsError {
     /// This error, marked as about `resource_type` `id` (unless already about something).
     pub(crate) fn about(mut self, resource_type: ResourceType, id: &str) -> Self {

@@ -5,7 +5,7 @@ use futures::{StreamExt, stream};
 use aws_sdk_eventbridge::types::RuleState;
 
 use super::context::AwsContext;
-use super::error::{AwsError, CallSite};
+use super::error::{AwsError, CallSite, keep};
 use crate::model::EventRule;
 use crate::model::finding::ResourceType;
 
@@ -107,12 +107,5 @@ pub async fn rules(
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    Ok(read.into_iter().fold(
-        (Vec::new(), Vec::new()),
-        |(mut rules, mut problems), (rule, problem)| {
-            rules.push(rule);
-            problems.extend(problem);
-            (rules, problems)
-        },
-    ))
+    Ok(read.into_iter().fold((Vec::new(), Vec::new()), keep))
 }

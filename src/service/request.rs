@@ -380,7 +380,7 @@ async fn observation(
     use crate::scan::ItemKind;
     let reads = regions.iter().map(|region| async move {
         let (trails, detectors) = tokio::join!(
-            cloudtrail::trails(&session.ctx, region, 4),
+            cloudtrail::trails(&session.ctx, region, session.scan.detail_concurrency),
             guardduty::detectors(&session.ctx, region),
         );
         (region.clone(), trails, detectors)

@@ -14,8 +14,8 @@ use crate::playbooks::{
     PARTNER, STRANGER, all_keys, image_public, key_statuses, reserved, role_policies,
     snapshot_permissions, user_policies,
 };
+use crate::support::TestBed;
 use crate::support::tmux::Tmux;
-use crate::support::{TestBed, aws_env};
 
 /// The regions firebreak scans (and the baseline was captured over).
 const REGIONS: &str = "us-east-1,eu-west-1,us-west-2,ap-south-1,sa-east-1,eu-north-1";
@@ -167,36 +167,14 @@ async fn make_public(bed: &TestBed, region: &str, function: &str, sid: &str) {
 
 /// The cockpit as the responder, writable, in a 120×40 pane, once the first scan is judged.
 fn open_cockpit(bed: &TestBed, estate: &Estate) -> Tmux {
-    let (removed, mut set) = aws_env(bed.dir.path());
-    for (name, value) in &mut set {
-        match *name {
-            "AWS_ACCESS_KEY_ID" => *value = estate.responder.0.clone(),
-            "AWS_SECRET_ACCESS_KEY" => *value = estate.responder.1.clone(),
-            _ => {}
-        }
-    }
-    let args: Vec<String> = [
-        "--endpoint-url",
-        &bed.endpoint(),
-        "--config",
-        &bed.config_path().to_string_lossy(),
-        "--data-dir",
-        &bed.dir.path().join("data").to_string_lossy(),
-        "--baseline",
-        &estate.baseline.to_string_lossy(),
-        "--regions",
-        REGIONS,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let tmux = Tmux::start(
-        120,
-        40,
-        &removed,
-        &set,
-        env!("CARGO_BIN_EXE_firebreak"),
-        &args,
+    let tmux = bed.cockpit_as(
+        &estate.responder,
+        &[
+            "--baseline",
+            &estate.baseline.to_string_lossy(),
+            "--regions",
+            REGIONS,
+        ],
     );
     let screen = tmux.wait_until("the first scan, judged", SCAN, |screen| {
         screen.contains("scan ✓") && screen.contains("Recent resources 3")

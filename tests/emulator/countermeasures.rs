@@ -101,12 +101,7 @@ async fn restore_logging_starts_only_stopped_trails_and_undo_stops_only_those() 
     seed.trail("us-east-1", "org-trail", true).await;
     seed.trail("eu-west-1", "eu-audit", false).await;
     r.capture();
-    seed.cloudtrail("us-east-1")
-        .stop_logging()
-        .name("org-trail")
-        .send()
-        .await
-        .expect("stop logging");
+    seed.stop_logging("us-east-1", "org-trail").await;
     assert!(!logging(&seed, "us-east-1", "org-trail").await);
 
     let action = r.act(&["restore-logging", "--all"]);
@@ -154,13 +149,7 @@ async fn restore_detection_enables_a_disabled_detector_and_replaces_a_deleted_on
     let us = seed.detector("us-east-1").await;
     let eu = seed.detector("eu-west-1").await;
     r.capture();
-    seed.guardduty("us-east-1")
-        .update_detector()
-        .detector_id(&us)
-        .enable(false)
-        .send()
-        .await
-        .expect("disable");
+    seed.disable_detector("us-east-1", &us).await;
     seed.guardduty("eu-west-1")
         .delete_detector()
         .detector_id(&eu)
@@ -233,43 +222,10 @@ async fn close_ingress_revokes_exactly_the_new_world_open_rules_and_undo_puts_th
     let web = seed.open_group("us-east-1", "web", 443).await;
     r.capture();
     seed.open_port("us-east-1", &web, 22).await;
-    seed.ec2("us-east-1")
-        .authorize_security_group_ingress()
-        .group_id(&web)
-        .ip_permissions(
-            aws_sdk_ec2::types::IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(3389)
-                .to_port(3389)
-                .ip_ranges(
-                    aws_sdk_ec2::types::IpRange::builder()
-                        .cidr_ip("0.0.0.0/0")
-                        .description("vendor support")
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("open rdp");
-    seed.ec2("us-east-1")
-        .authorize_security_group_ingress()
-        .group_id(&web)
-        .ip_permissions(
-            aws_sdk_ec2::types::IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(22)
-                .to_port(22)
-                .ipv6_ranges(
-                    aws_sdk_ec2::types::Ipv6Range::builder()
-                        .cidr_ipv6("::/0")
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("open ssh over ipv6");
+    seed.open_port_from("us-east-1", &web, 3389, "0.0.0.0/0", Some("vendor support"))
+        .await;
+    seed.open_port_from("us-east-1", &web, 22, "::/0", None)
+        .await;
     let breached = open_rules(&seed, "us-east-1", &web).await;
     assert_eq!(
         breached,
@@ -355,17 +311,8 @@ async fn detach_profile_removes_the_admin_role_from_the_instance_and_undo_reatta
     let profile = seed
         .instance_profile("ec2-ops", "arn:aws:iam::aws:policy/AdministratorAccess")
         .await;
-    seed.ec2("us-east-1")
-        .associate_iam_instance_profile()
-        .instance_id(&instance)
-        .iam_instance_profile(
-            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
-                .name(&profile)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("associate");
+    seed.associate_profile("us-east-1", &instance, &profile)
+        .await;
     let before = associated(&seed, &instance).await;
     assert_eq!(before.len(), 1, "{before:?}");
 
@@ -409,19 +356,8 @@ async fn freeze_turns_logging_and_detection_back_on_and_unfreeze_leaves_them_on(
     seed.trail("us-east-1", "org-trail", true).await;
     let detector = seed.detector("eu-west-1").await;
     r.capture();
-    seed.cloudtrail("us-east-1")
-        .stop_logging()
-        .name("org-trail")
-        .send()
-        .await
-        .expect("stop logging");
-    seed.guardduty("eu-west-1")
-        .update_detector()
-        .detector_id(&detector)
-        .enable(false)
-        .send()
-        .await
-        .expect("disable detector");
+    seed.stop_logging("us-east-1", "org-trail").await;
+    seed.disable_detector("eu-west-1", &detector).await;
 
     let frozen = r.run(&["freeze", "--confirm", ACCOUNT]);
     let outcomes = statuses(&frozen);
@@ -457,36 +393,9 @@ async fn freeze_turns_logging_and_detection_back_on_and_unfreeze_leaves_them_on(
 
 /// The cockpit as the responder, writable, in a 120×40 pane, once the first scan is done.
 fn cockpit(r: &Rehearsal) -> crate::support::tmux::Tmux {
-    let (removed, mut set) = crate::support::aws_env(r.bed.dir.path());
-    for (name, value) in &mut set {
-        match *name {
-            "AWS_ACCESS_KEY_ID" => *value = r.responder.0.clone(),
-            "AWS_SECRET_ACCESS_KEY" => *value = r.responder.1.clone(),
-            _ => {}
-        }
-    }
-    let args: Vec<String> = [
-        "--endpoint-url",
-        &r.bed.endpoint(),
-        "--config",
-        &r.bed.config_path().to_string_lossy(),
-        "--data-dir",
-        &r.bed.dir.path().join("data").to_string_lossy(),
-        "--baseline",
-        &r.baseline,
-        "--regions",
-        REGIONS,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let tmux = crate::support::tmux::Tmux::start(
-        120,
-        40,
-        &removed,
-        &set,
-        env!("CARGO_BIN_EXE_firebreak"),
-        &args,
+    let tmux = r.bed.cockpit_as(
+        &r.responder,
+        &["--baseline", &r.baseline, "--regions", REGIONS],
     );
     tmux.wait_for("scan ✓", std::time::Duration::from_secs(90));
     tmux
@@ -500,12 +409,7 @@ async fn c_in_the_cockpit_restarts_the_trail_and_closes_the_port_and_u_reopens_i
     seed.trail("us-east-1", "org-trail", true).await;
     let web = seed.open_group("us-east-1", "web", 443).await;
     r.capture();
-    seed.cloudtrail("us-east-1")
-        .stop_logging()
-        .name("org-trail")
-        .send()
-        .await
-        .expect("stop logging");
+    seed.stop_logging("us-east-1", "org-trail").await;
     seed.open_port("us-east-1", &web, 22).await;
     let tmux = cockpit(&r);
 

@@ -6,33 +6,9 @@
 use std::collections::BTreeMap;
 
 use firebreak::model::finding::{Attribution, FindingKind, Severity};
-use firebreak::report::ScanReport;
 
+use crate::findings::{firebreak_ok, scan_with_baseline};
 use crate::support::{ACCOUNT, TestBed};
-
-fn scan(bed: &TestBed, baseline: &str) -> ScanReport {
-    let (report, output) = bed.scan_json(&bed.endpoint(), &["--baseline", baseline]);
-    assert!(
-        output.status.success(),
-        "{output:?}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    report
-}
-
-fn firebreak_ok(bed: &TestBed, args: &[&str]) -> String {
-    let output = bed
-        .firebreak(&bed.endpoint())
-        .args(args)
-        .output()
-        .expect("run firebreak");
-    assert!(
-        output.status.success(),
-        "{args:?}: {output:?}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_way_to_hide_or_come_back_is_a_finding_and_can_be_accepted() {
@@ -71,7 +47,7 @@ async fn each_way_to_hide_or_come_back_is_a_finding_and_can_be_accepted() {
     ] {
         assert!(text.contains(recorded), "{recorded} missing from:\n{text}");
     }
-    let quiet = scan(&bed, baseline_arg);
+    let quiet = scan_with_baseline(&bed, &baseline, &[]);
     assert!(
         quiet.findings.is_empty(),
         "an unchanged estate has no findings: {:#?}",
@@ -88,14 +64,8 @@ async fn each_way_to_hide_or_come_back_is_a_finding_and_can_be_accepted() {
     // deleted, one detector disabled and the other deleted, SSH opened to the world, a rule
     // that runs a function every five minutes, an administrator role on a running instance, a
     // new API key, and the backup deleted.
-    let trail = seed.cloudtrail("us-east-1");
-    trail
-        .stop_logging()
-        .name("org-trail")
-        .send()
-        .await
-        .expect("stop logging");
-    trail
+    seed.stop_logging("us-east-1", "org-trail").await;
+    seed.cloudtrail("us-east-1")
         .put_event_selectors()
         .trail_name("org-trail")
         .event_selectors(
@@ -113,13 +83,7 @@ async fn each_way_to_hide_or_come_back_is_a_finding_and_can_be_accepted() {
         .send()
         .await
         .expect("delete trail");
-    seed.guardduty("us-east-1")
-        .update_detector()
-        .detector_id(&detector)
-        .enable(false)
-        .send()
-        .await
-        .expect("disable detector");
+    seed.disable_detector("us-east-1", &detector).await;
     seed.guardduty("eu-west-1")
         .delete_detector()
         .detector_id(&eu_detector)
@@ -137,17 +101,8 @@ async fn each_way_to_hide_or_come_back_is_a_finding_and_can_be_accepted() {
     let profile = seed
         .instance_profile("ec2-ops", "arn:aws:iam::aws:policy/AdministratorAccess")
         .await;
-    seed.ec2("us-east-1")
-        .associate_iam_instance_profile()
-        .instance_id(&instance)
-        .iam_instance_profile(
-            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
-                .name(&profile)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("associate profile");
+    seed.associate_profile("us-east-1", &instance, &profile)
+        .await;
     let key = seed.api_key("us-east-1", "exfil").await;
     seed.ec2("us-east-1")
         .delete_snapshot()
@@ -156,7 +111,7 @@ async fn each_way_to_hide_or_come_back_is_a_finding_and_can_be_accepted() {
         .await
         .expect("delete backup");
 
-    let report = scan(&bed, baseline_arg);
+    let report = scan_with_baseline(&bed, &baseline, &[]);
     let found: BTreeMap<String, (FindingKind, Severity)> = report
         .findings
         .iter()
@@ -251,11 +206,7 @@ async fn each_way_to_hide_or_come_back_is_a_finding_and_can_be_accepted() {
     );
 
     // Who did it: the emulator has no CloudTrail event history, and every finding says so.
-    let (attributed, output) = bed.scan_json(
-        &bed.endpoint(),
-        &["--baseline", baseline_arg, "--attribution"],
-    );
-    assert!(output.status.success(), "{output:?}");
+    let attributed = scan_with_baseline(&bed, &baseline, &["--attribution"]);
     assert_eq!(attributed.findings.len(), report.findings.len());
     for finding in &attributed.findings {
         assert!(
@@ -277,7 +228,7 @@ async fn each_way_to_hide_or_come_back_is_a_finding_and_can_be_accepted() {
             &bed,
             &["--baseline", baseline_arg, "baseline", "accept", &id],
         );
-        let after: Vec<String> = scan(&bed, baseline_arg)
+        let after: Vec<String> = scan_with_baseline(&bed, &baseline, &[])
             .findings
             .iter()
             .map(|f| f.id.clone())

@@ -166,7 +166,7 @@ pub(crate) async fn plant_breach(seed: &Seeder, peace: &Peacetime) -> Breach {
     Breach { expected }
 }
 
-fn scan_with_baseline(bed: &TestBed, baseline: &Path, extra: &[&str]) -> ScanReport {
+pub(crate) fn scan_with_baseline(bed: &TestBed, baseline: &Path, extra: &[&str]) -> ScanReport {
     let mut args = vec!["--baseline", baseline.to_str().expect("utf-8 path")];
     args.extend_from_slice(extra);
     let (report, output) = bed.scan_json(&bed.endpoint(), &args);
@@ -178,7 +178,7 @@ fn scan_with_baseline(bed: &TestBed, baseline: &Path, extra: &[&str]) -> ScanRep
     report
 }
 
-fn firebreak_ok(bed: &TestBed, args: &[&str]) -> String {
+pub(crate) fn firebreak_ok(bed: &TestBed, args: &[&str]) -> String {
     let output = bed
         .firebreak(&bed.endpoint())
         .args(args)

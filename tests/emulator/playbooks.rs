@@ -609,20 +609,9 @@ async fn read_only_sends_no_mutating_request_for_any_playbook() {
     // What the countermeasures act on without a baseline: a stopped trail, a disabled
     // detector, SSH open to the world, a new API key.
     seed.trail("us-east-1", "org-trail", true).await;
-    seed.cloudtrail("us-east-1")
-        .stop_logging()
-        .name("org-trail")
-        .send()
-        .await
-        .expect("stop logging");
+    seed.stop_logging("us-east-1", "org-trail").await;
     let detector = seed.detector("us-east-1").await;
-    seed.guardduty("us-east-1")
-        .update_detector()
-        .detector_id(&detector)
-        .enable(false)
-        .send()
-        .await
-        .expect("disable detector");
+    seed.disable_detector("us-east-1", &detector).await;
     seed.open_group("us-east-1", "web", 22).await;
     seed.api_key("us-east-1", "exfil").await;
     // An executed action (straight to moto, not through the proxy) for undo to reverse, and a

@@ -272,8 +272,7 @@ fn command_hints(state: &State, all: bool) -> Line<'static> {
         ),
         (Command::Filter, "filter", true),
         (Command::Mark, "mark", state.selection().is_some()),
-        // Room for the countermeasure's hint, which shows only when it applies.
-        (Command::MarkAll, "all", !counter),
+        (Command::MarkAll, "all", true),
         (
             Command::Rescan,
             "rescan",
@@ -284,8 +283,13 @@ fn command_hints(state: &State, all: bool) -> Line<'static> {
     ];
     let mut spans = vec![Span::raw(" ")];
     for (command, word, applies) in hints {
-        let shown_only_when_it_applies = matches!(command, Command::Counter | Command::MarkAll);
-        if !applies && (!all || shown_only_when_it_applies) {
+        // The countermeasure's hint shows only when it applies, in the room of `* all`.
+        let shown = match command {
+            Command::Counter => counter,
+            Command::MarkAll => !counter,
+            _ => applies || all,
+        };
+        if !shown {
             continue;
         }
         let key_style = if applies {

@@ -82,6 +82,36 @@ impl TestBed {
         command
     }
 
+    /// The cockpit (writable) in a 120×40 tmux pane, run as the IAM user whose keys are
+    /// `responder`, against this emulator, with `args` after the bed's own flags.
+    pub fn cockpit_as(&self, responder: &(String, String), args: &[&str]) -> tmux::Tmux {
+        let (removed, mut set) = aws_env(self.dir.path());
+        for (name, value) in &mut set {
+            match *name {
+                "AWS_ACCESS_KEY_ID" => *value = responder.0.clone(),
+                "AWS_SECRET_ACCESS_KEY" => *value = responder.1.clone(),
+                _ => {}
+            }
+        }
+        let mut all: Vec<String> = vec![
+            "--endpoint-url".into(),
+            self.endpoint(),
+            "--config".into(),
+            self.config_path().to_string_lossy().into_owned(),
+            "--data-dir".into(),
+            self.dir.path().join("data").to_string_lossy().into_owned(),
+        ];
+        all.extend(args.iter().map(|a| a.to_string()));
+        tmux::Tmux::start(
+            120,
+            40,
+            &removed,
+            &set,
+            env!("CARGO_BIN_EXE_firebreak"),
+            &all,
+        )
+    }
+
     /// Runs `firebreak scan --format json` (plus `args`) and parses the report.
     pub fn scan_json(&self, endpoint: &str, args: &[&str]) -> (ScanReport, Output) {
         let output = self

@@ -175,24 +175,81 @@ impl Seeder {
 
     /// Admits the internet on tcp `port` of `group`.
     pub async fn open_port(&self, region: &str, group: &str, port: i32) {
+        self.open_port_from(region, group, port, "0.0.0.0/0", None)
+            .await;
+    }
+
+    /// Admits `cidr` (IPv4 or IPv6) on tcp `port` of `group`, with a rule description.
+    pub async fn open_port_from(
+        &self,
+        region: &str,
+        group: &str,
+        port: i32,
+        cidr: &str,
+        description: Option<&str>,
+    ) {
+        let permission = aws_sdk_ec2::types::IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(port)
+            .to_port(port);
+        let permission = if cidr.contains(':') {
+            permission.ipv6_ranges(
+                aws_sdk_ec2::types::Ipv6Range::builder()
+                    .cidr_ipv6(cidr)
+                    .set_description(description.map(str::to_string))
+                    .build(),
+            )
+        } else {
+            permission.ip_ranges(
+                aws_sdk_ec2::types::IpRange::builder()
+                    .cidr_ip(cidr)
+                    .set_description(description.map(str::to_string))
+                    .build(),
+            )
+        };
         self.ec2(region)
             .authorize_security_group_ingress()
             .group_id(group)
-            .ip_permissions(
-                aws_sdk_ec2::types::IpPermission::builder()
-                    .ip_protocol("tcp")
-                    .from_port(port)
-                    .to_port(port)
-                    .ip_ranges(
-                        aws_sdk_ec2::types::IpRange::builder()
-                            .cidr_ip("0.0.0.0/0")
-                            .build(),
-                    )
+            .ip_permissions(permission.build())
+            .send()
+            .await
+            .expect("open port");
+    }
+
+    /// Stops a trail's logging, as an intruder would.
+    pub async fn stop_logging(&self, region: &str, trail: &str) {
+        self.cloudtrail(region)
+            .stop_logging()
+            .name(trail)
+            .send()
+            .await
+            .expect("stop logging");
+    }
+
+    /// Disables a GuardDuty detector, as an intruder would.
+    pub async fn disable_detector(&self, region: &str, detector: &str) {
+        self.guardduty(region)
+            .update_detector()
+            .detector_id(detector)
+            .enable(false)
+            .send()
+            .await
+            .expect("disable detector");
+    }
+
+    /// Associates the instance profile `profile` with `instance`.
+    pub async fn associate_profile(&self, region: &str, instance: &str, profile: &str) {
+        self.ec2(region)
+            .associate_iam_instance_profile()
+            .instance_id(instance)
+            .iam_instance_profile(
+                aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                    .name(profile)
                     .build(),
             )
             .send()
             .await
-            .expect("open port");
+            .expect("associate profile");
     }
 
     /// An EventBridge rule on the default bus running on `schedule` with one target.
