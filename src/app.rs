@@ -96,25 +96,25 @@ async fn scan_command(session: &Session, args: &ScanArgs) -> Result<ExitCode, Ap
     if args.attribution {
         crate::service::attribution::attribute_all(&session.ctx, &mut findings).await;
     }
+    let partial = scanned.state.is_partial();
     let report = ScanReport::new(
-        &scanned.state,
+        scanned.state,
         scanned.identity.clone(),
         findings,
         baseline.as_ref().and(session.baseline_path.clone()),
         Utc::now(),
     );
     journal_gameday_scan(session, &scanned.identity, &report);
-    let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Table => report::table(&report),
-    };
-    print(&text)?;
+    match args.format {
+        Format::Json => report::print_json(&report)?,
+        Format::Table => print(&report::table(&report))?,
+    }
     let over_threshold = args
         .fail_on
         .is_some_and(|threshold| report.findings.iter().any(|f| f.severity >= threshold));
     Ok(if over_threshold {
         ExitCode::from(EXIT_FINDINGS)
-    } else if scanned.state.is_partial() {
+    } else if partial {
         ExitCode::from(EXIT_PARTIAL)
     } else {
         ExitCode::SUCCESS

@@ -84,7 +84,8 @@ pub struct AwsSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScanSettings {
-    /// Regions scanned at once.
+    /// Regions scanned at once. AWS's rate limits are per region and service, so holding
+    /// regions back gains nothing: the default covers every region of the partition.
     #[serde(deserialize_with = "concurrency")]
     pub region_concurrency: usize,
     /// Per-item detail calls (sharing attributes, policies) in flight at once, per region and
@@ -109,7 +110,7 @@ impl Default for AwsSettings {
 impl Default for ScanSettings {
     fn default() -> Self {
         ScanSettings {
-            region_concurrency: 16,
+            region_concurrency: 64,
             detail_concurrency: 8,
         }
     }

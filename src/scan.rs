@@ -506,14 +506,16 @@ pub async fn run(ctx: AwsContext, options: ScanOptions, events: mpsc::UnboundedS
         let _ = events.send(event);
     };
     let started = Instant::now();
-    let (identity, alias_error) = match ctx.identity().await {
+    // Neither answer needs the other: asked at once, they cost one round trip, not two.
+    let (identified, planned) = tokio::join!(ctx.identity(), plan_regions(&ctx, &options.regions));
+    let (identity, alias_error) = match identified {
         Ok(found) => found,
         Err(error) => return send(ScanEvent::Fatal(error)),
     };
     let account = identity.id.clone();
     send(ScanEvent::Identity(identity));
 
-    let (regions, listing_error) = match plan_regions(&ctx, &options.regions).await {
+    let (regions, listing_error) = match planned {
         Ok(planned) => planned,
         Err(error) => return send(ScanEvent::Fatal(error)),
     };

@@ -252,16 +252,18 @@ impl AwsContext {
             operation: "GetCallerIdentity",
             region: &self.home_region,
         };
-        let caller = site.run(self.sts().get_caller_identity().send()).await?;
         let alias_site = CallSite {
             service: "iam",
             operation: "ListAccountAliases",
             region: GLOBAL,
         };
-        let (alias, alias_error) = match alias_site
-            .run(self.iam().list_account_aliases().send())
-            .await
-        {
+        // Asked at once: the alias does not depend on the caller.
+        let (caller, aliases) = tokio::join!(
+            site.run(self.sts().get_caller_identity().send()),
+            alias_site.run(self.iam().list_account_aliases().send())
+        );
+        let caller = caller?;
+        let (alias, alias_error) = match aliases {
             Ok(out) => (out.account_aliases().first().cloned(), None),
             Err(err) => (None, Some(err)),
         };

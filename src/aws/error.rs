@@ -60,7 +60,24 @@ pub(crate) fn keep<T, P: IntoIterator<Item = AwsError>>(
     (items, problems)
 }
 
+/// Error codes with which AWS says "too many requests, slow down".
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+];
+
 impl AwsError {
+    /// Whether AWS refused the call for the account's request rate, not for the call itself.
+    pub fn is_throttling(&self) -> bool {
+        THROTTLING_CODES.contains(&self.code.as_str())
+    }
+
     /// This error, marked as about `resource_type` `id` (unless already about something).
     pub(crate) fn about(mut self, resource_type: ResourceType, id: &str) -> Self {
         self.subject.get_or_insert_with(|| Subject {

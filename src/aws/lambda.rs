@@ -1,10 +1,12 @@
 //! Lambda inventory for one region: functions, their resource-policy principals, reserved
 //! concurrency and function URL auth.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
 
-use aws_sdk_lambda::types::{FunctionConfiguration, FunctionUrlAuthType};
+use aws_sdk_lambda::types::{FunctionConfiguration, FunctionUrlAuthType, FunctionVersion};
 
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite, kept};
@@ -22,17 +24,37 @@ pub async fn functions(
     concurrency: usize,
 ) -> Result<(Vec<Function>, Vec<AwsError>), AwsError> {
     let client = ctx.lambda(region);
-    let configurations: Vec<FunctionConfiguration> = client
+    // With every version listed, the published versions come with the pages instead of one
+    // ListVersionsByFunction per function.
+    let listed: Vec<FunctionConfiguration> = client
         .list_functions()
+        .function_version(FunctionVersion::All)
         .into_paginator()
         .items()
         .send()
         .try_collect()
         .await
         .map_err(|e| site("ListFunctions", region).error(e))?;
+    let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut configurations = Vec::new();
+    for configuration in listed {
+        match configuration.version() {
+            Some(version) if version != "$LATEST" => versions
+                .entry(
+                    configuration
+                        .function_name()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+                .or_default()
+                .push(version.to_string()),
+            _ => configurations.push(configuration),
+        }
+    }
     let read = stream::iter(configurations)
         .map(|configuration| {
             let client = &client;
+            let versions = &versions;
             async move {
                 let name = configuration
                     .function_name()
@@ -51,7 +73,8 @@ pub async fn functions(
                         .send(),
                 );
                 let url = url_auth(client, region, &name, None);
-                let aliases = aliases(client, region, &name);
+                let published = versions.get(&name).cloned().unwrap_or_default();
+                let aliases = aliases(ctx, client, region, &name, published);
                 let (policy, concurrency, url, aliases) =
                     tokio::join!(policy, concurrency, url, aliases);
                 let (aliases, mut problems) = aliases;
@@ -147,8 +170,8 @@ pub(crate) async fn url_auth(
     }))
 }
 
-/// The aliases and published versions of `function` (`$LATEST` is the function itself).
-pub(crate) async fn qualifiers(
+/// The names of the aliases of `function`.
+async fn alias_names(
     client: &aws_sdk_lambda::Client,
     region: &str,
     function: &str,
@@ -162,6 +185,19 @@ pub(crate) async fn qualifiers(
         .try_collect()
         .await
         .map_err(|e| site("ListAliases", region).error(e))?;
+    Ok(aliases
+        .iter()
+        .filter_map(|a| a.name().map(str::to_string))
+        .collect())
+}
+
+/// The aliases and published versions of `function` (`$LATEST` is the function itself).
+pub(crate) async fn qualifiers(
+    client: &aws_sdk_lambda::Client,
+    region: &str,
+    function: &str,
+) -> Result<Vec<String>, AwsError> {
+    let aliases = alias_names(client, region, function).await?;
     let versions: Vec<_> = client
         .list_versions_by_function()
         .function_name(function)
@@ -172,8 +208,7 @@ pub(crate) async fn qualifiers(
         .await
         .map_err(|e| site("ListVersionsByFunction", region).error(e))?;
     Ok(aliases
-        .iter()
-        .filter_map(|a| a.name().map(str::to_string))
+        .into_iter()
         .chain(
             versions
                 .iter()
@@ -203,18 +238,22 @@ fn principals_or_problem(
     }
 }
 
-/// The aliases and published versions of `function` that have a resource policy or a URL of
+/// The aliases and `published` versions of `function` that have a resource policy or a URL of
 /// their own (a function can look private while an alias is public), and what could not be
 /// read.
 async fn aliases(
+    ctx: &AwsContext,
     client: &aws_sdk_lambda::Client,
     region: &str,
     function: &str,
+    published: Vec<String>,
 ) -> (Vec<AliasExposure>, Vec<AwsError>) {
     let mut problems = Vec::new();
-    let qualifiers = kept(qualifiers(client, region, function).await, &mut problems);
+    let aliases = kept(alias_names(client, region, function).await, &mut problems);
     let mut exposed = Vec::new();
-    for name in qualifiers.unwrap_or_default() {
+    for name in aliases.into_iter().flatten().chain(published) {
+        ctx.pace(Api::LambdaGetPolicy, region).await;
+        ctx.pace(Api::LambdaControl, region).await;
         let (policy, url) = tokio::join!(
             policy_document(client, region, function, Some(&name)),
             url_auth(client, region, function, Some(&name)),
@@ -274,6 +313,7 @@ pub async fn reserved_concurrency(
     region: &str,
     name: &str,
 ) -> Result<Option<i32>, AwsError> {
+    ctx.pace(Api::LambdaControl, region).await;
     let out = site("GetFunctionConcurrency", region)
         .run(
             ctx.lambda(region)

@@ -172,6 +172,11 @@ impl Engine {
 /// retry it): each try reads the state first, so a write that went through is not repeated.
 const CONCURRENT_MODIFICATION_TRIES: u32 = 4;
 
+/// How often a step is sent again when it is still throttled after the SDK's own retries (a
+/// containment of a thousand functions outruns any one call's retry budget): as above, each
+/// try reads the state first.
+const THROTTLED_TRIES: u32 = 5;
+
 async fn apply_with_retry(
     ctx: &AwsContext,
     step: &Step,
@@ -185,6 +190,12 @@ async fn apply_with_retry(
                     && tries < CONCURRENT_MODIFICATION_TRIES =>
             {
                 tokio::time::sleep(std::time::Duration::from_millis(100 << tries)).await;
+                tries += 1;
+            }
+            Err(error) if error.is_throttling() && tries < THROTTLED_TRIES => {
+                // A second and more, jittered so the throttled steps do not come back together.
+                let wait = 1000 * u64::from(tries) + fastrand::u64(0..1000);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
                 tries += 1;
             }
             // The outcome is what AWS now holds: a call that failed or timed out may still

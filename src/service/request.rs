@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
+use futures::{StreamExt, stream};
 
 use super::session::{AppError, Session, scan_to_end};
 use crate::aws::{AwsError, actions};
@@ -501,9 +502,18 @@ async fn function_targets(
         missed = unread(&scanned.state);
         wanted.extend(unknown_functions(session, identity, &scanned.state)?);
     }
+    // Read side by side, as a scan reads (each region paced to AWS's rate), kept in order.
+    let reads: Vec<_> = stream::iter(wanted)
+        .map(|(region, name)| async move {
+            let read = crate::aws::lambda::reserved_concurrency(&session.ctx, &region, &name).await;
+            (region, name, read)
+        })
+        .buffered(session.scan.region_concurrency * session.scan.detail_concurrency)
+        .collect()
+        .await;
     let mut targets = Vec::new();
-    for (region, name) in wanted {
-        match crate::aws::lambda::reserved_concurrency(&session.ctx, &region, &name).await {
+    for (region, name, read) in reads {
+        match read {
             Ok(reserved) => targets.push(FunctionTarget {
                 region,
                 name,

@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -33,6 +33,15 @@ pub struct Seen {
     pub witnessed: Option<bool>,
     /// The request's and the answer's bodies, for the actions the proxy was told to keep.
     pub bodies: Option<(String, String)>,
+    /// When the request arrived, from the proxy's start.
+    pub arrived: Duration,
+    /// From arrival to the answer, the injected latency included.
+    pub took: Duration,
+    /// The answer's HTTP status.
+    pub status: u16,
+    /// What the request names: its path and query, then (for query and JSON APIs) the start of
+    /// its body, so two reads of the same item can be told apart.
+    pub target: String,
 }
 
 impl Seen {
@@ -217,6 +226,7 @@ impl FaultProxy {
         let state = Shared {
             upstream,
             behaviour,
+            started: Instant::now(),
             seen: seen.clone(),
             injected: injected.clone(),
             rng,
@@ -260,6 +270,7 @@ impl FaultProxy {
 struct Shared {
     upstream: SocketAddr,
     behaviour: Behaviour,
+    started: Instant,
     seen: Arc<Mutex<Vec<Seen>>>,
     injected: Arc<Mutex<Vec<(String, &'static str)>>>,
     rng: Arc<Mutex<fastrand::Rng>>,
@@ -326,6 +337,7 @@ async fn handle(
     request: Request<Incoming>,
     state: Shared,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
+    let arrived = Instant::now();
     let (region, service) = scope(&request).unwrap_or_default();
     if let Some(latency) = state.behaviour.faults.map(|f| f.latency) {
         tokio::time::sleep(latency).await;
@@ -390,6 +402,10 @@ async fn handle(
         action,
         witnessed: None,
         bodies: None,
+        arrived: arrived.duration_since(state.started),
+        took: Duration::ZERO,
+        status: 0,
+        target: target_of(&parts.uri, &body),
     };
     if let Some(witness) = &state.behaviour.witness
         && seen.is_mutating()
@@ -410,6 +426,8 @@ async fn handle(
             .unwrap_or_default();
         seen.bodies = Some((request_body, answer));
     }
+    seen.took = arrived.elapsed();
+    seen.status = response.status().as_u16();
     state.seen.lock().expect("lock").push(seen);
     if fate == Fate::DropAfter {
         state.note(&service, "drop after");
@@ -519,6 +537,13 @@ fn bad_gateway(err: String) -> Response<Full<Bytes>> {
         .status(StatusCode::BAD_GATEWAY)
         .body(Full::new(Bytes::from(err)))
         .unwrap_or_default()
+}
+
+/// The request's path and query, and up to 300 bytes of its body.
+fn target_of(uri: &hyper::Uri, body: &[u8]) -> String {
+    let head = uri.path_and_query().map_or("/", |p| p.as_str());
+    let body = String::from_utf8_lossy(&body[..body.len().min(300)]);
+    format!("{head} {body}")
 }
 
 /// `Action=...` from a form-encoded query API body.
