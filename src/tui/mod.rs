@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+pub mod inventory_index;
 pub mod keymap;
 pub mod state;
 pub mod update;

@@ -1,7 +1,9 @@
 //! Everything the cockpit shows, in one value owned by the event loop, and the pure questions
 //! the views and `update` ask of it (which findings each list holds now, what is selected).
+//! What the lists and the region grid show is derived from the findings by `update` when its
+//! inputs change ([`Shown`]), so a frame costs the rows on screen, not the findings.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 
@@ -9,11 +11,13 @@ use crate::baseline::Baseline;
 use crate::gameday::indicator::Indicator;
 use crate::keys::Bindings;
 use crate::model::GLOBAL;
-use crate::model::finding::{Finding, FindingKind, ResourceType};
+use crate::model::finding::{Finding, FindingKind, ResourceType, Severity};
 use crate::playbook::countermeasure::Countermeasure;
 use crate::playbook::plan::{Outcome, Plan, Playbook};
 use crate::playbook::undo::Unfinished;
 use crate::scan::ScanState;
+
+use super::inventory_index::{InventoryIndex, Lookup};
 
 /// The lists findings are sorted into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -255,6 +259,40 @@ impl Filter {
     }
 }
 
+/// One list as shown: which findings, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ListView {
+    /// Indices into `State::findings`, in the order shown.
+    rows: Vec<usize>,
+    /// The list's findings, shown or hidden by the filters.
+    total: usize,
+}
+
+/// A region's findings, as its grid cell shows them (the filters do not apply).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegionTally {
+    pub count: usize,
+    pub worst: Option<Severity>,
+}
+
+/// What the views read of the findings, derived from them by `update` whenever the findings,
+/// the filters, the sort or the scan on screen change (never while drawing).
+#[derive(Debug, Clone, Default)]
+struct Shown {
+    /// Each list as shown, by `ListId as usize`.
+    lists: [ListView; 4],
+    /// Each finding's place in its list as shown (`None`: filtered out), by index into
+    /// `State::findings`.
+    places: Vec<Option<usize>>,
+    /// Each finding's index by id. Ids are unique (marks, the selection and the journal key on
+    /// them); were one repeated, the first finding with it would count.
+    by_id: HashMap<String, usize>,
+    /// Findings per region.
+    regions: HashMap<String, RegionTally>,
+    /// Names of the functions with a recent-resource finding, by region.
+    new_functions: HashMap<String, HashSet<String>>,
+}
+
 /// The cockpit's state. Changed only by `update`.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -319,6 +357,11 @@ pub struct State {
     pub gameday: Option<GameDay>,
     /// Keys pressed in this session (a game day's scorecard counts them).
     pub keystrokes: u64,
+    /// What the lists and the grid show: refreshed by `update` through
+    /// [`State::reindex_findings`] and [`State::refresh_lists`].
+    shown: Shown,
+    /// The scan's inventory by name: refreshed by `update` through [`State::reindex_scan`].
+    inventory_index: InventoryIndex,
 }
 
 /// A game day on the screen: its clock and the indicators the account still holds.
@@ -394,7 +437,90 @@ impl State {
             should_quit: false,
             gameday: None,
             keystrokes: 0,
+            shown: Shown::default(),
+            inventory_index: InventoryIndex::default(),
         }
+    }
+
+    /// Indexes the inventory of the scan on screen once it is complete (while the first scan
+    /// streams in there are no findings to look anything up for), then refreshes the lists (the
+    /// time sort reads the inventory): after the scan on screen changes.
+    pub fn reindex_scan(&mut self) {
+        self.inventory_index = if self.scan.done {
+            InventoryIndex::of(&self.scan.inventory)
+        } else {
+            InventoryIndex::default()
+        };
+        self.refresh_lists();
+    }
+
+    /// Derives what does not depend on the filters (findings by id, per region, new functions)
+    /// and then the lists: after the findings change.
+    pub fn reindex_findings(&mut self) {
+        let shown = &mut self.shown;
+        shown.by_id.clear();
+        shown.regions.clear();
+        shown.new_functions.clear();
+        for (index, finding) in self.findings.iter().enumerate() {
+            shown.by_id.entry(finding.id.clone()).or_insert(index);
+            let tally = shown.regions.entry(finding.region.clone()).or_default();
+            tally.count += 1;
+            tally.worst = tally.worst.max(Some(finding.severity));
+            if finding.kind == FindingKind::RecentResource
+                && finding.resource_type == ResourceType::Function
+            {
+                shown
+                    .new_functions
+                    .entry(finding.region.clone())
+                    .or_default()
+                    .insert(finding.resource_id.clone());
+            }
+        }
+        self.refresh_lists();
+    }
+
+    /// Derives each list's rows (its kind, the region filter and the text filter, sorted): after
+    /// the findings, the filters, the sort or the scan on screen (the times the sort reads)
+    /// change.
+    pub fn refresh_lists(&mut self) {
+        let mut lists: [ListView; 4] = Default::default();
+        for (index, finding) in self.findings.iter().enumerate() {
+            let list = &mut lists[ListId::of(finding) as usize];
+            list.total += 1;
+            if self
+                .region_filter
+                .as_ref()
+                .is_none_or(|r| finding.region == *r)
+                && self.filter.admits(finding)
+            {
+                list.rows.push(index);
+            }
+        }
+        match self.sort {
+            // `findings` is already most severe first.
+            SortBy::Severity => {}
+            SortBy::Time => {
+                for list in &mut lists {
+                    list.rows.sort_by_cached_key(|&i| {
+                        std::cmp::Reverse(self.time_of(&self.findings[i]))
+                    });
+                }
+            }
+            SortBy::Region => {
+                for list in &mut lists {
+                    list.rows
+                        .sort_by(|&a, &b| self.findings[a].region.cmp(&self.findings[b].region));
+                }
+            }
+        }
+        let mut places = vec![None; self.findings.len()];
+        for list in &lists {
+            for (place, &index) in list.rows.iter().enumerate() {
+                places[index] = Some(place);
+            }
+        }
+        self.shown.lists = lists;
+        self.shown.places = places;
     }
 
     /// The cells of the region grid: `global` (IAM) first, then every region of the scan.
@@ -404,48 +530,62 @@ impl State {
             .collect()
     }
 
-    /// Findings in `region`.
-    pub fn findings_in(&self, region: &str) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(move |f| f.region == region)
+    /// How many findings `region` has and the worst of them.
+    pub fn region_tally(&self, region: &str) -> RegionTally {
+        self.shown.regions.get(region).copied().unwrap_or_default()
     }
 
-    /// The findings `list` shows now: its kind, the region filter and the text filter, sorted.
-    pub fn list(&self, list: ListId) -> Vec<&Finding> {
-        let mut items: Vec<&Finding> = self
-            .findings
+    /// The finding with `id`.
+    pub fn finding(&self, id: &str) -> Option<&Finding> {
+        self.shown.by_id.get(id).and_then(|&i| self.findings.get(i))
+    }
+
+    /// The findings `list` shows now, from place `from` on: its kind, the region filter and the
+    /// text filter, sorted.
+    pub fn rows(&self, list: ListId, from: usize) -> impl Iterator<Item = &Finding> {
+        self.shown.lists[list as usize]
+            .rows
             .iter()
-            .filter(|f| ListId::of(f) == list)
-            .filter(|f| self.region_filter.as_ref().is_none_or(|r| f.region == *r))
-            .filter(|f| self.filter.admits(f))
-            .collect();
-        match self.sort {
-            // `findings` is already most severe first.
-            SortBy::Severity => {}
-            SortBy::Time => items.sort_by_key(|f| std::cmp::Reverse(self.time_of(f))),
-            SortBy::Region => items.sort_by(|a, b| a.region.cmp(&b.region)),
-        }
-        items
+            .skip(from)
+            .filter_map(|&i| self.findings.get(i))
+    }
+
+    /// Every finding `list` shows now, in order.
+    pub fn list(&self, list: ListId) -> Vec<&Finding> {
+        self.rows(list, 0).collect()
+    }
+
+    /// How many findings `list` shows now.
+    pub fn shown_count(&self, list: ListId) -> usize {
+        self.shown.lists[list as usize].rows.len()
+    }
+
+    /// How many of `list`'s findings the region and text filters hide.
+    pub fn hidden_count(&self, list: ListId) -> usize {
+        let view = &self.shown.lists[list as usize];
+        view.total - view.rows.len()
     }
 
     /// The lists shown: the three always, `Other` only when it has findings.
     pub fn lists(&self) -> Vec<ListId> {
         ListId::ALL
             .into_iter()
-            .filter(|l| *l != ListId::Other || self.findings.iter().any(|f| ListId::of(f) == *l))
+            .filter(|l| *l != ListId::Other || self.shown.lists[*l as usize].total > 0)
             .collect()
     }
 
     /// Index of the selected item in `list` (its id, or the first item when the id is gone).
     pub fn selected_index(&self, list: ListId) -> Option<usize> {
-        let items = self.list(list);
-        if items.is_empty() {
+        let rows = &self.shown.lists[list as usize].rows;
+        if rows.is_empty() {
             return None;
         }
-        let id = self.selected.get(&list);
-        Some(
-            id.and_then(|id| items.iter().position(|f| f.id == *id))
-                .unwrap_or(0),
-        )
+        let place = self.selected.get(&list).and_then(|id| {
+            let index = *self.shown.by_id.get(id)?;
+            let place = (*self.shown.places.get(index)?)?;
+            (rows.get(place) == Some(&index)).then_some(place)
+        });
+        Some(place.unwrap_or(0))
     }
 
     /// The finding under the cursor of the focused list (or the last focused one).
@@ -454,8 +594,8 @@ impl State {
             Focus::List(list) => list,
             Focus::Regions | Focus::Log => self.last_list,
         };
-        let items = self.list(list);
-        self.selected_index(list).map(|i| items[i])
+        self.selected_index(list)
+            .and_then(|place| self.rows(list, place).next())
     }
 
     /// What a playbook key acts on: the marked findings, else the selection. A deletion is a
@@ -471,10 +611,17 @@ impl State {
                 false,
             )
         } else {
+            // In the order of `findings`: most severe first.
+            let mut marked: Vec<usize> = self
+                .marks
+                .iter()
+                .filter_map(|id| self.shown.by_id.get(id).copied())
+                .collect();
+            marked.sort_unstable();
             (
-                self.findings
-                    .iter()
-                    .filter(|f| self.marks.contains(&f.id))
+                marked
+                    .into_iter()
+                    .filter_map(|i| self.findings.get(i))
                     .filter(actionable)
                     .collect(),
                 true,
@@ -482,44 +629,25 @@ impl State {
         }
     }
 
+    /// The inventory of the scan on screen, looked up by the names findings give its items.
+    pub fn inventory(&self) -> Lookup<'_> {
+        Lookup::new(&self.scan.inventory, &self.inventory_index)
+    }
+
     /// When the thing behind a finding was created (or last changed), from the inventory.
     pub fn time_of(&self, finding: &Finding) -> Option<DateTime<Utc>> {
-        let inv = &self.scan.inventory;
+        let inventory = self.inventory();
         let id = finding.resource_id.as_str();
         let region = finding.region.as_str();
         match finding.resource_type {
-            ResourceType::User => inv.users.iter().find(|u| u.name == id).map(|u| u.created),
-            ResourceType::AccessKey => inv
-                .access_keys
-                .iter()
-                .find(|k| k.id == id)
-                .and_then(|k| k.created),
-            ResourceType::Role => inv.roles.iter().find(|r| r.name == id).map(|r| r.created),
-            ResourceType::Function => inv
-                .functions
-                .iter()
-                .find(|f| f.region == region && f.name == id)
-                .and_then(|f| f.last_modified),
-            ResourceType::Snapshot => inv
-                .snapshots
-                .iter()
-                .find(|s| s.region == region && s.id == id)
-                .and_then(|s| s.started),
-            ResourceType::Image => inv
-                .images
-                .iter()
-                .find(|i| i.region == region && i.id == id)
-                .and_then(|i| i.created),
-            ResourceType::Instance => inv
-                .instances
-                .iter()
-                .find(|i| i.region == region && i.id == id)
-                .and_then(|i| i.launched),
-            ResourceType::ApiKey => inv
-                .api_keys
-                .iter()
-                .find(|k| k.region == region && k.id == id)
-                .and_then(|k| k.created),
+            ResourceType::User => inventory.user(id).map(|u| u.created),
+            ResourceType::AccessKey => inventory.access_key(id).and_then(|k| k.created),
+            ResourceType::Role => inventory.role(id).map(|r| r.created),
+            ResourceType::Function => inventory.function(region, id).and_then(|f| f.last_modified),
+            ResourceType::Snapshot => inventory.snapshot(region, id).and_then(|s| s.started),
+            ResourceType::Image => inventory.image(region, id).and_then(|i| i.created),
+            ResourceType::Instance => inventory.instance(region, id).and_then(|i| i.launched),
+            ResourceType::ApiKey => inventory.api_key(region, id).and_then(|k| k.created),
             ResourceType::Account
             | ResourceType::Trail
             | ResourceType::Detector
@@ -533,12 +661,11 @@ impl State {
     pub fn knows_function(&self, region: &str, name: &str) -> bool {
         match &self.baseline {
             Some(baseline) => baseline.knows_resource(ResourceType::Function, region, name),
-            None => !self.findings.iter().any(|f| {
-                f.kind == FindingKind::RecentResource
-                    && f.resource_type == ResourceType::Function
-                    && f.region == region
-                    && f.resource_id == name
-            }),
+            None => !self
+                .shown
+                .new_functions
+                .get(region)
+                .is_some_and(|names| names.contains(name)),
         }
     }
 

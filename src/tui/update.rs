@@ -231,6 +231,7 @@ fn rescan_regions(state: &mut State, only: Option<Vec<String>>) -> Vec<Effect> {
         state.rescan = Some(ScanState::default());
     } else {
         state.scan = ScanState::default();
+        state.reindex_scan();
     }
     // A rescan is judged merged into what is on screen: what it cannot read stays.
     let base = state
@@ -248,15 +249,21 @@ fn scan_event(state: &mut State, generation: u64, event: ScanEvent) -> Vec<Effec
     if generation != state.generation {
         return Vec::new();
     }
+    let on_screen = state.rescan.is_none();
     let target = match state.rescan.as_mut() {
         Some(rescan) => rescan,
         None => &mut state.scan,
     };
     target.apply(event);
-    if target.done {
-        if let Some(done) = state.rescan.take() {
-            state.scan.merge(done);
-        }
+    let done = target.done;
+    if done && let Some(rescan) = state.rescan.take() {
+        state.scan.merge(rescan);
+    }
+    // The scan on screen changed: its index and the time sort follow.
+    if on_screen || done {
+        state.reindex_scan();
+    }
+    if done {
         state.scanned_at = Some(state.now);
         let cells = state.region_cells().len();
         state.region_cursor = state.region_cursor.min(cells.saturating_sub(1));
@@ -300,6 +307,7 @@ fn judged(
                         })
                     )
             });
+            state.reindex_findings();
             // On start, the most severe finding is selected.
             if first
                 && let Some(most) = state
@@ -800,16 +808,19 @@ fn filter_key(state: &mut State, key: Action) {
     match key {
         Action::Type(c) => {
             state.filter.text.push(c);
+            state.refresh_lists();
             focus_first_match(state);
         }
         Action::Backspace => {
             state.filter.text.pop();
+            state.refresh_lists();
             focus_first_match(state);
         }
         Action::Submit => state.filter.editing = false,
         Action::Cancel => {
             state.filter.text.clear();
             state.filter.editing = false;
+            state.refresh_lists();
         }
         _ => {}
     }
@@ -820,7 +831,7 @@ fn focus_first_match(state: &mut State) {
     let lists = state.lists();
     if let Some((list, first)) = lists
         .iter()
-        .find_map(|l| state.list(*l).first().map(|f| (*l, f.id.clone())))
+        .find_map(|l| state.rows(*l, 0).next().map(|f| (*l, f.id.clone())))
     {
         state.focus = Focus::List(list);
         state.last_list = list;
@@ -841,8 +852,10 @@ fn normal_key(state: &mut State, key: Action) -> Vec<Effect> {
         Action::Cancel => {
             if !state.filter.text.is_empty() {
                 state.filter.text.clear();
+                state.refresh_lists();
             } else if state.region_filter.is_some() {
                 state.region_filter = None;
+                state.refresh_lists();
             } else {
                 state.marks.clear();
                 state.hand_marked.clear();
@@ -884,6 +897,7 @@ fn command_key(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Filter => {
             state.filter.editing = true;
             state.filter.text.clear();
+            state.refresh_lists();
             Vec::new()
         }
         Command::Mark => {
@@ -919,6 +933,7 @@ fn command_key(state: &mut State, command: Command) -> Vec<Effect> {
                 SortBy::Time => SortBy::Region,
                 SortBy::Region => SortBy::Severity,
             };
+            state.refresh_lists();
             Vec::new()
         }
         Command::Log => {
@@ -1057,11 +1072,8 @@ fn findings_about(state: &State, targets: &[(ResourceType, String, String)]) -> 
 
 fn key_owner<'a>(state: &'a State, key_id: &str) -> Option<&'a str> {
     state
-        .scan
-        .inventory
-        .access_keys
-        .iter()
-        .find(|k| k.id == key_id)
+        .inventory()
+        .access_key(key_id)
         .map(|k| k.user.as_str())
 }
 
@@ -1344,13 +1356,15 @@ fn move_cursor(state: &mut State, by: isize) -> Vec<Effect> {
             }
         }
         Focus::List(list) => {
-            let items = state.list(list);
             if let Some(current) = state.selected_index(list) {
                 let target = (current as isize)
                     .saturating_add(by)
-                    .clamp(0, items.len() as isize - 1) as usize;
-                let id = items[target].id.clone();
-                state.selected.insert(list, id);
+                    .clamp(0, state.shown_count(list) as isize - 1)
+                    as usize;
+                let id = state.rows(list, target).next().map(|f| f.id.clone());
+                if let Some(id) = id {
+                    state.selected.insert(list, id);
+                }
             }
         }
     }
@@ -1360,6 +1374,7 @@ fn move_cursor(state: &mut State, by: isize) -> Vec<Effect> {
 fn select_region(state: &mut State, cell: usize) {
     state.region_cursor = cell;
     state.region_filter = state.region_cells().get(cell).map(|r| r.to_string());
+    state.refresh_lists();
 }
 
 fn sideways(state: &mut State, by: isize) -> Vec<Effect> {
@@ -1404,6 +1419,7 @@ mod tests {
     use crate::model::operation::Operation;
     use crate::model::{GLOBAL, Identity};
     use crate::playbook::plan::Step;
+    use crate::tui::state::RegionTally;
 
     fn now() -> chrono::DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
@@ -1556,6 +1572,354 @@ mod tests {
             [Effect::Prepare { ticket, .. }] => *ticket,
             other => panic!("expected one Prepare, got {other:?}"),
         }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // What the lists and the grid show, derived when its inputs change
+
+    /// The ids `list` shows, recomputed from every finding as each frame once did.
+    fn recomputed(state: &State, list: ListId) -> Vec<String> {
+        let mut items: Vec<&Finding> = state
+            .findings
+            .iter()
+            .filter(|f| ListId::of(f) == list)
+            .filter(|f| state.region_filter.as_ref().is_none_or(|r| f.region == *r))
+            .filter(|f| state.filter.admits(f))
+            .collect();
+        match state.sort {
+            SortBy::Severity => {}
+            SortBy::Time => items.sort_by_key(|f| std::cmp::Reverse(walked_time(state, f))),
+            SortBy::Region => items.sort_by(|a, b| a.region.cmp(&b.region)),
+        }
+        items.iter().map(|f| f.id.clone()).collect()
+    }
+
+    /// When a user or function was made, found by walking the inventory.
+    fn walked_time(state: &State, finding: &Finding) -> Option<chrono::DateTime<Utc>> {
+        let inventory = &state.scan.inventory;
+        let id = &finding.resource_id;
+        match finding.resource_type {
+            ResourceType::User => inventory
+                .users
+                .iter()
+                .find(|u| u.name == *id)
+                .map(|u| u.created),
+            ResourceType::Function => inventory
+                .functions
+                .iter()
+                .find(|f| f.region == finding.region && f.name == *id)
+                .and_then(|f| f.last_modified),
+            _ => None,
+        }
+    }
+
+    /// Asserts that what the views read (rows, counts, selection, region tallies, lookups by id,
+    /// marked targets) is what a recomputation from the findings gives.
+    fn assert_shown_is_current(state: &State, after: &str) {
+        for list in ListId::ALL {
+            let expected = recomputed(state, list);
+            let shown: Vec<String> = state.list(list).iter().map(|f| f.id.clone()).collect();
+            assert_eq!(shown, expected, "{list:?} after {after}");
+            assert_eq!(
+                state.shown_count(list),
+                expected.len(),
+                "{list:?} after {after}"
+            );
+            let total = state
+                .findings
+                .iter()
+                .filter(|f| ListId::of(f) == list)
+                .count();
+            assert_eq!(
+                state.hidden_count(list),
+                total - expected.len(),
+                "{list:?} hidden after {after}"
+            );
+            let place = state
+                .selected
+                .get(&list)
+                .and_then(|id| expected.iter().position(|e| e == id));
+            assert_eq!(
+                state.selected_index(list),
+                (!expected.is_empty()).then(|| place.unwrap_or(0)),
+                "{list:?} selection after {after}"
+            );
+        }
+        let other = state
+            .findings
+            .iter()
+            .any(|f| ListId::of(f) == ListId::Other);
+        assert_eq!(state.lists().contains(&ListId::Other), other, "{after}");
+        for region in state.region_cells() {
+            let here: Vec<&Finding> = state
+                .findings
+                .iter()
+                .filter(|f| f.region == region)
+                .collect();
+            assert_eq!(
+                state.region_tally(region),
+                RegionTally {
+                    count: here.len(),
+                    worst: here.iter().map(|f| f.severity).max(),
+                },
+                "{region} after {after}"
+            );
+        }
+        for finding in &state.findings {
+            assert_eq!(state.finding(&finding.id), Some(finding), "{after}");
+        }
+        if !state.marks.is_empty() {
+            let marked: Vec<&String> = state
+                .findings
+                .iter()
+                .filter(|f| state.marks.contains(&f.id))
+                .map(|f| &f.id)
+                .collect();
+            let (targets, _) = state.targets();
+            let targets: Vec<&String> = targets.iter().map(|f| &f.id).collect();
+            assert_eq!(targets, marked, "marked targets after {after}");
+        }
+    }
+
+    fn user(name: &str, hours_ago: i64) -> crate::model::User {
+        crate::model::User {
+            region: GLOBAL.into(),
+            name: name.into(),
+            arn: format!("arn:aws:iam::123456789012:user/{name}"),
+            user_id: format!("AIDA{name}"),
+            created: now() - Duration::hours(hours_ago),
+            console_access: false,
+            mfa_devices: Vec::new(),
+            attached_policies: Vec::new(),
+            inline_policies: Vec::new(),
+            groups: Vec::new(),
+            admin_via: Vec::new(),
+        }
+    }
+
+    fn function(region: &str, name: &str, hours_ago: i64) -> crate::model::Function {
+        crate::model::Function {
+            region: region.into(),
+            name: name.into(),
+            arn: format!("arn:aws:lambda:{region}:123456789012:function:{name}"),
+            runtime: None,
+            last_modified: Some(now() - Duration::hours(hours_ago)),
+            role: None,
+            reserved_concurrency: None,
+            policy_principals: None,
+            url_auth: None,
+            aliases: Vec::new(),
+        }
+    }
+
+    /// Feeds scan `generation` to `state`: three regions, `users` in IAM and `functions`.
+    fn scan(
+        state: &mut State,
+        generation: u64,
+        users: Vec<crate::model::User>,
+        functions: Vec<crate::model::Function>,
+    ) {
+        let regions = ["ap-south-1", "eu-west-1", "us-east-1"];
+        let mut events = vec![
+            ScanEvent::Planned(
+                regions
+                    .iter()
+                    .map(|name| crate::aws::RegionInfo {
+                        name: name.to_string(),
+                        enabled: true,
+                    })
+                    .collect(),
+            ),
+            ScanEvent::Part {
+                region: GLOBAL.into(),
+                part: crate::scan::Part::Iam {
+                    users,
+                    access_keys: Vec::new(),
+                    roles: Vec::new(),
+                },
+            },
+        ];
+        for region in regions {
+            let here = functions.iter().filter(|f| f.region == region).cloned();
+            events.push(ScanEvent::Part {
+                region: region.into(),
+                part: crate::scan::Part::Functions(here.collect()),
+            });
+        }
+        events.push(ScanEvent::Done);
+        for event in events {
+            update(state, Action::Scan { generation, event });
+        }
+    }
+
+    fn severe(mut finding: Finding, severity: Severity) -> Finding {
+        finding.severity = severity;
+        finding
+    }
+
+    #[test]
+    fn what_the_lists_and_grid_show_follows_every_change_of_what_it_is_derived_from() {
+        let mut state = State::new(Bindings::default(), false, now());
+        update(&mut state, Action::Command(Command::Rescan));
+        scan(
+            &mut state,
+            1,
+            vec![user("backdoor", 5), user("intruder", 1)],
+            vec![
+                function("eu-west-1", "miner", 3),
+                function("ap-south-1", "cryptojack", 1),
+            ],
+        );
+        let user_finding = |kind, name| finding(kind, ResourceType::User, GLOBAL, name);
+        let judged = |state: &mut State, generation, findings: Vec<Finding>| {
+            update(
+                state,
+                Action::Judged {
+                    generation,
+                    findings: Ok(findings),
+                    baseline: None,
+                },
+            );
+        };
+        // Most severe first, as the rules hand them over.
+        judged(
+            &mut state,
+            1,
+            vec![
+                severe(
+                    user_finding(FindingKind::AdminPrincipal, "backdoor"),
+                    Severity::Critical,
+                ),
+                finding(
+                    FindingKind::RecentResource,
+                    ResourceType::Function,
+                    "eu-west-1",
+                    "miner",
+                ),
+                user_finding(FindingKind::UnknownUser, "intruder"),
+                severe(
+                    finding(
+                        FindingKind::RecentResource,
+                        ResourceType::Function,
+                        "ap-south-1",
+                        "cryptojack",
+                    ),
+                    Severity::Medium,
+                ),
+                severe(
+                    finding(
+                        FindingKind::PublicSnapshot,
+                        ResourceType::Snapshot,
+                        "us-east-1",
+                        "snap-1",
+                    ),
+                    Severity::Medium,
+                ),
+                severe(
+                    finding(
+                        FindingKind::LoggingStopped,
+                        ResourceType::Trail,
+                        "us-east-1",
+                        "org-trail",
+                    ),
+                    Severity::Low,
+                ),
+            ],
+        );
+        assert_shown_is_current(&state, "the first judged scan");
+        assert!(!state.knows_function("ap-south-1", "cryptojack"));
+        update(&mut state, Action::Command(Command::Sort));
+        assert_eq!(state.sort, SortBy::Time);
+        assert_shown_is_current(&state, "sorting by time");
+        let principals: Vec<&str> = state
+            .list(ListId::Principals)
+            .iter()
+            .map(|f| f.resource_id.as_str())
+            .collect();
+        assert_eq!(principals, ["intruder", "backdoor"], "newest first");
+        update(&mut state, Action::Command(Command::Sort));
+        assert_shown_is_current(&state, "sorting by region");
+        update(&mut state, Action::Command(Command::Sort));
+        assert_eq!(state.sort, SortBy::Severity);
+        assert_shown_is_current(&state, "sorting by severity again");
+        // The text filter, typed, corrected, kept and cleared.
+        update(&mut state, Action::Command(Command::Filter));
+        for c in "!ing".chars() {
+            update(&mut state, Action::Type(c));
+            assert_shown_is_current(&state, &format!("typing {:?}", state.filter.text));
+        }
+        update(&mut state, Action::Backspace);
+        assert_shown_is_current(&state, "a backspace");
+        update(&mut state, Action::Type('t'));
+        update(&mut state, Action::Submit);
+        assert_shown_is_current(&state, "keeping the filter");
+        assert!(state.hidden_count(ListId::Principals) > 0);
+        update(&mut state, Action::Cancel);
+        assert!(state.filter.text.is_empty());
+        assert_shown_is_current(&state, "clearing the filter");
+        // The region filter, set from the grid and cleared.
+        while state.focus != Focus::Regions {
+            update(&mut state, Action::FocusNext);
+        }
+        for region in ["ap-south-1", "eu-west-1"] {
+            update(&mut state, Action::Right);
+            assert_eq!(state.region_filter.as_deref(), Some(region));
+            assert_shown_is_current(&state, &format!("showing {region}"));
+        }
+        update(&mut state, Action::Cancel);
+        assert_eq!(state.region_filter, None);
+        assert_shown_is_current(&state, "showing every region");
+        // Marks: by hand, then a whole list.
+        update(&mut state, Action::FocusNext);
+        update(&mut state, Action::FocusNext);
+        update(&mut state, Action::Down);
+        update(&mut state, Action::Command(Command::Mark));
+        update(&mut state, Action::FocusNext);
+        update(&mut state, Action::Command(Command::MarkAll));
+        assert_eq!(state.marks.len(), 3);
+        assert_shown_is_current(&state, "marking");
+        // A rescan: new times in the inventory, and new findings (the backdoor gone, a ghost
+        // come), while sorted by time.
+        update(&mut state, Action::Command(Command::Sort));
+        update(&mut state, Action::Command(Command::Rescan));
+        let generation = state.generation;
+        scan(
+            &mut state,
+            generation,
+            vec![user("intruder", 9), user("ghost", 2)],
+            vec![function("eu-west-1", "miner", 3)],
+        );
+        assert_shown_is_current(&state, "a rescan's inventory");
+        judged(
+            &mut state,
+            generation,
+            vec![
+                severe(
+                    user_finding(FindingKind::UnknownUser, "ghost"),
+                    Severity::Critical,
+                ),
+                finding(
+                    FindingKind::RecentResource,
+                    ResourceType::Function,
+                    "eu-west-1",
+                    "miner",
+                ),
+                user_finding(FindingKind::UnknownUser, "intruder"),
+            ],
+        );
+        assert_shown_is_current(&state, "a rescan's findings");
+        let principals: Vec<&str> = state
+            .list(ListId::Principals)
+            .iter()
+            .map(|f| f.resource_id.as_str())
+            .collect();
+        assert_eq!(principals, ["ghost", "intruder"], "newest first");
+        assert!(!state.lists().contains(&ListId::Other));
+        assert!(
+            state.knows_function("ap-south-1", "cryptojack"),
+            "no longer new"
+        );
+        assert_eq!(state.finding("admin_principal:global:backdoor"), None);
     }
 
     #[test]

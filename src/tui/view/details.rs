@@ -70,9 +70,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     lines.extend(facts(state, finding).into_iter().map(Line::raw));
     for related in &finding.related {
         let text = state
-            .findings
-            .iter()
-            .find(|f| f.id == *related)
+            .finding(related)
             .map_or_else(|| related.clone(), |f| f.summary.clone());
         lines.push(Line::styled(format!("related: {text}"), theme::dim()));
     }
@@ -101,7 +99,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 
 /// What the inventory says about the thing behind `finding`.
 fn facts(state: &State, finding: &Finding) -> Vec<String> {
-    let inv = &state.scan.inventory;
+    let inventory = state.inventory();
     let id = finding.resource_id.as_str();
     let region = finding.region.as_str();
     let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
@@ -112,7 +110,7 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
     let mut out = Vec::new();
     match finding.resource_type {
         ResourceType::User => {
-            if let Some(user) = inv.users.iter().find(|u| u.name == id) {
+            if let Some(user) = inventory.user(id) {
                 out.push(format!(
                     "created {} · console {} · MFA {}",
                     time(Some(user.created)),
@@ -122,7 +120,7 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
                 if !user.admin_via.is_empty() {
                     out.push(format!("admin via {}", user.admin_via.join(", ")));
                 }
-                for key in inv.access_keys.iter().filter(|k| k.user == user.name) {
+                for key in inventory.keys_of(&user.name) {
                     out.push(format!(
                         "key {} {:?} · created {} · last used {}",
                         key.id,
@@ -136,7 +134,7 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
             }
         }
         ResourceType::AccessKey => {
-            if let Some(key) = inv.access_keys.iter().find(|k| k.id == id) {
+            if let Some(key) = inventory.access_key(id) {
                 out.push(format!(
                     "user {} · {:?} · created {}",
                     key.user,
@@ -146,7 +144,7 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
             }
         }
         ResourceType::Role => {
-            if let Some(role) = inv.roles.iter().find(|r| r.name == id) {
+            if let Some(role) = inventory.role(id) {
                 out.push(format!(
                     "created {} · path {}",
                     time(Some(role.created)),
@@ -165,11 +163,7 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
             }
         }
         ResourceType::Function => {
-            if let Some(f) = inv
-                .functions
-                .iter()
-                .find(|f| f.region == region && f.name == id)
-            {
+            if let Some(f) = inventory.function(region, id) {
                 out.push(format!(
                     "{} · modified {} · reserved concurrency {}",
                     f.runtime.as_deref().unwrap_or("runtime ?"),
@@ -191,11 +185,7 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
             }
         }
         ResourceType::Snapshot => {
-            if let Some(s) = inv
-                .snapshots
-                .iter()
-                .find(|s| s.region == region && s.id == id)
-            {
+            if let Some(s) = inventory.snapshot(region, id) {
                 out.push(format!(
                     "{} GiB · {} · started {}",
                     s.size_gib.unwrap_or_default(),
@@ -210,7 +200,7 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
             }
         }
         ResourceType::Image => {
-            if let Some(i) = inv.images.iter().find(|i| i.region == region && i.id == id) {
+            if let Some(i) = inventory.image(region, id) {
                 out.push(format!(
                     "{} · created {}",
                     i.name.as_deref().unwrap_or("unnamed"),
@@ -365,7 +355,7 @@ fn render_region(frame: &mut Frame, area: Rect, state: &State) {
             ));
         }
     }
-    let count = state.findings_in(name).count();
+    let count = state.region_tally(name).count;
     lines.push(Line::raw(format!(
         "{count} finding(s); Esc shows every region"
     )));

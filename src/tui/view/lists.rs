@@ -41,7 +41,7 @@ pub fn render_tabs(frame: &mut Frame, area: Rect, state: &State) {
             theme::dim()
         };
         titles.push(Span::styled(
-            format!(" {} {} ", list.title(), state.list(list).len()),
+            format!(" {} {} ", list.title(), state.shown_count(list)),
             style,
         ));
     }
@@ -51,15 +51,10 @@ pub fn render_tabs(frame: &mut Frame, area: Rect, state: &State) {
 }
 
 fn render_list(frame: &mut Frame, area: Rect, state: &State, list: ListId) {
-    let items = state.list(list);
+    let shown = state.shown_count(list);
     let focused = state.focus == Focus::List(list);
-    let total = state
-        .findings
-        .iter()
-        .filter(|f| ListId::of(f) == list)
-        .count();
-    let hidden = total - items.len();
-    let mut title = format!(" {} {} ", list.title(), items.len());
+    let hidden = state.hidden_count(list);
+    let mut title = format!(" {} {} ", list.title(), shown);
     if hidden > 0 {
         title.push_str(&format!("({hidden} hidden) "));
     }
@@ -72,7 +67,7 @@ fn render_list(frame: &mut Frame, area: Rect, state: &State, list: ListId) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height as usize;
-    if items.is_empty() {
+    if shown == 0 {
         let text = if state.scan.done && state.findings_error.is_none() {
             "nothing here"
         } else if let Some(error) = &state.findings_error {
@@ -94,12 +89,11 @@ fn render_list(frame: &mut Frame, area: Rect, state: &State, list: ListId) {
         selected.saturating_sub(height - 1)
     };
     let width = inner.width as usize;
-    let lines: Vec<Line> = items
-        .iter()
-        .enumerate()
-        .skip(offset)
+    let lines: Vec<Line> = state
+        .rows(list, offset)
         .take(height)
-        .map(|(index, finding)| row(state, finding, index == selected, focused, width))
+        .enumerate()
+        .map(|(index, finding)| row(state, finding, offset + index == selected, focused, width))
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
@@ -218,11 +212,8 @@ fn label(state: &State, finding: &Finding, room: usize) -> String {
     };
     let owner = match finding.resource_type {
         ResourceType::AccessKey => state
-            .scan
-            .inventory
-            .access_keys
-            .iter()
-            .find(|k| k.id == finding.resource_id)
+            .inventory()
+            .access_key(&finding.resource_id)
             .map(|k| format!(" ({})", k.user))
             .unwrap_or_default(),
         _ => String::new(),

@@ -36,8 +36,8 @@ fn summary(state: &State, name: &str) -> (RegionStatus, Option<Severity>, usize)
             .find(|r| r.name == name)
             .map_or(RegionStatus::Pending, |r| r.status)
     };
-    let worst = state.findings_in(name).map(|f| f.severity).max();
-    (status, worst, state.findings_in(name).count())
+    let tally = state.region_tally(name);
+    (status, tally.worst, tally.count)
 }
 
 pub fn render_grid(frame: &mut Frame, area: Rect, state: &State) {
