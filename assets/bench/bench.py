@@ -87,6 +87,17 @@ class Moto:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def settle(self):
+        """Waits until moto has answered what an earlier measure left queued (a cockpit is
+        stopped with its requests in flight): its CPU time stops growing."""
+        before = self.cpu_seconds()
+        for _ in range(600):
+            time.sleep(0.2)
+            now = self.cpu_seconds()
+            if now - before < 0.01:
+                return
+            before = now
+
     def stop(self):
         self.process.terminate()
         self.process.wait()
@@ -96,6 +107,7 @@ class Proxy:
     """The latency proxy in front of moto for one measurement; its log is read at exit."""
 
     def __init__(self, moto, throttle=0.0):
+        moto.settle()
         self.log = WORK / f"proxy-{time.monotonic_ns()}.jsonl"
         self.process = subprocess.Popen(
             [PROXY, str(moto.port), str(self.log), str(LATENCY_MS), str(throttle)],
@@ -295,11 +307,14 @@ def render():
 
 
 def main():
-    if os.environ.get("BENCH_ONLY") == "contain":
+    only = os.environ.get("BENCH_ONLY")
+    if only in ("contain", "cockpit"):
         # One measure alone, its logs kept: for profiling.
         moto = Moto()
         try:
-            print(contain(moto), WORK)
+            if only == "cockpit":
+                seed(moto, SIZE)
+            print(contain(moto) if only == "contain" else cockpit(moto), WORK)
         finally:
             moto.stop()
         return

@@ -6,7 +6,8 @@
 # Knobs (environment): BENCH_LATENCY_MS (100), BENCH_RUNS (5 small, 3 large),
 # BENCH_CONTAIN_FUNCTIONS (1000), BENCH_CONTAIN_THROTTLE (0.05), BENCH_SEQUENTIAL_SAMPLE (100:
 # the sequential loop times that many functions and scales), BENCH_SKIP_CONTAIN,
-# BENCH_KEEP (keep the proxy logs and reports; their folder is printed).
+# BENCH_KEEP (keep the proxy logs and reports; their folder is printed), BENCH_ONLY=contain|cockpit
+# (that measure alone, no table).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 size=${1:-}

@@ -13,11 +13,13 @@ use super::action::{Action, Effect};
 use super::state::{GameDay, State};
 use super::update::update;
 use super::{keymap, view};
+use crate::baseline::Baseline;
 use crate::findings::Windows;
 use crate::gameday::record::RunRecord;
 use crate::journal::{Entry, Journal};
 use crate::model::Identity;
-use crate::scan::{self, RegionSelection, ScanState};
+use crate::model::finding::Finding;
+use crate::scan::{self, RegionSelection, ScanEvent, ScanState};
 use crate::service::accept::accept;
 use crate::service::attribution::attribute;
 use crate::service::request::{Planning, prepare_all};
@@ -235,16 +237,41 @@ fn perform(effect: Effect, workers: &Workers) {
             }
             let mut events = scan::spawn(workers.session.ctx.clone(), options);
             tokio::spawn(async move {
-                // The worker keeps its own fold of the scan to judge findings when it ends.
+                // The worker keeps its own fold of the scan to judge findings as it goes.
                 let mut scanned = ScanState::default();
                 while let Some(event) = events.recv().await {
-                    scanned.apply(event.clone());
-                    if workers
-                        .results
-                        .send(Action::Scan { generation, event })
-                        .is_err()
+                    // What else has arrived is folded in before anything is judged.
+                    let mut batch = vec![event];
+                    while let Ok(more) = events.try_recv() {
+                        batch.push(more);
+                    }
+                    let mut region_finished = false;
+                    for event in batch {
+                        region_finished |= matches!(event, ScanEvent::Finished { .. });
+                        scanned.apply(event.clone());
+                        if workers
+                            .results
+                            .send(Action::Scan { generation, event })
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    // A first scan is judged each time a region finishes, so what a region
+                    // shows never waits for the slowest one (a listing not yet finished is
+                    // judged nowhere: `ScanState::listed`); a rescan is judged merged, at its end.
+                    if region_finished
+                        && base.is_none()
+                        && !scanned.done
+                        && scanned.fatal.is_none()
+                        && let Some(identity) = scanned.identity.clone()
                     {
-                        return;
+                        let (findings, baseline) = judge(&workers.session, &scanned, &identity);
+                        workers.send(Action::Judged {
+                            generation,
+                            findings,
+                            baseline,
+                        });
                     }
                 }
                 if let Some(mut full) = base {
@@ -255,11 +282,7 @@ fn perform(effect: Effect, workers: &Workers) {
                 else {
                     return;
                 };
-                let session = &workers.session;
-                let baseline = session.baseline(&identity).map_err(|e| e.to_string());
-                let findings = session
-                    .findings(&scanned, &identity, Windows::default())
-                    .map_err(|e| e.to_string());
+                let (findings, baseline) = judge(&workers.session, &scanned, &identity);
                 if workers.gameday
                     && let Ok(findings) = &findings
                 {
@@ -277,7 +300,7 @@ fn perform(effect: Effect, workers: &Workers) {
                 workers.send(Action::Judged {
                     generation,
                     findings,
-                    baseline: baseline.ok().flatten().map(Box::new),
+                    baseline,
                 });
             });
         }
@@ -431,4 +454,17 @@ mod deliberate_panic {
             _ => {}
         }
     }
+}
+
+/// The findings of `scanned` against the session's baseline (both as the cockpit shows them).
+fn judge(
+    session: &Session,
+    scanned: &ScanState,
+    identity: &Identity,
+) -> (Result<Vec<Finding>, String>, Option<Box<Baseline>>) {
+    let baseline = session.baseline(identity).map_err(|e| e.to_string());
+    let findings = session
+        .findings(scanned, identity, Windows::default())
+        .map_err(|e| e.to_string());
+    (findings, baseline.ok().flatten().map(Box::new))
 }

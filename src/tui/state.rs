@@ -442,16 +442,21 @@ impl State {
         }
     }
 
-    /// Indexes the inventory of the scan on screen once it is complete (while the first scan
-    /// streams in there are no findings to look anything up for), then refreshes the lists (the
-    /// time sort reads the inventory): after the scan on screen changes.
+    /// Indexes the inventory of the scan on screen once it is complete, then refreshes the lists
+    /// (the time sort reads the inventory): after the scan on screen changes. While a scan
+    /// streams in, the index is the one made when findings last came ([`Self::index_inventory`]):
+    /// what it finds is checked against the item, so it may miss newer items, never mislead.
     pub fn reindex_scan(&mut self) {
-        self.inventory_index = if self.scan.done {
-            InventoryIndex::of(&self.scan.inventory)
-        } else {
-            InventoryIndex::default()
-        };
+        if self.scan.done {
+            self.index_inventory();
+        }
         self.refresh_lists();
+    }
+
+    /// Indexes the scan's inventory as it is now: when findings about it arrive, the scan
+    /// finished or not.
+    pub fn index_inventory(&mut self) {
+        self.inventory_index = InventoryIndex::of(&self.scan.inventory);
     }
 
     /// Derives what does not depend on the filters (findings by id, per region, new functions)

@@ -307,6 +307,7 @@ fn judged(
                         })
                     )
             });
+            state.index_inventory();
             state.reindex_findings();
             // On start, the most severe finding is selected.
             if first
