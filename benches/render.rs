@@ -462,6 +462,7 @@ fn judged(rows: usize) -> State {
             generation: 1,
             findings: Ok(findings),
             baseline: Some(Box::new(baseline)),
+            complete: true,
         },
     );
     assert_eq!(state.findings.len(), rows);

@@ -1768,3 +1768,65 @@ async fn close_ingress_revokes_what_is_still_there_and_its_inverse_puts_back_onl
         .expect_err("refused");
     assert_eq!(error.code, "UnknownIpPermissions");
 }
+
+#[tokio::test]
+async fn a_step_throttled_past_the_sdk_attempts_is_tried_again_and_a_change_found_made_is_its_own()
+{
+    use aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput;
+    use aws_sdk_lambda::operation::put_function_concurrency::PutFunctionConcurrencyError;
+    // Unreserved when the step first looks (twice: the check, then the inverse); reserved 0 by
+    // the time it looks again, as when an attempt went through before the answers were throttled.
+    let concurrency = mock!(aws_sdk_lambda::Client::get_function_concurrency)
+        .sequence()
+        .output(|| GetFunctionConcurrencyOutput::builder().build())
+        .times(2)
+        .output(|| {
+            GetFunctionConcurrencyOutput::builder()
+                .reserved_concurrent_executions(0)
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let put = mock!(aws_sdk_lambda::Client::put_function_concurrency)
+        .sequence()
+        .error(|| {
+            PutFunctionConcurrencyError::generic(
+                ErrorMetadata::builder()
+                    .code("TooManyRequestsException")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let ctx = context(&[&concurrency, &put]);
+    let results = execute(
+        ctx,
+        vec![Step::new(
+            "eu-west-1",
+            0,
+            Operation::PutFunctionConcurrency {
+                function: "orders".into(),
+                reserved: 0,
+            },
+            Some(Operation::DeleteFunctionConcurrency {
+                function: "orders".into(),
+            }),
+        )],
+    )
+    .await;
+    assert_eq!(
+        results[0].outcome,
+        Outcome::Ok,
+        "made, not skipped: undo must revert it"
+    );
+    assert_eq!(
+        put.num_calls(),
+        3,
+        "the SDK's three attempts, then no fourth call"
+    );
+    assert!(
+        concurrency.num_calls() >= 3,
+        "read again before trying again"
+    );
+}

@@ -185,6 +185,12 @@ async fn apply_with_retry(
     let mut tries = 1;
     loop {
         match actions::apply(ctx, &step.region, &step.operation, armed).await {
+            // An earlier try may have been applied before its answer was lost (the SDK's
+            // attempts go on after a reset or a 500): a change found made is this step's, and
+            // undo reverts it with the plan's inverse, as for a call that failed but went through.
+            Ok(Applied::AlreadyDone) if tries > 1 => {
+                return Ok(Applied::Changed { inverse: None });
+            }
             Err(error)
                 if error.code == "ConcurrentModification"
                     && tries < CONCURRENT_MODIFICATION_TRIES =>

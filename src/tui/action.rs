@@ -41,11 +41,13 @@ pub enum Action {
         generation: u64,
         event: ScanEvent,
     },
-    /// The findings of the scan started as `generation`, judged against `baseline`.
+    /// The findings of the scan started as `generation`, judged against `baseline`: as regions
+    /// finish (a first scan), then once `complete` when the scan has ended.
     Judged {
         generation: u64,
         findings: Result<Vec<Finding>, String>,
         baseline: Option<Box<Baseline>>,
+        complete: bool,
     },
     /// The plan asked for as `ticket`, or why it could not be made.
     Planned {

@@ -271,6 +271,7 @@ fn perform(effect: Effect, workers: &Workers) {
                             generation,
                             findings,
                             baseline,
+                            complete: false,
                         });
                     }
                 }
@@ -301,6 +302,7 @@ fn perform(effect: Effect, workers: &Workers) {
                     generation,
                     findings,
                     baseline,
+                    complete: true,
                 });
             });
         }

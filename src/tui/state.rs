@@ -345,6 +345,9 @@ pub struct State {
     pub undone: BTreeSet<String>,
     /// The action picked in the log pane (by id), for `u`.
     pub picked: Option<String>,
+    /// The finding selected on start (the most severe), while the operator has not moved: a
+    /// later judgement of the same scan may select a more severe one.
+    pub start_pick: Option<(ListId, String)>,
     /// Small terminals: the bottom pane shows the log instead of details.
     pub show_log: bool,
     /// A one-line notice in the footer.
@@ -429,6 +432,7 @@ impl State {
             attributions: BTreeMap::new(),
             undone: BTreeSet::new(),
             picked: None,
+            start_pick: None,
             show_log: false,
             notice: None,
             next_ticket: 1,

@@ -86,9 +86,17 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             generation,
             findings,
             baseline,
+            complete,
         } => {
-            judged(state, generation, findings, baseline.map(|b| *b));
-            track_gameday(state);
+            let current = generation == state.generation;
+            judged(state, generation, findings, baseline.map(|b| *b), complete);
+            // Only a whole scan says what the account still holds, or may be scanned again.
+            if current && complete {
+                track_gameday(state);
+                if let Some(only) = state.queued_rescan.take() {
+                    return rescan_regions(state, only);
+                }
+            }
             Vec::new()
         }
         Action::Keystroke => {
@@ -267,7 +275,10 @@ fn scan_event(state: &mut State, generation: u64, event: ScanEvent) -> Vec<Effec
         state.scanned_at = Some(state.now);
         let cells = state.region_cells().len();
         state.region_cursor = state.region_cursor.min(cells.saturating_sub(1));
-        if let Some(only) = state.queued_rescan.take() {
+        // A queued rescan waits for this scan's judgement (started now, it would make that
+        // judgement out of date); a scan that is not judged (no identity, fatal) lets it go.
+        let judged_next = state.scan.identity.is_some() && state.scan.fatal.is_none();
+        if !judged_next && let Some(only) = state.queued_rescan.take() {
             return rescan_regions(state, only);
         }
     }
@@ -279,13 +290,23 @@ fn judged(
     generation: u64,
     findings: Result<Vec<Finding>, String>,
     baseline: Option<crate::baseline::Baseline>,
+    complete: bool,
 ) {
     if generation != state.generation {
         return;
     }
     match findings {
         Ok(findings) => {
-            let first = state.findings.is_empty() && state.selected.is_empty();
+            // The operator has not chosen anything yet: the most severe finding is selected.
+            let untouched = state.marks.is_empty()
+                && match &state.start_pick {
+                    None => state.selected.is_empty(),
+                    Some((list, id)) => {
+                        state.focus == Focus::List(*list)
+                            && state.selected.len() == 1
+                            && state.selected.get(list) == Some(id)
+                    }
+                };
             state.findings = findings;
             state.findings_error = None;
             state.baseline = baseline;
@@ -296,21 +317,23 @@ fn judged(
             state.hand_marked.retain(|id| ids.contains(id));
             state.contained.retain(|id, _| ids.contains(id));
             // A rescan may follow a new change, or a refusal that has passed: only lookups under
-            // way and an endpoint's lack of the call are kept.
+            // way and an endpoint's lack of the call are kept (a judgement of the same scan as
+            // it goes keeps every answer).
             state.attributions.retain(|id, answer| {
                 ids.contains(id)
-                    && matches!(
-                        answer,
-                        None | Some(Attribution::NotAvailable {
-                            unsupported: true,
-                            ..
-                        })
-                    )
+                    && (!complete
+                        || matches!(
+                            answer,
+                            None | Some(Attribution::NotAvailable {
+                                unsupported: true,
+                                ..
+                            })
+                        ))
             });
             state.index_inventory();
             state.reindex_findings();
             // On start, the most severe finding is selected.
-            if first
+            if untouched
                 && let Some(most) = state
                     .findings
                     .iter()
@@ -319,7 +342,9 @@ fn judged(
                 let list = ListId::of(most);
                 state.focus = Focus::List(list);
                 state.last_list = list;
+                state.selected.clear();
                 state.selected.insert(list, most.id.clone());
+                state.start_pick = Some((list, most.id.clone()));
             }
         }
         Err(error) => state.findings_error = Some(error),
@@ -1445,6 +1470,84 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_first_scan_is_shown_as_regions_finish_and_only_its_end_is_the_scans() {
+        let mut state = State::new(Bindings::default(), false, now());
+        update(&mut state, Action::Command(Command::Rescan));
+        let scan = |state: &mut State, event| {
+            update(
+                state,
+                Action::Scan {
+                    generation: 1,
+                    event,
+                },
+            )
+        };
+        scan(
+            &mut state,
+            ScanEvent::Identity(crate::model::Identity {
+                id: "123456789012".into(),
+                alias: None,
+                caller_arn: "arn:aws:iam::123456789012:user/responder".into(),
+            }),
+        );
+        let judge = |state: &mut State, findings: Vec<Finding>, complete| {
+            update(
+                state,
+                Action::Judged {
+                    generation: 1,
+                    findings: Ok(findings),
+                    baseline: None,
+                    complete,
+                },
+            )
+        };
+        let miner = finding(
+            FindingKind::RecentResource,
+            ResourceType::Function,
+            "ap-south-1",
+            "miner",
+        );
+        let mut backdoor = finding(
+            FindingKind::AdminPrincipal,
+            ResourceType::User,
+            GLOBAL,
+            "backdoor",
+        );
+        backdoor.severity = Severity::Critical;
+        // A region finished: its finding shows and is selected.
+        assert!(judge(&mut state, vec![miner.clone()], false).is_empty());
+        assert_eq!(
+            state.selection().map(|f| f.id.clone()),
+            Some(miner.id.clone())
+        );
+        // A rescan asked for meanwhile waits.
+        assert!(rescan_regions(&mut state, None).is_empty());
+        // IAM finished with something worse: the selection follows while nobody has moved.
+        judge(&mut state, vec![backdoor.clone(), miner.clone()], false);
+        assert_eq!(
+            state.selection().map(|f| f.id.clone()),
+            Some(backdoor.id.clone())
+        );
+        // The scan's end does not start the queued rescan before its judgement is in (it would
+        // make that judgement out of date), and no interim judgement does either.
+        assert!(scan(&mut state, ScanEvent::Done).is_empty());
+        assert!(judge(&mut state, vec![backdoor.clone(), miner.clone()], false).is_empty());
+        assert!(state.queued_rescan.is_some());
+        // The operator moves: a later judgement keeps their choice.
+        update(&mut state, Action::Command(Command::Right));
+        let chosen = state.selection().map(|f| f.id.clone());
+        assert_eq!(chosen, Some(miner.id.clone()));
+        let effects = judge(&mut state, vec![backdoor.clone(), miner.clone()], true);
+        assert_eq!(state.selection().map(|f| f.id.clone()), chosen);
+        // The whole scan's judgement starts the queued rescan.
+        assert!(matches!(
+            effects.as_slice(),
+            [Effect::StartScan { only: None, .. }]
+        ));
+        assert!(state.queued_rescan.is_none());
+    }
+
     /// A judged scan with a backdoor user, a rogue function and a public snapshot.
     fn judged_state(read_only: bool) -> State {
         let mut state = State::new(Bindings::default(), read_only, now());
@@ -1497,6 +1600,7 @@ mod tests {
                     ),
                 ]),
                 baseline: None,
+                complete: true,
             },
         );
         state
@@ -1779,6 +1883,7 @@ mod tests {
                     generation,
                     findings: Ok(findings),
                     baseline: None,
+                    complete: true,
                 },
             );
         };
@@ -2202,6 +2307,7 @@ mod tests {
                 generation: 0,
                 findings: Ok(Vec::new()),
                 baseline: None,
+                complete: true,
             },
         );
         assert_eq!(

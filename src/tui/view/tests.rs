@@ -307,6 +307,7 @@ fn breach(read_only: bool) -> State {
             generation: 1,
             findings: Ok(judged),
             baseline: Some(Box::new(baseline)),
+            complete: true,
         },
     );
     state
