@@ -297,10 +297,11 @@ fn judged(
     }
     match findings {
         Ok(findings) => {
-            // The operator has not chosen anything yet: the most severe finding is selected.
+            // Nothing shown yet, or only what the first scan has judged so far and the operator
+            // has not moved from: the most severe finding is selected.
             let untouched = state.marks.is_empty()
                 && match &state.start_pick {
-                    None => state.selected.is_empty(),
+                    None => state.findings.is_empty() && state.selected.is_empty(),
                     Some((list, id)) => {
                         state.focus == Focus::List(*list)
                             && state.selected.len() == 1
@@ -345,6 +346,10 @@ fn judged(
                 state.selected.clear();
                 state.selected.insert(list, most.id.clone());
                 state.start_pick = Some((list, most.id.clone()));
+            }
+            // Once a scan is whole, what is selected is the operator's.
+            if complete {
+                state.start_pick = None;
             }
         }
         Err(error) => state.findings_error = Some(error),
@@ -1492,10 +1497,11 @@ mod tests {
             }),
         );
         let judge = |state: &mut State, findings: Vec<Finding>, complete| {
+            let generation = state.generation;
             update(
                 state,
                 Action::Judged {
-                    generation: 1,
+                    generation,
                     findings: Ok(findings),
                     baseline: None,
                     complete,
@@ -1540,6 +1546,38 @@ mod tests {
         assert_eq!(chosen, Some(miner.id.clone()));
         let effects = judge(&mut state, vec![backdoor.clone(), miner.clone()], true);
         assert_eq!(state.selection().map(|f| f.id.clone()), chosen);
+        // Once the scan is whole, a rescan's judgement never moves the selection, even where
+        // the operator acted on the first choice without moving.
+        update(&mut state, Action::Command(Command::Left));
+        assert_eq!(
+            state.selection().map(|f| f.id.clone()),
+            Some(backdoor.id.clone())
+        );
+        let worse = severe(
+            finding(
+                FindingKind::UnknownUser,
+                ResourceType::User,
+                GLOBAL,
+                "intruder",
+            ),
+            Severity::Critical,
+        );
+        let mut other = finding(
+            FindingKind::PublicSnapshot,
+            ResourceType::Snapshot,
+            "us-east-1",
+            "snap-1",
+        );
+        other.severity = Severity::Critical;
+        judge(
+            &mut state,
+            vec![other, backdoor.clone(), miner.clone(), worse],
+            true,
+        );
+        assert_eq!(
+            state.selection().map(|f| f.id.clone()),
+            Some(backdoor.id.clone())
+        );
         // The whole scan's judgement starts the queued rescan.
         assert!(matches!(
             effects.as_slice(),
