@@ -348,6 +348,8 @@ pub struct State {
     /// The finding selected on start (the most severe), while the operator has not moved: a
     /// later judgement of the same scan may select a more severe one.
     pub start_pick: Option<(ListId, String)>,
+    /// A whole scan has been judged: from then on the selection is the operator's alone.
+    pub judged_whole: bool,
     /// Small terminals: the bottom pane shows the log instead of details.
     pub show_log: bool,
     /// A one-line notice in the footer.
@@ -433,6 +435,7 @@ impl State {
             undone: BTreeSet::new(),
             picked: None,
             start_pick: None,
+            judged_whole: false,
             show_log: false,
             notice: None,
             next_ticket: 1,

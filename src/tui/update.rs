@@ -300,8 +300,9 @@ fn judged(
             // Nothing shown yet, or only what the first scan has judged so far and the operator
             // has not moved from: the most severe finding is selected.
             let untouched = state.marks.is_empty()
+                && !state.judged_whole
                 && match &state.start_pick {
-                    None => state.findings.is_empty() && state.selected.is_empty(),
+                    None => state.selected.is_empty(),
                     Some((list, id)) => {
                         state.focus == Focus::List(*list)
                             && state.selected.len() == 1
@@ -349,7 +350,7 @@ fn judged(
             }
             // Once a scan is whole, what is selected is the operator's.
             if complete {
-                state.start_pick = None;
+                state.judged_whole = true;
             }
         }
         Err(error) => state.findings_error = Some(error),
@@ -1521,8 +1522,17 @@ mod tests {
             "backdoor",
         );
         backdoor.severity = Severity::Critical;
+        // Only the account-wide note so far: nothing to select in the lists.
+        let note = finding(
+            FindingKind::NoBaseline,
+            ResourceType::Account,
+            GLOBAL,
+            "account",
+        );
+        judge(&mut state, vec![note.clone()], false);
+        assert!(state.selection().is_none());
         // A region finished: its finding shows and is selected.
-        assert!(judge(&mut state, vec![miner.clone()], false).is_empty());
+        assert!(judge(&mut state, vec![miner.clone(), note], false).is_empty());
         assert_eq!(
             state.selection().map(|f| f.id.clone()),
             Some(miner.id.clone())
