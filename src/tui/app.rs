@@ -26,7 +26,7 @@ use crate::service::request::{Planning, prepare_all};
 use crate::service::run::{
     execute, open_journal, read_logs, record_plan, record_read_only_refusal,
 };
-use crate::service::session::{AppError, Session};
+use crate::service::session::{AppError, Session, evaluate};
 
 /// Runs the cockpit until the user quits. The terminal is restored on return and on panic.
 pub async fn run(session: Session) -> std::io::Result<()> {
@@ -464,9 +464,18 @@ fn judge(
     scanned: &ScanState,
     identity: &Identity,
 ) -> (Result<Vec<Finding>, String>, Option<Box<Baseline>>) {
-    let baseline = session.baseline(identity).map_err(|e| e.to_string());
-    let findings = session
-        .findings(scanned, identity, Windows::default())
-        .map_err(|e| e.to_string());
-    (findings, baseline.ok().flatten().map(Box::new))
+    // The baseline file is read once per judgement (a first scan is judged as each region
+    // finishes), not once for the findings and again for the cockpit.
+    match session.baseline(identity) {
+        Ok(baseline) => (
+            Ok(evaluate(
+                scanned,
+                identity,
+                baseline.as_ref(),
+                Windows::default(),
+            )),
+            baseline.map(Box::new),
+        ),
+        Err(error) => (Err(error.to_string()), None),
+    }
 }
