@@ -601,10 +601,12 @@ pub fn accept(
             }
         }
         FindingKind::ConsoleWithoutMfa
+        | FindingKind::KeyExposed
         | FindingKind::PublicSnapshot
         | FindingKind::PublicImage
         | FindingKind::PublicFunction
         | FindingKind::LoggingStopped
+        | FindingKind::LogDeliveryBroken
         | FindingKind::TrailWeakened
         | FindingKind::DetectionDisabled => {}
     }

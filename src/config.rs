@@ -21,6 +21,10 @@ pub struct Config {
     /// Principals no playbook may disable or deny: `user/NAME` or `role/NAME`.
     #[serde(deserialize_with = "break_glass")]
     pub break_glass: Vec<String>,
+    /// Roles that deliver logs or findings (by name), which freeze never denies, beyond those
+    /// it finds itself: trails' and flow logs' roles, roles only delivery services may assume.
+    #[serde(deserialize_with = "role_names")]
+    pub log_delivery_roles: Vec<String>,
     /// Accounts a game day may detonate into away from a loopback emulator (12-digit ids; the
     /// id must also be typed with `--confirm`).
     #[serde(deserialize_with = "sandbox_accounts")]
@@ -177,6 +181,24 @@ fn concurrency<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::E
         return Err(de::Error::custom("a concurrency must be at least 1"));
     }
     Ok(value)
+}
+
+fn role_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let names = Vec::<String>::deserialize(deserializer)?;
+    match names.iter().find(|name| !is_role_name(name)) {
+        Some(bad) => Err(de::Error::custom(format!(
+            "log_delivery_roles: '{bad}' is not an IAM role name (1-64 of letters, digits and +=,.@_-)"
+        ))),
+        None => Ok(names),
+    }
+}
+
+/// Whether `name` is a name IAM accepts for a role.
+fn is_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
 fn break_glass<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::baseline::Baseline;
 use crate::model::finding::{Finding, FindingKind, ResourceType, Severity, finding_id};
+use crate::model::operation::is_key_quarantine;
 use crate::model::{GLOBAL, Identity, Inventory, KeyStatus, Sharing};
 use crate::scan::{ItemKind, Listed, is_public_function};
 
@@ -240,6 +241,32 @@ fn principal_rules(ctx: &Context, out: &mut Builder) {
             &user.admin_via,
             known,
         );
+        let quarantines: Vec<&String> = user
+            .attached_policies
+            .iter()
+            .filter(|p| is_key_quarantine(p))
+            .collect();
+        if !quarantines.is_empty() {
+            let policies: Vec<&str> = quarantines.iter().map(|p| p.as_str()).collect();
+            out.add(
+                FindingKind::KeyExposed,
+                Severity::Critical,
+                GLOBAL,
+                ResourceType::User,
+                &user.name,
+                Some(&user.arn),
+                format!(
+                    "AWS saw a key of user {} exposed and quarantined it ({})",
+                    user.name,
+                    policies.join(", ")
+                ),
+                vec![
+                    "the quarantine denies only some actions: the key still works for the rest; disable it and rotate".to_string(),
+                    "firebreak never removes the quarantine policy, undo included".to_string(),
+                ],
+                policies.join(","),
+            );
+        }
         if user.console_access && user.mfa_devices.is_empty() {
             out.add(
                 FindingKind::ConsoleWithoutMfa,
@@ -943,6 +970,41 @@ mod tests {
             .collect();
         out.sort();
         out
+    }
+
+    #[test]
+    fn a_key_aws_quarantined_is_critical_whatever_the_baseline_knows() {
+        let estate = peacetime();
+        let captured = baseline::capture(&estate, &identity(), now());
+        let mut exposed = estate.clone();
+        let mut leaked = user("ci-bot", now() - Duration::days(400));
+        leaked.attached_policies = vec![
+            "ReadOnlyAccess".into(),
+            "AWSCompromisedKeyQuarantineV3".into(),
+        ];
+        exposed.users.push(leaked.clone());
+        let mut known = captured.clone();
+        known.principals.users.insert("ci-bot".into());
+        for baseline in [Some(&known), None] {
+            let findings = evaluate_with(&exposed, baseline);
+            let quarantined: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| f.kind == FindingKind::KeyExposed)
+                .collect();
+            assert_eq!(quarantined.len(), 1, "{findings:?}");
+            assert_eq!(quarantined[0].severity, Severity::Critical);
+            assert_eq!(quarantined[0].resource_id, "ci-bot");
+            assert_eq!(quarantined[0].facts, "AWSCompromisedKeyQuarantineV3");
+        }
+        // Any other policy, AWS's deny-all included, is no such sign.
+        leaked.attached_policies = vec!["AWSDenyAll".into()];
+        exposed.users.pop();
+        exposed.users.push(leaked);
+        assert!(
+            !evaluate_with(&exposed, Some(&known))
+                .iter()
+                .any(|f| f.kind == FindingKind::KeyExposed)
+        );
     }
 
     #[test]

@@ -92,6 +92,48 @@ pub fn grants_admin(document: &str) -> Result<bool, PolicyError> {
     }))
 }
 
+/// Whether a permissions boundary leaves its holder able to administer the account. A boundary
+/// caps what the identity policies grant: AWS's `AWSDenyAll`, a boundary that denies every
+/// action on every resource unconditionally, or one that grants no administrator access itself
+/// leaves an administrator's policies powerless. `document` is the boundary's default version
+/// when it is a customer-managed policy that was read; a boundary that cannot be judged (an
+/// AWS managed one firebreak does not know, a document not read or not parsed) is taken to
+/// allow it, so that no administrator is hidden.
+pub fn boundary_allows_admin(boundary_arn: &str, document: Option<&str>) -> bool {
+    let Some(arn) = Arn::parse(boundary_arn) else {
+        return true;
+    };
+    if arn.account == "aws" {
+        return arn.resource.rsplit('/').next() != Some(DENY_ALL_MANAGED_NAME);
+    }
+    let Some(document) = document else {
+        return true;
+    };
+    match (grants_admin(document), denies_everything(document)) {
+        (Ok(grants), Ok(denies)) => grants && !denies,
+        _ => true,
+    }
+}
+
+/// The AWS managed policy that denies every request.
+const DENY_ALL_MANAGED_NAME: &str = "AWSDenyAll";
+
+/// Whether a policy document denies every action on every resource, unconditionally.
+fn denies_everything(document: &str) -> Result<bool, PolicyError> {
+    let document = parse_document(document)?;
+    Ok(document.statement.into_vec().into_iter().any(|statement| {
+        let everything = |a: &String| a == "*" || a == "*:*";
+        statement.effect.eq_ignore_ascii_case("deny")
+            && statement.condition.is_none()
+            && statement
+                .action
+                .is_some_and(|a| a.into_vec().iter().any(everything))
+            && statement
+                .resource
+                .is_some_and(|r| r.into_vec().iter().any(|r| r == "*"))
+    }))
+}
+
 /// The principals a policy document (trust policy, resource policy) allows.
 pub fn parse_principals(document: &str) -> Result<Principals, PolicyError> {
     let document = parse_document(document)?;
@@ -523,6 +565,40 @@ mod tests {
 
     fn set(items: &[&str]) -> std::collections::BTreeSet<String> {
         items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_boundary_that_denies_everything_or_grants_no_admin_caps_an_administrator() {
+        let customer = "arn:aws:iam::123456789012:policy/boundaries/cap";
+        let admin = r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+        let deny_all = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+        let deny_with_condition = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
+        let read_only = r#"{"Statement":{"Effect":"Allow","Action":["s3:Get*","ec2:Describe*"],"Resource":"*"}}"#;
+        let cases = [
+            ("arn:aws:iam::aws:policy/AWSDenyAll", None, false),
+            ("arn:aws-us-gov:iam::aws:policy/AWSDenyAll", None, false),
+            ("arn:aws:iam::aws:policy/AdministratorAccess", None, true),
+            // An AWS managed boundary firebreak cannot read: no administrator is hidden.
+            (
+                "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+                None,
+                true,
+            ),
+            (customer, Some(admin), true),
+            (customer, Some(deny_all), false),
+            (customer, Some(deny_with_condition), true),
+            (customer, Some(read_only), false),
+            (customer, None, true),
+            (customer, Some("not json"), true),
+            ("not an arn", Some(read_only), true),
+        ];
+        for (arn, document, allows) in cases {
+            assert_eq!(
+                boundary_allows_admin(arn, document),
+                allows,
+                "{arn} {document:?}"
+            );
+        }
     }
 
     #[test]

@@ -659,7 +659,7 @@ async fn read_service(
         }
         Service::Instances => vec![Part::Instances(aws::ec2::instances(ctx, region).await?)],
         Service::Trails => {
-            let (found, problems) = aws::cloudtrail::trails(ctx, region, detail).await?;
+            let (found, problems) = aws::cloudtrail::trails(ctx, region, account, detail).await?;
             with_problems(Part::Trails(found), problems)
         }
         Service::Detectors => {

@@ -20,7 +20,9 @@ use crate::model::operation::{
     KeyState, Operation, PrincipalKind, PrincipalRef, REVOKE_SESSIONS_POLICY, RoleState,
     SharingChange, SnapshotBlock, UserState,
 };
-use crate::model::{GLOBAL, KeyStatus, Sharing, UrlAuth};
+use crate::model::{GLOBAL, KeyStatus, Principals, Sharing, UrlAuth};
+use crate::policy::parse_principals;
+use std::collections::BTreeSet;
 
 /// Permission to send mutating calls. The playbook engine is its only maker, through
 /// `unless_read_only`, so read-only mode cannot reach a mutating call.
@@ -165,7 +167,18 @@ pub async fn inline_policy_chars(
     Ok(chars)
 }
 
-/// Every IAM user and role, with its path.
+/// The services a trust policy lets assume its role, when nothing but AWS services may.
+fn only_services(trust: Principals) -> Option<BTreeSet<String>> {
+    (!trust.public
+        && trust.accounts.is_empty()
+        && trust.arns.is_empty()
+        && trust.federated.is_empty()
+        && !trust.services.is_empty())
+    .then_some(trust.services)
+}
+
+/// Every IAM user and role, with its path (and for a role only AWS services may assume, those
+/// services).
 pub async fn principals(ctx: &AwsContext) -> Result<Vec<PrincipalRef>, AwsError> {
     let iam = ctx.iam();
     let users: Vec<_> = iam
@@ -184,13 +197,15 @@ pub async fn principals(ctx: &AwsContext) -> Result<Vec<PrincipalRef>, AwsError>
         .try_collect()
         .await
         .map_err(|e| iam_site("ListRoles").error(e))?;
-    let listed: Vec<(PrincipalKind, String, String)> = users
+    type Listed = (PrincipalKind, String, String, Option<BTreeSet<String>>);
+    let listed: Vec<Listed> = users
         .iter()
         .map(|u| {
             (
                 PrincipalKind::User,
                 u.user_name().to_string(),
                 u.path().to_string(),
+                None,
             )
         })
         .chain(roles.iter().map(|r| {
@@ -198,17 +213,21 @@ pub async fn principals(ctx: &AwsContext) -> Result<Vec<PrincipalRef>, AwsError>
                 PrincipalKind::Role,
                 r.role_name().to_string(),
                 r.path().to_string(),
+                r.assume_role_policy_document()
+                    .and_then(|document| parse_principals(document).ok())
+                    .and_then(only_services),
             )
         }))
         .collect();
     // How much of its inline quota each uses decides whether an inline deny fits.
     let sized: Vec<Result<PrincipalRef, AwsError>> = futures::stream::iter(listed)
-        .map(|(kind, name, path)| async move {
+        .map(|(kind, name, path, trusted_services)| async move {
             Ok(PrincipalRef {
                 inline_chars: inline_policy_chars(ctx, kind, &name).await?,
                 kind,
                 name,
                 path,
+                trusted_services,
             })
         })
         .buffer_unordered(8)

@@ -5,6 +5,7 @@
 use futures::{StreamExt, stream};
 
 use aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput;
+use aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey, ReadWriteType};
 
 use super::context::AwsContext;
@@ -20,6 +21,7 @@ use crate::model::{ManagementEvents, Trail};
 pub async fn trails(
     ctx: &AwsContext,
     region: &str,
+    account: &str,
     concurrency: usize,
 ) -> Result<(Vec<Trail>, Vec<AwsError>), AwsError> {
     let client = ctx.cloudtrail(region);
@@ -48,10 +50,29 @@ pub async fn trails(
             async move {
                 let name = trail.name().unwrap_or_default().to_string();
                 let arn = trail.trail_arn().unwrap_or_default().to_string();
+                let mut listed = Trail {
+                    region: region.to_string(),
+                    multi_region: trail.is_multi_region_trail().unwrap_or(false),
+                    logging: None,
+                    management_events: None,
+                    log_role: trail.cloud_watch_logs_role_arn().map(str::to_string),
+                    delivery_error: None,
+                    organization_owner: organization_owner(&trail, account),
+                    name: name.clone(),
+                    arn: arn.clone(),
+                };
+                // A member account may not read the organization's trail (AWS answers
+                // CloudTrailARNInvalidException): it is judged in the account that owns it.
+                if listed.organization_owner.is_some() {
+                    return Some((listed, Vec::new()));
+                }
                 let mut problems = Vec::new();
                 let gone = |e: &AwsError| e.code == "TrailNotFoundException";
                 let logging = match client.get_trail_status().name(&arn).send().await {
-                    Ok(status) => status.is_logging(),
+                    Ok(status) => {
+                        listed.delivery_error = delivery_error(&status);
+                        status.is_logging()
+                    }
                     Err(e) => {
                         let error = site("GetTrailStatus").error(e);
                         if gone(&error) {
@@ -75,12 +96,9 @@ pub async fn trails(
                     };
                 Some((
                     Trail {
-                        region: region.to_string(),
-                        multi_region: trail.is_multi_region_trail().unwrap_or(false),
                         logging,
                         management_events,
-                        name,
-                        arn,
+                        ..listed
                     },
                     problems,
                 ))
@@ -93,6 +111,29 @@ pub async fn trails(
         .into_iter()
         .flatten()
         .fold((Vec::new(), Vec::new()), keep))
+}
+
+/// The account that owns `trail` when it is an organization trail of another account (its
+/// ARN names the owner).
+fn organization_owner(trail: &aws_sdk_cloudtrail::types::Trail, account: &str) -> Option<String> {
+    let owner = crate::policy::Arn::parse(trail.trail_arn()?)?.account;
+    (trail.is_organization_trail() == Some(true) && owner != account).then(|| owner.to_string())
+}
+
+/// What the trail last failed to deliver with (S3, then CloudWatch Logs), if anything.
+fn delivery_error(status: &GetTrailStatusOutput) -> Option<String> {
+    let s3 = status
+        .latest_delivery_error()
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| format!("S3 delivery: {e}"));
+    let logs = status
+        .latest_cloud_watch_logs_delivery_error()
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| format!("CloudWatch Logs delivery: {e}"));
+    match (s3, logs) {
+        (Some(s3), Some(logs)) => Some(format!("{s3}; {logs}")),
+        (one, other) => one.or(other),
+    }
 }
 
 /// Which management events the selectors record. A trail without selectors records all of

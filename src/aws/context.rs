@@ -10,7 +10,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use super::error::{AwsError, CallSite};
 use super::pace::{Api, Pacer};
-use crate::model::{GLOBAL, Identity};
+use super::unimplemented::EmulatorGap;
+use crate::model::{GLOBAL, Identity, partition_of_region};
 
 /// The region used for global services when neither the flag nor the AWS config names one.
 pub const FALLBACK_HOME_REGION: &str = "us-east-1";
@@ -73,6 +74,9 @@ macro_rules! regional_client {
             #[allow(unused_mut)]
             let mut builder =
                 $sdk::config::Builder::from(&self.sdk).region(Region::new(region.to_string()));
+            if self.emulated() {
+                builder.push_retry_classifier(EmulatorGap::shared());
+            }
             #[cfg(test)]
             for interceptor in &self.interceptors {
                 builder.push_interceptor(interceptor.clone());
@@ -195,6 +199,9 @@ impl AwsContext {
     pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
         #[allow(unused_mut)]
         let mut builder = aws_sdk_iam::config::Builder::from(&self.sdk);
+        if self.emulated() {
+            builder.push_retry_classifier(EmulatorGap::shared());
+        }
         #[cfg(test)]
         for interceptor in &self.interceptors {
             builder.push_interceptor(interceptor.clone());
@@ -205,6 +212,9 @@ impl AwsContext {
     pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
         #[allow(unused_mut)]
         let mut builder = aws_sdk_sts::config::Builder::from(&self.sdk);
+        if self.emulated() {
+            builder.push_retry_classifier(EmulatorGap::shared());
+        }
         #[cfg(test)]
         for interceptor in &self.interceptors {
             builder.push_interceptor(interceptor.clone());
@@ -275,7 +285,9 @@ impl AwsContext {
         Ok((identity, alias_error))
     }
 
-    /// Every region of the partition, each marked enabled or not (DescribeRegions, AllRegions).
+    /// Every region of the home region's partition — the caller's — each marked enabled or not
+    /// (DescribeRegions, AllRegions). An emulator lists every partition's regions; a caller of
+    /// one partition can reach none of another's.
     pub async fn regions(&self) -> Result<Vec<RegionInfo>, AwsError> {
         let site = CallSite {
             service: "ec2",
@@ -290,9 +302,11 @@ impl AwsContext {
                     .send(),
             )
             .await?;
+        let partition = partition_of_region(&self.home_region);
         let mut regions: Vec<RegionInfo> = out
             .regions()
             .iter()
+            .filter(|r| r.region_name().map(partition_of_region) == Some(partition))
             .filter_map(|r| {
                 Some(RegionInfo {
                     name: r.region_name()?.to_string(),

@@ -54,20 +54,17 @@ pub(super) async fn in_wanted_state(
         Operation::AuthorizeIngress { group_id, rules } => ingress(ctx, region, group_id)
             .await
             .map(|present| rules.iter().all(|r| holds(&present, r))),
-        Operation::DisableEventRule { bus, name } | Operation::EnableEventRule { bus, name } => {
-            let wanted = if matches!(operation, Operation::EnableEventRule { .. }) {
-                RuleState::Enabled
-            } else {
-                RuleState::Disabled
+        Operation::DisableEventRule { bus, name }
+        | Operation::EnableEventRule { bus, name, .. } => {
+            let wanted = match operation {
+                Operation::EnableEventRule {
+                    all_management_events: true,
+                    ..
+                } => RuleState::EnabledWithAllCloudtrailManagementEvents,
+                Operation::EnableEventRule { .. } => RuleState::Enabled,
+                _ => RuleState::Disabled,
             };
-            site("events", "DescribeRule", region)
-                .run(
-                    ctx.eventbridge(region)
-                        .describe_rule()
-                        .name(name)
-                        .event_bus_name(bus)
-                        .send(),
-                )
+            describe_rule(ctx, region, bus, name)
                 .await
                 .map(|rule| rule.state() == Some(&wanted))
         }
@@ -99,6 +96,24 @@ pub(super) async fn in_wanted_state(
         }
         _ => return None,
     })
+}
+
+/// An EventBridge rule as DescribeRule reads it.
+async fn describe_rule(
+    ctx: &AwsContext,
+    region: &str,
+    bus: &str,
+    name: &str,
+) -> Result<aws_sdk_eventbridge::operation::describe_rule::DescribeRuleOutput, AwsError> {
+    site("events", "DescribeRule", region)
+        .run(
+            ctx.eventbridge(region)
+                .describe_rule()
+                .name(name)
+                .event_bus_name(bus)
+                .send(),
+        )
+        .await
 }
 
 /// Whether `rules` holds `rule`.
@@ -175,17 +190,58 @@ pub(super) async fn send(
                 })
             }));
         }
-        Operation::DisableEventRule { bus, name } => site("events", "DisableRule", region)
-            .run(
-                ctx.eventbridge(region)
-                    .disable_rule()
-                    .name(name)
-                    .event_bus_name(bus)
-                    .send(),
-            )
-            .await
-            .map(drop),
-        Operation::EnableEventRule { bus, name } => site("events", "EnableRule", region)
+        Operation::DisableEventRule { bus, name } => {
+            // The state it had is what undo puts back: read right before the change.
+            let before = match describe_rule(ctx, region, bus, name).await {
+                Ok(rule) => rule,
+                Err(error) => return Some(Err(error)),
+            };
+            let disabled = site("events", "DisableRule", region)
+                .run(
+                    ctx.eventbridge(region)
+                        .disable_rule()
+                        .name(name)
+                        .event_bus_name(bus)
+                        .send(),
+                )
+                .await;
+            return Some(disabled.map(|_| {
+                Some(Operation::EnableEventRule {
+                    bus: bus.clone(),
+                    name: name.clone(),
+                    all_management_events: before.state()
+                        == Some(&RuleState::EnabledWithAllCloudtrailManagementEvents),
+                })
+            }));
+        }
+        Operation::EnableEventRule {
+            bus,
+            name,
+            all_management_events: true,
+        } => {
+            // Only PutRule sets this state, and PutRule replaces the whole rule: it is sent
+            // with everything DescribeRule reads of it, the state put back.
+            let rule = match describe_rule(ctx, region, bus, name).await {
+                Ok(rule) => rule,
+                Err(error) => return Some(Err(error)),
+            };
+            site("events", "PutRule", region)
+                .run(
+                    ctx.eventbridge(region)
+                        .put_rule()
+                        .name(name)
+                        .event_bus_name(bus)
+                        .set_event_pattern(rule.event_pattern().map(str::to_string))
+                        .set_schedule_expression(rule.schedule_expression().map(str::to_string))
+                        .set_description(rule.description().map(str::to_string))
+                        .set_role_arn(rule.role_arn().map(str::to_string))
+                        .state(RuleState::EnabledWithAllCloudtrailManagementEvents)
+                        .send(),
+                )
+                .await
+                .map(drop)
+        }
+        Operation::EnableEventRule { bus, name, .. } => site("events", "EnableRule", region)
             .run(
                 ctx.eventbridge(region)
                     .enable_rule()

@@ -179,6 +179,38 @@ pub async fn instances(ctx: &AwsContext, region: &str) -> Result<Vec<Instance>, 
         .collect())
 }
 
+/// The roles VPC Flow Logs in `region` deliver with (flow log id, role ARN): freeze must not
+/// deny them.
+pub async fn flow_log_roles(
+    ctx: &AwsContext,
+    region: &str,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let site = CallSite {
+        service: "ec2",
+        operation: "DescribeFlowLogs",
+        region,
+    };
+    let flow_logs: Vec<_> = ctx
+        .ec2(region)
+        .describe_flow_logs()
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| site.error(e))?;
+    Ok(flow_logs
+        .iter()
+        .filter_map(|log| {
+            Some((
+                log.flow_log_id().unwrap_or_default().to_string(),
+                log.deliver_logs_permission_arn()?.to_string(),
+            ))
+        })
+        .collect())
+}
+
 /// The ingress rules in `region` that admit the whole internet (`0.0.0.0/0` or `::/0`), each
 /// with its group's name (a failed name read keeps the rules, reported as a problem).
 pub async fn open_ingress(

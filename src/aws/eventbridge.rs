@@ -60,6 +60,8 @@ pub async fn rules(
                 name: rule.name().unwrap_or_default().to_string(),
                 arn: rule.arn().unwrap_or_default().to_string(),
                 enabled: rule.state() != Some(&RuleState::Disabled),
+                all_management_events: rule.state()
+                    == Some(&RuleState::EnabledWithAllCloudtrailManagementEvents),
                 schedule: rule.schedule_expression().map(str::to_string),
                 targets: None,
                 managed_by: rule.managed_by().map(str::to_string),

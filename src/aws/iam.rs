@@ -6,14 +6,16 @@ use futures::{StreamExt, stream};
 
 use std::collections::{HashMap, HashSet};
 
-use aws_sdk_iam::types::{AttachedPolicy, EntityType, PolicyDetail, RoleDetail, UserDetail};
+use aws_sdk_iam::types::{
+    AttachedPermissionsBoundary, AttachedPolicy, EntityType, PolicyDetail, RoleDetail, UserDetail,
+};
 
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite, kept};
 use super::to_utc;
 use crate::model::finding::ResourceType;
 use crate::model::{AccessKey, GLOBAL, KeyLastUsed, KeyStatus, Role, User};
-use crate::policy::{aws_managed_admin, grants_admin, parse_principals};
+use crate::policy::{aws_managed_admin, boundary_allows_admin, grants_admin, parse_principals};
 
 /// Principals of the account: users, their access keys, and roles.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,8 +51,10 @@ pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInvent
         .map_err(|e| site("GetAccountAuthorizationDetails").error(e))?;
     let mut problems = Vec::new();
 
-    // Which managed policies and groups grant administrator access.
+    // Which managed policies and groups grant administrator access; each customer-managed
+    // policy's document, for the permissions boundaries that name one.
     let mut admin_policies: HashSet<String> = HashSet::new();
+    let mut documents: HashMap<String, String> = HashMap::new();
     for policy in pages.iter().flat_map(|p| p.policies()) {
         let default_version = policy
             .policy_version_list()
@@ -58,11 +62,19 @@ pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInvent
             .find(|v| v.is_default_version());
         if let Some(document) = default_version.and_then(|v| v.document()) {
             let name = policy.policy_name().unwrap_or_default();
+            let arn = policy.arn().unwrap_or_default().to_string();
             if grants(document, &format!("policy {name}"), &mut problems) {
-                admin_policies.insert(policy.arn().unwrap_or_default().to_string());
+                admin_policies.insert(arn.clone());
             }
+            documents.insert(arn, document.to_string());
         }
     }
+    // A boundary that denies everything, or grants no administrator access, caps the rest.
+    let capped = |boundary: Option<&AttachedPermissionsBoundary>| {
+        boundary
+            .and_then(|b| b.permissions_boundary_arn())
+            .is_some_and(|arn| !boundary_allows_admin(arn, documents.get(arn).map(String::as_str)))
+    };
     let mut admin_groups = HashSet::new();
     for group in pages.iter().flat_map(|p| p.group_detail_list()) {
         let name = group.group_name().unwrap_or_default();
@@ -88,6 +100,9 @@ pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInvent
             &format!("role {}", role.name),
             &mut problems,
         );
+        if capped(detail.permissions_boundary()) {
+            role.admin_via.clear();
+        }
         problems.extend(problem.map(|p| p.about(ResourceType::Role, &role.name)));
         roles.push(role);
     }
@@ -114,6 +129,9 @@ pub async fn inventory(ctx: &AwsContext, concurrency: usize) -> Result<IamInvent
                 .filter(|g| admin_groups.contains(*g))
                 .map(|g| format!("group:{g}")),
         );
+        if capped(detail.permissions_boundary()) {
+            via.clear();
+        }
         user_admin_via.insert(name.to_string(), via);
     }
     // A failed detail read never drops what was read: the user stays, the error is a problem.

@@ -1770,12 +1770,12 @@ async fn close_ingress_revokes_what_is_still_there_and_its_inverse_puts_back_onl
 }
 
 #[tokio::test]
-async fn a_step_throttled_past_the_sdk_attempts_is_tried_again_and_a_change_found_made_is_its_own()
-{
+async fn a_step_throttled_past_the_sdk_attempts_is_tried_again_and_a_change_found_made_is_not_its_own()
+ {
     use aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput;
     use aws_sdk_lambda::operation::put_function_concurrency::PutFunctionConcurrencyError;
     // Unreserved when the step first looks (twice: the check, then the inverse); reserved 0 by
-    // the time it looks again, as when an attempt went through before the answers were throttled.
+    // the time it looks again: AWS refused every try, so someone else made the change.
     let concurrency = mock!(aws_sdk_lambda::Client::get_function_concurrency)
         .sequence()
         .output(|| GetFunctionConcurrencyOutput::builder().build())
@@ -1817,8 +1817,8 @@ async fn a_step_throttled_past_the_sdk_attempts_is_tried_again_and_a_change_foun
     .await;
     assert_eq!(
         results[0].outcome,
-        Outcome::Ok,
-        "made, not skipped: undo must revert it"
+        Outcome::Skipped,
+        "someone else's change: skipped, so undo never reverses it"
     );
     assert_eq!(
         put.num_calls(),
@@ -1829,4 +1829,77 @@ async fn a_step_throttled_past_the_sdk_attempts_is_tried_again_and_a_change_foun
         concurrency.num_calls() >= 3,
         "read again before trying again"
     );
+}
+
+/// A rule that matched every CloudTrail management event before the intruder disabled it.
+fn all_management_events_rule() -> aws_sdk_eventbridge::operation::describe_rule::DescribeRuleOutput
+{
+    aws_sdk_eventbridge::operation::describe_rule::DescribeRuleOutput::builder()
+        .name("watch-everything")
+        .event_bus_name("default")
+        .event_pattern(r#"{"source":[{"prefix":""}]}"#)
+        .description("pages on-call")
+        .state(aws_sdk_eventbridge::types::RuleState::EnabledWithAllCloudtrailManagementEvents)
+        .build()
+}
+
+#[tokio::test]
+async fn undo_of_a_disabled_rule_puts_back_all_management_events() {
+    use aws_sdk_eventbridge::operation::disable_rule::DisableRuleOutput;
+    use aws_sdk_eventbridge::operation::enable_rule::EnableRuleOutput;
+    use aws_sdk_eventbridge::operation::put_rule::PutRuleOutput;
+    use aws_sdk_eventbridge::types::RuleState;
+    let describe = mock!(aws_sdk_eventbridge::Client::describe_rule)
+        .sequence()
+        // Read to see whether it is already disabled, then right before the change.
+        .output(all_management_events_rule)
+        .output(all_management_events_rule)
+        .output(|| {
+            aws_sdk_eventbridge::operation::describe_rule::DescribeRuleOutput::builder()
+                .name("watch-everything")
+                .event_pattern(r#"{"source":[{"prefix":""}]}"#)
+                .description("pages on-call")
+                .state(RuleState::Disabled)
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let disable = mock!(aws_sdk_eventbridge::Client::disable_rule)
+        .then_output(|| DisableRuleOutput::builder().build());
+    let put = mock!(aws_sdk_eventbridge::Client::put_rule)
+        .match_requests(|r| {
+            r.state() == Some(&RuleState::EnabledWithAllCloudtrailManagementEvents)
+                && r.event_pattern() == Some(r#"{"source":[{"prefix":""}]}"#)
+                && r.description() == Some("pages on-call")
+        })
+        .then_output(|| PutRuleOutput::builder().build());
+    let enable = mock!(aws_sdk_eventbridge::Client::enable_rule)
+        .then_output(|| EnableRuleOutput::builder().build());
+    let ctx = context(&[&describe, &disable, &put, &enable]);
+    let disabled = Operation::DisableEventRule {
+        bus: "default".into(),
+        name: "watch-everything".into(),
+    };
+    let (results, journal) =
+        execute_journaled(ctx.clone(), vec![Step::new("eu-west-1", 0, disabled, None)]).await;
+    assert_eq!(results[0].outcome, Outcome::Ok);
+    let exact_inverse = Operation::EnableEventRule {
+        bus: "default".into(),
+        name: "watch-everything".into(),
+        all_management_events: true,
+    };
+    assert!(
+        journal.iter().any(|entry| matches!(entry,
+            crate::journal::Entry::StepOutcome { inverse: Some(inverse), .. } if *inverse == exact_inverse)),
+        "{journal:?}"
+    );
+
+    let results = execute(ctx, vec![Step::new("eu-west-1", 0, exact_inverse, None)]).await;
+    assert_eq!(results[0].outcome, Outcome::Ok, "{:?}", results[0].outcome);
+    assert_eq!(
+        put.num_calls(),
+        1,
+        "the state only PutRule sets, whole rule kept"
+    );
+    assert_eq!(enable.num_calls(), 0, "EnableRule would lose the state");
 }

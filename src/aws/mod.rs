@@ -15,6 +15,7 @@ pub mod iam;
 pub mod lambda;
 pub(crate) mod pace;
 pub mod sandbox;
+mod unimplemented;
 
 pub use context::{AwsContext, ConnectOptions, RegionInfo};
 pub use error::AwsError;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::{Builder, Context};
 use crate::baseline::Baseline;
-use crate::model::OpenIngress;
 use crate::model::finding::{FindingKind, ResourceType, Severity};
+use crate::model::{OpenIngress, TRAIL_DELIVERY_FIX};
 
 /// The baseline, when it records resources of `kind` (one captured before firebreak read them
 /// judges that kind as no baseline would).
@@ -28,9 +28,33 @@ pub(super) fn evasion_rules(ctx: &Context, out: &mut Builder) {
 /// A trail not logging: critical where the baseline had it logging, high without a baseline (a
 /// trail the baseline knows as stopped, or does not know, is not judged). A trail recording
 /// less than at baseline (single-region now, management events cut) is weakened.
+///
+/// A trail that logs but cannot deliver is critical whatever the baseline says: it records
+/// nothing. An organization trail another account owns is judged there, never here.
 fn trail_rules(ctx: &Context, out: &mut Builder) {
     let baseline = covering(ctx, ResourceType::Trail);
     for trail in &ctx.inventory.trails {
+        if trail.organization_owner.is_some() {
+            continue;
+        }
+        if trail.logging == Some(true)
+            && let Some(error) = &trail.delivery_error
+        {
+            out.add(
+                FindingKind::LogDeliveryBroken,
+                Severity::Critical,
+                &trail.region,
+                ResourceType::Trail,
+                &trail.name,
+                Some(&trail.arn),
+                format!(
+                    "trail {} says it is logging but cannot deliver: what is done now leaves no record",
+                    trail.name
+                ),
+                vec![error.clone(), TRAIL_DELIVERY_FIX.to_string()],
+                String::new(),
+            );
+        }
         let known = baseline.map(|b| b.trail(&trail.region, &trail.name));
         let stopped = match known {
             None => Some(Severity::High),
@@ -433,6 +457,9 @@ mod tests {
             logging: Some(logging),
             multi_region,
             management_events: Some(events),
+            log_role: None,
+            delivery_error: None,
+            organization_owner: None,
         }
     }
 
@@ -457,6 +484,7 @@ mod tests {
             name: name.into(),
             arn: format!("arn:aws:events:us-east-1:{ACCOUNT}:rule/{name}"),
             enabled,
+            all_management_events: false,
             schedule: Some("rate(5 minutes)".into()),
             targets: Some(vec![target.into()]),
             managed_by: None,

@@ -95,6 +95,27 @@ impl Blueprint {
         }
     }
 
+    /// The steps that make a role assumable by every AWS account (a trust to the public):
+    /// `step id (role)`. On the emulator that is a drill; anywhere else, with an administrator
+    /// role, it hands the account to anyone.
+    pub fn public_trusts(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .filter_map(|step| match &step.act {
+                Act::CreateRole {
+                    name,
+                    trust: Party::Public,
+                    ..
+                } => Some(format!("{} (role {name})", step.id)),
+                Act::WidenTrust {
+                    role,
+                    to: Party::Public,
+                } => Some(format!("{} (the role of step {role})", step.id)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every region a step places something in.
     pub fn regions(&self) -> std::collections::BTreeSet<String> {
         self.steps

@@ -147,15 +147,13 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
         options.confirm.as_deref(),
     )?;
     let data_dir = session.data_dir()?.to_path_buf();
-    // An emulator lists the regions of every partition; a role of this one cannot run a
-    // function in another.
-    let home_partition = crate::playbook::disable_user::partition(&identity);
+    // The regions of this partition (an emulator lists every partition's).
     let enabled: Vec<String> = session
         .ctx
         .regions()
         .await?
         .into_iter()
-        .filter(|r| r.enabled && partition(&r.name) == home_partition)
+        .filter(|r| r.enabled)
         .map(|r| r.name)
         .collect();
     let blueprint = blueprint::expand(
@@ -169,6 +167,7 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
         },
     )
     .map_err(AppError::Gameday)?;
+    gate::refuse_public_trust("detonate a game day", loopback, &blueprint)?;
     // Cleanup looks wherever the run may have put something.
     let mut regions: BTreeSet<String> = enabled.into_iter().collect();
     regions.extend(blueprint.regions());
@@ -239,19 +238,6 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
     // The private emulator stops here, with everything in it.
     drop(emulator);
     Ok(ExitCode::SUCCESS)
-}
-
-/// The partition a region belongs to (by its name).
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-iso") {
-        "aws-iso"
-    } else {
-        "aws"
-    }
 }
 
 /// What `gameday run --no-tui` prints.

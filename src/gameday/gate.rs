@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use super::blueprint::Blueprint;
 use crate::aws::sandbox::Sandbox;
 
 /// Why the gate stayed shut.
@@ -35,6 +36,29 @@ pub enum GateError {
         account: String,
         typed: String,
     },
+    #[error(
+        "refusing to {what}: off the emulator a role may trust only the Lambda service and the [gameday] partner and outside accounts, and step(s) {steps} make a role assumable by every AWS account; nothing was sent"
+    )]
+    PublicTrust { what: &'static str, steps: String },
+}
+
+/// Off the emulator (`loopback` as [`precheck`] judged it), refuses a blueprint that would make a role trust the public (anyone with
+/// an AWS account could assume it; a game day's roles may be administrators). Checked before
+/// anything is sent. Its other trusts go to the Lambda service or to the partner and outside
+/// accounts the config names.
+pub fn refuse_public_trust(
+    what: &'static str,
+    loopback: bool,
+    blueprint: &Blueprint,
+) -> Result<(), GateError> {
+    let public = blueprint.public_trusts();
+    if loopback || public.is_empty() {
+        return Ok(());
+    }
+    Err(GateError::PublicTrust {
+        what,
+        steps: public.join(", "),
+    })
 }
 
 /// Whether `endpoint` (a URL) names this machine: `localhost`, 127.0.0.0/8 or ::1.
@@ -135,6 +159,74 @@ mod tests {
         ] {
             assert!(!is_loopback(no), "{no}");
         }
+    }
+
+    #[test]
+    fn off_loopback_no_role_may_trust_the_public() {
+        use super::super::blueprint::{Act, Planned};
+        use super::super::scenario::Party;
+        let step = |id: &str, act| Planned {
+            id: id.into(),
+            attack: true,
+            actor: None,
+            contain: None,
+            act,
+        };
+        let mut blueprint = Blueprint {
+            scenario: "s".into(),
+            seed: 1,
+            partner: "111122223333".into(),
+            outsider: "444455556666".into(),
+            estate_regions: vec!["us-east-1".into()],
+            unused_regions: Vec::new(),
+            steps: vec![
+                step(
+                    "admin-role",
+                    Act::CreateRole {
+                        name: "ops".into(),
+                        trust: Party::Partner,
+                        admin: true,
+                    },
+                ),
+                step(
+                    "outsider",
+                    Act::WidenTrust {
+                        role: "admin-role".into(),
+                        to: Party::Outsider,
+                    },
+                ),
+            ],
+        };
+        assert_eq!(refuse_public_trust("detonate", false, &blueprint), Ok(()));
+        blueprint.steps.push(step(
+            "open-door",
+            Act::WidenTrust {
+                role: "admin-role".into(),
+                to: Party::Public,
+            },
+        ));
+        blueprint.steps.push(step(
+            "front-door",
+            Act::CreateRole {
+                name: "door".into(),
+                trust: Party::Public,
+                admin: false,
+            },
+        ));
+        let refused = refuse_public_trust("detonate", false, &blueprint).expect_err("public");
+        assert_eq!(
+            refused,
+            GateError::PublicTrust {
+                what: "detonate",
+                steps: "open-door (the role of step admin-role), front-door (role door)".into()
+            }
+        );
+        assert!(
+            refused.to_string().contains("every AWS account"),
+            "{refused}"
+        );
+        // On this machine's emulator it is a drill.
+        assert_eq!(refuse_public_trust("detonate", true, &blueprint), Ok(()));
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub enum FindingKind {
     UnknownAccessKey,
     AdminPrincipal,
     ConsoleWithoutMfa,
+    /// AWS quarantined a user's key: it attached `AWSCompromisedKeyQuarantineV2/V3` after seeing
+    /// the key exposed (public code, a paste site).
+    KeyExposed,
     ExternalTrust,
     RecentResource,
     PublicSnapshot,
@@ -70,6 +73,9 @@ pub enum FindingKind {
     LoggingStopped,
     /// A trail records less than at baseline: single-region now, or management events excluded.
     TrailWeakened,
+    /// A trail says it is logging but CloudTrail cannot deliver what it records (the bucket
+    /// deleted or retargeted, its policy or the KMS key refusing, the log group's role refusing).
+    LogDeliveryBroken,
     /// A GuardDuty detector is disabled.
     DetectionDisabled,
     /// A security group admits the whole internet on a rule the baseline does not list.
@@ -96,6 +102,7 @@ impl FindingKind {
             FindingKind::UnknownAccessKey => "unknown_access_key",
             FindingKind::AdminPrincipal => "admin_principal",
             FindingKind::ConsoleWithoutMfa => "console_without_mfa",
+            FindingKind::KeyExposed => "key_exposed",
             FindingKind::ExternalTrust => "external_trust",
             FindingKind::RecentResource => "recent_resource",
             FindingKind::PublicSnapshot => "public_snapshot",
@@ -105,6 +112,7 @@ impl FindingKind {
             FindingKind::PublicFunction => "public_function",
             FindingKind::LoggingStopped => "logging_stopped",
             FindingKind::TrailWeakened => "trail_weakened",
+            FindingKind::LogDeliveryBroken => "log_delivery_broken",
             FindingKind::DetectionDisabled => "detection_disabled",
             FindingKind::OpenIngress => "open_ingress",
             FindingKind::UnknownEventRule => "unknown_event_rule",

@@ -12,6 +12,24 @@ use serde::{Deserialize, Serialize};
 /// The `region` value carried by global (IAM) items.
 pub const GLOBAL: &str = "global";
 
+/// The partition a region belongs to, by its name: `aws`, `aws-cn`, `aws-us-gov`, or one of the
+/// isolated partitions. ARNs, global services' home regions and which regions a caller can
+/// reach all follow it.
+pub fn partition_of_region(region: &str) -> &'static str {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-iso-", "aws-iso"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
+}
+
 /// Who firebreak is running as, shown on every screen and in every output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
@@ -220,7 +238,22 @@ pub struct Trail {
     pub multi_region: bool,
     /// Which management events it records; `None` when its selectors could not be read.
     pub management_events: Option<ManagementEvents>,
+    /// The role CloudTrail assumes to write to CloudWatch Logs, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_role: Option<String>,
+    /// What CloudTrail last failed to deliver with, while logging: the bucket gone or retargeted,
+    /// its policy or the KMS key refusing (S3), or the CloudWatch Logs group or role refusing.
+    /// A trail that says it logs but cannot deliver records nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_error: Option<String>,
+    /// For an organization trail that another account (the management account) owns: that
+    /// account. Its status and selectors can be read, and it can be changed, only there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_owner: Option<String>,
 }
+
+/// What to fix when a trail cannot deliver: firebreak does not change where logs go.
+pub const TRAIL_DELIVERY_FIX: &str = "fix delivery: the bucket must exist and its policy let cloudtrail.amazonaws.com write (and the KMS key, if any, be enabled and allow CloudTrail), and the CloudWatch Logs role trust CloudTrail; or point the trail at a new bucket with UpdateTrail — firebreak does not change where logs go";
 
 /// Which management events (the API calls that change or read the account) a trail records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -349,6 +382,10 @@ pub struct EventRule {
     pub name: String,
     pub arn: String,
     pub enabled: bool,
+    /// Enabled as `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` (it also matches read-only
+    /// management events): what undo of a disable must put back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_management_events: bool,
     /// `rate(5 minutes)`, `cron(…)`, when the rule runs on a schedule.
     pub schedule: Option<String>,
     /// ARNs of the targets; `None` when they could not be read.

@@ -1,6 +1,8 @@
 //! Plan operations: each change a playbook can make to an account, as a value. Planners produce
 //! them, the engine journals them, and `aws::actions` sends them.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use super::finding::ResourceType;
@@ -16,6 +18,18 @@ pub const USER_INLINE_QUOTA: usize = 2_048;
 pub const ROLE_INLINE_QUOTA: usize = 10_240;
 /// The AWS managed policy that denies everything: attached when an inline deny would not fit.
 pub const DENY_ALL_MANAGED: &str = "AWSDenyAll";
+
+/// How AWS names the managed policies it attaches to a user whose key it saw exposed
+/// (`AWSCompromisedKeyQuarantine`, `…V2`, `…V3`): firebreak never takes one off.
+pub const KEY_QUARANTINE_PREFIX: &str = "AWSCompromisedKeyQuarantine";
+
+/// Whether `policy` (a name or an ARN) is one of AWS's key-quarantine policies.
+pub fn is_key_quarantine(policy: &str) -> bool {
+    policy
+        .rsplit('/')
+        .next()
+        .is_some_and(|name| name.starts_with(KEY_QUARANTINE_PREFIX))
+}
 
 /// A user's containment-relevant state, read just before planning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +139,8 @@ pub struct PrincipalRef {
     pub path: String,
     /// Characters its inline policies (other than firebreak's) use of IAM's quota.
     pub inline_chars: usize,
+    /// For a role whose trust policy lets only AWS services assume it: those services.
+    pub trusted_services: Option<BTreeSet<String>>,
 }
 
 /// User or role.
@@ -256,8 +272,15 @@ pub enum Operation {
     },
     /// events:DisableRule.
     DisableEventRule { bus: String, name: String },
-    /// events:EnableRule (undo of a disable).
-    EnableEventRule { bus: String, name: String },
+    /// events:EnableRule (undo of a disable); with `all_management_events`, the state the rule
+    /// had, `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`, which only events:PutRule sets (the
+    /// rule as DescribeRule reads it, that state put back).
+    EnableEventRule {
+        bus: String,
+        name: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        all_management_events: bool,
+    },
     /// ec2:DisassociateIamInstanceProfile: the instance's association with this profile.
     DisassociateProfile {
         instance_id: String,
@@ -366,7 +389,7 @@ impl Operation {
             (
                 ResourceType::EventRule,
                 Operation::DisableEventRule { bus, name }
-                | Operation::EnableEventRule { bus, name },
+                | Operation::EnableEventRule { bus, name, .. },
             ) => crate::model::rule_id(bus, name) == id,
             (
                 ResourceType::ProfileAssociation,
@@ -549,7 +572,7 @@ impl Operation {
             Operation::RevokeIngress { group_id, .. }
             | Operation::AuthorizeIngress { group_id, .. } => group_id.clone(),
             Operation::DisableEventRule { bus, name }
-            | Operation::EnableEventRule { bus, name } => {
+            | Operation::EnableEventRule { bus, name, .. } => {
                 format!("rule {}", crate::model::rule_id(bus, name))
             }
             Operation::DisassociateProfile {

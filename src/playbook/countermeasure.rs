@@ -54,7 +54,9 @@ impl Countermeasure {
     /// The countermeasure that acts on `finding`, if one does.
     pub fn of_finding(finding: &Finding) -> Option<Self> {
         Some(match finding.kind {
-            FindingKind::LoggingStopped => Countermeasure::RestoreLogging,
+            FindingKind::LoggingStopped | FindingKind::LogDeliveryBroken => {
+                Countermeasure::RestoreLogging
+            }
             FindingKind::DetectionDisabled => Countermeasure::RestoreDetection,
             FindingKind::DeletedResource if finding.resource_type == ResourceType::Detector => {
                 Countermeasure::RestoreDetection
@@ -157,21 +159,41 @@ pub fn inventory_for(findings: &[Finding], inventory: &Inventory) -> Inventory {
     }
 }
 
+/// Freeze's part in keeping the account observable: the steps that turn logging and detection
+/// back on, and what no step can mend (a trail that cannot deliver).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observation {
+    pub steps: Vec<Step>,
+    pub notes: Vec<String>,
+}
+
 /// The steps that turn logging and detection back on for those of `findings` that say they are
-/// off (freeze's part: a frozen account that cannot be observed is not contained). They are
-/// irreversible, so that unfreeze leaves the account observable.
-pub fn observation_steps(findings: &[Finding], inventory: &Inventory, guard: &Guard) -> Vec<Step> {
-    findings
-        .iter()
-        .filter(|f| {
-            matches!(
-                Countermeasure::of_finding(f),
-                Some(Countermeasure::RestoreLogging | Countermeasure::RestoreDetection)
-            )
-        })
-        .filter_map(|f| step(f, inventory, guard).ok())
-        .map(|s| Step::irreversible(&s.region, s.phase, s.operation))
-        .collect()
+/// off (freeze's part: a frozen account that cannot be observed is not contained), and a note
+/// for each that no step mends. The steps are irreversible, so that unfreeze leaves the
+/// account observable.
+pub fn observation_steps(
+    findings: &[Finding],
+    inventory: &Inventory,
+    guard: &Guard,
+) -> Observation {
+    let mut observation = Observation::default();
+    for finding in findings.iter().filter(|f| {
+        matches!(
+            Countermeasure::of_finding(f),
+            Some(Countermeasure::RestoreLogging | Countermeasure::RestoreDetection)
+        )
+    }) {
+        match step(finding, inventory, guard) {
+            Ok(s) => observation
+                .steps
+                .push(Step::irreversible(&s.region, s.phase, s.operation)),
+            Err(note) if finding.kind == FindingKind::LogDeliveryBroken => {
+                observation.notes.push(note)
+            }
+            Err(_) => {}
+        }
+    }
+    observation
 }
 
 /// The step that counters `finding`, or why there is none.
@@ -180,6 +202,16 @@ fn step(finding: &Finding, inventory: &Inventory, guard: &Guard) -> Result<Step,
     let id = finding.resource_id.as_str();
     let gone = || format!("{region}/{id}: not in the scan any more, nothing to do");
     Ok(match finding.kind {
+        FindingKind::LogDeliveryBroken => {
+            return Err(format!(
+                "{region}/{id}: the trail logs but cannot deliver ({}): starting it changes nothing; {}",
+                finding
+                    .details
+                    .first()
+                    .map_or("delivery error", String::as_str),
+                crate::model::TRAIL_DELIVERY_FIX
+            ));
+        }
         FindingKind::LoggingStopped => Step::new(
             region,
             0,
@@ -262,7 +294,11 @@ fn step(finding: &Finding, inventory: &Inventory, guard: &Guard) -> Result<Step,
                     bus: bus.clone(),
                     name: name.clone(),
                 },
-                Some(Operation::EnableEventRule { bus, name }),
+                Some(Operation::EnableEventRule {
+                    bus,
+                    name,
+                    all_management_events: rule.all_management_events,
+                }),
             )
         }
         FindingKind::UnknownProfileAssociation => {
@@ -275,14 +311,25 @@ fn step(finding: &Finding, inventory: &Inventory, guard: &Guard) -> Result<Step,
                 association.instance_id.clone(),
                 association.profile_arn.clone(),
             );
+            if guard.caller_instance() == Some(instance_id.as_str()) {
+                return Err(format!(
+                    "{region}/{id} is left alone: {instance_id} is the instance firebreak runs on (your session is named after it), and detaching its profile would cut you off"
+                ));
+            }
             let role = inventory.roles.iter().find(|r| {
                 r.instance_profiles
                     .iter()
                     .any(|p| p == association.profile_name())
             });
-            if let Some(role) = role
-                && let Some(reason) =
-                    guard.exemption(PrincipalKind::Role, &role.name, Some(&role.path))
+            // The guard judges roles by name: a role that cannot be named (IAM was not read)
+            // cannot be judged, and might be the caller's or break-glass.
+            let Some(role) = role else {
+                return Err(format!(
+                    "{region}/{id} is left alone: the role in profile {} could not be named (IAM's roles were not read), so whether it is yours or break-glass cannot be judged; scan again once IAM can be read",
+                    association.profile_name()
+                ));
+            };
+            if let Some(reason) = guard.exemption(PrincipalKind::Role, &role.name, Some(&role.path))
             {
                 return Err(format!(
                     "{region}/{id} is left alone: detaching it takes role {} from the instance, and that role is never touched ({reason})",
@@ -295,7 +342,7 @@ fn step(finding: &Finding, inventory: &Inventory, guard: &Guard) -> Result<Step,
                 Operation::DisassociateProfile {
                     instance_id: instance_id.clone(),
                     profile_arn: profile_arn.clone(),
-                    role: role.map(|r| r.name.clone()),
+                    role: Some(role.name.clone()),
                 },
                 Some(Operation::AssociateProfile {
                     instance_id,
@@ -396,6 +443,7 @@ mod tests {
                 name: "AutoScalingManagedRule".into(),
                 arn: String::new(),
                 enabled: true,
+                all_management_events: false,
                 schedule: None,
                 targets: Some(Vec::new()),
                 managed_by: Some("autoscaling.amazonaws.com".into()),
@@ -455,6 +503,57 @@ mod tests {
             &on_the_instance,
         );
         assert!(plan.steps.is_empty(), "{:?}", plan.steps);
+    }
+
+    #[test]
+    fn detach_profile_refuses_the_callers_own_instance_and_a_role_it_cannot_name() {
+        let on_i1 = finding(
+            FindingKind::UnknownProfileAssociation,
+            ResourceType::ProfileAssociation,
+            "i-1/ec2-ops-profile",
+        );
+        // IAM could not be read: the profile's role is unknown, so the guard cannot judge it.
+        let unread = Inventory {
+            roles: Vec::new(),
+            ..estate()
+        };
+        let plan = planned(
+            Countermeasure::DetachProfile,
+            std::slice::from_ref(&on_i1),
+            &unread,
+            &format!("arn:aws:iam::{ACCOUNT}:user/responder"),
+        );
+        assert!(plan.steps.is_empty(), "{:?}", plan.steps);
+        assert!(
+            plan.notes[0].contains("could not be named")
+                && plan.notes[0].contains("ec2-ops-profile"),
+            "{:?}",
+            plan.notes
+        );
+        // A forensic instance's responder, whose role's name is not what the profile holds:
+        // the instance id in the session name is enough.
+        let forensic = format!("arn:aws:sts::{ACCOUNT}:assumed-role/forensics/i-1");
+        let plan = planned(
+            Countermeasure::DetachProfile,
+            std::slice::from_ref(&on_i1),
+            &unread,
+            &forensic,
+        );
+        assert!(plan.steps.is_empty(), "{:?}", plan.steps);
+        assert!(
+            plan.notes[0].contains("i-1 is the instance firebreak runs on"),
+            "{:?}",
+            plan.notes
+        );
+        // Another instance's session name is no reason to keep i-1's profile.
+        let elsewhere = format!("arn:aws:sts::{ACCOUNT}:assumed-role/forensics/i-2");
+        let plan = planned(
+            Countermeasure::DetachProfile,
+            &[on_i1],
+            &estate(),
+            &elsewhere,
+        );
+        assert_eq!(plan.steps.len(), 1, "{:?}", plan.notes);
     }
 
     #[test]

@@ -184,13 +184,10 @@ async fn apply_with_retry(
 ) -> Result<Applied, AwsError> {
     let mut tries = 1;
     loop {
+        // A try after a refusal (throttled, ConcurrentModification) that finds the change made
+        // ends `skipped`: AWS refused this step's earlier tries, so the change is someone
+        // else's, and undo must never reverse it.
         match actions::apply(ctx, &step.region, &step.operation, armed).await {
-            // An earlier try may have been applied before its answer was lost (the SDK's
-            // attempts go on after a reset or a 500): a change found made is this step's, and
-            // undo reverts it with the plan's inverse, as for a call that failed but went through.
-            Ok(Applied::AlreadyDone) if tries > 1 => {
-                return Ok(Applied::Changed { inverse: None });
-            }
             Err(error)
                 if error.code == "ConcurrentModification"
                     && tries < CONCURRENT_MODIFICATION_TRIES =>
@@ -205,7 +202,8 @@ async fn apply_with_retry(
                 tries += 1;
             }
             // The outcome is what AWS now holds: a call that failed or timed out may still
-            // have been applied (undo then uses the plan's inverse, which is idempotent).
+            // have been applied (`ok`: undo then uses the plan's inverse, which is idempotent);
+            // a change still absent ends `failed`, and undo leaves it alone.
             Err(error) => {
                 return match actions::in_wanted_state(ctx, &step.region, &step.operation).await {
                     Ok(true) => Ok(Applied::Changed { inverse: None }),

@@ -50,6 +50,16 @@ pub fn parse_principal(entry: &str) -> Result<(PrincipalKind, String), String> {
     Ok((kind, name.to_string()))
 }
 
+/// The instance id an assumed-role caller's session is named after (`i-` and hex digits), as
+/// EC2 names the sessions of instance profile roles.
+fn instance_of_caller(caller_arn: &str) -> Option<String> {
+    let resource = caller_arn.splitn(6, ':').nth(5)?;
+    let session = resource.strip_prefix("assumed-role/")?.split('/').nth(1)?;
+    let digits = session.strip_prefix("i-")?;
+    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| session.to_string())
+}
+
 /// Decides which principals a playbook must leave alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guard {
@@ -57,6 +67,9 @@ pub struct Guard {
     break_glass: Vec<(PrincipalKind, String)>,
     /// Principals the caller depends on (those its role trusts), with why.
     upstream: Vec<(PrincipalKind, String, String)>,
+    /// The EC2 instance firebreak runs on, when the caller is an instance profile's role
+    /// (`assumed-role/ROLE/i-…`: EC2 names the session after the instance).
+    instance: Option<String>,
 }
 
 /// How AWS names every service-linked role.
@@ -72,7 +85,14 @@ impl Guard {
                 .filter_map(|entry| parse_principal(entry).ok())
                 .collect(),
             upstream: Vec::new(),
+            instance: instance_of_caller(caller_arn),
         }
+    }
+
+    /// The instance firebreak runs on, when its caller is that instance's profile role: taking
+    /// the profile away from it would cut firebreak off mid-response.
+    pub fn caller_instance(&self) -> Option<&str> {
+        self.instance.as_deref()
     }
 
     /// Also keeps the principals of this account that the caller's role trusts (`trust_arns`,
@@ -174,6 +194,28 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_callers_instance_is_its_session_name_when_ec2_named_it() {
+        let instance = |arn: &str| Guard::new(arn, &[]).caller_instance().map(str::to_string);
+        assert_eq!(
+            instance("arn:aws:sts::123456789012:assumed-role/ir/i-0abc123def4567890"),
+            Some("i-0abc123def4567890".to_string())
+        );
+        assert_eq!(
+            instance("arn:aws-cn:sts::123456789012:assumed-role/ir/i-1"),
+            Some("i-1".to_string())
+        );
+        for other in [
+            "arn:aws:sts::123456789012:assumed-role/ir/jo@example.com",
+            "arn:aws:sts::123456789012:assumed-role/ir/i-",
+            "arn:aws:sts::123456789012:assumed-role/ir/i-xyz",
+            "arn:aws:iam::123456789012:user/i-1",
+            "arn:aws:iam::123456789012:role/i-1",
+        ] {
+            assert_eq!(instance(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn callers() {

@@ -1,5 +1,7 @@
-//! Undo: the inverse of an executed action, planned from the journal. Only steps that ended `ok`
-//! are undone (a skipped step changed nothing), in reverse order; irreversible steps are named.
+//! Undo: the inverse of an executed action, planned from the journal. Only what firebreak's own
+//! calls changed is undone: steps that ended `ok`, and steps a crash left without an outcome
+//! (their inverse acts only where the state still shows the change); never a failed or
+//! skipped step. In reverse order; irreversible steps are named.
 
 use chrono::{DateTime, Utc};
 
@@ -7,7 +9,7 @@ use super::guard::Guard;
 use super::plan::{Outcome, Plan, Playbook, Step};
 use crate::journal::{Entry, SessionLog};
 use crate::model::Identity;
-use crate::model::operation::Operation;
+use crate::model::operation::{Operation, is_key_quarantine};
 
 /// Why there is nothing to undo.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -285,14 +287,17 @@ fn inverse_steps(
     }
     let mut notes = Vec::new();
     let mut steps = Vec::new();
-    // Every step that may have changed the account: ended ok, or sent (its intent journaled)
-    // and then failed (a call AWS applied can still time out) or left without an outcome (a
-    // crash). Inverses are idempotent, so undoing what did not happen is a skipped step. Steps
-    // never sent (not reached before a crash, a prerequisite that failed) and skipped or
-    // unsupported steps changed nothing.
+    // Only what firebreak's own calls changed is reversed. A step that ended `ok` did. A step
+    // that `failed` did not: after a failed call the engine reads the state again, and a change
+    // AWS holds anyway ends `ok` — so `failed` means AWS does not hold it (most failures are
+    // refusals never applied), and its inverse (StopLogging, re-opening a port) could break a
+    // fix someone has made by hand since. A step sent by a session that died before its outcome
+    // (a crash) may have changed the account: its inverse is planned, and like every inverse it
+    // reads the state first, so it acts only where the state still shows the change. Skipped
+    // (found as wanted: someone else's doing, or nothing to do), unsupported and never-sent
+    // steps changed nothing.
     // A step can have several outcomes (an action resumed after a crash reports the steps done
-    // before it as skipped): one `ok` means it changed the account; sent by a session that
-    // died before its outcome, or `failed`, means it may have.
+    // before it as skipped): one `ok` means it changed the account.
     let outcome_of = |index: usize| {
         let outcomes = || {
             action
@@ -305,8 +310,7 @@ fn inverse_steps(
         if ok.is_none() && action.unanswered.contains(&index) {
             return None;
         }
-        ok.or_else(|| outcomes().find(|o| matches!(o, Outcome::Failed { .. })))
-            .or_else(|| outcomes().next_back())
+        ok.or_else(|| outcomes().next_back())
     };
     let mut done: Vec<&Step> = action
         .plan
@@ -315,21 +319,15 @@ fn inverse_steps(
         .filter(|step| step.operation.changes_account())
         .filter(|step| match outcome_of(step.index) {
             Some(Outcome::Ok) => true,
-            Some(Outcome::Skipped | Outcome::Unsupported { .. }) => false,
-            Some(Outcome::Failed { .. }) | None => action.intended.contains(&step.index),
+            Some(Outcome::Skipped | Outcome::Unsupported { .. } | Outcome::Failed { .. }) => false,
+            None => action.intended.contains(&step.index),
         })
         .collect();
     for step in &done {
-        if step.inverse.is_some() && outcome_of(step.index) != Some(&Outcome::Ok) {
+        if step.inverse.is_some() && outcome_of(step.index).is_none() {
             notes.push(format!(
-                "step {} of {of} ({} {}) {}: its inverse is planned in case AWS applied it",
-                step.index,
-                step.api,
-                step.target,
-                match outcome_of(step.index) {
-                    Some(outcome) => format!("ended {}", outcome.word()),
-                    None => "has no outcome".to_string(),
-                }
+                "step {} of {of} ({} {}) has no outcome (the session stopped): its inverse is planned and acts only where the state still shows the change",
+                step.index, step.api, step.target,
             ));
         }
     }
@@ -348,6 +346,15 @@ fn inverse_steps(
     };
     for step in done {
         let inverse = inverse_of(step);
+        if let Some(Operation::DetachUserPolicy { policy_arn, .. }) = &inverse
+            && is_key_quarantine(policy_arn)
+        {
+            notes.push(format!(
+                "step {} of {of} is left out: it would take off {policy_arn}, AWS's quarantine of an exposed key, which firebreak never removes",
+                step.index
+            ));
+            continue;
+        }
         if let Some((kind, name)) = inverse.as_ref().and_then(Operation::denies_principal)
             && let Some(reason) = guard.exemption(kind, name, None)
         {
@@ -371,14 +378,19 @@ fn inverse_steps(
         }
     }
     for step in &action.plan.steps {
-        if let Some(outcome @ (Outcome::Skipped | Outcome::Unsupported { .. })) =
-            outcome_of(step.index)
-        {
-            notes.push(format!(
-                "step {} of {of} ended {}: nothing of it to undo",
-                step.index,
-                outcome.word()
-            ));
+        match outcome_of(step.index) {
+            Some(outcome @ (Outcome::Skipped | Outcome::Unsupported { .. })) => {
+                notes.push(format!(
+                    "step {} of {of} ended {}: nothing of it to undo",
+                    step.index,
+                    outcome.word()
+                ))
+            }
+            Some(Outcome::Failed { .. }) => notes.push(format!(
+                "step {} of {of} ({} {}) failed and AWS did not hold its change: nothing of it to undo",
+                step.index, step.api, step.target
+            )),
+            _ => {}
         }
     }
     Ok((steps, notes))
@@ -461,6 +473,71 @@ mod tests {
             truncated_line: None,
             live: false,
         }]
+    }
+
+    #[test]
+    fn undo_never_takes_off_aws_key_quarantine() {
+        let quarantine = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3";
+        let deny_all = "arn:aws:iam::aws:policy/AWSDenyAll";
+        let attach = |policy_arn: &str| {
+            Step::global(
+                0,
+                Operation::AttachUserPolicy {
+                    user: "eve".into(),
+                    policy_arn: policy_arn.into(),
+                },
+                Some(Operation::DetachUserPolicy {
+                    user: "eve".into(),
+                    policy_arn: policy_arn.into(),
+                }),
+            )
+        };
+        let plan_shown = Plan::new(
+            "d-1".into(),
+            Playbook::DisableUser {
+                users: vec!["eve".into()],
+            },
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            vec![attach(quarantine), attach(deny_all)],
+        );
+        let mut records = vec![record(Entry::PlanShown {
+            plan: Box::new(plan_shown),
+        })];
+        for index in [1, 2] {
+            records.push(record(Entry::StepOutcome {
+                action_id: "d-1".into(),
+                index,
+                outcome: Outcome::Ok,
+                inverse: None,
+            }));
+        }
+        let logs = vec![SessionLog {
+            path: PathBuf::from("s.jsonl"),
+            session: "s".into(),
+            records,
+            truncated_line: None,
+            live: false,
+        }];
+        let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        let undo = plan(
+            "u".into(),
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            &logs,
+            "d-1",
+            &guard,
+        )
+        .expect("undo plan");
+        let targets: Vec<&str> = undo.steps.iter().map(|s| s.target.as_str()).collect();
+        assert_eq!(targets, ["user/eve policy AWSDenyAll"]);
+        assert!(
+            undo.notes
+                .iter()
+                .any(|n| n.starts_with("step 1 of d-1 is left out") && n.contains("quarantine")),
+            "{:?}",
+            undo.notes
+        );
     }
 
     #[test]
@@ -766,9 +843,10 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_step_and_one_without_outcome_are_undone_too() {
+    fn a_failed_step_is_never_undone_and_one_without_outcome_is() {
         let mut logs = frozen();
-        // Step 1 timed out after AWS may have applied it; step 2 was sent when the process died.
+        // Step 1 failed (the engine's second read found its change absent); step 2 was sent
+        // when the process died.
         logs[0]
             .records
             .retain(|r| !matches!(&r.entry, Entry::StepOutcome { .. }));
@@ -804,12 +882,17 @@ mod tests {
         let apis: Vec<&str> = undo.steps.iter().map(|s| s.api.as_str()).collect();
         assert_eq!(
             apis,
-            ["DisableSnapshotBlockPublicAccess", "DeleteRolePolicy"],
-            "both inverses are planned, last phase first"
+            ["DisableSnapshotBlockPublicAccess"],
+            "only the crash's step: a failed one changed nothing firebreak could undo"
         );
         assert!(
-            undo.notes.iter().any(|n| n.contains("ended failed"))
-                && undo.notes.iter().any(|n| n.contains("has no outcome")),
+            undo.notes
+                .iter()
+                .any(|n| n.starts_with("step 1 of f-1 (PutRolePolicy")
+                    && n.contains("failed and AWS did not hold its change"))
+                && undo.notes.iter().any(|n| n.starts_with("step 2 of f-1")
+                    && n.contains("has no outcome")
+                    && n.contains("still shows the change")),
             "{:?}",
             undo.notes
         );
@@ -922,12 +1005,9 @@ mod tests {
                 ("DisableSnapshotBlockPublicAccess", "us-east-1"),
             ]
         );
-        // Every step ended ok: no note about inverses planned in case AWS applied a step.
+        // Every step ended ok: no note about a step without an outcome.
         assert!(
-            unfreeze
-                .notes
-                .iter()
-                .all(|n| !n.contains("in case AWS applied")),
+            unfreeze.notes.iter().all(|n| !n.contains("has no outcome")),
             "{:?}",
             unfreeze.notes
         );
@@ -1029,28 +1109,12 @@ mod tests {
     #[test]
     fn a_step_never_sent_is_not_undone() {
         let mut logs = frozen();
-        // Step 1 was sent and failed; step 2 was never reached (no intent, no outcome).
+        // Step 1 was sent when the process died (an intent, no outcome); step 2 was never
+        // reached (no intent, no outcome).
         logs[0]
             .records
             .retain(|r| !matches!(&r.entry, Entry::StepOutcome { .. }));
         logs[0].records.push(intent("f-1", 1));
-        logs[0].records.push(record(Entry::StepOutcome {
-            action_id: "f-1".into(),
-            index: 1,
-            outcome: Outcome::Failed {
-                error: crate::aws::AwsError {
-                    service: "iam".into(),
-                    operation: "PutRolePolicy".into(),
-                    region: "global".into(),
-                    code: "Throttling".into(),
-                    message: "slow down".into(),
-                    request_id: None,
-                    http_status: Some(400),
-                    subject: None,
-                },
-            },
-            inverse: None,
-        }));
         let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
         let undo = plan(
             "u".into(),
@@ -1491,6 +1555,7 @@ mod tests {
             name: name.into(),
             path: "/".into(),
             inline_chars,
+            trusted_services: None,
         };
         let principals = [
             principal(PrincipalKind::User, "responder", 0),
@@ -1522,8 +1587,9 @@ mod tests {
             Utc::now(),
             &principals,
             &guard,
+            &BTreeMap::new(),
             &prior,
-            Vec::new(),
+            Default::default(),
         );
         let world = World {
             policies: ["role/app policy app-runtime".to_string()].into(),

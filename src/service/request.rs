@@ -14,7 +14,7 @@ use crate::journal;
 use crate::model::finding::{Finding, FindingKind, ResourceType};
 use crate::model::{GLOBAL, Identity};
 use crate::playbook::contain_functions::{Deletion, FunctionTarget};
-use crate::playbook::countermeasure::Countermeasure;
+use crate::playbook::countermeasure::{Countermeasure, Observation};
 use crate::playbook::guard::{Caller, Guard};
 use crate::playbook::plan::Plan;
 use crate::playbook::revert_sharing::{
@@ -322,17 +322,18 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
             let principals = actions::principals(&session.ctx).await?;
             let regions = session.enabled_regions().await?;
             let states = block_states(session, &regions).await;
-            let (observation, unread) = observation(session, identity, &regions, &guard).await?;
+            let watch = observation(session, identity, &regions, &guard).await?;
             let mut plan = freeze::plan(
                 action_id,
                 account,
                 now,
                 &principals,
                 &guard,
+                &watch.delivery_roles,
                 &states,
-                observation,
+                watch.observation,
             );
-            plan.unread = unread;
+            plan.unread = watch.unread;
             plan
         }
         Request::Unfreeze => {
@@ -369,29 +370,76 @@ fn no_such(message: String) -> AppError {
     AppError::NoSuchTarget(message)
 }
 
-/// The steps that turn logging and detection back on in `regions` (judged as the scan's
-/// findings judge them), and what could not be read there.
+/// What freeze reads to keep the account observable: the steps that turn logging and detection
+/// back on in `regions` (judged as the scan's findings judge them) with notes on what no step
+/// mends, the roles that deliver logs (role name → why), and what could not be read.
+struct Watch {
+    observation: Observation,
+    delivery_roles: BTreeMap<String, String>,
+    unread: Vec<String>,
+}
+
+/// Reads what [`Watch`] holds.
 async fn observation(
     session: &Session,
     identity: &Identity,
     regions: &[String],
     guard: &Guard,
-) -> Result<(Vec<crate::playbook::plan::Step>, Vec<String>), AppError> {
-    use crate::aws::{cloudtrail, guardduty};
+) -> Result<Watch, AppError> {
+    use crate::aws::{cloudtrail, ec2, guardduty};
     use crate::scan::ItemKind;
     let reads = regions.iter().map(|region| async move {
-        let (trails, detectors) = tokio::join!(
-            cloudtrail::trails(&session.ctx, region, session.scan.detail_concurrency),
+        let (trails, detectors, flow_logs) = tokio::join!(
+            cloudtrail::trails(
+                &session.ctx,
+                region,
+                &identity.id,
+                session.scan.detail_concurrency
+            ),
             guardduty::detectors(&session.ctx, region),
+            ec2::flow_log_roles(&session.ctx, region),
         );
-        (region.clone(), trails, detectors)
+        (region.clone(), trails, detectors, flow_logs)
     });
     let mut inventory = crate::model::Inventory::default();
     let mut listed = crate::scan::Listed::new();
     let mut unread = Vec::new();
-    for (region, trails, detectors) in futures::future::join_all(reads).await {
+    let mut delivery_roles: BTreeMap<String, String> = session
+        .log_delivery_roles
+        .iter()
+        .map(|name| {
+            (
+                name.clone(),
+                "named in the config's log_delivery_roles".to_string(),
+            )
+        })
+        .collect();
+    let role_name = |arn: &str| arn.rsplit('/').next().unwrap_or(arn).to_string();
+    for (region, trails, detectors, flow_logs) in futures::future::join_all(reads).await {
+        match flow_logs {
+            Ok(flow_logs) => {
+                for (id, role) in flow_logs {
+                    delivery_roles
+                        .entry(role_name(&role))
+                        .or_insert_with(|| format!("the delivery role of flow log {id} ({region})"));
+                }
+            }
+            Err(error) => unread.push(format!(
+                "{error}: the roles flow logs deliver with there are not known, so not spared by name"
+            )),
+        }
         match trails {
             Ok((trails, problems)) => {
+                for trail in &trails {
+                    if let Some(role) = &trail.log_role {
+                        delivery_roles.entry(role_name(role)).or_insert_with(|| {
+                            format!(
+                                "the CloudWatch Logs role of trail {} ({})",
+                                trail.name, trail.region
+                            )
+                        });
+                    }
+                }
                 inventory.trails.extend(trails);
                 unread.extend(problems.iter().map(|e| format!("{e}: logging not judged")));
                 listed.insert((region.clone(), ItemKind::Trails));
@@ -420,10 +468,11 @@ async fn observation(
         windows: Windows::default(),
         listed: &listed,
     });
-    Ok((
-        countermeasure::observation_steps(&findings, &inventory, guard),
+    Ok(Watch {
+        observation: countermeasure::observation_steps(&findings, &inventory, guard),
+        delivery_roles,
         unread,
-    ))
+    })
 }
 
 /// Block-public-access state of each region (`None` where it could not be read).
@@ -714,6 +763,7 @@ mod tests {
             baseline_explicit: false,
             data_dir: None,
             break_glass: break_glass.iter().map(|s| s.to_string()).collect(),
+            log_delivery_roles: Vec::new(),
             sandbox_accounts: Vec::new(),
             keys: Bindings::default(),
             profile: None,

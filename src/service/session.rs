@@ -143,6 +143,8 @@ pub struct Session {
     pub data_dir: Option<PathBuf>,
     /// Principals no playbook touches (`user/NAME`, `role/NAME`).
     pub break_glass: Vec<String>,
+    /// Roles that deliver logs or findings, which freeze never denies (beyond those it finds).
+    pub log_delivery_roles: Vec<String>,
     /// Accounts a game day may detonate into away from a loopback emulator.
     pub sandbox_accounts: Vec<String>,
     /// The cockpit's key bindings (config `[keys]` over the defaults).
@@ -179,6 +181,7 @@ impl Session {
             // config::load has checked the bindings; the defaults stand in only for that.
             keys: Bindings::with(&config.keys).unwrap_or_default(),
             break_glass: config.break_glass,
+            log_delivery_roles: config.log_delivery_roles,
             sandbox_accounts: config.sandbox_accounts,
             profile: global.profile.clone(),
             endpoint: global

@@ -53,6 +53,7 @@ impl ListId {
             | FindingKind::UnknownAccessKey
             | FindingKind::AdminPrincipal
             | FindingKind::ConsoleWithoutMfa
+            | FindingKind::KeyExposed
             | FindingKind::ExternalTrust => ListId::Principals,
             FindingKind::RecentResource => ListId::Recent,
             FindingKind::PublicSnapshot
@@ -70,6 +71,7 @@ impl ListId {
             FindingKind::NoBaseline
             | FindingKind::DeletedResource
             | FindingKind::LoggingStopped
+            | FindingKind::LogDeliveryBroken
             | FindingKind::TrailWeakened
             | FindingKind::DetectionDisabled
             | FindingKind::UnknownEventRule

@@ -18,6 +18,7 @@ mod gameday;
 mod playbooks;
 mod playbooks_more;
 mod promises;
+mod real_aws;
 mod scan;
 mod security;
 mod tui;

@@ -21,8 +21,10 @@ async fn every_region_and_the_identity_fit_on_120_by_40_and_q_restores_the_termi
         .regions()
         .iter()
         .filter_map(|r| r.region_name().map(str::to_string))
+        // Moto lists two cn- and two us-gov- regions: another partition's, never scanned.
+        .filter(|r| !r.starts_with("cn-") && !r.starts_with("us-gov-"))
         .collect();
-    assert_eq!(regions.len(), 38);
+    assert_eq!(regions.len(), 34);
 
     let (removed, set) = aws_env(bed.dir.path());
     let args: Vec<String> = [
@@ -46,7 +48,7 @@ async fn every_region_and_the_identity_fit_on_120_by_40_and_q_restores_the_termi
         &args,
     );
 
-    let screen = tmux.wait_for("scan ✓ 24/24", Duration::from_secs(60));
+    let screen = tmux.wait_for("scan ✓ 20/20", Duration::from_secs(60));
     // The cockpit fills the 120×40 window exactly: its header on the first row, the key
     // footer on the last, and the panes' borders closing on the row above it.
     let rows: Vec<&str> = screen.lines().collect();
@@ -67,6 +69,7 @@ async fn every_region_and_the_identity_fit_on_120_by_40_and_q_restores_the_termi
             "{region} is not visible:\n{screen}"
         );
     }
+    assert!(!screen.contains("cn-north-1"), "{screen}");
     assert!(screen.contains(ACCOUNT), "{screen}");
     assert!(screen.contains("READ-ONLY"), "{screen}");
     // Findings are judged when the scan completes: the public snapshot is critical, listed

@@ -175,6 +175,7 @@ fn label(state: &State, finding: &Finding, room: usize) -> String {
         }
         FindingKind::AdminPrincipal => "admin".to_string(),
         FindingKind::ConsoleWithoutMfa => "no MFA".to_string(),
+        FindingKind::KeyExposed => "key exposed".to_string(),
         FindingKind::ExternalTrust => format!("trusts {}", finding.facts),
         FindingKind::RecentResource => "new".to_string(),
         FindingKind::PublicSnapshot | FindingKind::PublicImage | FindingKind::PublicFunction => {
@@ -186,6 +187,7 @@ fn label(state: &State, finding: &Finding, room: usize) -> String {
         FindingKind::NotJudged => "not fully read".to_string(),
         FindingKind::DeletedResource => "DELETED".to_string(),
         FindingKind::LoggingStopped => "NOT LOGGING".to_string(),
+        FindingKind::LogDeliveryBroken => "NOT DELIVERING".to_string(),
         FindingKind::TrailWeakened => "weakened".to_string(),
         FindingKind::DetectionDisabled => "DISABLED".to_string(),
         FindingKind::OpenIngress => "open to the world".to_string(),
