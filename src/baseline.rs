@@ -88,6 +88,10 @@ pub struct KnownResources {
     /// API Gateway API keys by id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_keys: Option<ByRegion>,
+    /// The role(s) each instance profile carried, by profile name: an association is judged
+    /// by (profile, role), not by instance id, so a fleet's new instances are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_profiles: Option<BTreeMap<String, BTreeSet<String>>>,
 }
 
 /// Ids (or names) by region.
@@ -336,13 +340,20 @@ impl Baseline {
             .is_some_and(|ids| !ids.is_empty())
     }
 
-    /// The instance-profile associations the baseline lists: (region, `instance/profile`).
-    pub fn expected_associations(&self) -> impl Iterator<Item = (&str, &str)> {
+    /// Whether the baseline has instance profile `profile` on some instance (in any region).
+    pub fn knows_profile(&self, profile: &str) -> bool {
         self.resources
             .profile_associations
             .iter()
             .flatten()
-            .flat_map(|(region, keys)| keys.iter().map(move |k| (region.as_str(), k.as_str())))
+            .flat_map(|(_, keys)| keys)
+            .any(|key| key.split_once('/').is_some_and(|(_, p)| p == profile))
+    }
+
+    /// The roles the baseline recorded instance profile `profile` carrying, when it recorded
+    /// instance profiles at all.
+    pub fn profile_roles(&self, profile: &str) -> Option<&BTreeSet<String>> {
+        self.resources.instance_profiles.as_ref()?.get(profile)
     }
 
     /// Whether the resource was present at capture (or accepted since).
@@ -483,6 +494,16 @@ pub fn capture(inventory: &Inventory, identity: &Identity, captured_at: DateTime
             .map(|a| (&a.region, a.key()))
             .collect(),
     );
+    let mut instance_profiles: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for role in &inventory.roles {
+        for profile in &role.instance_profiles {
+            instance_profiles
+                .entry(profile.clone())
+                .or_default()
+                .insert(role.name.clone());
+        }
+    }
+    resources.instance_profiles = Some(instance_profiles);
     resources.api_keys = section(
         inventory
             .api_keys
@@ -591,9 +612,26 @@ pub fn accept(
                     .extend(finding.facts.split(',').map(str::to_string));
             }
         }
-        FindingKind::UnknownEventRule
-        | FindingKind::UnknownProfileAssociation
-        | FindingKind::UnknownApiKey => {
+        FindingKind::UnknownProfileAssociation => {
+            if let Some(map) = baseline.resource_map_mut(finding.resource_type) {
+                map.entry(finding.region.clone())
+                    .or_default()
+                    .insert(finding.resource_id.clone());
+            }
+            // The facts are the profile's roles: accepted, the profile may carry them.
+            if let Some((_, profile)) = finding.resource_id.split_once('/')
+                && let Some(profiles) = baseline.resources.instance_profiles.as_mut()
+            {
+                profiles.entry(profile.to_string()).or_default().extend(
+                    finding
+                        .facts
+                        .split(',')
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_string),
+                );
+            }
+        }
+        FindingKind::UnknownEventRule | FindingKind::UnknownApiKey => {
             if let Some(map) = baseline.resource_map_mut(finding.resource_type) {
                 map.entry(finding.region.clone())
                     .or_default()

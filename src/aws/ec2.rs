@@ -248,6 +248,7 @@ pub async fn open_ingress(
                 from_port: rule.from_port(),
                 to_port: rule.to_port(),
                 cidr: cidr.to_string(),
+                managed_by: crate::model::rule_controller(rule.description()),
                 description: rule.description().map(str::to_string),
             })
         })
@@ -266,12 +267,19 @@ pub async fn open_ingress(
     let problems = match named {
         Ok(answer) => {
             for rule in &mut open {
-                rule.group_name = answer
+                let group = answer
                     .security_groups()
                     .iter()
-                    .find(|g| g.group_id() == Some(rule.group_id.as_str()))
-                    .and_then(|g| g.group_name())
-                    .map(str::to_string);
+                    .find(|g| g.group_id() == Some(rule.group_id.as_str()));
+                rule.group_name = group.and_then(|g| g.group_name()).map(str::to_string);
+                let controller = group.and_then(|g| {
+                    crate::model::group_controller(
+                        g.tags()
+                            .iter()
+                            .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
+                    )
+                });
+                rule.managed_by = rule.managed_by.take().or(controller);
             }
             Vec::new()
         }

@@ -1,4 +1,5 @@
-//! GuardDuty for one region: its detectors and whether each is enabled.
+//! GuardDuty for one region: its detectors, whether each is enabled, and for a disabled one the
+//! administrator account that manages it.
 
 use aws_sdk_guardduty::types::DetectorStatus;
 
@@ -41,10 +42,36 @@ pub async fn detectors(
                 None
             }
         };
+        // A member's detector suspended by its administrator can be enabled only there.
+        let administrator = if enabled == Some(false) {
+            match client
+                .get_administrator_account()
+                .detector_id(&id)
+                .send()
+                .await
+            {
+                Ok(answer) => answer
+                    .administrator()
+                    .filter(|a| a.relationship_status() != Some("Removed"))
+                    .and_then(|a| a.account_id())
+                    .map(str::to_string),
+                Err(e) => {
+                    problems.push(
+                        site("GetAdministratorAccount")
+                            .error(e)
+                            .about(ResourceType::Detector, &id),
+                    );
+                    None
+                }
+            }
+        } else {
+            None
+        };
         detectors.push(Detector {
             region: region.to_string(),
             id,
             enabled,
+            administrator,
         });
     }
     Ok((detectors, problems))

@@ -1903,3 +1903,121 @@ async fn undo_of_a_disabled_rule_puts_back_all_management_events() {
     );
     assert_eq!(enable.num_calls(), 0, "EnableRule would lose the state");
 }
+
+#[tokio::test]
+async fn a_trail_that_cannot_deliver_is_read_so_and_a_member_never_reads_the_org_trail() {
+    use aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput;
+    use aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput;
+    use aws_sdk_cloudtrail::operation::get_trail_status::{
+        GetTrailStatusError, GetTrailStatusOutput,
+    };
+    use aws_sdk_cloudtrail::types::Trail as SdkTrail;
+    let own = "arn:aws:cloudtrail:eu-west-1:123456789012:trail/audit";
+    let org = "arn:aws:cloudtrail:eu-west-1:999988887777:trail/org-audit";
+    let listed = mock!(aws_sdk_cloudtrail::Client::describe_trails).then_output(move || {
+        DescribeTrailsOutput::builder()
+            .trail_list(
+                SdkTrail::builder()
+                    .name("audit")
+                    .trail_arn(own)
+                    .home_region("eu-west-1")
+                    .is_multi_region_trail(true)
+                    .build(),
+            )
+            .trail_list(
+                SdkTrail::builder()
+                    .name("org-audit")
+                    .trail_arn(org)
+                    .home_region("eu-west-1")
+                    .is_multi_region_trail(true)
+                    .is_organization_trail(true)
+                    .build(),
+            )
+            .build()
+    });
+    let own_status = mock!(aws_sdk_cloudtrail::Client::get_trail_status)
+        .match_requests(move |r| r.name() == Some(own))
+        .then_output(|| {
+            GetTrailStatusOutput::builder()
+                .is_logging(true)
+                .latest_delivery_error("NoSuchBucket")
+                .build()
+        });
+    // What AWS answers a member account that asks for the organization trail's status.
+    let org_status = mock!(aws_sdk_cloudtrail::Client::get_trail_status)
+        .match_requests(move |r| r.name() == Some(org))
+        .then_error(|| {
+            GetTrailStatusError::generic(
+                ErrorMetadata::builder()
+                    .code("CloudTrailARNInvalidException")
+                    .message("not a valid trail ARN for this account")
+                    .build(),
+            )
+        });
+    let selectors = mock!(aws_sdk_cloudtrail::Client::get_event_selectors)
+        .then_output(|| GetEventSelectorsOutput::builder().build());
+    let ctx = context(&[&listed, &own_status, &org_status, &selectors]);
+    let (trails, problems) = super::cloudtrail::trails(&ctx, "eu-west-1", "123456789012", 4)
+        .await
+        .expect("listed");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(org_status.num_calls(), 0, "the member never asks");
+    let audit = trails
+        .iter()
+        .find(|t| t.name == "audit")
+        .expect("own trail");
+    assert_eq!(audit.logging, Some(true));
+    assert_eq!(
+        audit.delivery_error.as_deref(),
+        Some("S3 delivery: NoSuchBucket")
+    );
+    let org_trail = trails
+        .iter()
+        .find(|t| t.name == "org-audit")
+        .expect("org trail kept");
+    assert_eq!(
+        org_trail.organization_owner.as_deref(),
+        Some("999988887777")
+    );
+    assert_eq!(org_trail.logging, None);
+}
+
+/// Moto answers GetAdministratorAccount with `Administrator`/`AccountId` where AWS (and the
+/// SDK) use `administrator`/`accountId`, so the emulator cannot show this read.
+#[tokio::test]
+async fn a_disabled_detector_names_the_guardduty_administrator_that_manages_it() {
+    use aws_sdk_guardduty::operation::get_administrator_account::GetAdministratorAccountOutput;
+    use aws_sdk_guardduty::operation::get_detector::GetDetectorOutput;
+    use aws_sdk_guardduty::operation::list_detectors::ListDetectorsOutput;
+    use aws_sdk_guardduty::types::{Administrator, DetectorStatus};
+    let listed = mock!(aws_sdk_guardduty::Client::list_detectors).then_output(|| {
+        ListDetectorsOutput::builder()
+            .detector_ids("d-member")
+            .build()
+    });
+    let disabled = mock!(aws_sdk_guardduty::Client::get_detector).then_output(|| {
+        GetDetectorOutput::builder()
+            .status(DetectorStatus::Disabled)
+            .build()
+    });
+    let administrator = mock!(aws_sdk_guardduty::Client::get_administrator_account)
+        .match_requests(|r| r.detector_id() == Some("d-member"))
+        .then_output(|| {
+            GetAdministratorAccountOutput::builder()
+                .administrator(
+                    Administrator::builder()
+                        .account_id("210987654321")
+                        .relationship_status("Enabled")
+                        .build(),
+                )
+                .build()
+        });
+    let ctx = context(&[&listed, &disabled, &administrator]);
+    let (detectors, problems) = super::guardduty::detectors(&ctx, "eu-west-1")
+        .await
+        .expect("listed");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(detectors.len(), 1);
+    assert_eq!(detectors[0].enabled, Some(false));
+    assert_eq!(detectors[0].administrator.as_deref(), Some("210987654321"));
+}

@@ -2,7 +2,7 @@
 //! detectors disabled, security groups opened to the world, EventBridge rules, instance-profile
 //! associations and API keys the baseline does not list.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Builder, Context};
 use crate::baseline::Baseline;
@@ -151,7 +151,7 @@ fn detector_rules(ctx: &Context, out: &mut Builder) {
                 "GuardDuty detector {} is disabled: no threat detection in {}",
                 detector.id, detector.region
             ),
-            Vec::new(),
+            detector.administered().into_iter().collect(),
             String::new(),
         );
     }
@@ -179,6 +179,12 @@ fn ingress_rules(ctx: &Context, out: &mut Builder) {
     }
     for ((region, group), rules) in groups {
         let sensitive: Vec<&str> = rules.iter().filter_map(|r| r.sensitive()).collect();
+        // A controller's rules flap back when revoked: shown, low, never an `--all` target.
+        let controller = rules
+            .iter()
+            .map(|r| r.managed_by.as_deref())
+            .collect::<Option<BTreeSet<&str>>>()
+            .filter(|managers| !managers.is_empty());
         let name = rules
             .iter()
             .find_map(|r| r.group_name.as_deref())
@@ -189,10 +195,10 @@ fn ingress_rules(ctx: &Context, out: &mut Builder) {
         keys.dedup();
         out.add(
             FindingKind::OpenIngress,
-            if sensitive.is_empty() {
-                Severity::High
-            } else {
-                Severity::Critical
+            match (&controller, sensitive.is_empty()) {
+                (Some(_), _) => Severity::Low,
+                (None, true) => Severity::High,
+                (None, false) => Severity::Critical,
             },
             region,
             ResourceType::SecurityGroup,
@@ -210,6 +216,12 @@ fn ingress_rules(ctx: &Context, out: &mut Builder) {
             rules
                 .iter()
                 .map(|r| format!("{} from {} · rule {}", r.ports(), r.cidr, r.rule_id))
+                .chain(controller.map(|managers| {
+                    format!(
+                        "managed by {}: a revoked rule comes back when the controller reconciles; change the Service or Ingress that asks for it",
+                        managers.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                }))
                 .collect(),
             keys.join(","),
         );
@@ -296,20 +308,16 @@ fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
-/// An instance running with an instance profile the baseline does not associate with it (judged
-/// only against a baseline): critical when the profile's role is an administrator.
+/// An instance running with an instance profile the baseline does not know, or with a known
+/// profile that now carries a role the baseline did not record it carrying (judged only
+/// against a baseline): critical when the profile's role is an administrator. Associations are
+/// judged by (profile, role), not by instance id: Auto Scaling groups, node groups and Spot
+/// fleets replace instances all day with their launch template's profile, and each new
+/// instance of a known profile is known.
 fn association_rules(ctx: &Context, out: &mut Builder) {
     let Some(baseline) = covering(ctx, ResourceType::ProfileAssociation) else {
         return;
     };
-    // Profiles the baseline has on some instance of the region (an auto-scaling group's).
-    let known_profiles: std::collections::BTreeSet<(String, String)> = baseline
-        .expected_associations()
-        .filter_map(|(region, key)| {
-            key.split_once('/')
-                .map(|(_, profile)| (region.to_string(), profile.to_string()))
-        })
-        .collect();
     for association in &ctx.inventory.profile_associations {
         let key = association.key();
         if baseline.knows_resource(ResourceType::ProfileAssociation, &association.region, &key) {
@@ -322,8 +330,17 @@ fn association_rules(ctx: &Context, out: &mut Builder) {
             .iter()
             .filter(|r| r.instance_profiles.iter().any(|p| p == profile))
             .collect();
+        // The roles it carries that the baseline did not record it carrying.
+        let had = baseline.profile_roles(profile);
+        let swapped: Vec<&str> = roles
+            .iter()
+            .map(|r| r.name.as_str())
+            .filter(|name| had.is_some_and(|had| !had.contains(*name)))
+            .collect();
+        if baseline.knows_profile(profile) && swapped.is_empty() {
+            continue;
+        }
         let admin = roles.iter().any(|r| !r.admin_via.is_empty());
-        let elsewhere = known_profiles.contains(&(association.region.clone(), profile.to_string()));
         let mut details: Vec<String> = roles
             .iter()
             .map(|r| {
@@ -341,29 +358,38 @@ fn association_rules(ctx: &Context, out: &mut Builder) {
         if roles.is_empty() {
             details.push("the profile's role could not be found in IAM".to_string());
         }
+        if !swapped.is_empty() {
+            details.push(format!(
+                "the baseline knows profile {profile} with role {}: it now carries {}",
+                had.map(|had| had.iter().cloned().collect::<Vec<_>>().join(", "))
+                    .filter(|had| !had.is_empty())
+                    .unwrap_or_else(|| "none".to_string()),
+                swapped.join(", ")
+            ));
+        }
         details.push(format!(
             "association {} · {}",
             association.association_id, association.state
         ));
-        if elsewhere {
-            details.push(format!(
-                "the baseline has profile {profile} on other instances here (a scaling group's new instance?)"
-            ));
-        }
         out.add(
             FindingKind::UnknownProfileAssociation,
-            match (admin, elsewhere) {
-                (true, _) => Severity::Critical,
-                (false, false) => Severity::High,
-                (false, true) => Severity::Low,
+            if admin {
+                Severity::Critical
+            } else {
+                Severity::High
             },
             &association.region,
             ResourceType::ProfileAssociation,
             &key,
             Some(&association.profile_arn),
             format!(
-                "instance {} runs as instance profile {profile}{}",
+                "instance {} runs as instance profile {profile}{}{}",
                 association.instance_id,
+                if swapped.is_empty() {
+                    ""
+                } else {
+                    " with a role it did not carry"
+                },
                 if admin { ", an administrator" } else { "" }
             ),
             details,
@@ -474,6 +500,7 @@ mod tests {
             to_port: ports.map(|p| p.1),
             cidr: cidr.into(),
             description: None,
+            managed_by: None,
         }
     }
 
@@ -530,6 +557,7 @@ mod tests {
                 region: "us-east-1".into(),
                 id: "d-1".into(),
                 enabled: Some(true),
+                administrator: None,
             }],
             open_ingress: vec![ingress("sg-web", "tcp", Some((443, 443)), "0.0.0.0/0")],
             event_rules: vec![rule(
@@ -626,11 +654,8 @@ mod tests {
                     "unknown_profile_association:us-east-1:i-1/ops",
                     Severity::Critical
                 ),
-                // The baseline has the web profile on another instance: a scaling group's.
-                expect(
-                    "unknown_profile_association:us-east-1:i-2/web",
-                    Severity::Low
-                ),
+                // i-2 runs the web profile the baseline has on i-1, with its role: a scaling
+                // group's new instance, known.
             ]
         );
 
@@ -767,5 +792,108 @@ mod tests {
                 Severity::Critical
             )]
         );
+    }
+
+    #[test]
+    fn a_trail_that_logs_but_cannot_deliver_is_critical_and_an_org_trail_is_judged_by_its_owner() {
+        let mut broken = trail("audit", true, true, ManagementEvents::All);
+        broken.delivery_error = Some("S3 delivery: NoSuchBucket".into());
+        // The organization's trail, owned by the management account: its status is not read
+        // here (AWS refuses a member), so nothing is judged of it here.
+        let mut org = trail("org-audit", false, true, ManagementEvents::All);
+        org.logging = None;
+        org.organization_owner = Some("999988887777".into());
+        let estate = Inventory {
+            trails: vec![
+                trail("audit", true, true, ManagementEvents::All),
+                org.clone(),
+            ],
+            ..Inventory::default()
+        };
+        let captured = baseline::capture(&estate, &identity(), now());
+        let now_broken = Inventory {
+            trails: vec![broken, org],
+            ..Inventory::default()
+        };
+        let delivery = vec![(
+            "log_delivery_broken:us-east-1:audit".to_string(),
+            Severity::Critical,
+        )];
+        assert_eq!(judged(&now_broken, Some(&captured)), delivery);
+        assert_eq!(
+            judged(&now_broken, None),
+            delivery,
+            "whatever the baseline says"
+        );
+    }
+
+    #[test]
+    fn associations_are_judged_by_profile_and_role_so_fleet_churn_is_known() {
+        let estate = Inventory {
+            roles: vec![role("web", false, "web"), role("ops", true, "ops")],
+            profile_associations: vec![association("i-1", "web")],
+            ..Inventory::default()
+        };
+        let captured = baseline::capture(&estate, &identity(), now());
+        // Auto Scaling replaced i-1 with i-2 and i-3, the launch template's profile on each.
+        let churned = Inventory {
+            profile_associations: vec![association("i-2", "web"), association("i-3", "web")],
+            ..estate.clone()
+        };
+        assert!(judged(&churned, Some(&captured)).is_empty());
+        // The intruder put the administrator role into the known profile: every instance of
+        // the fleet is now an administrator.
+        let mut swapped = churned.clone();
+        swapped.roles = vec![role("web", false, "other"), role("ops", true, "web")];
+        assert_eq!(
+            judged(&swapped, Some(&captured)),
+            vec![
+                (
+                    "unknown_profile_association:us-east-1:i-2/web".to_string(),
+                    Severity::Critical
+                ),
+                (
+                    "unknown_profile_association:us-east-1:i-3/web".to_string(),
+                    Severity::Critical
+                ),
+            ]
+        );
+        // A profile the baseline never had is unknown on any instance.
+        let mut foreign = churned;
+        foreign.profile_associations.push(association("i-4", "ops"));
+        assert_eq!(
+            judged(&foreign, Some(&captured)),
+            vec![(
+                "unknown_profile_association:us-east-1:i-4/ops".to_string(),
+                Severity::Critical
+            )]
+        );
+    }
+
+    #[test]
+    fn a_rule_a_controller_manages_is_low_and_says_why() {
+        let mut managed = ingress("sg-k8s", "tcp", Some((22, 22)), "0.0.0.0/0");
+        managed.managed_by = crate::model::group_controller([("elbv2.k8s.aws/cluster", "prod")]);
+        let mut legacy = ingress("sg-elb", "tcp", Some((443, 443)), "0.0.0.0/0");
+        legacy.description = Some("kubernetes.io/rule/nlb/client=a1b2".into());
+        legacy.managed_by = crate::model::rule_controller(legacy.description.as_deref());
+        let plain = ingress("sg-web", "tcp", Some((22, 22)), "0.0.0.0/0");
+        let estate = Inventory {
+            open_ingress: vec![managed, legacy, plain],
+            ..Inventory::default()
+        };
+        let captured = baseline::capture(&Inventory::default(), &identity(), now());
+        assert_eq!(
+            judged(&estate, Some(&captured)),
+            vec![
+                ("open_ingress:us-east-1:sg-elb".to_string(), Severity::Low),
+                ("open_ingress:us-east-1:sg-k8s".to_string(), Severity::Low),
+                (
+                    "open_ingress:us-east-1:sg-web".to_string(),
+                    Severity::Critical
+                ),
+            ]
+        );
+        assert_eq!(crate::model::group_controller([("Name", "web")]), None);
     }
 }

@@ -290,6 +290,21 @@ pub struct Detector {
     pub id: String,
     /// Whether it is enabled; `None` when it could not be read.
     pub enabled: Option<bool>,
+    /// For a disabled member detector: the GuardDuty administrator account that manages it (an
+    /// organization's delegated administrator). Only that account can enable it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub administrator: Option<String>,
+}
+
+impl Detector {
+    /// For a detector its GuardDuty administrator manages: who can enable it again.
+    pub fn administered(&self) -> Option<String> {
+        self.administrator.as_ref().map(|administrator| {
+            format!(
+                "managed by GuardDuty administrator account {administrator}: only that account can enable it again (UpdateMemberDetectors there), not this one"
+            )
+        })
+    }
 }
 
 /// A security-group ingress rule that admits the whole internet (`0.0.0.0/0` or `::/0`).
@@ -308,6 +323,35 @@ pub struct OpenIngress {
     pub cidr: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The controller that manages the rule (its group's tags or its description say so, as a
+    /// Kubernetes load-balancer controller's do): revoked, it comes back when the controller
+    /// reconciles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
+}
+
+/// Who manages a security group, from its tags (`key` → `value`): a Kubernetes load-balancer
+/// controller (the AWS Load Balancer Controller's `elbv2.k8s.aws/cluster`, the in-tree
+/// controller's `kubernetes.io/cluster/NAME`).
+pub fn group_controller<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<String> {
+    tags.into_iter().find_map(|(key, value)| {
+        if key == "elbv2.k8s.aws/cluster" {
+            Some(format!(
+                "the AWS Load Balancer Controller of cluster {value}"
+            ))
+        } else {
+            key.strip_prefix("kubernetes.io/cluster/")
+                .map(|cluster| format!("Kubernetes (cluster {cluster})"))
+        }
+    })
+}
+
+/// Who manages an ingress rule, from its description (the in-tree Kubernetes controller
+/// describes its rules `kubernetes.io/rule/…`).
+pub fn rule_controller(description: Option<&str>) -> Option<String> {
+    description
+        .filter(|d| d.starts_with("kubernetes.io/rule/"))
+        .map(|_| "Kubernetes (its rule description says so)".to_string())
 }
 
 /// Ports whose opening to the world is the most severe: remote shells and databases.

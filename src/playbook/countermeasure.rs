@@ -15,7 +15,7 @@ use super::guard::Guard;
 use super::plan::{Plan, Playbook, Step};
 use crate::model::finding::{Finding, FindingKind, ResourceType};
 use crate::model::operation::{IngressRule, Operation, PrincipalKind};
-use crate::model::{Identity, Inventory};
+use crate::model::{Detector, Identity, Inventory};
 
 /// A playbook that undoes one way of hiding or coming back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -187,7 +187,12 @@ pub fn observation_steps(
             Ok(s) => observation
                 .steps
                 .push(Step::irreversible(&s.region, s.phase, s.operation)),
-            Err(note) if finding.kind == FindingKind::LogDeliveryBroken => {
+            Err(note)
+                if matches!(
+                    finding.kind,
+                    FindingKind::LogDeliveryBroken | FindingKind::DetectionDisabled
+                ) =>
+            {
                 observation.notes.push(note)
             }
             Err(_) => {}
@@ -218,6 +223,15 @@ fn step(finding: &Finding, inventory: &Inventory, guard: &Guard) -> Result<Step,
             Operation::StartLogging { trail: id.into() },
             Some(Operation::StopLogging { trail: id.into() }),
         ),
+        FindingKind::DetectionDisabled
+            if let Some(note) = inventory
+                .detectors
+                .iter()
+                .find(|d| d.region == region && d.id == id)
+                .and_then(Detector::administered) =>
+        {
+            return Err(format!("{region}/{id}: {note}"));
+        }
         FindingKind::DetectionDisabled => Step::new(
             region,
             0,
@@ -452,6 +466,7 @@ mod tests {
                 region: "us-east-1".into(),
                 id: "d-new".into(),
                 enabled: Some(false),
+                administrator: None,
             }],
             ..Inventory::default()
         }
@@ -601,6 +616,40 @@ mod tests {
             plan.notes.iter().any(|n| n.contains("d-new")),
             "{:?}",
             plan.notes
+        );
+    }
+
+    #[test]
+    fn a_detector_its_guardduty_administrator_suspended_is_left_to_that_administrator() {
+        let mut estate = estate();
+        estate.detectors[0].administrator = Some("210987654321".into());
+        let disabled = [finding(
+            FindingKind::DetectionDisabled,
+            ResourceType::Detector,
+            "d-new",
+        )];
+        let plan = planned(
+            Countermeasure::RestoreDetection,
+            &disabled,
+            &estate,
+            "arn:aws:iam::123456789012:user/responder",
+        );
+        assert!(plan.steps.is_empty(), "{:?}", plan.steps);
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.contains("210987654321") && n.contains("only that account")),
+            "{:?}",
+            plan.notes
+        );
+        // Freeze says so too, rather than leaving the account unwatched without a word.
+        let guard = Guard::new("arn:aws:iam::123456789012:user/responder", &[]);
+        let observation = observation_steps(&disabled, &estate, &guard);
+        assert!(observation.steps.is_empty());
+        assert!(
+            observation.notes.iter().any(|n| n.contains("210987654321")),
+            "{:?}",
+            observation.notes
         );
     }
 }

@@ -11,7 +11,7 @@ use super::session::{AppError, Session, scan_to_end};
 use crate::aws::{AwsError, actions};
 use crate::findings::Windows;
 use crate::journal;
-use crate::model::finding::{Finding, FindingKind, ResourceType};
+use crate::model::finding::{Finding, FindingKind, ResourceType, Severity};
 use crate::model::{GLOBAL, Identity};
 use crate::playbook::contain_functions::{Deletion, FunctionTarget};
 use crate::playbook::countermeasure::{Countermeasure, Observation};
@@ -282,13 +282,32 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
                     }
                     chosen
                 }
-                CounterTargets::All | CounterTargets::Shown { .. } => {
-                    findings.iter().filter(countered).collect()
-                }
+                // `--all` never takes a low finding (a disabled rule, a disabled key, a rule a
+                // controller manages): those are named one by one.
+                CounterTargets::All => findings
+                    .iter()
+                    .filter(countered)
+                    .filter(|f| f.severity > Severity::Low)
+                    .collect(),
+                CounterTargets::Shown { .. } => findings.iter().filter(countered).collect(),
             };
             let mut plan = countermeasure::plan(
                 action_id, account, now, *measure, &chosen, &inventory, &guard,
             );
+            if *targets == CounterTargets::All {
+                let low: Vec<String> = findings
+                    .iter()
+                    .filter(countered)
+                    .filter(|f| f.severity <= Severity::Low)
+                    .map(|f| format!("{}/{}", f.region, f.resource_id))
+                    .collect();
+                if !low.is_empty() {
+                    plan.notes.push(format!(
+                        "left out, as --all leaves every low finding: {} (name one to act on it)",
+                        low.join(", ")
+                    ));
+                }
+            }
             plan.unread = unread;
             plan
         }

@@ -252,6 +252,49 @@ async fn close_ingress_revokes_exactly_the_new_world_open_rules_and_undo_puts_th
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_ingress_all_leaves_a_controllers_rules_that_would_flap_back() {
+    let r = Rehearsal::start().await;
+    let seed = r.seed();
+    r.capture();
+    // A load balancer's group the AWS Load Balancer Controller made after the capture, and
+    // the intruder's SSH.
+    let ingress = seed.open_group("us-east-1", "k8s-shop-web", 443).await;
+    seed.ec2("us-east-1")
+        .create_tags()
+        .resources(&ingress)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("elbv2.k8s.aws/cluster")
+                .value("prod")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("tag");
+    let shell = seed.open_group("us-east-1", "debug", 22).await;
+
+    let done = r.run(&["close-ingress", "--all"]);
+    assert!(all_have_status(&done, "ok"), "{:#?}", statuses(&done));
+    let targets = done["plan"]["steps"].to_string();
+    assert!(
+        targets.contains(&shell) && !targets.contains(&ingress),
+        "{targets}"
+    );
+    assert!(
+        done["plan"]["notes"]
+            .to_string()
+            .contains(&format!("us-east-1/{ingress}")),
+        "the plan names what --all left: {:#}",
+        done["plan"]["notes"]
+    );
+    assert!(open_rules(&seed, "us-east-1", &shell).await.is_empty());
+    assert_eq!(
+        open_rules(&seed, "us-east-1", &ingress).await,
+        ["tcp/443 0.0.0.0/0"]
+    );
+}
+
 async fn rule_state(seed: &Seeder, name: &str) -> String {
     seed.eventbridge("us-east-1")
         .describe_rule()
