@@ -3,7 +3,9 @@
 //! Gateway keys. `actions::apply` reaches these through [`in_wanted_state`] and [`send`].
 
 use aws_sdk_apigateway::types::{Op, PatchOperation};
-use aws_sdk_ec2::types::{IamInstanceProfileSpecification, IpPermission, IpRange, Ipv6Range};
+use aws_sdk_ec2::types::{
+    IamInstanceProfileSpecification, IpPermission, IpRange, Ipv6Range, PrefixListId,
+};
 use aws_sdk_eventbridge::types::RuleState;
 use aws_sdk_guardduty::types::DetectorStatus;
 
@@ -339,15 +341,20 @@ async fn revoke(
         .filter(|r| rules.iter().any(|wanted| wanted.same_as(r)))
         .collect();
     let site = ec2_site("RevokeSecurityGroupIngress", region);
-    let answer = site
-        .run(
-            ctx.ec2(region)
-                .revoke_security_group_ingress()
-                .group_id(group_id)
-                .set_ip_permissions(Some(left.iter().map(|r| permission(r, false)).collect()))
-                .send(),
-        )
-        .await?;
+    // By rule id, which names a rule whatever its source (a prefix list, a range): the ids
+    // just read, so a rule re-created since the scan is the one revoked.
+    let revoke = ctx
+        .ec2(region)
+        .revoke_security_group_ingress()
+        .group_id(group_id);
+    let ids: Option<Vec<String>> = left.iter().map(|r| r.rule_id.clone()).collect();
+    let revoke = match ids {
+        Some(ids) => revoke.set_security_group_rule_ids(Some(ids)),
+        None => {
+            revoke.set_ip_permissions(Some(left.iter().map(|r| permission(r, false)).collect()))
+        }
+    };
+    let answer = site.run(revoke.send()).await?;
     if answer.r#return() == Some(false) || !answer.unknown_ip_permissions().is_empty() {
         return Err(AwsError {
             code: "UnknownIpPermissions".into(),
@@ -378,7 +385,7 @@ async fn any_enabled_detector(ctx: &AwsContext, region: &str) -> Result<bool, Aw
     Ok(false)
 }
 
-/// The world-open ingress rules of `group_id` now.
+/// The ingress rules of `group_id` now (from a range or a prefix list), with their ids.
 async fn ingress(
     ctx: &AwsContext,
     region: &str,
@@ -403,13 +410,14 @@ async fn ingress(
         .iter()
         .filter(|r| r.is_egress() != Some(true))
         .filter_map(|r| {
-            let cidr = r.cidr_ipv4().or(r.cidr_ipv6())?;
+            let source = r.cidr_ipv4().or(r.cidr_ipv6()).or(r.prefix_list_id())?;
             Some(IngressRule {
                 protocol: r.ip_protocol().unwrap_or("-1").to_string(),
                 from_port: r.from_port().filter(|_| r.ip_protocol() != Some("-1")),
                 to_port: r.to_port().filter(|_| r.ip_protocol() != Some("-1")),
-                cidr: cidr.to_string(),
+                cidr: source.to_string(),
                 description: r.description().map(str::to_string),
+                rule_id: r.security_group_rule_id().map(str::to_string),
             })
         })
         .collect())
@@ -459,7 +467,16 @@ fn permission(rule: &IngressRule, with_description: bool) -> IpPermission {
         .ip_protocol(&rule.protocol)
         .set_from_port(rule.from_port)
         .set_to_port(rule.to_port);
-    if rule.cidr.contains(':') {
+    if rule.cidr.starts_with("pl-") {
+        builder
+            .prefix_list_ids(
+                PrefixListId::builder()
+                    .prefix_list_id(&rule.cidr)
+                    .set_description(description)
+                    .build(),
+            )
+            .build()
+    } else if rule.cidr.contains(':') {
         builder
             .ipv6_ranges(
                 Ipv6Range::builder()

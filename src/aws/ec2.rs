@@ -12,6 +12,7 @@ use super::error::{AwsError, CallSite, keep};
 use super::pace::Api;
 use super::to_utc;
 use crate::model::finding::ResourceType;
+use crate::model::reach::{Admission, world_open};
 use crate::model::{Image, Instance, OpenIngress, ProfileAssociation, Snapshot};
 
 /// Items asked for per page of an EC2 listing (the most AWS returns).
@@ -211,8 +212,10 @@ pub async fn flow_log_roles(
         .collect())
 }
 
-/// The ingress rules in `region` that admit the whole internet (`0.0.0.0/0` or `::/0`), each
-/// with its group's name (a failed name read keeps the rules, reported as a problem).
+/// The ingress rules in `region` that admit the whole internet — by the addresses they cover:
+/// a literal `0.0.0.0/0` or `::/0`, a prefix list that holds it (its entries read), or ranges
+/// that cover it together — each with its group's name and tags' controller (a failed name or
+/// prefix-list read keeps what was found, reported as a problem).
 pub async fn open_ingress(
     ctx: &AwsContext,
     region: &str,
@@ -228,33 +231,68 @@ pub async fn open_ingress(
         .try_collect()
         .await
         .map_err(|e| site("DescribeSecurityGroupRules").error(e))?;
-    let mut open: Vec<OpenIngress> = rules
+    let ingress: Vec<_> = rules
         .iter()
         .filter(|rule| rule.is_egress() != Some(true))
         .filter_map(|rule| {
-            let cidr = [rule.cidr_ipv4(), rule.cidr_ipv6()]
-                .into_iter()
-                .flatten()
-                .find(|c| matches!(*c, "0.0.0.0/0" | "::/0"))?;
-            Some(OpenIngress {
+            let source = rule
+                .cidr_ipv4()
+                .or(rule.cidr_ipv6())
+                .or(rule.prefix_list_id())?;
+            Some((rule, source))
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let mut lists: std::collections::BTreeMap<&str, Option<Vec<String>>> = ingress
+        .iter()
+        .filter(|(_, source)| source.starts_with("pl-"))
+        .map(|(_, source)| (*source, None))
+        .collect();
+    for (id, entries) in &mut lists {
+        match prefix_list_entries(ctx, region, id).await {
+            Ok(found) => *entries = Some(found),
+            Err(error) => problems.push(error),
+        }
+    }
+    let admissions: Vec<Admission> = ingress
+        .iter()
+        .map(|(rule, source)| Admission {
+            group_id: rule.group_id().unwrap_or_default().to_string(),
+            protocol: rule.ip_protocol().unwrap_or("-1").to_string(),
+            from_port: rule.from_port(),
+            to_port: rule.to_port(),
+            source: source.to_string(),
+            ranges: match lists.get(source) {
+                Some(entries) => entries.clone(),
+                None => Some(vec![source.to_string()]),
+            },
+        })
+        .collect();
+    let mut open: Vec<OpenIngress> = world_open(&admissions)
+        .into_iter()
+        .map(|(index, why)| {
+            let (rule, _) = ingress[index];
+            let admitted = &admissions[index];
+            OpenIngress {
                 region: region.to_string(),
-                group_id: rule.group_id().unwrap_or_default().to_string(),
+                group_id: admitted.group_id.clone(),
                 group_name: None,
                 rule_id: rule
                     .security_group_rule_id()
                     .unwrap_or_default()
                     .to_string(),
-                protocol: rule.ip_protocol().unwrap_or("-1").to_string(),
-                from_port: rule.from_port(),
-                to_port: rule.to_port(),
-                cidr: cidr.to_string(),
+                protocol: admitted.protocol.clone(),
+                from_port: admitted.from_port,
+                to_port: admitted.to_port,
+                cidr: admitted.source.clone(),
+                reach: why.how,
                 managed_by: crate::model::rule_controller(rule.description()),
                 description: rule.description().map(str::to_string),
-            })
+            }
         })
         .collect();
     if open.is_empty() {
-        return Ok((open, Vec::new()));
+        return Ok((open, problems));
     }
     let mut groups: Vec<String> = open.iter().map(|r| r.group_id.clone()).collect();
     groups.sort();
@@ -264,7 +302,7 @@ pub async fn open_ingress(
         .set_group_ids(Some(groups))
         .send()
         .await;
-    let problems = match named {
+    match named {
         Ok(answer) => {
             for rule in &mut open {
                 let group = answer
@@ -281,11 +319,36 @@ pub async fn open_ingress(
                 });
                 rule.managed_by = rule.managed_by.take().or(controller);
             }
-            Vec::new()
         }
-        Err(e) => vec![site("DescribeSecurityGroups").error(e)],
-    };
+        Err(e) => problems.push(site("DescribeSecurityGroups").error(e)),
+    }
     Ok((open, problems))
+}
+
+/// The CIDRs a managed prefix list holds (its current version).
+async fn prefix_list_entries(
+    ctx: &AwsContext,
+    region: &str,
+    id: &str,
+) -> Result<Vec<String>, AwsError> {
+    let entries: Vec<_> = ctx
+        .ec2(region)
+        .get_managed_prefix_list_entries()
+        .prefix_list_id(id)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| {
+            ec2_site("GetManagedPrefixListEntries", region)
+                .error(e)
+                .about(ResourceType::SecurityGroup, id)
+        })?;
+    Ok(entries
+        .iter()
+        .filter_map(|entry| entry.cidr().map(str::to_string))
+        .collect())
 }
 
 /// The instance-profile associations in `region` that are in force (associating or associated).

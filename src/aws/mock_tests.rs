@@ -1707,6 +1707,7 @@ async fn close_ingress_revokes_what_is_still_there_and_its_inverse_puts_back_onl
         to_port: Some(port),
         cidr: "0.0.0.0/0".into(),
         description: Some(description.into()).filter(|d: &String| !d.is_empty()),
+        rule_id: None,
     };
     // Planned: 22 and 3389. Someone closed 3389 since; 22 carries a description.
     let rules = mock!(Client::describe_security_group_rules).then_output(|| {
@@ -1726,8 +1727,9 @@ async fn close_ingress_revokes_what_is_still_there_and_its_inverse_puts_back_onl
             .build()
     });
     let revoke = mock!(Client::revoke_security_group_ingress)
+        // By the id just read, whatever the rule's source.
         .match_requests(|input| {
-            input.ip_permissions().len() == 1 && input.ip_permissions()[0].from_port() == Some(22)
+            input.security_group_rule_ids() == ["sgr-1"] && input.ip_permissions().is_empty()
         })
         .then_output(|| {
             RevokeSecurityGroupIngressOutput::builder()
@@ -1749,7 +1751,10 @@ async fn close_ingress_revokes_what_is_still_there_and_its_inverse_puts_back_onl
         super::actions::Applied::Changed {
             inverse: Some(Box::new(Operation::AuthorizeIngress {
                 group_id: "sg-1".into(),
-                rules: vec![rule(22, "vendor access")],
+                rules: vec![IngressRule {
+                    rule_id: Some("sgr-1".into()),
+                    ..rule(22, "vendor access")
+                }],
             })),
         },
         "the inverse is what was revoked, with its description"

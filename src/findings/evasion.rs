@@ -215,7 +215,18 @@ fn ingress_rules(ctx: &Context, out: &mut Builder) {
             ),
             rules
                 .iter()
-                .map(|r| format!("{} from {} · rule {}", r.ports(), r.cidr, r.rule_id))
+                .map(|r| {
+                    format!(
+                        "{} from {}{} · rule {}",
+                        r.ports(),
+                        r.cidr,
+                        r.reach
+                            .as_ref()
+                            .map(|how| format!(" ({how})"))
+                            .unwrap_or_default(),
+                        r.rule_id
+                    )
+                })
                 .chain(controller.map(|managers| {
                     format!(
                         "managed by {}: a revoked rule comes back when the controller reconciles; change the Service or Ingress that asks for it",
@@ -499,6 +510,7 @@ mod tests {
             from_port: ports.map(|p| p.0),
             to_port: ports.map(|p| p.1),
             cidr: cidr.into(),
+            reach: None,
             description: None,
             managed_by: None,
         }

@@ -3,6 +3,7 @@
 
 pub mod finding;
 pub mod operation;
+pub mod reach;
 
 use std::collections::BTreeSet;
 
@@ -307,7 +308,8 @@ impl Detector {
     }
 }
 
-/// A security-group ingress rule that admits the whole internet (`0.0.0.0/0` or `::/0`).
+/// A security-group ingress rule that admits the whole internet (`0.0.0.0/0` or `::/0`), by
+/// itself, through a prefix list, or with other rules of its group ([`reach`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenIngress {
     pub region: String,
@@ -321,6 +323,10 @@ pub struct OpenIngress {
     pub from_port: Option<i32>,
     pub to_port: Option<i32>,
     pub cidr: String,
+    /// How the rule admits the internet when its source is not `0.0.0.0/0` or `::/0` itself:
+    /// a prefix list that holds it, or ranges that cover it together with other rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The controller that manages the rule (its group's tags or its description say so, as a

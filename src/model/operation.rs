@@ -104,16 +104,20 @@ pub struct IngressRule {
     pub from_port: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_port: Option<i32>,
-    /// `0.0.0.0/0` or `::/0`.
+    /// The source: an IPv4 or IPv6 range, or a prefix list id (`pl-…`).
     pub cidr: String,
     /// The rule's description, put back when the rule is authorised again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The rule's id (`sgr-…`) when it was read: a rule is revoked by its id, which names it
+    /// whatever its source. Re-authorised, a rule gets a new id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
 }
 
 impl IngressRule {
-    /// Whether `other` is the same rule (AWS matches protocol, ports and range; the
-    /// description does not count).
+    /// Whether `other` is the same rule (AWS matches protocol, ports and source; the
+    /// description and the id do not count).
     pub fn same_as(&self, other: &IngressRule) -> bool {
         (&self.protocol, self.from_port, self.to_port, &self.cidr)
             == (&other.protocol, other.from_port, other.to_port, &other.cidr)

@@ -268,6 +268,7 @@ fn step(finding: &Finding, inventory: &Inventory, guard: &Guard) -> Result<Step,
                         to_port: r.to_port.filter(|_| !all),
                         cidr: r.cidr.clone(),
                         description: r.description.clone(),
+                        rule_id: Some(r.rule_id.clone()),
                     }
                 })
                 .collect();

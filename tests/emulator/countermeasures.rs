@@ -182,7 +182,7 @@ async fn restore_detection_enables_a_disabled_detector_and_replaces_a_deleted_on
     );
 }
 
-/// The world-open ingress of `group` as `tcp/22 0.0.0.0/0`, sorted.
+/// The ingress of `group` from ranges and prefix lists as `tcp/22 0.0.0.0/0`, sorted.
 async fn open_rules(seed: &Seeder, region: &str, group: &str) -> Vec<String> {
     let rules = seed
         .ec2(region)
@@ -201,7 +201,7 @@ async fn open_rules(seed: &Seeder, region: &str, group: &str) -> Vec<String> {
         .iter()
         .filter(|r| r.is_egress() != Some(true))
         .filter_map(|r| {
-            let cidr = r.cidr_ipv4().or(r.cidr_ipv6())?;
+            let cidr = r.cidr_ipv4().or(r.cidr_ipv6()).or(r.prefix_list_id())?;
             Some(format!(
                 "{}/{} {cidr}{}",
                 r.ip_protocol().unwrap_or_default(),
@@ -293,6 +293,126 @@ async fn close_ingress_all_leaves_a_controllers_rules_that_would_flap_back() {
         open_rules(&seed, "us-east-1", &ingress).await,
         ["tcp/443 0.0.0.0/0"]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_internet_through_a_prefix_list_or_split_ranges_is_found_closed_and_undone() {
+    let r = Rehearsal::start().await;
+    let seed = r.seed();
+    r.capture();
+    let ec2 = seed.ec2("us-east-1");
+    let everyone = ec2
+        .create_managed_prefix_list()
+        .prefix_list_name("partners")
+        .address_family("IPv4")
+        .max_entries(5)
+        .entries(
+            aws_sdk_ec2::types::AddPrefixListEntry::builder()
+                .cidr("0.0.0.0/0")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("prefix list")
+        .prefix_list()
+        .and_then(|p| p.prefix_list_id())
+        .expect("prefix list id")
+        .to_string();
+    let listed = seed.open_group("us-east-1", "via-list", 8443).await;
+    ec2.revoke_security_group_ingress()
+        .group_id(&listed)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(8443)
+                .to_port(8443)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("revoke the literal");
+    ec2.authorize_security_group_ingress()
+        .group_id(&listed)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .prefix_list_ids(
+                    aws_sdk_ec2::types::PrefixListId::builder()
+                        .prefix_list_id(&everyone)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("through the list");
+    let split = seed.open_group("us-east-1", "split", 3389).await;
+    ec2.revoke_security_group_ingress()
+        .group_id(&split)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(3389)
+                .to_port(3389)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("revoke the literal");
+    for half in ["0.0.0.0/1", "128.0.0.0/1"] {
+        seed.open_port_from("us-east-1", &split, 3389, half, None)
+            .await;
+    }
+    let breached_list = open_rules(&seed, "us-east-1", &listed).await;
+    let breached_split = open_rules(&seed, "us-east-1", &split).await;
+    assert_eq!(breached_list, [format!("tcp/22 {everyone}")]);
+    assert_eq!(
+        breached_split,
+        ["tcp/3389 0.0.0.0/1", "tcp/3389 128.0.0.0/1"]
+    );
+
+    let (report, output) = r.bed.scan_json(
+        &r.bed.endpoint(),
+        &["--regions", "us-east-1", "--baseline", &r.baseline],
+    );
+    assert!(output.status.code().is_some(), "{output:?}");
+    let open: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == firebreak::model::finding::FindingKind::OpenIngress)
+        .map(|f| (f.resource_id.clone(), f.severity, f.details.join(" | ")))
+        .collect();
+    assert_eq!(open.len(), 2, "{open:#?}");
+    for (group, why) in [
+        (&listed, format!("prefix list {everyone} holds 0.0.0.0/0")),
+        (&split, "it covers 0.0.0.0/0".to_string()),
+    ] {
+        let (_, severity, details) = open
+            .iter()
+            .find(|(id, _, _)| id == group)
+            .unwrap_or_else(|| panic!("{group} not found: {open:#?}"));
+        assert_eq!(*severity, firebreak::model::finding::Severity::Critical);
+        assert!(details.contains(&why), "{details}");
+    }
+
+    let action = r.act(&["close-ingress", "--all"]);
+    assert!(open_rules(&seed, "us-east-1", &listed).await.is_empty());
+    assert!(open_rules(&seed, "us-east-1", &split).await.is_empty());
+    r.undo(&action);
+    assert_eq!(open_rules(&seed, "us-east-1", &listed).await, breached_list);
+    assert_eq!(open_rules(&seed, "us-east-1", &split).await, breached_split);
 }
 
 async fn rule_state(seed: &Seeder, name: &str) -> String {
