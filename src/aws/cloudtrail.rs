@@ -254,15 +254,24 @@ mod tests {
 /// own among them) can fill a page, but a change older than this many is not worth the wait.
 const LOOKUP_PAGES: usize = 3;
 
+/// What a look through the event history about one resource found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The latest change.
+    Found(ChangeEvent),
+    /// No change in the whole history (every page read).
+    NoChange,
+    /// No change in the `events` newest events, and the history holds more: LookupEvents
+    /// takes one attribute, so reads (firebreak's own among them) crowd out the writes.
+    NotInNewest { events: usize },
+}
+
 /// The latest change to the resource `name` that `region`'s CloudTrail event history holds
-/// (management events of the last 90 days; IAM's are in us-east-1): reads are passed over.
-/// `None` when the pages read hold none. Asked with the short retry budget of changes: an
-/// answer for the screen that gives up soon beats one that blocks it.
-pub async fn latest_change(
-    ctx: &AwsContext,
-    region: &str,
-    name: &str,
-) -> Result<Option<ChangeEvent>, AwsError> {
+/// (management events of the last 90 days; IAM's are in the partition's IAM region): reads
+/// are passed over. At most [`LOOKUP_PAGES`] pages are read, and the answer says when the
+/// history went on past them. Asked with the short retry budget of changes: an answer for the
+/// screen that gives up soon beats one that blocks it.
+pub async fn latest_change(ctx: &AwsContext, region: &str, name: &str) -> Result<Lookup, AwsError> {
     let site = CallSite {
         service: "cloudtrail",
         operation: "LookupEvents",
@@ -285,12 +294,15 @@ pub async fn latest_change(
         .max_results(50)
         .into_paginator()
         .send();
+    let mut read = 0;
     for _ in 0..LOOKUP_PAGES {
         ctx.pace(Api::CloudTrailLookup, region).await;
         let Some(page) = pages.next().await else {
-            break;
+            return Ok(Lookup::NoChange);
         };
         let page = page.map_err(|e| site.error(e))?;
+        read += page.events().len();
+        let last = page.next_token().is_none();
         // Newest first: the first event that is not a read is the latest change.
         let change = page.events().iter().find(|event| {
             event.read_only() != Some("true")
@@ -301,10 +313,13 @@ pub async fn latest_change(
                 })
         });
         if let Some(event) = change {
-            return Ok(Some(change_event(event)));
+            return Ok(Lookup::Found(change_event(event)));
+        }
+        if last {
+            return Ok(Lookup::NoChange);
         }
     }
-    Ok(None)
+    Ok(Lookup::NotInNewest { events: read })
 }
 
 /// The parts of a CloudTrail record (`CloudTrailEvent`, JSON) that say who and from where.

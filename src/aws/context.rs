@@ -253,6 +253,12 @@ impl AwsContext {
         aws_sdk_apigateway
     );
 
+    /// The partition of the home region (`aws`, `aws-cn`, `aws-us-gov`, …): ARNs firebreak
+    /// writes and the regions it reads are this partition's.
+    pub fn partition(&self) -> &'static str {
+        partition_of_region(&self.home_region)
+    }
+
     /// Who we are: STS GetCallerIdentity, plus the account alias from IAM.
     ///
     /// A failed alias lookup does not hide the identity: it comes back as the second value.

@@ -2026,3 +2026,46 @@ async fn a_disabled_detector_names_the_guardduty_administrator_that_manages_it()
     assert_eq!(detectors[0].enabled, Some(false));
     assert_eq!(detectors[0].administrator.as_deref(), Some("210987654321"));
 }
+
+#[tokio::test]
+async fn attribution_read_short_of_the_end_of_the_history_says_how_far_it_read() {
+    use crate::model::finding::{Attribution, FindingKind, ResourceType};
+    use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput;
+    use aws_sdk_cloudtrail::types::Event;
+    // Fifty reads a page, and always more: the writes are older than what is read.
+    let page = |token: &'static str| {
+        move || {
+            let mut page = LookupEventsOutput::builder().next_token(token);
+            for _ in 0..50 {
+                page = page.events(
+                    Event::builder()
+                        .event_name("GetRolePolicy")
+                        .read_only("true")
+                        .build(),
+                );
+            }
+            page.build()
+        }
+    };
+    let reads = mock!(aws_sdk_cloudtrail::Client::lookup_events)
+        .sequence()
+        .output(page("p2"))
+        .output(page("p3"))
+        .output(page("p4"))
+        .build();
+    let ctx = context(&[&reads]);
+    let role = attributed_finding(
+        FindingKind::UnknownRole,
+        ResourceType::Role,
+        "global",
+        "backdoor",
+        None,
+    );
+    let answer = crate::service::attribution::attribute(&ctx, &role).await;
+    assert_eq!(answer, Attribution::NotInNewest { events: 150 });
+    assert_eq!(
+        answer.to_string(),
+        "no change in the 150 newest events about it (older ones were not read)"
+    );
+    assert_eq!(reads.num_calls(), 3);
+}

@@ -20,8 +20,13 @@ use super::error::AwsError;
 /// The tag every game-day resource carries; its value is the run id.
 pub const GAMEDAY_TAG: &str = "firebreak:gameday";
 
-/// The managed policy that makes a principal an administrator.
-const ADMIN_POLICY: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+/// The managed policy that makes a principal an administrator, in the caller's partition.
+fn admin_policy(ctx: &AwsContext) -> String {
+    format!(
+        "arn:{}:iam::aws:policy/AdministratorAccess",
+        ctx.partition()
+    )
+}
 
 /// Permission to change a sandbox. Made only by the game-day gate, after it has checked that
 /// the session is not read-only and that the account is a sandbox.
@@ -147,7 +152,7 @@ pub async fn attach_admin(
             .run(
                 iam.attach_role_policy()
                     .role_name(name)
-                    .policy_arn(ADMIN_POLICY)
+                    .policy_arn(admin_policy(ctx))
                     .send(),
             )
             .await?;
@@ -156,7 +161,7 @@ pub async fn attach_admin(
             .run(
                 iam.attach_user_policy()
                     .user_name(name)
-                    .policy_arn(ADMIN_POLICY)
+                    .policy_arn(admin_policy(ctx))
                     .send(),
             )
             .await?;

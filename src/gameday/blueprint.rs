@@ -83,9 +83,22 @@ pub struct Blueprint {
     /// Enabled regions the estate does not use.
     pub unused_regions: Vec<String>,
     pub steps: Vec<Planned>,
+    /// The caller's partition (`aws`, `aws-cn`, `aws-us-gov`), for the ARNs a run writes.
+    #[serde(default = "commercial")]
+    pub partition: String,
+}
+
+/// The partition a blueprint recorded before partitions were recorded was in.
+fn commercial() -> String {
+    "aws".to_string()
 }
 
 impl Blueprint {
+    /// The caller's partition: the ARNs a run writes are this partition's.
+    pub fn partition(&self) -> &str {
+        &self.partition
+    }
+
     /// The account a party stands for (`None` for the Lambda service and the public).
     pub fn account(&self, party: Party) -> Option<&str> {
         match party {
@@ -145,6 +158,8 @@ impl Blueprint {
 pub struct Parties<'a> {
     pub partner: Option<&'a str>,
     pub outsider: Option<&'a str>,
+    /// The caller's partition; `aws` when not named.
+    pub partition: Option<&'a str>,
 }
 
 /// Picks everything in `scenario` with `seed`. `enabled` are the account's enabled regions;
@@ -201,6 +216,7 @@ pub fn expand(
         estate_regions,
         unused_regions,
         steps: Vec::new(),
+        partition: parties.partition.unwrap_or("aws").to_string(),
     };
     let estate = scenario.estate.iter().map(|s| (s, false));
     let attack = scenario.attack.iter().map(|s| (s, true));
@@ -454,6 +470,7 @@ mod tests {
         let owned = Parties {
             partner: Some("111111111111"),
             outsider: Some("222222222222"),
+            partition: None,
         };
         let blueprint =
             expand(&scenario, 9, &enabled(), "123456789012", owned).expect("named accounts");
@@ -464,11 +481,13 @@ mod tests {
         let same = Parties {
             partner: Some("111111111111"),
             outsider: Some("111111111111"),
+            partition: None,
         };
         assert!(expand(&scenario, 9, &enabled(), "123456789012", same).is_err());
         let own = Parties {
             partner: Some("123456789012"),
             outsider: None,
+            partition: None,
         };
         assert!(expand(&scenario, 9, &enabled(), "123456789012", own).is_err());
     }

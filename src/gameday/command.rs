@@ -164,6 +164,7 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
         blueprint::Parties {
             partner: parties.partner_account.as_deref(),
             outsider: parties.outside_account.as_deref(),
+            partition: Some(session.ctx.partition()),
         },
     )
     .map_err(AppError::Gameday)?;

@@ -539,7 +539,11 @@ fn principal(blueprint: &Blueprint, party: Party) -> serde_json::Value {
         Party::Lambda => json!({ "Service": "lambda.amazonaws.com" }),
         Party::Public => json!({ "AWS": "*" }),
         Party::Partner | Party::Outsider => json!({
-            "AWS": format!("arn:aws:iam::{}:root", blueprint.account(party).unwrap_or_default())
+            "AWS": format!(
+                "arn:{}:iam::{}:root",
+                blueprint.partition(),
+                blueprint.account(party).unwrap_or_default()
+            )
         }),
     }
 }
@@ -589,6 +593,29 @@ mod tests {
             blueprint::Parties::default(),
         )
         .expect("blueprint")
+    }
+
+    #[test]
+    fn trusts_name_accounts_in_the_callers_partition() {
+        let scenario = scenario::load("console-takeover").expect("scenario");
+        let china = blueprint::expand(
+            &scenario,
+            3,
+            &["us-east-1".into(), "eu-west-1".into()],
+            "123456789012",
+            blueprint::Parties {
+                partition: Some("aws-cn"),
+                ..blueprint::Parties::default()
+            },
+        )
+        .expect("blueprint");
+        assert_eq!(china.partition(), "aws-cn");
+        let trust = trust_document(&china, Party::Partner);
+        assert!(
+            trust.contains(&format!("arn:aws-cn:iam::{}:root", china.partner)),
+            "{trust}"
+        );
+        assert_eq!(blueprint().partition(), "aws");
     }
 
     #[test]

@@ -179,6 +179,7 @@ mod tests {
             outsider: "444455556666".into(),
             estate_regions: vec!["us-east-1".into()],
             unused_regions: Vec::new(),
+            partition: "aws".into(),
             steps: vec![
                 step(
                     "admin-role",

@@ -493,6 +493,7 @@ mod tests {
                 estate_regions: vec!["eu-west-1".into()],
                 unused_regions: vec![],
                 steps: vec![],
+                partition: "aws".into(),
             },
             steps: vec![],
             indicators: ["snap-a", "snap-b"]

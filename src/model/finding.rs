@@ -196,8 +196,11 @@ pub struct Finding {
 pub enum Attribution {
     /// The latest change to the resource that the event history holds.
     Found(ChangeEvent),
-    /// No change to it in the 90-day event history.
+    /// No change to it in the 90-day event history (read to its end).
     NoEvent,
+    /// No change to it in the `events` newest events about it; the history holds older ones
+    /// that were not read.
+    NotInNewest { events: usize },
     /// The history could not be asked: the endpoint lacks LookupEvents (`unsupported`), or the
     /// call was refused.
     NotAvailable {
@@ -247,6 +250,10 @@ impl fmt::Display for Attribution {
             Attribution::NoEvent => {
                 f.write_str("no change recorded in CloudTrail's 90-day event history")
             }
+            Attribution::NotInNewest { events } => write!(
+                f,
+                "no change in the {events} newest events about it (older ones were not read)"
+            ),
             Attribution::NotAvailable { reason, .. } => write!(f, "not available ({reason})"),
         }
     }

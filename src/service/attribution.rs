@@ -3,13 +3,20 @@
 
 use futures::StreamExt;
 
-use crate::aws::{AwsContext, cloudtrail};
+use crate::aws::AwsContext;
+use crate::aws::cloudtrail::{self, Lookup};
 use crate::model::GLOBAL;
 use crate::model::finding::{Attribution, Finding, FindingKind, ResourceType};
 use crate::playbook::engine::is_unsupported;
 
-/// The region whose event history records IAM's (global) changes.
-const IAM_EVENTS_REGION: &str = "us-east-1";
+/// The region whose event history records IAM's (global) changes in `partition`.
+fn iam_events_region(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "cn-north-1",
+        "aws-us-gov" => "us-gov-west-1",
+        _ => "us-east-1",
+    }
+}
 
 /// Lookups in flight at once (each region's history answers 2 a second; the pacer keeps to it).
 const CONCURRENCY: usize = 8;
@@ -25,9 +32,9 @@ pub fn attributable(finding: &Finding) -> bool {
 /// The region whose history to ask, and the resource name CloudTrail records for `finding`'s
 /// resource: a trail by its ARN, an instance-profile association by its instance, a rule by
 /// its name.
-fn lookup(finding: &Finding) -> (&str, &str) {
+fn lookup<'a>(finding: &'a Finding, partition: &str) -> (&'a str, &'a str) {
     let region = if finding.region == GLOBAL {
-        IAM_EVENTS_REGION
+        iam_events_region(partition)
     } else {
         finding.region.as_str()
     };
@@ -51,10 +58,11 @@ fn lookup(finding: &Finding) -> (&str, &str) {
 
 /// Who made the change behind `finding`.
 pub async fn attribute(ctx: &AwsContext, finding: &Finding) -> Attribution {
-    let (region, name) = lookup(finding);
+    let (region, name) = lookup(finding, ctx.partition());
     match cloudtrail::latest_change(ctx, region, name).await {
-        Ok(Some(event)) => Attribution::Found(event),
-        Ok(None) => Attribution::NoEvent,
+        Ok(Lookup::Found(event)) => Attribution::Found(event),
+        Ok(Lookup::NoChange) => Attribution::NoEvent,
+        Ok(Lookup::NotInNewest { events }) => Attribution::NotInNewest { events },
         // Only an emulator is given that benefit: against AWS these codes are failures.
         Err(error) if ctx.emulated() && is_unsupported(&error) => Attribution::NotAvailable {
             reason: format!(
@@ -99,5 +107,42 @@ pub async fn attribute_all(ctx: &AwsContext, findings: &mut [Finding]) {
         .await;
     for (finding, answer) in rest.into_iter().zip(answers) {
         finding.attribution = Some(answer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iam_changes_are_looked_up_in_the_partitions_iam_region() {
+        let finding = Finding {
+            id: String::new(),
+            kind: FindingKind::UnknownUser,
+            severity: crate::model::finding::Severity::High,
+            region: GLOBAL.into(),
+            resource_type: ResourceType::User,
+            resource_id: "mallory".into(),
+            arn: None,
+            summary: String::new(),
+            details: Vec::new(),
+            related: Vec::new(),
+            facts: String::new(),
+            attribution: None,
+        };
+        for (partition, region) in [
+            ("aws", "us-east-1"),
+            ("aws-cn", "cn-north-1"),
+            ("aws-us-gov", "us-gov-west-1"),
+        ] {
+            assert_eq!(lookup(&finding, partition), (region, "mallory"));
+        }
+        let regional = Finding {
+            region: "cn-northwest-1".into(),
+            resource_type: ResourceType::Function,
+            resource_id: "miner".into(),
+            ..finding
+        };
+        assert_eq!(lookup(&regional, "aws-cn"), ("cn-northwest-1", "miner"));
     }
 }
