@@ -27,7 +27,11 @@ pub async fn act(session: &Session, command: ActCommand) -> Result<ExitCode, App
     let (request, run, typed) = match command {
         ActCommand::DisableUser { users, run } => (Request::DisableUsers { users }, run, None),
         ActCommand::DisableKey { keys, run } => (Request::DisableKeys { keys }, run, None),
-        ActCommand::DisableRole { roles, run } => (Request::DisableRoles { roles }, run, None),
+        ActCommand::DisableRole {
+            roles,
+            deny_known,
+            run,
+        } => (Request::DisableRoles { roles, deny_known }, run, None),
         ActCommand::ContainFunctions {
             targets,
             unknown,

@@ -193,11 +193,15 @@ pub enum ActCommand {
         run: RunArgs,
     },
     /// Deny everything a role does, revoke its sessions, and revert its trust policy to the
-    /// accounts the baseline trusts.
+    /// accounts the baseline trusts. A role the baseline knows whose trust was widened gets its
+    /// trust reverted and its sessions revoked, not the deny (it would cut off its partner).
     DisableRole {
         /// IAM role names.
         #[arg(required = true, value_name = "ROLE")]
         roles: Vec<String>,
+        /// Deny roles the baseline knows too, not only put their trust back.
+        #[arg(long)]
+        deny_known: bool,
         #[command(flatten)]
         run: RunArgs,
     },

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::scenario::Containment;
-use crate::model::finding::FindingKind;
+use crate::model::finding::{FindingKind, ResourceType};
 use crate::model::operation::{DENY_ALL_MANAGED, DENY_ALL_POLICY, Operation};
 use crate::model::{GLOBAL, Inventory, KeyStatus, Sharing};
 use crate::playbook::freeze::FREEZE_POLICY;
@@ -221,6 +221,44 @@ impl Threat {
             ) => r == region && image_id == id,
             _ => false,
         }
+    }
+
+    /// Whether a step acting on this threat contains it by itself (a deny, a trust closed on
+    /// the outsider, a throttle, a share closed), rather than in part (one key of a user's).
+    pub fn decided_by(&self, operation: &Operation) -> bool {
+        match (self, operation) {
+            (Threat::User { .. }, Operation::PutUserPolicy { policy_name, .. })
+            | (Threat::Role { .. }, Operation::PutRolePolicy { policy_name, .. }) => {
+                policy_name == DENY_ALL_POLICY || policy_name == FREEZE_POLICY
+            }
+            (Threat::User { .. }, Operation::AttachUserPolicy { policy_arn, .. })
+            | (Threat::Role { .. }, Operation::AttachRolePolicy { policy_arn, .. }) => {
+                policy_arn.ends_with(&format!("/{DENY_ALL_MANAGED}"))
+            }
+            (Threat::Role { outsider, .. }, Operation::UpdateAssumeRolePolicy { .. }) => {
+                outsider.is_some()
+            }
+            (Threat::Function { .. }, Operation::PutFunctionConcurrency { reserved, .. }) => {
+                *reserved == 0
+            }
+            (Threat::Function { .. }, Operation::DeleteFunction { .. })
+            | (Threat::Snapshot { .. }, Operation::ModifySnapshotSharing { .. })
+            | (Threat::Image { .. }, Operation::ModifyImageSharing { .. }) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether an executed step of an undo (its operation, in `region`) changed this threat's
+    /// resource: a containment before it no longer holds.
+    pub fn undone_by(&self, operation: &Operation, region: &str) -> bool {
+        let (resource, id) = match self {
+            Threat::User { name, .. } => (ResourceType::User, name),
+            Threat::Role { name, .. } => (ResourceType::Role, name),
+            Threat::Function { name, .. } => (ResourceType::Function, name),
+            Threat::Snapshot { id, .. } => (ResourceType::Snapshot, id),
+            Threat::Image { id, .. } => (ResourceType::Image, id),
+        };
+        (self.region() == GLOBAL || self.region() == region) && operation.touches(resource, id)
     }
 
     /// Where it is: its region, `global` for users and roles.

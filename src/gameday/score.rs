@@ -13,7 +13,7 @@ use super::record::RunRecord;
 use crate::journal::{Entry, SessionLog};
 use crate::model::Inventory;
 use crate::model::operation::Operation;
-use crate::playbook::plan::Outcome;
+use crate::playbook::plan::{Outcome, Playbook};
 
 /// Where an indicator stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +95,8 @@ struct Applied<'a> {
     action: &'a str,
     region: &'a str,
     operation: &'a Operation,
+    /// A step of an undo or an unfreeze: it takes a containment back.
+    undoing: bool,
 }
 
 /// The account as a scan read it when scoring.
@@ -126,6 +128,7 @@ pub fn score(record: &RunRecord, logs: &[SessionLog], now: &Now) -> Scorecard {
     let mut scans: Vec<(DateTime<Utc>, &[String])> = Vec::new();
     let mut intents: BTreeMap<(&str, usize), (&str, &Operation)> = BTreeMap::new();
     let mut playbooks: BTreeMap<&str, String> = BTreeMap::new();
+    let mut undoing: BTreeSet<&str> = BTreeSet::new();
     let mut applied: Vec<Applied> = Vec::new();
     let mut keystrokes = 0;
     for r in records {
@@ -133,6 +136,12 @@ pub fn score(record: &RunRecord, logs: &[SessionLog], now: &Now) -> Scorecard {
             Entry::Scanned { new, .. } => scans.push((r.at, new)),
             Entry::PlanShown { plan } => {
                 playbooks.insert(&plan.action_id, plan.playbook.to_string());
+                if matches!(
+                    plan.playbook,
+                    Playbook::Undo { .. } | Playbook::Unfreeze { .. }
+                ) {
+                    undoing.insert(&plan.action_id);
+                }
             }
             Entry::StepIntent {
                 action_id,
@@ -155,6 +164,7 @@ pub fn score(record: &RunRecord, logs: &[SessionLog], now: &Now) -> Scorecard {
                         action: action_id,
                         region,
                         operation,
+                        undoing: false,
                     });
                 }
             }
@@ -164,6 +174,9 @@ pub fn score(record: &RunRecord, logs: &[SessionLog], now: &Now) -> Scorecard {
     }
     scans.sort_by_key(|(at, _)| *at);
     applied.sort_by_key(|a| a.at);
+    for step in &mut applied {
+        step.undoing = undoing.contains(step.action);
+    }
     let indicators: Vec<IndicatorScore> = record
         .indicators
         .iter()
@@ -234,29 +247,58 @@ fn judge(
     let mut by: Vec<String> = Vec::new();
     let mut contained = None;
     if open.is_empty() {
-        // Each part: the last firebreak step that acted on it (a disable is done when its
-        // last step is). All parts acted on: contained when the last of them was.
-        let lasts: Vec<Option<&Applied>> = indicator
-            .threats
-            .iter()
-            .map(|t| {
-                applied
-                    .iter()
-                    .rev()
-                    .find(|a| t.touched_by(a.operation, a.region))
-            })
-            .collect();
-        for last in lasts.iter().flatten() {
-            let label = match playbooks.get(last.action) {
-                Some(playbook) => format!("{}: {playbook}", last.action),
-                None => last.action.to_string(),
-            };
-            if !by.contains(&label) {
-                by.push(label);
+        // Each part is contained from the first firebreak action that decided it (a deny, a
+        // trust closed, a throttle, a share closed) after the last undo that took it back:
+        // from then on it stayed contained. Steps acting on it later (a freeze pressed at the
+        // end) are credited as later, not as the containment. A part no one step decides (a
+        // user's keys and password turned off by separate actions) counts from the last.
+        let label = |step: &Applied| match playbooks.get(step.action) {
+            Some(playbook) => format!("{}: {playbook}", step.action),
+            None => step.action.to_string(),
+        };
+        let mut later: Vec<String> = Vec::new();
+        let mut since: Vec<Option<DateTime<Utc>>> = Vec::new();
+        for threat in &indicator.threats {
+            // The steps that acted on it since the last undo that took it back.
+            let mut touching: Vec<&Applied> = Vec::new();
+            for step in applied {
+                if step.undoing {
+                    if threat.undone_by(step.operation, step.region) {
+                        touching.clear();
+                    }
+                } else if threat.touched_by(step.operation, step.region) {
+                    touching.push(step);
+                }
             }
+            // Up to the last step of the first action that decided it; after it, later.
+            let end = touching
+                .iter()
+                .find(|step| threat.decided_by(step.operation))
+                .and_then(|decided| touching.iter().rposition(|s| s.action == decided.action))
+                .unwrap_or(touching.len().saturating_sub(1));
+            let (credited, after) = touching.split_at((end + 1).min(touching.len()));
+            for step in credited {
+                let shown = label(step);
+                if !by.contains(&shown) {
+                    by.push(shown);
+                }
+            }
+            for step in after {
+                let shown = format!("{} (later)", label(step));
+                if !later.contains(&shown) {
+                    later.push(shown);
+                }
+            }
+            let from = credited.last();
+            since.push(from.map(|step| step.at));
         }
-        if lasts.iter().all(Option::is_some) {
-            contained = lasts.iter().flatten().map(|a| a.at).max();
+        later.retain(|shown| {
+            !by.iter()
+                .any(|credited| *shown == format!("{credited} (later)"))
+        });
+        by.extend(later);
+        if since.iter().all(Option::is_some) {
+            contained = since.into_iter().flatten().max();
         }
     }
     let status = if open.is_empty() {
@@ -722,5 +764,74 @@ mod tests {
             card.table()
                 .contains("open: snapshot eu-west-1/snap-a (public)")
         );
+    }
+
+    /// The records of action `id` (`playbook`) changing snap-a's sharing at `secs`.
+    fn acting_on_snap_a(id: &str, playbook: Playbook, secs: i64) -> Vec<Record> {
+        let operation = Operation::ModifySnapshotSharing {
+            snapshot_id: "snap-a".into(),
+            change: Default::default(),
+        };
+        let plan = Plan::new(
+            id.into(),
+            playbook,
+            identity("123456789012"),
+            at(secs - 1),
+            vec![Step::new("eu-west-1", 0, operation.clone(), None)],
+        );
+        vec![
+            record_at(
+                secs - 1,
+                Entry::PlanShown {
+                    plan: Box::new(plan),
+                },
+            ),
+            record_at(
+                secs,
+                Entry::StepIntent {
+                    action_id: id.into(),
+                    index: 1,
+                    service: "ec2".into(),
+                    region: "eu-west-1".into(),
+                    api: "ModifySnapshotAttribute".into(),
+                    target: "snap-a".into(),
+                    operation,
+                },
+            ),
+            record_at(
+                secs + 1,
+                Entry::StepOutcome {
+                    action_id: id.into(),
+                    index: 1,
+                    outcome: Outcome::Ok,
+                    inverse: None,
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn an_indicator_is_credited_when_it_became_contained_and_later_actions_show_as_later() {
+        let mut log = session("123456789012");
+        // Contained at 41 by s-1; a freeze-like second pass at 140 changes nothing of it.
+        log.records
+            .extend(acting_on_snap_a("s-2", Playbook::RevertSharing, 140));
+        let card = scored(std::slice::from_ref(&log), &account_with(&["snap-b"]), None);
+        assert_eq!(card.indicators[0].contained, Some(at(41)));
+        assert_eq!(
+            card.indicators[0].by,
+            ["s-1: revert-sharing", "s-2: revert-sharing (later)"]
+        );
+        // Undone at 200, contained again at 301: from then on it stayed contained.
+        log.records.extend(acting_on_snap_a(
+            "s-3",
+            Playbook::Undo { of: "s-1".into() },
+            200,
+        ));
+        log.records
+            .extend(acting_on_snap_a("s-4", Playbook::RevertSharing, 300));
+        let card = scored(&[log], &account_with(&["snap-b"]), None);
+        assert_eq!(card.indicators[0].contained, Some(at(301)));
+        assert_eq!(card.indicators[0].by, ["s-4: revert-sharing"]);
     }
 }

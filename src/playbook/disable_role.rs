@@ -1,6 +1,11 @@
 //! disable-role: inline deny-all and revoke-older-sessions policies on the role, and its trust
 //! policy reverted to the principals the baseline trusts (the exact prior document is kept as
 //! the inverse, so undo puts it back). Without a baseline the trust policy is left as it is.
+//!
+//! A role the baseline knows whose trust an intruder widened (a partner's role, say) gets its
+//! trust reverted and its older sessions revoked, and no deny-all: once the trust is back the
+//! intruder cannot assume it, and a deny-all would only cut the partner off. Denying it too is
+//! the operator's explicit choice.
 
 use std::collections::BTreeSet;
 
@@ -12,18 +17,29 @@ use super::guard::Guard;
 use super::plan::{Exempt, Plan, Playbook, Step};
 use crate::model::Identity;
 use crate::model::operation::{
-    DENY_ALL_POLICY, Operation, PrincipalKind, REVOKE_SESSIONS_POLICY, RoleState,
+    DENY_ALL_POLICY, Operation, PrincipalKind, REVOKE_SESSIONS_POLICY, ROLE_INLINE_QUOTA, RoleState,
 };
 use crate::policy::restrict_trust;
 
-/// Plans the containment of `roles` (their state read just before). `trusted` is the
-/// baseline's trusted accounts, `None` without a baseline.
+/// What the baseline says of the roles to contain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Known {
+    /// The accounts the baseline trusts.
+    pub trusted: BTreeSet<String>,
+    /// Those of the roles the baseline knows.
+    pub roles: BTreeSet<String>,
+    /// Deny the known roles too: the operator's explicit choice.
+    pub deny_known: bool,
+}
+
+/// Plans the containment of `roles` (their state read just before). `known` is what the
+/// baseline says of them, `None` without a baseline.
 pub fn plan(
     action_id: String,
     account: Identity,
     now: DateTime<Utc>,
     roles: &[RoleState],
-    trusted: Option<&BTreeSet<String>>,
+    known: Option<&Known>,
     guard: &Guard,
 ) -> Plan {
     let mut steps = Vec::new();
@@ -48,26 +64,55 @@ pub fn plan(
             .revoke_sessions_document
             .clone()
             .unwrap_or_else(|| revoke_sessions_document(now));
-        steps.extend(deny_steps(
-            PrincipalKind::Role,
-            &role.name,
-            role.inline_chars,
-            &[
+        let reverted = known.map(|known| {
+            let keep = |other: &str| other == account.id || known.trusted.contains(other);
+            restrict_trust(&role.trust_document, keep)
+        });
+        // A known role whose trust goes back: the intruder's way in closes with it. One that
+        // carries firebreak's revoke policy already was put back so before (a re-run): it stays
+        // without the deny.
+        let trust_only = known.is_some_and(|k| k.roles.contains(&role.name) && !k.deny_known)
+            && (matches!(reverted, Some(Ok(Some(_)))) || role.revoke_sessions_document.is_some());
+        let revoke_chars = revoke.chars().filter(|c| !c.is_whitespace()).count();
+        let policies = if trust_only {
+            notes.push(format!(
+                "{} is a role the baseline knows: its trust is put back to what the baseline trusts and its older sessions are revoked, which shuts out whoever came in through its trust; no deny-all (that would cut off those it trusts); to deny it too: firebreak act disable-role {} --deny-known",
+                role.name, role.name
+            ));
+            if role.inline_chars + revoke_chars > ROLE_INLINE_QUOTA {
+                // The managed fallback would deny everything: not what was chosen.
+                notes.push(format!(
+                    "the inline policies of {} leave no room for the revoke-older-sessions policy: sessions issued before now last until they expire (an hour by default, 12 at most) — --deny-known cuts them",
+                    role.name
+                ));
+                Vec::new()
+            } else {
+                vec![(REVOKE_SESSIONS_POLICY, revoke)]
+            }
+        } else {
+            vec![
                 (DENY_ALL_POLICY, deny_all_document()),
                 (REVOKE_SESSIONS_POLICY, revoke),
-            ],
-            partition(&account),
-            &mut notes,
-        ));
-        let Some(trusted) = trusted else {
+            ]
+        };
+        if !policies.is_empty() {
+            steps.extend(deny_steps(
+                PrincipalKind::Role,
+                &role.name,
+                role.inline_chars,
+                &policies,
+                partition(&account),
+                &mut notes,
+            ));
+        }
+        let Some(reverted) = reverted else {
             notes.push(format!(
                 "no baseline: the trust policy of {} is left as it is (the deny-all policy still stops what the role does)",
                 role.name
             ));
             continue;
         };
-        let keep = |other: &str| other == account.id || trusted.contains(other);
-        match restrict_trust(&role.trust_document, keep) {
+        match reverted {
             Ok(Some(document)) => steps.push(Step::global(
                 0,
                 Operation::UpdateAssumeRolePolicy {
@@ -140,7 +185,10 @@ mod tests {
             identity(),
             Utc::now(),
             &[role("partner-readonly", &widened)],
-            Some(&trusted),
+            Some(&Known {
+                trusted: trusted.clone(),
+                ..Known::default()
+            }),
             &guard,
         );
         let apis: Vec<&str> = plan.steps.iter().map(|s| s.api.as_str()).collect();
@@ -198,7 +246,7 @@ mod tests {
             identity(),
             Utc::now(),
             &[role("backdoor", &trust)],
-            Some(&BTreeSet::new()),
+            Some(&Known::default()),
             &guard,
         );
         let Operation::UpdateAssumeRolePolicy { document, .. } = &plan.steps[2].operation else {
@@ -221,7 +269,7 @@ mod tests {
             identity(),
             Utc::now(),
             &[sso],
-            Some(&BTreeSet::new()),
+            Some(&Known::default()),
             &guard,
         );
         assert!(plan.steps.is_empty(), "{:?}", plan.steps);
@@ -230,6 +278,85 @@ mod tests {
                 && plan.notes[0].contains("permission-set assignments"),
             "{:?}",
             plan.notes
+        );
+    }
+
+    #[test]
+    fn a_known_role_whose_trust_was_widened_gets_its_trust_back_and_no_deny_unless_chosen() {
+        let widened = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{PARTNER}:root","arn:aws:iam::{STRANGER}:root"]}},"Action":"sts:AssumeRole"}}]}}"#
+        );
+        let clean = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{PARTNER}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+        );
+        let guard = Guard::new(&identity().caller_arn, &[]);
+        let known = Known {
+            trusted: [PARTNER.to_string()].into(),
+            roles: ["partner-readonly".to_string(), "partner-admin".to_string()].into(),
+            deny_known: false,
+        };
+        let planned = |known: &Known| {
+            plan(
+                "a-5".into(),
+                identity(),
+                Utc::now(),
+                &[
+                    role("partner-readonly", &widened),
+                    // Known, its trust clean: what brought it here is not its trust.
+                    role("partner-admin", &clean),
+                ],
+                Some(known),
+                &guard,
+            )
+        };
+        let steps = |plan: &Plan| -> Vec<(String, String)> {
+            plan.steps
+                .iter()
+                .map(|s| (s.api.clone(), s.target.clone()))
+                .collect()
+        };
+        let kept = planned(&known);
+        let readonly: Vec<(String, String)> = steps(&kept)
+            .into_iter()
+            .filter(|(_, target)| target.contains("partner-readonly"))
+            .collect();
+        assert_eq!(
+            readonly
+                .iter()
+                .map(|(api, _)| api.as_str())
+                .collect::<Vec<_>>(),
+            ["PutRolePolicy", "UpdateAssumeRolePolicy"],
+            "{readonly:?}"
+        );
+        assert!(
+            kept.steps.iter().all(|s| !matches!(&s.operation,
+                Operation::PutRolePolicy { role, policy_name, .. }
+                    if role == "partner-readonly" && policy_name == DENY_ALL_POLICY)),
+            "{:?}",
+            kept.steps
+        );
+        assert!(
+            kept.steps.iter().any(|s| matches!(&s.operation,
+                Operation::PutRolePolicy { role, policy_name, .. }
+                    if role == "partner-admin" && policy_name == DENY_ALL_POLICY)),
+            "{:?}",
+            kept.steps
+        );
+        assert!(
+            kept.notes.iter().any(|n| n.contains("--deny-known")),
+            "{:?}",
+            kept.notes
+        );
+        let denied = planned(&Known {
+            deny_known: true,
+            ..known
+        });
+        assert!(
+            denied.steps.iter().any(|s| matches!(&s.operation,
+                Operation::PutRolePolicy { role, policy_name, .. }
+                    if role == "partner-readonly" && policy_name == DENY_ALL_POLICY)),
+            "{:?}",
+            denied.steps
         );
     }
 }

@@ -33,8 +33,12 @@ pub enum Request {
     DisableUsers { users: Vec<String> },
     /// Single access keys, by id: only those keys are deactivated.
     DisableKeys { keys: Vec<String> },
-    /// IAM roles: deny-all and revoke-older-sessions, trust back to what the baseline trusts.
-    DisableRoles { roles: Vec<String> },
+    /// IAM roles: deny-all and revoke-older-sessions, trust back to what the baseline trusts;
+    /// a role the baseline knows whose trust was widened is not denied unless `deny_known`.
+    DisableRoles {
+        roles: Vec<String>,
+        deny_known: bool,
+    },
     /// Lambda functions (region, name); `unknown` adds every function the baseline does not
     /// know; `delete` may add a last, irreversible phase.
     ContainFunctions {
@@ -200,7 +204,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
             }
             disable_user::plan_keys(action_id, account, now, &states, &guard)
         }
-        Request::DisableRoles { roles } => {
+        Request::DisableRoles { roles, deny_known } => {
             let mut states = Vec::new();
             for role in roles {
                 match actions::role_state(&session.ctx, role).await? {
@@ -208,9 +212,16 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
                     None => return Err(no_such(format!("no IAM role named {role}"))),
                 }
             }
-            let baseline = session.baseline(identity)?;
-            let trusted = baseline.as_ref().map(|b| &b.trusted_accounts);
-            disable_role::plan(action_id, account, now, &states, trusted, &guard)
+            let known = session.baseline(identity)?.map(|b| disable_role::Known {
+                roles: roles
+                    .iter()
+                    .filter(|role| b.knows_role(role))
+                    .cloned()
+                    .collect(),
+                trusted: b.trusted_accounts,
+                deny_known: *deny_known,
+            });
+            disable_role::plan(action_id, account, now, &states, known.as_ref(), &guard)
         }
         Request::ContainFunctions {
             functions,

@@ -1168,7 +1168,10 @@ fn disable_request(state: &State) -> Planned {
         requests.push(Request::DisableKeys { keys });
     }
     if !roles.is_empty() {
-        requests.push(Request::DisableRoles { roles });
+        requests.push(Request::DisableRoles {
+            roles,
+            deny_known: false,
+        });
     }
     Ok((
         requests,

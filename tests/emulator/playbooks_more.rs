@@ -401,7 +401,8 @@ async fn disable_key_deactivates_only_that_key_reruns_skip_and_undo_reactivates_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn disable_role_denies_reverts_trust_to_the_baseline_spares_break_glass_and_undo_restores() {
+async fn disable_role_denies_the_unknown_reverts_the_known_partners_trust_spares_break_glass_and_undo_restores()
+ {
     let bed = TestBed::start();
     let seed = bed.seeder();
     let responder = seed.user_with_secret("responder").await;
@@ -486,7 +487,15 @@ async fn disable_role_denies_reverts_trust_to_the_baseline_spares_break_glass_an
         "{disabled:#}"
     );
     let outcomes = statuses(&disabled);
-    assert_eq!(outcomes.len(), 6, "{outcomes:?}");
+    // The partner's role, known to the baseline, is not denied: its trust goes back and its
+    // older sessions are revoked, which shuts the stranger out without cutting the partner off.
+    assert_eq!(outcomes.len(), 5, "{outcomes:?}");
+    assert!(
+        disabled["plan"]["notes"]
+            .to_string()
+            .contains("--deny-known"),
+        "{disabled:#}"
+    );
     assert!(all_have_status(&disabled, "ok"), "{outcomes:?}");
     for role in ["partner-read", "backdoor"] {
         assert!(
@@ -498,17 +507,21 @@ async fn disable_role_denies_reverts_trust_to_the_baseline_spares_break_glass_an
         );
     }
 
-    // Both roles now carry the deny-all and revoke-older-sessions policies.
+    // The backdoor carries the deny-all and revoke-older-sessions policies, the partner's
+    // role only the revoke.
+    assert_eq!(
+        role_policies(&bed, "partner-read").await,
+        BTreeSet::from([REVOKE.to_string()])
+    );
+    assert_eq!(
+        role_policies(&bed, "backdoor").await,
+        BTreeSet::from([DENY_ALL.to_string(), REVOKE.to_string()])
+    );
+    let deny = role_policy(&bed, "backdoor", DENY_ALL).await;
+    assert_eq!(deny["Statement"][0]["Effect"], "Deny");
+    assert_eq!(deny["Statement"][0]["Action"], "*");
+    assert_eq!(deny["Statement"][0]["Resource"], "*");
     for role in ["partner-read", "backdoor"] {
-        assert_eq!(
-            role_policies(&bed, role).await,
-            BTreeSet::from([DENY_ALL.to_string(), REVOKE.to_string()]),
-            "{role}"
-        );
-        let deny = role_policy(&bed, role, DENY_ALL).await;
-        assert_eq!(deny["Statement"][0]["Effect"], "Deny");
-        assert_eq!(deny["Statement"][0]["Action"], "*");
-        assert_eq!(deny["Statement"][0]["Resource"], "*");
         let revoke = role_policy(&bed, role, REVOKE).await;
         assert!(
             revoke["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"].is_string(),
@@ -571,6 +584,26 @@ async fn disable_role_denies_reverts_trust_to_the_baseline_spares_break_glass_an
     assert_eq!(
         attached_role_policies(&bed, "backdoor").await,
         BTreeSet::from([ADMINISTRATOR_ACCESS.to_string()])
+    );
+
+    // Denying the partner's role too is an explicit choice.
+    let denied = run_json(
+        &bed,
+        &responder,
+        &[
+            "--baseline",
+            baseline_arg,
+            "act",
+            "disable-role",
+            "partner-read",
+            "--deny-known",
+            "--execute",
+        ],
+    );
+    assert!(all_have_status(&denied, "ok"), "{denied:#}");
+    assert_eq!(
+        role_policies(&bed, "partner-read").await,
+        BTreeSet::from([DENY_ALL.to_string(), REVOKE.to_string()])
     );
 }
 
