@@ -262,13 +262,41 @@ pub async fn set_role_trust(
     Ok(())
 }
 
-/// A minimal valid zip (one small handler) for CreateFunction.
-fn code_zip() -> Vec<u8> {
-    // An empty zip archive: just the end-of-central-directory record. Enough for a function
-    // that is never invoked.
-    let mut zip = vec![0x50, 0x4b, 0x05, 0x06];
-    zip.extend([0u8; 18]);
-    zip
+/// The game day's function: it does nothing, and is never invoked.
+const HANDLER: &str = "def handler(event, context):\n    return None\n";
+
+/// The function package for CreateFunction: a zip holding `index.py` (AWS refuses an empty
+/// archive: "Uploaded file must be a non-empty zip").
+fn code_zip(region: &str) -> Result<Vec<u8>, AwsError> {
+    use std::io::Write;
+    let package = || -> zip::result::ZipResult<Vec<u8>> {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        writer.start_file(
+            "index.py",
+            zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored)
+                .unix_permissions(0o644),
+        )?;
+        writer.write_all(HANDLER.as_bytes())?;
+        Ok(writer.finish()?.into_inner())
+    };
+    package().map_err(|e| AwsError {
+        code: "PackageError".into(),
+        message: format!("the function package could not be made: {e}"),
+        ..lambda_site("CreateFunction", region).local_error()
+    })
+}
+
+/// How often CreateFunction is sent again while IAM has not yet propagated a new role to
+/// Lambda ("The role defined for the function cannot be assumed by Lambda"), and the wait
+/// between tries: IAM takes seconds, rarely more than half a minute.
+const ROLE_PROPAGATION_TRIES: u32 = 15;
+const ROLE_PROPAGATION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether Lambda refused a new function because its new role is not yet assumable.
+fn role_not_yet_assumable(error: &AwsError) -> bool {
+    error.code == "InvalidParameterValueException"
+        && error.message.contains("cannot be assumed by Lambda")
 }
 
 /// Creates a tagged function in `region` running as `role_arn`.
@@ -281,24 +309,35 @@ pub async fn create_function(
     run_id: &str,
 ) -> Result<(), AwsError> {
     let lambda = ctx.for_changes().lambda(region);
-    lambda_site("CreateFunction", region)
-        .run(
-            lambda
-                .create_function()
-                .function_name(name)
-                .runtime(aws_sdk_lambda::types::Runtime::Python312)
-                .role(role_arn)
-                .handler("index.handler")
-                .code(
-                    aws_sdk_lambda::types::FunctionCode::builder()
-                        .zip_file(aws_sdk_lambda::primitives::Blob::new(code_zip()))
-                        .build(),
-                )
-                .tags(GAMEDAY_TAG, run_id)
-                .send(),
-        )
-        .await?;
-    Ok(())
+    let package = code_zip(region)?;
+    let mut tries = 1;
+    loop {
+        let created = lambda_site("CreateFunction", region)
+            .run(
+                lambda
+                    .create_function()
+                    .function_name(name)
+                    .runtime(aws_sdk_lambda::types::Runtime::Python312)
+                    .role(role_arn)
+                    .handler("index.handler")
+                    .code(
+                        aws_sdk_lambda::types::FunctionCode::builder()
+                            .zip_file(aws_sdk_lambda::primitives::Blob::new(package.clone()))
+                            .build(),
+                    )
+                    .tags(GAMEDAY_TAG, run_id)
+                    .send(),
+            )
+            .await;
+        match created {
+            // A role made seconds ago: IAM has not told Lambda yet.
+            Err(error) if role_not_yet_assumable(&error) && tries < ROLE_PROPAGATION_TRIES => {
+                tries += 1;
+                tokio::time::sleep(ROLE_PROPAGATION_WAIT).await;
+            }
+            other => return other.map(drop),
+        }
+    }
 }
 
 /// Creates a tagged volume and a tagged snapshot of it in `region`; returns the snapshot id.
@@ -438,18 +477,62 @@ pub async fn create_image(
                 .send(),
         )
         .await?;
-    ec2_site("RunInstances", region)
-        .run(
+    launch_instance(ctx, pass, region, &image_id, name, run_id).await?;
+    Ok(image_id)
+}
+
+/// Launches one tagged instance of `image_id`; in a region without a default VPC, into a
+/// subnet that is there.
+pub(super) async fn launch_instance(
+    ctx: &AwsContext,
+    _pass: &Sandbox,
+    region: &str,
+    image_id: &str,
+    name: &str,
+    run_id: &str,
+) -> Result<(), AwsError> {
+    let ec2 = ctx.for_changes().ec2(region);
+    let launch = |subnet: Option<String>| {
+        ec2_site("RunInstances", region).run(
             ec2.run_instances()
-                .image_id(&image_id)
+                .image_id(image_id)
                 .min_count(1)
                 .max_count(1)
                 .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                .set_subnet_id(subnet)
                 .tag_specifications(ec2_tags(Ec2ResourceType::Instance, run_id, Some(name)))
                 .send(),
         )
+    };
+    match launch(None).await {
+        Err(error) if error.code == "VPCIdNotSpecified" => {
+            let subnet = some_subnet(ctx, region).await?.ok_or_else(|| AwsError {
+                message: format!(
+                    "{} — and the region has no subnet to launch into: create a VPC with a subnet in {region} (or a default VPC: aws ec2 create-default-vpc), or pick another region",
+                    error.message
+                ),
+                ..error
+            })?;
+            launch(Some(subnet)).await.map(drop)
+        }
+        other => other.map(drop),
+    }
+}
+
+/// A subnet of `region` to launch into when it has no default VPC: an available one.
+async fn some_subnet(ctx: &AwsContext, region: &str) -> Result<Option<String>, AwsError> {
+    let subnets = ec2_site("DescribeSubnets", region)
+        .run(
+            ctx.ec2(region)
+                .describe_subnets()
+                .filters(Filter::builder().name("state").values("available").build())
+                .send(),
+        )
         .await?;
-    Ok(image_id)
+    Ok(subnets
+        .subnets()
+        .iter()
+        .find_map(|s| s.subnet_id().map(str::to_string)))
 }
 
 /// Adds `with` to an AMI's launch permissions.

@@ -200,7 +200,9 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
     );
     let mut detonator = Detonator::start(&session.ctx, &pass, &data_dir, fresh, &say)?;
     eprintln!("peacetime estate:");
-    detonator.estate().await?;
+    if let Err(error) = detonator.estate().await {
+        return Err(left_behind(error, detonator.record(), &data_dir));
+    }
     let baseline_path = detonator.record().baseline.clone();
     session.baseline_path = Some(baseline_path.clone());
     session.baseline_explicit = true;
@@ -214,7 +216,9 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
         captured.regions_in_use.len()
     ));
     eprintln!("attack:");
-    detonator.attack().await?;
+    if let Err(error) = detonator.attack().await {
+        return Err(left_behind(error, detonator.record(), &data_dir));
+    }
     let mut record = detonator.into_record();
 
     if options.no_tui {
@@ -239,6 +243,41 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
     // The private emulator stops here, with everything in it.
     drop(emulator);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A detonation that failed part-way: the error, what the run had made by then (its record
+/// keeps every step done), and how to remove it.
+fn left_behind(
+    error: super::detonate::DetonateError,
+    record: &RunRecord,
+    data_dir: &Path,
+) -> AppError {
+    let done: Vec<&str> = record.steps.iter().map(|s| s.what.as_str()).collect();
+    let made = if done.is_empty() {
+        "no step had finished".to_string()
+    } else {
+        format!("it made: {}", done.join("; "))
+    };
+    let remedy = if record.private_emulator {
+        "it ran on its private emulator, which stops now with everything in it: nothing to clean up"
+            .to_string()
+    } else {
+        let (flags, confirm) = match &record.endpoint {
+            Some(endpoint) => (format!("--endpoint-url {endpoint} "), String::new()),
+            None => (String::new(), format!(" --confirm {}", record.account)),
+        };
+        format!(
+            "everything it made is tagged {}={}; remove it with: firebreak {flags}--data-dir {} gameday cleanup {}{confirm}",
+            sandbox::GAMEDAY_TAG,
+            record.run_id,
+            data_dir.display(),
+            record.run_id
+        )
+    };
+    AppError::Gameday(format!(
+        "game day {} failed: {error}\n{made}\n{remedy}",
+        record.run_id
+    ))
 }
 
 /// What `gameday run --no-tui` prints.
@@ -500,4 +539,65 @@ fn list(global: &GlobalArgs) -> Result<ExitCode, AppError> {
     }
     print(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gameday::detonate::DetonateError;
+    use crate::gameday::record::StepDone;
+
+    #[test]
+    fn a_run_that_failed_says_what_it_left_and_how_to_remove_it() {
+        let scenario = scenario::load("console-takeover").expect("scenario");
+        let blueprint = blueprint::expand(
+            &scenario,
+            1,
+            &["us-east-1".into(), "eu-west-1".into()],
+            "123456789012",
+            blueprint::Parties::default(),
+        )
+        .expect("blueprint");
+        let mut record = RunRecord {
+            run_id: "leaked-1".into(),
+            scenario: scenario.name.clone(),
+            seed: 1,
+            account: "123456789012".into(),
+            endpoint: None,
+            private_emulator: false,
+            created: Utc::now(),
+            attack_started: None,
+            detonated: None,
+            baseline: PathBuf::from("b.toml"),
+            regions: Vec::new(),
+            blueprint,
+            steps: vec![StepDone {
+                id: "estate-role".into(),
+                at: Utc::now(),
+                what: "created role app-runner".into(),
+            }],
+            indicators: Vec::new(),
+            damage: Vec::new(),
+            cleaned: None,
+            server: None,
+        };
+        let failed = || DetonateError::Step {
+            step: "rogue-functions".into(),
+            message: "Uploaded file must be a non-empty zip".into(),
+        };
+        let said = left_behind(failed(), &record, Path::new("/data")).to_string();
+        for expected in [
+            "game day leaked-1 failed",
+            "non-empty zip",
+            "created role app-runner",
+            "firebreak:gameday=leaked-1",
+            "firebreak --data-dir /data gameday cleanup leaked-1 --confirm 123456789012",
+        ] {
+            assert!(said.contains(expected), "{expected} not in: {said}");
+        }
+        record.private_emulator = true;
+        record.endpoint = Some("http://127.0.0.1:5000".into());
+        let said = left_behind(failed(), &record, Path::new("/data")).to_string();
+        assert!(said.contains("nothing to clean up"), "{said}");
+    }
 }

@@ -28,6 +28,10 @@ pub enum DetonateError {
     Record(#[from] RecordError),
 }
 
+/// How often an attacker's step refused for want of permission is sent again (2 s apart) while
+/// its new key's policy propagates.
+const POLICY_PROPAGATION_TRIES: u32 = 15;
+
 /// What one step made, for the steps that refer to it.
 #[derive(Debug, Default)]
 struct Made {
@@ -156,7 +160,25 @@ impl<'a> Detonator<'a> {
 
     async fn run(&mut self, step: &Planned) -> Result<(), DetonateError> {
         let ctx = self.caller(step).await?;
-        let (made, what) = self.send(&ctx, step).await.map_err(|error| match error {
+        // On AWS a new key authenticates before the policy attached to its user is in force:
+        // the attacker's first calls are refused for a few seconds. A refused call made
+        // nothing, so the step is sent again (never on an emulator, which answers at once).
+        let mut tries = 1;
+        let sent = loop {
+            match self.send(&ctx, step).await {
+                Err(Sent::Aws(error))
+                    if step.actor.is_some()
+                        && !self.ctx.emulated()
+                        && error.missing_permission().is_some()
+                        && tries < POLICY_PROPAGATION_TRIES =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                other => break other,
+            }
+        };
+        let (made, what) = sent.map_err(|error| match error {
             Sent::Aws(error) => DetonateError::Aws {
                 step: step.id.clone(),
                 error,
