@@ -267,24 +267,17 @@ const HANDLER: &str = "def handler(event, context):\n    return None\n";
 
 /// The function package for CreateFunction: a zip holding `index.py` (AWS refuses an empty
 /// archive: "Uploaded file must be a non-empty zip").
-fn code_zip(region: &str) -> Result<Vec<u8>, AwsError> {
+fn code_zip() -> zip::result::ZipResult<Vec<u8>> {
     use std::io::Write;
-    let package = || -> zip::result::ZipResult<Vec<u8>> {
-        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        writer.start_file(
-            "index.py",
-            zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Stored)
-                .unix_permissions(0o644),
-        )?;
-        writer.write_all(HANDLER.as_bytes())?;
-        Ok(writer.finish()?.into_inner())
-    };
-    package().map_err(|e| AwsError {
-        code: "PackageError".into(),
-        message: format!("the function package could not be made: {e}"),
-        ..lambda_site("CreateFunction", region).local_error()
-    })
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    writer.start_file(
+        "index.py",
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .unix_permissions(0o644),
+    )?;
+    writer.write_all(HANDLER.as_bytes())?;
+    Ok(writer.finish()?.into_inner())
 }
 
 /// How often CreateFunction is sent again while IAM has not yet propagated a new role to
@@ -309,7 +302,11 @@ pub async fn create_function(
     run_id: &str,
 ) -> Result<(), AwsError> {
     let lambda = ctx.for_changes().lambda(region);
-    let package = code_zip(region)?;
+    let package = code_zip().map_err(|e| AwsError {
+        code: "PackageError".into(),
+        message: format!("the function package could not be made: {e}"),
+        ..lambda_site("CreateFunction", region).local_error()
+    })?;
     let mut tries = 1;
     loop {
         let created = lambda_site("CreateFunction", region)
