@@ -564,74 +564,38 @@ mod tests {
     /// A session of `account` that scanned at 20 (and at 5, before the attack), and revert-
     /// sharing `snap-a` at 40.
     fn session(account: &str) -> SessionLog {
-        let operation = Operation::ModifySnapshotSharing {
-            snapshot_id: "snap-a".into(),
-            change: Default::default(),
-        };
-        let plan = Plan::new(
-            "s-1".into(),
-            Playbook::RevertSharing,
-            identity(account),
-            at(39),
-            vec![Step::new("eu-west-1", 0, operation.clone(), None)],
-        );
         let finding = |id: &str| format!("public_snapshot:eu-west-1:{id}");
+        let mut records = vec![
+            record_at(
+                1,
+                Entry::SessionStart {
+                    version: "0".into(),
+                    args: vec![],
+                    local_user: None,
+                    identity: identity(account),
+                },
+            ),
+            record_at(
+                5,
+                Entry::Scanned {
+                    findings: 1,
+                    new: vec![finding("snap-b")],
+                },
+            ),
+            record_at(
+                20,
+                Entry::Scanned {
+                    findings: 2,
+                    new: vec![finding("snap-a"), finding("snap-b")],
+                },
+            ),
+        ];
+        records.extend(acting_on_snap_a("s-1", Playbook::RevertSharing, 40));
+        records.push(record_at(50, Entry::CockpitClosed { keystrokes: 7 }));
         SessionLog {
             path: "s.jsonl".into(),
             session: "s".into(),
-            records: vec![
-                record_at(
-                    1,
-                    Entry::SessionStart {
-                        version: "0".into(),
-                        args: vec![],
-                        local_user: None,
-                        identity: identity(account),
-                    },
-                ),
-                record_at(
-                    5,
-                    Entry::Scanned {
-                        findings: 1,
-                        new: vec![finding("snap-b")],
-                    },
-                ),
-                record_at(
-                    20,
-                    Entry::Scanned {
-                        findings: 2,
-                        new: vec![finding("snap-a"), finding("snap-b")],
-                    },
-                ),
-                record_at(
-                    39,
-                    Entry::PlanShown {
-                        plan: Box::new(plan),
-                    },
-                ),
-                record_at(
-                    40,
-                    Entry::StepIntent {
-                        action_id: "s-1".into(),
-                        index: 1,
-                        service: "ec2".into(),
-                        region: "eu-west-1".into(),
-                        api: "ModifySnapshotAttribute".into(),
-                        target: "snap-a".into(),
-                        operation,
-                    },
-                ),
-                record_at(
-                    41,
-                    Entry::StepOutcome {
-                        action_id: "s-1".into(),
-                        index: 1,
-                        outcome: Outcome::Ok,
-                        inverse: None,
-                    },
-                ),
-                record_at(50, Entry::CockpitClosed { keystrokes: 7 }),
-            ],
+            records,
             truncated_line: None,
             live: false,
         }

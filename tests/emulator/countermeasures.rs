@@ -318,24 +318,7 @@ async fn the_internet_through_a_prefix_list_or_split_ranges_is_found_closed_and_
         .and_then(|p| p.prefix_list_id())
         .expect("prefix list id")
         .to_string();
-    let listed = seed.open_group("us-east-1", "via-list", 8443).await;
-    ec2.revoke_security_group_ingress()
-        .group_id(&listed)
-        .ip_permissions(
-            aws_sdk_ec2::types::IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(8443)
-                .to_port(8443)
-                .ip_ranges(
-                    aws_sdk_ec2::types::IpRange::builder()
-                        .cidr_ip("0.0.0.0/0")
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("revoke the literal");
+    let listed = seed.group("us-east-1", "via-list").await;
     ec2.authorize_security_group_ingress()
         .group_id(&listed)
         .ip_permissions(
@@ -353,24 +336,7 @@ async fn the_internet_through_a_prefix_list_or_split_ranges_is_found_closed_and_
         .send()
         .await
         .expect("through the list");
-    let split = seed.open_group("us-east-1", "split", 3389).await;
-    ec2.revoke_security_group_ingress()
-        .group_id(&split)
-        .ip_permissions(
-            aws_sdk_ec2::types::IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(3389)
-                .to_port(3389)
-                .ip_ranges(
-                    aws_sdk_ec2::types::IpRange::builder()
-                        .cidr_ip("0.0.0.0/0")
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .expect("revoke the literal");
+    let split = seed.group("us-east-1", "split").await;
     for half in ["0.0.0.0/1", "128.0.0.0/1"] {
         seed.open_port_from("us-east-1", &split, 3389, half, None)
             .await;

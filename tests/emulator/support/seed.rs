@@ -158,8 +158,14 @@ impl Seeder {
 
     /// A security group in `region` admitting the internet on tcp `port`; returns its id.
     pub async fn open_group(&self, region: &str, name: &str, port: i32) -> String {
-        let ec2 = self.ec2(region);
-        let group = ec2
+        let group = self.group(region, name).await;
+        self.open_port(region, &group, port).await;
+        group
+    }
+
+    /// Creates security group `name` with no ingress rule; returns its id.
+    pub async fn group(&self, region: &str, name: &str) -> String {
+        self.ec2(region)
             .create_security_group()
             .group_name(name)
             .description(format!("{name} servers"))
@@ -168,9 +174,7 @@ impl Seeder {
             .expect("create security group")
             .group_id()
             .expect("group id")
-            .to_string();
-        self.open_port(region, &group, port).await;
-        group
+            .to_string()
     }
 
     /// Admits the internet on tcp `port` of `group`.
