@@ -574,6 +574,8 @@ mod tests {
         let deny_all = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
         let deny_with_condition = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
         let read_only = r#"{"Statement":{"Effect":"Allow","Action":["s3:Get*","ec2:Describe*"],"Resource":"*"}}"#;
+        let deny_one_service = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
+        let deny_all_spelled = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*:*","Resource":"*"}]}"#;
         let cases = [
             ("arn:aws:iam::aws:policy/AWSDenyAll", None, false),
             ("arn:aws-us-gov:iam::aws:policy/AWSDenyAll", None, false),
@@ -587,6 +589,9 @@ mod tests {
             (customer, Some(admin), true),
             (customer, Some(deny_all), false),
             (customer, Some(deny_with_condition), true),
+            // Denying one service leaves an administrator; `*:*` is every action too.
+            (customer, Some(deny_one_service), true),
+            (customer, Some(deny_all_spelled), false),
             (customer, Some(read_only), false),
             (customer, None, true),
             (customer, Some("not json"), true),

@@ -870,6 +870,22 @@ mod tests {
                 ),
             ]
         );
+        let said: Vec<String> = evaluate(&Context {
+            inventory: &swapped,
+            baseline: Some(&captured),
+            account: &identity(),
+            now: now(),
+            windows: Windows::default(),
+            listed: &Default::default(),
+        })
+        .into_iter()
+        .flat_map(|f| f.details)
+        .collect();
+        assert!(
+            said.iter()
+                .any(|d| d == "the baseline knows profile web with role web: it now carries ops"),
+            "{said:?}"
+        );
         // A profile the baseline never had is unknown on any instance.
         let mut foreign = churned;
         foreign.profile_associations.push(association("i-4", "ops"));

@@ -487,4 +487,103 @@ mod tests {
         assert!(!function.shown_by(&id(FindingKind::RecentResource, "eu-west-1", "miner")));
         assert!(!function.shown_by("garbage"));
     }
+
+    #[test]
+    fn only_a_step_that_contains_a_threat_by_itself_decides_it() {
+        use crate::model::operation::REVOKE_SESSIONS_POLICY;
+        let user = Threat::User {
+            name: "mallory".into(),
+            keys: vec!["AKIA1".into()],
+        };
+        let partner = Threat::Role {
+            name: "partner".into(),
+            outsider: Some(Exposure::Account("666655554444".into())),
+        };
+        let backdoor = Threat::Role {
+            name: "backdoor".into(),
+            outsider: None,
+        };
+        let function = Threat::Function {
+            region: "eu-west-1".into(),
+            name: "miner".into(),
+        };
+        let put = |policy: &str| Operation::PutUserPolicy {
+            user: "mallory".into(),
+            policy_name: policy.into(),
+            document: "{}".into(),
+        };
+        let trust = Operation::UpdateAssumeRolePolicy {
+            role: "partner".into(),
+            document: "{}".into(),
+        };
+        let throttle = |reserved| Operation::PutFunctionConcurrency {
+            function: "miner".into(),
+            reserved,
+        };
+        let cases = [
+            (&user, put(DENY_ALL_POLICY), true),
+            (&user, put(FREEZE_POLICY), true),
+            (&user, put(REVOKE_SESSIONS_POLICY), false),
+            (
+                &user,
+                Operation::DeactivateAccessKey {
+                    user: "mallory".into(),
+                    key_id: "AKIA1".into(),
+                },
+                false,
+            ),
+            (
+                &user,
+                Operation::AttachUserPolicy {
+                    user: "mallory".into(),
+                    policy_arn: format!("arn:aws:iam::aws:policy/{DENY_ALL_MANAGED}"),
+                },
+                true,
+            ),
+            (
+                &user,
+                Operation::AttachUserPolicy {
+                    user: "mallory".into(),
+                    policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess".into(),
+                },
+                false,
+            ),
+            (&partner, trust.clone(), true),
+            // A role no outsider was let into is not closed by its trust.
+            (&backdoor, trust, false),
+            (&function, throttle(0), true),
+            (&function, throttle(5), false),
+        ];
+        for (threat, operation, decides) in cases {
+            assert_eq!(
+                threat.decided_by(&operation),
+                decides,
+                "{threat:?} {operation:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_undo_step_takes_back_only_its_own_resource_in_its_own_region() {
+        let function = Threat::Function {
+            region: "eu-west-1".into(),
+            name: "miner".into(),
+        };
+        let user = Threat::User {
+            name: "mallory".into(),
+            keys: Vec::new(),
+        };
+        let unthrottle = |name: &str| Operation::DeleteFunctionConcurrency {
+            function: name.into(),
+        };
+        let reactivate = |name: &str| Operation::ActivateAccessKey {
+            user: name.into(),
+            key_id: "AKIA1".into(),
+        };
+        assert!(function.undone_by(&unthrottle("miner"), "eu-west-1"));
+        assert!(!function.undone_by(&unthrottle("miner"), "us-east-1"));
+        assert!(!function.undone_by(&unthrottle("billing"), "eu-west-1"));
+        assert!(user.undone_by(&reactivate("mallory"), GLOBAL));
+        assert!(!user.undone_by(&reactivate("alice"), GLOBAL));
+    }
 }

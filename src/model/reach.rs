@@ -183,6 +183,11 @@ mod tests {
             own("sg-e", 22, "::/0"),
             // A prefix list that could not be read judges as nothing.
             rule("sg-f", 22, "pl-unread", None),
+            // The whole internet written with host bits: it covers it on its own.
+            own("sg-g", 22, "1.2.3.4/0"),
+            // An IPv6 range beside the IPv4 internet is no part of that.
+            own("sg-h", 22, "0.0.0.0/0"),
+            own("sg-h", 22, "2001:db8::/32"),
         ];
         let open = world_open(&rules);
         let seen: Vec<(usize, &str, Option<&str>)> = open
@@ -197,6 +202,8 @@ mod tests {
                 (2, "0.0.0.0/0", Some("with 0.0.0.0/1 it covers 0.0.0.0/0")),
                 (4, "0.0.0.0/0", Some("prefix list pl-world holds 0.0.0.0/0")),
                 (8, "::/0", None),
+                (10, "0.0.0.0/0", Some("covers 0.0.0.0/0")),
+                (11, "0.0.0.0/0", None),
             ]
         );
     }

@@ -379,7 +379,9 @@ fn step(finding: &Finding, inventory: &Inventory, guard: &Guard) -> Result<Step,
 mod tests {
     use super::*;
     use crate::model::finding::{Severity, finding_id};
-    use crate::model::{Detector, EventRule, GLOBAL, Principals, ProfileAssociation, Role};
+    use crate::model::{
+        Detector, EventRule, GLOBAL, OpenIngress, Principals, ProfileAssociation, Role,
+    };
 
     const ACCOUNT: &str = "123456789012";
 
@@ -652,5 +654,85 @@ mod tests {
             "{:?}",
             observation.notes
         );
+    }
+
+    #[test]
+    fn freeze_notes_a_trail_that_cannot_deliver_and_restarts_a_stopped_one() {
+        let mut broken = finding(FindingKind::LogDeliveryBroken, ResourceType::Trail, "audit");
+        broken.details = vec!["S3 delivery: NoSuchBucket".into()];
+        let stopped = finding(FindingKind::LoggingStopped, ResourceType::Trail, "org");
+        // A deleted detector where another is there: no step, and nothing to say in freeze.
+        let replaced = finding(
+            FindingKind::DeletedResource,
+            ResourceType::Detector,
+            "d-old",
+        );
+        let guard = Guard::new("arn:aws:iam::123456789012:user/responder", &[]);
+        let observation = observation_steps(&[broken, stopped, replaced], &estate(), &guard);
+        let apis: Vec<&str> = observation.steps.iter().map(|s| s.api.as_str()).collect();
+        assert_eq!(apis, ["StartLogging"]);
+        assert_eq!(observation.notes.len(), 1, "{:?}", observation.notes);
+        assert!(
+            observation.notes[0].contains("NoSuchBucket")
+                && observation.notes[0].contains(crate::model::TRAIL_DELIVERY_FIX),
+            "{:?}",
+            observation.notes
+        );
+    }
+
+    #[test]
+    fn close_ingress_revokes_the_named_rules_by_id_and_a_detector_not_administered_is_enabled() {
+        let mut estate = estate();
+        estate.open_ingress = vec![OpenIngress {
+            region: "us-east-1".into(),
+            group_id: "sg-1".into(),
+            group_name: None,
+            rule_id: "sgr-22".into(),
+            protocol: "tcp".into(),
+            from_port: Some(22),
+            to_port: Some(22),
+            cidr: "pl-world".into(),
+            reach: Some("prefix list pl-world holds 0.0.0.0/0".into()),
+            description: None,
+            managed_by: None,
+        }];
+        let mut open = finding(
+            FindingKind::OpenIngress,
+            ResourceType::SecurityGroup,
+            "sg-1",
+        );
+        open.facts = estate.open_ingress[0].key();
+        let plan = planned(
+            Countermeasure::CloseIngress,
+            &[open],
+            &estate,
+            "arn:aws:iam::123456789012:user/responder",
+        );
+        let Some(Operation::RevokeIngress { group_id, rules }) =
+            plan.steps.first().map(|s| &s.operation)
+        else {
+            panic!("{:?}", plan.steps);
+        };
+        assert_eq!(group_id, "sg-1");
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].cidr, "pl-world");
+        assert_eq!(rules[0].rule_id.as_deref(), Some("sgr-22"));
+
+        // The administrator manages d-new; a finding about another detector of the region is
+        // that detector's, and is acted on.
+        estate.detectors[0].administrator = Some("210987654321".into());
+        let other = finding(
+            FindingKind::DetectionDisabled,
+            ResourceType::Detector,
+            "d-other",
+        );
+        let plan = planned(
+            Countermeasure::RestoreDetection,
+            &[other],
+            &estate,
+            "arn:aws:iam::123456789012:user/responder",
+        );
+        let apis: Vec<&str> = plan.steps.iter().map(|s| s.api.as_str()).collect();
+        assert_eq!(apis, ["UpdateDetector"]);
     }
 }

@@ -359,4 +359,45 @@ mod tests {
             denied.steps
         );
     }
+
+    #[test]
+    fn a_known_role_without_room_for_the_revoke_policy_is_not_denied_in_its_place() {
+        let widened = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{PARTNER}:root","arn:aws:iam::{STRANGER}:root"]}},"Action":"sts:AssumeRole"}}]}}"#
+        );
+        let revoke = "{ \"Statement\": [] }".to_string();
+        let chars = revoke.chars().filter(|c| !c.is_whitespace()).count();
+        let guard = Guard::new(&identity().caller_arn, &[]);
+        let known = Known {
+            trusted: [PARTNER.to_string()].into(),
+            roles: ["partner-readonly".to_string()].into(),
+            deny_known: false,
+        };
+        let planned = |inline_chars: usize| {
+            let mut state = role("partner-readonly", &widened);
+            state.revoke_sessions_document = Some(revoke.clone());
+            state.inline_chars = inline_chars;
+            plan(
+                "a-6".into(),
+                identity(),
+                Utc::now(),
+                &[state],
+                Some(&known),
+                &guard,
+            )
+        };
+        let apis =
+            |plan: &Plan| -> Vec<String> { plan.steps.iter().map(|s| s.api.clone()).collect() };
+        // Exactly full: it fits.
+        let fits = planned(ROLE_INLINE_QUOTA - chars);
+        assert_eq!(apis(&fits), ["PutRolePolicy", "UpdateAssumeRolePolicy"]);
+        // One character more: no revoke policy, and never AWSDenyAll in its place.
+        let full = planned(ROLE_INLINE_QUOTA - chars + 1);
+        assert_eq!(apis(&full), ["UpdateAssumeRolePolicy"]);
+        assert!(
+            full.notes.iter().any(|n| n.contains("no room")),
+            "{:?}",
+            full.notes
+        );
+    }
 }

@@ -322,6 +322,12 @@ mod tests {
             &BTreeMap::new(),
             Observation::default(),
         );
+        // Nothing to turn back on: the plan does not say it turns anything back on.
+        assert!(
+            plan.notes.iter().all(|n| !n.contains("turned back on")),
+            "{:?}",
+            plan.notes
+        );
         let denied: Vec<&str> = plan.steps.iter().map(|s| s.target.as_str()).collect();
         assert_eq!(
             denied,

@@ -899,6 +899,43 @@ mod tests {
         assert_eq!(pending_freezes(&logs), Ok(vec!["f-1".to_string()]));
     }
     #[test]
+    fn a_skipped_step_is_named_and_not_undone() {
+        let mut logs = frozen();
+        for r in &mut logs[0].records {
+            if let Entry::StepOutcome {
+                index: 2, outcome, ..
+            } = &mut r.entry
+            {
+                *outcome = Outcome::Skipped;
+            }
+        }
+        let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        let undo = plan(
+            "u".into(),
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            &logs,
+            "f-1",
+            &guard,
+        )
+        .expect("step 1 changed the account");
+        assert!(
+            undo.steps
+                .iter()
+                .all(|s| s.api != "DisableSnapshotBlockPublicAccess"),
+            "{:?}",
+            undo.steps
+        );
+        assert!(
+            undo.notes
+                .iter()
+                .any(|n| n == "step 2 of f-1 ended skipped: nothing of it to undo"),
+            "{:?}",
+            undo.notes
+        );
+    }
+
+    #[test]
     fn an_action_is_read_apart_from_the_others_in_the_same_journal() {
         let mut logs = frozen();
         // A second freeze, f-2, in the same session: intents, an outcome with the inverse of
