@@ -13,4 +13,9 @@ if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
   scenario=$1
   shift
 fi
-exec cargo run --quiet -- --data-dir target/gameday gameday run "$scenario" "$@"
+# A first build compiles the AWS SDK crates: it shows its progress, not a silent wait.
+if [ ! -x "${CARGO_TARGET_DIR:-target}/debug/firebreak" ]; then
+  echo "== building firebreak: a first build takes 10 to 20 minutes on a 2-core machine (the AWS SDK crates), later ones seconds" >&2
+fi
+cargo build --bin firebreak
+exec "${CARGO_TARGET_DIR:-target}/debug/firebreak" --data-dir target/gameday gameday run "$scenario" "$@"
