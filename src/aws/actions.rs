@@ -12,31 +12,19 @@ use aws_sdk_iam::types::StatusType;
 use aws_sdk_lambda::types::FunctionUrlAuthType;
 use futures::StreamExt;
 
+pub use super::armed::Armed;
 use super::context::AwsContext;
 use super::countermeasures;
 use super::error::{AwsError, CallSite};
+use super::error::{ec2_site, iam_site, lambda_site};
 
 use crate::model::operation::{
     KeyState, Operation, PrincipalKind, PrincipalRef, REVOKE_SESSIONS_POLICY, RoleState,
     SharingChange, SnapshotBlock, UserState,
 };
-use crate::model::{GLOBAL, KeyStatus, Principals, Sharing, UrlAuth};
+use crate::model::{KeyStatus, Principals, Sharing, UrlAuth};
 use crate::policy::parse_principals;
 use std::collections::BTreeSet;
-
-/// Permission to send mutating calls. The playbook engine is its only maker, through
-/// `unless_read_only`, so read-only mode cannot reach a mutating call.
-#[derive(Debug)]
-pub struct Armed {
-    _private: (),
-}
-
-impl Armed {
-    /// A token, unless `read_only`.
-    pub(crate) fn unless_read_only(read_only: bool) -> Option<Armed> {
-        (!read_only).then_some(Armed { _private: () })
-    }
-}
 
 /// What a mutating call found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,30 +35,6 @@ pub enum Applied {
     Changed { inverse: Option<Box<Operation>> },
     /// Already in the wanted state: nothing was sent.
     AlreadyDone,
-}
-
-pub(super) fn iam_site(operation: &str) -> CallSite<'_> {
-    CallSite {
-        service: "iam",
-        operation,
-        region: GLOBAL,
-    }
-}
-
-pub(super) fn lambda_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
-    CallSite {
-        service: "lambda",
-        operation,
-        region,
-    }
-}
-
-pub(super) fn ec2_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
-    CallSite {
-        service: "ec2",
-        operation,
-        region,
-    }
 }
 
 /// Reads a user's keys, login profile and inline policies; `None` if there is no such user.

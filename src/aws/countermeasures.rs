@@ -9,8 +9,9 @@ use aws_sdk_ec2::types::{
 use aws_sdk_eventbridge::types::RuleState;
 use aws_sdk_guardduty::types::DetectorStatus;
 
-use super::actions::{Armed, ec2_site};
+use super::armed::Armed;
 use super::context::AwsContext;
+use super::error::ec2_site;
 use super::error::{AwsError, CallSite};
 use crate::model::operation::{IngressRule, Operation};
 

@@ -6,8 +6,9 @@ use futures::{StreamExt, stream};
 
 use aws_sdk_ec2::types::Filter;
 
-use super::actions::{ec2_site, image_sharing_with, snapshot_sharing_with};
+use super::actions::{image_sharing_with, snapshot_sharing_with};
 use super::context::AwsContext;
+use super::error::ec2_site;
 use super::error::{AwsError, CallSite, keep};
 use super::pace::Api;
 use super::to_utc;

@@ -179,6 +179,33 @@ fn credentials_problem(err: &(dyn std::error::Error + 'static)) -> Option<String
     None
 }
 
+/// An IAM call (IAM is global).
+pub(super) fn iam_site(operation: &str) -> CallSite<'_> {
+    CallSite {
+        service: "iam",
+        operation,
+        region: crate::model::GLOBAL,
+    }
+}
+
+/// A Lambda call in `region`.
+pub(super) fn lambda_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
+    CallSite {
+        service: "lambda",
+        operation,
+        region,
+    }
+}
+
+/// An EC2 call in `region`.
+pub(super) fn ec2_site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
+    CallSite {
+        service: "ec2",
+        operation,
+        region,
+    }
+}
+
 /// Where a call was going, so that its failure can say so.
 #[derive(Debug, Clone, Copy)]
 pub struct CallSite<'a> {

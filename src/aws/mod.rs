@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod apigateway;
+pub mod armed;
 pub mod cloudtrail;
 pub mod context;
 pub mod countermeasures;

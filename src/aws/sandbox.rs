@@ -13,9 +13,9 @@ use aws_sdk_ec2::types::{
 };
 use aws_sdk_iam::types::Tag as IamTag;
 
-use super::actions::{ec2_site, iam_site, lambda_site};
 use super::context::AwsContext;
 use super::error::AwsError;
+use super::error::{ec2_site, iam_site, lambda_site};
 
 /// The tag every game-day resource carries; its value is the run id.
 pub const GAMEDAY_TAG: &str = "firebreak:gameday";

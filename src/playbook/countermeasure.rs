@@ -6,75 +6,15 @@
 //! disables unknown API keys. Each acts on its findings, and each step's inverse undoes exactly
 //! it (a created detector is left by undo).
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::guard::Guard;
 use super::plan::{Plan, Playbook, Step};
-use crate::model::finding::{Finding, FindingKind, ResourceType};
+use crate::model::finding::{Finding, FindingKind};
 use crate::model::operation::{IngressRule, Operation, PrincipalKind};
 use crate::model::{Detector, Identity, Inventory};
 
-/// A playbook that undoes one way of hiding or coming back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Countermeasure {
-    RestoreLogging,
-    RestoreDetection,
-    CloseIngress,
-    DisableRule,
-    DetachProfile,
-    DisableApiKey,
-}
-
-impl Countermeasure {
-    pub const ALL: [Countermeasure; 6] = [
-        Countermeasure::RestoreLogging,
-        Countermeasure::RestoreDetection,
-        Countermeasure::CloseIngress,
-        Countermeasure::DisableRule,
-        Countermeasure::DetachProfile,
-        Countermeasure::DisableApiKey,
-    ];
-
-    /// The playbook's name, as the command line spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Countermeasure::RestoreLogging => "restore-logging",
-            Countermeasure::RestoreDetection => "restore-detection",
-            Countermeasure::CloseIngress => "close-ingress",
-            Countermeasure::DisableRule => "disable-rule",
-            Countermeasure::DetachProfile => "detach-profile",
-            Countermeasure::DisableApiKey => "disable-api-key",
-        }
-    }
-
-    /// The countermeasure that acts on `finding`, if one does.
-    pub fn of_finding(finding: &Finding) -> Option<Self> {
-        Some(match finding.kind {
-            FindingKind::LoggingStopped | FindingKind::LogDeliveryBroken => {
-                Countermeasure::RestoreLogging
-            }
-            FindingKind::DetectionDisabled => Countermeasure::RestoreDetection,
-            FindingKind::DeletedResource if finding.resource_type == ResourceType::Detector => {
-                Countermeasure::RestoreDetection
-            }
-            FindingKind::OpenIngress => Countermeasure::CloseIngress,
-            FindingKind::UnknownEventRule => Countermeasure::DisableRule,
-            FindingKind::UnknownProfileAssociation => Countermeasure::DetachProfile,
-            FindingKind::UnknownApiKey => Countermeasure::DisableApiKey,
-            _ => return None,
-        })
-    }
-}
-
-impl fmt::Display for Countermeasure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use super::measure::Countermeasure;
 
 /// Plans `measure` on each of `findings` it acts on (the others are left out), from what the
 /// scan read in `inventory`. An instance profile whose role `guard` keeps (the caller's own,
@@ -378,7 +318,7 @@ fn step(finding: &Finding, inventory: &Inventory, guard: &Guard) -> Result<Step,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::finding::{Severity, finding_id};
+    use crate::model::finding::{ResourceType, Severity, finding_id};
     use crate::model::{
         Detector, EventRule, GLOBAL, OpenIngress, Principals, ProfileAssociation, Role,
     };

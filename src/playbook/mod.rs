@@ -9,6 +9,7 @@ pub mod disable_user;
 pub mod engine;
 pub mod freeze;
 pub mod guard;
+pub mod measure;
 pub mod plan;
 pub mod revert_sharing;
 pub mod undo;

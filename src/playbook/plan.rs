@@ -115,7 +115,7 @@ pub enum Playbook {
     Freeze,
     /// One countermeasure (restore-logging, close-ingress, …) on its targets (`REGION/ID`).
     Countermeasure {
-        measure: super::countermeasure::Countermeasure,
+        measure: super::measure::Countermeasure,
         targets: Vec<String>,
     },
     /// Several playbooks confirmed as one action (one key on a mixed selection).
