@@ -20,7 +20,7 @@ use super::error::{ec2_site, iam_site, lambda_site};
 
 use crate::model::operation::{
     KeyState, Operation, PrincipalKind, PrincipalRef, REVOKE_SESSIONS_POLICY, RoleState,
-    SharingChange, SnapshotBlock, UserState,
+    SharingChange, SnapshotBlock, UserState, policy_chars,
 };
 use crate::model::{KeyStatus, Principals, Sharing, UrlAuth};
 use crate::policy::parse_principals;
@@ -123,10 +123,7 @@ pub async fn inline_policy_chars(
     let mut chars = 0;
     for policy in names.iter().filter(|p| !p.starts_with("firebreak-")) {
         let document = inline_policy(ctx, kind, name, policy).await?;
-        chars += decode_document(&document.unwrap_or_default())
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .count();
+        chars += policy_chars(&decode_document(&document.unwrap_or_default()));
     }
     Ok(chars)
 }

@@ -187,11 +187,7 @@ pub async fn flow_log_roles(
     ctx: &AwsContext,
     region: &str,
 ) -> Result<Vec<(String, String)>, AwsError> {
-    let site = CallSite {
-        service: "ec2",
-        operation: "DescribeFlowLogs",
-        region,
-    };
+    let site = ec2_site("DescribeFlowLogs", region);
     let flow_logs: Vec<_> = ctx
         .ec2(region)
         .describe_flow_logs()

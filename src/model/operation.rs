@@ -16,6 +16,12 @@ pub const REVOKE_SESSIONS_POLICY: &str = "firebreak-revoke-older-sessions";
 pub const USER_INLINE_QUOTA: usize = 2_048;
 /// IAM's quota for all inline policies of one role.
 pub const ROLE_INLINE_QUOTA: usize = 10_240;
+
+/// The characters of a policy document that count against IAM's inline quota (whitespace does
+/// not).
+pub fn policy_chars(document: &str) -> usize {
+    document.chars().filter(|c| !c.is_whitespace()).count()
+}
 /// The AWS managed policy that denies everything: attached when an inline deny would not fit.
 pub const DENY_ALL_MANAGED: &str = "AWSDenyAll";
 

@@ -17,7 +17,8 @@ use super::guard::Guard;
 use super::plan::{Exempt, Plan, Playbook, Step};
 use crate::model::Identity;
 use crate::model::operation::{
-    DENY_ALL_POLICY, Operation, PrincipalKind, REVOKE_SESSIONS_POLICY, ROLE_INLINE_QUOTA, RoleState,
+    DENY_ALL_POLICY, Operation, PrincipalKind, REVOKE_SESSIONS_POLICY, ROLE_INLINE_QUOTA,
+    RoleState, policy_chars,
 };
 use crate::policy::restrict_trust;
 
@@ -73,7 +74,7 @@ pub fn plan(
         // without the deny.
         let trust_only = known.is_some_and(|k| k.roles.contains(&role.name) && !k.deny_known)
             && (matches!(reverted, Some(Ok(Some(_)))) || role.revoke_sessions_document.is_some());
-        let revoke_chars = revoke.chars().filter(|c| !c.is_whitespace()).count();
+        let revoke_chars = policy_chars(&revoke);
         let policies = if trust_only {
             notes.push(format!(
                 "{} is a role the baseline knows: its trust is put back to what the baseline trusts and its older sessions are revoked, which shuts out whoever came in through its trust; no deny-all (that would cut off those it trusts); to deny it too: firebreak act disable-role {} --deny-known",

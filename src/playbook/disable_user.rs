@@ -9,7 +9,7 @@ use super::plan::{Exempt, Plan, Playbook, Step};
 use crate::model::operation::Operation;
 use crate::model::operation::{
     DENY_ALL_MANAGED, DENY_ALL_POLICY, KeyState, PrincipalKind, REVOKE_SESSIONS_POLICY,
-    ROLE_INLINE_QUOTA, RoleState, USER_INLINE_QUOTA, UserState,
+    ROLE_INLINE_QUOTA, RoleState, USER_INLINE_QUOTA, UserState, policy_chars,
 };
 use crate::model::{Identity, KeyStatus};
 use crate::policy::Arn;
@@ -49,10 +49,7 @@ pub fn deny_steps(
         PrincipalKind::User => USER_INLINE_QUOTA,
         PrincipalKind::Role => ROLE_INLINE_QUOTA,
     };
-    let adding: usize = policies
-        .iter()
-        .map(|(_, d)| d.chars().filter(|c| !c.is_whitespace()).count())
-        .sum();
+    let adding: usize = policies.iter().map(|(_, d)| policy_chars(d)).sum();
     let name = name.to_string();
     if inline_chars + adding <= quota {
         return policies
