@@ -1775,12 +1775,12 @@ async fn close_ingress_revokes_what_is_still_there_and_its_inverse_puts_back_onl
 }
 
 #[tokio::test]
-async fn a_step_throttled_past_the_sdk_attempts_is_tried_again_and_a_change_found_made_is_not_its_own()
- {
+async fn a_step_throttled_past_the_sdk_attempts_is_tried_again_and_a_change_found_made_is_its_own()
+{
     use aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput;
     use aws_sdk_lambda::operation::put_function_concurrency::PutFunctionConcurrencyError;
     // Unreserved when the step first looks (twice: the check, then the inverse); reserved 0 by
-    // the time it looks again: AWS refused every try, so someone else made the change.
+    // the time it looks again, as when an attempt went through before the answers were throttled.
     let concurrency = mock!(aws_sdk_lambda::Client::get_function_concurrency)
         .sequence()
         .output(|| GetFunctionConcurrencyOutput::builder().build())
@@ -1822,8 +1822,8 @@ async fn a_step_throttled_past_the_sdk_attempts_is_tried_again_and_a_change_foun
     .await;
     assert_eq!(
         results[0].outcome,
-        Outcome::Skipped,
-        "someone else's change: skipped, so undo never reverses it"
+        Outcome::Ok,
+        "made, not skipped: undo must revert it"
     );
     assert_eq!(
         put.num_calls(),

@@ -184,10 +184,15 @@ async fn apply_with_retry(
 ) -> Result<Applied, AwsError> {
     let mut tries = 1;
     loop {
-        // A try after a refusal (throttled, ConcurrentModification) that finds the change made
-        // ends `skipped`: AWS refused this step's earlier tries, so the change is someone
-        // else's, and undo must never reverse it.
         match actions::apply(ctx, &step.region, &step.operation, armed).await {
+            // An earlier try may have been applied before its answer was lost (the SDK's
+            // attempts go on after a reset or a 500, then end throttled): a change found made
+            // is this step's, and undo reverts it with the plan's inverse, as for a call that
+            // failed but went through. (The engine cannot tell it from someone else's change
+            // made in those seconds; the fault suite shows the first happens.)
+            Ok(Applied::AlreadyDone) if tries > 1 => {
+                return Ok(Applied::Changed { inverse: None });
+            }
             Err(error)
                 if error.code == "ConcurrentModification"
                     && tries < CONCURRENT_MODIFICATION_TRIES =>
