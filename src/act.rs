@@ -309,12 +309,13 @@ fn results_text(plan: &Plan, results: &[StepResult]) -> String {
         count("failed")
     );
     for result in results {
-        if let Outcome::Failed { error } | Outcome::Unsupported { error } = &result.outcome {
+        if let Outcome::Failed { error, .. } | Outcome::Unsupported { error } = &result.outcome {
             let _ = writeln!(
                 out,
-                "  step {} {}: {error}",
+                "  step {} {}: {error}{}",
                 result.index,
-                result.outcome.word()
+                result.outcome.word(),
+                result.outcome.caveat()
             );
         }
     }
@@ -505,7 +506,7 @@ pub fn timeline_markdown(log: &SessionLog) -> String {
                     .cloned()
                     .unwrap_or_default();
                 let (result, request_id) = match outcome {
-                    Outcome::Failed { error } | Outcome::Unsupported { error } => (
+                    Outcome::Failed { error, .. } | Outcome::Unsupported { error } => (
                         format!(
                             "{}: {} {}",
                             outcome.word(),

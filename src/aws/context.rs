@@ -8,6 +8,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+use super::attempts::AttemptWatch;
 use super::error::{AwsError, CallSite};
 use super::pace::{Api, Pacer};
 use super::unimplemented::EmulatorGap;
@@ -74,6 +75,7 @@ macro_rules! regional_client {
             #[allow(unused_mut)]
             let mut builder =
                 $sdk::config::Builder::from(&self.sdk).region(Region::new(region.to_string()));
+            builder.push_interceptor(AttemptWatch::shared());
             if self.emulated() {
                 builder.push_retry_classifier(EmulatorGap::shared());
             }
@@ -199,6 +201,7 @@ impl AwsContext {
     pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
         #[allow(unused_mut)]
         let mut builder = aws_sdk_iam::config::Builder::from(&self.sdk);
+        builder.push_interceptor(AttemptWatch::shared());
         if self.emulated() {
             builder.push_retry_classifier(EmulatorGap::shared());
         }
@@ -212,6 +215,7 @@ impl AwsContext {
     pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
         #[allow(unused_mut)]
         let mut builder = aws_sdk_sts::config::Builder::from(&self.sdk);
+        builder.push_interceptor(AttemptWatch::shared());
         if self.emulated() {
             builder.push_retry_classifier(EmulatorGap::shared());
         }

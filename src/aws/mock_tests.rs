@@ -347,7 +347,7 @@ async fn concurrent_modification_is_sent_four_times_at_most_then_fails() {
     let ctx = context(&[&absent, &put]);
     let results = execute(ctx, vec![deny_mallory()]).await;
     assert!(
-        matches!(&results[0].outcome, Outcome::Failed { error } if error.code == "ConcurrentModification"),
+        matches!(&results[0].outcome, Outcome::Failed { error, .. } if error.code == "ConcurrentModification"),
         "{:?}",
         results[0].outcome
     );
@@ -392,7 +392,7 @@ async fn an_emulator_without_block_public_access_is_unsupported_not_fatal() {
 async fn against_aws_not_implemented_is_a_failure() {
     let outcome = enable_where_not_implemented(None).await;
     assert!(
-        matches!(&outcome, Outcome::Failed { error } if error.http_status == Some(501)),
+        matches!(&outcome, Outcome::Failed { error, .. } if error.http_status == Some(501)),
         "the emulator's leniency never hides a failure on a real account: {outcome:?}"
     );
 }
@@ -514,10 +514,10 @@ async fn a_step_whose_prerequisite_failed_is_not_sent() {
     )
     .await;
     assert!(
-        matches!(&results[0].outcome, Outcome::Failed { error } if error.code == "UnauthorizedOperation")
+        matches!(&results[0].outcome, Outcome::Failed { error, .. } if error.code == "UnauthorizedOperation")
     );
     assert!(
-        matches!(&results[1].outcome, Outcome::Failed { error } if error.code == "PrerequisiteFailed"),
+        matches!(&results[1].outcome, Outcome::Failed { error, .. } if error.code == "PrerequisiteFailed"),
         "{:?}",
         results[1].outcome
     );
@@ -593,12 +593,12 @@ async fn the_journal_says_why_a_step_was_not_sent_and_counts_each_outcome() {
     .await;
     assert_eq!(results[0].outcome, Outcome::Skipped, "already blocked");
     assert!(
-        matches!(&results[1].outcome, Outcome::Failed { error } if error.code == "UnauthorizedOperation"),
+        matches!(&results[1].outcome, Outcome::Failed { error, .. } if error.code == "UnauthorizedOperation"),
         "{:?}",
         results[1].outcome
     );
     assert!(
-        matches!(&results[2].outcome, Outcome::Failed { error }
+        matches!(&results[2].outcome, Outcome::Failed { error, .. }
             if error.code == "PrerequisiteFailed" && error.message == "not sent: step(s) [2] did not complete"),
         "{:?}",
         results[2].outcome
@@ -994,7 +994,6 @@ async fn a_listing_that_failed_is_read_again_before_the_region_is_marked_error()
 #[tokio::test]
 async fn a_call_that_failed_but_was_applied_ends_ok() {
     use aws_sdk_iam::operation::get_user_policy::{GetUserPolicyError, GetUserPolicyOutput};
-    use aws_sdk_iam::operation::put_user_policy::PutUserPolicyError;
     // Read before: absent. The call answers an error (the response was lost). Read after: there.
     let policy = mock!(aws_sdk_iam::Client::get_user_policy)
         .sequence()
@@ -1015,16 +1014,18 @@ async fn a_call_that_failed_but_was_applied_ends_ok() {
                 .expect("output")
         })
         .build();
+    // IAM's own answer to a failure on its side: HTTP 500, on every attempt.
     let put = mock!(aws_sdk_iam::Client::put_user_policy)
         .sequence()
-        .error(|| {
-            PutUserPolicyError::generic(
-                ErrorMetadata::builder()
-                    .code("ServiceFailure")
-                    .message("the response was lost")
-                    .build(),
-            )
-        })
+        .http_status(
+            500,
+            Some(
+                "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceFailure</Code>\
+                 <Message>the response was lost</Message></Error></ErrorResponse>"
+                    .into(),
+            ),
+        )
+        .repeatedly()
         .build();
     let ctx = context(&[&policy, &put]);
     let results = execute(ctx, vec![deny_mallory()]).await;
@@ -1185,12 +1186,12 @@ async fn a_real_contain_plan_never_deletes_a_function_whose_evidence_failed() {
             .expect("every step reports")
     };
     assert!(
-        matches!(outcome(1), Outcome::Failed { error } if error.code == "AccessDeniedException"),
+        matches!(outcome(1), Outcome::Failed { error, .. } if error.code == "AccessDeniedException"),
         "{:?}",
         outcome(1)
     );
     assert!(
-        matches!(outcome(5), Outcome::Failed { error } if error.code == "PrerequisiteFailed"),
+        matches!(outcome(5), Outcome::Failed { error, .. } if error.code == "PrerequisiteFailed"),
         "{:?}",
         outcome(5)
     );
@@ -1774,56 +1775,65 @@ async fn close_ingress_revokes_what_is_still_there_and_its_inverse_puts_back_onl
     assert_eq!(error.code, "UnknownIpPermissions");
 }
 
-#[tokio::test]
-async fn a_step_throttled_past_the_sdk_attempts_is_tried_again_and_a_change_found_made_is_its_own()
-{
+/// Lambda's reserved concurrency for `orders` as read: unreserved for the step's first `unreserved`
+/// reads (the check, then the inverse), reserved 0 ever after (the change found made).
+fn concurrency_reserved_after(unreserved: usize) -> Rule {
     use aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput;
-    use aws_sdk_lambda::operation::put_function_concurrency::PutFunctionConcurrencyError;
-    // Unreserved when the step first looks (twice: the check, then the inverse); reserved 0 by
-    // the time it looks again, as when an attempt went through before the answers were throttled.
-    let concurrency = mock!(aws_sdk_lambda::Client::get_function_concurrency)
+    mock!(aws_sdk_lambda::Client::get_function_concurrency)
         .sequence()
         .output(|| GetFunctionConcurrencyOutput::builder().build())
-        .times(2)
+        .times(unreserved)
         .output(|| {
             GetFunctionConcurrencyOutput::builder()
                 .reserved_concurrent_executions(0)
                 .build()
         })
         .repeatedly()
-        .build();
+        .build()
+}
+
+/// Lambda's throttling answer, as a modeled error document (HTTP 429).
+fn lambda_throttled()
+-> aws_sdk_lambda::operation::put_function_concurrency::PutFunctionConcurrencyError {
+    aws_sdk_lambda::operation::put_function_concurrency::PutFunctionConcurrencyError::generic(
+        ErrorMetadata::builder()
+            .code("TooManyRequestsException")
+            .message("Rate exceeded")
+            .build(),
+    )
+}
+
+/// The step under test: reserve `orders` to 0, with its inverse.
+fn reserve_orders() -> Step {
+    Step::new(
+        "eu-west-1",
+        0,
+        Operation::PutFunctionConcurrency {
+            function: "orders".into(),
+            reserved: 0,
+        },
+        Some(Operation::DeleteFunctionConcurrency {
+            function: "orders".into(),
+        }),
+    )
+}
+
+#[tokio::test]
+async fn a_change_found_made_after_only_clean_refusals_is_someone_elses_and_skipped() {
+    // Throttled on every attempt: AWS applied none of them, so the reserved 0 found on the
+    // engine's second try was made by someone else, and undo must not take it away.
+    let concurrency = concurrency_reserved_after(2);
     let put = mock!(aws_sdk_lambda::Client::put_function_concurrency)
         .sequence()
-        .error(|| {
-            PutFunctionConcurrencyError::generic(
-                ErrorMetadata::builder()
-                    .code("TooManyRequestsException")
-                    .message("Rate exceeded")
-                    .build(),
-            )
-        })
+        .error(lambda_throttled)
         .repeatedly()
         .build();
     let ctx = context(&[&concurrency, &put]);
-    let results = execute(
-        ctx,
-        vec![Step::new(
-            "eu-west-1",
-            0,
-            Operation::PutFunctionConcurrency {
-                function: "orders".into(),
-                reserved: 0,
-            },
-            Some(Operation::DeleteFunctionConcurrency {
-                function: "orders".into(),
-            }),
-        )],
-    )
-    .await;
+    let (results, journal) = execute_journaled(ctx, vec![reserve_orders()]).await;
     assert_eq!(
         results[0].outcome,
-        Outcome::Ok,
-        "made, not skipped: undo must revert it"
+        Outcome::Skipped,
+        "someone else's change"
     );
     assert_eq!(
         put.num_calls(),
@@ -1834,6 +1844,105 @@ async fn a_step_throttled_past_the_sdk_attempts_is_tried_again_and_a_change_foun
         concurrency.num_calls() >= 3,
         "read again before trying again"
     );
+    assert!(
+        journal.iter().any(|entry| matches!(
+            entry,
+            crate::journal::Entry::StepOutcome {
+                outcome: Outcome::Skipped,
+                inverse: None,
+                ..
+            }
+        )),
+        "journaled skipped, with nothing to undo: {journal:?}"
+    );
+
+    // Refused for good (denied), with the change found made on the read after: the same.
+    let concurrency = concurrency_reserved_after(2);
+    let denied = mock!(aws_sdk_lambda::Client::put_function_concurrency).then_error(|| {
+        aws_sdk_lambda::operation::put_function_concurrency::PutFunctionConcurrencyError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("not authorized")
+                .build(),
+        )
+    });
+    let ctx = context(&[&concurrency, &denied]);
+    let results = execute(ctx, vec![reserve_orders()]).await;
+    assert_eq!(
+        results[0].outcome,
+        Outcome::Skipped,
+        "someone else's change"
+    );
+}
+
+#[tokio::test]
+async fn a_change_found_made_after_an_attempt_lost_its_answer_is_its_own() {
+    // The first attempt ends in a 500 (AWS may have applied it), the rest are throttled: the
+    // reserved 0 found on the engine's second try may be this step's, and undo must revert it.
+    let concurrency = concurrency_reserved_after(2);
+    let put = mock!(aws_sdk_lambda::Client::put_function_concurrency)
+        .sequence()
+        .http_status(500, None)
+        .error(lambda_throttled)
+        .repeatedly()
+        .build();
+    let ctx = context(&[&concurrency, &put]);
+    let results = execute(ctx, vec![reserve_orders()]).await;
+    assert_eq!(
+        results[0].outcome,
+        Outcome::Ok,
+        "made, not skipped: undo must revert it"
+    );
+    assert_eq!(put.num_calls(), 3, "the SDK's three attempts");
+
+    // The same after a failure for good: a 500 on every attempt, the change found made.
+    let concurrency = concurrency_reserved_after(2);
+    let failing = mock!(aws_sdk_lambda::Client::put_function_concurrency)
+        .sequence()
+        .http_status(500, None)
+        .repeatedly()
+        .build();
+    let ctx = context(&[&concurrency, &failing]);
+    let results = execute(ctx, vec![reserve_orders()]).await;
+    assert_eq!(results[0].outcome, Outcome::Ok, "made, not skipped");
+
+    // A 500 on every attempt and the state unreadable afterwards: failed, and said to be maybe
+    // applied, so that undo looks; after clean refusals only, failed and not.
+    use aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput;
+    for (put, maybe_applied) in [
+        (
+            mock!(aws_sdk_lambda::Client::put_function_concurrency)
+                .sequence()
+                .http_status(500, None)
+                .repeatedly()
+                .build(),
+            true,
+        ),
+        (
+            mock!(aws_sdk_lambda::Client::put_function_concurrency)
+                .sequence()
+                .error(lambda_throttled)
+                .repeatedly()
+                .build(),
+            false,
+        ),
+    ] {
+        let unreadable = mock!(aws_sdk_lambda::Client::get_function_concurrency)
+            .sequence()
+            .output(|| GetFunctionConcurrencyOutput::builder().build())
+            .times(2)
+            .http_status(500, None)
+            .repeatedly()
+            .build();
+        let ctx = context(&[&unreadable, &put]);
+        let results = execute(ctx, vec![reserve_orders()]).await;
+        assert!(
+            matches!(&results[0].outcome,
+                Outcome::Failed { maybe_applied: flagged, .. } if *flagged == maybe_applied),
+            "{maybe_applied}: {:?}",
+            results[0].outcome
+        );
+    }
 }
 
 /// A rule that matched every CloudTrail management event before the intruder disabled it.

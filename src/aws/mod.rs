@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod apigateway;
 pub mod armed;
+pub(crate) mod attempts;
 pub mod cloudtrail;
 pub mod context;
 pub mod countermeasures;

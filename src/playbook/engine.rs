@@ -11,6 +11,7 @@ use tokio::sync::Mutex;
 
 use super::plan::{Outcome, Plan, Step, StepResult};
 use crate::aws::actions::{self, Applied, Armed};
+use crate::aws::attempts;
 use crate::aws::error::CallSite;
 use crate::aws::{AwsContext, AwsError};
 use crate::journal::{Entry, Journal, JournalError};
@@ -98,7 +99,10 @@ impl Engine {
                 let outcome = conclude(
                     plan,
                     step,
-                    Outcome::Failed { error },
+                    Outcome::Failed {
+                        error,
+                        maybe_applied: false,
+                    },
                     None,
                     journal,
                     &mut results,
@@ -146,10 +150,21 @@ impl Engine {
                 let (outcome, inverse) = match result {
                     Ok(Applied::Changed { inverse }) => (Outcome::Ok, inverse.map(|op| *op)),
                     Ok(Applied::AlreadyDone) => (Outcome::Skipped, None),
-                    Err(error) if self.ctx.emulated() && is_unsupported(&error) => {
+                    Err(Unconfirmed { error, .. })
+                        if self.ctx.emulated() && is_unsupported(&error) =>
+                    {
                         (Outcome::Unsupported { error }, None)
                     }
-                    Err(error) => (Outcome::Failed { error }, None),
+                    Err(Unconfirmed {
+                        error,
+                        maybe_applied,
+                    }) => (
+                        Outcome::Failed {
+                            error,
+                            maybe_applied,
+                        },
+                        None,
+                    ),
                 };
                 let outcome = conclude(plan, step, outcome, inverse, journal, &mut results)?;
                 on_result(step, outcome);
@@ -177,20 +192,32 @@ const CONCURRENT_MODIFICATION_TRIES: u32 = 4;
 /// try reads the state first.
 const THROTTLED_TRIES: u32 = 5;
 
+/// A step whose change was not confirmed made: the last error, and whether one of its attempts
+/// may have been applied all the same (the state could not be read back to tell).
+struct Unconfirmed {
+    error: AwsError,
+    maybe_applied: bool,
+}
+
 async fn apply_with_retry(
     ctx: &AwsContext,
     step: &Step,
     armed: &Armed,
-) -> Result<Applied, AwsError> {
+) -> Result<Applied, Unconfirmed> {
     let mut tries = 1;
+    // Whether an attempt so far was applied or may have been with its answer lost (a dropped
+    // connection, a timeout, a 500): only then is a change found made this step's own.
+    let mut maybe_applied = false;
     loop {
-        match actions::apply(ctx, &step.region, &step.operation, armed).await {
-            // An earlier try may have been applied before its answer was lost (the SDK's
-            // attempts go on after a reset or a 500, then end throttled): a change found made
-            // is this step's, and undo reverts it with the plan's inverse, as for a call that
-            // failed but went through. (The engine cannot tell it from someone else's change
-            // made in those seconds; the fault suite shows the first happens.)
-            Ok(Applied::AlreadyDone) if tries > 1 => {
+        let (result, applied) =
+            attempts::watched(actions::apply(ctx, &step.region, &step.operation, armed)).await;
+        maybe_applied |= applied;
+        match result {
+            // Found made on a later try: firebreak's if an earlier attempt may have gone
+            // through unseen (undo reverts it with the plan's inverse, as for a call that
+            // failed but went through); after nothing but clean refusals it is someone else's
+            // change, `skipped`, and undo leaves it alone.
+            Ok(Applied::AlreadyDone) if tries > 1 && maybe_applied => {
                 return Ok(Applied::Changed { inverse: None });
             }
             Err(error)
@@ -208,14 +235,24 @@ async fn apply_with_retry(
             }
             // The outcome is what AWS now holds: a call that failed or timed out may still
             // have been applied (`ok`: undo then uses the plan's inverse, which is idempotent);
-            // a change still absent ends `failed`, and undo leaves it alone.
+            // the change made after only clean refusals is someone else's (`skipped`); a change
+            // still absent ends `failed`, and undo leaves it alone. When the state cannot be
+            // read either, the failure says whether an attempt may have gone through.
             Err(error) => {
                 return match actions::in_wanted_state(ctx, &step.region, &step.operation).await {
-                    Ok(true) => Ok(Applied::Changed { inverse: None }),
-                    _ => Err(error),
+                    Ok(true) if maybe_applied => Ok(Applied::Changed { inverse: None }),
+                    Ok(true) => Ok(Applied::AlreadyDone),
+                    Ok(false) => Err(Unconfirmed {
+                        error,
+                        maybe_applied: false,
+                    }),
+                    Err(_) => Err(Unconfirmed {
+                        error,
+                        maybe_applied,
+                    }),
                 };
             }
-            result => return result,
+            Ok(applied) => return Ok(applied),
         }
     }
 }

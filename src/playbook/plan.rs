@@ -20,11 +20,14 @@ pub enum Outcome {
     /// Already in the wanted state: nothing was sent.
     Skipped,
     /// The endpoint does not implement the call (reported, not fatal).
-    Unsupported {
-        error: AwsError,
-    },
+    Unsupported { error: AwsError },
+    /// The change was not confirmed made.
     Failed {
         error: AwsError,
+        /// An attempt may have been applied with its answer lost, and the state could not be
+        /// read back: undo plans its inverse, which acts only where the state shows the change.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        maybe_applied: bool,
     },
 }
 
@@ -35,6 +38,17 @@ impl Outcome {
             Outcome::Skipped => "skipped",
             Outcome::Unsupported { .. } => "unsupported",
             Outcome::Failed { .. } => "failed",
+        }
+    }
+
+    /// What an operator must know beyond the word: a failed step may have gone through.
+    pub fn caveat(&self) -> &'static str {
+        match self {
+            Outcome::Failed {
+                maybe_applied: true,
+                ..
+            } => " — may have gone through (its answer was lost); undo checks and reverts it",
+            _ => "",
         }
     }
 }
@@ -306,6 +320,34 @@ mod tests {
             Utc::now(),
             steps,
         )
+    }
+
+    #[test]
+    fn only_a_failure_that_may_have_gone_through_says_so() {
+        let failed = |maybe_applied| Outcome::Failed {
+            error: AwsError {
+                service: "lambda".into(),
+                operation: "PutFunctionConcurrency".into(),
+                region: "eu-west-1".into(),
+                code: "ServiceException".into(),
+                message: "internal error".into(),
+                request_id: None,
+                http_status: Some(500),
+                subject: None,
+            },
+            maybe_applied,
+        };
+        assert!(failed(true).caveat().contains("undo checks"));
+        for quiet in [failed(false), Outcome::Ok, Outcome::Skipped] {
+            assert_eq!(quiet.caveat(), "", "{quiet:?}");
+        }
+        // The flag is journaled only when raised: older journals read as before.
+        let json = serde_json::to_string(&failed(false)).expect("json");
+        assert!(!json.contains("maybe_applied"), "{json}");
+        let back: Outcome =
+            serde_json::from_str(&serde_json::to_string(&failed(true)).expect("json"))
+                .expect("read back");
+        assert_eq!(back, failed(true));
     }
 
     #[test]

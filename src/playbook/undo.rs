@@ -292,8 +292,9 @@ fn inverse_steps(
     // AWS holds anyway ends `ok` — so `failed` means AWS does not hold it (most failures are
     // refusals never applied), and its inverse (StopLogging, re-opening a port) could break a
     // fix someone has made by hand since. A step sent by a session that died before its outcome
-    // (a crash) may have changed the account: its inverse is planned, and like every inverse it
-    // reads the state first, so it acts only where the state still shows the change. Skipped
+    // (a crash), or one that failed after an attempt whose answer was lost and whose state could
+    // not be read back, may have changed the account: its inverse is planned, and like every
+    // inverse it reads the state first, so it acts only where the state still shows the change. Skipped
     // (found as wanted: someone else's doing, or nothing to do), unsupported and never-sent
     // steps changed nothing.
     // A step can have several outcomes (an action resumed after a crash reports the steps done
@@ -319,14 +320,22 @@ fn inverse_steps(
         .filter(|step| step.operation.changes_account())
         .filter(|step| match outcome_of(step.index) {
             Some(Outcome::Ok) => true,
-            Some(Outcome::Skipped | Outcome::Unsupported { .. } | Outcome::Failed { .. }) => false,
+            Some(Outcome::Failed { maybe_applied, .. }) => *maybe_applied,
+            Some(Outcome::Skipped | Outcome::Unsupported { .. }) => false,
             None => action.intended.contains(&step.index),
         })
         .collect();
     for step in &done {
-        if step.inverse.is_some() && outcome_of(step.index).is_none() {
+        let unsure = match outcome_of(step.index) {
+            None => "has no outcome (the session stopped)",
+            Some(Outcome::Failed { .. }) => {
+                "failed after an attempt whose answer was lost, and its state could not be read back"
+            }
+            Some(_) => continue,
+        };
+        if step.inverse.is_some() {
             notes.push(format!(
-                "step {} of {of} ({} {}) has no outcome (the session stopped): its inverse is planned and acts only where the state still shows the change",
+                "step {} of {of} ({} {}) {unsure}: its inverse is planned and acts only where the state still shows the change",
                 step.index, step.api, step.target,
             ));
         }
@@ -386,7 +395,10 @@ fn inverse_steps(
                     outcome.word()
                 ))
             }
-            Some(Outcome::Failed { .. }) => notes.push(format!(
+            Some(Outcome::Failed {
+                maybe_applied: false,
+                ..
+            }) => notes.push(format!(
                 "step {} of {of} ({} {}) failed and AWS did not hold its change: nothing of it to undo",
                 step.index, step.api, step.target
             )),
@@ -701,6 +713,7 @@ mod tests {
             action_id: "u-1".into(),
             index: 1,
             outcome: Outcome::Failed {
+                maybe_applied: false,
                 error: crate::aws::AwsError {
                     service: "ec2".into(),
                     operation: "DisableSnapshotBlockPublicAccess".into(),
@@ -855,6 +868,7 @@ mod tests {
             action_id: "f-1".into(),
             index: 1,
             outcome: Outcome::Failed {
+                maybe_applied: false,
                 error: crate::aws::AwsError {
                     service: "iam".into(),
                     operation: "PutRolePolicy".into(),
@@ -898,6 +912,62 @@ mod tests {
         );
         assert_eq!(pending_freezes(&logs), Ok(vec!["f-1".to_string()]));
     }
+
+    #[test]
+    fn a_failed_step_that_may_have_been_applied_is_undone_where_the_state_shows_it() {
+        let mut logs = frozen();
+        // Step 1 failed after an attempt whose answer was lost, and its state could not be
+        // read back; step 2 ended ok.
+        for r in &mut logs[0].records {
+            if let Entry::StepOutcome {
+                index: 1, outcome, ..
+            } = &mut r.entry
+            {
+                *outcome = Outcome::Failed {
+                    maybe_applied: true,
+                    error: crate::aws::AwsError {
+                        service: "iam".into(),
+                        operation: "GetRolePolicy".into(),
+                        region: "global".into(),
+                        code: "ServiceFailure".into(),
+                        message: "internal error".into(),
+                        request_id: Some("req-1".into()),
+                        http_status: Some(500),
+                        subject: None,
+                    },
+                };
+            }
+        }
+        let guard = Guard::new("arn:aws:iam::123456789012:user/alice", &[]);
+        let undo = plan(
+            "u".into(),
+            identity("arn:aws:iam::123456789012:user/alice"),
+            Utc::now(),
+            &logs,
+            "f-1",
+            &guard,
+        )
+        .expect("something was sent");
+        let apis: Vec<&str> = undo.steps.iter().map(|s| s.api.as_str()).collect();
+        assert_eq!(
+            apis,
+            ["DisableSnapshotBlockPublicAccess", "DeleteRolePolicy"],
+            "both: the failed step may have changed the account"
+        );
+        assert!(
+            undo.notes.iter().any(|n| n.starts_with("step 1 of f-1")
+                && n.contains("answer was lost")
+                && n.contains("still shows the change")),
+            "{:?}",
+            undo.notes
+        );
+        assert!(
+            undo.notes.iter().all(|n| !n.contains("did not hold")),
+            "{:?}",
+            undo.notes
+        );
+    }
+
     #[test]
     fn a_skipped_step_is_named_and_not_undone() {
         let mut logs = frozen();
@@ -1204,6 +1274,7 @@ mod tests {
     /// IAM's throttling answer to `api`, as a step's outcome.
     fn throttled(api: &str) -> Outcome {
         Outcome::Failed {
+            maybe_applied: false,
             error: crate::aws::AwsError {
                 service: "iam".into(),
                 operation: api.into(),

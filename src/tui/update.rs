@@ -494,16 +494,17 @@ fn step_done(state: &mut State, action_id: &str, index: usize, outcome: Outcome)
             LogKind::Skipped,
             format!("~ {what} unsupported here ({})", error.code),
         ),
-        Outcome::Failed { error } => (
+        Outcome::Failed { error, .. } => (
             LogKind::Failed,
             format!(
-                "✗ {what}: {}{}",
+                "✗ {what}: {}{}{}",
                 error.code,
                 error
                     .request_id
                     .as_ref()
                     .map(|r| format!(" (req {r})"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                outcome.caveat()
             ),
         ),
     };
@@ -2562,6 +2563,7 @@ mod tests {
                 action_id: "s-1".into(),
                 index: 2,
                 outcome: Outcome::Failed {
+                    maybe_applied: false,
                     error: denied.clone(),
                 },
             },
@@ -2619,7 +2621,10 @@ mod tests {
             Action::StepDone {
                 action_id: "s-2".into(),
                 index: 1,
-                outcome: Outcome::Failed { error: denied },
+                outcome: Outcome::Failed {
+                    error: denied,
+                    maybe_applied: false,
+                },
             },
         );
         update(

@@ -681,6 +681,7 @@ fn log_pane_mid_action() {
             action_id: "20261123T031400Z-4242-1".into(),
             index: 3,
             outcome: Outcome::Failed {
+                maybe_applied: false,
                 error: AwsError {
                     service: "iam".into(),
                     operation: "PutUserPolicy".into(),
