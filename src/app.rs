@@ -54,6 +54,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode, AppError> {
 }
 
 async fn dispatch(session: Session, command: Option<Command>) -> Result<ExitCode, AppError> {
+    // Every input is checked before the first request: the baseline of the commands that judge.
+    if matches!(
+        command,
+        None | Some(
+            Command::Scan(_)
+                | Command::Act(_)
+                | Command::Baseline(BaselineCommand::Accept { .. } | BaselineCommand::Diff)
+        )
+    ) {
+        session.check_baseline()?;
+    }
     match command {
         None => {
             // On a game day's baseline the cockpit is that game day's: clock, indicators,

@@ -12,6 +12,7 @@ use super::attempts::AttemptWatch;
 use super::error::{AwsError, CallSite};
 use super::pace::{Api, Pacer};
 use super::unimplemented::EmulatorGap;
+use super::unreachable::Unreachable;
 use crate::model::{GLOBAL, Identity, partition_of_region};
 
 /// The region used for global services when neither the flag nor the AWS config names one.
@@ -76,6 +77,7 @@ macro_rules! regional_client {
             let mut builder =
                 $sdk::config::Builder::from(&self.sdk).region(Region::new(region.to_string()));
             builder.push_interceptor(AttemptWatch::shared());
+            builder.push_retry_classifier(Unreachable::shared());
             if self.emulated() {
                 builder.push_retry_classifier(EmulatorGap::shared());
             }
@@ -202,6 +204,7 @@ impl AwsContext {
         #[allow(unused_mut)]
         let mut builder = aws_sdk_iam::config::Builder::from(&self.sdk);
         builder.push_interceptor(AttemptWatch::shared());
+        builder.push_retry_classifier(Unreachable::shared());
         if self.emulated() {
             builder.push_retry_classifier(EmulatorGap::shared());
         }
@@ -216,6 +219,7 @@ impl AwsContext {
         #[allow(unused_mut)]
         let mut builder = aws_sdk_sts::config::Builder::from(&self.sdk);
         builder.push_interceptor(AttemptWatch::shared());
+        builder.push_retry_classifier(Unreachable::shared());
         if self.emulated() {
             builder.push_retry_classifier(EmulatorGap::shared());
         }
@@ -426,6 +430,63 @@ fn named_regions(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_ec2::config::{ConfigBag, Intercept, RuntimeComponents, SharedInterceptor};
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts the attempts the SDK sends.
+    #[derive(Debug, Default)]
+    struct Attempts(Arc<AtomicUsize>);
+    impl Intercept for Attempts {
+        fn name(&self) -> &'static str {
+            "attempt counter"
+        }
+        fn read_before_transmit(
+            &self,
+            _context: &BeforeTransmitInterceptorContextRef<'_>,
+            _runtime_components: &RuntimeComponents,
+            _cfg: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_endpoint_is_tried_once_and_named() {
+        // A port nothing listens on: bound, then released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let options = ConnectOptions {
+            profile: None,
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(format!("http://127.0.0.1:{port}")),
+            read_attempts: 5,
+            change_attempts: 5,
+            max_backoff: Duration::from_millis(10),
+            connect_timeout: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(20),
+            operation_timeout: Duration::from_secs(60),
+            emulator_credentials: true,
+        };
+        let count = Arc::new(AtomicUsize::new(0));
+        let ctx = AwsContext {
+            interceptors: vec![SharedInterceptor::new(Attempts(count.clone()))],
+            ..AwsContext::load(&options).await
+        };
+        let error = ctx.identity().await.expect_err("nothing listens");
+        assert_eq!(error.code, "Connection", "{error}");
+        assert!(error.message.contains("refused"), "{error}");
+        // GetCallerIdentity and ListAccountAliases, each once, not five times.
+        assert_eq!(count.load(Ordering::SeqCst), 2, "each call tried once");
+        // A read of a region's service is as final.
+        let error = ctx.regions().await.expect_err("nothing listens");
+        assert_eq!(error.code, "Connection", "{error}");
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+    }
 
     #[test]
     fn a_named_region_the_partition_lacks_is_an_error_naming_the_flag() {

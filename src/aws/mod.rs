@@ -18,6 +18,7 @@ pub mod lambda;
 pub(crate) mod pace;
 pub mod sandbox;
 mod unimplemented;
+mod unreachable;
 
 pub use context::{AwsContext, ConnectOptions, RegionInfo};
 pub use error::AwsError;

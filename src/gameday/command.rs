@@ -240,9 +240,67 @@ async fn run(global: &GlobalArgs, options: RunOptions) -> Result<ExitCode, AppEr
         .map_err(AppError::Terminal)?;
     let card = score_now(&session, &record, &data_dir).await?;
     print(&card.table())?;
-    // The private emulator stops here, with everything in it.
+    let written = scorecard_path(&data_dir, &record.run_id, "{md,json}");
+    let data = format!("--data-dir {}", data_dir.display());
+    if emulator.is_some() {
+        // The private emulator stops here, with everything in it.
+        eprintln!(
+            "scorecard written to {}\nthe private emulator stops now, with everything the run made: `firebreak {data} gameday score {}` shows this scorecard again",
+            written.display(),
+            record.run_id
+        );
+    } else {
+        eprintln!(
+            "scorecard written to {}\nscore again (a fresh scan): `firebreak {data} gameday score {}`; remove what the run made: `firebreak {data} gameday cleanup {}`",
+            written.display(),
+            record.run_id,
+            record.run_id
+        );
+    }
     drop(emulator);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a run's scorecard is written, as `extension` (`md`, `json`).
+fn scorecard_path(data_dir: &Path, run_id: &str, extension: &str) -> PathBuf {
+    data_dir
+        .join("journal")
+        .join(format!("{run_id}.scorecard.{extension}"))
+}
+
+/// Why a run's private emulator cannot be reached any more, when it cannot and no other endpoint
+/// is given: said at once, instead of after the SDK's connect retries. A run with the cockpit
+/// stopped its emulator at `q`; one left running (`--no-tui`) is gone when nothing listens on its
+/// port.
+fn emulator_gone(global: &GlobalArgs, record: &RunRecord) -> Option<String> {
+    if !record.private_emulator || global.endpoint_url.is_some() {
+        return None;
+    }
+    match &record.server {
+        None => Some(format!(
+            "run {} ran on its private emulator, which stopped when the run ended, with everything the run made",
+            record.run_id
+        )),
+        Some(server) => {
+            let listening = server
+                .endpoint
+                .trim_start_matches("http://")
+                .parse::<std::net::SocketAddr>()
+                .is_ok_and(|address| {
+                    std::net::TcpStream::connect_timeout(
+                        &address,
+                        std::time::Duration::from_secs(2),
+                    )
+                    .is_ok()
+                });
+            (!listening).then(|| {
+                format!(
+                    "run {} ran on its private emulator (moto_server pid {}, {}), which no longer answers: everything the run made went with it",
+                    record.run_id, server.pid, server.endpoint
+                )
+            })
+        }
+    }
 }
 
 /// A detonation that failed part-way: the error, what the run had made by then (its record
@@ -401,14 +459,38 @@ async fn score_command(
             "run {} was cleaned up at {}: there is nothing left to score (an empty account would look contained); its last scorecard is {}",
             record.run_id,
             cleaned.format("%Y-%m-%d %H:%M:%SZ"),
-            data_dir
-                .join("journal")
-                .join(format!("{}.scorecard.md", record.run_id))
-                .display()
+            scorecard_path(&data_dir, &record.run_id, "md").display()
         )));
     }
-    let session = run_session(global, &record).await?;
-    let card = score_now(&session, &record, &data_dir).await?;
+    let card = match emulator_gone(global, &record) {
+        // What still works: the scorecard written when the run ended.
+        Some(gone) => {
+            let path = scorecard_path(&data_dir, &record.run_id, "json");
+            let card: Scorecard = match std::fs::read(&path) {
+                Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                    AppError::Gameday(format!(
+                        "{gone}; its scorecard {} is unreadable: {e}",
+                        path.display()
+                    ))
+                })?,
+                Err(_) => {
+                    return Err(AppError::Gameday(format!(
+                        "{gone}; there is nothing left to score, and no scorecard was written ({} is absent: the run did not end normally)",
+                        path.display()
+                    )));
+                }
+            };
+            eprintln!(
+                "{gone}: this is its scorecard as written when it ended ({})",
+                path.display()
+            );
+            card
+        }
+        None => {
+            let session = run_session(global, &record).await?;
+            score_now(&session, &record, &data_dir).await?
+        }
+    };
     let text = match format {
         ScoreFormat::Table => card.table(),
         ScoreFormat::Json => serde_json::to_string_pretty(&card)? + "\n",
@@ -429,6 +511,10 @@ async fn cleanup(
 ) -> Result<ExitCode, AppError> {
     let data_dir = data_dir(global)?;
     let mut record = RunRecord::load(&data_dir, run_id)?;
+    if let Some(gone) = emulator_gone(global, &record) {
+        print(&format!("nothing to clean up: {gone}\n"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let session = run_session(global, &record).await?;
     let (identity, _) = session.ctx.identity().await?;
     if identity.id != record.account {

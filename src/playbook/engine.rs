@@ -216,8 +216,9 @@ async fn apply_with_retry(
             // Found made on a later try: firebreak's if an earlier attempt may have gone
             // through unseen (undo reverts it with the plan's inverse, as for a call that
             // failed but went through); after nothing but clean refusals it is someone else's
-            // change, `skipped`, and undo leaves it alone.
-            Ok(Applied::AlreadyDone) if tries > 1 && maybe_applied => {
+            // change, `skipped`, and undo leaves it alone. (A first try that finds it made has
+            // sent nothing.)
+            Ok(Applied::AlreadyDone) if maybe_applied => {
                 return Ok(Applied::Changed { inverse: None });
             }
             Err(error)

@@ -60,6 +60,28 @@ pub struct StepResult {
     pub outcome: Outcome,
 }
 
+/// What a step does to the account, in the order a confirmation leads with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StepKind {
+    /// Changes the account and cannot be undone.
+    Irreversible,
+    /// Changes the account; undo reverses it.
+    Reversible,
+    /// Changes nothing (evidence is read and saved locally).
+    ReadsOnly,
+}
+
+impl StepKind {
+    /// How a summary names the kind (nothing for the ordinary, reversible change).
+    pub fn label(self) -> &'static str {
+        match self {
+            StepKind::Irreversible => " IRREVERSIBLE",
+            StepKind::Reversible => "",
+            StepKind::ReadsOnly => " (reads only)",
+        }
+    }
+}
+
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
@@ -94,6 +116,15 @@ impl Step {
             phase,
             operation,
             requires: Vec::new(),
+        }
+    }
+
+    /// What the step does to the account: for summaries, what cannot be undone first.
+    pub fn kind(&self) -> StepKind {
+        match (&self.inverse, self.operation.changes_account()) {
+            (_, false) => StepKind::ReadsOnly,
+            (None, true) => StepKind::Irreversible,
+            (Some(_), true) => StepKind::Reversible,
         }
     }
 
@@ -201,6 +232,33 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The steps counted by API and kind: irreversible first, then reversible changes, then
+    /// reads; the most numerous first within a kind.
+    pub fn tally(&self) -> Vec<(usize, &str, StepKind)> {
+        let mut counts: Vec<(usize, &str, StepKind)> = Vec::new();
+        for step in &self.steps {
+            let kind = step.kind();
+            match counts
+                .iter_mut()
+                .find(|(_, api, k)| *api == step.api && *k == kind)
+            {
+                Some((count, _, _)) => *count += 1,
+                None => counts.push((1, &step.api, kind)),
+            }
+        }
+        counts.sort_by(|a, b| a.2.cmp(&b.2).then(b.0.cmp(&a.0)).then(a.1.cmp(b.1)));
+        counts
+    }
+
+    /// [`Plan::tally`] in one line: `17 × DeleteFunction IRREVERSIBLE · 17 × GetFunction (reads only)`.
+    pub fn tally_line(&self) -> String {
+        self.tally()
+            .iter()
+            .map(|(count, api, kind)| format!("{count} × {api}{}", kind.label()))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
     /// Numbers the steps in order.
     pub fn new(
         action_id: String,
@@ -320,6 +378,57 @@ mod tests {
             Utc::now(),
             steps,
         )
+    }
+
+    #[test]
+    fn a_tally_leads_with_what_cannot_be_undone() {
+        let function = |name: &str| name.to_string();
+        let mut steps = Vec::new();
+        for name in ["a", "b"] {
+            steps.push(Step::new(
+                "eu-west-1",
+                0,
+                Operation::PutFunctionConcurrency {
+                    function: function(name),
+                    reserved: 0,
+                },
+                Some(Operation::DeleteFunctionConcurrency {
+                    function: function(name),
+                }),
+            ));
+            steps.push(Step::irreversible(
+                "eu-west-1",
+                1,
+                Operation::DeleteFunction {
+                    function: function(name),
+                    evidence: None,
+                },
+            ));
+        }
+        steps.push(Step::global(
+            0,
+            Operation::DeleteLoginProfile {
+                user: "mallory".into(),
+            },
+            None,
+        ));
+        let plan = plan(
+            Playbook::ContainFunctions {
+                functions: Vec::new(),
+                delete: true,
+            },
+            steps,
+        );
+        assert_eq!(
+            plan.tally_line(),
+            "2 × DeleteFunction IRREVERSIBLE · 1 × DeleteLoginProfile IRREVERSIBLE · 2 × PutFunctionConcurrency"
+        );
+        let kind_of = |api: &str| plan.steps.iter().find(|s| s.api == api).map(Step::kind);
+        assert_eq!(
+            kind_of("PutFunctionConcurrency"),
+            Some(StepKind::Reversible)
+        );
+        assert_eq!(kind_of("DeleteFunction"), Some(StepKind::Irreversible));
     }
 
     #[test]

@@ -235,6 +235,24 @@ impl Session {
         }
     }
 
+    /// Checks, before any request, that the baseline this session would judge with can be
+    /// used: one given with `--baseline` must exist, and any must parse (a typo there would
+    /// otherwise be reported after a whole scan). Its account is checked once the caller is known.
+    pub fn check_baseline(&self) -> Result<(), AppError> {
+        let Some(path) = self.baseline_path.as_deref() else {
+            return Ok(());
+        };
+        if !path.exists() {
+            return if self.baseline_explicit {
+                Err(AppError::NoBaseline(path.to_path_buf()))
+            } else {
+                Ok(())
+            };
+        }
+        baseline::load(path)?;
+        Ok(())
+    }
+
     /// Judges findings over what `scanned` read against this session's baseline (if any), as
     /// of now.
     pub fn findings(

@@ -268,12 +268,17 @@ struct ListView {
     rows: Vec<usize>,
     /// The list's findings, shown or hidden by the filters.
     total: usize,
+    /// Of the rows shown, those no action has contained.
+    open: usize,
 }
 
 /// A region's findings, as its grid cell shows them (the filters do not apply).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RegionTally {
     pub count: usize,
+    /// Those no action has contained.
+    pub open: usize,
+    /// The worst of the open ones.
     pub worst: Option<Severity>,
 }
 
@@ -479,7 +484,10 @@ impl State {
             shown.by_id.entry(finding.id.clone()).or_insert(index);
             let tally = shown.regions.entry(finding.region.clone()).or_default();
             tally.count += 1;
-            tally.worst = tally.worst.max(Some(finding.severity));
+            if !self.contained.contains_key(&finding.id) {
+                tally.open += 1;
+                tally.worst = tally.worst.max(Some(finding.severity));
+            }
             if finding.kind == FindingKind::RecentResource
                 && finding.resource_type == ResourceType::Function
             {
@@ -508,6 +516,7 @@ impl State {
                 && self.filter.admits(finding)
             {
                 list.rows.push(index);
+                list.open += usize::from(!self.contained.contains_key(&finding.id));
             }
         }
         match self.sort {
@@ -572,6 +581,21 @@ impl State {
     /// How many findings `list` shows now.
     pub fn shown_count(&self, list: ListId) -> usize {
         self.shown.lists[list as usize].rows.len()
+    }
+
+    /// How many of the findings `list` shows now no action has contained.
+    pub fn open_count(&self, list: ListId) -> usize {
+        self.shown.lists[list as usize].open
+    }
+
+    /// A list's count as its title shows it: `17`, or `17 · 2 open` once some are contained.
+    pub fn count_label(&self, list: ListId) -> String {
+        let (shown, open) = (self.shown_count(list), self.open_count(list));
+        if open < shown {
+            format!("{shown} · {open} open")
+        } else {
+            shown.to_string()
+        }
     }
 
     /// How many of `list`'s findings the region and text filters hide.

@@ -579,6 +579,7 @@ fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec
             state.contained.insert(id.clone(), action_id.to_string());
         }
     }
+    // The counts and the grid's colours follow what is still open.
     let clean = run
         .outcomes
         .values()
@@ -590,6 +591,7 @@ fn action_done(state: &mut State, action_id: &str, error: Option<String>) -> Vec
         state.undone.insert(of.clone());
         state.contained.retain(|_, by| by != of);
     }
+    state.reindex_findings();
     let mut effects = Vec::new();
     if run.purpose.offer_delete && !state.read_only {
         let saved = evidence_saved(&run);
@@ -1817,7 +1819,15 @@ mod tests {
                 state.region_tally(region),
                 RegionTally {
                     count: here.len(),
-                    worst: here.iter().map(|f| f.severity).max(),
+                    open: here
+                        .iter()
+                        .filter(|f| !state.contained.contains_key(&f.id))
+                        .count(),
+                    worst: here
+                        .iter()
+                        .filter(|f| !state.contained.contains_key(&f.id))
+                        .map(|f| f.severity)
+                        .max(),
                 },
                 "{region} after {after}"
             );

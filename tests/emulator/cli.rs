@@ -62,3 +62,61 @@ fn completions_are_printed_for_bash_zsh_and_fish_without_any_aws_set_up() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baseline_that_cannot_be_used_is_refused_before_the_first_request() {
+    let bed = TestBed::start();
+    let proxy = crate::support::fault_proxy::FaultProxy::recording(bed.moto_address()).await;
+    let endpoint = proxy.endpoint();
+    let missing = bed.dir.path().join("baselnie.toml");
+    let broken = bed.dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        "version = 1\naccount_id = \"123456789012\"\n[principals]\nroles = ['ci-[']\n",
+    )
+    .expect("write");
+    let missing_text = missing.to_string_lossy().into_owned();
+    let broken_text = broken.to_string_lossy().into_owned();
+    let rows: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["--baseline", &missing_text, "scan"],
+            format!("no baseline at {missing_text}"),
+        ),
+        (
+            vec!["--baseline", &broken_text, "scan"],
+            format!("{broken_text}:4:10: "),
+        ),
+        (
+            vec!["--baseline", &missing_text, "baseline", "diff"],
+            format!("no baseline at {missing_text}"),
+        ),
+        (
+            vec!["--baseline", &broken_text, "baseline", "accept", "x"],
+            format!("{broken_text}:4:10: "),
+        ),
+        (
+            vec!["--baseline", &broken_text, "act", "close-ingress", "--all"],
+            format!("{broken_text}:4:10: "),
+        ),
+    ];
+    for (args, expected) in rows {
+        let output = bed
+            .firebreak(&endpoint)
+            .args(["--regions", "us-east-1"])
+            .args(&args)
+            .output()
+            .expect("run firebreak");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(&expected), "{args:?}: {stderr}");
+        assert!(
+            proxy.seen().is_empty(),
+            "{args:?} sent requests before refusing its baseline: {:?}",
+            proxy
+                .seen()
+                .iter()
+                .map(|s| s.action.as_str())
+                .collect::<Vec<_>>()
+        );
+    }
+}

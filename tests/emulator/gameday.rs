@@ -572,4 +572,44 @@ async fn the_cockpit_runs_a_game_day_on_its_own_emulator_and_prints_the_scorecar
         card.indicators.iter().all(|i| i.detected.is_some()),
         "the cockpit's scans are journaled: {card:#?}"
     );
+    // At `q` it says where the scorecard is and that the emulator goes with the run.
+    let screen = screen.replace('\n', "");
+    assert!(
+        screen.contains(&format!("{}.scorecard.{{md,json}}", record.run_id))
+            && screen.contains("the private emulator stops now"),
+        "{screen}"
+    );
+    // Afterwards, score shows that scorecard and cleanup has nothing to do: both say the
+    // emulator is gone, and neither waits on it (no endpoint answers: a call would time out).
+    let firebreak = |subcommand: &str| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_firebreak"));
+        command
+            .args(["--config", &bed.config_path().to_string_lossy()])
+            .args(["--data-dir", &data.to_string_lossy()])
+            .args(["gameday", subcommand, &record.run_id]);
+        for name in &removed {
+            command.env_remove(name);
+        }
+        command.envs(set.iter().map(|(k, v)| (k, v)));
+        command.output().expect("firebreak runs")
+    };
+    let score = firebreak("score");
+    let (out, err) = (
+        String::from_utf8_lossy(&score.stdout),
+        String::from_utf8_lossy(&score.stderr),
+    );
+    assert!(score.status.success(), "{out}{err}");
+    assert!(
+        out.contains("0 contained, 2 detected but open, 0 missed of 2 indicators")
+            && err.contains("which stopped when the run ended")
+            && err.contains("as written when it ended"),
+        "{out}{err}"
+    );
+    let cleanup = firebreak("cleanup");
+    let out = String::from_utf8_lossy(&cleanup.stdout);
+    assert!(cleanup.status.success(), "{out}");
+    assert!(
+        out.starts_with("nothing to clean up: run ") && out.contains("private emulator"),
+        "{out}"
+    );
 }

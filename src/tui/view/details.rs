@@ -153,10 +153,15 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
                 let trust = &role.trust;
                 let mut who: Vec<String> = trust.accounts.iter().cloned().collect();
                 who.extend(trust.services.iter().cloned());
+                who.extend(trust.federated.iter().cloned());
                 if trust.public {
                     who.insert(0, "* (anyone)".into());
                 }
-                out.push(format!("trusted by {}", who.join(", ")));
+                if who.is_empty() {
+                    out.push("trusted by no one outside the account".to_string());
+                } else {
+                    out.push(format!("trusted by {}", who.join(", ")));
+                }
                 if !role.admin_via.is_empty() {
                     out.push(format!("admin via {}", role.admin_via.join(", ")));
                 }

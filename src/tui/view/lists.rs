@@ -41,7 +41,7 @@ pub fn render_tabs(frame: &mut Frame, area: Rect, state: &State) {
             theme::dim()
         };
         titles.push(Span::styled(
-            format!(" {} {} ", list.title(), state.shown_count(list)),
+            format!(" {} {} ", list.title(), state.count_label(list)),
             style,
         ));
     }
@@ -54,7 +54,7 @@ fn render_list(frame: &mut Frame, area: Rect, state: &State, list: ListId) {
     let shown = state.shown_count(list);
     let focused = state.focus == Focus::List(list);
     let hidden = state.hidden_count(list);
-    let mut title = format!(" {} {} ", list.title(), shown);
+    let mut title = format!(" {} {} ", list.title(), state.count_label(list));
     if hidden > 0 {
         title.push_str(&format!("({hidden} hidden) "));
     }

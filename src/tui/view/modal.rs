@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::{fit, theme};
 use crate::keys::Command;
 use crate::playbook::guard::Caller;
+use crate::playbook::plan::StepKind;
 use crate::tui::state::{Button, Confirm, Modal, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -155,8 +156,10 @@ fn buttons(focus: Button, confirm: String, unusable: bool) -> Line<'static> {
     ])
 }
 
-/// The plan in at most `rows` lines, none wrapping: the field, the countdown and the buttons
-/// always show; steps that do not fit are counted, not hidden silently.
+/// The plan in at most `rows` lines: first what it does, counted by kind (irreversible first),
+/// then the steps (irreversible ones first), who is never touched, what was not read and the
+/// notes, wrapped; the field, the countdown and the buttons always show; steps that do not fit
+/// are counted, never hidden silently.
 fn confirm_lines(
     state: &State,
     confirm: &Confirm,
@@ -167,26 +170,73 @@ fn confirm_lines(
     let typing = plan.confirm_with.is_some() && confirm.resume_typed.is_none();
     // Blank line, then the field (when typing) and the buttons or the countdown.
     let tail = 2 + usize::from(typing && !state.read_only);
-    let notes = plan
-        .notes
-        .len()
-        .min(3)
-        .min(rows.saturating_sub(tail + 6) / 2);
+    let wrap = |text: &str| -> Vec<String> {
+        textwrap::wrap(text, width.max(10))
+            .into_iter()
+            .map(|line| line.into_owned())
+            .collect()
+    };
+    let irreversible = plan
+        .steps
+        .iter()
+        .filter(|s| s.kind() == StepKind::Irreversible)
+        .count();
+    // One step says it all itself.
+    let mut summary = if plan.steps.len() > 1 {
+        wrap(&plan.tally_line())
+    } else {
+        Vec::new()
+    };
+    summary.truncate(2);
     let unread = usize::from(!plan.unread.is_empty());
-    let step_rows = rows.saturating_sub(tail + 1 + unread + notes).max(1);
-    let shown = if plan.steps.len() > step_rows {
+    // Notes wrap whole; they give way to at least three rows of steps.
+    let fixed = tail + summary.len() + 1 + unread;
+    let note_room = rows.saturating_sub(fixed + 3).min(8);
+    let mut note_lines: Vec<String> = Vec::new();
+    let mut notes_left_out = 0;
+    for note in &plan.notes {
+        let wrapped = wrap(&format!("note: {note}"));
+        if note_lines.len() + wrapped.len() <= note_room {
+            note_lines.extend(wrapped);
+        } else {
+            notes_left_out += 1;
+        }
+    }
+    if notes_left_out > 0 {
+        // The count replaces the last line shown, if the room is full.
+        if note_lines.len() >= note_room {
+            note_lines.pop();
+            notes_left_out += 1;
+        }
+        note_lines.push(format!(
+            "… {notes_left_out} more note(s) in the plan (--format json, or the journal)"
+        ));
+    }
+    let step_rows = rows.saturating_sub(fixed + note_lines.len()).max(1);
+    // What cannot be undone first, then in plan order.
+    let mut ordered: Vec<&crate::playbook::plan::Step> = plan.steps.iter().collect();
+    ordered.sort_by_key(|s| (s.kind() != StepKind::Irreversible, s.index));
+    let shown = if ordered.len() > step_rows {
         step_rows.saturating_sub(1).max(1)
     } else {
-        plan.steps.len()
+        ordered.len()
     };
     let api_width = plan.steps.iter().map(|s| s.api.len()).max().unwrap_or(0);
     let region_width = plan.steps.iter().map(|s| s.region.len()).max().unwrap_or(0);
-    let mut lines = Vec::new();
-    for step in plan.steps.iter().take(shown) {
-        let (undo, undo_style) = match &step.inverse {
-            Some(inverse) => (format!("undo: {}", inverse.api()), theme::dim()),
-            None if !step.operation.changes_account() => ("reads only".to_string(), theme::dim()),
-            None => ("IRREVERSIBLE".to_string(), theme::danger()),
+    let summary_style = if irreversible > 0 {
+        theme::danger().add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().add_modifier(Modifier::BOLD)
+    };
+    let mut lines: Vec<Line<'static>> = summary
+        .into_iter()
+        .map(|line| Line::styled(line, summary_style))
+        .collect();
+    for step in ordered.iter().take(shown) {
+        let (undo, undo_style) = match (&step.inverse, step.kind()) {
+            (Some(inverse), _) => (format!("undo: {}", inverse.api()), theme::dim()),
+            (None, StepKind::ReadsOnly) => ("reads only".to_string(), theme::dim()),
+            (None, _) => ("IRREVERSIBLE".to_string(), theme::danger()),
         };
         let text = format!(
             "{:>3}  {:<api_width$}  {:<region_width$}  {}",
@@ -195,7 +245,7 @@ fn confirm_lines(
         let room = width.saturating_sub(undo.chars().count() + 1);
         let text = fit(&text, room);
         let pad = room.saturating_sub(text.chars().count());
-        let style = if step.inverse.is_none() && step.operation.changes_account() {
+        let style = if step.kind() == StepKind::Irreversible {
             theme::danger()
         } else {
             Style::new()
@@ -206,23 +256,22 @@ fn confirm_lines(
             Span::styled(undo, undo_style),
         ]));
     }
-    if plan.steps.len() > shown {
-        let irreversible = plan
-            .steps
+    if ordered.len() > shown {
+        let irreversible_left = ordered
             .iter()
             .skip(shown)
-            .filter(|s| s.inverse.is_none() && s.operation.changes_account())
+            .filter(|s| s.kind() == StepKind::Irreversible)
             .count();
         let text = format!(
             "     … and {} more steps{} (every step is in the journal's plan)",
-            plan.steps.len() - shown,
-            if irreversible > 0 {
-                format!(", {irreversible} IRREVERSIBLE")
+            ordered.len() - shown,
+            if irreversible_left > 0 {
+                format!(", {irreversible_left} IRREVERSIBLE")
             } else {
                 String::new()
             }
         );
-        let style = if irreversible > 0 {
+        let style = if irreversible_left > 0 {
             theme::danger()
         } else {
             theme::dim()
@@ -240,11 +289,8 @@ fn confirm_lines(
         );
         lines.push(Line::styled(fit(&text, width), theme::warning()));
     }
-    for note in plan.notes.iter().take(notes) {
-        lines.push(Line::styled(
-            fit(&format!("note: {note}"), width),
-            theme::dim(),
-        ));
+    for note in note_lines {
+        lines.push(Line::styled(note, theme::dim()));
     }
     lines.push(Line::raw(""));
     if state.read_only {

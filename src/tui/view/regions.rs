@@ -1,5 +1,6 @@
 //! The regions: every region of the scan at once (plus `global` for IAM), row by row, each
-//! coloured by its worst finding with its number of findings; not-enabled regions dimmed (`–`),
+//! coloured by its worst open finding with its number of open findings (`✓` once all are
+//! contained); not-enabled regions dimmed (`–`),
 //! regions the baseline uses marked `▪`, a region whose scan failed marked `!`. Small terminals
 //! get one line: progress and the worst regions.
 
@@ -24,8 +25,8 @@ pub fn grid_rows(state: &State) -> usize {
     state.region_cells().len().div_ceil(REGION_COLUMNS).max(1)
 }
 
-/// A region's status mark, worst severity and number of findings.
-fn summary(state: &State, name: &str) -> (RegionStatus, Option<Severity>, usize) {
+/// A region's status mark, worst open severity, and numbers of findings and of open ones.
+fn summary(state: &State, name: &str) -> (RegionStatus, Option<Severity>, usize, usize) {
     let status = if name == GLOBAL {
         state.scan.global.status
     } else {
@@ -37,7 +38,7 @@ fn summary(state: &State, name: &str) -> (RegionStatus, Option<Severity>, usize)
             .map_or(RegionStatus::Pending, |r| r.status)
     };
     let tally = state.region_tally(name);
-    (status, tally.worst, tally.count)
+    (status, tally.worst, tally.count, tally.open)
 }
 
 pub fn render_grid(frame: &mut Frame, area: Rect, state: &State) {
@@ -64,7 +65,7 @@ pub fn render_grid(frame: &mut Frame, area: Rect, state: &State) {
 }
 
 fn cell(state: &State, name: &str, index: usize) -> Vec<Span<'static>> {
-    let (status, worst, count) = summary(state, name);
+    let (status, worst, count, open) = summary(state, name);
     let in_use = state
         .baseline
         .as_ref()
@@ -79,6 +80,8 @@ fn cell(state: &State, name: &str, index: usize) -> Vec<Span<'static>> {
         (RegionStatus::NotEnabled, _) => theme::dim(),
         (RegionStatus::Error, _) => theme::danger(),
         (_, Some(severity)) => theme::severity_fg(severity),
+        // Found something, all of it contained.
+        (RegionStatus::Done, None) if count > 0 => theme::good(),
         (RegionStatus::Done, None) => Style::new(),
         _ => theme::dim(),
     };
@@ -88,7 +91,9 @@ fn cell(state: &State, name: &str, index: usize) -> Vec<Span<'static>> {
         }
         RegionStatus::NotEnabled => String::new(),
         _ if count == 0 => "·".to_string(),
-        _ => count.to_string(),
+        // Everything found there is contained.
+        _ if open == 0 => "✓".to_string(),
+        _ => open.to_string(),
     };
     // A region showing the previous scan's results for some service: its count is italic.
     let stale = state
@@ -119,7 +124,8 @@ fn cell(state: &State, name: &str, index: usize) -> Vec<Span<'static>> {
     ]
 }
 
-/// One line for small terminals: progress, the region filter, and the worst regions.
+/// One line for small terminals: the region filter, regions in error, and the regions with
+/// open findings, worst first, as many as fit whole.
 pub fn render_line(frame: &mut Frame, area: Rect, state: &State) {
     let mut spans = vec![Span::styled(" regions ", theme::dim())];
     if let Some(region) = &state.region_filter {
@@ -132,8 +138,8 @@ pub fn render_line(frame: &mut Frame, area: Rect, state: &State) {
         .region_cells()
         .iter()
         .filter_map(|name| {
-            let (_, severity, count) = summary(state, name);
-            severity.map(|s| (s, count, name.to_string()))
+            let (_, severity, _, open) = summary(state, name);
+            severity.map(|s| (s, open, name.to_string()))
         })
         .collect();
     worst.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
@@ -149,11 +155,20 @@ pub fn render_line(frame: &mut Frame, area: Rect, state: &State) {
             theme::danger(),
         ));
     }
-    for (severity, count, name) in worst {
-        spans.push(Span::styled(
-            format!("{name} {count}  "),
-            theme::severity_fg(severity),
-        ));
+    // Whole regions only: one that does not fit is left out, with a count of those left out.
+    let mut room = usize::from(area.width).saturating_sub(spans.iter().map(Span::width).sum());
+    let total = worst.len();
+    for (shown, (severity, count, name)) in worst.into_iter().enumerate() {
+        let text = format!("{name} {count}  ");
+        let more = format!("+{} more", total - shown);
+        let last = shown + 1 == total;
+        let needed = text.chars().count() + if last { 0 } else { more.len() };
+        if needed > room {
+            spans.push(Span::styled(more, theme::dim()));
+            break;
+        }
+        room -= text.chars().count();
+        spans.push(Span::styled(text, theme::severity_fg(severity)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

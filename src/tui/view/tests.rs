@@ -594,8 +594,15 @@ fn disable_confirmation_with_danger_styling() {
             .contains(ratatui::style::Modifier::REVERSED),
         "Cancel has the focus"
     );
-    let (x, y) = find("UpdateAccessKey");
+    // The step's row (the summary above it names every API).
+    let (x, y) = find("  1  UpdateAccessKey");
     assert_ne!(buffer[(x, y)].fg, Color::Red, "reversible steps are not");
+    let (x, y) = find("1 × DeleteLoginProfile IRREVERSIBLE");
+    assert_eq!(
+        buffer[(x, y)].fg,
+        Color::Red,
+        "a summary with something irreversible leads in red"
+    );
 }
 
 #[test]
@@ -786,4 +793,51 @@ fn refused_credentials_show_a_banner_over_the_last_results() {
     assert!(text.contains("last results kept"), "{text}");
     // The breach is still on screen.
     assert!(text.contains("svc-metrics-exporter"), "{text}");
+}
+
+#[test]
+fn contained_findings_leave_the_counts_and_the_grid_and_an_empty_trust_says_so() {
+    let mut state = breach(false);
+    // Every recent resource contained (the new functions, in four regions).
+    let recent: Vec<String> = state
+        .list(crate::tui::state::ListId::Recent)
+        .iter()
+        .map(|f| f.id.clone())
+        .collect();
+    assert!(!recent.is_empty());
+    for id in &recent {
+        state
+            .contained
+            .insert(id.clone(), "20261123T031400Z-4242-4".into());
+    }
+    // And the stranger taken out of the role's trust: no one is left in it.
+    for role in &mut state.scan.inventory.roles {
+        role.trust = Principals::default();
+    }
+    state.index_inventory();
+    state.reindex_findings();
+    state.selected.insert(
+        crate::tui::state::ListId::Principals,
+        "unknown_role:global:support-audit".into(),
+    );
+    let wide = screen(&state, 120, 40);
+    assert!(
+        wide.contains(&format!("Recent resources {} · 0 open", recent.len())),
+        "{wide}"
+    );
+    // A region whose every finding is contained shows ✓, not its count.
+    assert!(wide.contains("ap-south-1      ✓"), "{wide}");
+    assert!(
+        wide.contains("trusted by no one outside the account"),
+        "{wide}"
+    );
+    insta::assert_snapshot!("contained_120x40", wide);
+    let narrow = screen(&state, 80, 24);
+    assert!(
+        narrow.contains(&format!("Recent resources {} · 0 open", recent.len())),
+        "{narrow}"
+    );
+    // The one-line grid lists only regions with open findings.
+    assert!(!narrow.contains("ap-south-1"), "{narrow}");
+    insta::assert_snapshot!("contained_80x24", narrow);
 }
