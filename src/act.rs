@@ -15,7 +15,7 @@ use crate::journal::{self, Entry, SessionLog};
 use crate::model::Identity;
 use crate::playbook::contain_functions::Deletion;
 use crate::playbook::countermeasure::Countermeasure;
-use crate::playbook::plan::{Outcome, Plan, StepResult};
+use crate::playbook::plan::{Outcome, Plan, StepKind, StepResult};
 use crate::playbook::undo::unfinished;
 use crate::report::{identity_line, print};
 use crate::service::request::{CounterTargets, Planning, Request, SharedTarget, prepare};
@@ -359,11 +359,18 @@ pub fn log(data_dir: &std::path::Path, command: LogCommand) -> Result<ExitCode, 
             }
             print(&out)?;
         }
-        LogCommand::Show { session: id } => {
+        LogCommand::Show {
+            session: id,
+            format,
+        } => {
             let log = journal::read_one(data_dir, &id)?;
             let mut out = String::new();
             for record in &log.records {
-                let _ = writeln!(out, "{}", serde_json::to_string(record)?);
+                let line = match format {
+                    Format::Json => serde_json::to_string(record)?,
+                    Format::Table => readable(record),
+                };
+                let _ = writeln!(out, "{line}");
             }
             print(&out)?;
             if let Some(line) = log.truncated_line {
@@ -394,6 +401,93 @@ pub fn log(data_dir: &std::path::Path, command: LogCommand) -> Result<ExitCode, 
     Ok(ExitCode::SUCCESS)
 }
 
+/// One journal record as a line a person reads: the time, what happened, its particulars.
+fn readable(record: &crate::journal::Record) -> String {
+    let what = match &record.entry {
+        Entry::SessionStart {
+            version,
+            args,
+            local_user,
+            identity,
+        } => format!(
+            "session start   {} as {} (local user {}), firebreak {version}: {}",
+            identity.id,
+            identity.caller_arn,
+            local_user.as_deref().unwrap_or("unknown"),
+            args.join(" ")
+        ),
+        Entry::PlanShown { plan } => format!(
+            "plan shown      {} {}: {}",
+            plan.action_id,
+            plan.playbook,
+            plan.tally_line()
+        ),
+        Entry::Confirmed {
+            action_id,
+            local_user,
+            caller_arn,
+            typed,
+        } => format!(
+            "confirmed       {action_id} by {} as {caller_arn}{}",
+            local_user.as_deref().unwrap_or("unknown"),
+            typed
+                .as_ref()
+                .map(|t| format!(" (typed {t})"))
+                .unwrap_or_default()
+        ),
+        Entry::Refused { action_id, reason } => {
+            format!("refused         {action_id} ({reason}): nothing sent")
+        }
+        Entry::StepIntent {
+            action_id,
+            index,
+            region,
+            api,
+            target,
+            ..
+        } => format!("sending         {action_id} #{index} {api} {target} [{region}]"),
+        Entry::StepOutcome {
+            action_id,
+            index,
+            outcome,
+            ..
+        } => match outcome {
+            Outcome::Failed { error, .. } | Outcome::Unsupported { error } => format!(
+                "step {:<10} {action_id} #{index}: {error}{}",
+                outcome.word(),
+                outcome.caveat()
+            ),
+            _ => format!("step {:<10} {action_id} #{index}", outcome.word()),
+        },
+        Entry::ActionFinished {
+            action_id,
+            ok,
+            skipped,
+            unsupported,
+            failed,
+        } => format!(
+            "finished        {action_id}: {ok} ok, {skipped} skipped, {unsupported} unsupported, {failed} failed"
+        ),
+        Entry::Scanned { findings, new } => format!(
+            "scan            {findings} findings, {} not shown before",
+            new.len()
+        ),
+        Entry::CockpitClosed { keystrokes } => {
+            format!("cockpit closed  after {keystrokes} keystrokes")
+        }
+        Entry::BaselineAccepted {
+            finding,
+            baseline,
+            by,
+            ..
+        } => format!(
+            "accepted        {finding} into {} by {by}",
+            baseline.display()
+        ),
+    };
+    format!("{}  {what}", record.at.format("%Y-%m-%d %H:%M:%S"))
+}
+
 fn count_entries(log: &SessionLog, matches: impl Fn(&Entry) -> bool) -> usize {
     log.records.iter().filter(|r| matches(&r.entry)).count()
 }
@@ -415,6 +509,19 @@ pub fn timeline_markdown(log: &SessionLog) -> String {
     );
     let mut steps: BTreeMap<(String, usize), (String, String, String)> = BTreeMap::new();
     let mut table_open = false;
+    // Plans that went on to be confirmed, refused or run in this session; the others were shown
+    // and cancelled (or a dry run), and sent nothing.
+    let went_on: std::collections::BTreeSet<&str> = log
+        .records
+        .iter()
+        .filter_map(|r| match &r.entry {
+            Entry::Confirmed { action_id, .. }
+            | Entry::Refused { action_id, .. }
+            | Entry::StepIntent { action_id, .. }
+            | Entry::StepOutcome { action_id, .. } => Some(action_id.as_str()),
+            _ => None,
+        })
+        .collect();
     for record in &log.records {
         let time = record.at.format("%Y-%m-%d %H:%M:%S UTC");
         match &record.entry {
@@ -439,6 +546,12 @@ pub fn timeline_markdown(log: &SessionLog) -> String {
                     "\n## {time} — plan `{}`: {}\n",
                     plan.action_id, plan.playbook
                 );
+                if !went_on.contains(plan.action_id.as_str()) {
+                    let _ = writeln!(
+                        out,
+                        "**Not executed** — cancelled or a dry run: nothing of this plan was sent.\n"
+                    );
+                }
                 for step in &plan.steps {
                     let _ = writeln!(
                         out,
@@ -448,10 +561,10 @@ pub fn timeline_markdown(log: &SessionLog) -> String {
                         step.target,
                         step.region,
                         step.operation.describe(),
-                        if step.reversible {
-                            ""
-                        } else {
-                            " (irreversible)"
+                        match step.kind() {
+                            StepKind::Irreversible => " (irreversible)",
+                            // A read says so in its description.
+                            StepKind::ReadsOnly | StepKind::Reversible => "",
                         }
                     );
                     steps.insert(
@@ -581,4 +694,104 @@ pub fn timeline_markdown(log: &SessionLog) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Record;
+    use crate::model::Identity;
+    use crate::model::operation::Operation;
+    use crate::playbook::plan::{Playbook, Step};
+    use chrono::Utc;
+
+    fn record(entry: Entry) -> Record {
+        Record {
+            at: Utc::now(),
+            session: "s".into(),
+            entry,
+        }
+    }
+
+    #[test]
+    fn a_timeline_says_a_cancelled_plan_sent_nothing_and_reads_are_not_irreversible() {
+        let identity = Identity {
+            id: "123456789012".into(),
+            alias: None,
+            caller_arn: "arn:aws:iam::123456789012:user/jo".into(),
+        };
+        let plan = |id: &str| {
+            Plan::new(
+                id.into(),
+                Playbook::ContainFunctions {
+                    functions: vec!["eu-west-1/miner".into()],
+                    delete: true,
+                },
+                identity.clone(),
+                Utc::now(),
+                vec![
+                    Step::irreversible(
+                        "eu-west-1",
+                        0,
+                        Operation::CaptureFunctionEvidence {
+                            function: "miner".into(),
+                            directory: "/evidence".into(),
+                        },
+                    ),
+                    Step::irreversible(
+                        "eu-west-1",
+                        1,
+                        Operation::DeleteFunction {
+                            function: "miner".into(),
+                            evidence: None,
+                        },
+                    ),
+                ],
+            )
+        };
+        let log = SessionLog {
+            path: "s.jsonl".into(),
+            session: "s".into(),
+            records: vec![
+                record(Entry::PlanShown {
+                    plan: Box::new(plan("cancelled")),
+                }),
+                record(Entry::PlanShown {
+                    plan: Box::new(plan("run")),
+                }),
+                record(Entry::Confirmed {
+                    action_id: "run".into(),
+                    local_user: Some("jo".into()),
+                    caller_arn: identity.caller_arn.clone(),
+                    typed: Some("delete".into()),
+                }),
+            ],
+            truncated_line: None,
+            live: false,
+        };
+        let text = timeline_markdown(&log);
+        let sections: Vec<&str> = text.split("\n## ").collect();
+        assert_eq!(sections.len(), 3, "{text}");
+        assert!(
+            sections[1].contains("`cancelled`")
+                && sections[1].contains(
+                    "**Not executed** — cancelled or a dry run: nothing of this plan was sent"
+                ),
+            "{text}"
+        );
+        assert!(!sections[2].contains("Not executed"), "{text}");
+        let evidence = text
+            .lines()
+            .find(|l| l.contains("`GetFunction`"))
+            .expect("the evidence step");
+        assert!(
+            evidence.contains("(reads only)") && !evidence.contains("irreversible"),
+            "{evidence}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l.contains("`DeleteFunction`") && l.ends_with("(irreversible)")),
+            "{text}"
+        );
+    }
 }

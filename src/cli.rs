@@ -297,8 +297,12 @@ pub struct CounterArgs {
 pub enum LogCommand {
     /// Every session journal, oldest first.
     List,
-    /// One session's journal, a line per record.
-    Show { session: String },
+    /// One session's journal, a line per record: readable, or the records as JSON Lines.
+    Show {
+        session: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// One session as an incident timeline.
     Export {
         session: String,

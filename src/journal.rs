@@ -97,12 +97,22 @@ impl Entry {
     }
 }
 
-/// The local user name, as the environment tells it (`USER`, else `LOGNAME`; never empty).
+/// The local user name: `USER`, else `LOGNAME`, else the account of the uid (never empty).
 pub fn local_user() -> Option<String> {
+    user_from(|name| std::env::var(name).ok(), || whoami::username().ok())
+}
+
+/// [`local_user`] over an environment and the uid's account, given.
+fn user_from(
+    env: impl Fn(&str) -> Option<String>,
+    account: impl FnOnce() -> Option<String>,
+) -> Option<String> {
     ["USER", "LOGNAME"]
         .iter()
-        .filter_map(|name| std::env::var(name).ok())
+        .filter_map(|name| env(name))
         .find(|user| !user.is_empty())
+        // Unset (a cron job, a container, `env -i`): the account of the process's uid.
+        .or_else(|| account().filter(|user| !user.is_empty()))
 }
 
 /// One journal line.
@@ -344,6 +354,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_local_user_is_the_environments_else_the_uids_account() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let account = || Some("uid-account".to_string());
+        assert_eq!(
+            user_from(env(&[("USER", "jo"), ("LOGNAME", "x")]), account),
+            Some("jo".into())
+        );
+        assert_eq!(
+            user_from(env(&[("USER", ""), ("LOGNAME", "lo")]), account),
+            Some("lo".into())
+        );
+        assert_eq!(user_from(env(&[]), account), Some("uid-account".into()));
+        assert_eq!(
+            user_from(env(&[("USER", "")]), || Some(String::new())),
+            None
+        );
+    }
+
+    #[test]
     fn every_line_is_a_record() {
         let dir = tempfile::tempdir().expect("temp dir");
         let identity = Identity {
@@ -470,12 +506,14 @@ mod read_tests {
         let Entry::SessionStart { local_user, .. } = &logs[1].records[0].entry else {
             panic!("{:?}", logs[1].records[0]);
         };
-        let from_env = ["USER", "LOGNAME"]
+        let expected = ["USER", "LOGNAME"]
             .iter()
             .filter_map(|name| std::env::var(name).ok())
-            .find(|user| !user.is_empty());
-        assert_eq!(*local_user, from_env);
-        assert_eq!(super::local_user(), from_env);
+            .find(|user| !user.is_empty())
+            .or_else(|| whoami::username().ok());
+        assert!(expected.is_some(), "a local user is always named");
+        assert_eq!(*local_user, expected);
+        assert_eq!(super::local_user(), expected);
 
         assert_eq!(
             read_one(dir.path(), &session).expect("one").session,

@@ -15,6 +15,12 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(firebreak::app::run(cli)) {
         Ok(code) => code,
+        // The reader went away (`| head`): stop quietly, as Unix tools do.
+        Err(firebreak::service::session::AppError::Output(err))
+            if err.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("firebreak: {err}");
             ExitCode::FAILURE

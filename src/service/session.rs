@@ -35,6 +35,12 @@ pub enum AppError {
         refresh: String,
         error: Box<AwsError>,
     },
+    #[error("no AWS credentials were found: looked in {looked}; {refresh}\n({})", error.message)]
+    NoCredentials {
+        looked: String,
+        refresh: String,
+        error: Box<AwsError>,
+    },
     #[error("no answer from the endpoint {endpoint} (--endpoint-url or AWS_ENDPOINT_URL): {error}")]
     Unreachable {
         endpoint: String,
@@ -80,6 +86,19 @@ impl AppError {
     /// refresh them; every other error is left as it is.
     pub fn with_credentials_hint(self, profile: Option<&str>) -> AppError {
         match self {
+            AppError::Aws(error) if error.code == "NoCredentials" => {
+                let refresh = match profile {
+                    Some(profile) => format!(
+                        "give profile {profile} credentials (for SSO: `aws sso login --profile {profile}`) and run again"
+                    ),
+                    None => "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile, and run again".to_string(),
+                };
+                AppError::NoCredentials {
+                    looked: credential_sources(profile),
+                    refresh,
+                    error,
+                }
+            }
             AppError::Aws(error) if error.is_credentials_problem() => {
                 let refresh = match profile {
                     Some(profile) => format!(
@@ -112,6 +131,22 @@ impl From<AwsError> for AppError {
     fn from(error: AwsError) -> Self {
         AppError::Aws(Box::new(error))
     }
+}
+
+/// Where aws-config's default chain looks for credentials, with the files this process reads.
+fn credential_sources(profile: Option<&str>) -> String {
+    let file = |variable: &str, default: &str| {
+        std::env::var(variable).unwrap_or_else(|_| format!("~/.aws/{default}"))
+    };
+    let profile = profile
+        .map(str::to_string)
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .unwrap_or_else(|| "default".to_string());
+    format!(
+        "the environment (AWS_ACCESS_KEY_ID), profile {profile} in {} and {} (keys, SSO, a role to assume, a credential process), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), and the container and instance metadata",
+        file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        file("AWS_CONFIG_FILE", "config"),
+    )
 }
 
 /// How to reach AWS, from the flags and the config file's `[aws]` table.

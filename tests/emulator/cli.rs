@@ -120,3 +120,39 @@ async fn a_baseline_that_cannot_be_used_is_refused_before_the_first_request() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_pipe_ends_quietly_and_missing_credentials_say_where_firebreak_looked() {
+    let bed = TestBed::start();
+    // The reader is gone before anything is written (`| head` that has had enough).
+    let mut child = bed
+        .firebreak(&bed.endpoint())
+        .args(["--regions", "us-east-1", "scan", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run firebreak");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("firebreak ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+
+    // No credentials anywhere: said so, with where it looked, not "refused".
+    let output = bed
+        .firebreak(&bed.endpoint())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args(["--regions", "us-east-1", "scan"])
+        .output()
+        .expect("run firebreak");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no AWS credentials were found: looked in the environment (AWS_ACCESS_KEY_ID), profile default in ")
+            && stderr.contains("aws-credentials-absent")
+            && stderr.contains("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("refused"), "{stderr}");
+}

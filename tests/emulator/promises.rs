@@ -598,9 +598,26 @@ async fn log_show_tells_the_action_and_a_cut_off_last_line_is_reported_not_hidde
         output
     };
 
-    // `log show`: one JSON record a line — the plan with its steps, the confirmation, every
-    // step's intent and outcome, the end of the action.
-    let shown = log(&["show", &session]);
+    // `log show`: a readable line per record.
+    let readable = log(&["show", &session]);
+    let lines = String::from_utf8_lossy(&readable.stdout).into_owned();
+    for needle in [
+        "session start   123456789012 as ",
+        &format!("plan shown      {action} disable-user"),
+        &format!("confirmed       {action} by "),
+        &format!("sending         {action} #1 UpdateAccessKey "),
+        &format!("step ok         {action} #1"),
+        &format!("finished        {action}: 3 ok, 0 skipped, 0 unsupported, 0 failed"),
+    ] {
+        assert!(lines.contains(needle), "{needle:?} in:\n{lines}");
+    }
+    assert!(
+        !lines.contains("{\""),
+        "no JSON in the readable form:\n{lines}"
+    );
+    // `log show --format json`: one JSON record a line — the plan with its steps, the
+    // confirmation, every step's intent and outcome, the end of the action.
+    let shown = log(&["show", &session, "--format", "json"]);
     assert!(stderr(&shown).is_empty(), "{}", stderr(&shown));
     let text = String::from_utf8_lossy(&shown.stdout).into_owned();
     let records: Vec<Value> = text
@@ -681,7 +698,7 @@ async fn log_show_tells_the_action_and_a_cut_off_last_line_is_reported_not_hidde
         "{listed}"
     );
 
-    let shown = log(&["show", &session]);
+    let shown = log(&["show", &session, "--format", "json"]);
     assert_eq!(
         String::from_utf8_lossy(&shown.stdout),
         text,

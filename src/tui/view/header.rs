@@ -248,13 +248,32 @@ fn scan_status(state: &State) -> Vec<Field> {
     let scan = &state.scan;
     let gap = || Span::raw("  ");
     if let Some(error) = &scan.fatal
+        && error.code == "NoCredentials"
+    {
+        let style = theme::danger().add_modifier(Modifier::REVERSED);
+        return vec![
+            Field::new(
+                9,
+                vec![
+                    gap(),
+                    Span::styled(
+                        " no AWS credentials found: set them (or start with --profile), then r ",
+                        style,
+                    ),
+                ],
+            )
+            .or_short(vec![gap(), Span::styled(" no credentials ", style)]),
+        ];
+    }
+    if let Some(error) = &scan.fatal
         && error.is_credentials_problem()
     {
         let refresh = match &state.profile {
             Some(profile) => format!("`aws sso login --profile {profile}`"),
             None => "refresh them".to_string(),
         };
-        let kept = if state.scanned_at.is_some() {
+        // Only a scan that got as far as the caller left results to keep.
+        let kept = if state.scan.identity.is_some() {
             " — last results kept"
         } else {
             ""

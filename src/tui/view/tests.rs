@@ -796,6 +796,44 @@ fn refused_credentials_show_a_banner_over_the_last_results() {
 }
 
 #[test]
+fn a_first_scan_without_credentials_keeps_nothing_and_says_none_were_found() {
+    let fatal = |code: &str| crate::aws::AwsError {
+        service: "sts".into(),
+        operation: "GetCallerIdentity".into(),
+        region: "us-east-1".into(),
+        code: code.into(),
+        message: "no".into(),
+        request_id: None,
+        http_status: None,
+        subject: None,
+    };
+    for (code, expected) in [
+        (
+            "ExpiredToken",
+            "credentials refused (ExpiredToken): refresh them, then r ",
+        ),
+        (
+            "NoCredentials",
+            "no AWS credentials found: set them (or start with --profile), then r",
+        ),
+    ] {
+        let mut state = State::new(Bindings::default(), false, now());
+        update(&mut state, Action::Command(Command::Rescan));
+        let generation = state.generation;
+        update(
+            &mut state,
+            Action::Scan {
+                generation,
+                event: ScanEvent::Fatal(fatal(code)),
+            },
+        );
+        let text = screen(&state, 120, 40);
+        assert!(text.contains(expected), "{code}: {text}");
+        assert!(!text.contains("kept"), "nothing was read to keep: {text}");
+    }
+}
+
+#[test]
 fn contained_findings_leave_the_counts_and_the_grid_and_an_empty_trust_says_so() {
     let mut state = breach(false);
     // Every recent resource contained (the new functions, in four regions).
