@@ -390,7 +390,7 @@ pub enum BaselineCommand {
 /// How `scan` prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// One JSON document (see README for the schema).
+    /// One JSON document (see docs/usage.md for the schema).
     Json,
     /// A readable summary per region.
     Table,
@@ -565,8 +565,49 @@ mod tests {
         }
     }
 
-    /// The defaults README documents for the windows (`--since`, `--unknown-window`).
-    const README: &str = include_str!("../README.md");
+    #[test]
+    fn the_readme_is_a_front_door_and_every_link_in_it_and_the_docs_resolves() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+        assert!(
+            readme.lines().count() <= 250,
+            "README is a front door, not the reference"
+        );
+        for must in [
+            "bash assets/gameday.sh",
+            "bash tests/run.sh",
+            "## Your first game day",
+        ] {
+            assert!(readme.contains(must), "README lacks {must:?}");
+        }
+        let mut pages = vec![(root.to_path_buf(), readme)];
+        for entry in std::fs::read_dir(root.join("docs")).expect("docs/") {
+            let path = entry.expect("entry").path();
+            pages.push((
+                root.join("docs"),
+                std::fs::read_to_string(&path).expect("a docs page"),
+            ));
+        }
+        let mut links = 0;
+        for (base, text) in &pages {
+            for (_, rest) in text.match_indices("](").map(|(i, _)| text.split_at(i + 2)) {
+                let target = rest.split([')', '#']).next().unwrap_or_default();
+                if target.is_empty() || target.starts_with("http") || target.contains(' ') {
+                    continue;
+                }
+                links += 1;
+                assert!(
+                    base.join(target).exists(),
+                    "a link to {target} from {} leads nowhere",
+                    base.display()
+                );
+            }
+        }
+        assert!(links > 20, "the README links the reference: {links} links");
+    }
+
+    /// The defaults the usage reference documents for the windows (`--since`, `--unknown-window`).
+    const USAGE: &str = include_str!("../docs/usage.md");
 
     fn documented_windows() -> Windows {
         for documented in [
@@ -575,8 +616,8 @@ mod tests {
             "(default `7d`)",
         ] {
             assert!(
-                README.contains(documented),
-                "README no longer documents {documented:?}: update this test with it"
+                USAGE.contains(documented),
+                "docs/usage.md no longer documents {documented:?}: update this test with it"
             );
         }
         Windows {

@@ -506,8 +506,13 @@ async fn x_throttles_the_marked_rogue_functions_esc_keeps_them_and_u_unthrottles
     tmux.send_keys(&["X"]);
     let (screen, contain) = confirmation(&tmux);
     assert!(screen.contains("Contain 3 function(s)"), "{screen}");
+    // Led by the tally, then one row per throttle.
+    assert!(
+        screen.contains("3 × PutFunctionConcurrency · 3 × GetFunction (reads only)"),
+        "{screen}"
+    );
     assert_eq!(
-        screen.matches("PutFunctionConcurrency").count(),
+        screen.matches("undo: DeleteFunctionConcurrency").count(),
         3,
         "{screen}"
     );

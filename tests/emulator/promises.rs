@@ -1,4 +1,4 @@
-//! Promises of the README that no other test holds firebreak to, each end to end: the real binary
+//! Promises of the README and docs/ that no other test holds firebreak to, each end to end: the real binary
 //! against moto, the result read back from moto through the SDK (never only firebreak's own
 //! report). Exit 5 when one step fails and the rest still run; freeze confirmed by the account
 //! alias; revert-sharing without a baseline keeps every account; undo puts an AMI's exact

@@ -420,7 +420,7 @@ async fn a_denied_service_in_one_region_is_that_regions_error_and_the_rest_compl
     );
 }
 
-/// The committed example of `scan --format json` (README links it): the schema test below
+/// The committed example of `scan --format json` (docs/usage.md links it): the schema test below
 /// compares a real scan against it, so a field renamed, dropped or changed in meaning fails.
 const EXAMPLE: &str = "assets/examples/scan-report.json";
 

@@ -41,6 +41,12 @@ impl Field {
         self.short = Some(short);
         self
     }
+
+    /// A field of one styled text after `lead` (spacing), which gives way to `short` first.
+    fn text(keep: u8, lead: &'static str, full: String, short: String, style: Style) -> Self {
+        Field::new(keep, vec![Span::raw(lead), Span::styled(full, style)])
+            .or_short(vec![Span::raw(lead), Span::styled(short, style)])
+    }
 }
 
 /// Lays `fields` out in `width` columns: while they do not fit, the field that gives way first
@@ -172,17 +178,13 @@ fn fields(state: &State) -> Vec<Field> {
     fields.extend(scan_status(state));
     let running = state.running();
     if running > 0 {
-        let style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
-        fields.push(
-            Field::new(
-                6,
-                vec![Span::styled(
-                    format!("  ▶ {running} action(s) running"),
-                    style,
-                )],
-            )
-            .or_short(vec![Span::styled(format!("  ▶ {running}"), style)]),
-        );
+        fields.push(Field::text(
+            6,
+            "  ",
+            format!("▶ {running} action(s) running"),
+            format!("▶ {running}"),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ));
     }
     fields
 }
@@ -246,98 +248,61 @@ fn gameday_status(day: &GameDay, now: DateTime<Utc>) -> (Span<'static>, Span<'st
 /// under way.
 fn scan_status(state: &State) -> Vec<Field> {
     let scan = &state.scan;
-    let gap = || Span::raw("  ");
-    if let Some(error) = &scan.fatal
-        && error.code == "NoCredentials"
-    {
-        let style = theme::danger().add_modifier(Modifier::REVERSED);
-        return vec![
-            Field::new(
-                9,
-                vec![
-                    gap(),
-                    Span::styled(
-                        " no AWS credentials found: set them (or start with --profile), then r ",
-                        style,
-                    ),
-                ],
-            )
-            .or_short(vec![gap(), Span::styled(" no credentials ", style)]),
-        ];
-    }
-    if let Some(error) = &scan.fatal
-        && error.is_credentials_problem()
-    {
-        let refresh = match &state.profile {
-            Some(profile) => format!("`aws sso login --profile {profile}`"),
-            None => "refresh them".to_string(),
-        };
-        // Only a scan that got as far as the caller left results to keep.
-        let kept = if state.scan.identity.is_some() {
-            " — last results kept"
-        } else {
-            ""
-        };
-        let style = theme::danger().add_modifier(Modifier::REVERSED);
-        return vec![
-            Field::new(
-                9,
-                vec![
-                    gap(),
-                    Span::styled(
-                        format!(
-                            " credentials refused ({}): {refresh}, then r{kept} ",
-                            error.code
-                        ),
-                        style,
-                    ),
-                ],
-            )
-            .or_short(vec![
-                gap(),
-                Span::styled(format!(" credentials refused ({}) ", error.code), style),
-            ]),
-        ];
-    }
+    let alarm = theme::danger().add_modifier(Modifier::REVERSED);
     if let Some(error) = &scan.fatal {
-        return vec![
-            Field::new(
-                9,
-                vec![
-                    gap(),
-                    Span::styled(
-                        format!("scan failed: {} ({})", error.code, error.message),
-                        theme::danger(),
-                    ),
-                ],
+        let (full, short, style) = if error.code == "NoCredentials" {
+            (
+                " no AWS credentials found: set them (or start with --profile), then r "
+                    .to_string(),
+                " no credentials ".to_string(),
+                alarm,
             )
-            .or_short(vec![
-                gap(),
-                Span::styled(format!("scan failed: {}", error.code), theme::danger()),
-            ]),
-        ];
+        } else if error.is_credentials_problem() {
+            let refresh = match &state.profile {
+                Some(profile) => format!("`aws sso login --profile {profile}`"),
+                None => "refresh them".to_string(),
+            };
+            // Only a scan that got as far as the caller left results to keep.
+            let kept = if state.scan.identity.is_some() {
+                " — last results kept"
+            } else {
+                ""
+            };
+            (
+                format!(
+                    " credentials refused ({}): {refresh}, then r{kept} ",
+                    error.code
+                ),
+                format!(" credentials refused ({}) ", error.code),
+                alarm,
+            )
+        } else {
+            (
+                format!("scan failed: {} ({})", error.code, error.message),
+                format!("scan failed: {}", error.code),
+                theme::danger(),
+            )
+        };
+        return vec![Field::text(9, "  ", full, short, style)];
     }
     let (finished, total) = scan.progress();
     let mut fields = Vec::new();
+    let busy = Style::new().fg(Color::Yellow);
     if scan.done {
         let errors = scan.regions.iter().filter(|r| !r.errors.is_empty()).count()
             + usize::from(!scan.global.errors.is_empty());
-        let mark = if errors > 0 { "!" } else { "✓" };
-        let style = if errors > 0 {
-            theme::danger()
+        let (mark, style) = if errors > 0 {
+            ("!", theme::danger())
         } else {
-            Style::new().fg(Color::Green)
+            ("✓", Style::new().fg(Color::Green))
         };
-        fields.push(
-            Field::new(
-                9,
-                vec![
-                    gap(),
-                    Span::styled(format!("scan {mark} {finished}/{total}"), style),
-                ],
-            )
-            .or_short(vec![gap(), Span::styled(format!("scan {mark}"), style)]),
-        );
+        fields.push(Field::text(
+            9,
+            "  ",
+            format!("scan {mark} {finished}/{total}"),
+            format!("scan {mark}"),
+            style,
+        ));
         if let Some(at) = state.scanned_at {
             let ago = (state.now - at).num_seconds().max(0);
             fields.push(Field::new(
@@ -349,34 +314,23 @@ fn scan_status(state: &State) -> Vec<Field> {
             ));
         }
     } else {
-        let style = Style::new().fg(Color::Yellow);
-        fields.push(
-            Field::new(
-                9,
-                vec![
-                    gap(),
-                    Span::styled(format!("scanning {finished}/{total}"), style),
-                ],
-            )
-            .or_short(vec![
-                gap(),
-                Span::styled(format!("{finished}/{total}"), style),
-            ]),
-        );
+        fields.push(Field::text(
+            9,
+            "  ",
+            format!("scanning {finished}/{total}"),
+            format!("{finished}/{total}"),
+            busy,
+        ));
     }
     if let Some(rescan) = &state.rescan {
         let (finished, total) = rescan.progress();
-        let style = Style::new().fg(Color::Yellow);
-        fields.push(
-            Field::new(
-                8,
-                vec![Span::styled(
-                    format!(" · rescanning {finished}/{total}"),
-                    style,
-                )],
-            )
-            .or_short(vec![Span::styled(format!(" ↻{finished}/{total}"), style)]),
-        );
+        fields.push(Field::text(
+            8,
+            "",
+            format!(" · rescanning {finished}/{total}"),
+            format!(" ↻{finished}/{total}"),
+            busy,
+        ));
     }
     fields
 }
