@@ -22,14 +22,14 @@ use ratatui::backend::TestBackend;
 
 use firebreak::aws::{AwsError, RegionInfo};
 use firebreak::baseline;
-use firebreak::keys::{Bindings, Command};
+use firebreak::bindings::{Bindings, Command};
 use firebreak::model::finding::{Finding, FindingKind, ResourceType, Severity, finding_id};
 use firebreak::model::{
     AccessKey, Function, GLOBAL, Identity, Image, Instance, KeyStatus, Principals, Role, Sharing,
     Snapshot, User,
 };
 use firebreak::scan::{ItemKind, Part, ScanEvent};
-use firebreak::tui::action::Action;
+use firebreak::tui::msg::Msg;
 use firebreak::tui::state::State;
 use firebreak::tui::update::update;
 use firebreak::tui::view;
@@ -335,7 +335,7 @@ fn finding(n: usize, estate: &mut Estate) -> Finding {
 /// A judged scan with `rows` findings: the cockpit as it opens, the most severe one selected.
 fn judged(rows: usize) -> State {
     let mut state = State::new(Bindings::default(), false, now());
-    update(&mut state, Action::Command(Command::Rescan));
+    update(&mut state, Msg::Command(Command::Rescan));
     let mut estate = Estate::default();
     let mut findings: Vec<Finding> = (0..rows).map(|n| finding(n, &mut estate)).collect();
     // The owners of the unknown keys.
@@ -449,7 +449,7 @@ fn judged(rows: usize) -> State {
     for event in events {
         update(
             &mut state,
-            Action::Scan {
+            Msg::Scan {
                 generation: 1,
                 event,
             },
@@ -458,7 +458,7 @@ fn judged(rows: usize) -> State {
     let baseline = baseline::parse(BASELINE, Path::new("baseline.toml")).expect("valid baseline");
     update(
         &mut state,
-        Action::Judged {
+        Msg::Judged {
             generation: 1,
             findings: Ok(findings),
             baseline: Some(Box::new(baseline)),

@@ -10,7 +10,7 @@ use directories::ProjectDirs;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::keys::{Bindings, Command, Key};
+use crate::bindings::{Bindings, Command, Key};
 
 /// Settings from the config file. Every field has a default, so an empty file is valid.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -694,6 +694,65 @@ mod tests {
     }
 
     #[test]
+    fn a_trail_or_detector_the_baseline_lists_is_gone_only_where_it_was_listed_and_is_not() {
+        use crate::scan::ItemKind;
+        let estate = peacetime();
+        let captured = baseline::capture(&estate, &identity(), now());
+        let gone =
+            |inventory: &Inventory, listed: &[(&str, ItemKind)]| -> Vec<(String, Severity)> {
+                let listed = listed
+                    .iter()
+                    .map(|(region, kind)| (region.to_string(), *kind))
+                    .collect();
+                let mut out: Vec<(String, Severity)> = evaluate(&Context {
+                    inventory,
+                    baseline: Some(&captured),
+                    account: &identity(),
+                    now: now(),
+                    windows: Windows::default(),
+                    listed: &listed,
+                })
+                .into_iter()
+                .filter(|f| f.kind == FindingKind::DeletedResource)
+                .map(|f| (f.id, f.severity))
+                .collect();
+                out.sort();
+                out
+            };
+        let listed = [
+            ("us-east-1", ItemKind::Trails),
+            ("us-east-1", ItemKind::Detectors),
+        ];
+        assert!(gone(&estate, &listed).is_empty(), "all there");
+        // Both deleted; a trail of the same name in another region is not the one listed.
+        let mut cleared = estate.clone();
+        cleared.trails[0].region = "eu-west-1".into();
+        cleared.detectors[0].region = "eu-west-1".into();
+        assert_eq!(
+            gone(&cleared, &listed),
+            [
+                (
+                    "deleted_resource:us-east-1:d-1".to_string(),
+                    Severity::Critical
+                ),
+                (
+                    "deleted_resource:us-east-1:org-trail".to_string(),
+                    Severity::Critical
+                ),
+            ]
+        );
+        // Where the listing did not finish, absence proves nothing.
+        assert!(gone(&cleared, &[]).is_empty());
+        assert_eq!(
+            gone(&cleared, &listed[..1]),
+            [(
+                "deleted_resource:us-east-1:org-trail".to_string(),
+                Severity::Critical
+            )]
+        );
+    }
+
+    #[test]
     fn a_baseline_captured_before_these_kinds_judges_them_as_no_baseline_would() {
         let estate = peacetime();
         let mut old = baseline::capture(&estate, &identity(), now());

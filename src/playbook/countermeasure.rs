@@ -416,6 +416,77 @@ mod tests {
     }
 
     #[test]
+    fn the_inventory_handed_over_is_exactly_what_the_findings_are_about() {
+        let mut estate = estate();
+        let ingress = |region: &str, group: &str| OpenIngress {
+            region: region.into(),
+            group_id: group.into(),
+            group_name: None,
+            rule_id: format!("sgr-{group}"),
+            protocol: "tcp".into(),
+            from_port: Some(22),
+            to_port: Some(22),
+            cidr: "0.0.0.0/0".into(),
+            reach: None,
+            description: None,
+            managed_by: None,
+        };
+        estate.open_ingress = vec![
+            ingress("us-east-1", "sg-1"),
+            ingress("us-east-1", "sg-2"),
+            ingress("eu-west-1", "sg-1"),
+        ];
+        let mut other_rule = estate.event_rules[0].clone();
+        other_rule.name = "unrelated".into();
+        estate.event_rules.push(other_rule);
+        estate.detectors.push(Detector {
+            region: "eu-west-1".into(),
+            id: "d-eu".into(),
+            enabled: Some(true),
+            administrator: None,
+        });
+        let findings = [
+            finding(
+                FindingKind::OpenIngress,
+                ResourceType::SecurityGroup,
+                "sg-1",
+            ),
+            finding(
+                FindingKind::UnknownEventRule,
+                ResourceType::EventRule,
+                "AutoScalingManagedRule",
+            ),
+            finding(
+                FindingKind::UnknownProfileAssociation,
+                ResourceType::Instance,
+                &estate.profile_associations[0].key(),
+            ),
+        ];
+        let handed = inventory_for(&findings, &estate);
+        let groups: Vec<(&str, &str)> = handed
+            .open_ingress
+            .iter()
+            .map(|r| (r.region.as_str(), r.group_id.as_str()))
+            .collect();
+        assert_eq!(groups, [("us-east-1", "sg-1")], "its region and group only");
+        let rules: Vec<&str> = handed.event_rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(rules, ["AutoScalingManagedRule"]);
+        let instances: Vec<&str> = handed
+            .profile_associations
+            .iter()
+            .map(|a| a.instance_id.as_str())
+            .collect();
+        assert_eq!(instances, ["i-1"]);
+        let detectors: Vec<&str> = handed.detectors.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(detectors, ["d-new"], "only in the findings' regions");
+        assert_eq!(
+            handed.roles, estate.roles,
+            "roles name what a profile would detach"
+        );
+        assert!(handed.functions.is_empty() && handed.snapshots.is_empty());
+    }
+
+    #[test]
     fn a_profile_whose_role_is_never_touched_is_not_detached_and_the_rest_name_their_role() {
         let findings = [
             finding(

@@ -772,7 +772,7 @@ fn shared_word(kind: Shared) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Bindings;
+    use crate::bindings::Bindings;
     use crate::scan::{RegionSelection, ScanOptions};
 
     /// A session whose AWS calls would fail: only what is decided before any call is tested.

@@ -9,11 +9,11 @@ use chrono::Utc;
 
 use crate::aws::{AwsContext, AwsError, ConnectOptions};
 use crate::baseline::{self, Baseline, BaselineError};
+use crate::bindings::Bindings;
 use crate::cli::GlobalArgs;
 use crate::config::{self, Config, ConfigError};
 use crate::findings::{self, Windows};
 use crate::journal::{JournalError, ReadError};
-use crate::keys::Bindings;
 use crate::model::Identity;
 use crate::model::finding::Finding;
 use crate::playbook::engine::EngineError;

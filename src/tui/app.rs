@@ -9,7 +9,7 @@ use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::sync::{Mutex, mpsc};
 
-use super::action::{Action, Effect};
+use super::msg::{Effect, Msg};
 use super::state::{GameDay, State};
 use super::update::update;
 use super::{keymap, view};
@@ -116,7 +116,7 @@ struct Workers {
     session: Session,
     identity: Arc<Mutex<Option<Identity>>>,
     journal: Arc<Mutex<Option<Journal>>>,
-    results: mpsc::UnboundedSender<Action>,
+    results: mpsc::UnboundedSender<Msg>,
     /// A game day: every judged scan is journaled.
     gameday: bool,
 }
@@ -142,7 +142,7 @@ async fn event_loop(
     };
     state.gameday = gameday;
     perform(Effect::FindUnfinished, &workers);
-    let mut pending = vec![Action::Command(crate::keys::Command::Rescan)];
+    let mut pending = vec![Msg::Command(crate::bindings::Command::Rescan)];
     loop {
         for action in pending.drain(..) {
             for effect in update(&mut state, action) {
@@ -164,7 +164,7 @@ async fn event_loop(
                     #[cfg(debug_assertions)]
                     deliberate_panic::on_event(&event);
                     if matches!(&event, crossterm::event::Event::Key(key) if key.kind == crossterm::event::KeyEventKind::Press) {
-                        pending.push(Action::Keystroke);
+                        pending.push(Msg::Keystroke);
                     }
                     match keymap::action_for(&state, &event) {
                         Some(action) => action,
@@ -172,10 +172,10 @@ async fn event_loop(
                     }
                 }
                 Some(Err(err)) => return Err(err),
-                None => Action::Interrupt,
+                None => Msg::Interrupt,
             },
             Some(action) = worker_results.recv() => action,
-            _ = tick.tick() => Action::Tick(Utc::now()),
+            _ = tick.tick() => Msg::Tick(Utc::now()),
         };
         pending.push(action);
     }
@@ -217,7 +217,7 @@ impl Workers {
         Ok(opened)
     }
 
-    fn send(&self, action: Action) {
+    fn send(&self, action: Msg) {
         // The loop may have quit meanwhile.
         let _ = self.results.send(action);
     }
@@ -251,7 +251,7 @@ fn perform(effect: Effect, workers: &Workers) {
                         scanned.apply(event.clone());
                         if workers
                             .results
-                            .send(Action::Scan { generation, event })
+                            .send(Msg::Scan { generation, event })
                             .is_err()
                         {
                             return;
@@ -267,7 +267,7 @@ fn perform(effect: Effect, workers: &Workers) {
                         && let Some(identity) = scanned.identity.clone()
                     {
                         let (findings, baseline) = judge(&workers.session, &scanned, &identity);
-                        workers.send(Action::Judged {
+                        workers.send(Msg::Judged {
                             generation,
                             findings,
                             baseline,
@@ -293,12 +293,12 @@ fn perform(effect: Effect, workers: &Workers) {
                         Ok::<(), AppError>(())
                     };
                     if let Err(error) = journaled.await {
-                        workers.send(Action::NotJournaled(format!(
+                        workers.send(Msg::NotJournaled(format!(
                             "the scan was not journaled (the scorecard cannot tell when it was seen): {error}"
                         )));
                     }
                 }
-                workers.send(Action::Judged {
+                workers.send(Msg::Judged {
                     generation,
                     findings,
                     baseline,
@@ -309,7 +309,7 @@ fn perform(effect: Effect, workers: &Workers) {
         Effect::Prepare { ticket, requests } => {
             tokio::spawn(async move {
                 let plan = plan(&workers, &requests).await.map_err(|e| e.to_string());
-                workers.send(Action::Planned {
+                workers.send(Msg::Planned {
                     ticket,
                     plan: plan.map(Box::new),
                 });
@@ -322,7 +322,7 @@ fn perform(effect: Effect, workers: &Workers) {
                     .await
                     .err()
                     .map(|e| e.to_string());
-                workers.send(Action::ActionDone { action_id, error });
+                workers.send(Msg::ActionDone { action_id, error });
             });
         }
         Effect::Accept { finding } => {
@@ -334,7 +334,7 @@ fn perform(effect: Effect, workers: &Workers) {
                 }
                 .await
                 .map_err(|e| e.to_string());
-                workers.send(Action::Accepted {
+                workers.send(Msg::Accepted {
                     finding: finding.id.clone(),
                     result,
                 });
@@ -349,7 +349,7 @@ fn perform(effect: Effect, workers: &Workers) {
                 }
                 .await;
                 if let Err(error) = journaled {
-                    workers.send(Action::NotJournaled(format!(
+                    workers.send(Msg::NotJournaled(format!(
                         "the read-only refusal was not journaled: {error}"
                     )));
                 }
@@ -358,7 +358,7 @@ fn perform(effect: Effect, workers: &Workers) {
         Effect::Attribute { finding } => {
             tokio::spawn(async move {
                 let attribution = attribute(&workers.session.ctx, &finding).await;
-                workers.send(Action::Attributed {
+                workers.send(Msg::Attributed {
                     finding: finding.id.clone(),
                     attribution,
                 });
@@ -371,7 +371,7 @@ fn perform(effect: Effect, workers: &Workers) {
                 if let (Ok(identity), Ok(logs)) =
                     (workers.identity().await, read_logs(&workers.session))
                 {
-                    workers.send(Action::Unfinished(crate::playbook::undo::unfinished(
+                    workers.send(Msg::Unfinished(crate::playbook::undo::unfinished(
                         &logs,
                         &identity.id,
                     )));
@@ -413,7 +413,7 @@ async fn run_plan(
         plan,
         typed,
         |step: &crate::playbook::plan::Step, outcome: &crate::playbook::plan::Outcome| {
-            workers.send(Action::StepDone {
+            workers.send(Msg::StepDone {
                 action_id: action_id.clone(),
                 index: step.index,
                 outcome: outcome.clone(),

@@ -1,12 +1,12 @@
 //! Keys to actions. What a key means depends on the mode: a text field takes characters, a
 //! countdown is cancelled by any key, dialogs know Tab/arrows/Enter/Esc/`y`, and the normal
-//! screen uses the bindings from the config (`keys::Bindings`).
+//! screen uses the bindings from the config (`bindings::Bindings`).
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::action::Action;
+use super::msg::Msg;
 use super::state::{Modal, State};
-use crate::keys::{Bindings, Key};
+use crate::bindings::{Bindings, Key};
 
 /// How keys are read right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub fn mode(state: &State) -> Mode {
 }
 
 /// The action for a terminal event in `state`, if it means anything.
-pub fn action_for(state: &State, event: &Event) -> Option<Action> {
+pub fn action_for(state: &State, event: &Event) -> Option<Msg> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
             action_for_key(mode(state), &state.keys, key)
@@ -48,25 +48,25 @@ pub fn action_for(state: &State, event: &Event) -> Option<Action> {
     }
 }
 
-fn action_for_key(mode: Mode, bindings: &Bindings, key: &KeyEvent) -> Option<Action> {
+fn action_for_key(mode: Mode, bindings: &Bindings, key: &KeyEvent) -> Option<Msg> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
-        return Some(Action::Interrupt);
+        return Some(Msg::Interrupt);
     }
     match mode {
-        Mode::Countdown | Mode::AnyKeyCloses => return Some(Action::Cancel),
+        Mode::Countdown | Mode::AnyKeyCloses => return Some(Msg::Cancel),
         _ => {}
     }
     let fixed = match key.code {
-        KeyCode::Tab => Some(Action::FocusNext),
-        KeyCode::BackTab => Some(Action::FocusPrev),
-        KeyCode::Enter => Some(Action::Submit),
-        KeyCode::Esc => Some(Action::Cancel),
-        KeyCode::Backspace => Some(Action::Backspace),
-        KeyCode::Up => Some(Action::Up),
-        KeyCode::Down => Some(Action::Down),
-        KeyCode::Left => Some(Action::Left),
-        KeyCode::Right => Some(Action::Right),
+        KeyCode::Tab => Some(Msg::FocusNext),
+        KeyCode::BackTab => Some(Msg::FocusPrev),
+        KeyCode::Enter => Some(Msg::Submit),
+        KeyCode::Esc => Some(Msg::Cancel),
+        KeyCode::Backspace => Some(Msg::Backspace),
+        KeyCode::Up => Some(Msg::Up),
+        KeyCode::Down => Some(Msg::Down),
+        KeyCode::Left => Some(Msg::Left),
+        KeyCode::Right => Some(Msg::Right),
         _ => None,
     };
     if fixed.is_some() {
@@ -74,16 +74,16 @@ fn action_for_key(mode: Mode, bindings: &Bindings, key: &KeyEvent) -> Option<Act
     }
     match mode {
         Mode::Typing => match key.code {
-            KeyCode::Char(c) if !ctrl => Some(Action::Type(c)),
+            KeyCode::Char(c) if !ctrl => Some(Msg::Type(c)),
             _ => None,
         },
         Mode::Dialog => match key.code {
-            KeyCode::Char('y') => Some(Action::Execute),
-            KeyCode::Char('n') => Some(Action::Cancel),
-            KeyCode::Char('q') => Some(Action::Cancel),
+            KeyCode::Char('y') => Some(Msg::Execute),
+            KeyCode::Char('n') => Some(Msg::Cancel),
+            KeyCode::Char('q') => Some(Msg::Cancel),
             _ => None,
         },
-        Mode::Normal => bindings.command(bound_key(key)?).map(Action::Command),
+        Mode::Normal => bindings.command(bound_key(key)?).map(Msg::Command),
         Mode::Countdown | Mode::AnyKeyCloses => None,
     }
 }
@@ -110,7 +110,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::keys::Command;
+    use crate::bindings::Command;
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
@@ -122,11 +122,11 @@ mod tests {
         let shifted = KeyEvent::new(KeyCode::Char('D'), KeyModifiers::SHIFT);
         assert!(matches!(
             action_for_key(Mode::Normal, &defaults, &shifted),
-            Some(Action::Command(Command::Disable))
+            Some(Msg::Command(Command::Disable))
         ));
         assert!(matches!(
             action_for_key(Mode::Normal, &defaults, &key(KeyCode::Char(' '))),
-            Some(Action::Command(Command::Mark))
+            Some(Msg::Command(Command::Mark))
         ));
         let remapped = Bindings::with(&BTreeMap::from([(Command::Disable, "ctrl-d".to_string())]))
             .expect("valid");
@@ -134,7 +134,7 @@ mod tests {
         let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
         assert!(matches!(
             action_for_key(Mode::Normal, &remapped, &ctrl_d),
-            Some(Action::Command(Command::Disable))
+            Some(Msg::Command(Command::Disable))
         ));
     }
 
@@ -143,11 +143,11 @@ mod tests {
         let bindings = Bindings::default();
         assert!(matches!(
             action_for_key(Mode::Typing, &bindings, &key(KeyCode::Char('q'))),
-            Some(Action::Type('q'))
+            Some(Msg::Type('q'))
         ));
         assert!(matches!(
             action_for_key(Mode::Typing, &bindings, &key(KeyCode::Enter)),
-            Some(Action::Submit)
+            Some(Msg::Submit)
         ));
     }
 
@@ -156,7 +156,7 @@ mod tests {
         let bindings = Bindings::default();
         assert!(matches!(
             action_for_key(Mode::Dialog, &bindings, &key(KeyCode::Char('y'))),
-            Some(Action::Execute)
+            Some(Msg::Execute)
         ));
         assert!(
             action_for_key(Mode::Dialog, &bindings, &key(KeyCode::Char('D'))).is_none(),
@@ -164,12 +164,12 @@ mod tests {
         );
         assert!(matches!(
             action_for_key(Mode::Countdown, &bindings, &key(KeyCode::Char('y'))),
-            Some(Action::Cancel)
+            Some(Msg::Cancel)
         ));
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert!(matches!(
             action_for_key(Mode::Typing, &bindings, &ctrl_c),
-            Some(Action::Interrupt)
+            Some(Msg::Interrupt)
         ));
     }
 }

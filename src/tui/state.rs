@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use chrono::{DateTime, Utc};
 
 use crate::baseline::Baseline;
+use crate::bindings::Bindings;
 use crate::gameday::indicator::Indicator;
-use crate::keys::Bindings;
 use crate::model::GLOBAL;
 use crate::model::finding::{Finding, FindingKind, ResourceType, Severity};
 use crate::playbook::countermeasure::Countermeasure;

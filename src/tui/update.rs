@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 
-use super::action::{Action, Effect};
+use super::msg::{Effect, Msg};
 use super::state::{
     ActionRun, Button, Confirm, Focus, ListId, LogKind, LogLine, Modal, Purpose, SortBy, State,
 };
-use crate::keys::Command;
+use crate::bindings::Command;
 use crate::model::finding::{Attribution, Finding, FindingKind, ResourceType};
 use crate::model::operation::Operation;
 use crate::playbook::contain_functions::Deletion;
@@ -25,9 +25,9 @@ pub const REGION_COLUMNS: usize = 6;
 /// How long freeze counts down after the account id is typed.
 pub const FREEZE_COUNTDOWN_SECS: i64 = 5;
 
-/// Applies `action` to `state` and returns the work to start.
-pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
-    let effects = apply(state, action);
+/// Applies `msg` to `state` and returns the work to start.
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let effects = apply(state, msg);
     // A dialog that came up in the background waits until the open one is closed.
     if state.modal.is_none() {
         state.modal = state.queued.pop_front();
@@ -64,9 +64,9 @@ fn show(state: &mut State, modal: Modal) {
     }
 }
 
-fn apply(state: &mut State, action: Action) -> Vec<Effect> {
-    match action {
-        Action::Tick(now) => {
+fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Tick(now) => {
             state.now = now;
             state.ticks = state.ticks.wrapping_add(1);
             // Asked before the countdown runs out: a tick that executes shows only that.
@@ -74,15 +74,15 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             effects.extend(countdown(state));
             effects
         }
-        Action::Attributed {
+        Msg::Attributed {
             finding,
             attribution,
         } => {
             state.attributions.insert(finding, Some(attribution));
             Vec::new()
         }
-        Action::Scan { generation, event } => scan_event(state, generation, event),
-        Action::Judged {
+        Msg::Scan { generation, event } => scan_event(state, generation, event),
+        Msg::Judged {
             generation,
             findings,
             baseline,
@@ -99,15 +99,15 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::Keystroke => {
+        Msg::Keystroke => {
             state.keystrokes += 1;
             Vec::new()
         }
-        Action::Planned { ticket, plan } => {
+        Msg::Planned { ticket, plan } => {
             planned(state, ticket, plan);
             Vec::new()
         }
-        Action::StepDone {
+        Msg::StepDone {
             action_id,
             index,
             outcome,
@@ -115,8 +115,8 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             step_done(state, &action_id, index, outcome);
             Vec::new()
         }
-        Action::ActionDone { action_id, error } => action_done(state, &action_id, error),
-        Action::Accepted { finding, result } => {
+        Msg::ActionDone { action_id, error } => action_done(state, &action_id, error),
+        Msg::Accepted { finding, result } => {
             match result {
                 Ok(path) => log(
                     state,
@@ -136,11 +136,11 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
             rescan(state)
         }
-        Action::NotJournaled(line) => {
+        Msg::NotJournaled(line) => {
             log(state, LogKind::Failed, line);
             Vec::new()
         }
-        Action::Unfinished(actions) => {
+        Msg::Unfinished(actions) => {
             if !actions.is_empty() {
                 for action in &actions {
                     log(
@@ -162,7 +162,7 @@ fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::Interrupt => {
+        Msg::Interrupt => {
             if matches!(state.modal, Some(Modal::Quit { .. })) || state.running() == 0 {
                 state.should_quit = true;
             } else {
@@ -671,11 +671,11 @@ fn countdown(state: &mut State) -> Vec<Effect> {
 // ---------------------------------------------------------------------------------------------
 // Keys
 
-fn modal_key(state: &mut State, modal: Modal, key: Action) -> Vec<Effect> {
+fn modal_key(state: &mut State, modal: Modal, key: Msg) -> Vec<Effect> {
     match modal {
         Modal::Help | Modal::Message { .. } => Vec::new(),
         Modal::Preparing { ticket, purpose } => {
-            if !matches!(key, Action::Cancel | Action::Submit) {
+            if !matches!(key, Msg::Cancel | Msg::Submit) {
                 state.modal = Some(Modal::Preparing { ticket, purpose });
             }
             Vec::new()
@@ -751,19 +751,17 @@ enum Dialog {
     Confirm,
 }
 
-fn dialog(focus: Button, key: &Action) -> Dialog {
+fn dialog(focus: Button, key: &Msg) -> Dialog {
     match key {
-        Action::FocusNext | Action::FocusPrev | Action::Left | Action::Right => {
-            Dialog::Stay(focus.other())
-        }
-        Action::Cancel | Action::Command(Command::Quit) => Dialog::Close,
-        Action::Submit if focus == Button::Cancel => Dialog::Close,
-        Action::Submit | Action::Execute => Dialog::Confirm,
+        Msg::FocusNext | Msg::FocusPrev | Msg::Left | Msg::Right => Dialog::Stay(focus.other()),
+        Msg::Cancel | Msg::Command(Command::Quit) => Dialog::Close,
+        Msg::Submit if focus == Button::Cancel => Dialog::Close,
+        Msg::Submit | Msg::Execute => Dialog::Confirm,
         _ => Dialog::Stay(focus),
     }
 }
 
-fn confirm_key(state: &mut State, mut confirm: Confirm, key: Action) -> Vec<Effect> {
+fn confirm_key(state: &mut State, mut confirm: Confirm, key: Msg) -> Vec<Effect> {
     if confirm.countdown_until.is_some() {
         // Any key stops the countdown; the dialog stays, back on Cancel.
         confirm.countdown_until = None;
@@ -776,7 +774,7 @@ fn confirm_key(state: &mut State, mut confirm: Confirm, key: Action) -> Vec<Effe
     match key {
         // Once what was typed matches, the focus moves to Execute (Enter then still starts
         // freeze's countdown, which any key cancels); while it does not, it stays on Cancel.
-        Action::Type(c) if typing => {
+        Msg::Type(c) if typing => {
             confirm.typed.push(c);
             confirm.focus = if confirm.needs_typing() {
                 Button::Cancel
@@ -784,7 +782,7 @@ fn confirm_key(state: &mut State, mut confirm: Confirm, key: Action) -> Vec<Effe
                 Button::Confirm
             };
         }
-        Action::Backspace if typing => {
+        Msg::Backspace if typing => {
             confirm.typed.pop();
             confirm.focus = if confirm.needs_typing() {
                 Button::Cancel
@@ -792,19 +790,19 @@ fn confirm_key(state: &mut State, mut confirm: Confirm, key: Action) -> Vec<Effe
                 Button::Confirm
             };
         }
-        Action::FocusNext | Action::FocusPrev | Action::Left | Action::Right => {
+        Msg::FocusNext | Msg::FocusPrev | Msg::Left | Msg::Right => {
             confirm.focus = confirm.focus.other();
         }
         // Closed: a notice about the dialog (what to type) no longer applies.
-        Action::Cancel => {
+        Msg::Cancel => {
             state.notice = None;
             return Vec::new();
         }
-        Action::Submit if confirm.focus == Button::Cancel => {
+        Msg::Submit if confirm.focus == Button::Cancel => {
             state.notice = None;
             return Vec::new();
         }
-        Action::Submit | Action::Execute => {
+        Msg::Submit | Msg::Execute => {
             if state.read_only {
                 return refuse_read_only(state, confirm);
             } else if confirm.needs_typing() {
@@ -839,20 +837,20 @@ fn refuse_read_only(state: &mut State, confirm: Confirm) -> Vec<Effect> {
     vec![Effect::RefuseReadOnly { action_id }]
 }
 
-fn filter_key(state: &mut State, key: Action) {
+fn filter_key(state: &mut State, key: Msg) {
     match key {
-        Action::Type(c) => {
+        Msg::Type(c) => {
             state.filter.text.push(c);
             state.refresh_lists();
             focus_first_match(state);
         }
-        Action::Backspace => {
+        Msg::Backspace => {
             state.filter.text.pop();
             state.refresh_lists();
             focus_first_match(state);
         }
-        Action::Submit => state.filter.editing = false,
-        Action::Cancel => {
+        Msg::Submit => state.filter.editing = false,
+        Msg::Cancel => {
             state.filter.text.clear();
             state.filter.editing = false;
             state.refresh_lists();
@@ -874,17 +872,17 @@ fn focus_first_match(state: &mut State) {
     }
 }
 
-fn normal_key(state: &mut State, key: Action) -> Vec<Effect> {
+fn normal_key(state: &mut State, key: Msg) -> Vec<Effect> {
     state.notice = None;
     match key {
-        Action::Command(command) => command_key(state, command),
-        Action::Up => move_cursor(state, -1),
-        Action::Down => move_cursor(state, 1),
-        Action::Left => sideways(state, -1),
-        Action::Right => sideways(state, 1),
-        Action::FocusNext => cycle_focus(state, 1),
-        Action::FocusPrev => cycle_focus(state, -1),
-        Action::Cancel => {
+        Msg::Command(command) => command_key(state, command),
+        Msg::Up => move_cursor(state, -1),
+        Msg::Down => move_cursor(state, 1),
+        Msg::Left => sideways(state, -1),
+        Msg::Right => sideways(state, 1),
+        Msg::FocusNext => cycle_focus(state, 1),
+        Msg::FocusPrev => cycle_focus(state, -1),
+        Msg::Cancel => {
             if !state.filter.text.is_empty() {
                 state.filter.text.clear();
                 state.refresh_lists();
@@ -897,7 +895,7 @@ fn normal_key(state: &mut State, key: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::Submit | Action::Execute | Action::Type(_) | Action::Backspace => Vec::new(),
+        Msg::Submit | Msg::Execute | Msg::Type(_) | Msg::Backspace => Vec::new(),
         // Worker results and the clock are handled in `update`.
         _ => Vec::new(),
     }
@@ -1452,7 +1450,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::keys::Bindings;
+    use crate::bindings::Bindings;
     use crate::model::finding::Severity;
     use crate::model::operation::Operation;
     use crate::model::{GLOBAL, Identity};
@@ -1485,11 +1483,11 @@ mod tests {
     #[test]
     fn a_first_scan_is_shown_as_regions_finish_and_only_its_end_is_the_scans() {
         let mut state = State::new(Bindings::default(), false, now());
-        update(&mut state, Action::Command(Command::Rescan));
+        update(&mut state, Msg::Command(Command::Rescan));
         let scan = |state: &mut State, event| {
             update(
                 state,
-                Action::Scan {
+                Msg::Scan {
                     generation: 1,
                     event,
                 },
@@ -1507,7 +1505,7 @@ mod tests {
             let generation = state.generation;
             update(
                 state,
-                Action::Judged {
+                Msg::Judged {
                     generation,
                     findings: Ok(findings),
                     baseline: None,
@@ -1557,14 +1555,14 @@ mod tests {
         assert!(judge(&mut state, vec![backdoor.clone(), miner.clone()], false).is_empty());
         assert!(state.queued_rescan.is_some());
         // The operator moves: a later judgement keeps their choice.
-        update(&mut state, Action::Command(Command::Right));
+        update(&mut state, Msg::Command(Command::Right));
         let chosen = state.selection().map(|f| f.id.clone());
         assert_eq!(chosen, Some(miner.id.clone()));
         let effects = judge(&mut state, vec![backdoor.clone(), miner.clone()], true);
         assert_eq!(state.selection().map(|f| f.id.clone()), chosen);
         // Once the scan is whole, a rescan's judgement never moves the selection, even where
         // the operator acted on the first choice without moving.
-        update(&mut state, Action::Command(Command::Left));
+        update(&mut state, Msg::Command(Command::Left));
         assert_eq!(
             state.selection().map(|f| f.id.clone()),
             Some(backdoor.id.clone())
@@ -1605,7 +1603,7 @@ mod tests {
     /// A judged scan with a backdoor user, a rogue function and a public snapshot.
     fn judged_state(read_only: bool) -> State {
         let mut state = State::new(Bindings::default(), read_only, now());
-        let effects = update(&mut state, Action::Command(Command::Rescan));
+        let effects = update(&mut state, Msg::Command(Command::Rescan));
         assert!(matches!(
             effects.as_slice(),
             [Effect::StartScan {
@@ -1616,7 +1614,7 @@ mod tests {
         ));
         update(
             &mut state,
-            Action::Scan {
+            Msg::Scan {
                 generation: 1,
                 event: ScanEvent::Done,
             },
@@ -1630,7 +1628,7 @@ mod tests {
         backdoor.severity = Severity::Critical;
         update(
             &mut state,
-            Action::Judged {
+            Msg::Judged {
                 generation: 1,
                 findings: Ok(vec![
                     backdoor,
@@ -1663,18 +1661,18 @@ mod tests {
     #[test]
     fn who_made_the_selected_change_is_asked_once_and_not_again_where_the_lookup_is_unsupported() {
         let mut state = judged_state(false);
-        let effects = update(&mut state, Action::Tick(now()));
+        let effects = update(&mut state, Msg::Tick(now()));
         let [Effect::Attribute { finding }] = effects.as_slice() else {
             panic!("the selection is looked up: {effects:?}");
         };
         assert_eq!(finding.resource_id, "backdoor");
         assert!(
-            update(&mut state, Action::Tick(now())).is_empty(),
+            update(&mut state, Msg::Tick(now())).is_empty(),
             "asked once"
         );
         update(
             &mut state,
-            Action::Attributed {
+            Msg::Attributed {
                 finding: finding.id.clone(),
                 attribution: Attribution::NotAvailable {
                     reason: "the endpoint does not implement cloudtrail LookupEvents (Http500)"
@@ -1683,11 +1681,11 @@ mod tests {
                 },
             },
         );
-        update(&mut state, Action::FocusNext);
+        update(&mut state, Msg::FocusNext);
         let selected = state.selection().expect("a selection").id.clone();
         assert_ne!(selected, finding.id);
         assert!(
-            update(&mut state, Action::Tick(now())).is_empty(),
+            update(&mut state, Msg::Tick(now())).is_empty(),
             "an endpoint without the lookup is not asked again"
         );
         assert!(matches!(
@@ -1915,7 +1913,7 @@ mod tests {
         }
         events.push(ScanEvent::Done);
         for event in events {
-            update(state, Action::Scan { generation, event });
+            update(state, Msg::Scan { generation, event });
         }
     }
 
@@ -1927,7 +1925,7 @@ mod tests {
     #[test]
     fn what_the_lists_and_grid_show_follows_every_change_of_what_it_is_derived_from() {
         let mut state = State::new(Bindings::default(), false, now());
-        update(&mut state, Action::Command(Command::Rescan));
+        update(&mut state, Msg::Command(Command::Rescan));
         scan(
             &mut state,
             1,
@@ -1941,7 +1939,7 @@ mod tests {
         let judged = |state: &mut State, generation, findings: Vec<Finding>| {
             update(
                 state,
-                Action::Judged {
+                Msg::Judged {
                     generation,
                     findings: Ok(findings),
                     baseline: None,
@@ -1996,7 +1994,7 @@ mod tests {
         );
         assert_shown_is_current(&state, "the first judged scan");
         assert!(!state.knows_function("ap-south-1", "cryptojack"));
-        update(&mut state, Action::Command(Command::Sort));
+        update(&mut state, Msg::Command(Command::Sort));
         assert_eq!(state.sort, SortBy::Time);
         assert_shown_is_current(&state, "sorting by time");
         let principals: Vec<&str> = state
@@ -2005,51 +2003,51 @@ mod tests {
             .map(|f| f.resource_id.as_str())
             .collect();
         assert_eq!(principals, ["intruder", "backdoor"], "newest first");
-        update(&mut state, Action::Command(Command::Sort));
+        update(&mut state, Msg::Command(Command::Sort));
         assert_shown_is_current(&state, "sorting by region");
-        update(&mut state, Action::Command(Command::Sort));
+        update(&mut state, Msg::Command(Command::Sort));
         assert_eq!(state.sort, SortBy::Severity);
         assert_shown_is_current(&state, "sorting by severity again");
         // The text filter, typed, corrected, kept and cleared.
-        update(&mut state, Action::Command(Command::Filter));
+        update(&mut state, Msg::Command(Command::Filter));
         for c in "!ing".chars() {
-            update(&mut state, Action::Type(c));
+            update(&mut state, Msg::Type(c));
             assert_shown_is_current(&state, &format!("typing {:?}", state.filter.text));
         }
-        update(&mut state, Action::Backspace);
+        update(&mut state, Msg::Backspace);
         assert_shown_is_current(&state, "a backspace");
-        update(&mut state, Action::Type('t'));
-        update(&mut state, Action::Submit);
+        update(&mut state, Msg::Type('t'));
+        update(&mut state, Msg::Submit);
         assert_shown_is_current(&state, "keeping the filter");
         assert!(state.hidden_count(ListId::Principals) > 0);
-        update(&mut state, Action::Cancel);
+        update(&mut state, Msg::Cancel);
         assert!(state.filter.text.is_empty());
         assert_shown_is_current(&state, "clearing the filter");
         // The region filter, set from the grid and cleared.
         while state.focus != Focus::Regions {
-            update(&mut state, Action::FocusNext);
+            update(&mut state, Msg::FocusNext);
         }
         for region in ["ap-south-1", "eu-west-1"] {
-            update(&mut state, Action::Right);
+            update(&mut state, Msg::Right);
             assert_eq!(state.region_filter.as_deref(), Some(region));
             assert_shown_is_current(&state, &format!("showing {region}"));
         }
-        update(&mut state, Action::Cancel);
+        update(&mut state, Msg::Cancel);
         assert_eq!(state.region_filter, None);
         assert_shown_is_current(&state, "showing every region");
         // Marks: by hand, then a whole list.
-        update(&mut state, Action::FocusNext);
-        update(&mut state, Action::FocusNext);
-        update(&mut state, Action::Down);
-        update(&mut state, Action::Command(Command::Mark));
-        update(&mut state, Action::FocusNext);
-        update(&mut state, Action::Command(Command::MarkAll));
+        update(&mut state, Msg::FocusNext);
+        update(&mut state, Msg::FocusNext);
+        update(&mut state, Msg::Down);
+        update(&mut state, Msg::Command(Command::Mark));
+        update(&mut state, Msg::FocusNext);
+        update(&mut state, Msg::Command(Command::MarkAll));
         assert_eq!(state.marks.len(), 3);
         assert_shown_is_current(&state, "marking");
         // A rescan: new times in the inventory, and new findings (the backdoor gone, a ghost
         // come), while sorted by time.
-        update(&mut state, Action::Command(Command::Sort));
-        update(&mut state, Action::Command(Command::Rescan));
+        update(&mut state, Msg::Command(Command::Sort));
+        update(&mut state, Msg::Command(Command::Rescan));
         let generation = state.generation;
         scan(
             &mut state,
@@ -2098,10 +2096,10 @@ mod tests {
             state.selection().map(|f| f.resource_id.as_str()),
             Some("backdoor")
         );
-        update(&mut state, Action::FocusNext);
+        update(&mut state, Msg::FocusNext);
         assert_eq!(state.focus, Focus::List(ListId::Recent));
-        update(&mut state, Action::FocusNext);
-        update(&mut state, Action::Down);
+        update(&mut state, Msg::FocusNext);
+        update(&mut state, Msg::Down);
         assert_eq!(
             state.selection().map(|f| f.resource_id.as_str()),
             Some("snap-1")
@@ -2111,7 +2109,7 @@ mod tests {
     #[test]
     fn d_plans_the_selection_and_enter_on_the_initial_focus_cancels() {
         let mut state = judged_state(false);
-        let effects = update(&mut state, Action::Command(Command::Disable));
+        let effects = update(&mut state, Msg::Command(Command::Disable));
         let Effect::Prepare { requests, .. } = &effects[0] else {
             panic!("{effects:?}");
         };
@@ -2124,7 +2122,7 @@ mod tests {
         let ticket = ticket(&effects);
         update(
             &mut state,
-            Action::Planned {
+            Msg::Planned {
                 ticket,
                 plan: Ok(plan(Playbook::DisableUser { users: vec![] }, None)),
             },
@@ -2133,7 +2131,7 @@ mod tests {
             panic!("{:?}", state.modal);
         };
         assert_eq!(confirm.focus, Button::Cancel, "Cancel is focused first");
-        assert!(update(&mut state, Action::Submit).is_empty());
+        assert!(update(&mut state, Msg::Submit).is_empty());
         assert_eq!(state.modal, None);
         assert!(state.actions.is_empty(), "nothing was executed");
     }
@@ -2141,16 +2139,16 @@ mod tests {
     #[test]
     fn confirming_executes_streams_steps_and_marks_the_findings_contained() {
         let mut state = judged_state(false);
-        let t = ticket(&update(&mut state, Action::Command(Command::Disable)));
+        let t = ticket(&update(&mut state, Msg::Command(Command::Disable)));
         update(
             &mut state,
-            Action::Planned {
+            Msg::Planned {
                 ticket: t,
                 plan: Ok(plan(Playbook::DisableUser { users: vec![] }, None)),
             },
         );
-        update(&mut state, Action::Right);
-        let effects = update(&mut state, Action::Submit);
+        update(&mut state, Msg::Right);
+        let effects = update(&mut state, Msg::Submit);
         assert!(matches!(
             effects.as_slice(),
             [Effect::Execute { typed: None, .. }]
@@ -2158,7 +2156,7 @@ mod tests {
         assert_eq!(state.running(), 1);
         update(
             &mut state,
-            Action::StepDone {
+            Msg::StepDone {
                 action_id: "s-1".into(),
                 index: 1,
                 outcome: Outcome::Ok,
@@ -2172,7 +2170,7 @@ mod tests {
         );
         let effects = update(
             &mut state,
-            Action::ActionDone {
+            Msg::ActionDone {
                 action_id: "s-1".into(),
                 error: None,
             },
@@ -2199,20 +2197,20 @@ mod tests {
     #[test]
     fn read_only_shows_the_plan_and_never_executes() {
         let mut state = judged_state(true);
-        let t = ticket(&update(&mut state, Action::Command(Command::Disable)));
+        let t = ticket(&update(&mut state, Msg::Command(Command::Disable)));
         update(
             &mut state,
-            Action::Planned {
+            Msg::Planned {
                 ticket: t,
                 plan: Ok(plan(Playbook::DisableUser { users: vec![] }, None)),
             },
         );
-        update(&mut state, Action::Right);
+        update(&mut state, Msg::Right);
         let refused = vec![Effect::RefuseReadOnly {
             action_id: "s-1".into(),
         }];
-        assert_eq!(update(&mut state, Action::Submit), refused);
-        assert_eq!(update(&mut state, Action::Execute), refused);
+        assert_eq!(update(&mut state, Msg::Submit), refused);
+        assert_eq!(update(&mut state, Msg::Execute), refused);
         assert!(matches!(state.modal, Some(Modal::Confirm(_))));
         assert!(state.actions.is_empty());
     }
@@ -2221,31 +2219,31 @@ mod tests {
     fn playbook_keys_refuse_what_they_cannot_act_on() {
         let mut state = judged_state(false);
         // The selection is a user: S and X do not apply.
-        assert!(update(&mut state, Action::Command(Command::Unshare)).is_empty());
+        assert!(update(&mut state, Msg::Command(Command::Unshare)).is_empty());
         assert!(matches!(state.modal, Some(Modal::Message { .. })));
-        update(&mut state, Action::Cancel);
+        update(&mut state, Msg::Cancel);
         // A known function (no recent finding) made public: X refuses unless marked.
-        update(&mut state, Action::FocusNext);
-        update(&mut state, Action::FocusNext);
+        update(&mut state, Msg::FocusNext);
+        update(&mut state, Msg::FocusNext);
         assert_eq!(
             state.selection().map(|f| f.resource_id.as_str()),
             Some("orders-api")
         );
-        assert!(update(&mut state, Action::Command(Command::Contain)).is_empty());
+        assert!(update(&mut state, Msg::Command(Command::Contain)).is_empty());
         let Some(Modal::Message { lines, .. }) = &state.modal else {
             panic!("{:?}", state.modal);
         };
         assert!(lines[0].contains("baseline knows"), "{lines:?}");
-        update(&mut state, Action::Cancel);
+        update(&mut state, Msg::Cancel);
         // `*` is not enough: a known function must be marked by itself.
-        update(&mut state, Action::Command(Command::MarkAll));
-        assert!(update(&mut state, Action::Command(Command::Contain)).is_empty());
+        update(&mut state, Msg::Command(Command::MarkAll));
+        assert!(update(&mut state, Msg::Command(Command::Contain)).is_empty());
         assert!(matches!(state.modal, Some(Modal::Message { .. })));
-        update(&mut state, Action::Cancel);
-        update(&mut state, Action::Command(Command::MarkAll));
+        update(&mut state, Msg::Cancel);
+        update(&mut state, Msg::Command(Command::MarkAll));
         assert!(state.marks.is_empty());
-        update(&mut state, Action::Command(Command::Mark));
-        let effects = update(&mut state, Action::Command(Command::Contain));
+        update(&mut state, Msg::Command(Command::Mark));
+        let effects = update(&mut state, Msg::Command(Command::Contain));
         assert!(matches!(
             effects.as_slice(),
             [Effect::Prepare { requests, .. }]
@@ -2260,11 +2258,11 @@ mod tests {
     #[test]
     fn mark_all_and_filter_with_inversion() {
         let mut state = judged_state(false);
-        update(&mut state, Action::FocusNext);
-        update(&mut state, Action::FocusNext);
-        update(&mut state, Action::Command(Command::MarkAll));
+        update(&mut state, Msg::FocusNext);
+        update(&mut state, Msg::FocusNext);
+        update(&mut state, Msg::Command(Command::MarkAll));
         assert_eq!(state.marks.len(), 2);
-        let effects = update(&mut state, Action::Command(Command::Unshare));
+        let effects = update(&mut state, Msg::Command(Command::Unshare));
         let Effect::Prepare { requests, .. } = &effects[0] else {
             panic!("{effects:?}");
         };
@@ -2272,21 +2270,21 @@ mod tests {
             panic!("{requests:?}");
         };
         assert_eq!(targets.len(), 2);
-        update(&mut state, Action::Cancel);
-        update(&mut state, Action::Command(Command::Filter));
+        update(&mut state, Msg::Cancel);
+        update(&mut state, Msg::Command(Command::Filter));
         for c in "miner".chars() {
-            update(&mut state, Action::Type(c));
+            update(&mut state, Msg::Type(c));
         }
         assert_eq!(
             state.focus,
             Focus::List(ListId::Recent),
             "focus moves to the first match"
         );
-        update(&mut state, Action::Submit);
+        update(&mut state, Msg::Submit);
         assert_eq!(state.list(ListId::Principals).len(), 0);
-        update(&mut state, Action::Command(Command::Filter));
+        update(&mut state, Msg::Command(Command::Filter));
         for c in "!miner".chars() {
-            update(&mut state, Action::Type(c));
+            update(&mut state, Msg::Type(c));
         }
         assert_eq!(state.list(ListId::Recent).len(), 0);
         assert_eq!(state.list(ListId::Shared).len(), 2);
@@ -2295,10 +2293,10 @@ mod tests {
     #[test]
     fn freeze_needs_the_account_typed_then_counts_down_and_any_key_cancels() {
         let mut state = judged_state(false);
-        let t = ticket(&update(&mut state, Action::Command(Command::Freeze)));
+        let t = ticket(&update(&mut state, Msg::Command(Command::Freeze)));
         update(
             &mut state,
-            Action::Planned {
+            Msg::Planned {
                 ticket: t,
                 plan: Ok(plan(
                     Playbook::Freeze,
@@ -2306,25 +2304,25 @@ mod tests {
                 )),
             },
         );
-        update(&mut state, Action::Right);
+        update(&mut state, Msg::Right);
         assert!(
-            update(&mut state, Action::Submit).is_empty(),
+            update(&mut state, Msg::Submit).is_empty(),
             "nothing typed yet"
         );
         assert_eq!(
             state.notice.as_deref(),
             Some("type 123456789012 to confirm")
         );
-        update(&mut state, Action::Cancel);
+        update(&mut state, Msg::Cancel);
         assert_eq!(state.modal, None);
         assert_eq!(
             state.notice, None,
             "the closed dialog's instruction goes with it"
         );
-        let t = ticket(&update(&mut state, Action::Command(Command::Freeze)));
+        let t = ticket(&update(&mut state, Msg::Command(Command::Freeze)));
         update(
             &mut state,
-            Action::Planned {
+            Msg::Planned {
                 ticket: t,
                 plan: Ok(plan(
                     Playbook::Freeze,
@@ -2332,16 +2330,16 @@ mod tests {
                 )),
             },
         );
-        update(&mut state, Action::Right);
-        update(&mut state, Action::Submit);
+        update(&mut state, Msg::Right);
+        update(&mut state, Msg::Submit);
         for c in "acme-prod".chars() {
-            update(&mut state, Action::Type(c));
+            update(&mut state, Msg::Type(c));
         }
         assert!(
-            update(&mut state, Action::Submit).is_empty(),
+            update(&mut state, Msg::Submit).is_empty(),
             "the countdown starts"
         );
-        update(&mut state, Action::Type('x'));
+        update(&mut state, Msg::Type('x'));
         let Some(Modal::Confirm(confirm)) = &state.modal else {
             panic!("{:?}", state.modal);
         };
@@ -2349,10 +2347,10 @@ mod tests {
             confirm.countdown_until, None,
             "any key cancels the countdown"
         );
-        update(&mut state, Action::Right);
-        update(&mut state, Action::Submit);
-        assert!(update(&mut state, Action::Tick(now() + Duration::seconds(4))).is_empty());
-        let effects = update(&mut state, Action::Tick(now() + Duration::seconds(5)));
+        update(&mut state, Msg::Right);
+        update(&mut state, Msg::Submit);
+        assert!(update(&mut state, Msg::Tick(now() + Duration::seconds(4))).is_empty());
+        let effects = update(&mut state, Msg::Tick(now() + Duration::seconds(5)));
         assert!(matches!(
             effects.as_slice(),
             [Effect::Execute { typed: Some(t), .. }] if t == "acme-prod"
@@ -2365,7 +2363,7 @@ mod tests {
         let mut state = judged_state(false);
         update(
             &mut state,
-            Action::Judged {
+            Msg::Judged {
                 generation: 0,
                 findings: Ok(Vec::new()),
                 baseline: None,
@@ -2379,47 +2377,47 @@ mod tests {
         );
         update(
             &mut state,
-            Action::Planned {
+            Msg::Planned {
                 ticket: 99,
                 plan: Ok(plan(Playbook::Freeze, None)),
             },
         );
         assert_eq!(state.modal, None, "a plan nobody waits for is dropped");
-        let t = ticket(&update(&mut state, Action::Command(Command::Disable)));
+        let t = ticket(&update(&mut state, Msg::Command(Command::Disable)));
         update(
             &mut state,
-            Action::Planned {
+            Msg::Planned {
                 ticket: t,
                 plan: Ok(plan(Playbook::DisableUser { users: vec![] }, None)),
             },
         );
-        update(&mut state, Action::Execute);
-        update(&mut state, Action::Command(Command::Quit));
+        update(&mut state, Msg::Execute);
+        update(&mut state, Msg::Command(Command::Quit));
         assert!(matches!(state.modal, Some(Modal::Quit { .. })));
         assert!(!state.should_quit);
-        update(&mut state, Action::Submit);
+        update(&mut state, Msg::Submit);
         assert!(!state.should_quit, "Enter on Cancel stays");
-        update(&mut state, Action::Interrupt);
-        update(&mut state, Action::Interrupt);
+        update(&mut state, Msg::Interrupt);
+        update(&mut state, Msg::Interrupt);
         assert!(state.should_quit);
     }
 
     /// Runs one confirmed action to its end with every step ok.
     fn run_action(state: &mut State, id: &str) {
-        let t = ticket(&update(state, Action::Command(Command::Disable)));
+        let t = ticket(&update(state, Msg::Command(Command::Disable)));
         let mut plan = plan(Playbook::DisableUser { users: vec![] }, None);
         plan.action_id = id.into();
         update(
             state,
-            Action::Planned {
+            Msg::Planned {
                 ticket: t,
                 plan: Ok(plan),
             },
         );
-        update(state, Action::Execute);
+        update(state, Msg::Execute);
         update(
             state,
-            Action::StepDone {
+            Msg::StepDone {
                 action_id: id.into(),
                 index: 1,
                 outcome: Outcome::Ok,
@@ -2427,7 +2425,7 @@ mod tests {
         );
         update(
             state,
-            Action::ActionDone {
+            Msg::ActionDone {
                 action_id: id.into(),
                 error: None,
             },
@@ -2444,22 +2442,22 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(
-            undo_of(update(&mut state, Action::Command(Command::Undo))),
+            undo_of(update(&mut state, Msg::Command(Command::Undo))),
             vec![Request::Undo { of: "s-2".into() }]
         );
-        update(&mut state, Action::Cancel);
+        update(&mut state, Msg::Cancel);
         while state.focus != Focus::Log {
-            update(&mut state, Action::FocusNext);
+            update(&mut state, Msg::FocusNext);
         }
         assert_eq!(
             state.picked.as_deref(),
             Some("s-2"),
             "the newest is picked first"
         );
-        update(&mut state, Action::Up);
+        update(&mut state, Msg::Up);
         assert_eq!(state.picked.as_deref(), Some("s-1"));
         assert_eq!(
-            undo_of(update(&mut state, Action::Command(Command::Undo))),
+            undo_of(update(&mut state, Msg::Command(Command::Undo))),
             vec![Request::Undo { of: "s-1".into() }]
         );
     }
@@ -2472,7 +2470,7 @@ mod tests {
             typed: Some("123456789012".into()),
             missing: vec![1],
         };
-        update(&mut state, Action::Unfinished(vec![left]));
+        update(&mut state, Msg::Unfinished(vec![left]));
         assert!(matches!(
             state.modal,
             Some(Modal::Resume {
@@ -2481,7 +2479,7 @@ mod tests {
             })
         ));
         assert!(
-            update(&mut state, Action::Submit).is_empty(),
+            update(&mut state, Msg::Submit).is_empty(),
             "Enter on Cancel leaves it"
         );
         assert_eq!(state.modal, None);
@@ -2490,10 +2488,10 @@ mod tests {
             typed: Some("123456789012".into()),
             missing: vec![1],
         };
-        update(&mut state, Action::Unfinished(vec![left]));
-        update(&mut state, Action::Right);
+        update(&mut state, Msg::Unfinished(vec![left]));
+        update(&mut state, Msg::Right);
         assert!(
-            update(&mut state, Action::Submit).is_empty(),
+            update(&mut state, Msg::Submit).is_empty(),
             "finishing first shows the whole plan"
         );
         let Some(Modal::Confirm(confirm)) = &state.modal else {
@@ -2501,12 +2499,12 @@ mod tests {
         };
         assert_eq!(confirm.focus, Button::Cancel);
         assert!(!confirm.needs_typing(), "it was typed when first confirmed");
-        update(&mut state, Action::Right);
+        update(&mut state, Msg::Right);
         assert!(
-            update(&mut state, Action::Submit).is_empty(),
+            update(&mut state, Msg::Submit).is_empty(),
             "a freeze still counts down"
         );
-        let effects = update(&mut state, Action::Tick(now() + Duration::seconds(6)));
+        let effects = update(&mut state, Msg::Tick(now() + Duration::seconds(6)));
         assert!(matches!(
             effects.as_slice(),
             [Effect::Execute { typed: Some(t), plan }] if t == "123456789012" && plan.action_id == "s-1"
@@ -2516,7 +2514,7 @@ mod tests {
     #[test]
     fn only_what_every_step_reached_is_contained_and_a_failed_undo_can_be_retried() {
         let mut state = judged_state(false);
-        let t = ticket(&update(&mut state, Action::Command(Command::Disable)));
+        let t = ticket(&update(&mut state, Msg::Command(Command::Disable)));
         let mut two = plan(Playbook::DisableUser { users: vec![] }, None);
         two.steps.push(Step::global(
             0,
@@ -2530,7 +2528,7 @@ mod tests {
         two.steps[1].index = 2;
         update(
             &mut state,
-            Action::Planned {
+            Msg::Planned {
                 ticket: t,
                 plan: Ok(two),
             },
@@ -2548,10 +2546,10 @@ mod tests {
             GLOBAL,
             "rogue",
         ));
-        update(&mut state, Action::Execute);
+        update(&mut state, Msg::Execute);
         update(
             &mut state,
-            Action::StepDone {
+            Msg::StepDone {
                 action_id: "s-1".into(),
                 index: 1,
                 outcome: Outcome::Ok,
@@ -2569,7 +2567,7 @@ mod tests {
         };
         update(
             &mut state,
-            Action::StepDone {
+            Msg::StepDone {
                 action_id: "s-1".into(),
                 index: 2,
                 outcome: Outcome::Failed {
@@ -2580,7 +2578,7 @@ mod tests {
         );
         let effects = update(
             &mut state,
-            Action::ActionDone {
+            Msg::ActionDone {
                 action_id: "s-1".into(),
                 error: None,
             },
@@ -2601,7 +2599,7 @@ mod tests {
         let generation = state.generation;
         let effects = update(
             &mut state,
-            Action::Scan {
+            Msg::Scan {
                 generation,
                 event: ScanEvent::Done,
             },
@@ -2611,24 +2609,24 @@ mod tests {
             [Effect::StartScan { only: Some(only), .. }] if only == &vec!["eu-west-1".to_string()]
         ));
         // An undo that fails stays undoable.
-        let t = ticket(&update(&mut state, Action::Command(Command::Undo)));
+        let t = ticket(&update(&mut state, Msg::Command(Command::Undo)));
         let mut undo = plan(Playbook::Undo { of: "s-1".into() }, None);
         undo.action_id = "s-2".into();
         update(
             &mut state,
-            Action::Planned {
+            Msg::Planned {
                 ticket: t,
                 plan: Ok(undo),
             },
         );
-        update(&mut state, Action::Execute);
+        update(&mut state, Msg::Execute);
         assert!(
             state.last_undoable().is_none(),
             "an action whose undo runs is not offered again"
         );
         update(
             &mut state,
-            Action::StepDone {
+            Msg::StepDone {
                 action_id: "s-2".into(),
                 index: 1,
                 outcome: Outcome::Failed {
@@ -2639,7 +2637,7 @@ mod tests {
         );
         update(
             &mut state,
-            Action::ActionDone {
+            Msg::ActionDone {
                 action_id: "s-2".into(),
                 error: None,
             },

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::theme;
-use crate::keys::Command;
+use crate::bindings::Command;
 use crate::model::GLOBAL;
 use crate::model::finding::{Finding, FindingKind, ResourceType};
 use crate::playbook::countermeasure::Countermeasure;

@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme;
+use crate::bindings::Command;
 use crate::gameday::score::clock;
-use crate::keys::Command;
 use crate::model::finding::ResourceType;
 use crate::playbook::countermeasure::Countermeasure;
 use crate::service::request::SharedTarget;
@@ -468,7 +468,7 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use super::*;
-    use crate::keys::Bindings;
+    use crate::bindings::Bindings;
     use crate::model::Identity;
     use crate::scan::ScanState;
 

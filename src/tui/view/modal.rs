@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::{fit, theme};
-use crate::keys::Command;
+use crate::bindings::Command;
 use crate::playbook::guard::Caller;
 use crate::playbook::plan::StepKind;
 use crate::tui::state::{Button, Confirm, Modal, State};
@@ -421,7 +421,7 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use super::*;
-    use crate::keys::Bindings;
+    use crate::bindings::Bindings;
     use crate::model::Identity;
     use crate::model::operation::Operation;
     use crate::playbook::plan::{Plan, Playbook, Step};

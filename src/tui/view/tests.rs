@@ -12,15 +12,15 @@ use ratatui::style::Color;
 
 use crate::aws::{AwsError, RegionInfo};
 use crate::baseline;
+use crate::bindings::{Bindings, Command};
 use crate::findings::{self, Windows};
-use crate::keys::{Bindings, Command};
 use crate::model::operation::{FunctionGrant, Operation};
 use crate::model::{
     AccessKey, Function, GLOBAL, Identity, KeyStatus, Principals, Role, Sharing, Snapshot, User,
 };
 use crate::playbook::plan::{Exempt, Outcome, Plan, Playbook, Step};
 use crate::scan::{Part, ScanEvent};
-use crate::tui::action::Action;
+use crate::tui::msg::Msg;
 use crate::tui::state::State;
 use crate::tui::update::update;
 
@@ -182,7 +182,7 @@ us-east-1 = ["snap-0bb9e98fb6518aae5"]
 fn breach(read_only: bool) -> State {
     let mut state = State::new(Bindings::default(), read_only, now());
     state.endpoint = Some("http://127.0.0.1:5000".into());
-    update(&mut state, Action::Command(Command::Rescan));
+    update(&mut state, Msg::Command(Command::Rescan));
     let mut events = vec![
         ScanEvent::Identity(identity()),
         ScanEvent::Planned(
@@ -286,7 +286,7 @@ fn breach(read_only: bool) -> State {
     for event in events {
         update(
             &mut state,
-            Action::Scan {
+            Msg::Scan {
                 generation: 1,
                 event,
             },
@@ -303,7 +303,7 @@ fn breach(read_only: bool) -> State {
     });
     update(
         &mut state,
-        Action::Judged {
+        Msg::Judged {
             generation: 1,
             findings: Ok(judged),
             baseline: Some(Box::new(baseline)),
@@ -327,14 +327,14 @@ fn screen(state: &State, width: u16, height: u16) -> String {
 
 /// Opens the confirmation of `plan` as if a key had asked for it.
 fn confirm(state: &mut State, key: Command, plan: Plan) {
-    let effects = update(state, Action::Command(key));
+    let effects = update(state, Msg::Command(key));
     let ticket = match effects.as_slice() {
-        [crate::tui::action::Effect::Prepare { ticket, .. }] => *ticket,
+        [crate::tui::msg::Effect::Prepare { ticket, .. }] => *ticket,
         other => panic!("{key:?} asked for no plan: {other:?} ({:?})", state.modal),
     };
     update(
         state,
-        Action::Planned {
+        Msg::Planned {
             ticket,
             plan: Ok(Box::new(plan)),
         },
@@ -503,18 +503,18 @@ fn contain_plan(delete: bool) -> Plan {
 /// Focus on the Recent resources list with every rogue function marked.
 fn rogue_functions_marked(state: &mut State) {
     while state.focus != crate::tui::state::Focus::List(crate::tui::state::ListId::Recent) {
-        update(state, Action::FocusNext);
+        update(state, Msg::FocusNext);
     }
-    update(state, Action::Command(Command::MarkAll));
+    update(state, Msg::Command(Command::MarkAll));
 }
 
 #[test]
 fn loading() {
     let mut state = State::new(Bindings::default(), false, now());
-    update(&mut state, Action::Command(Command::Rescan));
+    update(&mut state, Msg::Command(Command::Rescan));
     update(
         &mut state,
-        Action::Scan {
+        Msg::Scan {
             generation: 1,
             event: ScanEvent::Identity(identity()),
         },
@@ -538,13 +538,13 @@ fn too_small() {
 fn region_error_in_the_details_when_the_grid_is_focused() {
     let mut state = breach(false);
     while state.focus != crate::tui::state::Focus::Regions {
-        update(&mut state, Action::FocusNext);
+        update(&mut state, Msg::FocusNext);
     }
     // Cell 16 (global is cell 0): third row, fifth column.
-    update(&mut state, Action::Down);
-    update(&mut state, Action::Down);
+    update(&mut state, Msg::Down);
+    update(&mut state, Msg::Down);
     for _ in 0..4 {
-        update(&mut state, Action::Right);
+        update(&mut state, Msg::Right);
     }
     assert_eq!(state.region_filter.as_deref(), Some("ca-central-1"));
     let text = screen(&state, 120, 40);
@@ -615,7 +615,7 @@ fn contain_and_delete_confirmations() {
     rogue_functions_marked(&mut state);
     confirm(&mut state, Command::Contain, contain_plan(true));
     for c in "dele".chars() {
-        update(&mut state, Action::Type(c));
+        update(&mut state, Msg::Type(c));
     }
     insta::assert_snapshot!("delete_typing", screen(&state, 120, 40));
 }
@@ -624,10 +624,10 @@ fn contain_and_delete_confirmations() {
 fn unshare_confirmation_at_80_by_24() {
     let mut state = breach(false);
     while state.focus != crate::tui::state::Focus::List(crate::tui::state::ListId::Shared) {
-        update(&mut state, Action::FocusNext);
+        update(&mut state, Msg::FocusNext);
     }
     while state.selection().map(|f| f.resource_id.as_str()) != Some("orders-api") {
-        update(&mut state, Action::Down);
+        update(&mut state, Msg::Down);
     }
     confirm(&mut state, Command::Unshare, unshare_plan());
     insta::assert_snapshot!(screen(&state, 80, 24));
@@ -638,17 +638,14 @@ fn freeze_typing_and_countdown() {
     let mut state = breach(false);
     confirm(&mut state, Command::Freeze, freeze_plan());
     for c in "acme-pr".chars() {
-        update(&mut state, Action::Type(c));
+        update(&mut state, Msg::Type(c));
     }
     insta::assert_snapshot!("freeze_typing", screen(&state, 120, 40));
-    update(&mut state, Action::Type('o'));
-    update(&mut state, Action::Type('d'));
-    update(&mut state, Action::Right);
-    update(&mut state, Action::Submit);
-    update(
-        &mut state,
-        Action::Tick(now() + chrono::Duration::seconds(2)),
-    );
+    update(&mut state, Msg::Type('o'));
+    update(&mut state, Msg::Type('d'));
+    update(&mut state, Msg::Right);
+    update(&mut state, Msg::Submit);
+    update(&mut state, Msg::Tick(now() + chrono::Duration::seconds(2)));
     insta::assert_snapshot!("freeze_countdown", screen(&state, 120, 40));
 }
 
@@ -665,7 +662,7 @@ fn read_only_confirmation() {
 #[test]
 fn help() {
     let mut state = breach(false);
-    update(&mut state, Action::Command(Command::Help));
+    update(&mut state, Msg::Command(Command::Help));
     insta::assert_snapshot!(screen(&state, 120, 40));
 }
 
@@ -673,10 +670,10 @@ fn help() {
 fn log_pane_mid_action() {
     let mut state = breach(false);
     confirm(&mut state, Command::Disable, disable_plan());
-    update(&mut state, Action::Execute);
+    update(&mut state, Msg::Execute);
     update(
         &mut state,
-        Action::StepDone {
+        Msg::StepDone {
             action_id: "20261123T031400Z-4242-1".into(),
             index: 1,
             outcome: Outcome::Ok,
@@ -684,7 +681,7 @@ fn log_pane_mid_action() {
     );
     update(
         &mut state,
-        Action::StepDone {
+        Msg::StepDone {
             action_id: "20261123T031400Z-4242-1".into(),
             index: 3,
             outcome: Outcome::Failed {
@@ -705,7 +702,7 @@ fn log_pane_mid_action() {
     let text = screen(&state, 120, 40);
     assert!(text.contains("1 action(s) running"), "{text}");
     insta::assert_snapshot!("log_mid_action_120x40", text);
-    update(&mut state, Action::Command(Command::Log));
+    update(&mut state, Msg::Command(Command::Log));
     insta::assert_snapshot!("log_mid_action_80x24", screen(&state, 80, 24));
 }
 
@@ -743,7 +740,7 @@ fn a_long_freeze_keeps_its_field_and_countdown_in_view_at_80_by_24() {
         .collect();
     confirm(&mut state, Command::Freeze, big);
     for c in "acme-pro".chars() {
-        update(&mut state, Action::Type(c));
+        update(&mut state, Msg::Type(c));
     }
     let text = screen(&state, 80, 24);
     assert!(
@@ -756,8 +753,8 @@ fn a_long_freeze_keeps_its_field_and_countdown_in_view_at_80_by_24() {
         "{text}"
     );
     assert!(text.contains("[ Execute 43 steps ]"), "{text}");
-    update(&mut state, Action::Type('d'));
-    update(&mut state, Action::Submit);
+    update(&mut state, Msg::Type('d'));
+    update(&mut state, Msg::Submit);
     let text = screen(&state, 80, 24);
     assert!(text.contains("executing in 5 s"), "{text}");
     insta::assert_snapshot!(text);
@@ -767,11 +764,11 @@ fn a_long_freeze_keeps_its_field_and_countdown_in_view_at_80_by_24() {
 fn refused_credentials_show_a_banner_over_the_last_results() {
     let mut state = breach(false);
     state.profile = Some("prod".into());
-    update(&mut state, Action::Command(Command::Rescan));
+    update(&mut state, Msg::Command(Command::Rescan));
     let generation = state.generation;
     update(
         &mut state,
-        Action::Scan {
+        Msg::Scan {
             generation,
             event: ScanEvent::Fatal(crate::aws::AwsError {
                 service: "sts".into(),
@@ -818,11 +815,11 @@ fn a_first_scan_without_credentials_keeps_nothing_and_says_none_were_found() {
         ),
     ] {
         let mut state = State::new(Bindings::default(), false, now());
-        update(&mut state, Action::Command(Command::Rescan));
+        update(&mut state, Msg::Command(Command::Rescan));
         let generation = state.generation;
         update(
             &mut state,
-            Action::Scan {
+            Msg::Scan {
                 generation,
                 event: ScanEvent::Fatal(fatal(code)),
             },

@@ -1,11 +1,11 @@
-//! What can happen to the cockpit (`Action`) and what it asks the outside world to do (`Effect`).
+//! What can happen to the cockpit (`Msg`) and what it asks the outside world to do (`Effect`).
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
 use crate::baseline::Baseline;
-use crate::keys::Command;
+use crate::bindings::Command;
 use crate::model::finding::{Attribution, Finding};
 use crate::playbook::plan::{Outcome, Plan};
 use crate::playbook::undo::Unfinished;
@@ -14,7 +14,7 @@ use crate::service::request::Request;
 
 /// An input to `update`: a key's meaning, a worker's result, or the clock.
 #[derive(Debug, Clone)]
-pub enum Action {
+pub enum Msg {
     /// A bound command (normal mode).
     Command(Command),
     /// Tab / Shift-Tab: next or previous pane (lists, regions) or dialog button.
@@ -95,7 +95,7 @@ pub enum Effect {
         only: Option<Vec<String>>,
         base: Option<Box<ScanState>>,
     },
-    /// Plan `requests` as one action; the answer is `Action::Planned { ticket }`.
+    /// Plan `requests` as one action; the answer is `Msg::Planned { ticket }`.
     Prepare {
         ticket: u64,
         requests: Vec<Request>,
@@ -114,7 +114,7 @@ pub enum Effect {
     },
     /// Look for actions a crashed session left unfinished.
     FindUnfinished,
-    /// Look up who made the change behind `finding`; the answer is `Action::Attributed`.
+    /// Look up who made the change behind `finding`; the answer is `Msg::Attributed`.
     Attribute {
         finding: Box<Finding>,
     },
