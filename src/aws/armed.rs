@@ -1,4 +1,4 @@
-//! The token every mutating call needs: below the calls that take it (`actions`,
+//! The token every mutating call needs: below the calls that take it (`apply`,
 //! `countermeasures`) and made only by the playbook engine.
 
 /// Permission to send mutating calls. The playbook engine is its only maker, through

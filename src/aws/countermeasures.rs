@@ -1,6 +1,6 @@
 //! The reads and calls behind the countermeasure playbooks: CloudTrail logging, GuardDuty
 //! detectors, security-group ingress, EventBridge rules, instance-profile associations and API
-//! Gateway keys. `actions::apply` reaches these through [`in_wanted_state`] and [`send`].
+//! Gateway keys. `apply::apply` reaches these through [`in_wanted_state`] and [`send`].
 
 use aws_sdk_apigateway::types::{Op, PatchOperation};
 use aws_sdk_ec2::types::{

@@ -6,11 +6,11 @@ use futures::{StreamExt, stream};
 
 use aws_sdk_ec2::types::Filter;
 
-use super::actions::{image_sharing_with, snapshot_sharing_with};
 use super::context::AwsContext;
 use super::error::ec2_site;
 use super::error::{AwsError, CallSite, keep};
 use super::pace::Api;
+use super::planning::{image_sharing_with, snapshot_sharing_with};
 use super::to_utc;
 use crate::model::finding::ResourceType;
 use crate::model::reach::{Admission, world_open};

@@ -1256,7 +1256,7 @@ async fn the_config_files_attempts_reach_reads_and_changes() {
     let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
     interceptor = interceptor.with_rule(&read);
     let ctx = AwsContext::load_mocked(&options, vec![SharedInterceptor::new(interceptor)]).await;
-    let error = super::actions::snapshot_block_public_access(&ctx, "eu-west-1")
+    let error = super::planning::snapshot_block_public_access(&ctx, "eu-west-1")
         .await
         .expect_err("throttled beyond the budget");
     assert_eq!(error.code, "RequestLimitExceeded");
@@ -1282,8 +1282,8 @@ async fn the_config_files_attempts_reach_reads_and_changes() {
         .with_rule(&state)
         .with_rule(&change);
     let ctx = AwsContext::load_mocked(&options, vec![SharedInterceptor::new(interceptor)]).await;
-    let armed = super::actions::Armed::unless_read_only(false).expect("armed");
-    let error = super::actions::apply(
+    let armed = super::apply::Armed::unless_read_only(false).expect("armed");
+    let error = super::apply::apply(
         &ctx,
         "eu-west-1",
         &Operation::EnableSnapshotBlockPublicAccess,
@@ -1738,18 +1738,18 @@ async fn close_ingress_revokes_what_is_still_there_and_its_inverse_puts_back_onl
                 .build()
         });
     let ctx = context(&[&rules, &revoke]);
-    let armed = super::actions::Armed::unless_read_only(false).expect("not read-only");
+    let armed = super::apply::Armed::unless_read_only(false).expect("not read-only");
     let operation = Operation::RevokeIngress {
         group_id: "sg-1".into(),
         rules: vec![rule(22, ""), rule(3389, "")],
     };
-    let applied = super::actions::apply(&ctx, "us-east-1", &operation, &armed)
+    let applied = super::apply::apply(&ctx, "us-east-1", &operation, &armed)
         .await
         .expect("applied");
     assert_eq!(revoke.num_calls(), 1);
     assert_eq!(
         applied,
-        super::actions::Applied::Changed {
+        super::apply::Applied::Changed {
             inverse: Some(Box::new(Operation::AuthorizeIngress {
                 group_id: "sg-1".into(),
                 rules: vec![IngressRule {
@@ -1769,7 +1769,7 @@ async fn close_ingress_revokes_what_is_still_there_and_its_inverse_puts_back_onl
             .build()
     });
     let ctx = context(&[&rules, &refused]);
-    let error = super::actions::apply(&ctx, "us-east-1", &operation, &armed)
+    let error = super::apply::apply(&ctx, "us-east-1", &operation, &armed)
         .await
         .expect_err("refused");
     assert_eq!(error.code, "UnknownIpPermissions");

@@ -1,8 +1,8 @@
 //! The only module that touches AWS SDK types. Everything it returns is a domain type from
 //! `crate::model` or an `AwsError`.
 
-pub mod actions;
 pub mod apigateway;
+pub mod apply;
 pub mod armed;
 pub(crate) mod attempts;
 pub mod cloudtrail;
@@ -16,6 +16,7 @@ pub mod guardduty;
 pub mod iam;
 pub mod lambda;
 pub(crate) mod pace;
+pub mod planning;
 pub mod sandbox;
 mod unimplemented;
 mod unreachable;

@@ -240,7 +240,7 @@ pub async fn role_trust(ctx: &AwsContext, name: &str) -> Result<String, AwsError
         .role()
         .and_then(|r| r.assume_role_policy_document())
         .unwrap_or_default();
-    Ok(super::actions::decode_document(document))
+    Ok(super::planning::decode_document(document))
 }
 
 /// Replaces a role's trust policy.

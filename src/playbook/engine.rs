@@ -10,7 +10,7 @@ use futures::{StreamExt, stream};
 use tokio::sync::Mutex;
 
 use super::plan::{Outcome, Plan, Step, StepResult};
-use crate::aws::actions::{self, Applied, Armed};
+use crate::aws::apply::{self, Applied, Armed};
 use crate::aws::attempts;
 use crate::aws::error::CallSite;
 use crate::aws::{AwsContext, AwsError};
@@ -210,7 +210,7 @@ async fn apply_with_retry(
     let mut maybe_applied = false;
     loop {
         let (result, applied) =
-            attempts::watched(actions::apply(ctx, &step.region, &step.operation, armed)).await;
+            attempts::watched(apply::apply(ctx, &step.region, &step.operation, armed)).await;
         maybe_applied |= applied;
         match result {
             // Found made on a later try: firebreak's if an earlier attempt may have gone
@@ -240,7 +240,7 @@ async fn apply_with_retry(
             // still absent ends `failed`, and undo leaves it alone. When the state cannot be
             // read either, the failure says whether an attempt may have gone through.
             Err(error) => {
-                return match actions::in_wanted_state(ctx, &step.region, &step.operation).await {
+                return match apply::in_wanted_state(ctx, &step.region, &step.operation).await {
                     Ok(true) if maybe_applied => Ok(Applied::Changed { inverse: None }),
                     Ok(true) => Ok(Applied::AlreadyDone),
                     Ok(false) => Err(Unconfirmed {

@@ -8,7 +8,7 @@ use chrono::Utc;
 use futures::{StreamExt, stream};
 
 use super::session::{AppError, Session, scan_to_end};
-use crate::aws::{AwsError, actions};
+use crate::aws::{AwsError, planning};
 use crate::findings::Windows;
 use crate::journal;
 use crate::model::finding::{Finding, FindingKind, ResourceType, Severity};
@@ -155,7 +155,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
         Request::DisableUsers { users } => {
             let mut states = Vec::new();
             for user in users {
-                match actions::user_state(&session.ctx, user).await? {
+                match planning::user_state(&session.ctx, user).await? {
                     Some(state) => states.push(state),
                     None => return Err(no_such(format!("no IAM user named {user}"))),
                 }
@@ -164,7 +164,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
             // Roles the users may have assumed: their sessions outlive the keys.
             let names: Vec<String> = states.iter().map(|s| s.name.clone()).collect();
             let mut roles = Vec::new();
-            for (name, _, trust) in actions::role_trusts(&session.ctx).await? {
+            for (name, _, trust) in planning::role_trusts(&session.ctx).await? {
                 let root = format!(
                     "arn:{}:iam::{}:root",
                     disable_user::partition(identity),
@@ -187,7 +187,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
                 let mentions = trusted.iter().any(|arn| {
                     names.iter().any(|u| arn.ends_with(&format!("user/{u}"))) || *arn == root
                 });
-                if mentions && let Some(state) = actions::role_state(&session.ctx, &name).await? {
+                if mentions && let Some(state) = planning::role_state(&session.ctx, &name).await? {
                     roles.push((state, trusted));
                 }
             }
@@ -197,7 +197,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
         Request::DisableKeys { keys } => {
             let mut states = Vec::new();
             for key in keys {
-                match actions::key_state(&session.ctx, key).await? {
+                match planning::key_state(&session.ctx, key).await? {
                     Some(state) => states.push(state),
                     None => return Err(no_such(format!("no access key {key} in the account"))),
                 }
@@ -207,7 +207,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
         Request::DisableRoles { roles, deny_known } => {
             let mut states = Vec::new();
             for role in roles {
-                match actions::role_state(&session.ctx, role).await? {
+                match planning::role_state(&session.ctx, role).await? {
                     Some(state) => states.push(state),
                     None => return Err(no_such(format!("no IAM role named {role}"))),
                 }
@@ -333,7 +333,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
                 Caller::Role(role) => {
                     // Who may assume the caller's role must be spared: a trust policy that
                     // cannot be read refuses the freeze rather than risk locking them out.
-                    let trust = match actions::role_state(&session.ctx, &role).await? {
+                    let trust = match planning::role_state(&session.ctx, &role).await? {
                         Some(state) => parse_principals(&state.trust_document)
                             .map_err(|e| {
                                 AppError::Confirmation(format!(
@@ -349,7 +349,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
                 }
                 _ => guard,
             };
-            let principals = actions::principals(&session.ctx).await?;
+            let principals = planning::principals(&session.ctx).await?;
             let regions = session.enabled_regions().await?;
             let states = block_states(session, &regions).await;
             let watch = observation(session, identity, &regions, &guard).await?;
@@ -512,8 +512,8 @@ async fn block_states(
 ) -> BTreeMap<String, BlockPublicAccess> {
     let reads = regions.iter().map(|region| async move {
         let (snapshots, images) = tokio::join!(
-            actions::snapshot_block_public_access(&session.ctx, region),
-            actions::image_block_public_access(&session.ctx, region),
+            planning::snapshot_block_public_access(&session.ctx, region),
+            planning::image_block_public_access(&session.ctx, region),
         );
         (
             region.clone(),
@@ -669,12 +669,12 @@ async fn plan_revert_sharing(
                 let (kind, sharing) = if target.kind == Shared::Snapshot {
                     (
                         SharedKind::Snapshot,
-                        actions::snapshot_sharing(&session.ctx, region, id).await,
+                        planning::snapshot_sharing(&session.ctx, region, id).await,
                     )
                 } else {
                     (
                         SharedKind::Image,
-                        actions::image_sharing(&session.ctx, region, id).await,
+                        planning::image_sharing(&session.ctx, region, id).await,
                     )
                 };
                 resources.push(SharedResource {
@@ -685,17 +685,17 @@ async fn plan_revert_sharing(
                 });
             }
             Shared::Function => {
-                if !actions::function_exists(&session.ctx, region, id).await? {
+                if !planning::function_exists(&session.ctx, region, id).await? {
                     return Err(no_such(missing));
                 }
                 // The function itself, then every alias and version with a policy or URL of its
                 // own.
-                let aliases = actions::function_qualifiers(&session.ctx, region, id).await?;
+                let aliases = planning::function_qualifiers(&session.ctx, region, id).await?;
                 for qualifier in std::iter::once(None).chain(aliases.into_iter().map(Some)) {
                     let alias = qualifier.as_deref();
-                    let policy = actions::function_policy(&session.ctx, region, id, alias).await?;
+                    let policy = planning::function_policy(&session.ctx, region, id, alias).await?;
                     let url_auth =
-                        actions::function_url_auth(&session.ctx, region, id, alias).await?;
+                        planning::function_url_auth(&session.ctx, region, id, alias).await?;
                     if alias.is_some() && policy.is_none() && url_auth.is_none() {
                         continue;
                     }
