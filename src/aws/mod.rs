@@ -7,7 +7,6 @@ pub mod armed;
 pub(crate) mod attempts;
 pub mod cloudtrail;
 pub mod context;
-pub mod countermeasures;
 pub mod download;
 pub mod ec2;
 pub mod error;

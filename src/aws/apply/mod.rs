@@ -5,13 +5,13 @@
 //! done reports `AlreadyDone` instead of changing anything. A new service adds a file here and
 //! its operations to [`applier`].
 
+mod countermeasures;
 mod ec2;
 mod iam;
 mod lambda;
 
 pub use super::armed::Armed;
 use super::context::AwsContext;
-use super::countermeasures;
 use super::error::{AwsError, CallSite};
 use crate::model::operation::Operation;
 

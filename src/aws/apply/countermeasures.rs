@@ -9,10 +9,10 @@ use aws_sdk_ec2::types::{
 use aws_sdk_eventbridge::types::RuleState;
 use aws_sdk_guardduty::types::DetectorStatus;
 
-use super::armed::Armed;
-use super::context::AwsContext;
-use super::error::ec2_site;
-use super::error::{AwsError, CallSite};
+use crate::aws::armed::Armed;
+use crate::aws::context::AwsContext;
+use crate::aws::error::ec2_site;
+use crate::aws::error::{AwsError, CallSite};
 use crate::model::operation::{IngressRule, Operation};
 
 fn site<'a>(service: &'a str, operation: &'a str, region: &'a str) -> CallSite<'a> {
