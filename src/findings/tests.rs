@@ -311,6 +311,79 @@ fn what_the_baseline_lists_and_a_finished_listing_lacks_is_a_deletion() {
 }
 
 #[test]
+fn a_resource_is_present_only_with_its_own_id_in_its_own_region() {
+    let mut estate = peacetime();
+    estate.instances.push(Instance {
+        region: "us-east-1".into(),
+        id: "i-web".into(),
+        instance_type: None,
+        state: Some("running".into()),
+        launched: Some(long_ago()),
+        key_name: None,
+        public_ip: None,
+    });
+    estate.images.push(Image {
+        region: "us-east-1".into(),
+        id: "ami-golden".into(),
+        name: Some("golden".into()),
+        created: Some(long_ago()),
+        sharing: Sharing::default(),
+    });
+    let captured = baseline::capture(&estate, &identity(), now());
+    let everywhere = listed_everywhere(&estate);
+    let listed_ids = |inventory: &Inventory| -> BTreeSet<String> {
+        let mut listed = everywhere.clone();
+        listed.extend(listed_everywhere(inventory));
+        evaluate_listed(inventory, &captured, &listed)
+            .into_iter()
+            .filter(|f| f.kind == FindingKind::DeletedResource)
+            .map(|f| f.id)
+            .collect()
+    };
+    let every = listed_ids(&Inventory::default());
+    assert!(every.len() >= 4, "{every:?}");
+    // Each function, snapshot and image moved to another region: gone from where it was.
+    let mut moved = estate.clone();
+    for f in &mut moved.functions {
+        f.region = "ap-south-1".into();
+    }
+    for s in &mut moved.snapshots {
+        s.region = "ap-south-1".into();
+    }
+    for i in &mut moved.images {
+        i.region = "ap-south-1".into();
+    }
+    for i in &mut moved.instances {
+        i.region = "ap-south-1".into();
+    }
+    assert_eq!(
+        listed_ids(&moved),
+        every,
+        "another region is not the one listed"
+    );
+    // The same regions with other ids: gone too.
+    let mut renamed = estate.clone();
+    for f in &mut renamed.functions {
+        f.name.push_str("-2");
+    }
+    for s in &mut renamed.snapshots {
+        s.id.push_str("2");
+    }
+    for i in &mut renamed.images {
+        i.id.push_str("2");
+    }
+    for i in &mut renamed.instances {
+        i.id.push_str("2");
+    }
+    assert_eq!(
+        listed_ids(&renamed),
+        every,
+        "another id is not the one listed"
+    );
+    assert!(listed_ids(&estate).is_empty());
+}
+
+#[test]
 fn each_breach_step_yields_its_findings_and_severities() {
     use FindingKind as K;
     use Severity as S;
