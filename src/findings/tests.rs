@@ -367,13 +367,13 @@ fn a_resource_is_present_only_with_its_own_id_in_its_own_region() {
         f.name.push_str("-2");
     }
     for s in &mut renamed.snapshots {
-        s.id.push_str("2");
+        s.id.push('2');
     }
     for i in &mut renamed.images {
-        i.id.push_str("2");
+        i.id.push('2');
     }
     for i in &mut renamed.instances {
-        i.id.push_str("2");
+        i.id.push('2');
     }
     assert_eq!(
         listed_ids(&renamed),
