@@ -232,9 +232,8 @@ fn evaluate_listed(inventory: &Inventory, baseline: &Baseline, listed: &Listed) 
     })
 }
 
-#[test]
-fn what_the_baseline_lists_and_a_finished_listing_lacks_is_a_deletion() {
-    let mut estate = peacetime();
+/// The peacetime estate's golden AMI and a long-running web server, in us-east-1.
+fn with_golden_image_and_web_server(estate: &mut Inventory) {
     estate.images.push(Image {
         region: "us-east-1".into(),
         id: "ami-golden".into(),
@@ -251,6 +250,12 @@ fn what_the_baseline_lists_and_a_finished_listing_lacks_is_a_deletion() {
         key_name: None,
         public_ip: None,
     });
+}
+
+#[test]
+fn what_the_baseline_lists_and_a_finished_listing_lacks_is_a_deletion() {
+    let mut estate = peacetime();
+    with_golden_image_and_web_server(&mut estate);
     let captured = baseline::capture(&estate, &identity(), now());
     let everywhere = listed_everywhere(&estate);
     let mut after = estate.clone();
@@ -313,22 +318,7 @@ fn what_the_baseline_lists_and_a_finished_listing_lacks_is_a_deletion() {
 #[test]
 fn a_resource_is_present_only_with_its_own_id_in_its_own_region() {
     let mut estate = peacetime();
-    estate.instances.push(Instance {
-        region: "us-east-1".into(),
-        id: "i-web".into(),
-        instance_type: None,
-        state: Some("running".into()),
-        launched: Some(long_ago()),
-        key_name: None,
-        public_ip: None,
-    });
-    estate.images.push(Image {
-        region: "us-east-1".into(),
-        id: "ami-golden".into(),
-        name: Some("golden".into()),
-        created: Some(long_ago()),
-        sharing: Sharing::default(),
-    });
+    with_golden_image_and_web_server(&mut estate);
     let captured = baseline::capture(&estate, &identity(), now());
     let everywhere = listed_everywhere(&estate);
     let listed_ids = |inventory: &Inventory| -> BTreeSet<String> {
