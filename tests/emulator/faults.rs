@@ -336,13 +336,27 @@ async fn every_playbook_under_faults_completes_and_undo_restores_the_exact_prior
         assert_reported(args, &runs);
         let contained = account_state(&bed, &regions).await;
         assert_ne!(contained, before, "{args:?} changed nothing");
-        let action = runs[0]["plan"]["action_id"]
-            .as_str()
-            .expect("action id")
-            .to_string();
-        let undo = ["undo", action.as_str(), "--execute"];
-        let undone = run_until_complete(&bed, &endpoint, &responder, &undo);
-        assert_reported(&undo, &undone);
+        // A step that failed was made by running the playbook again: a new action, which may
+        // have made the change the first one could not confirm. Undo is of every action that
+        // changed something (or may have), newest first — as an operator would.
+        let mut undone = Vec::new();
+        for run in runs.iter().rev() {
+            let changed = run["results"].as_array().expect("results").iter().any(|r| {
+                r["outcome"]["status"] == "ok"
+                    || (r["outcome"]["status"] == "failed" && r["outcome"]["maybe_applied"] == true)
+            });
+            if !changed {
+                continue;
+            }
+            let action = run["plan"]["action_id"]
+                .as_str()
+                .expect("action id")
+                .to_string();
+            let undo = ["undo", action.as_str(), "--execute"];
+            let runs_of_undo = run_until_complete(&bed, &endpoint, &responder, &undo);
+            assert_reported(&undo, &runs_of_undo);
+            undone.extend(runs_of_undo);
+        }
         let after = account_state(&bed, &regions).await;
         let changed: Vec<_> = before
             .iter()
