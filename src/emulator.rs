@@ -237,6 +237,17 @@ impl Emulator {
     }
 }
 
+/// Whether something accepts connections at `endpoint` (`http://IP:PORT`, as [`Emulator::endpoint`]
+/// gives it) within `wait`: a private emulator left running may have been stopped since.
+pub async fn listening(endpoint: &str, wait: Duration) -> bool {
+    let Ok(address) = endpoint.trim_start_matches("http://").parse::<SocketAddr>() else {
+        return false;
+    };
+    tokio::time::timeout(wait, tokio::net::TcpStream::connect(address))
+        .await
+        .is_ok_and(|connected| connected.is_ok())
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         // Stop exactly the process we started; it may already be gone.

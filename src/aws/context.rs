@@ -67,25 +67,35 @@ pub struct AwsContext {
     interceptors: Vec<aws_sdk_ec2::config::SharedInterceptor>,
 }
 
-/// A method building `$sdk`'s client for one region from the shared SDK config (with the
-/// test interceptors, in tests).
+/// `$builder` (a service config builder from the shared SDK config) with what every client
+/// carries — the attempt watch, a refused connection final, an emulator's missing call
+/// recognised, the test interceptors in tests — built into a `$sdk` client.
+macro_rules! client {
+    ($self:ident, $sdk:ident, $builder:expr) => {{
+        let mut builder = $builder;
+        builder.push_interceptor(AttemptWatch::shared());
+        builder.push_retry_classifier(Unreachable::shared());
+        if $self.emulated() {
+            builder.push_retry_classifier(EmulatorGap::shared());
+        }
+        #[cfg(test)]
+        for interceptor in &$self.interceptors {
+            builder.push_interceptor(interceptor.clone());
+        }
+        $sdk::Client::from_conf(builder.build())
+    }};
+}
+
+/// A method building `$sdk`'s client for one region from the shared SDK config.
 macro_rules! regional_client {
     ($(#[$doc:meta])* $name:ident, $sdk:ident) => {
         $(#[$doc])*
         pub(crate) fn $name(&self, region: &str) -> $sdk::Client {
-            #[allow(unused_mut)]
-            let mut builder =
-                $sdk::config::Builder::from(&self.sdk).region(Region::new(region.to_string()));
-            builder.push_interceptor(AttemptWatch::shared());
-            builder.push_retry_classifier(Unreachable::shared());
-            if self.emulated() {
-                builder.push_retry_classifier(EmulatorGap::shared());
-            }
-            #[cfg(test)]
-            for interceptor in &self.interceptors {
-                builder.push_interceptor(interceptor.clone());
-            }
-            $sdk::Client::from_conf(builder.build())
+            client!(
+                self,
+                $sdk,
+                $sdk::config::Builder::from(&self.sdk).region(Region::new(region.to_string()))
+            )
         }
     };
 }
@@ -201,33 +211,19 @@ impl AwsContext {
     }
 
     pub(crate) fn iam(&self) -> aws_sdk_iam::Client {
-        #[allow(unused_mut)]
-        let mut builder = aws_sdk_iam::config::Builder::from(&self.sdk);
-        builder.push_interceptor(AttemptWatch::shared());
-        builder.push_retry_classifier(Unreachable::shared());
-        if self.emulated() {
-            builder.push_retry_classifier(EmulatorGap::shared());
-        }
-        #[cfg(test)]
-        for interceptor in &self.interceptors {
-            builder.push_interceptor(interceptor.clone());
-        }
-        aws_sdk_iam::Client::from_conf(builder.build())
+        client!(
+            self,
+            aws_sdk_iam,
+            aws_sdk_iam::config::Builder::from(&self.sdk)
+        )
     }
 
     pub(crate) fn sts(&self) -> aws_sdk_sts::Client {
-        #[allow(unused_mut)]
-        let mut builder = aws_sdk_sts::config::Builder::from(&self.sdk);
-        builder.push_interceptor(AttemptWatch::shared());
-        builder.push_retry_classifier(Unreachable::shared());
-        if self.emulated() {
-            builder.push_retry_classifier(EmulatorGap::shared());
-        }
-        #[cfg(test)]
-        for interceptor in &self.interceptors {
-            builder.push_interceptor(interceptor.clone());
-        }
-        aws_sdk_sts::Client::from_conf(builder.build())
+        client!(
+            self,
+            aws_sdk_sts,
+            aws_sdk_sts::config::Builder::from(&self.sdk)
+        )
     }
 
     regional_client!(

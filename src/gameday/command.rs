@@ -272,7 +272,7 @@ fn scorecard_path(data_dir: &Path, run_id: &str, extension: &str) -> PathBuf {
 /// is given: said at once, instead of after the SDK's connect retries. A run with the cockpit
 /// stopped its emulator at `q`; one left running (`--no-tui`) is gone when nothing listens on its
 /// port.
-fn emulator_gone(global: &GlobalArgs, record: &RunRecord) -> Option<String> {
+async fn emulator_gone(global: &GlobalArgs, record: &RunRecord) -> Option<String> {
     if !record.private_emulator || global.endpoint_url.is_some() {
         return None;
     }
@@ -281,25 +281,17 @@ fn emulator_gone(global: &GlobalArgs, record: &RunRecord) -> Option<String> {
             "run {} ran on its private emulator, which stopped when the run ended, with everything the run made",
             record.run_id
         )),
-        Some(server) => {
-            let listening = server
-                .endpoint
-                .trim_start_matches("http://")
-                .parse::<std::net::SocketAddr>()
-                .is_ok_and(|address| {
-                    std::net::TcpStream::connect_timeout(
-                        &address,
-                        std::time::Duration::from_secs(2),
-                    )
-                    .is_ok()
-                });
-            (!listening).then(|| {
+        Some(server) => (!crate::emulator::listening(
+            &server.endpoint,
+            std::time::Duration::from_secs(2),
+        )
+        .await)
+            .then(|| {
                 format!(
                     "run {} ran on its private emulator (moto_server pid {}, {}), which no longer answers: everything the run made went with it",
                     record.run_id, server.pid, server.endpoint
                 )
-            })
-        }
+            }),
     }
 }
 
@@ -462,7 +454,7 @@ async fn score_command(
             scorecard_path(&data_dir, &record.run_id, "md").display()
         )));
     }
-    let card = match emulator_gone(global, &record) {
+    let card = match emulator_gone(global, &record).await {
         // What still works: the scorecard written when the run ended.
         Some(gone) => {
             let path = scorecard_path(&data_dir, &record.run_id, "json");
@@ -511,7 +503,7 @@ async fn cleanup(
 ) -> Result<ExitCode, AppError> {
     let data_dir = data_dir(global)?;
     let mut record = RunRecord::load(&data_dir, run_id)?;
-    if let Some(gone) = emulator_gone(global, &record) {
+    if let Some(gone) = emulator_gone(global, &record).await {
         print(&format!("nothing to clean up: {gone}\n"))?;
         return Ok(ExitCode::SUCCESS);
     }

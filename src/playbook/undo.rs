@@ -294,11 +294,12 @@ fn inverse_steps(
     // fix someone has made by hand since. A step sent by a session that died before its outcome
     // (a crash), or one that failed after an attempt whose answer was lost and whose state could
     // not be read back, may have changed the account: its inverse is planned, and like every
-    // inverse it reads the state first, so it acts only where the state still shows the change. Skipped
-    // (found as wanted: someone else's doing, or nothing to do), unsupported and never-sent
-    // steps changed nothing.
+    // inverse it reads the state first, so it acts only where the state still shows the change.
+    // Skipped (found as wanted: someone else's doing, or nothing to do), unsupported and
+    // never-sent steps changed nothing.
     // A step can have several outcomes (an action resumed after a crash reports the steps done
-    // before it as skipped): one `ok` means it changed the account.
+    // before it as skipped): one `ok`, or one failure that may have been applied, says what
+    // its own call did to the account.
     let outcome_of = |index: usize| {
         let outcomes = || {
             action
@@ -307,11 +308,20 @@ fn inverse_steps(
                 .filter(move |(i, _)| *i == index)
                 .map(|(_, o)| o)
         };
-        let ok = outcomes().find(|o| **o == Outcome::Ok);
-        if ok.is_none() && action.unanswered.contains(&index) {
+        let changed = outcomes().find(|o| {
+            matches!(
+                o,
+                Outcome::Ok
+                    | Outcome::Failed {
+                        maybe_applied: true,
+                        ..
+                    }
+            )
+        });
+        if changed.is_none() && action.unanswered.contains(&index) {
             return None;
         }
-        ok.or_else(|| outcomes().next_back())
+        changed.or_else(|| outcomes().next_back())
     };
     let mut done: Vec<&Step> = action
         .plan

@@ -274,18 +274,23 @@ impl Session {
     /// used: one given with `--baseline` must exist, and any must parse (a typo there would
     /// otherwise be reported after a whole scan). Its account is checked once the caller is known.
     pub fn check_baseline(&self) -> Result<(), AppError> {
+        self.read_baseline().map(|_| ())
+    }
+
+    /// The baseline this session judges with, read and parsed: `None` when none was given and
+    /// the default file does not exist; one given with `--baseline` must exist.
+    fn read_baseline(&self) -> Result<Option<(&Path, Baseline)>, AppError> {
         let Some(path) = self.baseline_path.as_deref() else {
-            return Ok(());
+            return Ok(None);
         };
         if !path.exists() {
             return if self.baseline_explicit {
                 Err(AppError::NoBaseline(path.to_path_buf()))
             } else {
-                Ok(())
+                Ok(None)
             };
         }
-        baseline::load(path)?;
-        Ok(())
+        Ok(Some((path, baseline::load(path)?)))
     }
 
     /// Judges findings over what `scanned` read against this session's baseline (if any), as
@@ -303,13 +308,9 @@ impl Session {
     /// The baseline for `identity`'s account: `None` when none was given and the default file
     /// does not exist.
     pub fn baseline(&self, identity: &Identity) -> Result<Option<Baseline>, AppError> {
-        let Some(path) = self.baseline_path.as_deref() else {
+        let Some((path, baseline)) = self.read_baseline()? else {
             return Ok(None);
         };
-        if !self.baseline_explicit && !path.exists() {
-            return Ok(None);
-        }
-        let baseline = baseline::load(path)?;
         baseline.check_account(path, &identity.id)?;
         Ok(Some(baseline))
     }

@@ -554,6 +554,23 @@ fn a_failed_step_that_may_have_been_applied_is_undone_where_the_state_shows_it()
         "{:?}",
         undo.notes
     );
+    // Finished later by a resumed session, which found it done: still possibly firebreak's.
+    logs[0].records.push(record(Entry::StepOutcome {
+        action_id: "f-1".into(),
+        index: 1,
+        outcome: Outcome::Skipped,
+        inverse: None,
+    }));
+    let again = plan(
+        "u2".into(),
+        identity("arn:aws:iam::123456789012:user/alice"),
+        Utc::now(),
+        &logs,
+        "f-1",
+        &guard,
+    )
+    .expect("something was sent");
+    assert_eq!(again.steps.len(), 2, "{:?}", again.notes);
 }
 
 #[test]

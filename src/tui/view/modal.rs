@@ -170,12 +170,6 @@ fn confirm_lines(
     let typing = plan.confirm_with.is_some() && confirm.resume_typed.is_none();
     // Blank line, then the field (when typing) and the buttons or the countdown.
     let tail = 2 + usize::from(typing && !state.read_only);
-    let wrap = |text: &str| -> Vec<String> {
-        textwrap::wrap(text, width.max(10))
-            .into_iter()
-            .map(|line| line.into_owned())
-            .collect()
-    };
     let irreversible = plan
         .steps
         .iter()
@@ -183,7 +177,7 @@ fn confirm_lines(
         .count();
     // One step says it all itself.
     let mut summary = if plan.steps.len() > 1 {
-        wrap(&plan.tally_line())
+        wrap(&plan.tally_line(), width)
     } else {
         Vec::new()
     };
@@ -191,27 +185,7 @@ fn confirm_lines(
     let unread = usize::from(!plan.unread.is_empty());
     // Notes wrap whole; they give way to at least three rows of steps.
     let fixed = tail + summary.len() + 1 + unread;
-    let note_room = rows.saturating_sub(fixed + 3).min(8);
-    let mut note_lines: Vec<String> = Vec::new();
-    let mut notes_left_out = 0;
-    for note in &plan.notes {
-        let wrapped = wrap(&format!("note: {note}"));
-        if note_lines.len() + wrapped.len() <= note_room {
-            note_lines.extend(wrapped);
-        } else {
-            notes_left_out += 1;
-        }
-    }
-    if notes_left_out > 0 {
-        // The count replaces the last line shown, if the room is full.
-        if note_lines.len() >= note_room {
-            note_lines.pop();
-            notes_left_out += 1;
-        }
-        note_lines.push(format!(
-            "… {notes_left_out} more note(s) in the plan (--format json, or the journal)"
-        ));
-    }
+    let note_lines = fit_notes(&plan.notes, width, rows.saturating_sub(fixed + 3).min(8));
     let step_rows = rows.saturating_sub(fixed + note_lines.len()).max(1);
     // What cannot be undone first, then in plan order.
     let mut ordered: Vec<&crate::playbook::plan::Step> = plan.steps.iter().collect();
@@ -334,6 +308,45 @@ fn confirm_lines(
     lines
 }
 
+/// `text` wrapped to `width` columns (at least 10).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    textwrap::wrap(text, width.max(10))
+        .into_iter()
+        .map(|line| line.into_owned())
+        .collect()
+}
+
+/// `notes` wrapped to `width` in at most `room` lines, each note whole or not at all: when some
+/// do not fit, the last line says how many were left out.
+fn fit_notes(notes: &[String], width: usize, room: usize) -> Vec<String> {
+    let wrapped: Vec<Vec<String>> = notes
+        .iter()
+        .map(|note| wrap(&format!("note: {note}"), width))
+        .collect();
+    let all: usize = wrapped.iter().map(Vec::len).sum();
+    // Room for the count of those left out, when any are.
+    let room = if all <= room {
+        room
+    } else {
+        room.saturating_sub(1)
+    };
+    let mut lines = Vec::new();
+    let mut left_out = 0;
+    for note in wrapped {
+        if lines.len() + note.len() <= room {
+            lines.extend(note);
+        } else {
+            left_out += 1;
+        }
+    }
+    if left_out > 0 {
+        lines.push(format!(
+            "… {left_out} more note(s) in the plan (--format json, or the journal)"
+        ));
+    }
+    lines
+}
+
 /// Who the plan never touches: the caller, the break-glass principals, and the targets the
 /// guard exempted (with why), the long tail counted.
 fn never_touched(state: &State, confirm: &Confirm) -> String {
@@ -416,6 +429,23 @@ fn help_lines(state: &State) -> Vec<Line<'static>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn notes_show_whole_or_are_counted() {
+        let notes = ["short one".to_string(), "x ".repeat(30), "last".to_string()];
+        // Everything fits.
+        assert_eq!(super::fit_notes(&notes, 40, 8).len(), 4);
+        // Three lines: the long note (two lines) does not fit whole beside the count, so it is
+        // counted, never cut; the short ones show.
+        assert_eq!(
+            super::fit_notes(&notes, 40, 3),
+            [
+                "note: short one".to_string(),
+                "note: last".to_string(),
+                "… 1 more note(s) in the plan (--format json, or the journal)".to_string()
+            ]
+        );
+    }
+
     use chrono::Utc;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
