@@ -20,19 +20,20 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use firebreak::aws::{AwsError, RegionInfo};
-use firebreak::baseline;
-use firebreak::bindings::{Bindings, Command};
-use firebreak::model::finding::{Finding, FindingKind, ResourceType, Severity, finding_id};
-use firebreak::model::{
-    AccessKey, Function, GLOBAL, Identity, Image, Instance, KeyStatus, Principals, Role, Sharing,
-    Snapshot, User,
-};
-use firebreak::scan::{ItemKind, Part, ScanEvent};
+use firebreak::aws::AwsError;
 use firebreak::tui::msg::Msg;
 use firebreak::tui::state::State;
 use firebreak::tui::update::update;
 use firebreak::tui::view;
+use firebreak_core::baseline;
+use firebreak_core::bindings::{Bindings, Command};
+use firebreak_core::model::finding::{Finding, FindingKind, ResourceType, Severity, finding_id};
+use firebreak_core::model::{
+    AccessKey, Function, GLOBAL, Identity, Image, Instance, KeyStatus, Principals, Role, Sharing,
+    Snapshot, User,
+};
+use firebreak_core::scan::RegionInfo;
+use firebreak_core::scan::{ItemKind, Part, ScanEvent, ScanState};
 
 /// The regions the account lists, and whether each is enabled.
 const REGIONS: [(&str, bool); 30] = [
@@ -446,15 +447,18 @@ fn judged(rows: usize) -> State {
         });
     }
     events.push(ScanEvent::Done);
+    // As the scan's worker sends it: one fold, its snapshot.
+    let mut scanned = ScanState::default();
     for event in events {
-        update(
-            &mut state,
-            Msg::Scan {
-                generation: 1,
-                event,
-            },
-        );
+        scanned.apply(event);
     }
+    update(
+        &mut state,
+        Msg::Scan {
+            generation: 1,
+            scan: std::sync::Arc::new(scanned),
+        },
+    );
     let baseline = baseline::parse(BASELINE, Path::new("baseline.toml")).expect("valid baseline");
     update(
         &mut state,

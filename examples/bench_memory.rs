@@ -13,14 +13,14 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use firebreak::aws::RegionInfo;
-use firebreak::findings::Windows;
-use firebreak::model::{
+use firebreak::cli::report::ScanReport;
+use firebreak::service::session::evaluate;
+use firebreak_core::findings::Windows;
+use firebreak_core::model::{
     AccessKey, Function, Identity, Instance, KeyStatus, Sharing, Snapshot, User,
 };
-use firebreak::report::ScanReport;
-use firebreak::scan::{Part, ScanEvent, ScanState};
-use firebreak::service::session::evaluate;
+use firebreak_core::scan::RegionInfo;
+use firebreak_core::scan::{Part, ScanEvent, ScanState};
 
 const REGIONS: usize = 24;
 
@@ -63,7 +63,7 @@ fn main() {
     // A tenth are IAM users with a key each; the rest are spread evenly over four regional kinds.
     let users = total / 20;
     let per_kind = (total - 2 * users) / (4 * REGIONS);
-    let global = firebreak::model::GLOBAL.to_string();
+    let global = firebreak_core::model::GLOBAL.to_string();
     state.apply(ScanEvent::Part {
         region: global.clone(),
         part: Part::Iam {

@@ -134,12 +134,12 @@ pub fn exists(directory: &Path) -> bool {
 
 /// Writes the bundle's files and, last, its manifest into `directory`.
 pub fn save(directory: &Path, bundle: &Bundle) -> std::io::Result<()> {
-    crate::files::create_private_dir(directory)?;
+    firebreak_core::files::create_private_dir(directory)?;
     for (file, bytes) in &bundle.files {
-        crate::files::write_private(&directory.join(file), bytes)?;
+        firebreak_core::files::write_private(&directory.join(file), bytes)?;
     }
     let manifest = serde_json::to_vec_pretty(&bundle.manifest(Utc::now()))?;
-    crate::files::write_private(&directory.join("manifest.json"), &manifest)
+    firebreak_core::files::write_private(&directory.join("manifest.json"), &manifest)
 }
 
 #[cfg(test)]

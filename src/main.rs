@@ -13,10 +13,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(firebreak::app::run(cli)) {
+    match runtime.block_on(firebreak::cli::dispatch::run(cli)) {
         Ok(code) => code,
         // The reader went away (`| head`): stop quietly, as Unix tools do.
-        Err(firebreak::service::session::AppError::Output(err))
+        Err(firebreak::cli::error::CliError::Output(err))
             if err.kind() == std::io::ErrorKind::BrokenPipe =>
         {
             ExitCode::SUCCESS

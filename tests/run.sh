@@ -11,8 +11,8 @@ if ! command -v tmux >/dev/null; then
   else sudo apt-get update -qq && sudo apt-get install -y -qq tmux >/dev/null; fi
 fi
 
-echo "== cargo fmt --check"
-cargo fmt --check
+echo "== cargo fmt --all --check"
+cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
 echo "== tests"

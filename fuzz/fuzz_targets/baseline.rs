@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use firebreak::model::Inventory;
+use firebreak_core::model::Inventory;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,11 +11,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match firebreak::baseline::parse(text, Path::new("fuzz.toml")) {
+    match firebreak_core::baseline::parse(text, Path::new("fuzz.toml")) {
         Ok(baseline) => {
             let _ = baseline.knows_user("ci-deploy");
             let _ = baseline.knows_access_key("AKIAEXAMPLE");
-            let _ = firebreak::baseline::diff(&baseline, &Inventory::default());
+            let _ = firebreak_core::baseline::diff(&baseline, &Inventory::default());
         }
         Err(error) => {
             let _ = error.to_string();

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Err(error) = firebreak::config::parse(text, Path::new("fuzz.toml")) {
+    if let Err(error) = firebreak_core::config::parse(text, Path::new("fuzz.toml")) {
         let _ = error.to_string();
     }
 });

@@ -2,7 +2,7 @@
 //! plain or URL-encoded JSON: errors are fine, panics are not.
 #![no_main]
 
-use firebreak::policy;
+use firebreak_core::policy;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

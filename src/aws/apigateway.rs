@@ -3,7 +3,7 @@
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
 use super::to_utc;
-use crate::model::ApiKey;
+use firebreak_core::model::ApiKey;
 
 /// The API keys in `region`. Their values are not asked for.
 pub async fn api_keys(ctx: &AwsContext, region: &str) -> Result<Vec<ApiKey>, AwsError> {

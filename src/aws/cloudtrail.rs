@@ -12,8 +12,8 @@ use super::context::AwsContext;
 use super::error::{AwsError, CallSite, keep};
 use super::pace::Api;
 use super::to_utc;
-use crate::model::finding::{ChangeEvent, ResourceType};
-use crate::model::{ManagementEvents, Trail};
+use firebreak_core::model::finding::{ChangeEvent, ResourceType};
+use firebreak_core::model::{ManagementEvents, Trail};
 
 /// The trails homed in `region`, each with its status and selectors read (a failed read keeps
 /// the trail with that detail unknown, reported as a problem; a trail deleted since the listing
@@ -116,7 +116,7 @@ pub async fn trails(
 /// The account that owns `trail` when it is an organization trail of another account (its
 /// ARN names the owner).
 fn organization_owner(trail: &aws_sdk_cloudtrail::types::Trail, account: &str) -> Option<String> {
-    let owner = crate::policy::Arn::parse(trail.trail_arn()?)?.account;
+    let owner = firebreak_core::policy::Arn::parse(trail.trail_arn()?)?.account;
     (trail.is_organization_trail() == Some(true) && owner != account).then(|| owner.to_string())
 }
 

@@ -8,12 +8,14 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+use firebreak_core::scan::RegionInfo;
+
 use super::attempts::AttemptWatch;
 use super::error::{AwsError, CallSite};
 use super::pace::{Api, Pacer};
 use super::unimplemented::EmulatorGap;
 use super::unreachable::Unreachable;
-use crate::model::{GLOBAL, Identity, partition_of_region};
+use firebreak_core::model::{GLOBAL, Identity, partition_of_region};
 
 /// The region used for global services when neither the flag nor the AWS config names one.
 pub const FALLBACK_HOME_REGION: &str = "us-east-1";
@@ -39,14 +41,6 @@ pub struct ConnectOptions {
     /// Call with fixed dummy credentials instead of the credential chain: for an emulator
     /// firebreak started itself (a game day), which accepts any signed request.
     pub emulator_credentials: bool,
-}
-
-/// A region as DescribeRegions reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegionInfo {
-    pub name: String,
-    /// False for opt-in regions the account has not enabled.
-    pub enabled: bool,
 }
 
 /// Loaded SDK configuration and the home region; cheap to clone.

@@ -12,9 +12,9 @@ use super::error::{AwsError, CallSite, keep};
 use super::pace::Api;
 use super::planning::{image_sharing_with, snapshot_sharing_with};
 use super::to_utc;
-use crate::model::finding::ResourceType;
-use crate::model::reach::{Admission, world_open};
-use crate::model::{Image, Instance, OpenIngress, ProfileAssociation, Snapshot};
+use firebreak_core::model::finding::ResourceType;
+use firebreak_core::model::reach::{Admission, world_open};
+use firebreak_core::model::{Image, Instance, OpenIngress, ProfileAssociation, Snapshot};
 
 /// Items asked for per page of an EC2 listing (the most AWS returns).
 const PAGE_SIZE: i32 = 1000;
@@ -283,7 +283,7 @@ pub async fn open_ingress(
                 to_port: admitted.to_port,
                 cidr: admitted.source.clone(),
                 reach: why.how,
-                managed_by: crate::model::rule_controller(rule.description()),
+                managed_by: firebreak_core::model::rule_controller(rule.description()),
                 description: rule.description().map(str::to_string),
             }
         })
@@ -308,7 +308,7 @@ pub async fn open_ingress(
                     .find(|g| g.group_id() == Some(rule.group_id.as_str()));
                 rule.group_name = group.and_then(|g| g.group_name()).map(str::to_string);
                 let controller = group.and_then(|g| {
-                    crate::model::group_controller(
+                    firebreak_core::model::group_controller(
                         g.tags()
                             .iter()
                             .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),

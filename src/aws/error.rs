@@ -1,41 +1,9 @@
-//! `AwsError`: one failed AWS call, with everything an on-call engineer needs to act on it or
-//! quote it to AWS support. Never flattened to a bare string.
-
-use std::fmt;
-
+//! SDK errors into `AwsError` (the core's record of one failed AWS call), kept whole: code,
+//! message, request id and status.
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::operation::RequestId;
-use serde::{Deserialize, Serialize};
-
-use crate::model::finding::ResourceType;
-
-/// A failed AWS call: where it went, what AWS answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AwsError {
-    /// Service, e.g. `lambda`.
-    pub service: String,
-    /// API operation, e.g. `ListFunctions`.
-    pub operation: String,
-    /// Region the call was sent to, or `global`.
-    pub region: String,
-    /// AWS error code (`AccessDeniedException`), or a transport class (`Timeout`, `Connection`)
-    /// when no response came back.
-    pub code: String,
-    pub message: String,
-    pub request_id: Option<String>,
-    pub http_status: Option<u16>,
-    /// The item a failed detail read was about (`user` `alice`), when it was about one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<Subject>,
-}
-
-/// What a failed call was about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Subject {
-    pub resource_type: ResourceType,
-    pub id: String,
-}
+pub use firebreak_core::aws_error::{AwsError, Subject};
 
 /// The value of a detail read, or `None` with its error kept in `problems`: a failed detail
 /// read never drops what was read around it.
@@ -59,97 +27,6 @@ pub(crate) fn keep<T, P: IntoIterator<Item = AwsError>>(
     problems.extend(problem);
     (items, problems)
 }
-
-/// Error codes with which AWS says "too many requests, slow down".
-const THROTTLING_CODES: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "SlowDown",
-];
-
-impl AwsError {
-    /// Whether AWS refused the call for the account's request rate, not for the call itself.
-    pub fn is_throttling(&self) -> bool {
-        THROTTLING_CODES.contains(&self.code.as_str())
-    }
-
-    /// This error, marked as about `resource_type` `id` (unless already about something).
-    pub(crate) fn about(mut self, resource_type: ResourceType, id: &str) -> Self {
-        self.subject.get_or_insert_with(|| Subject {
-            resource_type,
-            id: id.to_string(),
-        });
-        self
-    }
-
-    /// The IAM action the caller lacks, when AWS refused the call for want of permission (the
-    /// action is named after the API operation: `lambda:GetPolicy`, `ec2:DescribeSnapshots`;
-    /// API Gateway's after the HTTP verb: `apigateway:GET`).
-    pub fn missing_permission(&self) -> Option<String> {
-        matches!(
-            self.code.as_str(),
-            "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
-        )
-        .then(|| match self.service.as_str() {
-            // API Gateway's IAM actions are HTTP verbs on resources, not operation names.
-            "apigateway" if self.operation.starts_with("Get") => "apigateway:GET".to_string(),
-            "apigateway" if self.operation.starts_with("Update") => "apigateway:PATCH".to_string(),
-            _ => format!("{}:{}", self.service, self.operation),
-        })
-    }
-
-    /// Whether no answer came back at all (connection refused or dropped, timed out).
-    pub fn got_no_answer(&self) -> bool {
-        matches!(self.code.as_str(), "Connection" | "Timeout")
-    }
-
-    /// Whether the credentials themselves were refused (expired, revoked, unknown): no call
-    /// will succeed until they are refreshed.
-    pub fn is_credentials_problem(&self) -> bool {
-        matches!(
-            self.code.as_str(),
-            "ExpiredToken"
-                | "ExpiredTokenException"
-                | "InvalidClientTokenId"
-                | "UnrecognizedClientException"
-                | "InvalidAccessKeyId"
-                | "AuthFailure"
-                | "NoCredentials"
-        )
-    }
-}
-
-impl fmt::Display for AwsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} in {}: {}: {}",
-            self.service, self.operation, self.region, self.code, self.message
-        )?;
-        if let Some(subject) = &self.subject {
-            write!(
-                f,
-                " (about {} {})",
-                subject.resource_type.as_str(),
-                subject.id
-            )?;
-        }
-        if let Some(action) = self.missing_permission() {
-            write!(f, " (missing IAM permission {action})")?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for AwsError {}
 
 /// An error and its sources, joined with ": " (without the debug dump).
 fn chain(err: &(dyn std::error::Error + 'static)) -> String {
@@ -184,7 +61,7 @@ pub(super) fn iam_site(operation: &str) -> CallSite<'_> {
     CallSite {
         service: "iam",
         operation,
-        region: crate::model::GLOBAL,
+        region: firebreak_core::model::GLOBAL,
     }
 }
 

@@ -6,8 +6,8 @@ use aws_sdk_eventbridge::types::RuleState;
 
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite, keep};
-use crate::model::EventRule;
-use crate::model::finding::ResourceType;
+use firebreak_core::model::EventRule;
+use firebreak_core::model::finding::ResourceType;
 
 /// The rules of every bus in `region`, each with its targets read (a failed target read keeps
 /// the rule, its targets unknown, reported as a problem). EventBridge's list calls have no SDK

@@ -5,8 +5,8 @@ use aws_sdk_guardduty::types::DetectorStatus;
 
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
-use crate::model::Detector;
-use crate::model::finding::ResourceType;
+use firebreak_core::model::Detector;
+use firebreak_core::model::finding::ResourceType;
 
 /// The detectors in `region` (a region has at most one), each with its status read (a failed
 /// read keeps the detector, its status unknown, reported as a problem).

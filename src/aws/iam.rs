@@ -13,9 +13,11 @@ use aws_sdk_iam::types::{
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite, kept};
 use super::to_utc;
-use crate::model::finding::ResourceType;
-use crate::model::{AccessKey, GLOBAL, KeyLastUsed, KeyStatus, Role, User};
-use crate::policy::{aws_managed_admin, boundary_allows_admin, grants_admin, parse_principals};
+use firebreak_core::model::finding::ResourceType;
+use firebreak_core::model::{AccessKey, GLOBAL, KeyLastUsed, KeyStatus, Role, User};
+use firebreak_core::policy::{
+    aws_managed_admin, boundary_allows_admin, grants_admin, parse_principals,
+};
 
 /// Principals of the account: users, their access keys, and roles.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

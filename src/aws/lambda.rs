@@ -11,9 +11,9 @@ use aws_sdk_lambda::types::{FunctionConfiguration, FunctionUrlAuthType, Function
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite, kept};
 use super::pace::Api;
-use crate::model::finding::ResourceType;
-use crate::model::{AliasExposure, Function, Principals, UrlAuth};
-use crate::policy::parse_principals;
+use firebreak_core::model::finding::ResourceType;
+use firebreak_core::model::{AliasExposure, Function, Principals, UrlAuth};
+use firebreak_core::policy::parse_principals;
 
 /// Lists every function in `region` with its details; `concurrency` bounds the detail calls.
 /// Also returns problems with what was read (a detail call that failed, an unreadable resource

@@ -1,5 +1,5 @@
 //! The only module that touches AWS SDK types. Everything it returns is a domain type from
-//! `crate::model` or an `AwsError`.
+//! `firebreak_core::model` or an `AwsError`.
 
 pub mod apigateway;
 pub mod apply;
@@ -20,7 +20,7 @@ pub mod sandbox;
 mod unimplemented;
 mod unreachable;
 
-pub use context::{AwsContext, ConnectOptions, RegionInfo};
+pub use context::{AwsContext, ConnectOptions};
 pub use error::AwsError;
 
 use chrono::{DateTime, Utc};

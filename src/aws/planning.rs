@@ -12,12 +12,12 @@ use super::context::AwsContext;
 use super::error::AwsError;
 use super::error::{ec2_site, iam_site, lambda_site};
 
-use crate::model::operation::{
+use firebreak_core::model::operation::{
     KeyState, PrincipalKind, PrincipalRef, REVOKE_SESSIONS_POLICY, RoleState, SnapshotBlock,
     UserState, policy_chars,
 };
-use crate::model::{KeyStatus, Principals, Sharing, UrlAuth};
-use crate::policy::parse_principals;
+use firebreak_core::model::{KeyStatus, Principals, Sharing, UrlAuth};
+use firebreak_core::policy::parse_principals;
 use std::collections::BTreeSet;
 
 /// Reads a user's keys, login profile and inline policies; `None` if there is no such user.

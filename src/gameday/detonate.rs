@@ -15,7 +15,7 @@ use super::record::{Damage, RecordError, RunRecord, StepDone};
 use super::scenario::Party;
 use crate::aws::sandbox::{self, AccessKey, Sandbox, ShareWith};
 use crate::aws::{AwsContext, AwsError};
-use crate::model::finding::{FindingKind, finding_id};
+use firebreak_core::model::finding::{FindingKind, finding_id};
 
 /// Why a detonation stopped.
 #[derive(Debug, thiserror::Error)]
@@ -603,7 +603,7 @@ fn widen(document: &str, blueprint: &Blueprint, party: Party) -> Result<String, 
 mod tests {
     use super::*;
     use crate::gameday::{blueprint, scenario};
-    use crate::model::Principals;
+    use firebreak_core::model::Principals;
 
     fn blueprint() -> Blueprint {
         let scenario = scenario::load("console-takeover").expect("scenario");
@@ -645,7 +645,7 @@ mod tests {
         let blueprint = blueprint();
         let before = trust_document(&blueprint, Party::Partner);
         let after = widen(&before, &blueprint, Party::Outsider).expect("widen");
-        let principals = crate::policy::parse_principals(&after).expect("parse");
+        let principals = firebreak_core::policy::parse_principals(&after).expect("parse");
         let expected: Principals = Principals {
             accounts: [blueprint.partner.clone(), blueprint.outsider.clone()].into(),
             arns: [
@@ -658,7 +658,7 @@ mod tests {
         assert_eq!(principals, expected);
         let single = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}}"#;
         let widened = widen(single, &blueprint, Party::Public).expect("widen");
-        let principals = crate::policy::parse_principals(&widened).expect("parse");
+        let principals = firebreak_core::policy::parse_principals(&widened).expect("parse");
         assert!(principals.public && principals.services.contains("lambda.amazonaws.com"));
         assert!(widen("{}", &blueprint, Party::Public).is_err());
     }

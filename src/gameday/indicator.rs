@@ -5,10 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::scenario::Containment;
-use crate::model::finding::{FindingKind, ResourceType};
-use crate::model::operation::{DENY_ALL_MANAGED, DENY_ALL_POLICY, Operation};
-use crate::model::{GLOBAL, Inventory, KeyStatus, Sharing};
-use crate::playbook::freeze::FREEZE_POLICY;
+use firebreak_core::model::finding::{FindingKind, ResourceType};
+use firebreak_core::model::operation::{DENY_ALL_MANAGED, DENY_ALL_POLICY, Operation};
+use firebreak_core::model::{GLOBAL, Inventory, KeyStatus, Sharing};
+use firebreak_core::playbook::freeze::FREEZE_POLICY;
 
 /// Who a share or a trust was opened to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -318,9 +318,9 @@ impl Indicator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::finding::finding_id;
-    use crate::model::{AccessKey, Function, Principals, Role, Snapshot, User};
     use chrono::Utc;
+    use firebreak_core::model::finding::finding_id;
+    use firebreak_core::model::{AccessKey, Function, Principals, Role, Snapshot, User};
 
     fn user(name: &str, console: bool, inline: &[&str]) -> User {
         User {
@@ -490,7 +490,7 @@ mod tests {
 
     #[test]
     fn only_a_step_that_contains_a_threat_by_itself_decides_it() {
-        use crate::model::operation::REVOKE_SESSIONS_POLICY;
+        use firebreak_core::model::operation::REVOKE_SESSIONS_POLICY;
         let user = Threat::User {
             name: "mallory".into(),
             keys: vec!["AKIA1".into()],

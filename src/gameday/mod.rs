@@ -3,7 +3,6 @@
 //! and cleaned up.
 
 pub mod blueprint;
-pub mod command;
 pub mod detonate;
 pub mod gate;
 pub mod indicator;

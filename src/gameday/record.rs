@@ -113,11 +113,11 @@ impl RunRecord {
             path: path.clone(),
             source,
         };
-        crate::files::create_private_dir(&dir).map_err(fail)?;
+        firebreak_core::files::create_private_dir(&dir).map_err(fail)?;
         let body = serde_json::to_vec_pretty(self)
             .map_err(|e| fail(std::io::Error::other(e.to_string())))?;
         let temporary = dir.join("run.json.tmp");
-        crate::files::write_private(&temporary, &body).map_err(fail)?;
+        firebreak_core::files::write_private(&temporary, &body).map_err(fail)?;
         std::fs::rename(&temporary, &path).map_err(fail)
     }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::config::line_and_column;
+use firebreak_core::config::line_and_column;
 
 /// The scenarios shipped with firebreak, by name: `(name, TOML text)`.
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -591,7 +591,10 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
             }
         }
         if let Some(Regions::List(list)) = &step.regions
-            && (list.is_empty() || list.iter().any(|r| crate::cli::parse_region(r).is_err()))
+            && (list.is_empty()
+                || list
+                    .iter()
+                    .any(|r| firebreak_core::region::parse_region(r).is_err()))
         {
             return Err(invalid(
                 located,
@@ -721,7 +724,7 @@ fn check_pick(pick: &RegionPick) -> Result<(), String> {
     if pick
         .from
         .iter()
-        .any(|r| crate::cli::parse_region(r).is_err())
+        .any(|r| firebreak_core::region::parse_region(r).is_err())
     {
         return Err("estate_regions: `from` must list region names like eu-west-1".to_string());
     }
@@ -759,150 +762,4 @@ fn valid_scenario_name(name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_built_in_scenario_loads_and_full_breach_is_all_of_them() {
-        let mut parts = 0;
-        for name in built_in_names() {
-            let scenario = load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(scenario.name, name);
-            assert!(!scenario.estate.is_empty() && !scenario.attack.is_empty());
-            assert!(
-                scenario.attack.iter().any(|s| s.step.contain.is_some()),
-                "{name} has no indicator"
-            );
-            if name != "full-breach" {
-                parts += scenario.attack.len();
-            }
-        }
-        let full = load("full-breach").expect("full-breach");
-        assert_eq!(full.attack.len(), parts);
-    }
-
-    #[test]
-    fn an_unknown_name_lists_the_built_in_ones() {
-        let shown = load("no-such-scenario").expect_err("unknown").to_string();
-        assert!(
-            shown.contains("full-breach") && shown.contains("no-such-scenario"),
-            "{shown}"
-        );
-    }
-
-    fn write(dir: &Path, name: &str, text: &str) -> String {
-        let path = dir.join(format!("{name}.toml"));
-        std::fs::write(&path, text).expect("write");
-        path.to_string_lossy().into_owned()
-    }
-
-    #[test]
-    fn bad_scenario_files_are_errors_at_their_line() {
-        let dir = tempfile::tempdir().expect("dir");
-        let head = "name = \"x\"\nsummary = \"y\"\n";
-        let bad_name = write(
-            dir.path(),
-            "y",
-            "name = \"../evil\"\nsummary = \"s\"\ninclude = [\"snapshot-made-public\"]\n",
-        );
-        let shown = load(&bad_name).expect_err("bad name").to_string();
-        assert!(
-            shown.contains("lowercase letters, digits and dashes"),
-            "{shown}"
-        );
-        let cases = [
-            (
-                "[[step]]\nid = \"a\"\ndo = \"fly\"\n",
-                ":5:",
-                "unknown variant",
-            ),
-            (
-                "[[step]]\nid = \"a\"\ndo = \"share-snapshot\"\nsnapshot = \"nope\"\nwith = \"public\"\n",
-                ":3",
-                "no earlier step",
-            ),
-            (
-                "[[step]]\nid = \"a\"\ndo = \"share-snapshot\"\nsnapshot = \"staff\"\nwith = \"public\"\n",
-                ":3",
-                "a create-users, not a create-snapshots",
-            ),
-            (
-                "[[step]]\nid = \"a\"\ndo = \"create-users\"\nnames = \"x\"\nas = \"exec-role\"\n",
-                ":3",
-                "`as` must name",
-            ),
-            (
-                "[[step]]\nid = \"a\"\ndo = \"delete-snapshots\"\nsnapshots = \"backups\"\ncontain = \"revert-sharing\"\n",
-                ":3",
-                "cannot be contained",
-            ),
-            (
-                "[[step]]\nid = \"staff\"\ndo = \"create-users\"\nnames = \"x\"\n",
-                ":3",
-                "used by an earlier step",
-            ),
-            (
-                "[[step]]\nid = \"a\"\ndo = \"create-functions\"\nnames = \"f\"\nrole = \"exec-role\"\n",
-                ":3",
-                "needs `regions`",
-            ),
-            (
-                "[[step]]\nid = \"a\"\ndo = \"create-users\"\nnames = \"x\"\ncount = [3, 1]\n",
-                ":3",
-                "`count`",
-            ),
-            ("include = [\"nowhere\"]\n", "x.toml", "include 'nowhere'"),
-            (
-                "[[step]]\nid = \"a\"\ndo = \"create-role\"\nnames = \"r\"\ntrust = \"lambda\"\ncontain = \"disable-role\"\n",
-                ":3",
-                "cannot be contained",
-            ),
-            (
-                "[[step]]\nid = \"a\"\ndo = \"share-image\"\nimage = \"golden-image\"\nwith = \"partner\"\ncontain = \"revert-sharing\"\n",
-                ":3",
-                "cannot be contained",
-            ),
-            (
-                "[[step]]\nid = \"a\"\ndo = \"create-users\"\nnames = \"x\"\n",
-                ":3",
-                "has no indicator",
-            ),
-            (
-                "[[step]]\nid = \"a\"\ndo = \"create-users\"\nnames = \"bad name\"\ncontain = \"disable-user\"\n",
-                ":3",
-                "`names` must be",
-            ),
-            (
-                "[[step]]\nid = \"a\"\ndo = \"create-users\"\nnames = \"x\"\nflavour = 1\n",
-                ":7:",
-                "unknown field",
-            ),
-        ];
-        for (body, at, needle) in cases {
-            let path = write(dir.path(), "x", &format!("{head}{body}"));
-            let shown = load(&path).expect_err(body).to_string();
-            assert!(
-                shown.starts_with(&path) && shown.contains(at) && shown.contains(needle),
-                "{body:?}: {shown}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_file_scenario_includes_built_in_ones_and_its_siblings() {
-        let dir = tempfile::tempdir().expect("dir");
-        write(
-            dir.path(),
-            "extra",
-            "name = \"extra\"\nsummary = \"s\"\n[[step]]\nid = \"x\"\ndo = \"share-image\"\nimage = \"golden-image\"\nwith = \"outsider\"\ncontain = \"revert-sharing\"\n",
-        );
-        let path = write(
-            dir.path(),
-            "mine",
-            "name = \"mine\"\nsummary = \"s\"\ninclude = [\"snapshot-made-public\", \"extra\", \"extra\"]\n",
-        );
-        let scenario = load(&path).expect("loads");
-        let ids: Vec<_> = scenario.attack.iter().map(|s| s.step.id.as_str()).collect();
-        assert_eq!(ids, ["partner-share-public", "exports-to-stranger", "x"]);
-    }
-}
+mod tests;

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::indicator::Indicator;
 use super::record::RunRecord;
-use crate::journal::{Entry, SessionLog};
-use crate::model::Inventory;
-use crate::model::operation::Operation;
-use crate::playbook::plan::{Outcome, Playbook};
+use firebreak_core::journal::{Entry, SessionLog};
+use firebreak_core::model::Inventory;
+use firebreak_core::model::operation::Operation;
+use firebreak_core::playbook::plan::{Outcome, Playbook};
 
 /// Where an indicator stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

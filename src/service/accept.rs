@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use chrono::Utc;
 
-use super::session::{AppError, Session};
-use crate::baseline;
-use crate::journal::{Entry, Journal};
-use crate::model::Identity;
-use crate::model::finding::Finding;
+use super::error::ServiceError;
+use super::session::Session;
+use firebreak_core::baseline;
+use firebreak_core::journal::{Entry, Journal};
+use firebreak_core::model::Identity;
+use firebreak_core::model::finding::Finding;
 
 /// Adds `finding` to the session's baseline file (which must exist) and journals it; returns
 /// the baseline's path.
@@ -18,7 +19,7 @@ pub fn accept(
     journal: &Journal,
     identity: &Identity,
     finding: &Finding,
-) -> Result<PathBuf, AppError> {
+) -> Result<PathBuf, ServiceError> {
     let path = session.existing_baseline_path()?;
     let mut current = baseline::load(&path)?;
     current.check_account(&path, &identity.id)?;

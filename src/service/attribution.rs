@@ -5,9 +5,9 @@ use futures::StreamExt;
 
 use crate::aws::AwsContext;
 use crate::aws::cloudtrail::{self, Lookup};
-use crate::model::GLOBAL;
-use crate::model::finding::{Attribution, Finding, FindingKind, ResourceType};
-use crate::playbook::engine::is_unsupported;
+use crate::service::engine::is_unsupported;
+use firebreak_core::model::GLOBAL;
+use firebreak_core::model::finding::{Attribution, Finding, FindingKind, ResourceType};
 
 /// The region whose event history records IAM's (global) changes in `partition`.
 fn iam_events_region(partition: &str) -> &'static str {
@@ -119,7 +119,7 @@ mod tests {
         let finding = Finding {
             id: String::new(),
             kind: FindingKind::UnknownUser,
-            severity: crate::model::finding::Severity::High,
+            severity: firebreak_core::model::finding::Severity::High,
             region: GLOBAL.into(),
             resource_type: ResourceType::User,
             resource_id: "mallory".into(),

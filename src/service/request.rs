@@ -7,24 +7,25 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::Utc;
 use futures::{StreamExt, stream};
 
-use super::session::{AppError, Session, scan_to_end};
+use super::error::ServiceError;
+use super::session::{Session, scan_to_end};
 use crate::aws::{AwsError, planning};
-use crate::findings::Windows;
-use crate::journal;
-use crate::model::finding::{Finding, FindingKind, ResourceType, Severity};
-use crate::model::{GLOBAL, Identity};
-use crate::playbook::contain_functions::{Deletion, FunctionTarget};
-use crate::playbook::countermeasure::{Countermeasure, Observation};
-use crate::playbook::guard::{Caller, Guard};
-use crate::playbook::plan::Plan;
-use crate::playbook::revert_sharing::{
+use firebreak_core::findings::Windows;
+use firebreak_core::journal;
+use firebreak_core::model::finding::{Finding, FindingKind, ResourceType, Severity};
+use firebreak_core::model::{GLOBAL, Identity};
+use firebreak_core::playbook::contain_functions::{Deletion, FunctionTarget};
+use firebreak_core::playbook::countermeasure::{Countermeasure, Observation};
+use firebreak_core::playbook::guard::{Caller, Guard};
+use firebreak_core::playbook::plan::Plan;
+use firebreak_core::playbook::revert_sharing::{
     BlockPublicAccess, ExposedFunction, SharedKind, SharedResource,
 };
-use crate::playbook::{
+use firebreak_core::playbook::{
     contain_functions, countermeasure, disable_role, disable_user, freeze, revert_sharing, undo,
 };
-use crate::policy::{function_statements, parse_principals};
-use crate::scan::ScanState;
+use firebreak_core::policy::{function_statements, parse_principals};
+use firebreak_core::scan::ScanState;
 
 /// What a front end asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +78,7 @@ pub enum CounterTargets {
     /// whose scan is on screen; the engine still reads each target's state before each call).
     Shown {
         findings: Vec<Finding>,
-        inventory: Box<crate::model::Inventory>,
+        inventory: Box<firebreak_core::model::Inventory>,
     },
 }
 
@@ -141,7 +142,7 @@ pub struct Planning<'a> {
 }
 
 /// Reads what the request's playbook plans from, and plans it.
-pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppError> {
+pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, ServiceError> {
     let Planning {
         session,
         identity,
@@ -175,7 +176,8 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
                     .map(|p| {
                         let bare_account = p.accounts.contains(&identity.id)
                             && !p.arns.iter().any(|a| {
-                                crate::policy::account_of_arn(a) == Some(identity.id.as_str())
+                                firebreak_core::policy::account_of_arn(a)
+                                    == Some(identity.id.as_str())
                             });
                         let mut arns: Vec<String> = p.arns.into_iter().collect();
                         if bare_account {
@@ -324,7 +326,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
         }
         Request::Freeze => {
             if !guard.knows_caller() && !guard.has_break_glass() {
-                return Err(AppError::Confirmation(format!(
+                return Err(ServiceError::Confirmation(format!(
                     "freeze refused: the caller {} is not an IAM user or role the self-lockout guard can keep out of a freeze (a federated user's own IAM user would be denied); name your way back in with break_glass in the config file",
                     identity.caller_arn
                 )));
@@ -336,7 +338,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
                     let trust = match planning::role_state(&session.ctx, &role).await? {
                         Some(state) => parse_principals(&state.trust_document)
                             .map_err(|e| {
-                                AppError::Confirmation(format!(
+                                ServiceError::Confirmation(format!(
                                     "freeze refused: the trust policy of your role {role} cannot be read ({e}), so the principals that assume it cannot be spared"
                                 ))
                             })?
@@ -382,7 +384,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, AppErr
 
 /// Plans every request under one action id and merges them into one plan (the cockpit's one
 /// key on a mixed selection: users, keys and roles together).
-pub async fn prepare_all(at: Planning<'_>, requests: &[Request]) -> Result<Plan, AppError> {
+pub async fn prepare_all(at: Planning<'_>, requests: &[Request]) -> Result<Plan, ServiceError> {
     let mut plans = Vec::new();
     for request in requests {
         let planning = Planning {
@@ -396,8 +398,8 @@ pub async fn prepare_all(at: Planning<'_>, requests: &[Request]) -> Result<Plan,
     Plan::merge(plans).ok_or_else(|| no_such("nothing to plan".to_string()))
 }
 
-fn no_such(message: String) -> AppError {
-    AppError::NoSuchTarget(message)
+fn no_such(message: String) -> ServiceError {
+    ServiceError::NoSuchTarget(message)
 }
 
 /// What freeze reads to keep the account observable: the steps that turn logging and detection
@@ -415,9 +417,9 @@ async fn observation(
     identity: &Identity,
     regions: &[String],
     guard: &Guard,
-) -> Result<Watch, AppError> {
+) -> Result<Watch, ServiceError> {
     use crate::aws::{cloudtrail, ec2, guardduty};
-    use crate::scan::ItemKind;
+    use firebreak_core::scan::ItemKind;
     let reads = regions.iter().map(|region| async move {
         let (trails, detectors, flow_logs) = tokio::join!(
             cloudtrail::trails(
@@ -431,8 +433,8 @@ async fn observation(
         );
         (region.clone(), trails, detectors, flow_logs)
     });
-    let mut inventory = crate::model::Inventory::default();
-    let mut listed = crate::scan::Listed::new();
+    let mut inventory = firebreak_core::model::Inventory::default();
+    let mut listed = firebreak_core::scan::Listed::new();
     let mut unread = Vec::new();
     let mut delivery_roles: BTreeMap<String, String> = session
         .log_delivery_roles
@@ -490,7 +492,7 @@ async fn observation(
         }
     }
     let baseline = session.baseline(identity)?;
-    let findings = crate::findings::evaluate(&crate::findings::Context {
+    let findings = firebreak_core::findings::evaluate(&firebreak_core::findings::Context {
         inventory: &inventory,
         baseline: baseline.as_ref(),
         account: identity,
@@ -532,7 +534,7 @@ pub fn unknown_functions(
     session: &Session,
     identity: &Identity,
     scanned: &ScanState,
-) -> Result<BTreeSet<(String, String)>, AppError> {
+) -> Result<BTreeSet<(String, String)>, ServiceError> {
     Ok(match session.baseline(identity)? {
         Some(baseline) => scanned
             .inventory
@@ -553,7 +555,7 @@ pub fn unknown_functions(
 }
 
 /// What a scan could not read, one line each (service, operation, region, code, request id).
-fn unread(state: &crate::scan::ScanState) -> Vec<String> {
+fn unread(state: &firebreak_core::scan::ScanState) -> Vec<String> {
     std::iter::once(&state.global)
         .chain(&state.regions)
         .flat_map(|r| &r.errors)
@@ -568,7 +570,7 @@ async fn function_targets(
     identity: &Identity,
     named: &[(String, String)],
     unknown: bool,
-) -> Result<(Vec<FunctionTarget>, Vec<String>), AppError> {
+) -> Result<(Vec<FunctionTarget>, Vec<String>), ServiceError> {
     if named.is_empty() && !unknown {
         return Err(no_such(
             "name functions as REGION/NAME, or pass --unknown".to_string(),
@@ -629,7 +631,7 @@ fn is_not_found(error: &AwsError) -> bool {
     )
 }
 
-fn not_found_as_target(error: AwsError, message: &str) -> AppError {
+fn not_found_as_target(error: AwsError, message: &str) -> ServiceError {
     if is_not_found(&error) {
         no_such(message.to_string())
     } else {
@@ -644,7 +646,7 @@ async fn plan_revert_sharing(
     targets: &[SharedTarget],
     public: bool,
     block_public_access: bool,
-) -> Result<Plan, AppError> {
+) -> Result<Plan, ServiceError> {
     if targets.is_empty() && !public {
         return Err(no_such(
             "name snapshots, AMIs or functions as REGION/ID, or pass --public".to_string(),
@@ -770,63 +772,4 @@ fn shared_word(kind: Shared) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::bindings::Bindings;
-    use crate::scan::{RegionSelection, ScanOptions};
-
-    /// A session whose AWS calls would fail: only what is decided before any call is tested.
-    fn offline_session(break_glass: &[&str]) -> Session {
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .build();
-        Session {
-            ctx: crate::aws::AwsContext::for_tests(sdk, Vec::new()),
-            scan: ScanOptions {
-                regions: RegionSelection::Enabled,
-                region_concurrency: 1,
-                detail_concurrency: 1,
-            },
-            read_only: false,
-            baseline_path: None,
-            baseline_explicit: false,
-            data_dir: None,
-            break_glass: break_glass.iter().map(|s| s.to_string()).collect(),
-            log_delivery_roles: Vec::new(),
-            sandbox_accounts: Vec::new(),
-            keys: Bindings::default(),
-            profile: None,
-            endpoint: None,
-        }
-    }
-
-    #[tokio::test]
-    async fn freeze_is_refused_for_a_caller_the_guard_cannot_name_without_break_glass() {
-        let identity = Identity {
-            id: "123456789012".into(),
-            alias: None,
-            caller_arn: "arn:aws:sts::123456789012:federated-user/jo".into(),
-        };
-        let session = offline_session(&[]);
-        let refused = prepare(
-            Planning {
-                session: &session,
-                identity: &identity,
-                action_id: "s-1".into(),
-                journal_session: "s",
-            },
-            &Request::Freeze,
-        )
-        .await;
-        match refused {
-            Err(AppError::Confirmation(why)) => {
-                assert!(
-                    why.contains("federated-user/jo") && why.contains("break_glass"),
-                    "{why}"
-                )
-            }
-            other => panic!("expected a refusal, got {other:?}"),
-        }
-    }
-}
+mod tests;

@@ -1,5 +1,5 @@
 //! The session every front end works in: config, AWS context, baseline and scan options resolved
-//! once from flags and config; one scan run to its end; the error type of the services.
+//! once from the front end's options and the config file; one scan run to its end.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -7,150 +7,39 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::aws::{AwsContext, AwsError, ConnectOptions};
-use crate::baseline::{self, Baseline, BaselineError};
-use crate::bindings::Bindings;
-use crate::cli::GlobalArgs;
-use crate::config::{self, Config, ConfigError};
-use crate::findings::{self, Windows};
-use crate::journal::{JournalError, ReadError};
-use crate::model::Identity;
-use crate::model::finding::Finding;
-use crate::playbook::engine::EngineError;
-use crate::scan::{self, RegionSelection, ScanOptions, ScanState};
+use crate::aws::{AwsContext, ConnectOptions};
+use crate::scanner;
+use crate::service::error::ServiceError;
+use firebreak_core::baseline::{self, Baseline};
+use firebreak_core::bindings::Bindings;
+use firebreak_core::config::{self, Config};
+use firebreak_core::findings::{self, Windows};
+use firebreak_core::model::Identity;
+use firebreak_core::model::finding::Finding;
+use firebreak_core::scan::{RegionSelection, ScanOptions, ScanState};
 
-/// Why firebreak stopped before doing its job.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Baseline(#[from] BaselineError),
-    #[error(transparent)]
-    Journal(#[from] JournalError),
-    #[error("{0}")]
-    Aws(Box<AwsError>),
-    #[error("the AWS credentials were refused ({}): {refresh}; {error}", error.code)]
-    Credentials {
-        refresh: String,
-        error: Box<AwsError>,
-    },
-    #[error("no AWS credentials were found: looked in {looked}; {refresh}\n({})", error.message)]
-    NoCredentials {
-        looked: String,
-        refresh: String,
-        error: Box<AwsError>,
-    },
-    #[error("no answer from the endpoint {endpoint} (--endpoint-url or AWS_ENDPOINT_URL): {error}")]
-    Unreachable {
-        endpoint: String,
-        error: Box<AwsError>,
-    },
-    #[error("cannot write the output: {0}")]
-    Output(std::io::Error),
-    #[error("terminal error: {0}")]
-    Terminal(std::io::Error),
-    #[error("cannot encode the report: {0}")]
-    Encode(#[from] serde_json::Error),
-    #[error("no {what} path: {hint}")]
-    NoPath {
-        what: &'static str,
-        hint: &'static str,
-    },
-    #[error("no baseline at {0}: run `firebreak baseline capture` first")]
-    NoBaseline(PathBuf),
-    #[error(transparent)]
-    JournalRead(#[from] ReadError),
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    #[error("{0}")]
-    NoSuchTarget(String),
-    #[error("{0}")]
-    Confirmation(String),
-    #[error(transparent)]
-    Scenario(#[from] crate::gameday::scenario::ScenarioError),
-    #[error(transparent)]
-    Gate(#[from] crate::gameday::gate::GateError),
-    #[error("the game day stopped: {0}")]
-    Detonate(#[from] crate::gameday::detonate::DetonateError),
-    #[error(transparent)]
-    Record(#[from] crate::gameday::record::RecordError),
-    #[error(transparent)]
-    Emulator(#[from] crate::emulator::EmulatorError),
-    #[error("{0}")]
-    Gameday(String),
+/// What a front end asks of a session (the command line's global flags, as plain data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// AWS profile from the shared config/credentials files.
+    pub profile: Option<String>,
+    /// Home region for global services.
+    pub region: Option<String>,
+    pub regions: RegionSelection,
+    /// Every AWS call goes to this endpoint (an emulator).
+    pub endpoint_url: Option<String>,
+    pub read_only: bool,
+    /// The config file; the default path when `None`.
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub baseline: Option<PathBuf>,
+    /// Calls go with fixed dummy credentials to an emulator firebreak started itself (a
+    /// game day's private one).
+    pub emulator: bool,
 }
 
-impl AppError {
-    /// Credentials that expired or were never valid get a message saying so and how to
-    /// refresh them; every other error is left as it is.
-    pub fn with_credentials_hint(self, profile: Option<&str>) -> AppError {
-        match self {
-            AppError::Aws(error) if error.code == "NoCredentials" => {
-                let refresh = match profile {
-                    Some(profile) => format!(
-                        "give profile {profile} credentials (for SSO: `aws sso login --profile {profile}`) and run again"
-                    ),
-                    None => "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile, and run again".to_string(),
-                };
-                AppError::NoCredentials {
-                    looked: credential_sources(profile),
-                    refresh,
-                    error,
-                }
-            }
-            AppError::Aws(error) if error.is_credentials_problem() => {
-                let refresh = match profile {
-                    Some(profile) => format!(
-                        "refresh the credentials of profile {profile} (for SSO: `aws sso login --profile {profile}`) and run again"
-                    ),
-                    None => "refresh the credentials in the environment (or pass --profile) and run again".to_string(),
-                };
-                AppError::Credentials { refresh, error }
-            }
-            other => other,
-        }
-    }
-
-    /// A call that got no answer from an overridden endpoint (an emulator, a proxy) says which
-    /// endpoint and where it was set: a stale `AWS_ENDPOINT_URL` is easy to miss.
-    pub fn with_endpoint_hint(self, endpoint: Option<&str>) -> AppError {
-        match (self, endpoint) {
-            (AppError::Aws(error), Some(endpoint)) if error.got_no_answer() => {
-                AppError::Unreachable {
-                    endpoint: endpoint.to_string(),
-                    error,
-                }
-            }
-            (other, _) => other,
-        }
-    }
-}
-
-impl From<AwsError> for AppError {
-    fn from(error: AwsError) -> Self {
-        AppError::Aws(Box::new(error))
-    }
-}
-
-/// Where aws-config's default chain looks for credentials, with the files this process reads.
-fn credential_sources(profile: Option<&str>) -> String {
-    let file = |variable: &str, default: &str| {
-        std::env::var(variable).unwrap_or_else(|_| format!("~/.aws/{default}"))
-    };
-    let profile = profile
-        .map(str::to_string)
-        .or_else(|| std::env::var("AWS_PROFILE").ok())
-        .unwrap_or_else(|| "default".to_string());
-    format!(
-        "the environment (AWS_ACCESS_KEY_ID), profile {profile} in {} and {} (keys, SSO, a role to assume, a credential process), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), and the container and instance metadata",
-        file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
-        file("AWS_CONFIG_FILE", "config"),
-    )
-}
-
-/// How to reach AWS, from the flags and the config file's `[aws]` table.
-pub(crate) fn connect_options(global: &GlobalArgs, config: &Config) -> ConnectOptions {
+/// How to reach AWS, from the session options and the config file's `[aws]` table.
+pub(crate) fn connect_options(global: &SessionOptions, config: &Config) -> ConnectOptions {
     ConnectOptions {
         profile: global.profile.clone(),
         region: global.region.clone(),
@@ -161,7 +50,7 @@ pub(crate) fn connect_options(global: &GlobalArgs, config: &Config) -> ConnectOp
         connect_timeout: config.aws.connect_timeout(),
         attempt_timeout: config.aws.attempt_timeout(),
         operation_timeout: config.aws.operation_timeout(),
-        emulator_credentials: false,
+        emulator_credentials: global.emulator,
     }
 }
 
@@ -191,17 +80,10 @@ pub struct Session {
 }
 
 impl Session {
-    /// Resolves flags and config, and loads the AWS configuration.
-    pub async fn open(global: &GlobalArgs) -> Result<Self, AppError> {
-        Self::open_with(global, false).await
-    }
-
-    /// [`Session::open`]; with `emulator` set, calls go with fixed dummy credentials to the
-    /// endpoint of an emulator firebreak started itself (a game day).
-    pub async fn open_with(global: &GlobalArgs, emulator: bool) -> Result<Self, AppError> {
+    /// Resolves the options and config, and loads the AWS configuration.
+    pub async fn open(global: &SessionOptions) -> Result<Self, ServiceError> {
         let config: Config = config::load(global.config.as_deref())?;
-        let mut options = connect_options(global, &config);
-        options.emulator_credentials = emulator;
+        let options = connect_options(global, &config);
         Ok(Session {
             ctx: AwsContext::load(&options).await,
             scan: ScanOptions {
@@ -227,21 +109,21 @@ impl Session {
     }
 
     /// Where journals live.
-    pub fn data_dir(&self) -> Result<&Path, AppError> {
-        self.data_dir.as_deref().ok_or(AppError::NoPath {
+    pub fn data_dir(&self) -> Result<&Path, ServiceError> {
+        self.data_dir.as_deref().ok_or(ServiceError::NoPath {
             what: "data dir",
             hint: "pass --data-dir PATH",
         })
     }
 
     /// The regions account-wide playbooks act in: the selected ones that are enabled.
-    pub async fn enabled_regions(&self) -> Result<Vec<String>, AppError> {
+    pub async fn enabled_regions(&self) -> Result<Vec<String>, ServiceError> {
         let listed = self.ctx.regions().await?;
         Ok(match &self.scan.regions {
             RegionSelection::Named(names) => {
                 self.ctx
                     .named_regions(&listed, names)
-                    .map_err(AppError::Aws)?;
+                    .map_err(ServiceError::Aws)?;
                 names.clone()
             }
             RegionSelection::Enabled | RegionSelection::All => listed
@@ -253,39 +135,39 @@ impl Session {
     }
 
     /// The baseline path (`--baseline` or the default), whether or not the file exists.
-    pub fn baseline_path(&self) -> Result<&Path, AppError> {
-        self.baseline_path.as_deref().ok_or(AppError::NoPath {
+    pub fn baseline_path(&self) -> Result<&Path, ServiceError> {
+        self.baseline_path.as_deref().ok_or(ServiceError::NoPath {
             what: "baseline",
             hint: "pass --baseline PATH",
         })
     }
 
     /// The baseline path, which must exist.
-    pub fn existing_baseline_path(&self) -> Result<PathBuf, AppError> {
+    pub fn existing_baseline_path(&self) -> Result<PathBuf, ServiceError> {
         let path = self.baseline_path()?;
         if path.exists() {
             Ok(path.to_path_buf())
         } else {
-            Err(AppError::NoBaseline(path.to_path_buf()))
+            Err(ServiceError::NoBaseline(path.to_path_buf()))
         }
     }
 
     /// Checks, before any request, that the baseline this session would judge with can be
     /// used: one given with `--baseline` must exist, and any must parse (a typo there would
     /// otherwise be reported after a whole scan). Its account is checked once the caller is known.
-    pub fn check_baseline(&self) -> Result<(), AppError> {
+    pub fn check_baseline(&self) -> Result<(), ServiceError> {
         self.read_baseline().map(|_| ())
     }
 
     /// The baseline this session judges with, read and parsed: `None` when none was given and
     /// the default file does not exist; one given with `--baseline` must exist.
-    fn read_baseline(&self) -> Result<Option<(&Path, Baseline)>, AppError> {
+    fn read_baseline(&self) -> Result<Option<(&Path, Baseline)>, ServiceError> {
         let Some(path) = self.baseline_path.as_deref() else {
             return Ok(None);
         };
         if !path.exists() {
             return if self.baseline_explicit {
-                Err(AppError::NoBaseline(path.to_path_buf()))
+                Err(ServiceError::NoBaseline(path.to_path_buf()))
             } else {
                 Ok(None)
             };
@@ -300,14 +182,14 @@ impl Session {
         scanned: &ScanState,
         identity: &Identity,
         windows: Windows,
-    ) -> Result<Vec<Finding>, AppError> {
+    ) -> Result<Vec<Finding>, ServiceError> {
         let baseline = self.baseline(identity)?;
         Ok(evaluate(scanned, identity, baseline.as_ref(), windows))
     }
 
     /// The baseline for `identity`'s account: `None` when none was given and the default file
     /// does not exist.
-    pub fn baseline(&self, identity: &Identity) -> Result<Option<Baseline>, AppError> {
+    pub fn baseline(&self, identity: &Identity) -> Result<Option<Baseline>, ServiceError> {
         let Some((path, baseline)) = self.read_baseline()? else {
             return Ok(None);
         };
@@ -323,9 +205,9 @@ pub struct Scanned {
 }
 
 /// Runs one scan to the end, with a progress line on stderr when it is a terminal.
-pub async fn scan_to_end(session: &Session) -> Result<Scanned, AppError> {
+pub async fn scan_to_end(session: &Session) -> Result<Scanned, ServiceError> {
     let show_progress = std::io::stderr().is_terminal();
-    let mut events = scan::spawn(session.ctx.clone(), session.scan.clone());
+    let mut events = scanner::spawn(session.ctx.clone(), session.scan.clone());
     let mut state = ScanState::default();
     let mut ticker = tokio::time::interval(Duration::from_millis(200));
     loop {
@@ -349,7 +231,7 @@ pub async fn scan_to_end(session: &Session) -> Result<Scanned, AppError> {
     match state.identity.clone() {
         Some(identity) => Ok(Scanned { state, identity }),
         // The scan sends the identity before anything else, or Fatal.
-        None => Err(AppError::NoPath {
+        None => Err(ServiceError::NoPath {
             what: "caller identity",
             hint: "the scan ended before identifying the caller",
         }),
@@ -371,55 +253,4 @@ pub fn evaluate(
         windows,
         listed: &scanned.listed(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn error(code: &str) -> AppError {
-        AppError::Aws(Box::new(AwsError {
-            service: "sts".into(),
-            operation: "GetCallerIdentity".into(),
-            region: "us-east-1".into(),
-            code: code.into(),
-            message: "The security token included in the request is expired".into(),
-            request_id: Some("r-1".into()),
-            http_status: Some(403),
-            subject: None,
-        }))
-    }
-
-    #[test]
-    fn expired_credentials_say_how_to_refresh_them() {
-        let shown = error("ExpiredToken")
-            .with_credentials_hint(Some("prod"))
-            .to_string();
-        assert!(
-            shown.contains("aws sso login --profile prod") && shown.contains("ExpiredToken"),
-            "{shown}"
-        );
-        let shown = error("InvalidClientTokenId")
-            .with_credentials_hint(None)
-            .to_string();
-        assert!(shown.contains("--profile"), "{shown}");
-        let other = error("AccessDenied").with_credentials_hint(Some("prod"));
-        assert!(matches!(other, AppError::Aws(_)), "{other}");
-    }
-
-    #[test]
-    fn no_answer_from_an_overridden_endpoint_names_it_and_the_flag() {
-        let shown = error("Timeout")
-            .with_endpoint_hint(Some("http://127.0.0.1:9"))
-            .to_string();
-        assert!(
-            shown.starts_with("no answer from the endpoint http://127.0.0.1:9 (--endpoint-url")
-                && shown.contains("sts GetCallerIdentity in us-east-1: Timeout"),
-            "{shown}"
-        );
-        let real_aws = error("Connection").with_endpoint_hint(None);
-        assert!(matches!(real_aws, AppError::Aws(_)), "{real_aws}");
-        let answered = error("AccessDenied").with_endpoint_hint(Some("http://127.0.0.1:9"));
-        assert!(matches!(answered, AppError::Aws(_)), "{answered}");
-    }
 }

@@ -2,31 +2,29 @@
 //! AWS call and journal write happens here, in workers, through the services the CLI uses.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::mpsc;
 
 use super::msg::{Effect, Msg};
 use super::state::{GameDay, State};
 use super::update::update;
 use super::{keymap, view};
-use crate::baseline::Baseline;
-use crate::findings::Windows;
 use crate::gameday::record::RunRecord;
-use crate::journal::{Entry, Journal};
-use crate::model::Identity;
-use crate::model::finding::Finding;
-use crate::scan::{self, RegionSelection, ScanEvent, ScanState};
-use crate::service::accept::accept;
+use crate::scanner;
 use crate::service::attribution::attribute;
-use crate::service::request::{Planning, prepare_all};
-use crate::service::run::{
-    execute, open_journal, read_logs, record_plan, record_read_only_refusal,
-};
-use crate::service::session::{AppError, Session, evaluate};
+use crate::service::error::ServiceError;
+use crate::service::responder::Responder;
+use crate::service::session::{Session, evaluate};
+use firebreak_core::baseline::Baseline;
+use firebreak_core::findings::Windows;
+use firebreak_core::journal::Entry;
+use firebreak_core::model::Identity;
+use firebreak_core::model::finding::Finding;
+use firebreak_core::scan::{RegionSelection, ScanEvent, ScanState};
 
 /// Runs the cockpit until the user quits. The terminal is restored on return and on panic.
 pub async fn run(session: Session) -> std::io::Result<()> {
@@ -108,14 +106,11 @@ fn hold_screen() -> Option<std::sync::MutexGuard<'static, ()>> {
     None
 }
 
-/// What the workers share: the session, the caller (read once) and this session's journal
-/// (opened at the first plan; each record is written under its own short lock, so actions,
-/// plans and accepts never wait on one another).
+/// What the workers share: the responder (the session, the caller read once, this session's
+/// journal opened at first use) and the way back to the loop.
 #[derive(Clone)]
 struct Workers {
-    session: Session,
-    identity: Arc<Mutex<Option<Identity>>>,
-    journal: Arc<Mutex<Option<Journal>>>,
+    responder: Responder,
     results: mpsc::UnboundedSender<Msg>,
     /// A game day: every judged scan is journaled.
     gameday: bool,
@@ -134,15 +129,13 @@ async fn event_loop(
     state.endpoint = session.endpoint.clone();
     state.break_glass = session.break_glass.clone();
     let workers = Workers {
-        session,
-        identity: Arc::new(Mutex::new(None)),
-        journal: Arc::new(Mutex::new(None)),
+        responder: Responder::new(session),
         results,
         gameday: gameday.is_some(),
     };
     state.gameday = gameday;
     perform(Effect::FindUnfinished, &workers);
-    let mut pending = vec![Msg::Command(crate::bindings::Command::Rescan)];
+    let mut pending = vec![Msg::Command(firebreak_core::bindings::Command::Rescan)];
     loop {
         for action in pending.drain(..) {
             for effect in update(&mut state, action) {
@@ -185,10 +178,9 @@ async fn event_loop(
 /// a journal that cannot be written here loses nothing else.
 async fn journal_keystrokes(workers: &Workers, keystrokes: u64) {
     let journaled = async {
-        let identity = workers.identity().await?;
-        let journal = workers.journal(&identity).await?;
+        let journal = workers.responder.journal().await?;
         journal.record(Entry::CockpitClosed { keystrokes })?;
-        Ok::<(), AppError>(())
+        Ok::<(), ServiceError>(())
     };
     if let Err(error) = journaled.await {
         eprintln!("firebreak: warning: the keystrokes were not journaled: {error}");
@@ -196,25 +188,8 @@ async fn journal_keystrokes(workers: &Workers, keystrokes: u64) {
 }
 
 impl Workers {
-    async fn identity(&self) -> Result<Identity, AppError> {
-        let mut cached = self.identity.lock().await;
-        if let Some(identity) = cached.as_ref() {
-            return Ok(identity.clone());
-        }
-        let (identity, _) = self.session.ctx.identity().await?;
-        *cached = Some(identity.clone());
-        Ok(identity)
-    }
-
-    /// This session's journal, opened on first use.
-    async fn journal(&self, identity: &Identity) -> Result<Journal, AppError> {
-        let mut journal = self.journal.lock().await;
-        if let Some(open) = journal.as_ref() {
-            return Ok(open.clone());
-        }
-        let opened = open_journal(&self.session, identity)?;
-        *journal = Some(opened.clone());
-        Ok(opened)
+    fn session(&self) -> &Session {
+        self.responder.session()
     }
 
     fn send(&self, action: Msg) {
@@ -231,84 +206,20 @@ fn perform(effect: Effect, workers: &Workers) {
             only,
             base,
         } => {
-            let mut options = workers.session.scan.clone();
+            let mut options = workers.session().scan.clone();
             if let Some(regions) = only {
                 options.regions = RegionSelection::Named(regions);
             }
-            let mut events = scan::spawn(workers.session.ctx.clone(), options);
-            tokio::spawn(async move {
-                // The worker keeps its own fold of the scan to judge findings as it goes.
-                let mut scanned = ScanState::default();
-                while let Some(event) = events.recv().await {
-                    // What else has arrived is folded in before anything is judged.
-                    let mut batch = vec![event];
-                    while let Ok(more) = events.try_recv() {
-                        batch.push(more);
-                    }
-                    let mut region_finished = false;
-                    for event in batch {
-                        region_finished |= matches!(event, ScanEvent::Finished { .. });
-                        scanned.apply(event.clone());
-                        if workers
-                            .results
-                            .send(Msg::Scan { generation, event })
-                            .is_err()
-                        {
-                            return;
-                        }
-                    }
-                    // A first scan is judged each time a region finishes, so what a region
-                    // shows never waits for the slowest one (a listing not yet finished is
-                    // judged nowhere: `ScanState::listed`); a rescan is judged merged, at its end.
-                    if region_finished
-                        && base.is_none()
-                        && !scanned.done
-                        && scanned.fatal.is_none()
-                        && let Some(identity) = scanned.identity.clone()
-                    {
-                        let (findings, baseline) = judge(&workers.session, &scanned, &identity);
-                        workers.send(Msg::Judged {
-                            generation,
-                            findings,
-                            baseline,
-                            complete: false,
-                        });
-                    }
-                }
-                if let Some(mut full) = base {
-                    full.merge(scanned);
-                    scanned = *full;
-                }
-                let Some(identity) = scanned.identity.clone().filter(|_| scanned.fatal.is_none())
-                else {
-                    return;
-                };
-                let (findings, baseline) = judge(&workers.session, &scanned, &identity);
-                if workers.gameday
-                    && let Ok(findings) = &findings
-                {
-                    let journaled = async {
-                        let journal = workers.journal(&identity).await?;
-                        journal.record_scan(findings.iter().map(|f| f.id.as_str()))?;
-                        Ok::<(), AppError>(())
-                    };
-                    if let Err(error) = journaled.await {
-                        workers.send(Msg::NotJournaled(format!(
-                            "the scan was not journaled (the scorecard cannot tell when it was seen): {error}"
-                        )));
-                    }
-                }
-                workers.send(Msg::Judged {
-                    generation,
-                    findings,
-                    baseline,
-                    complete: true,
-                });
-            });
+            let events = scanner::spawn(workers.session().ctx.clone(), options);
+            tokio::spawn(scan_worker(workers, generation, events, base));
         }
         Effect::Prepare { ticket, requests } => {
             tokio::spawn(async move {
-                let plan = plan(&workers, &requests).await.map_err(|e| e.to_string());
+                let plan = workers
+                    .responder
+                    .plan(&requests)
+                    .await
+                    .map_err(|e| e.to_string());
                 workers.send(Msg::Planned {
                     ticket,
                     plan: plan.map(Box::new),
@@ -327,13 +238,11 @@ fn perform(effect: Effect, workers: &Workers) {
         }
         Effect::Accept { finding } => {
             tokio::spawn(async move {
-                let result = async {
-                    let identity = workers.identity().await?;
-                    let journal = workers.journal(&identity).await?;
-                    accept(&workers.session, &journal, &identity, &finding)
-                }
-                .await
-                .map_err(|e| e.to_string());
+                let result = workers
+                    .responder
+                    .accept(&finding)
+                    .await
+                    .map_err(|e| e.to_string());
                 workers.send(Msg::Accepted {
                     finding: finding.id.clone(),
                     result,
@@ -342,12 +251,7 @@ fn perform(effect: Effect, workers: &Workers) {
         }
         Effect::RefuseReadOnly { action_id } => {
             tokio::spawn(async move {
-                let journaled = async {
-                    let identity = workers.identity().await?;
-                    let journal = workers.journal(&identity).await?;
-                    record_read_only_refusal(&journal, &action_id)
-                }
-                .await;
+                let journaled = workers.responder.refuse_read_only(&action_id).await;
                 if let Err(error) = journaled {
                     workers.send(Msg::NotJournaled(format!(
                         "the read-only refusal was not journaled: {error}"
@@ -357,7 +261,7 @@ fn perform(effect: Effect, workers: &Workers) {
         }
         Effect::Attribute { finding } => {
             tokio::spawn(async move {
-                let attribution = attribute(&workers.session.ctx, &finding).await;
+                let attribution = attribute(&workers.session().ctx, &finding).await;
                 workers.send(Msg::Attributed {
                     finding: finding.id.clone(),
                     attribution,
@@ -368,59 +272,132 @@ fn perform(effect: Effect, workers: &Workers) {
             tokio::spawn(async move {
                 // Without a readable journal there is nothing to resume; the first action will
                 // report the journal's problem.
-                if let (Ok(identity), Ok(logs)) =
-                    (workers.identity().await, read_logs(&workers.session))
-                {
-                    workers.send(Msg::Unfinished(crate::playbook::undo::unfinished(
-                        &logs,
-                        &identity.id,
-                    )));
+                if let Ok(unfinished) = workers.responder.unfinished().await {
+                    workers.send(Msg::Unfinished(unfinished));
                 }
             });
         }
     }
 }
 
-async fn plan(
-    workers: &Workers,
-    requests: &[crate::service::request::Request],
-) -> Result<crate::playbook::plan::Plan, AppError> {
-    let identity = workers.identity().await?;
-    let journal = workers.journal(&identity).await?;
-    let planning = Planning {
-        session: &workers.session,
-        identity: &identity,
-        action_id: journal.next_action_id(),
-        journal_session: journal.session(),
+/// Snapshots sent while a scan runs are at least this far apart (each may copy what was read so
+/// far), except when a region finishes or the scan ends.
+const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The one fold of a scan's events: the loop gets snapshots of it (`Msg::Scan`) and, for a first
+/// scan as each region finishes and for every scan at its end, the findings judged from it. A
+/// rescan is merged into `base`, the scan it was started over, before its end is judged.
+async fn scan_worker(
+    workers: Workers,
+    generation: u64,
+    mut events: mpsc::UnboundedReceiver<ScanEvent>,
+    base: Option<Arc<ScanState>>,
+) {
+    let mut scanned = Arc::new(ScanState::default());
+    let mut last_snapshot: Option<Instant> = None;
+    while let Some(event) = events.recv().await {
+        // What else has arrived is folded in before anything is sent or judged.
+        let mut batch = vec![event];
+        while let Ok(more) = events.try_recv() {
+            batch.push(more);
+        }
+        let region_finished = batch
+            .iter()
+            .any(|event| matches!(event, ScanEvent::Finished { .. }));
+        let fold = Arc::make_mut(&mut scanned);
+        for event in batch {
+            fold.apply(event);
+        }
+        if scanned.done {
+            break;
+        }
+        let due = last_snapshot.is_none_or(|at| at.elapsed() >= SNAPSHOT_INTERVAL);
+        if region_finished || due {
+            last_snapshot = Some(Instant::now());
+            if workers
+                .results
+                .send(Msg::Scan {
+                    generation,
+                    scan: scanned.clone(),
+                })
+                .is_err()
+            {
+                return;
+            }
+        }
+        // A first scan is judged each time a region finishes, so what a region shows never
+        // waits for the slowest one (a listing not yet finished is judged nowhere:
+        // `ScanState::listed`); a rescan is judged merged, at its end.
+        if region_finished
+            && base.is_none()
+            && scanned.fatal.is_none()
+            && let Some(identity) = scanned.identity.clone()
+        {
+            let (findings, baseline) = judge(workers.session(), &scanned, &identity);
+            workers.send(Msg::Judged {
+                generation,
+                findings,
+                baseline,
+                complete: false,
+            });
+        }
+    }
+    if let Some(base) = base {
+        let mut whole = Arc::unwrap_or_clone(base);
+        whole.merge(Arc::unwrap_or_clone(scanned));
+        scanned = Arc::new(whole);
+    }
+    workers.send(Msg::Scan {
+        generation,
+        scan: scanned.clone(),
+    });
+    let Some(identity) = scanned.identity.clone().filter(|_| scanned.fatal.is_none()) else {
+        return;
     };
-    let plan = prepare_all(planning, requests).await?;
-    record_plan(&journal, &plan)?;
-    Ok(plan)
+    let (findings, baseline) = judge(workers.session(), &scanned, &identity);
+    if workers.gameday
+        && let Ok(findings) = &findings
+    {
+        let journaled = async {
+            let journal = workers.responder.journal().await?;
+            journal.record_scan(findings.iter().map(|f| f.id.as_str()))?;
+            Ok::<(), ServiceError>(())
+        };
+        if let Err(error) = journaled.await {
+            workers.send(Msg::NotJournaled(format!(
+                "the scan was not journaled (the scorecard cannot tell when it was seen): {error}"
+            )));
+        }
+    }
+    workers.send(Msg::Judged {
+        generation,
+        findings,
+        baseline,
+        complete: true,
+    });
 }
 
 async fn run_plan(
     workers: &Workers,
-    plan: &crate::playbook::plan::Plan,
+    plan: &firebreak_core::playbook::plan::Plan,
     typed: Option<String>,
-) -> Result<(), AppError> {
-    let identity = workers.identity().await?;
-    let journal = workers.journal(&identity).await?;
+) -> Result<(), ServiceError> {
     let action_id = plan.action_id.clone();
-    execute(
-        &workers.session,
-        &journal,
-        &identity,
-        plan,
-        typed,
-        |step: &crate::playbook::plan::Step, outcome: &crate::playbook::plan::Outcome| {
-            workers.send(Msg::StepDone {
-                action_id: action_id.clone(),
-                index: step.index,
-                outcome: outcome.clone(),
-            })
-        },
-    )
-    .await?;
+    workers
+        .responder
+        .execute(
+            plan,
+            typed,
+            |step: &firebreak_core::playbook::plan::Step,
+             outcome: &firebreak_core::playbook::plan::Outcome| {
+                workers.send(Msg::StepDone {
+                    action_id: action_id.clone(),
+                    index: step.index,
+                    outcome: outcome.clone(),
+                })
+            },
+        )
+        .await?;
     Ok(())
 }
 

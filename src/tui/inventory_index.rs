@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use crate::model::{AccessKey, ApiKey, Function, Image, Instance, Inventory, Role, Snapshot, User};
+use firebreak_core::model::{
+    AccessKey, ApiKey, Function, Image, Instance, Inventory, Role, Snapshot, User,
+};
 
 /// Positions by region, then id.
 type ByRegion = HashMap<String, HashMap<String, usize>>;
@@ -209,7 +211,7 @@ impl<'a> Lookup<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{GLOBAL, KeyStatus};
+    use firebreak_core::model::{GLOBAL, KeyStatus};
 
     fn key(id: &str, user: &str) -> AccessKey {
         AccessKey {

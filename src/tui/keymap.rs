@@ -6,7 +6,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::msg::Msg;
 use super::state::{Modal, State};
-use crate::bindings::{Bindings, Key};
+use firebreak_core::bindings::{Bindings, Key};
 
 /// How keys are read right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +110,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::bindings::Command;
+    use firebreak_core::bindings::Command;
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)

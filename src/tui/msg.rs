@@ -1,16 +1,17 @@
 //! What can happen to the cockpit (`Msg`) and what it asks the outside world to do (`Effect`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::baseline::Baseline;
-use crate::bindings::Command;
-use crate::model::finding::{Attribution, Finding};
-use crate::playbook::plan::{Outcome, Plan};
-use crate::playbook::undo::Unfinished;
-use crate::scan::{ScanEvent, ScanState};
 use crate::service::request::Request;
+use firebreak_core::baseline::Baseline;
+use firebreak_core::bindings::Command;
+use firebreak_core::model::finding::{Attribution, Finding};
+use firebreak_core::playbook::plan::{Outcome, Plan};
+use firebreak_core::playbook::undo::Unfinished;
+use firebreak_core::scan::ScanState;
 
 /// An input to `update`: a key's meaning, a worker's result, or the clock.
 #[derive(Debug, Clone)]
@@ -36,10 +37,12 @@ pub enum Msg {
     Backspace,
     /// Ctrl-C: quit (asks first while an action runs).
     Interrupt,
-    /// An event from the scan started as `generation`.
+    /// The scan started as `generation` as far as it has come: a snapshot of the one fold of
+    /// its events, kept by its worker (a rescan's, once done, merged into the scan it was
+    /// started over).
     Scan {
         generation: u64,
-        event: ScanEvent,
+        scan: Arc<ScanState>,
     },
     /// The findings of the scan started as `generation`, judged against `baseline`: as regions
     /// finish (a first scan), then once `complete` when the scan has ended.
@@ -89,11 +92,11 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Scan every region, or (`only`) some regions and IAM, to be merged into `base`, the scan
-    /// on screen, before findings are judged.
+    /// on screen (shared, not copied), before findings are judged.
     StartScan {
         generation: u64,
         only: Option<Vec<String>>,
-        base: Option<Box<ScanState>>,
+        base: Option<Arc<ScanState>>,
     },
     /// Plan `requests` as one action; the answer is `Msg::Planned { ticket }`.
     Prepare {

@@ -4,18 +4,20 @@
 //! inputs change ([`Shown`]), so a frame costs the rows on screen, not the findings.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::baseline::Baseline;
-use crate::bindings::Bindings;
 use crate::gameday::indicator::Indicator;
-use crate::model::GLOBAL;
-use crate::model::finding::{Finding, FindingKind, ResourceType, Severity};
-use crate::playbook::countermeasure::Countermeasure;
-use crate::playbook::plan::{Outcome, Plan, Playbook};
-use crate::playbook::undo::Unfinished;
-use crate::scan::ScanState;
+use firebreak_core::baseline::Baseline;
+use firebreak_core::bindings::Bindings;
+use firebreak_core::model::GLOBAL;
+use firebreak_core::model::finding::{Finding, FindingKind, ResourceType, Severity};
+use firebreak_core::playbook::countermeasure::Countermeasure;
+use firebreak_core::playbook::executed::Executed;
+use firebreak_core::playbook::plan::{Outcome, Plan, Playbook};
+use firebreak_core::playbook::undo::Unfinished;
+use firebreak_core::scan::ScanState;
 
 use super::inventory_index::{InventoryIndex, Lookup};
 
@@ -154,12 +156,7 @@ pub struct Confirm {
 impl Confirm {
     /// Whether the plan needs text typed before it can run (and it is not typed yet).
     pub fn needs_typing(&self) -> bool {
-        self.resume_typed.is_none()
-            && self
-                .plan
-                .confirm_with
-                .as_ref()
-                .is_some_and(|accepted| !accepted.contains(&self.typed))
+        self.resume_typed.is_none() && !self.plan.accepts(Some(&self.typed))
     }
 }
 
@@ -222,12 +219,12 @@ pub struct ActionRun {
 }
 
 impl ActionRun {
-    /// Whether any step may have changed the account: ended ok, or failed (a call AWS applied
-    /// can still time out). Then it can be undone.
-    pub fn may_have_changed(&self) -> bool {
-        self.outcomes
-            .values()
-            .any(|o| matches!(o, Outcome::Ok | Outcome::Failed { .. }))
+    /// What the action did so far: the plan read with the outcomes of its ended steps.
+    pub fn executed(&self) -> Executed<'_> {
+        Executed {
+            plan: &self.plan,
+            outcomes: &self.outcomes,
+        }
     }
 }
 
@@ -309,11 +306,13 @@ pub struct State {
     pub endpoint: Option<String>,
     /// Break-glass principals from the config: listed as never touched in every plan.
     pub break_glass: Vec<String>,
-    /// The scan on screen: the first one as it streams in, later the last complete one.
-    pub scan: ScanState,
-    /// A rescan in progress (shown in the header) of some or all regions (with IAM): merged
-    /// into `scan` when done, so that what it cannot read keeps its last good results.
-    pub rescan: Option<ScanState>,
+    /// The scan on screen: the first one as it streams in, later the last complete one. A
+    /// snapshot of the scan worker's fold, swapped in as it comes.
+    pub scan: Arc<ScanState>,
+    /// A rescan in progress (shown in the header) of some or all regions (with IAM); the worker
+    /// merges it into the scan on screen when done, so that what it cannot read keeps its last
+    /// good results.
+    pub rescan: Option<Arc<ScanState>>,
     /// A rescan asked for while one ran (`Some(None)`: every region), started when it ends.
     pub queued_rescan: Option<Option<Vec<String>>>,
     pub generation: u64,
@@ -347,7 +346,7 @@ pub struct State {
     /// Findings contained by an action (finding id → action id).
     pub contained: BTreeMap<String, String>,
     /// Who made each finding's change, as looked up (`None`: the lookup is under way).
-    pub attributions: BTreeMap<String, Option<crate::model::finding::Attribution>>,
+    pub attributions: BTreeMap<String, Option<firebreak_core::model::finding::Attribution>>,
     /// Actions undone in this session (so `u` goes further back).
     pub undone: BTreeSet<String>,
     /// The action picked in the log pane (by id), for `u`.
@@ -416,7 +415,7 @@ impl State {
             profile: None,
             endpoint: None,
             break_glass: Vec::new(),
-            scan: ScanState::default(),
+            scan: Arc::default(),
             rescan: None,
             queued_rescan: None,
             generation: 0,
@@ -718,7 +717,7 @@ impl State {
         self.actions
             .iter()
             .rev()
-            .filter(|a| a.finished && a.may_have_changed())
+            .filter(|a| a.finished && a.executed().may_have_changed())
             .filter(|a| !matches!(a.plan.playbook, Playbook::Undo { .. }))
             .filter(|a| !self.undone.contains(&a.plan.action_id))
             .filter(|a| !self.undo_running(&a.plan.action_id))

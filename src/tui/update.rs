@@ -3,6 +3,7 @@
 //! dialogs, confirmations become `Effect::Execute`, and step outcomes stream into the log.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::Duration;
 
@@ -10,15 +11,14 @@ use super::msg::{Effect, Msg};
 use super::state::{
     ActionRun, Button, Confirm, Focus, ListId, LogKind, LogLine, Modal, Purpose, SortBy, State,
 };
-use crate::bindings::Command;
-use crate::model::finding::{Attribution, Finding, FindingKind, ResourceType};
-use crate::model::operation::Operation;
-use crate::playbook::contain_functions::Deletion;
-use crate::playbook::countermeasure::{self, Countermeasure};
-use crate::playbook::plan::{Outcome, Plan, Playbook};
-use crate::scan::{ScanEvent, ScanState};
 use crate::service::attribution::attributable;
 use crate::service::request::{CounterTargets, Request, SharedTarget};
+use firebreak_core::bindings::Command;
+use firebreak_core::model::finding::{Attribution, Finding, FindingKind, ResourceType};
+use firebreak_core::playbook::contain_functions::Deletion;
+use firebreak_core::playbook::countermeasure::{self, Countermeasure};
+use firebreak_core::playbook::plan::{Outcome, Plan, Playbook};
+use firebreak_core::scan::ScanState;
 
 mod input;
 mod movement;
@@ -30,7 +30,7 @@ use input::{attribute_selection, filter_key, modal_key, normal_key, refuse_read_
 use movement::{cycle_focus, move_cursor, sideways};
 use requests::{contain_request, counter_request, disable_request, playbook, unshare_request};
 use runs::{action_done, countdown, execute, planned, prepare, step_done};
-use scan::{judged, rescan, rescan_regions, scan_event, track_gameday};
+use scan::{judged, rescan, rescan_regions, scanned, track_gameday};
 
 /// Columns of the region grid (row-major): Up/Down move by this many cells.
 pub const REGION_COLUMNS: usize = 6;
@@ -74,7 +74,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.attributions.insert(finding, Some(attribution));
             Vec::new()
         }
-        Msg::Scan { generation, event } => scan_event(state, generation, event),
+        Msg::Scan { generation, scan } => scanned(state, generation, scan),
         Msg::Judged {
             generation,
             findings,
@@ -199,4 +199,4 @@ fn log_action(state: &mut State, kind: LogKind, action_id: &str, text: String) {
 // Scans and findings
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

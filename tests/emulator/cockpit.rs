@@ -733,10 +733,10 @@ async fn the_whole_breach_is_contained_from_start_in_at_most_15_keys() {
 /// A session that died after sending the first step of `disable-user` (its intent is in the
 /// journal, its outcome is not), written through the real journal: what `kill -9` leaves.
 fn crashed_session(bed: &TestBed, estate: &Estate) -> String {
-    use firebreak::journal::{Entry, Journal};
-    use firebreak::model::operation::UserState;
-    use firebreak::model::{Identity, KeyStatus};
-    use firebreak::playbook::{disable_user, guard::Guard};
+    use firebreak_core::journal::{Entry, Journal};
+    use firebreak_core::model::operation::UserState;
+    use firebreak_core::model::{Identity, KeyStatus};
+    use firebreak_core::playbook::{disable_user, guard::Guard};
 
     let identity = Identity {
         id: crate::support::ACCOUNT.into(),

@@ -357,7 +357,7 @@ async fn the_internet_through_a_prefix_list_or_split_ranges_is_found_closed_and_
     let open: Vec<_> = report
         .findings
         .iter()
-        .filter(|f| f.kind == firebreak::model::finding::FindingKind::OpenIngress)
+        .filter(|f| f.kind == firebreak_core::model::finding::FindingKind::OpenIngress)
         .map(|f| (f.resource_id.clone(), f.severity, f.details.join(" | ")))
         .collect();
     assert_eq!(open.len(), 2, "{open:#?}");
@@ -369,7 +369,10 @@ async fn the_internet_through_a_prefix_list_or_split_ranges_is_found_closed_and_
             .iter()
             .find(|(id, _, _)| id == group)
             .unwrap_or_else(|| panic!("{group} not found: {open:#?}"));
-        assert_eq!(*severity, firebreak::model::finding::Severity::Critical);
+        assert_eq!(
+            *severity,
+            firebreak_core::model::finding::Severity::Critical
+        );
         assert!(details.contains(&why), "{details}");
     }
 

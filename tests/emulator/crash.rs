@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use firebreak::journal::{self, Entry};
-use firebreak::playbook::plan::Playbook;
-use firebreak::playbook::undo::{find_action, unfinished};
+use firebreak_core::journal::{self, Entry};
+use firebreak_core::playbook::plan::Playbook;
+use firebreak_core::playbook::undo::{find_action, unfinished};
 
 use crate::playbooks::{reserved, run};
 use crate::support::fault_proxy::{FaultProxy, Faults, Seen};

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use firebreak::model::finding::{Attribution, FindingKind, Severity};
+use firebreak_core::model::finding::{Attribution, FindingKind, Severity};
 
 use crate::findings::{firebreak_ok, scan_with_baseline};
 use crate::support::{ACCOUNT, TestBed};

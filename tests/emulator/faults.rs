@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use firebreak::model::finding::FindingKind;
-use firebreak::scan::RegionStatus;
+use firebreak_core::model::finding::FindingKind;
+use firebreak_core::scan::RegionStatus;
 
 use crate::findings::{plant_breach, seed_peacetime};
 use crate::playbooks::{key_statuses, role_policies, user_policies};

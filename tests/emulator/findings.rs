@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use firebreak::model::finding::{FindingKind, Severity};
-use firebreak::report::ScanReport;
+use firebreak::cli::report::ScanReport;
+use firebreak_core::model::finding::{FindingKind, Severity};
 
 use crate::support::seed::Seeder;
 use crate::support::{ACCOUNT, TestBed};

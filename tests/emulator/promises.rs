@@ -11,7 +11,7 @@ use aws_sdk_iam::types::StatusType;
 use serde_json::Value;
 
 use firebreak::cli::{EXIT_PARTIAL, EXIT_STEP_FAILED};
-use firebreak::model::finding::FindingKind;
+use firebreak_core::model::finding::FindingKind;
 
 use crate::playbooks::{
     PARTNER, STRANGER, image_permissions, key_statuses, reserved, role_policies, run, run_json,

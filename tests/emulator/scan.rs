@@ -2,16 +2,16 @@
 
 use std::collections::BTreeSet;
 
-use firebreak::model::{GLOBAL, KeyStatus};
-use firebreak::report::{SCHEMA_VERSION, ScanReport};
-use firebreak::scan::{ItemKind, RegionStatus};
+use firebreak::cli::report::{SCHEMA_VERSION, ScanReport};
+use firebreak_core::model::{GLOBAL, KeyStatus};
+use firebreak_core::scan::{ItemKind, RegionStatus};
 
 use crate::support::fault_proxy::{DENIED_REQUEST_ID, FaultProxy};
 use crate::support::{ACCOUNT, TestBed};
 
 const PARTNER: &str = "210987654321";
 
-fn region<'a>(report: &'a ScanReport, name: &str) -> &'a firebreak::report::RegionReport {
+fn region<'a>(report: &'a ScanReport, name: &str) -> &'a firebreak::cli::report::RegionReport {
     report
         .regions
         .iter()
@@ -199,7 +199,10 @@ async fn public_and_cross_account_shares_are_confirmed_per_region() {
     );
     assert_eq!(open_invoke.url_auth, None);
     let open_url = function("open-url");
-    assert_eq!(open_url.url_auth, Some(firebreak::model::UrlAuth::None));
+    assert_eq!(
+        open_url.url_auth,
+        Some(firebreak_core::model::UrlAuth::None)
+    );
     assert_eq!(open_url.reserved_concurrency, Some(5));
     assert_eq!(open_url.policy_principals, None);
 

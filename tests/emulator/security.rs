@@ -21,7 +21,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use aws_sdk_iam::types::StatusType;
-use firebreak::journal::{self, Entry, SessionLog};
+use firebreak_core::journal::{self, Entry, SessionLog};
 use serde_json::Value;
 
 use crate::playbooks::{
@@ -341,10 +341,10 @@ enum ReadOnlyBy {
 /// after the intent of its first step was written (no outcome, no finish): what `kill -9`
 /// leaves. Returns the action id.
 fn interrupted_disable_user(bed: &TestBed, user: &str, key: &str) -> String {
-    use firebreak::journal::Journal;
-    use firebreak::model::operation::UserState;
-    use firebreak::model::{Identity, KeyStatus};
-    use firebreak::playbook::{disable_user, guard::Guard};
+    use firebreak_core::journal::Journal;
+    use firebreak_core::model::operation::UserState;
+    use firebreak_core::model::{Identity, KeyStatus};
+    use firebreak_core::playbook::{disable_user, guard::Guard};
 
     let identity = Identity {
         id: ACCOUNT.into(),

@@ -12,8 +12,8 @@ use crate::aws::error::ec2_site;
 use crate::aws::planning::{
     image_block_public_access, image_sharing, snapshot_block_public_access, snapshot_sharing,
 };
-use crate::model::operation::Operation;
-use crate::model::operation::{SharingChange, SnapshotBlock};
+use firebreak_core::model::operation::Operation;
+use firebreak_core::model::operation::{SharingChange, SnapshotBlock};
 
 /// Whether the account already holds what `operation` makes it hold, for this service's
 /// operations; `None` for another's.
@@ -199,7 +199,7 @@ fn permission_calls(change: &SharingChange) -> Vec<(OperationType, bool, Vec<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Sharing;
+    use firebreak_core::model::Sharing;
 
     #[test]
     fn sharing_calls_only_ask_for_what_is_left() {

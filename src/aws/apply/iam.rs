@@ -7,8 +7,8 @@ use crate::aws::context::AwsContext;
 use crate::aws::error::AwsError;
 use crate::aws::error::iam_site;
 use crate::aws::planning::{attached_policies, inline_policy, trust_document};
-use crate::model::operation::Operation;
-use crate::model::operation::PrincipalKind;
+use firebreak_core::model::operation::Operation;
+use firebreak_core::model::operation::PrincipalKind;
 
 /// Whether the account already holds what `operation` makes it hold, for this service's
 /// operations; `None` for another's.

@@ -2,14 +2,14 @@
 
 use aws_sdk_lambda::types::FunctionUrlAuthType;
 
-use crate::model::UrlAuth;
+use firebreak_core::model::UrlAuth;
 
 use crate::aws::armed::Armed;
 use crate::aws::context::AwsContext;
 use crate::aws::error::AwsError;
 use crate::aws::error::lambda_site;
 use crate::aws::planning::{function_exists, function_policy, function_url_auth};
-use crate::model::operation::Operation;
+use firebreak_core::model::operation::Operation;
 
 /// Whether the account already holds what `operation` makes it hold, for this service's
 /// operations; `None` for another's.
@@ -208,6 +208,6 @@ async fn has_statement(
     Ok(function_policy(ctx, region, function, qualifier)
         .await?
         .as_deref()
-        .and_then(|p| crate::policy::function_statements(p).ok())
+        .and_then(|p| firebreak_core::policy::function_statements(p).ok())
         .is_some_and(|s| s.iter().any(|s| s.sid == sid)))
 }

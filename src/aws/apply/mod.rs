@@ -5,15 +5,20 @@
 //! done reports `AlreadyDone` instead of changing anything. A new service adds a file here and
 //! its operations to [`applier`].
 
-mod countermeasures;
+mod apigateway;
+mod cloudtrail;
 mod ec2;
+mod eventbridge;
+mod guardduty;
 mod iam;
+mod instance_profiles;
 mod lambda;
+mod security_groups;
 
 pub use super::armed::Armed;
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
-use crate::model::operation::Operation;
+use firebreak_core::model::operation::Operation;
 
 /// What a mutating call found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +36,14 @@ pub enum Applied {
 enum Applier {
     Iam,
     Lambda,
+    /// EC2's sharing and block public access.
     Ec2,
-    /// The countermeasures against evasion and persistence (trails, detectors, security
-    /// groups, EventBridge rules, instance profiles, API keys).
-    Countermeasure,
+    SecurityGroups,
+    InstanceProfiles,
+    CloudTrail,
+    GuardDuty,
+    EventBridge,
+    ApiGateway,
 }
 
 /// Where each operation is applied; exhaustive, so a new operation must name its applier.
@@ -66,19 +75,20 @@ fn applier(operation: &Operation) -> Applier {
         | Operation::EnableSnapshotBlockPublicAccess
         | Operation::ModifyImageSharing { .. }
         | Operation::ModifySnapshotSharing { .. } => Applier::Ec2,
-        Operation::AssociateProfile { .. }
-        | Operation::AuthorizeIngress { .. }
-        | Operation::CreateDetector
-        | Operation::DisableApiKey { .. }
+        Operation::AuthorizeIngress { .. } | Operation::RevokeIngress { .. } => {
+            Applier::SecurityGroups
+        }
+        Operation::AssociateProfile { .. } | Operation::DisassociateProfile { .. } => {
+            Applier::InstanceProfiles
+        }
+        Operation::StartLogging { .. } | Operation::StopLogging { .. } => Applier::CloudTrail,
+        Operation::CreateDetector
         | Operation::DisableDetector { .. }
-        | Operation::DisableEventRule { .. }
-        | Operation::DisassociateProfile { .. }
-        | Operation::EnableApiKey { .. }
-        | Operation::EnableDetector { .. }
-        | Operation::EnableEventRule { .. }
-        | Operation::RevokeIngress { .. }
-        | Operation::StartLogging { .. }
-        | Operation::StopLogging { .. } => Applier::Countermeasure,
+        | Operation::EnableDetector { .. } => Applier::GuardDuty,
+        Operation::DisableEventRule { .. } | Operation::EnableEventRule { .. } => {
+            Applier::EventBridge
+        }
+        Operation::DisableApiKey { .. } | Operation::EnableApiKey { .. } => Applier::ApiGateway,
     }
 }
 
@@ -109,9 +119,14 @@ pub async fn in_wanted_state(
         Applier::Iam => iam::in_wanted_state(ctx, region, operation).await?,
         Applier::Lambda => lambda::in_wanted_state(ctx, region, operation).await?,
         Applier::Ec2 => ec2::in_wanted_state(ctx, region, operation).await?,
-        Applier::Countermeasure => countermeasures::in_wanted_state(ctx, region, operation)
-            .await
-            .transpose()?,
+        Applier::SecurityGroups => security_groups::in_wanted_state(ctx, region, operation).await?,
+        Applier::InstanceProfiles => {
+            instance_profiles::in_wanted_state(ctx, region, operation).await?
+        }
+        Applier::CloudTrail => cloudtrail::in_wanted_state(ctx, region, operation).await?,
+        Applier::GuardDuty => guardduty::in_wanted_state(ctx, region, operation).await?,
+        Applier::EventBridge => eventbridge::in_wanted_state(ctx, region, operation).await?,
+        Applier::ApiGateway => apigateway::in_wanted_state(ctx, region, operation).await?,
     };
     wanted.ok_or_else(|| unhandled(region, operation))
 }
@@ -130,9 +145,12 @@ async fn send(
         Applier::Iam => iam::send(ctx, region, operation, armed).await?,
         Applier::Lambda => lambda::send(ctx, region, operation, armed).await?,
         Applier::Ec2 => ec2::send(ctx, region, operation, armed).await?,
-        Applier::Countermeasure => countermeasures::send(ctx, region, operation, armed)
-            .await
-            .transpose()?,
+        Applier::SecurityGroups => security_groups::send(ctx, region, operation, armed).await?,
+        Applier::InstanceProfiles => instance_profiles::send(ctx, region, operation, armed).await?,
+        Applier::CloudTrail => cloudtrail::send(ctx, region, operation, armed).await?,
+        Applier::GuardDuty => guardduty::send(ctx, region, operation, armed).await?,
+        Applier::EventBridge => eventbridge::send(ctx, region, operation, armed).await?,
+        Applier::ApiGateway => apigateway::send(ctx, region, operation, armed).await?,
     };
     sent.ok_or_else(|| unhandled(region, operation))
 }
@@ -176,19 +194,32 @@ mod tests {
                 Applier::Lambda,
             ),
             (Operation::EnableImageBlockPublicAccess, Applier::Ec2),
-            (Operation::CreateDetector, Applier::Countermeasure),
+            (Operation::CreateDetector, Applier::GuardDuty),
+            (
+                Operation::StartLogging {
+                    trail: "org-trail".into(),
+                },
+                Applier::CloudTrail,
+            ),
+            (
+                Operation::DisableApiKey {
+                    key_id: "k1".into(),
+                },
+                Applier::ApiGateway,
+            ),
         ];
         for (operation, expected) in cases {
             assert_eq!(applier(&operation), expected, "{operation:?}");
             let service = match expected {
-                Applier::Iam => Some("iam"),
-                Applier::Lambda => Some("lambda"),
-                Applier::Ec2 => Some("ec2"),
-                Applier::Countermeasure => None,
+                Applier::Iam => "iam",
+                Applier::Lambda => "lambda",
+                Applier::Ec2 | Applier::SecurityGroups | Applier::InstanceProfiles => "ec2",
+                Applier::CloudTrail => "cloudtrail",
+                Applier::GuardDuty => "guardduty",
+                Applier::EventBridge => "events",
+                Applier::ApiGateway => "apigateway",
             };
-            if let Some(service) = service {
-                assert_eq!(operation.service(), service);
-            }
+            assert_eq!(operation.service(), service, "{operation:?}");
         }
         let error = unhandled("eu-west-1", &Operation::CreateDetector);
         assert_eq!(error.code, "Internal");

@@ -2,9 +2,9 @@ use super::*;
 use crate::gameday::blueprint::Blueprint;
 use crate::gameday::indicator::{Exposure, Threat};
 use crate::gameday::scenario::Containment;
-use crate::journal::Record;
-use crate::model::{Identity, Snapshot};
-use crate::playbook::plan::{Plan, Playbook, Step};
+use firebreak_core::journal::Record;
+use firebreak_core::model::{Identity, Snapshot};
+use firebreak_core::playbook::plan::{Plan, Playbook, Step};
 
 fn at(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("time")
@@ -124,7 +124,7 @@ fn account_with(public: &[&str]) -> Inventory {
                 size_gib: None,
                 encrypted: false,
                 started: None,
-                sharing: crate::model::Sharing {
+                sharing: firebreak_core::model::Sharing {
                     public: public.contains(id),
                     ..Default::default()
                 },

@@ -76,7 +76,7 @@ pub(super) fn disable_request(state: &State) -> Planned {
             .map(|k| {
                 (
                     ResourceType::AccessKey,
-                    crate::model::GLOBAL.to_string(),
+                    firebreak_core::model::GLOBAL.to_string(),
                     k.id.clone(),
                 )
             }),
@@ -89,7 +89,7 @@ pub(super) fn disable_request(state: &State) -> Planned {
         about.extend(
             names
                 .iter()
-                .map(|n| (kind, crate::model::GLOBAL.to_string(), n.clone())),
+                .map(|n| (kind, firebreak_core::model::GLOBAL.to_string(), n.clone())),
         );
         if !names.is_empty() {
             words.push(format!("{word} {}", names.join(", ")));

@@ -172,7 +172,8 @@ pub(super) fn action_done(
     };
     state.actions[position].finished = true;
     let run = state.actions[position].clone();
-    let count = |word: &str| run.outcomes.values().filter(|o| o.word() == word).count();
+    let executed = run.executed();
+    let count = |word: &str| executed.count(word);
     match error {
         Some(error) => log_action(
             state,
@@ -194,7 +195,7 @@ pub(super) fn action_done(
                 count("skipped"),
                 count("unsupported"),
                 count("failed"),
-                if run.may_have_changed() {
+                if executed.may_have_changed() {
                     " · u undoes it"
                 } else {
                     ""
@@ -202,50 +203,22 @@ pub(super) fn action_done(
             ),
         ),
     }
-    // A finding is contained when every step that changes its resource ended ok or skipped
-    // (an exempt principal has no step: it is not contained).
     for id in &run.purpose.findings {
-        let Some(finding) = state.findings.iter().find(|f| f.id == *id) else {
-            continue;
-        };
-        let steps: Vec<_> = run
-            .plan
-            .steps
-            .iter()
-            .filter(|s| {
-                s.operation.changes_account()
-                    && s.region == finding.region
-                    && s.operation
-                        .touches(finding.resource_type, &finding.resource_id)
-            })
-            .collect();
-        let done = !steps.is_empty()
-            && steps.iter().all(|s| {
-                matches!(
-                    run.outcomes.get(&s.index),
-                    Some(Outcome::Ok | Outcome::Skipped)
-                )
-            });
-        if done {
+        if let Some(finding) = state.findings.iter().find(|f| f.id == *id)
+            && executed.contains(finding)
+        {
             state.contained.insert(id.clone(), action_id.to_string());
         }
     }
     // The counts and the grid's colours follow what is still open.
-    let clean = run
-        .outcomes
-        .values()
-        .all(|o| !matches!(o, Outcome::Failed { .. }));
-    if let Playbook::Undo { of } = &run.plan.playbook
-        && clean
-        && run.outcomes.len() == run.plan.steps.len()
-    {
-        state.undone.insert(of.clone());
+    if let Some(of) = executed.undid() {
+        state.undone.insert(of.to_string());
         state.contained.retain(|_, by| by != of);
     }
     state.reindex_findings();
     let mut effects = Vec::new();
     if run.purpose.offer_delete && !state.read_only {
-        let saved = evidence_saved(&run);
+        let saved = executed.evidence_saved();
         if !saved.is_empty() {
             effects.extend(prepare(
                 state,
@@ -263,36 +236,8 @@ pub(super) fn action_done(
         }
     }
     // The regions the action changed are read again (IAM always is).
-    let regions: Vec<String> = run
-        .plan
-        .steps
-        .iter()
-        .filter(|s| s.operation.changes_account() && s.region != crate::model::GLOBAL)
-        .map(|s| s.region.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    effects.extend(rescan_regions(state, Some(regions)));
+    effects.extend(rescan_regions(state, Some(executed.changed_regions())));
     effects
-}
-
-/// The functions of a contain action whose evidence step ended ok or skipped.
-pub(super) fn evidence_saved(run: &ActionRun) -> Vec<(String, String)> {
-    run.plan
-        .steps
-        .iter()
-        .filter_map(|s| match &s.operation {
-            Operation::CaptureFunctionEvidence { function, .. }
-                if matches!(
-                    run.outcomes.get(&s.index),
-                    Some(Outcome::Ok | Outcome::Skipped)
-                ) =>
-            {
-                Some((s.region.clone(), function.clone()))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 pub(super) fn prepare(state: &mut State, requests: Vec<Request>, purpose: Purpose) -> Vec<Effect> {

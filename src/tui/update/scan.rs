@@ -1,5 +1,5 @@
-//! The scan's messages: its events folded in, judgements taken, rescans asked for, the game day
-//! tracked.
+//! The scan's messages: its snapshots swapped in, judgements taken, rescans asked for, the game
+//! day tracked. The scan's events are folded once, by its worker.
 
 use super::*;
 
@@ -34,16 +34,13 @@ pub(super) fn rescan_regions(state: &mut State, only: Option<Vec<String>>) -> Ve
     state.generation += 1;
     let only = only.filter(|_| state.scanned_at.is_some());
     if state.scanned_at.is_some() {
-        state.rescan = Some(ScanState::default());
+        state.rescan = Some(Arc::default());
     } else {
-        state.scan = ScanState::default();
+        state.scan = Arc::default();
         state.reindex_scan();
     }
     // A rescan is judged merged into what is on screen: what it cannot read stays.
-    let base = state
-        .scanned_at
-        .is_some()
-        .then(|| Box::new(state.scan.clone()));
+    let base = state.scanned_at.is_some().then(|| state.scan.clone());
     vec![Effect::StartScan {
         generation: state.generation,
         only,
@@ -51,19 +48,22 @@ pub(super) fn rescan_regions(state: &mut State, only: Option<Vec<String>>) -> Ve
     }]
 }
 
-pub(super) fn scan_event(state: &mut State, generation: u64, event: ScanEvent) -> Vec<Effect> {
+/// A snapshot of the scan started as `generation`: a first scan's goes on screen as it comes;
+/// a rescan's shows its progress, and once done (merged by the worker into the scan it was
+/// started over) replaces the scan on screen.
+pub(super) fn scanned(state: &mut State, generation: u64, scan: Arc<ScanState>) -> Vec<Effect> {
     if generation != state.generation {
         return Vec::new();
     }
     let on_screen = state.rescan.is_none();
-    let target = match state.rescan.as_mut() {
-        Some(rescan) => rescan,
-        None => &mut state.scan,
-    };
-    target.apply(event);
-    let done = target.done;
-    if done && let Some(rescan) = state.rescan.take() {
-        state.scan.merge(rescan);
+    let done = scan.done;
+    if done {
+        state.rescan = None;
+        state.scan = scan;
+    } else if on_screen {
+        state.scan = scan;
+    } else {
+        state.rescan = Some(scan);
     }
     // The scan on screen changed: its index and the time sort follow.
     if on_screen || done {
@@ -87,7 +87,7 @@ pub(super) fn judged(
     state: &mut State,
     generation: u64,
     findings: Result<Vec<Finding>, String>,
-    baseline: Option<crate::baseline::Baseline>,
+    baseline: Option<firebreak_core::baseline::Baseline>,
     complete: bool,
 ) {
     if generation != state.generation {

@@ -1,12 +1,13 @@
 use chrono::{TimeZone, Utc};
 
 use super::*;
-use crate::bindings::Bindings;
-use crate::model::finding::Severity;
-use crate::model::operation::Operation;
-use crate::model::{GLOBAL, Identity};
-use crate::playbook::plan::Step;
 use crate::tui::state::RegionTally;
+use firebreak_core::bindings::Bindings;
+use firebreak_core::model::finding::Severity;
+use firebreak_core::model::operation::Operation;
+use firebreak_core::model::{GLOBAL, Identity};
+use firebreak_core::playbook::plan::Step;
+use firebreak_core::scan::ScanEvent;
 
 fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
@@ -16,7 +17,7 @@ fn now() -> chrono::DateTime<Utc> {
 
 fn finding(kind: FindingKind, resource_type: ResourceType, region: &str, id: &str) -> Finding {
     Finding {
-        id: crate::model::finding::finding_id(kind, region, id),
+        id: firebreak_core::model::finding::finding_id(kind, region, id),
         kind,
         severity: Severity::High,
         region: region.into(),
@@ -35,18 +36,10 @@ fn finding(kind: FindingKind, resource_type: ResourceType, region: &str, id: &st
 fn a_first_scan_is_shown_as_regions_finish_and_only_its_end_is_the_scans() {
     let mut state = State::new(Bindings::default(), false, now());
     update(&mut state, Msg::Command(Command::Rescan));
-    let scan = |state: &mut State, event| {
-        update(
-            state,
-            Msg::Scan {
-                generation: 1,
-                event,
-            },
-        )
-    };
+    let scan = |state: &mut State, event| feed(state, 1, vec![event]);
     scan(
         &mut state,
-        ScanEvent::Identity(crate::model::Identity {
+        ScanEvent::Identity(firebreak_core::model::Identity {
             id: "123456789012".into(),
             alias: None,
             caller_arn: "arn:aws:iam::123456789012:user/responder".into(),
@@ -163,13 +156,7 @@ fn judged_state(read_only: bool) -> State {
             base: None
         }]
     ));
-    update(
-        &mut state,
-        Msg::Scan {
-            generation: 1,
-            event: ScanEvent::Done,
-        },
-    );
+    feed(&mut state, 1, vec![ScanEvent::Done]);
     let mut backdoor = finding(
         FindingKind::AdminPrincipal,
         ResourceType::User,
@@ -396,8 +383,8 @@ fn assert_shown_is_current(state: &State, after: &str) {
     }
 }
 
-fn user(name: &str, hours_ago: i64) -> crate::model::User {
-    crate::model::User {
+fn user(name: &str, hours_ago: i64) -> firebreak_core::model::User {
+    firebreak_core::model::User {
         region: GLOBAL.into(),
         name: name.into(),
         arn: format!("arn:aws:iam::123456789012:user/{name}"),
@@ -412,8 +399,8 @@ fn user(name: &str, hours_ago: i64) -> crate::model::User {
     }
 }
 
-fn function(region: &str, name: &str, hours_ago: i64) -> crate::model::Function {
-    crate::model::Function {
+fn function(region: &str, name: &str, hours_ago: i64) -> firebreak_core::model::Function {
+    firebreak_core::model::Function {
         region: region.into(),
         name: name.into(),
         arn: format!("arn:aws:lambda:{region}:123456789012:function:{name}"),
@@ -431,15 +418,15 @@ fn function(region: &str, name: &str, hours_ago: i64) -> crate::model::Function 
 fn scan(
     state: &mut State,
     generation: u64,
-    users: Vec<crate::model::User>,
-    functions: Vec<crate::model::Function>,
+    users: Vec<firebreak_core::model::User>,
+    functions: Vec<firebreak_core::model::Function>,
 ) {
     let regions = ["ap-south-1", "eu-west-1", "us-east-1"];
     let mut events = vec![
         ScanEvent::Planned(
             regions
                 .iter()
-                .map(|name| crate::aws::RegionInfo {
+                .map(|name| firebreak_core::scan::RegionInfo {
                     name: name.to_string(),
                     enabled: true,
                 })
@@ -447,7 +434,7 @@ fn scan(
         ),
         ScanEvent::Part {
             region: GLOBAL.into(),
-            part: crate::scan::Part::Iam {
+            part: firebreak_core::scan::Part::Iam {
                 users,
                 access_keys: Vec::new(),
                 roles: Vec::new(),
@@ -458,13 +445,36 @@ fn scan(
         let here = functions.iter().filter(|f| f.region == region).cloned();
         events.push(ScanEvent::Part {
             region: region.into(),
-            part: crate::scan::Part::Functions(here.collect()),
+            part: firebreak_core::scan::Part::Functions(here.collect()),
         });
     }
     events.push(ScanEvent::Done);
+    feed(state, generation, events);
+}
+
+/// What the scan worker does with `events` of scan `generation`: folds each into the scan so
+/// far (the last snapshot `state` got), sends the snapshot, and merges a rescan into the scan
+/// on screen at its end. The effects of the last snapshot.
+pub(crate) fn feed(state: &mut State, generation: u64, events: Vec<ScanEvent>) -> Vec<Effect> {
+    let mut effects = Vec::new();
     for event in events {
-        update(state, Msg::Scan { generation, event });
+        let rescan = state.rescan.is_some();
+        let mut fold = ScanState::clone(state.rescan.as_ref().unwrap_or(&state.scan));
+        fold.apply(event);
+        if fold.done && rescan {
+            let mut whole = ScanState::clone(&state.scan);
+            whole.merge(fold);
+            fold = whole;
+        }
+        effects = update(
+            state,
+            Msg::Scan {
+                generation,
+                scan: Arc::new(fold),
+            },
+        );
     }
+    effects
 }
 
 fn severe(mut finding: Finding, severity: Severity) -> Finding {
@@ -1015,7 +1025,7 @@ fn u_undoes_the_last_action_or_the_one_picked_in_the_log() {
 #[test]
 fn an_action_a_crash_left_is_offered_and_finishing_runs_its_plan_again() {
     let mut state = judged_state(false);
-    let left = crate::playbook::undo::Unfinished {
+    let left = firebreak_core::playbook::undo::Unfinished {
         plan: *plan(Playbook::Freeze, Some(vec!["123456789012".into()])),
         typed: Some("123456789012".into()),
         missing: vec![1],
@@ -1033,7 +1043,7 @@ fn an_action_a_crash_left_is_offered_and_finishing_runs_its_plan_again() {
         "Enter on Cancel leaves it"
     );
     assert_eq!(state.modal, None);
-    let left = crate::playbook::undo::Unfinished {
+    let left = firebreak_core::playbook::undo::Unfinished {
         plan: *plan(Playbook::Freeze, Some(vec!["123456789012".into()])),
         typed: Some("123456789012".into()),
         missing: vec![1],
@@ -1147,13 +1157,7 @@ fn only_what_every_step_reached_is_contained_and_a_failed_undo_can_be_retried() 
     assert!(rescan_regions(&mut state, Some(vec!["eu-west-1".into()])).is_empty());
     assert_eq!(state.queued_rescan, Some(Some(vec!["eu-west-1".into()])));
     let generation = state.generation;
-    let effects = update(
-        &mut state,
-        Msg::Scan {
-            generation,
-            event: ScanEvent::Done,
-        },
-    );
+    let effects = feed(&mut state, generation, vec![ScanEvent::Done]);
     assert!(matches!(
         effects.as_slice(),
         [Effect::StartScan { only: Some(only), .. }] if only == &vec!["eu-west-1".to_string()]

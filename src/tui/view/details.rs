@@ -9,13 +9,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::theme;
-use crate::bindings::Command;
-use crate::model::GLOBAL;
-use crate::model::finding::{Finding, FindingKind, ResourceType};
-use crate::playbook::countermeasure::Countermeasure;
-use crate::report::status_word;
+
 use crate::service::request::SharedTarget;
 use crate::tui::state::{Focus, State};
+use firebreak_core::bindings::Command;
+use firebreak_core::model::GLOBAL;
+use firebreak_core::model::finding::{Finding, FindingKind, ResourceType};
+use firebreak_core::playbook::countermeasure::Countermeasure;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     match state.focus {
@@ -227,7 +227,7 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
     out
 }
 
-fn sharing(sharing: &crate::model::Sharing) -> String {
+fn sharing(sharing: &firebreak_core::model::Sharing) -> String {
     let mut who: Vec<String> = sharing.accounts.iter().cloned().collect();
     if sharing.public {
         who.insert(0, "PUBLIC".into());
@@ -329,7 +329,7 @@ fn render_region(frame: &mut Frame, area: Rect, state: &State) {
             .map_or_else(String::new, |d| format!(" in {:.1}s", d.as_secs_f64()));
         lines.push(Line::raw(format!(
             "{}{time}",
-            status_word(region.status).replace('_', " ")
+            region.status.word().replace('_', " ")
         )));
         for error in &region.errors {
             lines.push(Line::styled(

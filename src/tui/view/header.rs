@@ -9,13 +9,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme;
-use crate::bindings::Command;
 use crate::gameday::score::clock;
-use crate::model::finding::ResourceType;
-use crate::playbook::countermeasure::Countermeasure;
 use crate::service::request::SharedTarget;
 use crate::tui::keymap::{Mode, mode};
 use crate::tui::state::{GameDay, State};
+use firebreak_core::bindings::Command;
+use firebreak_core::model::finding::ResourceType;
+use firebreak_core::playbook::countermeasure::Countermeasure;
 
 /// One field of the header: its full form, a shorter one it may take first, and how long it
 /// stays when room runs out (the lowest gives way first; [`NEVER_SHRINKS`] never does).
@@ -372,8 +372,9 @@ pub fn render_footer(frame: &mut Frame, area: Rect, state: &State) {
 fn command_hints(state: &State, width: usize) -> Line<'static> {
     let all = width >= usize::from(super::FULL_WIDTH);
     let (targets, _) = state.targets();
-    let any =
-        |test: &dyn Fn(&crate::model::finding::Finding) -> bool| targets.iter().any(|f| test(f));
+    let any = |test: &dyn Fn(&firebreak_core::model::finding::Finding) -> bool| {
+        targets.iter().any(|f| test(f))
+    };
     let disable = any(&|f| {
         matches!(
             f.resource_type,
@@ -468,9 +469,8 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use super::*;
-    use crate::bindings::Bindings;
-    use crate::model::Identity;
-    use crate::scan::ScanState;
+    use firebreak_core::bindings::Bindings;
+    use firebreak_core::model::Identity;
 
     fn header(state: &State, width: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, 1)).expect("terminal");
@@ -491,12 +491,12 @@ mod tests {
         let mut state = State::new(Bindings::default(), true, Utc::now());
         state.endpoint = Some("http://127.0.0.1:45473".into());
         state.profile = Some("prod-admin".into());
-        state.scan.identity = Some(Identity {
+        std::sync::Arc::make_mut(&mut state.scan).identity = Some(Identity {
             id: "123456789012".into(),
             alias: Some("acme-prod".into()),
             caller_arn: "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/jo.responder@example.com".into(),
         });
-        state.rescan = Some(ScanState::default());
+        state.rescan = Some(std::sync::Arc::default());
         // Wide: everything, on one line.
         let line = header(&state, 240);
         assert!(
@@ -524,7 +524,7 @@ mod tests {
             " 123456789012   READ-ONLY   scanning 0/0"
         );
         // When it fits, as it is.
-        state.scan.identity = Some(Identity {
+        std::sync::Arc::make_mut(&mut state.scan).identity = Some(Identity {
             id: "123456789012".into(),
             alias: None,
             caller_arn: "arn:aws:iam::123456789012:user/jo".into(),

@@ -9,9 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{fit, short_id, theme};
-use crate::model::GLOBAL;
-use crate::model::finding::{Finding, FindingKind, ResourceType};
 use crate::tui::state::{Focus, ListId, State};
+use firebreak_core::model::GLOBAL;
+use firebreak_core::model::finding::{Finding, FindingKind, ResourceType};
 
 pub fn render_columns(frame: &mut Frame, area: Rect, state: &State) {
     let columns = Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(area);

@@ -9,10 +9,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::{fit, theme};
-use crate::bindings::Command;
-use crate::playbook::guard::Caller;
-use crate::playbook::plan::StepKind;
 use crate::tui::state::{Button, Confirm, Modal, State};
+use firebreak_core::bindings::Command;
+use firebreak_core::playbook::guard::Caller;
+use firebreak_core::playbook::plan::StepKind;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let Some(modal) = &state.modal else {
@@ -188,7 +188,7 @@ fn confirm_lines(
     let note_lines = fit_notes(&plan.notes, width, rows.saturating_sub(fixed + 3).min(8));
     let step_rows = rows.saturating_sub(fixed + note_lines.len()).max(1);
     // What cannot be undone first, then in plan order.
-    let mut ordered: Vec<&crate::playbook::plan::Step> = plan.steps.iter().collect();
+    let mut ordered: Vec<&firebreak_core::playbook::plan::Step> = plan.steps.iter().collect();
     ordered.sort_by_key(|s| (s.kind() != StepKind::Irreversible, s.index));
     let shown = if ordered.len() > step_rows {
         step_rows.saturating_sub(1).max(1)
@@ -451,11 +451,11 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use super::*;
-    use crate::bindings::Bindings;
-    use crate::model::Identity;
-    use crate::model::operation::Operation;
-    use crate::playbook::plan::{Plan, Playbook, Step};
     use crate::tui::state::Purpose;
+    use firebreak_core::bindings::Bindings;
+    use firebreak_core::model::Identity;
+    use firebreak_core::model::operation::Operation;
+    use firebreak_core::playbook::plan::{Plan, Playbook, Step};
 
     fn screen(state: &State) -> String {
         let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");

@@ -11,11 +11,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::theme;
-use crate::model::GLOBAL;
-use crate::model::finding::Severity;
-use crate::scan::RegionStatus;
 use crate::tui::state::{Focus, State};
 use crate::tui::update::REGION_COLUMNS;
+use firebreak_core::model::GLOBAL;
+use firebreak_core::model::finding::Severity;
+use firebreak_core::scan::RegionStatus;
 
 /// Characters of one cell: marker, name (the longest region name is 14), space, count, gap.
 const CELL: usize = 19;

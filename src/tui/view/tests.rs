@@ -10,19 +10,21 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use crate::aws::{AwsError, RegionInfo};
-use crate::baseline;
-use crate::bindings::{Bindings, Command};
-use crate::findings::{self, Windows};
-use crate::model::operation::{FunctionGrant, Operation};
-use crate::model::{
-    AccessKey, Function, GLOBAL, Identity, KeyStatus, Principals, Role, Sharing, Snapshot, User,
-};
-use crate::playbook::plan::{Exempt, Outcome, Plan, Playbook, Step};
-use crate::scan::{Part, ScanEvent};
+use crate::aws::AwsError;
 use crate::tui::msg::Msg;
 use crate::tui::state::State;
+use crate::tui::update::tests::feed;
 use crate::tui::update::update;
+use firebreak_core::baseline;
+use firebreak_core::bindings::{Bindings, Command};
+use firebreak_core::findings::{self, Windows};
+use firebreak_core::model::operation::{FunctionGrant, Operation};
+use firebreak_core::model::{
+    AccessKey, Function, GLOBAL, Identity, KeyStatus, Principals, Role, Sharing, Snapshot, User,
+};
+use firebreak_core::playbook::plan::{Exempt, Outcome, Plan, Playbook, Step};
+use firebreak_core::scan::RegionInfo;
+use firebreak_core::scan::{Part, ScanEvent};
 
 const REGIONS: [(&str, bool); 38] = [
     ("af-south-1", true),
@@ -255,7 +257,7 @@ fn breach(read_only: bool) -> State {
         ];
         if name == "ca-central-1" {
             parts.push(Part::Failed {
-                kind: crate::scan::ItemKind::Functions,
+                kind: firebreak_core::scan::ItemKind::Functions,
                 error: AwsError {
                     service: "lambda".into(),
                     operation: "ListFunctions".into(),
@@ -283,15 +285,7 @@ fn breach(read_only: bool) -> State {
         });
     }
     events.push(ScanEvent::Done);
-    for event in events {
-        update(
-            &mut state,
-            Msg::Scan {
-                generation: 1,
-                event,
-            },
-        );
-    }
+    feed(&mut state, 1, events);
     let baseline = baseline::parse(BASELINE, Path::new("baseline.toml")).expect("valid baseline");
     let judged = findings::evaluate(&findings::Context {
         listed: &Default::default(),
@@ -512,13 +506,7 @@ fn rogue_functions_marked(state: &mut State) {
 fn loading() {
     let mut state = State::new(Bindings::default(), false, now());
     update(&mut state, Msg::Command(Command::Rescan));
-    update(
-        &mut state,
-        Msg::Scan {
-            generation: 1,
-            event: ScanEvent::Identity(identity()),
-        },
-    );
+    feed(&mut state, 1, vec![ScanEvent::Identity(identity())]);
     insta::assert_snapshot!(screen(&state, 120, 40));
 }
 
@@ -766,21 +754,19 @@ fn refused_credentials_show_a_banner_over_the_last_results() {
     state.profile = Some("prod".into());
     update(&mut state, Msg::Command(Command::Rescan));
     let generation = state.generation;
-    update(
+    feed(
         &mut state,
-        Msg::Scan {
-            generation,
-            event: ScanEvent::Fatal(crate::aws::AwsError {
-                service: "sts".into(),
-                operation: "GetCallerIdentity".into(),
-                region: "us-east-1".into(),
-                code: "ExpiredToken".into(),
-                message: "The security token included in the request is expired".into(),
-                request_id: None,
-                http_status: Some(400),
-                subject: None,
-            }),
-        },
+        generation,
+        vec![ScanEvent::Fatal(crate::aws::AwsError {
+            service: "sts".into(),
+            operation: "GetCallerIdentity".into(),
+            region: "us-east-1".into(),
+            code: "ExpiredToken".into(),
+            message: "The security token included in the request is expired".into(),
+            request_id: None,
+            http_status: Some(400),
+            subject: None,
+        })],
     );
     let text = screen(&state, 120, 40);
     assert!(
@@ -817,13 +803,7 @@ fn a_first_scan_without_credentials_keeps_nothing_and_says_none_were_found() {
         let mut state = State::new(Bindings::default(), false, now());
         update(&mut state, Msg::Command(Command::Rescan));
         let generation = state.generation;
-        update(
-            &mut state,
-            Msg::Scan {
-                generation,
-                event: ScanEvent::Fatal(fatal(code)),
-            },
-        );
+        feed(&mut state, generation, vec![ScanEvent::Fatal(fatal(code))]);
         let text = screen(&state, 120, 40);
         assert!(text.contains(expected), "{code}: {text}");
         assert!(!text.contains("kept"), "nothing was read to keep: {text}");
@@ -846,7 +826,7 @@ fn contained_findings_leave_the_counts_and_the_grid_and_an_empty_trust_says_so()
             .insert(id.clone(), "20261123T031400Z-4242-4".into());
     }
     // And the stranger taken out of the role's trust: no one is left in it.
-    for role in &mut state.scan.inventory.roles {
+    for role in &mut std::sync::Arc::make_mut(&mut state.scan).inventory.roles {
         role.trust = Principals::default();
     }
     state.index_inventory();

@@ -2,8 +2,8 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::model::finding::Severity;
-use crate::scan::RegionStatus;
+use firebreak_core::model::finding::Severity;
+use firebreak_core::scan::RegionStatus;
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 

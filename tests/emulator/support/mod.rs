@@ -9,8 +9,8 @@ pub mod witness;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use firebreak::cli::report::ScanReport;
 use firebreak::emulator::Emulator;
-use firebreak::report::ScanReport;
 
 /// The emulator's default account.
 pub const ACCOUNT: &str = "123456789012";

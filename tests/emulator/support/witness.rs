@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use firebreak::journal::{self, Entry};
+use firebreak_core::journal::{self, Entry};
 
 use super::fault_proxy::{Seen, Witness};
 

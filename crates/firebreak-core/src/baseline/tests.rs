@@ -1,0 +1,261 @@
+use super::*;
+use crate::model::{AccessKey, KeyStatus, Principals, Role, Sharing, Snapshot, User};
+
+fn identity() -> Identity {
+    Identity {
+        id: "123456789012".into(),
+        alias: None,
+        caller_arn: "arn:aws:iam::123456789012:user/admin".into(),
+    }
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .expect("valid time")
+}
+
+fn peacetime() -> Inventory {
+    Inventory {
+        users: vec![User {
+            region: "global".into(),
+            name: "alice".into(),
+            arn: "arn:aws:iam::123456789012:user/alice".into(),
+            user_id: "AIDA1".into(),
+            created: at("2026-01-01T00:00:00Z"),
+            console_access: false,
+            mfa_devices: vec![],
+            attached_policies: vec!["AdministratorAccess".into()],
+            inline_policies: vec![],
+            groups: vec![],
+            admin_via: vec!["AdministratorAccess".into()],
+        }],
+        access_keys: vec![AccessKey {
+            region: "global".into(),
+            id: "AKIAALICE".into(),
+            user: "alice".into(),
+            status: KeyStatus::Active,
+            created: Some(at("2026-01-01T00:00:00Z")),
+            last_used: None,
+        }],
+        roles: vec![Role {
+            region: "global".into(),
+            name: "partner".into(),
+            arn: "arn:aws:iam::123456789012:role/partner".into(),
+            path: "/".into(),
+            created: at("2026-01-01T00:00:00Z"),
+            trust: Principals {
+                accounts: BTreeSet::from(["210987654321".to_string()]),
+                ..Principals::default()
+            },
+            attached_policies: vec![],
+            inline_policies: vec![],
+            instance_profiles: Vec::new(),
+            admin_via: vec![],
+        }],
+        snapshots: vec![Snapshot {
+            region: "us-east-1".into(),
+            id: "snap-1".into(),
+            volume_id: None,
+            size_gib: None,
+            encrypted: true,
+            started: None,
+            sharing: Sharing {
+                public: true,
+                accounts: BTreeSet::from(["333344445555".to_string()]),
+                organizations: BTreeSet::new(),
+            },
+        }],
+        ..Inventory::default()
+    }
+}
+
+#[test]
+fn capture_records_principals_trust_regions_and_resources() {
+    let baseline = capture(&peacetime(), &identity(), at("2026-11-22T00:00:00Z"));
+    assert_eq!(baseline.account_id, "123456789012");
+    assert!(baseline.knows_user("alice"));
+    assert!(baseline.knows_access_key("AKIAALICE"));
+    assert!(baseline.knows_role("partner"));
+    assert!(baseline.knows_admin("alice"));
+    assert_eq!(
+        baseline.trusted_accounts,
+        BTreeSet::from(["210987654321".to_string(), "333344445555".to_string()])
+    );
+    assert_eq!(
+        baseline.regions_in_use,
+        BTreeSet::from(["us-east-1".to_string()])
+    );
+    assert!(baseline.knows_resource(ResourceType::Snapshot, "us-east-1", "snap-1"));
+    assert!(!baseline.knows_resource(ResourceType::Snapshot, "us-east-2", "snap-1"));
+}
+
+#[test]
+fn round_trips_through_toml() {
+    // A condition's source account can be anything; the baseline keeps only what it loads.
+    let mut inventory = peacetime();
+    inventory.roles[0]
+        .trust
+        .accounts
+        .insert("${aws:PrincipalAccount}".to_string());
+    let baseline = capture(&inventory, &identity(), at("2026-11-22T00:00:00Z"));
+    assert!(!baseline.trusts_account("${aws:PrincipalAccount}"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("nested/baseline.toml");
+    save(&baseline, &path).expect("save");
+    assert_eq!(load(&path).expect("load"), baseline);
+}
+
+#[cfg(unix)]
+#[test]
+fn save_replaces_the_file_atomically_and_privately_over_a_stale_temporary_and_a_0644_file() {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mode = |path: &Path| {
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("baseline.toml");
+    let temporary = dir.path().join("baseline.toml.tmp");
+    // An earlier baseline, world-readable, and a temporary file a crash left behind.
+    let old = "# an earlier baseline\nversion = 1\n";
+    std::fs::write(&path, old).expect("old baseline");
+    std::fs::write(&temporary, "half a baseline, cut short by a cra").expect("stale temp");
+    for file in [&path, &temporary] {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert_eq!(mode(file), 0o644);
+    }
+    // A reader that opened the baseline before the save.
+    let mut reader = std::fs::File::open(&path).expect("open");
+    let before = std::fs::metadata(&path).expect("metadata").ino();
+
+    let baseline = capture(&peacetime(), &identity(), at("2026-11-22T00:00:00Z"));
+    save(&baseline, &path).expect("save");
+
+    assert_eq!(load(&path).expect("load"), baseline, "the whole baseline");
+    assert_eq!(mode(&path), 0o600, "private, whatever was there before");
+    assert!(!temporary.exists(), "no temporary file is left behind");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["baseline.toml"]);
+    // Replaced by a rename, not rewritten in place: the reader still holds the old file,
+    // whole, and never sees a half-written one.
+    assert_ne!(
+        std::fs::metadata(&path).expect("metadata").ino(),
+        before,
+        "a new file took the name"
+    );
+    let mut seen = String::new();
+    reader.read_to_string(&mut seen).expect("read");
+    assert_eq!(seen, old);
+}
+
+#[test]
+fn patterns_match_names() {
+    let mut baseline = Baseline::default();
+    baseline.principals.users = BTreeSet::from(["ci-*".to_string(), "bob".to_string()]);
+    assert!(baseline.knows_user("ci-deploy"));
+    assert!(baseline.knows_user("bob"));
+    assert!(!baseline.knows_user("bobby"));
+    assert!(!baseline.knows_user("deploy-ci"));
+}
+
+#[test]
+fn bad_baselines_name_file_line_and_column() {
+    let path = Path::new("/tmp/b.toml");
+    let cases = [
+        (
+            "version = 1\naccount_id = \"123456789012\"\n[principals]\nuserz = []\n",
+            (4, 1),
+            "unknown field",
+        ),
+        // Single quotes, one entry a line: the bad entry's own line.
+        (
+            "version = 1\naccount_id = '123456789012'\n[principals]\nusers = [\n  'ok',\n  '[bad',\n]\n",
+            (6, 3),
+            "'[bad' is not a valid pattern",
+        ),
+        // The key's name earlier in a comment does not mislead the location.
+        (
+            "# version and account_id below\nversion = 7\naccount_id = \"123456789012\"\n",
+            (2, 11),
+            "not supported",
+        ),
+        (
+            "# account_id below\nversion = 1\naccount_id = \"prod\"\n",
+            (3, 14),
+            "12-digit",
+        ),
+        (
+            "version = 1\naccount_id = \"123456789012\"\ntrusted_accounts = [\"210987654321\", \"21098765432\"]\n",
+            (3, 37),
+            "trusted_accounts: '21098765432' is neither",
+        ),
+    ];
+    for (text, (line, column), needle) in cases {
+        match parse(text, path) {
+            Err(BaselineError::Invalid {
+                line: l,
+                column: c,
+                message,
+                ..
+            }) => {
+                assert_eq!((l, c), (line, column), "{text}: {message}");
+                assert!(message.contains(needle), "{message}");
+            }
+            other => panic!("{text}: expected a located error, got {other:?}"),
+        }
+    }
+    let organization = "version = 1\naccount_id = \"123456789012\"\ntrusted_accounts = [\"arn:aws:organizations::111122223333:organization/o-abc\"]\n";
+    assert!(parse(organization, path).is_ok());
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_located() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("baseline.toml");
+    std::fs::write(&path, b"version = 1\naccount_id = \"123456789012\"\n\xff\n").expect("write");
+    let shown = load(&path).expect_err("not UTF-8").to_string();
+    assert!(
+        shown.starts_with(&format!("{}:3:1: ", path.display())) && shown.contains("0xff"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn diff_shows_what_came_and_went() {
+    let baseline = capture(&peacetime(), &identity(), at("2026-11-22T00:00:00Z"));
+    let mut now = peacetime();
+    now.users[0].name = "mallory".into();
+    now.snapshots.clear();
+    let changes: Vec<String> = diff(&baseline, &now)
+        .iter()
+        .map(|d| format!("{}{} {} {}", d.change, d.what, d.region, d.id))
+        .collect();
+    assert!(
+        changes.contains(&"+user global mallory".to_string()),
+        "{changes:?}"
+    );
+    assert!(
+        changes.contains(&"-user global alice".to_string()),
+        "{changes:?}"
+    );
+    assert!(
+        changes.contains(&"-snapshot us-east-1 snap-1".to_string()),
+        "{changes:?}"
+    );
+    assert!(
+        changes.contains(&"+admin global mallory".to_string()),
+        "{changes:?}"
+    );
+    assert!(
+        changes.contains(&"-trusted_account global 333344445555".to_string()),
+        "{changes:?}"
+    );
+}
