@@ -72,8 +72,18 @@ impl AwsError {
         )
         .then(|| match self.service.as_str() {
             // API Gateway's IAM actions are HTTP verbs on resources, not operation names.
-            "apigateway" if self.operation.starts_with("Get") => "apigateway:GET".to_string(),
-            "apigateway" if self.operation.starts_with("Update") => "apigateway:PATCH".to_string(),
+            "apigateway" => [
+                ("Get", "GET"),
+                ("Update", "PATCH"),
+                ("Create", "POST"),
+                ("Delete", "DELETE"),
+            ]
+            .iter()
+            .find(|(verb, _)| self.operation.starts_with(verb))
+            .map_or_else(
+                || format!("apigateway:{}", self.operation),
+                |(_, method)| format!("apigateway:{method}"),
+            ),
             _ => format!("{}:{}", self.service, self.operation),
         })
     }

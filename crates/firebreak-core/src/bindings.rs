@@ -322,4 +322,37 @@ mod tests {
             assert!(Key::parse(text).is_err(), "{text}");
         }
     }
+
+    #[test]
+    fn every_named_key_parses_and_ctrl_takes_only_letters_and_digits() {
+        for (text, key) in [
+            ("space", Key::Char(' ')),
+            ("PageUp", Key::PageUp),
+            ("pagedown", Key::PageDown),
+            ("home", Key::Home),
+            ("end", Key::End),
+            ("delete", Key::Delete),
+            ("insert", Key::Insert),
+            ("f12", Key::F(12)),
+            ("ctrl-x", Key::Ctrl('x')),
+            ("ctrl-7", Key::Ctrl('7')),
+        ] {
+            assert_eq!(Key::parse(text), Ok(key), "{text}");
+        }
+        for bad in ["ctrl-!", "ctrl-", "ctrl-ab", "f13", "f0"] {
+            assert!(Key::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_command_says_what_it_does_on_the_help_screen() {
+        let described: std::collections::BTreeSet<&str> =
+            Command::ALL.iter().map(|c| c.describe()).collect();
+        assert_eq!(described.len(), Command::ALL.len(), "one text per command");
+        for command in Command::ALL {
+            let text = command.describe();
+            assert!(text.len() > 3 && text != "xyzzy", "{command:?}: {text}");
+        }
+        assert!(Command::Disable.describe().starts_with("disable"));
+    }
 }

@@ -331,9 +331,17 @@ pub fn default_data_dir() -> Option<PathBuf> {
 
 /// Loads the config: `explicit` must exist; the default path may be absent (then defaults).
 pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+    load_or_default(explicit, default_config_path())
+}
+
+/// [`load`], with the default path given.
+fn load_or_default(
+    explicit: Option<&Path>,
+    default: Option<PathBuf>,
+) -> Result<Config, ConfigError> {
     let path = match explicit {
         Some(path) => path.to_path_buf(),
-        None => match default_config_path() {
+        None => match default {
             Some(path) if path.exists() => path,
             _ => return Ok(Config::default()),
         },
@@ -572,5 +580,99 @@ mod tests {
         let err = load(Some(Path::new("/nonexistent/firebreak.toml")))
             .expect_err("missing file must fail");
         assert!(err.to_string().contains("/nonexistent/firebreak.toml"));
+    }
+
+    #[test]
+    fn the_aws_timeouts_are_the_seconds_the_file_gives() {
+        let config = parse_str(
+            "[aws]\nconnect_timeout_secs = 3\nattempt_timeout_secs = 7\noperation_timeout_secs = 90\nmax_backoff_secs = 11\n",
+        )
+        .expect("config");
+        assert_eq!(config.aws.connect_timeout(), Duration::from_secs(3));
+        assert_eq!(config.aws.attempt_timeout(), Duration::from_secs(7));
+        assert_eq!(config.aws.operation_timeout(), Duration::from_secs(90));
+        assert_eq!(config.aws.max_backoff(), Duration::from_secs(11));
+    }
+
+    #[test]
+    fn log_delivery_roles_are_iam_role_names() {
+        let config = parse_str("log_delivery_roles = [\"org-logs\", \"a+b=c,d.e@f_g-h\"]\n")
+            .expect("config");
+        assert_eq!(
+            config.log_delivery_roles,
+            vec!["org-logs", "a+b=c,d.e@f_g-h"]
+        );
+        let longest = "r".repeat(64);
+        let config = parse_str(&format!("log_delivery_roles = [\"{longest}\"]\n")).expect("64");
+        assert_eq!(config.log_delivery_roles, vec![longest]);
+        for bad in ["", "role/logs", "logs!", &"r".repeat(65)] {
+            let error = parse_str(&format!("log_delivery_roles = [\"ok\", \"{bad}\"]\n"))
+                .expect_err(bad)
+                .to_string();
+            assert!(error.contains("is not an IAM role name"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_missing_default_config_means_the_defaults_and_a_present_one_is_read() {
+        let dir = tempfile::tempdir().expect("dir");
+        let default = dir.path().join("config.toml");
+        let config = load_or_default(None, Some(default.clone())).expect("absent: defaults");
+        assert!(!config.read_only);
+        assert_eq!(
+            load_or_default(None, None)
+                .expect("no dirs")
+                .scan
+                .region_concurrency,
+            64
+        );
+        std::fs::write(&default, "read_only = true\n").expect("write");
+        assert!(
+            load_or_default(None, Some(default.clone()))
+                .expect("read")
+                .read_only
+        );
+        // An explicit path must exist.
+        let missing = dir.path().join("nope.toml");
+        assert!(matches!(
+            load_or_default(Some(&missing), Some(default)),
+            Err(ConfigError::Read { .. })
+        ));
+    }
+
+    #[test]
+    fn the_default_paths_are_firebreaks_own_directories() {
+        let config = default_config_path().expect("a home directory");
+        assert!(
+            config.ends_with("firebreak/config.toml"),
+            "{}",
+            config.display()
+        );
+        let data = default_data_dir().expect("a home directory");
+        assert!(data.ends_with("firebreak"), "{}", data.display());
+        assert_ne!(config.parent(), Some(data.as_path()));
+    }
+
+    #[test]
+    fn sandbox_accounts_are_twelve_digits_and_wrong_types_say_what_was_expected() {
+        let config = parse_str("sandbox_accounts = [\"123456789012\"]\n").expect("config");
+        assert_eq!(config.sandbox_accounts, vec!["123456789012"]);
+        for bad in ["12345678901a", "123", "1234567890123"] {
+            let error = parse_str(&format!("sandbox_accounts = [\"{bad}\"]\n"))
+                .expect_err(bad)
+                .to_string();
+            assert!(
+                error.contains("is not a 12-digit account id"),
+                "{bad}: {error}"
+            );
+        }
+        for (text, expected) in [
+            ("break_glass = \"user/bg\"\n", "expected a list of strings"),
+            ("break_glass = [1]\n", "expected a string"),
+            ("keys = 1\n", "expected a table of command = \"key\""),
+        ] {
+            let error = parse_str(text).expect_err(text).to_string();
+            assert!(error.contains(expected), "{text}: {error}");
+        }
     }
 }

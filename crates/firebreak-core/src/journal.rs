@@ -542,4 +542,30 @@ mod read_tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn a_scan_is_recorded_with_its_count_and_only_the_findings_not_recorded_before() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::start(dir.path(), &identity(), vec![]).expect("start");
+        journal.record_scan(["a", "b"]).expect("first scan");
+        journal.record_scan(["b", "c", "d"]).expect("second scan");
+        journal.record_scan([]).expect("an empty scan");
+        let log = read_session(journal.path()).expect("readable");
+        let scans: Vec<(usize, Vec<String>)> = log
+            .records
+            .iter()
+            .filter_map(|r| match &r.entry {
+                Entry::Scanned { findings, new } => Some((*findings, new.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            scans,
+            [
+                (2, vec!["a".to_string(), "b".to_string()]),
+                (3, vec!["c".to_string(), "d".to_string()]),
+                (0, Vec::new()),
+            ]
+        );
+    }
 }

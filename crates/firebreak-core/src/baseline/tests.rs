@@ -259,3 +259,188 @@ fn diff_shows_what_came_and_went() {
         "{changes:?}"
     );
 }
+
+fn finding_about(kind: FindingKind, resource_type: ResourceType, id: &str) -> Finding {
+    Finding {
+        id: crate::model::finding::finding_id(kind, "eu-west-1", id),
+        kind,
+        severity: crate::model::finding::Severity::High,
+        region: "eu-west-1".into(),
+        resource_type,
+        resource_id: id.into(),
+        arn: None,
+        summary: String::new(),
+        details: Vec::new(),
+        related: Vec::new(),
+        facts: String::new(),
+        attribution: None,
+    }
+}
+
+#[test]
+fn each_kind_of_resource_is_kept_in_its_own_section_accepted_and_let_go() {
+    let mut baseline = capture(
+        &Inventory::default(),
+        &identity(),
+        at("2026-11-01T00:00:00Z"),
+    );
+    let now = at("2026-11-02T00:00:00Z");
+    let cases = [
+        (FindingKind::RecentResource, ResourceType::Function, "miner"),
+        (
+            FindingKind::RecentResource,
+            ResourceType::Snapshot,
+            "snap-1",
+        ),
+        (FindingKind::RecentResource, ResourceType::Image, "ami-1"),
+        (FindingKind::RecentResource, ResourceType::Instance, "i-1"),
+        (FindingKind::RecentResource, ResourceType::Detector, "det-1"),
+        (
+            FindingKind::UnknownEventRule,
+            ResourceType::EventRule,
+            "default/exfil",
+        ),
+        (FindingKind::UnknownApiKey, ResourceType::ApiKey, "key-1"),
+        (
+            FindingKind::UnknownProfileAssociation,
+            ResourceType::ProfileAssociation,
+            "i-1/admin",
+        ),
+    ];
+    for (kind, resource_type, id) in cases {
+        assert!(baseline.captured(resource_type), "{resource_type:?}");
+        assert!(
+            !baseline.knows_any(resource_type, "eu-west-1"),
+            "{resource_type:?}"
+        );
+        accept(
+            &mut baseline,
+            &finding_about(kind, resource_type, id),
+            "jo",
+            now,
+        )
+        .expect("accept");
+        assert!(
+            baseline.knows_resource(resource_type, "eu-west-1", id),
+            "{resource_type:?} accepted"
+        );
+        assert!(baseline.knows_any(resource_type, "eu-west-1"));
+        // Only in its own section and region.
+        assert!(!baseline.knows_resource(resource_type, "us-east-1", id));
+        for (_, other, _) in cases.iter().filter(|(_, other, _)| *other != resource_type) {
+            assert!(
+                !baseline.knows_resource(*other, "eu-west-1", id),
+                "{id} leaked into {other:?}"
+            );
+        }
+        let deleted = finding_about(FindingKind::DeletedResource, resource_type, id);
+        accept(&mut baseline, &deleted, "jo", now).expect("accept deletion");
+        assert!(
+            !baseline.knows_resource(resource_type, "eu-west-1", id),
+            "{resource_type:?} let go"
+        );
+    }
+    // Kinds the baseline keeps no per-region ids for.
+    assert!(!baseline.knows_any(ResourceType::User, "eu-west-1"));
+    assert!(!baseline.captured(ResourceType::User));
+}
+
+#[test]
+fn a_baseline_is_for_its_own_account_only() {
+    let baseline = capture(
+        &Inventory::default(),
+        &identity(),
+        at("2026-11-01T00:00:00Z"),
+    );
+    let path = Path::new("/b/baseline.toml");
+    assert!(baseline.check_account(path, &identity().id).is_ok());
+    let error = baseline
+        .check_account(path, "999999999999")
+        .expect_err("another account");
+    assert!(
+        matches!(&error, BaselineError::WrongAccount { actual, .. } if actual == "999999999999"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_default_baseline_is_baseline_toml_in_the_config_dir() {
+    let path = default_path().expect("a home directory");
+    assert!(path.ends_with("baseline.toml"), "{}", path.display());
+    assert!(path.parent().is_some_and(|dir| !dir.as_os_str().is_empty()));
+}
+
+#[test]
+fn a_capture_says_when_and_by_whom() {
+    let when = at("2026-11-01T00:00:00Z");
+    let captured = capture(&Inventory::default(), &identity(), when);
+    assert_eq!(captured.captured_at, Some(when));
+    assert_eq!(captured.captured_by, Some(identity().caller_arn));
+}
+
+#[test]
+fn accepting_a_deleted_trail_lets_go_of_that_trail_only() {
+    let trail = crate::model::Trail {
+        region: "eu-west-1".into(),
+        name: "org-trail".into(),
+        arn: "arn:aws:cloudtrail:eu-west-1:123456789012:trail/org-trail".into(),
+        logging: Some(true),
+        multi_region: true,
+        management_events: Some(crate::model::ManagementEvents::All),
+        log_role: None,
+        delivery_error: None,
+        organization_owner: None,
+    };
+    let estate = Inventory {
+        trails: vec![trail],
+        ..Inventory::default()
+    };
+    let now = at("2026-11-02T00:00:00Z");
+    let mut baseline = capture(&estate, &identity(), at("2026-11-01T00:00:00Z"));
+    assert!(baseline.trail("eu-west-1", "org-trail").is_some());
+    // A function of the same name going is not the trail going.
+    let function = finding_about(
+        FindingKind::DeletedResource,
+        ResourceType::Function,
+        "org-trail",
+    );
+    accept(&mut baseline, &function, "jo", now).expect("accept");
+    assert!(baseline.trail("eu-west-1", "org-trail").is_some());
+    let gone = finding_about(
+        FindingKind::DeletedResource,
+        ResourceType::Trail,
+        "org-trail",
+    );
+    accept(&mut baseline, &gone, "jo", now).expect("accept");
+    assert!(baseline.trail("eu-west-1", "org-trail").is_none());
+}
+
+#[test]
+fn an_accepted_association_lets_its_profile_carry_the_roles_named_and_no_empty_one() {
+    let mut baseline = capture(
+        &Inventory::default(),
+        &identity(),
+        at("2026-11-01T00:00:00Z"),
+    );
+    let mut association = finding_about(
+        FindingKind::UnknownProfileAssociation,
+        ResourceType::ProfileAssociation,
+        "i-1/ops",
+    );
+    association.facts = "admin,,deploy".into();
+    accept(
+        &mut baseline,
+        &association,
+        "jo",
+        at("2026-11-02T00:00:00Z"),
+    )
+    .expect("accept");
+    let roles: Vec<&str> = baseline
+        .profile_roles("ops")
+        .expect("recorded")
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(roles, ["admin", "deploy"]);
+    assert!(baseline.knows_profile("ops"));
+}

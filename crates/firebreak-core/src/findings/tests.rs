@@ -928,3 +928,76 @@ fn an_item_not_fully_read_is_one_finding_naming_every_failed_call() {
     let mut accepted = captured.clone();
     assert!(baseline::accept(&mut accepted, finding, "arn:responder", now()).is_err());
 }
+
+#[test]
+fn related_findings_share_a_subject_or_a_user_and_never_name_themselves() {
+    let captured = baseline::capture(&peacetime(), &identity(), now());
+    let mut estate = peacetime();
+    for name in ["backdoor", "other"] {
+        let mut user = user(name, an_hour_ago());
+        user.admin_via = vec!["AdministratorAccess".into()];
+        estate.users.push(user);
+    }
+    estate
+        .access_keys
+        .push(key("AKIABACKDOOR", "backdoor", an_hour_ago()));
+    estate
+        .access_keys
+        .push(key("AKIAOTHER", "other", an_hour_ago()));
+    let findings = evaluate_with(&estate, Some(&captured));
+    let related = |id: &str| -> Vec<String> {
+        let mut related = findings
+            .iter()
+            .find(|f| f.id == id)
+            .unwrap_or_else(|| panic!("no {id} in {findings:?}"))
+            .related
+            .clone();
+        related.sort();
+        related
+    };
+    // A key is related to its user's findings through its owner, not to the other user's.
+    assert_eq!(
+        related("unknown_access_key:global:AKIABACKDOOR"),
+        [
+            "admin_principal:global:backdoor",
+            "unknown_user:global:backdoor"
+        ]
+    );
+    assert_eq!(
+        related("unknown_user:global:other"),
+        [
+            "admin_principal:global:other",
+            "unknown_access_key:global:AKIAOTHER"
+        ]
+    );
+    // Findings without an owner are related only by their subject.
+    for finding in &findings {
+        assert!(!finding.related.contains(&finding.id), "{}", finding.id);
+    }
+}
+
+#[test]
+fn a_public_function_says_each_way_anyone_can_invoke_it() {
+    let captured = baseline::capture(&peacetime(), &identity(), now());
+    let mut estate = peacetime();
+    let mut open = function("eu-west-1", "open", long_ago());
+    open.url_auth = Some(UrlAuth::None);
+    let mut by_policy = function("eu-west-1", "by-policy", long_ago());
+    by_policy.policy_principals = Some(Principals {
+        public: true,
+        ..Principals::default()
+    });
+    by_policy.url_auth = Some(UrlAuth::AwsIam);
+    estate.functions.extend([open, by_policy]);
+    let findings = evaluate_with(&estate, Some(&captured));
+    let how = |name: &str| {
+        findings
+            .iter()
+            .find(|f| f.id == format!("public_function:eu-west-1:{name}"))
+            .unwrap_or_else(|| panic!("{name} is public"))
+            .details
+            .clone()
+    };
+    assert_eq!(how("open"), ["function URL without auth"]);
+    assert_eq!(how("by-policy"), ["resource policy allows principal *"]);
+}

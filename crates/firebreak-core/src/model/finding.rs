@@ -263,3 +263,68 @@ impl fmt::Display for Attribution {
 pub fn finding_id(kind: FindingKind, region: &str, resource_id: &str) -> String {
     format!("{}:{region}:{resource_id}", kind.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_read_and_write_the_same_words_in_order() {
+        let all = [
+            Severity::Info,
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ];
+        let words: Vec<String> = all.iter().map(|s| s.to_string()).collect();
+        assert_eq!(words, ["info", "low", "medium", "high", "critical"]);
+        for severity in all {
+            assert_eq!(Severity::parse(severity.as_str()), Ok(severity));
+        }
+        assert!(all.windows(2).all(|w| w[0] < w[1]));
+        assert!(Severity::parse("severe").is_err());
+    }
+
+    #[test]
+    fn an_attribution_says_who_with_which_key_from_where_and_when() {
+        let found = Attribution::Found(ChangeEvent {
+            event_name: "ModifySnapshotAttribute".into(),
+            time: chrono::DateTime::from_timestamp(1_795_000_000, 0),
+            principal: Some("arn:aws:iam::123456789012:user/mallory".into()),
+            access_key_id: Some("AKIAEXAMPLE".into()),
+            source_ip: Some("203.0.113.9".into()),
+            user_agent: Some("aws-cli/2".into()),
+        });
+        assert_eq!(
+            found.to_string(),
+            "ModifySnapshotAttribute by arn:aws:iam::123456789012:user/mallory (key AKIAEXAMPLE) \
+             from 203.0.113.9 · aws-cli/2 · 2026-11-18 11:06 UTC"
+        );
+        let bare = Attribution::Found(ChangeEvent {
+            event_name: "CreateUser".into(),
+            time: None,
+            principal: None,
+            access_key_id: None,
+            source_ip: None,
+            user_agent: None,
+        });
+        assert_eq!(bare.to_string(), "CreateUser by an unknown principal");
+        assert_eq!(
+            Attribution::NoEvent.to_string(),
+            "no change recorded in CloudTrail's 90-day event history"
+        );
+        assert_eq!(
+            Attribution::NotInNewest { events: 50 }.to_string(),
+            "no change in the 50 newest events about it (older ones were not read)"
+        );
+        assert_eq!(
+            Attribution::NotAvailable {
+                reason: "AccessDenied".into(),
+                unsupported: false
+            }
+            .to_string(),
+            "not available (AccessDenied)"
+        );
+    }
+}

@@ -584,3 +584,6 @@ impl Inventory {
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

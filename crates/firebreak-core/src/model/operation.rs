@@ -776,3 +776,6 @@ impl SharingChange {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -65,3 +65,93 @@ impl fmt::Display for Countermeasure {
         f.write_str(self.name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn about(kind: FindingKind, resource_type: ResourceType) -> Finding {
+        Finding {
+            id: String::new(),
+            kind,
+            severity: crate::model::finding::Severity::High,
+            region: "eu-west-1".into(),
+            resource_type,
+            resource_id: "x".into(),
+            arn: None,
+            summary: String::new(),
+            details: Vec::new(),
+            related: Vec::new(),
+            facts: String::new(),
+            attribution: None,
+        }
+    }
+
+    #[test]
+    fn each_countermeasure_has_its_command_line_name_and_its_findings() {
+        let names: Vec<String> = Countermeasure::ALL.iter().map(|m| m.to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "restore-logging",
+                "restore-detection",
+                "close-ingress",
+                "disable-rule",
+                "detach-profile",
+                "disable-api-key"
+            ]
+        );
+        let cases = [
+            (
+                FindingKind::LoggingStopped,
+                ResourceType::Trail,
+                Some(Countermeasure::RestoreLogging),
+            ),
+            (
+                FindingKind::LogDeliveryBroken,
+                ResourceType::Trail,
+                Some(Countermeasure::RestoreLogging),
+            ),
+            (
+                FindingKind::DetectionDisabled,
+                ResourceType::Detector,
+                Some(Countermeasure::RestoreDetection),
+            ),
+            (
+                FindingKind::DeletedResource,
+                ResourceType::Detector,
+                Some(Countermeasure::RestoreDetection),
+            ),
+            // A deleted function is not brought back by a countermeasure.
+            (FindingKind::DeletedResource, ResourceType::Function, None),
+            (
+                FindingKind::OpenIngress,
+                ResourceType::SecurityGroup,
+                Some(Countermeasure::CloseIngress),
+            ),
+            (
+                FindingKind::UnknownEventRule,
+                ResourceType::EventRule,
+                Some(Countermeasure::DisableRule),
+            ),
+            (
+                FindingKind::UnknownProfileAssociation,
+                ResourceType::ProfileAssociation,
+                Some(Countermeasure::DetachProfile),
+            ),
+            (
+                FindingKind::UnknownApiKey,
+                ResourceType::ApiKey,
+                Some(Countermeasure::DisableApiKey),
+            ),
+            (FindingKind::UnknownUser, ResourceType::User, None),
+        ];
+        for (kind, resource_type, measure) in cases {
+            assert_eq!(
+                Countermeasure::of_finding(&about(kind, resource_type)),
+                measure,
+                "{kind:?} {resource_type:?}"
+            );
+        }
+    }
+}

@@ -315,3 +315,75 @@ fn a_region_status_is_written_as_its_json_name() {
     }
     assert_eq!(RegionStatus::NotEnabled.word(), "not_enabled");
 }
+
+fn planned(names: &[&str]) -> ScanEvent {
+    ScanEvent::Planned(
+        names
+            .iter()
+            .map(|n| RegionInfo {
+                name: n.to_string(),
+                enabled: true,
+            })
+            .collect(),
+    )
+}
+
+/// A detail read of `id` in `region` that failed.
+fn problem(region: &str, id: &str) -> ScanEvent {
+    ScanEvent::Part {
+        region: region.into(),
+        part: Part::Problem(error(region).about(crate::model::finding::ResourceType::Function, id)),
+    }
+}
+
+#[test]
+fn a_rescan_says_what_could_not_be_read_where_it_read_again_and_nowhere_else() {
+    let mut full = ScanState::default();
+    full.apply(planned(&["eu-west-1", "us-east-1"]));
+    full.apply(problem(GLOBAL, "old-global"));
+    full.apply(problem("eu-west-1", "old-eu"));
+    full.apply(problem("us-east-1", "old-us"));
+    full.apply(ScanEvent::Done);
+    let mut rescan = ScanState::default();
+    rescan.apply(planned(&["us-east-1"]));
+    rescan.apply(problem("us-east-1", "new-us"));
+    rescan.apply(ScanEvent::Done);
+    full.merge(rescan);
+    let unread: Vec<(&str, &str)> = full
+        .inventory
+        .unread
+        .iter()
+        .map(|u| (u.region.as_str(), u.resource_id.as_str()))
+        .collect();
+    // IAM is part of every rescan: its old problem is gone with the rest of us-east-1's.
+    assert_eq!(unread, [("eu-west-1", "old-eu"), ("us-east-1", "new-us")]);
+}
+
+#[test]
+fn only_a_listing_that_answered_and_did_not_fail_is_listed() {
+    let mut state = ScanState::default();
+    state.apply(planned(&["eu-west-1", "us-east-1"]));
+    state.apply(ScanEvent::Part {
+        region: "eu-west-1".into(),
+        part: Part::Functions(Vec::new()),
+    });
+    let listed = state.listed();
+    assert_eq!(
+        listed.into_iter().collect::<Vec<_>>(),
+        [("eu-west-1".to_string(), ItemKind::Functions)],
+        "us-east-1 has not answered: nothing there is listed"
+    );
+}
+
+#[test]
+fn a_scan_is_partial_when_anything_global_or_regional_could_not_be_read() {
+    let mut state = ScanState::default();
+    state.apply(planned(&["eu-west-1", "us-east-1"]));
+    assert!(!state.is_partial());
+    let mut global = state.clone();
+    global.apply(problem(GLOBAL, "alice"));
+    assert!(global.is_partial());
+    let mut regional = state.clone();
+    regional.apply(problem("us-east-1", "miner"));
+    assert!(regional.is_partial());
+}

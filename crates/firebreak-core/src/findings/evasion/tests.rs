@@ -520,3 +520,98 @@ fn a_rule_a_controller_manages_is_low_and_says_why() {
     );
     assert_eq!(crate::model::group_controller([("Name", "web")]), None);
 }
+
+#[test]
+fn a_disabled_detector_where_the_baseline_had_none_is_not_a_finding() {
+    let captured = baseline::capture(&peacetime(), &identity(), now());
+    let mut now_seen = peacetime();
+    now_seen.detectors.push(Detector {
+        region: "eu-west-1".into(),
+        id: "d-eu".into(),
+        enabled: Some(false),
+        administrator: None,
+    });
+    let found = judged(&now_seen, Some(&captured));
+    assert!(
+        !found.iter().any(|(id, _)| id.contains("d-eu")),
+        "no detector there at peacetime: {found:?}"
+    );
+    // Where the baseline had one, the same is critical.
+    now_seen.detectors[0].enabled = Some(false);
+    let found = judged(&now_seen, Some(&captured));
+    assert!(
+        found.contains(&(
+            "detection_disabled:us-east-1:d-1".to_string(),
+            Severity::Critical
+        )),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_event_rule_a_service_manages_is_low_even_when_it_runs_code() {
+    let captured = baseline::capture(&peacetime(), &identity(), now());
+    let mut now_seen = peacetime();
+    let code = format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:miner");
+    let mut managed = rule("aws-managed", true, &code);
+    managed.managed_by = Some("AWS Backup".into());
+    now_seen.event_rules.push(managed);
+    now_seen.event_rules.push(rule("rogue", true, &code));
+    let found = judged(&now_seen, Some(&captured));
+    assert!(
+        found.contains(&(
+            "unknown_event_rule:us-east-1:aws-managed".to_string(),
+            Severity::Low
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(
+            "unknown_event_rule:us-east-1:rogue".to_string(),
+            Severity::Critical
+        )),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_unknown_rules_details_name_its_targets_and_whose_they_are() {
+    let captured = baseline::capture(&peacetime(), &identity(), now());
+    let mut now_seen = peacetime();
+    let mut empty = rule("empty", true, "unused");
+    empty.targets = Some(Vec::new());
+    let mut unread = rule("unread", true, "unused");
+    unread.targets = None;
+    now_seen.event_rules.extend([
+        empty,
+        unread,
+        rule("exfil", true, "arn:aws:sns:us-east-1:999999999999:drop"),
+        rule("own", true, &format!("arn:aws:sns:us-east-1:{ACCOUNT}:ops")),
+    ]);
+    let findings = evaluate(&Context {
+        inventory: &now_seen,
+        baseline: Some(&captured),
+        account: &identity(),
+        now: now(),
+        windows: Windows::default(),
+        listed: &Default::default(),
+    });
+    let details = |name: &str| -> Vec<String> {
+        findings
+            .iter()
+            .find(|f| f.id == format!("unknown_event_rule:us-east-1:{name}"))
+            .unwrap_or_else(|| panic!("no finding for {name}"))
+            .details[1..]
+            .to_vec()
+    };
+    assert_eq!(details("empty"), ["no targets"]);
+    assert_eq!(details("unread"), ["targets could not be read"]);
+    assert_eq!(
+        details("exfil"),
+        ["target arn:aws:sns:us-east-1:999999999999:drop (another account)"]
+    );
+    assert_eq!(
+        details("own"),
+        [format!("target arn:aws:sns:us-east-1:{ACCOUNT}:ops")]
+    );
+}

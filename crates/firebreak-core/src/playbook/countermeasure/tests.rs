@@ -426,3 +426,117 @@ fn close_ingress_revokes_the_named_rules_by_id_and_a_detector_not_administered_i
     let apis: Vec<&str> = plan.steps.iter().map(|s| s.api.as_str()).collect();
     assert_eq!(apis, ["UpdateDetector"]);
 }
+
+fn ingress(
+    region: &str,
+    group: &str,
+    rule: &str,
+    protocol: &str,
+    ports: Option<i32>,
+) -> OpenIngress {
+    OpenIngress {
+        region: region.into(),
+        group_id: group.into(),
+        group_name: None,
+        rule_id: rule.into(),
+        protocol: protocol.into(),
+        from_port: ports,
+        to_port: ports,
+        cidr: "0.0.0.0/0".into(),
+        reach: None,
+        description: Some(format!("{rule} rule")),
+        managed_by: None,
+    }
+}
+
+#[test]
+fn close_ingress_takes_only_the_named_groups_rules_in_its_region_as_aws_writes_them() {
+    let mut estate = estate();
+    estate.open_ingress = vec![
+        ingress("us-east-1", "sg-1", "sgr-ssh", "tcp", Some(22)),
+        // AWS writes an all-traffic rule's ports as -1; the revoke names none.
+        ingress("us-east-1", "sg-1", "sgr-all", "-1", Some(-1)),
+        ingress("us-east-1", "sg-2", "sgr-other-group", "tcp", Some(22)),
+        ingress("eu-west-1", "sg-1", "sgr-other-region", "tcp", Some(22)),
+    ];
+    let mut open = finding(
+        FindingKind::OpenIngress,
+        ResourceType::SecurityGroup,
+        "sg-1",
+    );
+    open.facts = estate
+        .open_ingress
+        .iter()
+        .map(|r| r.key())
+        .collect::<Vec<_>>()
+        .join(",");
+    let plan = planned(
+        Countermeasure::CloseIngress,
+        &[open],
+        &estate,
+        "arn:aws:iam::123456789012:user/responder",
+    );
+    let Some(Operation::RevokeIngress { rules, .. }) = plan.steps.first().map(|s| &s.operation)
+    else {
+        panic!("{:?}", plan.steps);
+    };
+    let taken: Vec<(&str, Option<i32>, Option<i32>)> = rules
+        .iter()
+        .map(|r| {
+            (
+                r.rule_id.as_deref().unwrap_or_default(),
+                r.from_port,
+                r.to_port,
+            )
+        })
+        .collect();
+    assert_eq!(
+        taken,
+        [("sgr-all", None, None), ("sgr-ssh", Some(22), Some(22))]
+    );
+}
+
+#[test]
+fn an_unknown_api_key_is_disabled_and_undo_enables_it_and_a_rule_is_found_in_its_own_region() {
+    let key = finding(FindingKind::UnknownApiKey, ResourceType::ApiKey, "k-1");
+    let plan = planned(
+        Countermeasure::DisableApiKey,
+        &[key],
+        &estate(),
+        "arn:aws:iam::123456789012:user/responder",
+    );
+    let step = plan.steps.first().expect("a step");
+    assert_eq!(
+        step.operation,
+        Operation::DisableApiKey {
+            key_id: "k-1".into()
+        }
+    );
+    assert_eq!(
+        step.inverse,
+        Some(Operation::EnableApiKey {
+            key_id: "k-1".into()
+        })
+    );
+    // A rule of the same name in another region is not the one the finding is about.
+    let mut estate = estate();
+    let mut here = estate.event_rules[0].clone();
+    here.name = "nightly".into();
+    here.managed_by = None;
+    let mut elsewhere = here.clone();
+    elsewhere.region = "eu-west-1".into();
+    elsewhere.name = "exfil".into();
+    estate.event_rules = vec![here, elsewhere];
+    let rule = finding(
+        FindingKind::UnknownEventRule,
+        ResourceType::EventRule,
+        "exfil",
+    );
+    let plan = planned(
+        Countermeasure::DisableRule,
+        &[rule],
+        &estate,
+        "arn:aws:iam::123456789012:user/responder",
+    );
+    assert!(plan.steps.is_empty(), "{:?}", plan.steps);
+}

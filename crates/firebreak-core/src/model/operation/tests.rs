@@ -1,0 +1,325 @@
+use super::*;
+use crate::model::finding::ResourceType;
+
+fn rule(protocol: &str, from: Option<i32>, to: Option<i32>, cidr: &str) -> IngressRule {
+    IngressRule {
+        protocol: protocol.into(),
+        from_port: from,
+        to_port: to,
+        cidr: cidr.into(),
+        description: None,
+        rule_id: None,
+    }
+}
+
+#[test]
+fn an_ingress_rule_is_the_same_by_protocol_ports_and_source_and_says_so() {
+    let ssh = rule("tcp", Some(22), Some(22), "0.0.0.0/0");
+    let mut described = ssh.clone();
+    described.description = Some("office".into());
+    described.rule_id = Some("sgr-1".into());
+    assert!(ssh.same_as(&described), "description and id do not count");
+    for other in [
+        rule("udp", Some(22), Some(22), "0.0.0.0/0"),
+        rule("tcp", Some(21), Some(22), "0.0.0.0/0"),
+        rule("tcp", Some(22), Some(23), "0.0.0.0/0"),
+        rule("tcp", Some(22), Some(22), "::/0"),
+    ] {
+        assert!(!ssh.same_as(&other), "{other:?}");
+    }
+    for (rule, text) in [
+        (ssh, "tcp/22 from 0.0.0.0/0"),
+        (rule("-1", None, None, "::/0"), "all traffic from ::/0"),
+        (
+            rule("tcp", Some(8000), Some(8080), "pl-1"),
+            "tcp/8000-8080 from pl-1",
+        ),
+        (
+            rule("icmp", Some(-1), Some(8), "0.0.0.0/0"),
+            "icmp from 0.0.0.0/0",
+        ),
+        (rule("icmp", None, None, "0.0.0.0/0"), "icmp from 0.0.0.0/0"),
+    ] {
+        assert_eq!(rule.describe(), text);
+    }
+}
+
+/// One operation of every kind that names a resource, with the resource it names.
+fn operations() -> Vec<(Operation, ResourceType, &'static str)> {
+    let sharing = SharingChange {
+        remove_public: true,
+        ..SharingChange::default()
+    };
+    vec![
+        (
+            Operation::DeactivateAccessKey {
+                user: "alice".into(),
+                key_id: "AKIA1".into(),
+            },
+            ResourceType::AccessKey,
+            "AKIA1",
+        ),
+        (
+            Operation::ActivateAccessKey {
+                user: "alice".into(),
+                key_id: "AKIA2".into(),
+            },
+            ResourceType::AccessKey,
+            "AKIA2",
+        ),
+        (
+            Operation::DeleteLoginProfile { user: "bob".into() },
+            ResourceType::User,
+            "bob",
+        ),
+        (
+            Operation::DetachRolePolicy {
+                role: "ops".into(),
+                policy_arn: "arn:aws:iam::aws:policy/AdministratorAccess".into(),
+            },
+            ResourceType::Role,
+            "ops",
+        ),
+        (
+            Operation::PutFunctionConcurrency {
+                function: "miner".into(),
+                reserved: 0,
+            },
+            ResourceType::Function,
+            "miner",
+        ),
+        (
+            Operation::ModifySnapshotSharing {
+                snapshot_id: "snap-1".into(),
+                change: sharing.clone(),
+            },
+            ResourceType::Snapshot,
+            "snap-1",
+        ),
+        (
+            Operation::ModifyImageSharing {
+                image_id: "ami-1".into(),
+                change: sharing,
+            },
+            ResourceType::Image,
+            "ami-1",
+        ),
+        (
+            Operation::StartLogging {
+                trail: "org-trail".into(),
+            },
+            ResourceType::Trail,
+            "org-trail",
+        ),
+        (
+            Operation::DisableDetector {
+                detector_id: "d-1".into(),
+            },
+            ResourceType::Detector,
+            "d-1",
+        ),
+        (
+            Operation::RevokeIngress {
+                group_id: "sg-1".into(),
+                rules: Vec::new(),
+            },
+            ResourceType::SecurityGroup,
+            "sg-1",
+        ),
+        (
+            Operation::DisableEventRule {
+                bus: "audit".into(),
+                name: "exfil".into(),
+            },
+            ResourceType::EventRule,
+            "audit/exfil",
+        ),
+        (
+            Operation::DisassociateProfile {
+                instance_id: "i-1".into(),
+                profile_arn: "arn:aws:iam::123456789012:instance-profile/admin".into(),
+                role: None,
+            },
+            ResourceType::ProfileAssociation,
+            "i-1/admin",
+        ),
+        (
+            Operation::DisableApiKey {
+                key_id: "k-1".into(),
+            },
+            ResourceType::ApiKey,
+            "k-1",
+        ),
+    ]
+}
+
+#[test]
+fn an_operation_touches_its_own_resource_and_nothing_else() {
+    let all = operations();
+    for (operation, kind, id) in &all {
+        assert!(
+            operation.touches(*kind, id),
+            "{operation:?} touches {kind:?} {id}"
+        );
+        assert!(
+            !operation.touches(*kind, "other"),
+            "{operation:?} on another id"
+        );
+        for (_, other_kind, other_id) in &all {
+            if other_kind != kind {
+                assert!(
+                    !operation.touches(*other_kind, other_id),
+                    "{operation:?} touches {other_kind:?} {other_id}"
+                );
+            }
+        }
+    }
+    // A user is touched by the operations on its keys, a role by those on its policies.
+    let (key, _, _) = &all[0];
+    assert!(key.touches(ResourceType::User, "alice"));
+    assert!(!key.touches(ResourceType::User, "bob"));
+    assert!(!key.touches(ResourceType::Role, "alice"));
+}
+
+#[test]
+fn the_principal_an_operation_writes_to_and_the_one_it_cuts_off() {
+    let both = |op: Operation| {
+        (
+            op.principal().map(|(k, n)| (k, n.to_string())),
+            op.denies_principal().map(|(k, n)| (k, n.to_string())),
+        )
+    };
+    let alice = Some((PrincipalKind::User, "alice".to_string()));
+    let ops = Some((PrincipalKind::Role, "ops".to_string()));
+    assert_eq!(
+        both(Operation::DeactivateAccessKey {
+            user: "alice".into(),
+            key_id: "AKIA1".into()
+        }),
+        (alice.clone(), alice.clone())
+    );
+    assert_eq!(
+        both(Operation::ActivateAccessKey {
+            user: "alice".into(),
+            key_id: "AKIA1".into()
+        }),
+        (alice.clone(), None),
+        "reactivating cuts no one off"
+    );
+    assert_eq!(
+        both(Operation::DetachUserPolicy {
+            user: "alice".into(),
+            policy_arn: "p".into()
+        }),
+        (alice, None)
+    );
+    assert_eq!(
+        both(Operation::PutRolePolicy {
+            role: "ops".into(),
+            policy_name: "deny".into(),
+            document: "{}".into()
+        }),
+        (ops.clone(), ops.clone())
+    );
+    assert_eq!(
+        both(Operation::UpdateAssumeRolePolicy {
+            role: "ops".into(),
+            document: "{}".into()
+        }),
+        (ops.clone(), None)
+    );
+    // Taking an instance's profile away cuts off the role it ran as, though IAM is not written.
+    assert_eq!(
+        both(Operation::DisassociateProfile {
+            instance_id: "i-1".into(),
+            profile_arn: "arn:aws:iam::1:instance-profile/admin".into(),
+            role: Some("ops".into()),
+        }),
+        (None, ops)
+    );
+    assert_eq!(
+        both(Operation::DisassociateProfile {
+            instance_id: "i-1".into(),
+            profile_arn: "arn:aws:iam::1:instance-profile/admin".into(),
+            role: None,
+        }),
+        (None, None)
+    );
+}
+
+#[test]
+fn a_sharing_change_keeps_only_what_is_still_to_do_and_says_what_it_does() {
+    let accounts = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let now = Sharing {
+        public: true,
+        accounts: ["111111111111".to_string()].into(),
+        organizations: Default::default(),
+    };
+    let revert = SharingChange::remove(true, accounts(&["111111111111", "222222222222"]));
+    assert_eq!(
+        revert.still_needed(&now),
+        SharingChange::remove(true, accounts(&["111111111111"]))
+    );
+    assert!(revert.still_needed(&Sharing::default()).is_empty());
+    let undo = revert.inverse();
+    assert_eq!(
+        undo.add_accounts,
+        accounts(&["111111111111", "222222222222"])
+    );
+    assert!(undo.add_public && !undo.remove_public);
+    // Put back: only what is not there now.
+    let left = undo.still_needed(&now);
+    assert!(!left.add_public, "already public");
+    assert_eq!(left.add_accounts, accounts(&["222222222222"]));
+    let left = undo.still_needed(&Sharing::default());
+    assert!(left.add_public);
+    assert!(!left.is_empty());
+    assert!(SharingChange::default().is_empty());
+    assert!(!SharingChange::remove(true, Vec::new()).is_empty());
+
+    let operation = |change: SharingChange| Operation::ModifySnapshotSharing {
+        snapshot_id: "snap-1".into(),
+        change,
+    };
+    assert_eq!(
+        operation(revert.clone()).describe(),
+        "remove all, 111111111111, 222222222222"
+    );
+    assert_eq!(
+        operation(SharingChange {
+            remove_accounts: accounts(&["111111111111"]),
+            add_accounts: accounts(&["333333333333"]),
+            ..SharingChange::default()
+        })
+        .describe(),
+        "remove 111111111111; add 333333333333"
+    );
+    assert_eq!(
+        operation(SharingChange::default()).describe(),
+        "nothing to change"
+    );
+}
+
+#[test]
+fn an_operation_describes_its_change_in_words() {
+    assert_eq!(
+        Operation::DeactivateAccessKey {
+            user: "alice".into(),
+            key_id: "AKIA1".into()
+        }
+        .describe(),
+        "set Inactive"
+    );
+    assert_eq!(
+        Operation::PutFunctionConcurrency {
+            function: "miner".into(),
+            reserved: 0
+        }
+        .describe(),
+        "reserve concurrency 0: every invocation is throttled"
+    );
+    assert_eq!(
+        Operation::BlockNewSnapshotSharing.describe(),
+        "block new public sharing only"
+    );
+}
