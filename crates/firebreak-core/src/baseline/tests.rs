@@ -261,20 +261,7 @@ fn diff_shows_what_came_and_went() {
 }
 
 fn finding_about(kind: FindingKind, resource_type: ResourceType, id: &str) -> Finding {
-    Finding {
-        id: crate::model::finding::finding_id(kind, "eu-west-1", id),
-        kind,
-        severity: crate::model::finding::Severity::High,
-        region: "eu-west-1".into(),
-        resource_type,
-        resource_id: id.into(),
-        arn: None,
-        summary: String::new(),
-        details: Vec::new(),
-        related: Vec::new(),
-        facts: String::new(),
-        attribution: None,
-    }
+    crate::model::finding::sample(kind, resource_type, "eu-west-1", id)
 }
 
 #[test]

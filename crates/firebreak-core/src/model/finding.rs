@@ -259,6 +259,31 @@ impl fmt::Display for Attribution {
     }
 }
 
+/// A finding of `kind` about `resource_id` (a `resource_type`) in `region`, with nothing else
+/// set: what the core's tests start from.
+#[cfg(test)]
+pub(crate) fn sample(
+    kind: FindingKind,
+    resource_type: ResourceType,
+    region: &str,
+    resource_id: &str,
+) -> Finding {
+    Finding {
+        id: finding_id(kind, region, resource_id),
+        kind,
+        severity: Severity::High,
+        region: region.into(),
+        resource_type,
+        resource_id: resource_id.into(),
+        arn: None,
+        summary: String::new(),
+        details: Vec::new(),
+        related: Vec::new(),
+        facts: String::new(),
+        attribution: None,
+    }
+}
+
 /// The id of the finding of `kind` about `resource_id` in `region`.
 pub fn finding_id(kind: FindingKind, region: &str, resource_id: &str) -> String {
     format!("{}:{region}:{resource_id}", kind.as_str())

@@ -71,20 +71,7 @@ mod tests {
     use super::*;
 
     fn about(kind: FindingKind, resource_type: ResourceType) -> Finding {
-        Finding {
-            id: String::new(),
-            kind,
-            severity: crate::model::finding::Severity::High,
-            region: "eu-west-1".into(),
-            resource_type,
-            resource_id: "x".into(),
-            arn: None,
-            summary: String::new(),
-            details: Vec::new(),
-            related: Vec::new(),
-            facts: String::new(),
-            attribution: None,
-        }
+        crate::model::finding::sample(kind, resource_type, "eu-west-1", "x")
     }
 
     #[test]

@@ -48,17 +48,6 @@ fn a_rescan_of_some_regions_replaces_only_them() {
         started: None,
         sharing: Sharing::default(),
     };
-    let planned = |names: &[&str]| {
-        ScanEvent::Planned(
-            names
-                .iter()
-                .map(|n| RegionInfo {
-                    name: n.to_string(),
-                    enabled: true,
-                })
-                .collect(),
-        )
-    };
     let mut full = ScanState::default();
     full.apply(planned(&["eu-west-1", "us-east-1"]));
     for (region, id) in [("eu-west-1", "snap-eu"), ("us-east-1", "snap-us")] {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::finding::{ResourceType, Severity, finding_id};
+use crate::model::finding::{ResourceType, Severity};
 use crate::model::{
     Detector, EventRule, GLOBAL, OpenIngress, Principals, ProfileAssociation, Role,
 };
@@ -15,20 +15,9 @@ fn account(caller: &str) -> Identity {
 }
 
 fn finding(kind: FindingKind, resource_type: ResourceType, id: &str) -> Finding {
-    Finding {
-        id: finding_id(kind, "us-east-1", id),
-        kind,
-        severity: Severity::Critical,
-        region: "us-east-1".into(),
-        resource_type,
-        resource_id: id.into(),
-        arn: None,
-        summary: String::new(),
-        details: Vec::new(),
-        related: Vec::new(),
-        facts: String::new(),
-        attribution: None,
-    }
+    let mut finding = crate::model::finding::sample(kind, resource_type, "us-east-1", id);
+    finding.severity = Severity::Critical;
+    finding
 }
 
 fn planned(

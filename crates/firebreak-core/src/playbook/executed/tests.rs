@@ -5,7 +5,7 @@ use chrono::Utc;
 use super::*;
 use crate::aws_error::AwsError;
 use crate::model::Identity;
-use crate::model::finding::{FindingKind, ResourceType, Severity};
+use crate::model::finding::{FindingKind, ResourceType};
 use crate::playbook::contain_functions::{self, Deletion, FunctionTarget};
 
 fn account() -> Identity {
@@ -36,20 +36,12 @@ fn contain() -> Plan {
 }
 
 fn function_finding(region: &str, name: &str) -> Finding {
-    Finding {
-        id: format!("recent_resource:{region}:{name}"),
-        kind: FindingKind::RecentResource,
-        severity: Severity::High,
-        region: region.into(),
-        resource_type: ResourceType::Function,
-        resource_id: name.into(),
-        arn: None,
-        summary: String::new(),
-        details: Vec::new(),
-        related: Vec::new(),
-        facts: String::new(),
-        attribution: None,
-    }
+    crate::model::finding::sample(
+        FindingKind::RecentResource,
+        ResourceType::Function,
+        region,
+        name,
+    )
 }
 
 fn failed() -> Outcome {
