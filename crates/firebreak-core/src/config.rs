@@ -203,7 +203,7 @@ fn is_role_name(name: &str) -> bool {
 
 fn break_glass<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     checked_strings(deserializer, |entry| {
-        crate::playbook::guard::parse_principal(entry)
+        crate::model::operation::parse_principal(entry)
             .map(|_| ())
             .map_err(|message| format!("break_glass: {message}"))
     })

@@ -153,6 +153,22 @@ pub struct PrincipalRef {
     pub trusted_services: Option<BTreeSet<String>>,
 }
 
+/// Parses a break-glass entry: `user/NAME` or `role/NAME`.
+pub fn parse_principal(entry: &str) -> Result<(PrincipalKind, String), String> {
+    let (kind, name) = entry
+        .split_once('/')
+        .ok_or_else(|| format!("'{entry}' must be user/NAME or role/NAME"))?;
+    let kind = match kind {
+        "user" => PrincipalKind::User,
+        "role" => PrincipalKind::Role,
+        _ => return Err(format!("'{entry}' must be user/NAME or role/NAME")),
+    };
+    if name.is_empty() || name.contains('/') {
+        return Err(format!("'{entry}' must be user/NAME or role/NAME"));
+    }
+    Ok((kind, name.to_string()))
+}
+
 /// User or role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PrincipalKind {

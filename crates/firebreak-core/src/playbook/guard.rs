@@ -2,7 +2,7 @@
 //! break-glass principals from config, and service-linked roles are never disabled or denied.
 
 use super::plan::Plan;
-use crate::model::operation::PrincipalKind;
+use crate::model::operation::{PrincipalKind, parse_principal};
 use crate::policy::Arn;
 
 /// Who is running firebreak, from the GetCallerIdentity ARN.
@@ -32,22 +32,6 @@ impl Caller {
             _ => Caller::Other(arn.to_string()),
         }
     }
-}
-
-/// Parses a break-glass entry: `user/NAME` or `role/NAME`.
-pub fn parse_principal(entry: &str) -> Result<(PrincipalKind, String), String> {
-    let (kind, name) = entry
-        .split_once('/')
-        .ok_or_else(|| format!("'{entry}' must be user/NAME or role/NAME"))?;
-    let kind = match kind {
-        "user" => PrincipalKind::User,
-        "role" => PrincipalKind::Role,
-        _ => return Err(format!("'{entry}' must be user/NAME or role/NAME")),
-    };
-    if name.is_empty() || name.contains('/') {
-        return Err(format!("'{entry}' must be user/NAME or role/NAME"));
-    }
-    Ok((kind, name.to_string()))
 }
 
 /// The instance id an assumed-role caller's session is named after (`i-` and hex digits), as
