@@ -11,7 +11,9 @@ use tokio::task::JoinSet;
 
 use crate::aws::{self, AwsContext, AwsError};
 use firebreak_core::model::GLOBAL;
-use firebreak_core::scan::{ItemKind, Part, RegionInfo, RegionSelection, ScanEvent, ScanOptions};
+use firebreak_core::scan::{
+    CensusBound, ItemKind, Part, RegionInfo, RegionSelection, ScanEvent, ScanOptions,
+};
 
 /// Starts a scan in the background and returns its event stream, which ends after `Done` or
 /// `Fatal`.
@@ -47,6 +49,7 @@ pub async fn run(ctx: AwsContext, options: ScanOptions, events: mpsc::UnboundedS
     let mut tasks = JoinSet::new();
     let global_ctx = ctx.clone();
     let global_events = events.clone();
+    let global_account = account.clone();
     let detail = options.detail_concurrency;
     tasks.spawn(async move {
         let send = |event| {
@@ -62,10 +65,23 @@ pub async fn run(ctx: AwsContext, options: ScanOptions, events: mpsc::UnboundedS
             });
         }
         // Like a region's listings, a failed IAM listing is read once more before `error`.
-        let read = match aws::iam::inventory(&global_ctx, detail).await {
-            Err(_) => aws::iam::inventory(&global_ctx, detail).await,
-            read => read,
-        };
+        // The account's S3 block needs nothing IAM says: both are asked at once.
+        let (read, block) = tokio::join!(
+            async {
+                match aws::iam::inventory(&global_ctx, detail).await {
+                    Err(_) => aws::iam::inventory(&global_ctx, detail).await,
+                    read => read,
+                }
+            },
+            aws::s3::account_block(&global_ctx, &global_account)
+        );
+        send(ScanEvent::Part {
+            region: GLOBAL.to_string(),
+            part: match block {
+                Ok(block) => Part::AccountBlock(block),
+                Err(error) => Part::Problem(error),
+            },
+        });
         let parts = match read {
             Ok(iam) => std::iter::once(Part::Iam {
                 users: iam.users,
@@ -96,11 +112,15 @@ pub async fn run(ctx: AwsContext, options: ScanOptions, events: mpsc::UnboundedS
         let ctx = ctx.clone();
         let events = events.clone();
         let permits = permits.clone();
-        let account = account.clone();
+        let reading = Reading {
+            account: account.clone(),
+            detail,
+            census: options.census,
+        };
         tasks.spawn(async move {
             // The semaphore is never closed, so acquiring only fails if it were: then run anyway.
             let _permit = permits.acquire_owned().await.ok();
-            scan_region(&ctx, &region.name, &account, detail, &events).await;
+            scan_region(&ctx, &region.name, &reading, &events).await;
         });
     }
     while tasks.join_next().await.is_some() {}
@@ -120,6 +140,9 @@ enum Service {
     EventRules,
     ProfileAssociations,
     ApiKeys,
+    Buckets,
+    Databases,
+    DbSnapshots,
 }
 
 impl Service {
@@ -136,11 +159,14 @@ impl Service {
             Service::EventRules => ItemKind::EventRules,
             Service::ProfileAssociations => ItemKind::ProfileAssociations,
             Service::ApiKeys => ItemKind::ApiKeys,
+            Service::Buckets => ItemKind::Buckets,
+            Service::Databases => ItemKind::Databases,
+            Service::DbSnapshots => ItemKind::DbSnapshots,
         }
     }
 }
 
-const SERVICES: [Service; 10] = [
+const SERVICES: [Service; 13] = [
     Service::Functions,
     Service::Snapshots,
     Service::Images,
@@ -151,17 +177,34 @@ const SERVICES: [Service; 10] = [
     Service::EventRules,
     Service::ProfileAssociations,
     Service::ApiKeys,
+    Service::Buckets,
+    Service::Databases,
+    Service::DbSnapshots,
 ];
+
+/// What every service read in a region needs to know.
+struct Reading {
+    /// The account scanned (its own snapshots, its trails).
+    account: String,
+    /// Per-item detail calls in flight at once.
+    detail: usize,
+    census: CensusBound,
+}
 
 /// One service's listing in `region`, as parts (items, then problems with single items);
 /// `Err` when the listing itself failed.
 async fn read_service(
     ctx: &AwsContext,
     region: &str,
-    account: &str,
-    detail: usize,
+    reading: &Reading,
     service: Service,
 ) -> Result<Vec<Part>, AwsError> {
+    let Reading {
+        account,
+        detail,
+        census,
+    } = reading;
+    let (account, detail, census) = (account.as_str(), *detail, *census);
     fn with_problems(items: Part, problems: Vec<AwsError>) -> Vec<Part> {
         std::iter::once(items)
             .chain(problems.into_iter().map(Part::Problem))
@@ -201,14 +244,22 @@ async fn read_service(
             aws::ec2::profile_associations(ctx, region).await?,
         )],
         Service::ApiKeys => vec![Part::ApiKeys(aws::apigateway::api_keys(ctx, region).await?)],
+        Service::Buckets => {
+            let (found, problems) = aws::s3::buckets(ctx, region, detail, census).await?;
+            with_problems(Part::Buckets(found), problems)
+        }
+        Service::Databases => vec![Part::Databases(aws::rds::databases(ctx, region).await?)],
+        Service::DbSnapshots => {
+            let (found, problems) = aws::rds::snapshots(ctx, region, detail).await?;
+            with_problems(Part::DbSnapshots(found), problems)
+        }
     })
 }
 
 async fn scan_region(
     ctx: &AwsContext,
     region: &str,
-    account: &str,
-    detail: usize,
+    reading: &Reading,
     events: &mpsc::UnboundedSender<ScanEvent>,
 ) {
     let started = Instant::now();
@@ -226,7 +277,7 @@ async fn scan_region(
     });
     let emit = |parts: Vec<Part>| parts.into_iter().for_each(part);
     let first = futures::future::join_all(SERVICES.map(|service| async move {
-        let read = read_service(ctx, region, account, detail, service).await;
+        let read = read_service(ctx, region, reading, service).await;
         if let Ok(parts) = &read {
             emit(parts.clone());
         }
@@ -237,7 +288,7 @@ async fn scan_region(
     // of throttling has often passed by then), before the region is marked `error`.
     for (service, failed) in first {
         if failed {
-            match read_service(ctx, region, account, detail, service).await {
+            match read_service(ctx, region, reading, service).await {
                 Ok(parts) => emit(parts),
                 Err(error) => part(Part::Failed {
                     kind: service.kind(),

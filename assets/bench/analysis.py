@@ -41,6 +41,12 @@ LISTINGS = {
     "ListEventBuses": (100, None),
     "GetApiKeys": (500, None),
     "GetAccountAuthorizationDetails": (1000, None),
+    "ListBuckets": (10000, "buckets"),
+    "DescribeDBInstances": (100, None),
+    "DescribeDBClusters": (100, None),
+    "DescribeDBSnapshots": (100, "db_snapshots"),
+    "DescribeDBClusterSnapshots": (100, None),
+    "GetAccountPublicAccessBlock": (None, None),
 }
 # A follow-up read: the listing it needs and how many reads deep it sits under it.
 FOLLOW_UPS = {
@@ -60,6 +66,32 @@ FOLLOW_UPS = {
     "GetLoginProfile": ("GetAccountAuthorizationDetails", 1),
     "ListMFADevices": ("GetAccountAuthorizationDetails", 1),
     "GetAccessKeyLastUsed": ("GetAccountAuthorizationDetails", 2),
+    "GetBucketPolicy": ("ListBuckets", 1),
+    "GetBucketPolicyStatus": ("ListBuckets", 2),
+    "GetBucketAcl": ("ListBuckets", 1),
+    "GetPublicAccessBlock": ("ListBuckets", 1),
+    "GetBucketVersioning": ("ListBuckets", 1),
+    "GetObjectLockConfiguration": ("ListBuckets", 1),
+    "GetBucketReplication": ("ListBuckets", 1),
+    "GetBucketLifecycleConfiguration": ("ListBuckets", 1),
+    "GetBucketEncryption": ("ListBuckets", 1),
+    "ListObjectsV2": ("ListBuckets", 1),
+    "HeadObject": ("ListBuckets", 2),
+    "DescribeDBSnapshotAttributes": ("DescribeDBSnapshots", 1),
+    "DescribeDBClusterSnapshotAttributes": ("DescribeDBClusterSnapshots", 1),
+}
+# S3 names a bucket's read by its query's first key (`GET /bucket?policy`).
+S3_SUBRESOURCES = {
+    "policy": "GetBucketPolicy",
+    "policyStatus": "GetBucketPolicyStatus",
+    "acl": "GetBucketAcl",
+    "publicAccessBlock": "GetPublicAccessBlock",
+    "versioning": "GetBucketVersioning",
+    "object-lock": "GetObjectLockConfiguration",
+    "replication": "GetBucketReplication",
+    "lifecycle": "GetBucketLifecycleConfiguration",
+    "encryption": "GetBucketEncryption",
+    "list-type": "ListObjectsV2",
 }
 # Asked once per scan before the regional listings, all at the same time.
 PREFIX = {"GetCallerIdentity", "ListAccountAliases", "DescribeRegions"}
@@ -71,11 +103,30 @@ PACED = {
     "ListAliases": ("lambda control plane", 15, 15),
     "DescribeSnapshotAttribute": ("ec2 describe", 20, 100),
     "DescribeImageAttribute": ("ec2 describe", 20, 100),
+    "DescribeDBSnapshotAttributes": ("rds", 12, 300),
+    "DescribeDBClusterSnapshotAttributes": ("rds", 12, 300),
 }
+
+
+def s3_operation(entry):
+    """An S3 (or S3 Control) read named from its method, path and query."""
+    method = entry["action"].split(" ", 1)[0]
+    head = entry.get("target", "").split(" ", 1)[0]
+    path, _, query = head.partition("?")
+    if path.startswith("/v20180820/configuration/publicAccessBlock"):
+        return "GetAccountPublicAccessBlock"
+    if path == "/":
+        return "ListBuckets"
+    if method == "HEAD":
+        return "HeadObject"
+    key = query.split("&", 1)[0].split("=", 1)[0]
+    return S3_SUBRESOURCES.get(key, entry["action"])
 
 
 def operation(entry):
     action = entry["action"]
+    if entry.get("service") == "s3" and " " in action:
+        return s3_operation(entry)
     if " " not in action:
         return action
     for pattern, name in REST:

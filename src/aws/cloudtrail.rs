@@ -58,6 +58,7 @@ pub async fn trails(
                     log_role: trail.cloud_watch_logs_role_arn().map(str::to_string),
                     delivery_error: None,
                     organization_owner: organization_owner(&trail, account),
+                    bucket: trail.s3_bucket_name().map(str::to_string),
                     name: name.clone(),
                     arn: arn.clone(),
                 };

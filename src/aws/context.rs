@@ -11,10 +11,12 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use firebreak_core::scan::RegionInfo;
 
 use super::attempts::AttemptWatch;
+use super::emulator_shims::{OverriddenHost, RenamedRoot};
 use super::error::{AwsError, CallSite};
 use super::pace::{Api, Pacer};
 use super::unimplemented::EmulatorGap;
 use super::unreachable::Unreachable;
+use aws_sdk_s3::config::SharedInterceptor;
 use firebreak_core::model::{GLOBAL, Identity, partition_of_region};
 
 /// The region used for global services when neither the flag nor the AWS config names one.
@@ -244,6 +246,34 @@ impl AwsContext {
         /// An EventBridge client for `region`.
         eventbridge,
         aws_sdk_eventbridge
+    );
+    /// An S3 client for `region`. Against an emulator, buckets are addressed in the path:
+    /// `bucket.127.0.0.1` names no host.
+    pub(crate) fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        client!(self, aws_sdk_s3, {
+            let mut builder = aws_sdk_s3::config::Builder::from(&self.sdk)
+                .region(Region::new(region.to_string()))
+                .force_path_style(self.emulated());
+            if self.emulated() {
+                builder.push_interceptor(SharedInterceptor::new(RenamedRoot));
+            }
+            builder
+        })
+    }
+
+    /// An S3 Control client (account-level settings), in the home region.
+    pub(crate) fn s3control(&self) -> aws_sdk_s3control::Client {
+        let mut builder = aws_sdk_s3control::config::Builder::from(&self.sdk);
+        if let Some(url) = self.sdk.endpoint_url() {
+            builder = builder.endpoint_resolver(OverriddenHost::new(url));
+        }
+        client!(self, aws_sdk_s3control, builder)
+    }
+
+    regional_client!(
+        /// An RDS client for `region`.
+        rds,
+        aws_sdk_rds
     );
     regional_client!(
         /// An API Gateway client for `region`.

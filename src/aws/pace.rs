@@ -3,7 +3,10 @@
 //! retries (the SDK's retries still handle what pacing does not prevent). IAM publishes no
 //! per-API rate, so its reads are not paced. The rates are AWS's documented quotas:
 //! Lambda `GetPolicy` 15/s, the rest of Lambda's control plane 15/s, `GetFunction` 100/s;
-//! EC2 non-mutating actions a bucket of 100 refilled at 20/s; CloudTrail `LookupEvents` 2/s.
+//! EC2 non-mutating actions a bucket of 100 refilled at 20/s; CloudTrail `LookupEvents` 2/s;
+//! RDS a bucket of 300 refilled at 12/s. S3 publishes no rate for its bucket-configuration
+//! reads (only per-prefix object rates far above a census): they are bounded by
+//! `detail_concurrency` alone.
 
 use std::num::NonZeroU32;
 
@@ -23,6 +26,8 @@ pub(crate) enum Api {
     Ec2Describe,
     /// CloudTrail `LookupEvents`.
     CloudTrailLookup,
+    /// RDS calls (`DescribeDBSnapshotAttributes`, …): one bucket of 300 refilled at 12/s.
+    RdsDescribe,
 }
 
 /// One keyed limiter per paced family, keyed by region.
@@ -32,6 +37,7 @@ pub(crate) struct Pacer {
     lambda_control: DefaultKeyedRateLimiter<String>,
     ec2_describe: DefaultKeyedRateLimiter<String>,
     cloudtrail_lookup: DefaultKeyedRateLimiter<String>,
+    rds: DefaultKeyedRateLimiter<String>,
 }
 
 impl std::fmt::Debug for Pacer {
@@ -55,6 +61,7 @@ impl Default for Pacer {
             lambda_control: RateLimiter::keyed(quota(15, 15)),
             ec2_describe: RateLimiter::keyed(quota(20, 100)),
             cloudtrail_lookup: RateLimiter::keyed(quota(2, 2)),
+            rds: RateLimiter::keyed(quota(12, 300)),
         }
     }
 }
@@ -68,6 +75,7 @@ impl Pacer {
             Api::LambdaControl => &self.lambda_control,
             Api::Ec2Describe => &self.ec2_describe,
             Api::CloudTrailLookup => &self.cloudtrail_lookup,
+            Api::RdsDescribe => &self.rds,
         };
         limiter.until_key_ready(&region.to_string()).await;
     }

@@ -119,8 +119,16 @@ pub fn table(report: &ScanReport) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{:<16} {:<11} {:>7} {:>9} {:>9} {:>6} {:>9} {:>6}",
-        "REGION", "STATUS", "TIME", "FUNCTIONS", "SNAPSHOTS", "AMIS", "INSTANCES", "SHARED"
+        "{:<16} {:<11} {:>7} {:>9} {:>9} {:>6} {:>9} {:>7} {:>6}",
+        "REGION",
+        "STATUS",
+        "TIME",
+        "FUNCTIONS",
+        "SNAPSHOTS",
+        "AMIS",
+        "INSTANCES",
+        "BUCKETS",
+        "SHARED"
     );
     for region in &report.regions {
         let time = region
@@ -128,7 +136,7 @@ pub fn table(report: &ScanReport) -> String {
             .map_or_else(String::new, |ms| format!("{:.1}s", ms as f64 / 1000.0));
         let _ = writeln!(
             out,
-            "{:<16} {:<11} {:>7} {:>9} {:>9} {:>6} {:>9} {:>6}",
+            "{:<16} {:<11} {:>7} {:>9} {:>9} {:>6} {:>9} {:>7} {:>6}",
             region.name,
             RegionStatus::word(region.status),
             time,
@@ -136,6 +144,7 @@ pub fn table(report: &ScanReport) -> String {
             count_cell(region, ItemKind::Snapshots),
             count_cell(region, ItemKind::Images),
             count_cell(region, ItemKind::Instances),
+            count_cell(region, ItemKind::Buckets),
             count_cell(region, ItemKind::Shared),
         );
     }

@@ -16,7 +16,7 @@ use firebreak_core::config::{self, Config};
 use firebreak_core::findings::{self, Windows};
 use firebreak_core::model::Identity;
 use firebreak_core::model::finding::Finding;
-use firebreak_core::scan::{RegionSelection, ScanOptions, ScanState};
+use firebreak_core::scan::{CensusBound, RegionSelection, ScanOptions, ScanState};
 
 /// What a front end asks of a session (the command line's global flags, as plain data).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +90,10 @@ impl Session {
                 regions: global.regions.clone(),
                 region_concurrency: config.scan.region_concurrency,
                 detail_concurrency: config.scan.detail_concurrency,
+                census: CensusBound {
+                    objects: config.scan.census_objects,
+                    sampled: config.scan.census_sampled,
+                },
             },
             read_only: global.read_only || config.read_only,
             baseline_path: global.baseline.clone().or_else(baseline::default_path),

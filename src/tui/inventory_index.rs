@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use firebreak_core::model::database::{Database, DbSnapshot};
+use firebreak_core::model::storage::Bucket;
 use firebreak_core::model::{
     AccessKey, ApiKey, Function, Image, Instance, Inventory, Role, Snapshot, User,
 };
@@ -25,6 +27,9 @@ pub struct InventoryIndex {
     images: ByRegion,
     instances: ByRegion,
     api_keys: ByRegion,
+    buckets: ByRegion,
+    databases: ByRegion,
+    db_snapshots: ByRegion,
 }
 
 fn by_name<'a>(names: impl Iterator<Item = &'a str>) -> HashMap<String, usize> {
@@ -91,6 +96,24 @@ impl InventoryIndex {
                     .api_keys
                     .iter()
                     .map(|k| (k.region.as_str(), k.id.as_str())),
+            ),
+            buckets: by_region(
+                inventory
+                    .buckets
+                    .iter()
+                    .map(|b| (b.region.as_str(), b.name.as_str())),
+            ),
+            databases: by_region(
+                inventory
+                    .databases
+                    .iter()
+                    .map(|d| (d.region.as_str(), d.id.as_str())),
+            ),
+            db_snapshots: by_region(
+                inventory
+                    .db_snapshots
+                    .iter()
+                    .map(|s| (s.region.as_str(), s.id.as_str())),
             ),
         }
     }
@@ -204,6 +227,36 @@ impl<'a> Lookup<'a> {
             region,
             id,
             |k| (k.region.as_str(), k.id.as_str()),
+        )
+    }
+
+    pub fn bucket(self, region: &str, name: &str) -> Option<&'a Bucket> {
+        regional(
+            &self.inventory.buckets,
+            &self.index.buckets,
+            region,
+            name,
+            |b| (b.region.as_str(), b.name.as_str()),
+        )
+    }
+
+    pub fn database(self, region: &str, id: &str) -> Option<&'a Database> {
+        regional(
+            &self.inventory.databases,
+            &self.index.databases,
+            region,
+            id,
+            |d| (d.region.as_str(), d.id.as_str()),
+        )
+    }
+
+    pub fn db_snapshot(self, region: &str, id: &str) -> Option<&'a DbSnapshot> {
+        regional(
+            &self.inventory.db_snapshots,
+            &self.index.db_snapshots,
+            region,
+            id,
+            |s| (s.region.as_str(), s.id.as_str()),
         )
     }
 }

@@ -63,7 +63,12 @@ impl ListId {
             | FindingKind::PublicImage
             | FindingKind::SharedImage
             | FindingKind::PublicFunction
-            | FindingKind::OpenIngress => ListId::Shared,
+            | FindingKind::OpenIngress
+            | FindingKind::PublicBucket
+            | FindingKind::SharedBucket
+            | FindingKind::ReplicationOut
+            | FindingKind::PublicAccessBlockOff
+            | FindingKind::PublicDatabase => ListId::Shared,
             FindingKind::NotJudged => match finding.resource_type {
                 ResourceType::User | ResourceType::Role | ResourceType::AccessKey => {
                     ListId::Principals
@@ -78,7 +83,11 @@ impl ListId {
             | FindingKind::DetectionDisabled
             | FindingKind::UnknownEventRule
             | FindingKind::UnknownProfileAssociation
-            | FindingKind::UnknownApiKey => ListId::Other,
+            | FindingKind::UnknownApiKey
+            | FindingKind::BucketProtectionWeakened
+            | FindingKind::DataExpiry
+            | FindingKind::RansomSigns
+            | FindingKind::DatabaseProtectionWeakened => ListId::Other,
         }
     }
 }
@@ -685,6 +694,9 @@ impl State {
             ResourceType::Image => inventory.image(region, id).and_then(|i| i.created),
             ResourceType::Instance => inventory.instance(region, id).and_then(|i| i.launched),
             ResourceType::ApiKey => inventory.api_key(region, id).and_then(|k| k.created),
+            ResourceType::Bucket => inventory.bucket(region, id).and_then(|b| b.created),
+            ResourceType::Database => inventory.database(region, id).and_then(|d| d.created),
+            ResourceType::DbSnapshot => inventory.db_snapshot(region, id).and_then(|s| s.created),
             ResourceType::Account
             | ResourceType::Trail
             | ResourceType::Detector

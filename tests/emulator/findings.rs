@@ -192,6 +192,35 @@ pub(crate) fn firebreak_ok(bed: &TestBed, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Accepts each of `report`'s findings in turn (last id first), rescanning after each: the
+/// accepted one goes, nothing new comes, and `also_gone(id)` names what else may go with it
+/// (an account trusted covers its other findings). At the end nothing is left.
+pub(crate) fn accept_each(
+    bed: &TestBed,
+    baseline: &Path,
+    report: &ScanReport,
+    also_gone: impl Fn(&str) -> Vec<String>,
+) {
+    let baseline_arg = baseline.to_str().expect("utf-8 path");
+    let mut left: Vec<String> = report.findings.iter().map(|f| f.id.clone()).collect();
+    left.sort();
+    while let Some(id) = left.pop() {
+        firebreak_ok(
+            bed,
+            &["--baseline", baseline_arg, "baseline", "accept", &id],
+        );
+        let gone = also_gone(&id);
+        left.retain(|f| !gone.contains(f));
+        let mut after: Vec<String> = scan_with_baseline(bed, baseline, &[])
+            .findings
+            .iter()
+            .map(|f| f.id.clone())
+            .collect();
+        after.sort();
+        assert_eq!(after, left, "after accepting {id}");
+    }
+}
+
 fn ids(report: &ScanReport) -> BTreeSet<String> {
     report.findings.iter().map(|f| f.id.clone()).collect()
 }

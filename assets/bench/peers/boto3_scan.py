@@ -4,19 +4,24 @@ Usage: boto3_scan.py ENDPOINT_URL
 
 A pool of 16 threads (aws-nuke's default parallelism) runs every listing of every enabled region
 and each item's follow-up reads as soon as its listing page is in, using boto3's paginators.
-Prints the number of items it read. Credentials come from the environment.
+Prints the number of items it read. Credentials come from the environment. It leaves out the one
+read of the account's S3 Block Public Access: boto3 puts the account id in S3 Control's host name,
+which the emulator's address cannot carry.
 """
 import sys
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import boto3
+import botocore.config
 
 ENDPOINT = sys.argv[1]
 SESSION = boto3.session.Session()
 
 
 def client(service, region="us-east-1"):
-    return SESSION.client(service, endpoint_url=ENDPOINT, region_name=region)
+    # Buckets in the path: the emulator's address has no names under it.
+    config = botocore.config.Config(s3={"addressing_style": "path"})
+    return SESSION.client(service, endpoint_url=ENDPOINT, region_name=region, config=config)
 
 
 def pages(c, operation, key, **kwargs):
@@ -33,14 +38,35 @@ def quietly(call, **kwargs):
         return call(**kwargs)
     except Exception as error:  # botocore's ClientError: the code is what matters
         code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-        if "NotFound" in code or "NoSuchEntity" in code:
+        if "NotFound" in code or code.startswith("NoSuch"):
             return None
         raise
 
 
-def region_listings(c, account):
-    lam, ec2, trail, guard, events, apigw = (
-        c["lambda"], c["ec2"], c["cloudtrail"], c["guardduty"], c["events"], c["apigateway"])
+CENSUS_OBJECTS, CENSUS_SAMPLED = 1000, 3
+
+
+def bucket_reads(s3, name):
+    """A bucket's settings, its policy's status when it has a policy, and its census."""
+    follow = [(quietly, dict(call=call, Bucket=name))
+              for call in (s3.get_bucket_acl, s3.get_public_access_block, s3.get_bucket_versioning,
+                           s3.get_object_lock_configuration, s3.get_bucket_replication,
+                           s3.get_bucket_lifecycle_configuration, s3.get_bucket_encryption)]
+    def policy():
+        if quietly(s3.get_bucket_policy, Bucket=name) is None:
+            return []
+        return [(quietly, dict(call=s3.get_bucket_policy_status, Bucket=name))]
+    def census():
+        listed = s3.list_objects_v2(Bucket=name, MaxKeys=CENSUS_OBJECTS).get("Contents", [])
+        return [(quietly, dict(call=s3.head_object, Bucket=name, Key=o["Key"]))
+                for o in listed[:CENSUS_SAMPLED]]
+    return follow + [(policy, {}), (census, {})]
+
+
+def region_listings(c, account, region):
+    lam, ec2, trail, guard, events, apigw, s3, rds = (
+        c["lambda"], c["ec2"], c["cloudtrail"], c["guardduty"], c["events"], c["apigateway"],
+        c["s3"], c["rds"])
     def functions():
         return [(quietly, dict(call=call, FunctionName=f["FunctionName"]))
                 for f in pages(lam, "list_functions", "Functions")
@@ -81,8 +107,28 @@ def region_listings(c, account):
     def api_keys():
         list(pages(apigw, "get_api_keys", "items"))
         return []
+    def buckets():
+        return [(bucket_reads, dict(s3=s3, name=b["Name"]))
+                for b in pages(s3, "list_buckets", "Buckets", BucketRegion=region,
+                               MaxBuckets=10000)]
+    def db_instances():
+        list(pages(rds, "describe_db_instances", "DBInstances"))
+        return []
+    def db_clusters():
+        list(pages(rds, "describe_db_clusters", "DBClusters"))
+        return []
+    def db_snapshots():
+        return [(quietly, dict(call=rds.describe_db_snapshot_attributes,
+                               DBSnapshotIdentifier=s["DBSnapshotIdentifier"]))
+                for s in pages(rds, "describe_db_snapshots", "DBSnapshots", SnapshotType="manual")]
+    def db_cluster_snapshots():
+        return [(quietly, dict(call=rds.describe_db_cluster_snapshot_attributes,
+                               DBClusterSnapshotIdentifier=s["DBClusterSnapshotIdentifier"]))
+                for s in pages(rds, "describe_db_cluster_snapshots", "DBClusterSnapshots",
+                               SnapshotType="manual")]
     return [functions, snapshots, images, instances, security_groups, associations, trails,
-            detectors, rules, api_keys]
+            detectors, rules, api_keys, buckets, db_instances, db_clusters, db_snapshots,
+            db_cluster_snapshots]
 
 
 def iam_listing(iam):
@@ -106,13 +152,13 @@ def main():
                if r["OptInStatus"] != "not-opted-in"]
     iam = client("iam")
     iam.list_account_aliases()
-    services = ["lambda", "ec2", "cloudtrail", "guardduty", "events", "apigateway"]
+    services = ["lambda", "ec2", "cloudtrail", "guardduty", "events", "apigateway", "s3", "rds"]
     clients = {r: {s: client(s, r) for s in services} for r in regions}
     items = 0
     with ThreadPoolExecutor(16) as pool:
         pending = {pool.submit(iam_listing, iam)}
         for region in regions:
-            pending |= {pool.submit(job) for job in region_listings(clients[region], account)}
+            pending |= {pool.submit(job) for job in region_listings(clients[region], account, region)}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:

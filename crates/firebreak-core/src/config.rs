@@ -96,6 +96,12 @@ pub struct ScanSettings {
     /// service.
     #[serde(deserialize_with = "concurrency")]
     pub detail_concurrency: usize,
+    /// Objects a bucket's census lists (one page at most: never all of a large bucket).
+    #[serde(deserialize_with = "census_objects")]
+    pub census_objects: usize,
+    /// Listed objects of each bucket read in detail (their encryption: HeadObject).
+    #[serde(deserialize_with = "census_sampled")]
+    pub census_sampled: usize,
 }
 
 impl Default for AwsSettings {
@@ -116,6 +122,8 @@ impl Default for ScanSettings {
         ScanSettings {
             region_concurrency: 64,
             detail_concurrency: 8,
+            census_objects: CENSUS_PAGE,
+            census_sampled: 3,
         }
     }
 }
@@ -179,6 +187,29 @@ fn concurrency<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::E
     let value = usize::deserialize(deserializer)?;
     if value == 0 {
         return Err(de::Error::custom("a concurrency must be at least 1"));
+    }
+    Ok(value)
+}
+
+/// The most objects one S3 listing request returns.
+pub const CENSUS_PAGE: usize = 1000;
+
+fn census_objects<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
+    let value = usize::deserialize(deserializer)?;
+    if value > CENSUS_PAGE {
+        return Err(de::Error::custom(format!(
+            "census_objects is at most {CENSUS_PAGE} (one listing page), found {value}"
+        )));
+    }
+    Ok(value)
+}
+
+fn census_sampled<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
+    let value = usize::deserialize(deserializer)?;
+    if value > 100 {
+        return Err(de::Error::custom(format!(
+            "census_sampled is at most 100 (one HeadObject each, per bucket), found {value}"
+        )));
     }
     Ok(value)
 }

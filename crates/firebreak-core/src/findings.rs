@@ -2,8 +2,12 @@
 //! every finding has a stable id (`kind:region:resource_id`), so the same thing keeps the same
 //! id across scans and can be accepted into the baseline.
 
+mod database;
 mod evasion;
+#[cfg(test)]
+mod fixtures;
 mod sharing;
+mod storage;
 
 use std::collections::BTreeSet;
 
@@ -148,6 +152,8 @@ pub fn evaluate(ctx: &Context) -> Vec<Finding> {
     }
     principal_rules(ctx, &mut out);
     sharing::sharing_rules(ctx, &mut out);
+    storage::storage_rules(ctx, &mut out);
+    database::database_rules(ctx, &mut out);
     recent_rules(ctx, &mut out);
     deleted_rules(ctx, &mut out);
     evasion::evasion_rules(ctx, &mut out);
@@ -502,6 +508,33 @@ fn deleted_rules(ctx: &Context, out: &mut Builder) {
                     .iter()
                     .any(|d| d.region == region && d.id == id),
             ),
+            ResourceType::Database => (
+                ItemKind::Databases,
+                Severity::Critical,
+                "database",
+                inventory
+                    .databases
+                    .iter()
+                    .any(|d| d.region == region && d.id == id),
+            ),
+            ResourceType::DbSnapshot => (
+                ItemKind::DbSnapshots,
+                Severity::Critical,
+                "DB snapshot",
+                inventory
+                    .db_snapshots
+                    .iter()
+                    .any(|s| s.region == region && s.id == id),
+            ),
+            ResourceType::Bucket => (
+                ItemKind::Buckets,
+                Severity::Critical,
+                "bucket",
+                inventory
+                    .buckets
+                    .iter()
+                    .any(|b| b.region == region && b.name == id),
+            ),
             _ => continue,
         };
         if present || !ctx.listed.contains(&(region.to_string(), item)) {
@@ -613,6 +646,36 @@ fn recent_rules(ctx: &Context, out: &mut Builder) {
             None,
             i.created,
             "image",
+        );
+    }
+    for b in &ctx.inventory.buckets {
+        recent(
+            ResourceType::Bucket,
+            &b.region,
+            &b.name,
+            None,
+            b.created,
+            "bucket",
+        );
+    }
+    for d in &ctx.inventory.databases {
+        recent(
+            ResourceType::Database,
+            &d.region,
+            &d.id,
+            None,
+            d.created,
+            d.kind.as_str(),
+        );
+    }
+    for s in &ctx.inventory.db_snapshots {
+        recent(
+            ResourceType::DbSnapshot,
+            &s.region,
+            &s.id,
+            None,
+            s.created,
+            "DB snapshot",
         );
     }
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::aws_error::AwsError;
+use crate::model::database::{Database, DbSnapshot};
+use crate::model::storage::{AccountBlock, Bucket};
 use crate::model::{
     AccessKey, ApiKey, Detector, EventRule, Function, GLOBAL, Identity, Image, Instance, Inventory,
     OpenIngress, ProfileAssociation, Role, Snapshot, Trail, Unread, User,
@@ -40,6 +42,17 @@ pub struct ScanOptions {
     pub region_concurrency: usize,
     /// Per-item detail calls (attributes, policies) in flight at once, per region and service.
     pub detail_concurrency: usize,
+    /// How much of each bucket's contents a scan looks at.
+    pub census: CensusBound,
+}
+
+/// How much of a bucket's contents a scan looks at: bounded in requests whatever it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CensusBound {
+    /// Objects listed (one page at most).
+    pub objects: usize,
+    /// Listed objects read in detail (one HeadObject each).
+    pub sampled: usize,
 }
 
 /// The (region, kind) listings a scan finished.
@@ -63,6 +76,12 @@ pub enum ItemKind {
     EventRules,
     ProfileAssociations,
     ApiKeys,
+    /// S3 buckets, counted in their own region.
+    Buckets,
+    /// RDS DB instances and Aurora clusters.
+    Databases,
+    /// Manual RDS DB and cluster snapshots.
+    DbSnapshots,
     /// Snapshots and images shared outside the account, and functions open to the public.
     Shared,
 }
@@ -84,6 +103,9 @@ impl ItemKind {
             ItemKind::EventRules => "eventbridge rules",
             ItemKind::ProfileAssociations => "ec2 instance profile associations",
             ItemKind::ApiKeys => "apigateway api keys",
+            ItemKind::Buckets => "s3 buckets",
+            ItemKind::Databases => "rds databases",
+            ItemKind::DbSnapshots => "rds snapshots",
             ItemKind::Shared => "sharing",
         }
     }
@@ -107,6 +129,11 @@ pub enum Part {
     EventRules(Vec<EventRule>),
     ProfileAssociations(Vec<ProfileAssociation>),
     ApiKeys(Vec<ApiKey>),
+    Buckets(Vec<Bucket>),
+    Databases(Vec<Database>),
+    DbSnapshots(Vec<DbSnapshot>),
+    /// The account's S3 Block Public Access (sent with `global`).
+    AccountBlock(AccountBlock),
     /// The listing of `kind` failed: those items in this region are unknown.
     Failed {
         kind: ItemKind,
@@ -343,6 +370,23 @@ impl ScanState {
                 state.add_count(ItemKind::ApiKeys, keys.len());
                 inventory.api_keys.extend(keys);
             }
+            Part::Buckets(buckets) => {
+                state.add_count(ItemKind::Buckets, buckets.len());
+                let shared = buckets.iter().filter(|b| b.is_public_configured()).count();
+                state.add_count(ItemKind::Shared, shared);
+                inventory.buckets.extend(buckets);
+            }
+            Part::Databases(databases) => {
+                state.add_count(ItemKind::Databases, databases.len());
+                inventory.databases.extend(databases);
+            }
+            Part::DbSnapshots(snapshots) => {
+                state.add_count(ItemKind::DbSnapshots, snapshots.len());
+                let shared = snapshots.iter().filter(|s| s.sharing.is_shared()).count();
+                state.add_count(ItemKind::Shared, shared);
+                inventory.db_snapshots.extend(snapshots);
+            }
+            Part::AccountBlock(block) => inventory.account_block = Some(block),
             Part::Failed { kind, error } => {
                 let listing = kind.listing().to_string();
                 if !state.failed_listings.contains(&listing) {
@@ -436,6 +480,12 @@ impl ScanState {
         take!(event_rules, ItemKind::EventRules);
         take!(profile_associations, ItemKind::ProfileAssociations);
         take!(api_keys, ItemKind::ApiKeys);
+        take!(buckets, ItemKind::Buckets);
+        take!(databases, ItemKind::Databases);
+        take!(db_snapshots, ItemKind::DbSnapshots);
+        // The account's block is read with `global`, which every rescan reads: what the rescan
+        // could not read stays as it was.
+        inventory.account_block = new.account_block.or(old.account_block);
         // What could not be read in a rescanned region is what the rescan says.
         let rescanned =
             |region: &String| region == GLOBAL || rescan.regions.iter().any(|r| r.name == *region);
@@ -476,6 +526,9 @@ impl ScanState {
             ItemKind::EventRules,
             ItemKind::ProfileAssociations,
             ItemKind::ApiKeys,
+            ItemKind::Buckets,
+            ItemKind::Databases,
+            ItemKind::DbSnapshots,
         ];
         self.regions
             .iter()

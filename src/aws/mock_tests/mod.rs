@@ -8,6 +8,7 @@ mod engine;
 mod evidence;
 mod sandbox;
 mod scan;
+mod storage;
 
 use std::time::Duration;
 
@@ -64,6 +65,24 @@ fn quiet_guards() -> Vec<Rule> {
         }),
         mock!(aws_sdk_apigateway::Client::get_api_keys).then_output(|| {
             aws_sdk_apigateway::operation::get_api_keys::GetApiKeysOutput::builder().build()
+        }),
+        mock!(aws_sdk_rds::Client::describe_db_instances).then_output(|| {
+            aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput::builder().build()
+        }),
+        mock!(aws_sdk_rds::Client::describe_db_clusters).then_output(|| {
+            aws_sdk_rds::operation::describe_db_clusters::DescribeDbClustersOutput::builder().build()
+        }),
+        mock!(aws_sdk_rds::Client::describe_db_snapshots).then_output(|| {
+            aws_sdk_rds::operation::describe_db_snapshots::DescribeDbSnapshotsOutput::builder().build()
+        }),
+        mock!(aws_sdk_rds::Client::describe_db_cluster_snapshots).then_output(|| {
+            aws_sdk_rds::operation::describe_db_cluster_snapshots::DescribeDbClusterSnapshotsOutput::builder().build()
+        }),
+        mock!(aws_sdk_s3::Client::list_buckets).then_output(|| {
+            aws_sdk_s3::operation::list_buckets::ListBucketsOutput::builder().build()
+        }),
+        mock!(aws_sdk_s3control::Client::get_public_access_block).then_output(|| {
+            aws_sdk_s3control::operation::get_public_access_block::GetPublicAccessBlockOutput::builder().build()
         }),
     ]
 }

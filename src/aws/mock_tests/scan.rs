@@ -436,6 +436,10 @@ async fn a_listing_that_failed_is_read_again_before_the_region_is_marked_error()
             regions: firebreak_core::scan::RegionSelection::Named(vec!["eu-west-1".into()]),
             region_concurrency: 1,
             detail_concurrency: 1,
+            census: firebreak_core::scan::CensusBound {
+                objects: 10,
+                sampled: 1,
+            },
         },
     );
     let mut state = firebreak_core::scan::ScanState::default();

@@ -14,6 +14,10 @@ fn offline_session(break_glass: &[&str]) -> Session {
             regions: RegionSelection::Enabled,
             region_concurrency: 1,
             detail_concurrency: 1,
+            census: firebreak_core::scan::CensusBound {
+                objects: 10,
+                sampled: 1,
+            },
         },
         read_only: false,
         baseline_path: None,

@@ -214,6 +214,48 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
                 out.push(sharing(&i.sharing));
             }
         }
+        ResourceType::Database => {
+            if let Some(d) = inventory.database(region, id) {
+                out.push(format!(
+                    "{} {} · created {}",
+                    d.kind.as_str(),
+                    d.engine.as_deref().unwrap_or("engine ?"),
+                    time(d.created)
+                ));
+                out.push(format!(
+                    "{} · deletion protection {} · backups kept {} day(s) · {}",
+                    if d.public { "PUBLIC" } else { "private" },
+                    if d.deletion_protection { "on" } else { "OFF" },
+                    d.backup_retention,
+                    if d.encrypted {
+                        "encrypted"
+                    } else {
+                        "UNENCRYPTED"
+                    }
+                ));
+            }
+        }
+        ResourceType::DbSnapshot => {
+            if let Some(s) = inventory.db_snapshot(region, id) {
+                out.push(format!(
+                    "of {} · {} · created {}",
+                    s.source.as_deref().unwrap_or("?"),
+                    if s.encrypted {
+                        "encrypted"
+                    } else {
+                        "UNENCRYPTED"
+                    },
+                    time(s.created)
+                ));
+                out.push(sharing(&s.sharing));
+            }
+        }
+        ResourceType::Bucket => {
+            if let Some(b) = inventory.bucket(region, id) {
+                out.push(format!("created {}", time(b.created)));
+                out.extend(bucket_lines(b));
+            }
+        }
         // What matters about the rest is in the finding's own details.
         ResourceType::Instance
         | ResourceType::Account
@@ -225,6 +267,71 @@ fn facts(state: &State, finding: &Finding) -> Vec<String> {
         | ResourceType::ApiKey => {}
     }
     out
+}
+
+/// A bucket's exposure, protections and census, one line each.
+fn bucket_lines(b: &firebreak_core::model::storage::Bucket) -> Vec<String> {
+    let policy = match &b.policy {
+        None => "no policy".to_string(),
+        Some(p) if b.policy_is_public() => format!(
+            "policy PUBLIC{}",
+            if p.accounts.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", accounts {}",
+                    p.accounts.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
+            }
+        ),
+        Some(p) if p.accounts.is_empty() => "policy names no other account".to_string(),
+        Some(p) => format!(
+            "policy lets in {}",
+            p.accounts.iter().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let acl = if b.acl.public.is_empty() && b.acl.accounts.is_empty() {
+        "ACL: owner only".to_string()
+    } else {
+        format!(
+            "ACL: {}",
+            b.acl
+                .public
+                .iter()
+                .chain(&b.acl.accounts)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let block = match b.block {
+        Some(block) if block.all_on() => "block public access on".to_string(),
+        Some(block) => format!("block public access off: {}", block.off().join(", ")),
+        None => "no block public access of its own".to_string(),
+    };
+    let mut lines = vec![
+        policy,
+        format!("{acl} · {block}"),
+        format!(
+            "versioning {:?}{}{}",
+            b.versioning,
+            if b.mfa_delete { " · MFA delete" } else { "" },
+            if b.object_lock { " · Object Lock" } else { "" }
+        ),
+    ];
+    if let Some(census) = &b.census {
+        lines.push(format!(
+            "census: {} object(s){} listed, {} read in detail",
+            census.listed,
+            if census.more {
+                " (more not listed)"
+            } else {
+                ""
+            },
+            census.sampled.len()
+        ));
+    }
+    lines
 }
 
 fn sharing(sharing: &firebreak_core::model::Sharing) -> String {

@@ -194,6 +194,15 @@ fn label(state: &State, finding: &Finding, room: usize) -> String {
         FindingKind::UnknownEventRule
         | FindingKind::UnknownProfileAssociation
         | FindingKind::UnknownApiKey => "unknown".to_string(),
+        FindingKind::PublicBucket => "public".to_string(),
+        FindingKind::SharedBucket => format!("→ {}", finding.facts),
+        FindingKind::PublicAccessBlockOff => "block public access OFF".to_string(),
+        FindingKind::BucketProtectionWeakened => format!("lost {}", finding.facts),
+        FindingKind::DataExpiry => "EXPIRING".to_string(),
+        FindingKind::ReplicationOut => format!("replicates → {}", finding.facts),
+        FindingKind::RansomSigns => format!("RANSOM? {}", finding.facts),
+        FindingKind::PublicDatabase => "public".to_string(),
+        FindingKind::DatabaseProtectionWeakened => format!("lost {}", finding.facts),
         FindingKind::NoBaseline => return "no baseline: judged by age".to_string(),
     };
     let what = match finding.resource_type {
@@ -211,6 +220,9 @@ fn label(state: &State, finding: &Finding, room: usize) -> String {
         ResourceType::EventRule => "rule",
         ResourceType::ProfileAssociation => "profile",
         ResourceType::ApiKey => "apikey",
+        ResourceType::Bucket => "s3",
+        ResourceType::Database => "rds",
+        ResourceType::DbSnapshot => "rds-snap",
     };
     let owner = match finding.resource_type {
         ResourceType::AccessKey => state

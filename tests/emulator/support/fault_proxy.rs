@@ -453,6 +453,11 @@ fn throttled(service: &str) -> Response<Full<Bytes>> {
             "ThrottlingException",
             "Rate exceeded",
         ),
+        // S3 and S3 Control (both sign as `s3`) slow a caller down with a 503.
+        "s3" => query_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            s3_error("SlowDown", "Please reduce your request rate."),
+        ),
         _ => query_error(
             StatusCode::BAD_REQUEST,
             iam_error("Throttling", "Rate exceeded"),
@@ -477,6 +482,13 @@ fn server_error(service: &str) -> Response<Full<Bytes>> {
             "InternalServerErrorException",
             "internal error",
         ),
+        "s3" => query_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            s3_error(
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            ),
+        ),
         _ => query_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             iam_error("ServiceFailure", "internal error"),
@@ -497,6 +509,13 @@ fn iam_error(code: &str, message: &str) -> String {
     format!(
         "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>\
          </Error><RequestId>{INJECTED_REQUEST_ID}</RequestId></ErrorResponse>"
+    )
+}
+
+fn s3_error(code: &str, message: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>\
+         <Message>{message}</Message><RequestId>{INJECTED_REQUEST_ID}</RequestId></Error>"
     )
 }
 

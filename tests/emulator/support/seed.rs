@@ -82,26 +82,63 @@ impl Seeder {
         aws_sdk_apigateway::Client::from_conf(config)
     }
 
-    /// An S3 bucket, only as a trail's destination. firebreak reads nothing from S3, so the
-    /// tests carry no S3 SDK: one path-style PUT creates the bucket in the emulator.
-    pub async fn bucket(&self, name: &str) {
+    pub fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        let config = aws_sdk_rds::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_rds::Client::from_conf(config)
+    }
+
+    /// An S3 client for `region`, buckets addressed in the path (the emulator has no names).
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// An S3 Control client, pointed at the emulator as firebreak points its own.
+    pub fn s3control(&self) -> aws_sdk_s3control::Client {
         let endpoint = self.config.endpoint_url().expect("seeder has an endpoint");
-        let uri: hyper::Uri = format!("{endpoint}/{name}").parse().expect("bucket uri");
-        let authority = uri.authority().expect("authority").to_string();
-        let stream = tokio::net::TcpStream::connect(&authority)
-            .await
-            .expect("connect to the emulator");
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        let config = aws_sdk_s3control::config::Builder::from(&self.config)
+            .endpoint_resolver(firebreak::aws::emulator_shims::OverriddenHost::new(
+                endpoint,
+            ))
+            .build();
+        aws_sdk_s3control::Client::from_conf(config)
+    }
+
+    /// An S3 bucket in us-east-1 (a trail's destination, or data).
+    pub async fn bucket(&self, name: &str) {
+        self.bucket_in("us-east-1", name).await;
+    }
+
+    /// An S3 bucket homed in `region`.
+    pub async fn bucket_in(&self, region: &str, name: &str) {
+        let mut create = self.s3(region).create_bucket().bucket(name);
+        if region != "us-east-1" {
+            create = create.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(region.into())
+                    .build(),
+            );
+        }
+        create.send().await.expect("create bucket");
+    }
+
+    /// `count` small objects `data/0000.csv`… in `bucket`.
+    pub async fn objects(&self, region: &str, bucket: &str, count: usize) {
+        let s3 = self.s3(region);
+        for n in 0..count {
+            s3.put_object()
+                .bucket(bucket)
+                .key(format!("data/{n:04}.csv"))
+                .body(aws_sdk_s3::primitives::ByteStream::from(vec![b'x'; 64]))
+                .send()
                 .await
-                .expect("handshake");
-        tokio::spawn(connection);
-        let request = hyper::Request::put(uri.path())
-            .header("host", authority)
-            .body(http_body_util::Empty::<bytes::Bytes>::new())
-            .expect("request");
-        let answer = sender.send_request(request).await.expect("create bucket");
-        assert!(answer.status().is_success(), "create bucket: {answer:?}");
+                .expect("put object");
+        }
     }
 
     /// A trail homed in `region`, logging, writing to a new bucket; returns its ARN.

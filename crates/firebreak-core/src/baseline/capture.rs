@@ -2,6 +2,7 @@
 //! (`accept`).
 
 use super::*;
+use crate::model::storage::{Bucket, Versioning};
 
 /// A baseline of everything in `inventory`: a starting point for a person to review.
 pub fn capture(inventory: &Inventory, identity: &Identity, captured_at: DateTime<Utc>) -> Baseline {
@@ -47,6 +48,26 @@ pub fn capture(inventory: &Inventory, identity: &Identity, captured_at: DateTime
                 .iter()
                 .filter_map(|f| f.policy_principals.as_ref())
                 .flat_map(|p| &p.accounts),
+        )
+        .chain(
+            inventory
+                .buckets
+                .iter()
+                .filter_map(|b| b.policy.as_ref())
+                .flat_map(|p| &p.accounts),
+        )
+        .chain(
+            inventory
+                .db_snapshots
+                .iter()
+                .flat_map(|s| &s.sharing.accounts),
+        )
+        .chain(
+            inventory
+                .buckets
+                .iter()
+                .flat_map(|b| &b.replication)
+                .filter_map(|r| r.account.as_ref()),
         )
         .filter(|a| **a != identity.id && trustable(a));
     baseline.trusted_accounts = external.cloned().collect();
@@ -130,6 +151,44 @@ pub fn capture(inventory: &Inventory, identity: &Identity, captured_at: DateTime
             .map(|k| (&k.region, k.id.clone()))
             .collect(),
     );
+    let log_buckets: BTreeSet<&str> = inventory
+        .trails
+        .iter()
+        .filter_map(|t| t.bucket.as_deref())
+        .collect();
+    let mut buckets: BTreeMap<String, BTreeMap<String, BucketSettings>> = BTreeMap::new();
+    for bucket in &inventory.buckets {
+        buckets
+            .entry(bucket.region.clone())
+            .or_default()
+            .insert(bucket.name.clone(), bucket_settings(bucket, &log_buckets));
+    }
+    resources.buckets = Some(buckets);
+    let mut databases: BTreeMap<String, BTreeMap<String, DatabaseSettings>> = BTreeMap::new();
+    for database in &inventory.databases {
+        databases
+            .entry(database.region.clone())
+            .or_default()
+            .insert(
+                database.id.clone(),
+                DatabaseSettings {
+                    public: database.public,
+                    deletion_protection: database.deletion_protection,
+                    backup_retention: database.backup_retention,
+                },
+            );
+    }
+    resources.databases = Some(databases);
+    resources.db_snapshots = section(
+        inventory
+            .db_snapshots
+            .iter()
+            .map(|s| (&s.region, s.id.clone()))
+            .collect(),
+    );
+    resources.account_public_access_block = inventory
+        .account_block
+        .map(|block| block.settings().all_on());
     baseline.regions_in_use = [
         &resources.functions,
         &resources.snapshots,
@@ -138,8 +197,32 @@ pub fn capture(inventory: &Inventory, identity: &Identity, captured_at: DateTime
     ]
     .iter()
     .flat_map(|map| map.keys().cloned())
+    .chain(inventory.buckets.iter().map(|b| b.region.clone()))
+    .chain(inventory.databases.iter().map(|d| d.region.clone()))
     .collect();
     baseline
+}
+
+/// How `bucket` is set now, as the baseline keeps it. `log_buckets` are the trails' buckets.
+fn bucket_settings(bucket: &Bucket, log_buckets: &BTreeSet<&str>) -> BucketSettings {
+    let holds = if log_buckets.contains(bucket.name.as_str()) {
+        Some(Holds::Logs)
+    } else if bucket.name.to_ascii_lowercase().contains("backup") {
+        Some(Holds::Backups)
+    } else {
+        None
+    };
+    BucketSettings {
+        blocked: bucket.block.is_some_and(|b| b.all_on()),
+        versioning: bucket.versioning == Versioning::Enabled,
+        mfa_delete: bucket.mfa_delete,
+        object_lock: bucket.object_lock,
+        holds,
+        expiring_rules: bucket.expiring_rules.iter().cloned().collect(),
+        objects: bucket.census.as_ref().map(|c| c.listed),
+        more_objects: bucket.census.as_ref().is_some_and(|c| c.more),
+        grantees: bucket.acl.accounts.clone(),
+    }
 }
 
 /// Adds the thing behind `finding` to the baseline and records who accepted it and when.
@@ -194,10 +277,32 @@ pub fn accept(
                 .admins
                 .insert(finding.resource_id.clone());
         }
-        FindingKind::ExternalTrust | FindingKind::SharedSnapshot | FindingKind::SharedImage => {
+        FindingKind::ExternalTrust
+        | FindingKind::SharedSnapshot
+        | FindingKind::SharedImage
+        | FindingKind::SharedBucket
+        | FindingKind::ReplicationOut => {
             baseline.trusted_accounts.extend(accounts());
         }
         FindingKind::RecentResource => {
+            if finding.resource_type == ResourceType::Bucket
+                && let Some(buckets) = baseline.resources.buckets.as_mut()
+            {
+                buckets
+                    .entry(finding.region.clone())
+                    .or_default()
+                    .entry(finding.resource_id.clone())
+                    .or_default();
+            }
+            if finding.resource_type == ResourceType::Database
+                && let Some(databases) = baseline.resources.databases.as_mut()
+            {
+                databases
+                    .entry(finding.region.clone())
+                    .or_default()
+                    .entry(finding.resource_id.clone())
+                    .or_default();
+            }
             if let Some(map) = baseline.resource_map_mut(finding.resource_type) {
                 map.entry(finding.region.clone())
                     .or_default()
@@ -220,6 +325,24 @@ pub fn accept(
                     .and_then(|t| t.get_mut(&finding.region))
             {
                 trails.remove(&finding.resource_id);
+            }
+            if finding.resource_type == ResourceType::Bucket
+                && let Some(buckets) = baseline
+                    .resources
+                    .buckets
+                    .as_mut()
+                    .and_then(|b| b.get_mut(&finding.region))
+            {
+                buckets.remove(&finding.resource_id);
+            }
+            if finding.resource_type == ResourceType::Database
+                && let Some(databases) = baseline
+                    .resources
+                    .databases
+                    .as_mut()
+                    .and_then(|d| d.get_mut(&finding.region))
+            {
+                databases.remove(&finding.resource_id);
             }
         }
         FindingKind::OpenIngress => {
@@ -265,7 +388,14 @@ pub fn accept(
         | FindingKind::LoggingStopped
         | FindingKind::LogDeliveryBroken
         | FindingKind::TrailWeakened
-        | FindingKind::DetectionDisabled => {}
+        | FindingKind::DetectionDisabled
+        | FindingKind::PublicBucket
+        | FindingKind::PublicAccessBlockOff
+        | FindingKind::BucketProtectionWeakened
+        | FindingKind::DataExpiry
+        | FindingKind::RansomSigns
+        | FindingKind::PublicDatabase
+        | FindingKind::DatabaseProtectionWeakened => {}
     }
     baseline.accepted.push(Acceptance {
         finding: finding.id.clone(),

@@ -98,6 +98,84 @@ pub struct KnownResources {
     /// by (profile, role), not by instance id, so a fleet's new instances are known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_profiles: Option<BTreeMap<String, BTreeSet<String>>>,
+    /// S3 buckets by region and name, with how each was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<BTreeMap<String, BTreeMap<String, BucketSettings>>>,
+    /// RDS DB instances and Aurora clusters by region and id, with how each was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub databases: Option<BTreeMap<String, BTreeMap<String, DatabaseSettings>>>,
+    /// Manual RDS DB and cluster snapshots by id: the database backups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_snapshots: Option<ByRegion>,
+    /// Whether the account's S3 Block Public Access had all four settings on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_public_access_block: Option<bool>,
+}
+
+/// What a bucket holds that must survive an attack: judged more strictly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Holds {
+    /// A trail's (or another service's) logs: the evidence.
+    Logs,
+    /// Backups: what recovery needs.
+    Backups,
+}
+
+impl Holds {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Holds::Logs => "logs",
+            Holds::Backups => "backups",
+        }
+    }
+}
+
+/// How a bucket was set at capture: a bucket that protects less than this is weakened.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketSettings {
+    /// All four Block Public Access settings on, on the bucket itself.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub blocked: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub versioning: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub mfa_delete: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub object_lock: bool,
+    /// What it holds that must survive: `logs` or `backups` (capture marks trails' buckets and
+    /// buckets named like backups; review it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holds: Option<Holds>,
+    /// Lifecycle rules that delete objects, as described at capture.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub expiring_rules: BTreeSet<String>,
+    /// Objects the census counted (a floor when `more_objects`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objects: Option<usize>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub more_objects: bool,
+    /// Other accounts (canonical ids) its ACL granted to.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub grantees: BTreeSet<String>,
+}
+
+/// How a database was set at capture: one that protects less is weakened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub public: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deletion_protection: bool,
+    /// Days automated backups were kept.
+    #[serde(default)]
+    pub backup_retention: i32,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// Ids (or names) by region.
@@ -273,6 +351,7 @@ impl Baseline {
             ResourceType::EventRule => self.resources.event_rules.as_ref(),
             ResourceType::ProfileAssociation => self.resources.profile_associations.as_ref(),
             ResourceType::ApiKey => self.resources.api_keys.as_ref(),
+            ResourceType::DbSnapshot => self.resources.db_snapshots.as_ref(),
             _ => None,
         }
     }
@@ -290,6 +369,7 @@ impl Baseline {
             ResourceType::EventRule => self.resources.event_rules.as_mut(),
             ResourceType::ProfileAssociation => self.resources.profile_associations.as_mut(),
             ResourceType::ApiKey => self.resources.api_keys.as_mut(),
+            ResourceType::DbSnapshot => self.resources.db_snapshots.as_mut(),
             _ => None,
         }
     }
@@ -299,6 +379,8 @@ impl Baseline {
     pub fn captured(&self, kind: ResourceType) -> bool {
         match kind {
             ResourceType::Trail => self.resources.trails.is_some(),
+            ResourceType::Bucket => self.resources.buckets.is_some(),
+            ResourceType::Database => self.resources.databases.is_some(),
             ResourceType::SecurityGroup => self.resources.open_ingress.is_some(),
             other => self.resource_map(other).is_some(),
         }
@@ -317,6 +399,10 @@ impl Baseline {
                 ResourceType::Detector,
                 r.detectors.as_ref().unwrap_or(&EMPTY),
             ),
+            (
+                ResourceType::DbSnapshot,
+                r.db_snapshots.as_ref().unwrap_or(&EMPTY),
+            ),
         ]
         .into_iter()
         .flat_map(|(kind, by_region)| {
@@ -331,12 +417,37 @@ impl Baseline {
                 .keys()
                 .map(move |name| (ResourceType::Trail, region.as_str(), name.as_str()))
         }))
+        .chain(r.buckets.iter().flatten().flat_map(|(region, buckets)| {
+            buckets
+                .keys()
+                .map(move |name| (ResourceType::Bucket, region.as_str(), name.as_str()))
+        }))
+        .chain(
+            r.databases
+                .iter()
+                .flatten()
+                .flat_map(|(region, databases)| {
+                    databases
+                        .keys()
+                        .map(move |id| (ResourceType::Database, region.as_str(), id.as_str()))
+                }),
+        )
         .collect()
     }
 
     /// How the trail `name` homed in `region` was set at capture, when the baseline has it.
     pub fn trail(&self, region: &str, name: &str) -> Option<&TrailSettings> {
         self.resources.trails.as_ref()?.get(region)?.get(name)
+    }
+
+    /// How the bucket `name` in `region` was set at capture, when the baseline has it.
+    pub fn bucket(&self, region: &str, name: &str) -> Option<&BucketSettings> {
+        self.resources.buckets.as_ref()?.get(region)?.get(name)
+    }
+
+    /// How the database `id` in `region` was set at capture, when the baseline has it.
+    pub fn database(&self, region: &str, id: &str) -> Option<&DatabaseSettings> {
+        self.resources.databases.as_ref()?.get(region)?.get(id)
     }
 
     /// Whether the baseline lists any resource of `kind` in `region`.
@@ -364,6 +475,11 @@ impl Baseline {
 
     /// Whether the resource was present at capture (or accepted since).
     pub fn knows_resource(&self, kind: ResourceType, region: &str, id: &str) -> bool {
+        match kind {
+            ResourceType::Bucket => return self.bucket(region, id).is_some(),
+            ResourceType::Database => return self.database(region, id).is_some(),
+            _ => {}
+        }
         self.resource_map(kind)
             .and_then(|by_region| by_region.get(region))
             .is_some_and(|ids| ids.contains(id))

@@ -377,6 +377,7 @@ fn accepting_a_deleted_trail_lets_go_of_that_trail_only() {
         log_role: None,
         delivery_error: None,
         organization_owner: None,
+        bucket: None,
     };
     let estate = Inventory {
         trails: vec![trail],

@@ -49,6 +49,59 @@ pub(super) fn sharing_rules(ctx: &Context, out: &mut Builder) {
             );
         }
     }
+    for snapshot in &ctx.inventory.db_snapshots {
+        let what = match snapshot.kind {
+            crate::model::database::DatabaseKind::Instance => "DB snapshot",
+            crate::model::database::DatabaseKind::Cluster => "DB cluster snapshot",
+        };
+        let encryption = if snapshot.encrypted {
+            "encrypted"
+        } else {
+            "UNENCRYPTED"
+        };
+        let source = vec![format!(
+            "of {}",
+            snapshot.source.as_deref().unwrap_or("an unknown database")
+        )];
+        if snapshot.sharing.public {
+            out.add(
+                FindingKind::PublicSnapshot,
+                Severity::Critical,
+                &snapshot.region,
+                ResourceType::DbSnapshot,
+                &snapshot.id,
+                None,
+                format!(
+                    "{what} {} ({encryption}) can be restored by every AWS account",
+                    snapshot.id
+                ),
+                source.clone(),
+                "public".to_string(),
+            );
+        }
+        let untrusted = untrusted_share(ctx, &snapshot.sharing);
+        if !untrusted.is_empty() {
+            out.add(
+                FindingKind::SharedSnapshot,
+                if snapshot.encrypted {
+                    Severity::High
+                } else {
+                    Severity::Critical
+                },
+                &snapshot.region,
+                ResourceType::DbSnapshot,
+                &snapshot.id,
+                None,
+                format!(
+                    "{what} {} ({encryption}) is shared with untrusted {}",
+                    snapshot.id,
+                    join(&untrusted)
+                ),
+                source,
+                join(&untrusted),
+            );
+        }
+    }
     for image in &ctx.inventory.images {
         let name = image.name.as_deref().unwrap_or("unnamed");
         if image.sharing.public {

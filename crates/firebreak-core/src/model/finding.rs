@@ -89,6 +89,28 @@ pub enum FindingKind {
     /// A resource the baseline lists is gone (deleted, terminated): backups first, in Code
     /// Spaces' case.
     DeletedResource,
+    /// A bucket anyone can read or write: through its policy or its ACL.
+    PublicBucket,
+    /// A bucket's policy or ACL lets in an account the baseline does not trust.
+    SharedBucket,
+    /// Block Public Access turned off (on a bucket, or the account's) where the baseline had it.
+    PublicAccessBlockOff,
+    /// What keeps a bucket's data recoverable is gone: versioning suspended, MFA delete or Object
+    /// Lock off where the baseline had them.
+    BucketProtectionWeakened,
+    /// A lifecycle rule the baseline does not have deletes objects of a bucket that holds logs
+    /// or backups (a trail's bucket expiring its own evidence).
+    DataExpiry,
+    /// A bucket replicates to an account the baseline does not trust.
+    ReplicationOut,
+    /// A bucket looks held to ransom: objects gone, a ransom note, objects re-encrypted with a
+    /// key the account does not hold.
+    RansomSigns,
+    /// A database reachable from the internet that the baseline did not have so.
+    PublicDatabase,
+    /// What keeps a database from being destroyed or its data recoverable is gone: deletion
+    /// protection off, automated backups cut (to 0: none).
+    DatabaseProtectionWeakened,
     /// A detail of an item could not be read (throttled, denied): what depends on it is unjudged.
     NotJudged,
 }
@@ -119,6 +141,15 @@ impl FindingKind {
             FindingKind::UnknownProfileAssociation => "unknown_profile_association",
             FindingKind::UnknownApiKey => "unknown_api_key",
             FindingKind::DeletedResource => "deleted_resource",
+            FindingKind::PublicBucket => "public_bucket",
+            FindingKind::SharedBucket => "shared_bucket",
+            FindingKind::PublicAccessBlockOff => "public_access_block_off",
+            FindingKind::BucketProtectionWeakened => "bucket_protection_weakened",
+            FindingKind::DataExpiry => "data_expiry",
+            FindingKind::ReplicationOut => "replication_out",
+            FindingKind::RansomSigns => "ransom_signs",
+            FindingKind::PublicDatabase => "public_database",
+            FindingKind::DatabaseProtectionWeakened => "database_protection_weakened",
             FindingKind::NotJudged => "not_judged",
         }
     }
@@ -142,6 +173,9 @@ pub enum ResourceType {
     EventRule,
     ProfileAssociation,
     ApiKey,
+    Bucket,
+    Database,
+    DbSnapshot,
 }
 
 impl ResourceType {
@@ -161,6 +195,9 @@ impl ResourceType {
             ResourceType::EventRule => "event_rule",
             ResourceType::ProfileAssociation => "profile_association",
             ResourceType::ApiKey => "api_key",
+            ResourceType::Bucket => "bucket",
+            ResourceType::Database => "database",
+            ResourceType::DbSnapshot => "db_snapshot",
         }
     }
 }

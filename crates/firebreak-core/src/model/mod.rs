@@ -1,9 +1,11 @@
 //! Domain types for what a scan finds. Plain data with serde, free of SDK types, so that findings,
 //! playbooks, reports and the TUI can all work on them.
 
+pub mod database;
 pub mod finding;
 pub mod operation;
 pub mod reach;
+pub mod storage;
 
 use std::collections::BTreeSet;
 
@@ -251,6 +253,9 @@ pub struct Trail {
     /// account. Its status and selectors can be read, and it can be changed, only there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_owner: Option<String>,
+    /// The S3 bucket the trail delivers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
 }
 
 /// What to fix when a trail cannot deliver: firebreak does not change where logs go.
@@ -541,6 +546,15 @@ pub struct Inventory {
     pub profile_associations: Vec<ProfileAssociation>,
     #[serde(default)]
     pub api_keys: Vec<ApiKey>,
+    #[serde(default)]
+    pub buckets: Vec<storage::Bucket>,
+    #[serde(default)]
+    pub databases: Vec<database::Database>,
+    #[serde(default)]
+    pub db_snapshots: Vec<database::DbSnapshot>,
+    /// The account's S3 Block Public Access; `None` when it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_block: Option<storage::AccountBlock>,
     /// Details that could not be read, per item.
     #[serde(default)]
     pub unread: Vec<Unread>,
@@ -578,6 +592,12 @@ impl Inventory {
             ))
         });
         self.api_keys
+            .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
+        self.buckets
+            .sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
+        self.databases
+            .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
+        self.db_snapshots
             .sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
         self.unread.sort_by(|a, b| {
             (&a.region, &a.resource_id, &a.call).cmp(&(&b.region, &b.resource_id, &b.call))

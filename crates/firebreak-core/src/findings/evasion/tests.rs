@@ -1,27 +1,16 @@
 use chrono::{DateTime, Duration, Utc};
 
+use super::super::fixtures::{ACCOUNT, at, identity};
 use super::super::{Context, Windows, evaluate};
 use crate::baseline::{self, Baseline};
 use crate::model::finding::{Finding, FindingKind, Severity};
 use crate::model::{
-    ApiKey, Detector, EventRule, GLOBAL, Identity, Inventory, ManagementEvents, OpenIngress,
-    Principals, ProfileAssociation, Role, Trail,
+    ApiKey, Detector, EventRule, GLOBAL, Inventory, ManagementEvents, OpenIngress, Principals,
+    ProfileAssociation, Role, Trail,
 };
 
-const ACCOUNT: &str = "123456789012";
-
 fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
-        .map(|t| t.with_timezone(&Utc))
-        .expect("valid time")
-}
-
-fn identity() -> Identity {
-    Identity {
-        id: ACCOUNT.into(),
-        alias: None,
-        caller_arn: format!("arn:aws:iam::{ACCOUNT}:user/responder"),
-    }
+    at("2026-11-23T12:00:00Z")
 }
 
 fn trail(name: &str, logging: bool, multi_region: bool, events: ManagementEvents) -> Trail {
@@ -35,6 +24,7 @@ fn trail(name: &str, logging: bool, multi_region: bool, events: ManagementEvents
         log_role: None,
         delivery_error: None,
         organization_owner: None,
+        bucket: None,
     }
 }
 

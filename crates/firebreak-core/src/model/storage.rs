@@ -1,0 +1,219 @@
+//! Data stores: S3 buckets with what decides who can read or destroy what they hold — policy,
+//! ACL, Block Public Access, versioning, Object Lock, replication, lifecycle, encryption — and a
+//! bounded census of their objects.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Principals;
+
+/// S3 Block Public Access: the four settings, on a bucket or on the whole account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    /// Every setting on.
+    pub const ALL_ON: PublicAccessBlock = PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+
+    /// Whether all four settings are on.
+    pub fn all_on(&self) -> bool {
+        *self == Self::ALL_ON
+    }
+
+    /// The settings that are off, by their AWS names.
+    pub fn off(&self) -> Vec<&'static str> {
+        [
+            (self.block_public_acls, "BlockPublicAcls"),
+            (self.ignore_public_acls, "IgnorePublicAcls"),
+            (self.block_public_policy, "BlockPublicPolicy"),
+            (self.restrict_public_buckets, "RestrictPublicBuckets"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| !on)
+        .map(|(_, name)| name)
+        .collect()
+    }
+}
+
+/// The account-level Block Public Access as the scan read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum AccountBlock {
+    /// The account has a configuration (each setting on or off).
+    Set(PublicAccessBlock),
+    /// The account has none: every setting is off.
+    Unset,
+}
+
+impl AccountBlock {
+    /// The settings in force (none configured: all off).
+    pub fn settings(&self) -> PublicAccessBlock {
+        match self {
+            AccountBlock::Set(settings) => *settings,
+            AccountBlock::Unset => PublicAccessBlock::default(),
+        }
+    }
+}
+
+/// Whether a bucket keeps old versions of what is overwritten or deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Versioning {
+    /// Never enabled: an overwrite or delete is final.
+    #[default]
+    Never,
+    Enabled,
+    /// Enabled once, suspended since: new overwrites and deletes are final again.
+    Suspended,
+}
+
+/// Who an ACL grants to, apart from the bucket's owner.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AclGrants {
+    /// Permissions granted to everyone (`AllUsers`) or to every AWS account
+    /// (`AuthenticatedUsers`): `AllUsers:READ`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public: Vec<String>,
+    /// Other accounts' canonical user ids (or e-mail addresses) granted anything.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub accounts: BTreeSet<String>,
+}
+
+/// A replication rule's destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replication {
+    /// The destination bucket's ARN.
+    pub bucket: String,
+    /// The destination account, when the rule names one (a bucket of another account).
+    pub account: Option<String>,
+}
+
+/// A bucket's default encryption.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketEncryption {
+    /// `AES256`, `aws:kms`, `aws:kms:dsse`.
+    pub algorithm: String,
+    pub kms_key: Option<String>,
+}
+
+/// How one object is encrypted, as HeadObject tells.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "with", rename_all = "snake_case")]
+pub enum ObjectEncryption {
+    /// Not encrypted, or S3-managed keys.
+    S3,
+    /// A KMS key.
+    Kms { key: Option<String> },
+    /// A key the uploader supplied (SSE-C): S3 does not hold it, and without it the object
+    /// cannot be read — the ransom re-encryption.
+    CustomerKey,
+}
+
+/// One object the census looked at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectSample {
+    pub key: String,
+    pub size: i64,
+    pub modified: Option<DateTime<Utc>>,
+    pub etag: Option<String>,
+    /// Read with HeadObject for the objects sampled in detail; `None` for the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<ObjectEncryption>,
+}
+
+/// A bounded look at a bucket's objects: the first page of its listing (never all of a large
+/// bucket), and a few of them read in detail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Census {
+    /// Objects listed (at most the bound).
+    pub listed: usize,
+    /// The bucket holds more than were listed: `listed` is a floor.
+    pub more: bool,
+    /// Listed objects that look like a ransom note: small, and named like one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<ObjectSample>,
+    /// Objects read in detail (their encryption).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sampled: Vec<ObjectSample>,
+}
+
+/// Largest object that may be a ransom note, in bytes.
+pub const NOTE_MAX_BYTES: i64 = 16 * 1024;
+
+/// Words ransom notes are named with.
+const NOTE_WORDS: [&str; 10] = [
+    "readme", "recover", "decrypt", "ransom", "restore", "how_to", "how-to", "bitcoin", "warning",
+    "payment",
+];
+
+/// Whether an object of `size` bytes called `key` may be a ransom note: small, and its name
+/// (not its folder) says so.
+pub fn may_be_note(key: &str, size: i64) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key).to_ascii_lowercase();
+    size <= NOTE_MAX_BYTES && NOTE_WORDS.iter().any(|word| name.contains(word))
+}
+
+/// An S3 bucket and what decides who can read, change or destroy what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub region: String,
+    pub name: String,
+    pub created: Option<DateTime<Utc>>,
+    /// Whom the bucket policy allows; `None` without a policy (or when it could not be read: a
+    /// problem says so).
+    pub policy: Option<Principals>,
+    /// AWS's own verdict on the policy (GetBucketPolicyStatus), when it was read.
+    pub policy_public: Option<bool>,
+    pub acl: AclGrants,
+    /// The bucket's own Block Public Access; `None` when it has none (all off).
+    pub block: Option<PublicAccessBlock>,
+    pub versioning: Versioning,
+    pub mfa_delete: bool,
+    pub object_lock: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replication: Vec<Replication>,
+    /// Lifecycle rules that delete objects, described: `logs-expiry: current objects after 1 day`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expiring_rules: Vec<String>,
+    pub encryption: Option<BucketEncryption>,
+    /// `None` when the objects could not be listed (a problem says why).
+    pub census: Option<Census>,
+}
+
+impl Bucket {
+    /// Whether the policy lets anyone in: AWS's verdict when read, else the policy as parsed.
+    pub fn policy_is_public(&self) -> bool {
+        self.policy_public
+            .unwrap_or_else(|| self.policy.as_ref().is_some_and(|p| p.public))
+    }
+
+    /// Whether the policy or the ACL opens the bucket to everyone (before Block Public Access).
+    pub fn is_public_configured(&self) -> bool {
+        self.policy_is_public() || !self.acl.public.is_empty()
+    }
+
+    /// The bucket's Block Public Access in force, bucket and account together.
+    pub fn effective_block(&self, account: Option<&AccountBlock>) -> PublicAccessBlock {
+        let bucket = self.block.unwrap_or_default();
+        let account = account.map(AccountBlock::settings).unwrap_or_default();
+        PublicAccessBlock {
+            block_public_acls: bucket.block_public_acls || account.block_public_acls,
+            ignore_public_acls: bucket.ignore_public_acls || account.ignore_public_acls,
+            block_public_policy: bucket.block_public_policy || account.block_public_policy,
+            restrict_public_buckets: bucket.restrict_public_buckets
+                || account.restrict_public_buckets,
+        }
+    }
+}
