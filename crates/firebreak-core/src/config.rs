@@ -548,6 +548,18 @@ mod tests {
                 "at least 1 second",
             ),
             ("[scan]\ndetail_concurrency = 0\n", 2, 22, "at least 1"),
+            (
+                "[scan]\ncensus_objects = 1001\n",
+                2,
+                18,
+                "census_objects is at most 1000 (one listing page), found 1001",
+            ),
+            (
+                "[scan]\ncensus_sampled = 101\n",
+                2,
+                18,
+                "census_sampled is at most 100",
+            ),
             // Single quotes, and the same text earlier in a comment.
             (
                 "# never 'group/admins'\nbreak_glass = [\n  'role/ok',\n  'group/admins',\n]\n",
@@ -591,6 +603,23 @@ mod tests {
                 "{text:?}: {shown}"
             );
         }
+    }
+
+    #[test]
+    fn a_census_bound_up_to_its_limit_is_read_as_written() {
+        for (objects, sampled) in [(0, 0), (250, 7), (1000, 100)] {
+            let text = format!("[scan]\ncensus_objects = {objects}\ncensus_sampled = {sampled}\n");
+            let config = parse_str(&text).expect("within the limits");
+            assert_eq!(
+                (config.scan.census_objects, config.scan.census_sampled),
+                (objects, sampled)
+            );
+        }
+        let defaults = parse_str("").expect("empty");
+        assert_eq!(
+            (defaults.scan.census_objects, defaults.scan.census_sampled),
+            (1000, 3)
+        );
     }
 
     #[test]

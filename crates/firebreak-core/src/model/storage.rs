@@ -217,3 +217,63 @@ impl Bucket {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_is_small_and_named_like_one_in_its_own_name() {
+        assert!(may_be_note("README_TO_RESTORE.txt", 900));
+        assert!(may_be_note("backups/HOW-TO-DECRYPT.html", NOTE_MAX_BYTES));
+        assert!(!may_be_note("HOW-TO-DECRYPT.html", NOTE_MAX_BYTES + 1));
+        assert_eq!(NOTE_MAX_BYTES, 16_384);
+        // The folder's name does not make a note, nor does an ordinary name.
+        assert!(!may_be_note("readme/0001.csv", 10));
+        assert!(!may_be_note("data/0001.csv", 10));
+    }
+
+    #[test]
+    fn each_setting_in_force_is_the_buckets_or_the_accounts() {
+        let only = |set: fn(&mut PublicAccessBlock)| {
+            let mut block = PublicAccessBlock::default();
+            set(&mut block);
+            block
+        };
+        let mut bucket = Bucket {
+            region: "us-east-1".into(),
+            name: "b".into(),
+            created: None,
+            policy: None,
+            policy_public: None,
+            acl: AclGrants::default(),
+            block: Some(only(|b| b.ignore_public_acls = true)),
+            versioning: Versioning::Never,
+            mfa_delete: false,
+            object_lock: false,
+            replication: Vec::new(),
+            expiring_rules: Vec::new(),
+            encryption: None,
+            census: None,
+        };
+        let account = AccountBlock::Set(only(|b| b.restrict_public_buckets = true));
+        let in_force = bucket.effective_block(Some(&account));
+        assert!(in_force.ignore_public_acls && in_force.restrict_public_buckets);
+        assert!(!in_force.block_public_acls && !in_force.block_public_policy);
+        bucket.block = Some(only(|b| {
+            b.block_public_acls = true;
+            b.block_public_policy = true;
+        }));
+        let in_force = bucket.effective_block(Some(&AccountBlock::Unset));
+        assert_eq!(
+            in_force.off(),
+            vec!["IgnorePublicAcls", "RestrictPublicBuckets"]
+        );
+        assert!(!in_force.all_on());
+        assert!(PublicAccessBlock::ALL_ON.all_on());
+        assert_eq!(
+            bucket.effective_block(None),
+            bucket.block.unwrap_or_default()
+        );
+    }
+}

@@ -190,6 +190,19 @@ fn deletion_protection_off_or_backups_cut_weakens_and_backups_off_is_critical() 
     assert_eq!(findings[0].severity, Severity::Critical);
     assert_eq!(findings[0].facts, "deletion-protection,backups");
     assert!(findings[0].summary.contains("and its automated backups"));
+    // Backups that were off at capture are not lost now.
+    let mut baseline = captured();
+    if let Some(settings) = baseline
+        .resources
+        .databases
+        .as_mut()
+        .and_then(|d| d.get_mut("eu-west-1"))
+        .and_then(|d| d.get_mut("orders"))
+    {
+        settings.backup_retention = 0;
+    }
+    let never = with(|estate| named(estate, "orders").backup_retention = 0);
+    assert_eq!(judge(&never, Some(&baseline)), Vec::new());
     // A cluster's instance is judged by its cluster; more protection than at capture is fine.
     let member = with(|estate| {
         named(estate, "ledger-1").backup_retention = 0;
@@ -251,6 +264,14 @@ fn a_snapshot_shared_out_or_public_is_found_like_an_ebs_snapshot() {
             .starts_with("DB cluster snapshot orders-copy (UNENCRYPTED)")
     );
     assert_eq!(public.details, vec!["of orders"]);
+    // Accepted, the new snapshot is known.
+    let recent = findings
+        .iter()
+        .find(|f| f.kind == FindingKind::RecentResource)
+        .expect("recent");
+    let mut baseline = captured();
+    baseline::accept(&mut baseline, recent, "me", now()).expect("acceptable");
+    assert!(baseline.knows_resource(ResourceType::DbSnapshot, "eu-west-1", "orders-copy"));
     let unencrypted = with(|estate| {
         estate.db_snapshots[0].encrypted = false;
         estate.db_snapshots[0]

@@ -188,6 +188,11 @@ fn capture_keeps_each_buckets_settings_and_what_it_holds() {
     assert!(baseline.region_in_use("us-east-1"));
     assert!(baseline.knows_resource(ResourceType::Bucket, "us-east-1", "app-data"));
     assert!(!baseline.knows_resource(ResourceType::Bucket, "eu-west-1", "app-data"));
+    // Written, a setting that is off is left out; one that is on is said.
+    let text = toml::to_string(&baseline).expect("encodes");
+    assert!(text.contains("versioning = true"), "{text}");
+    assert!(text.contains("holds = \"logs\""), "{text}");
+    assert!(!text.contains("mfa_delete"), "{text}");
 }
 
 #[test]
@@ -362,6 +367,13 @@ fn lost_versioning_lock_or_mfa_delete_weakens_and_is_critical_where_it_holds_bac
         ]
         .into()
     );
+    let findings = judge(&weakened, Some(&captured()));
+    let backups = findings
+        .iter()
+        .find(|f| f.resource_id == "db-backups")
+        .expect("weakened");
+    assert_eq!(backups.details, vec!["it holds backups"]);
+    assert_eq!(backups.facts, "object-lock");
     let mut baseline = captured();
     if let Some(settings) = baseline
         .resources
@@ -405,9 +417,18 @@ fn a_new_expiring_rule_on_a_log_or_backup_bucket_is_found_and_an_old_one_is_not(
     );
     // Without a baseline, a trail's bucket is known to hold logs: every expiring rule counts.
     let unbaselined = judge(&peacetime(), None);
-    assert!(unbaselined.iter().any(|f| f.kind == FindingKind::DataExpiry
-        && f.resource_id == "trail-logs"
-        && f.severity == Severity::High));
+    let expiry = unbaselined
+        .iter()
+        .find(|f| f.kind == FindingKind::DataExpiry)
+        .expect("the trail's bucket expires its logs");
+    assert_eq!(
+        (expiry.resource_id.as_str(), expiry.severity),
+        ("trail-logs", Severity::High)
+    );
+    assert_eq!(
+        expiry.summary,
+        "bucket trail-logs holds logs and a lifecycle rule deletes them"
+    );
 }
 
 #[test]
@@ -477,6 +498,19 @@ fn ransom_signs_are_objects_gone_a_note_and_keys_the_account_does_not_hold() {
     assert_eq!(findings[0].facts, "note");
     assert!(findings[0].details[0].contains("README_TO_RESTORE.txt"));
     assert!(!findings[0].details[0].contains("docs/readme.txt"));
+
+    // Without a baseline, a note counts when it is newer than --since.
+    let unbaselined = |age: Duration| {
+        let estate = with(|estate| {
+            census(estate).notes = vec![object("RECOVER.txt", 900, now() - age)];
+        });
+        judge(&estate, None)
+            .into_iter()
+            .filter(|f| f.kind == FindingKind::RansomSigns)
+            .count()
+    };
+    assert_eq!(unbaselined(Duration::hours(1)), 1);
+    assert_eq!(unbaselined(Duration::days(3)), 0);
 
     let customer_keyed = with(|estate| {
         census(estate).sampled[0].encryption = Some(ObjectEncryption::CustomerKey);
