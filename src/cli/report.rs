@@ -173,7 +173,7 @@ pub fn table(report: &ScanReport) -> String {
         }
     }
 
-    let shared = shared_lines(&report.inventory);
+    let shared = shared_lines(&report.inventory, &report.account.id);
     if !shared.is_empty() {
         let _ = writeln!(out, "\nSHARED OUTSIDE THE ACCOUNT");
         for line in shared {
@@ -194,8 +194,9 @@ pub fn table(report: &ScanReport) -> String {
     out
 }
 
-/// One line per snapshot, image or function that someone outside the account can use.
-pub fn shared_lines(inventory: &Inventory) -> Vec<String> {
+/// One line per snapshot, image, function, DB snapshot or bucket that someone outside
+/// `account` can use.
+pub fn shared_lines(inventory: &Inventory, account: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let audience = |public: bool, accounts: &std::collections::BTreeSet<String>| {
         let mut who: Vec<String> = Vec::new();
@@ -231,6 +232,34 @@ pub fn shared_lines(inventory: &Inventory) -> Vec<String> {
             "{:<16} function {} -> PUBLIC (invoke)",
             f.region, f.name
         ));
+    }
+    for s in inventory
+        .db_snapshots
+        .iter()
+        .filter(|s| s.sharing.is_shared())
+    {
+        lines.push(format!(
+            "{:<16} db-snap  {} -> {}{}",
+            s.region,
+            s.id,
+            audience(s.sharing.public, &s.sharing.accounts),
+            if s.encrypted { "" } else { " (unencrypted)" }
+        ));
+    }
+    for b in &inventory.buckets {
+        // Who the policy and the ACL name, before Block Public Access (the findings say what
+        // it holds back); the account's own id is not "outside".
+        let mut accounts = b.acl.accounts.clone();
+        accounts.extend(b.policy.iter().flat_map(|p| p.accounts.iter().cloned()));
+        accounts.retain(|a| a != account);
+        if b.is_public_configured() || !accounts.is_empty() {
+            lines.push(format!(
+                "{:<16} bucket   {} -> {}",
+                b.region,
+                b.name,
+                audience(b.is_public_configured(), &accounts)
+            ));
+        }
     }
     lines
 }
@@ -305,4 +334,88 @@ pub fn print(text: &str) -> Result<(), CliError> {
         .lock()
         .write_all(text.as_bytes())
         .map_err(CliError::Output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use firebreak_core::model::Principals;
+    use firebreak_core::model::database::{DatabaseKind, DbSnapshot};
+    use firebreak_core::model::storage::{AclGrants, Bucket, Versioning};
+
+    fn bucket(name: &str, policy: Option<Principals>, acl: AclGrants) -> Bucket {
+        Bucket {
+            region: "us-east-1".into(),
+            name: name.into(),
+            created: None,
+            policy,
+            policy_public: None,
+            acl,
+            block: None,
+            versioning: Versioning::Never,
+            mfa_delete: false,
+            object_lock: false,
+            replication: Vec::new(),
+            expiring_rules: Vec::new(),
+            encryption: None,
+            census: None,
+        }
+    }
+
+    #[test]
+    fn buckets_and_db_snapshots_shared_outside_the_account_are_listed() {
+        let own = "123456789012";
+        let inventory = Inventory {
+            buckets: vec![
+                bucket(
+                    "open",
+                    Some(Principals {
+                        public: true,
+                        ..Principals::default()
+                    }),
+                    AclGrants::default(),
+                ),
+                bucket(
+                    "backdoored",
+                    Some(Principals {
+                        accounts: [own.to_string(), "999988887777".to_string()].into(),
+                        ..Principals::default()
+                    }),
+                    AclGrants {
+                        public: Vec::new(),
+                        accounts: ["c0ffee".to_string()].into(),
+                    },
+                ),
+                bucket(
+                    "own",
+                    Some(Principals {
+                        accounts: [own.to_string()].into(),
+                        ..Principals::default()
+                    }),
+                    AclGrants::default(),
+                ),
+            ],
+            db_snapshots: vec![DbSnapshot {
+                region: "eu-west-1".into(),
+                id: "orders-weekly".into(),
+                kind: DatabaseKind::Instance,
+                source: None,
+                created: None,
+                encrypted: false,
+                sharing: firebreak_core::model::Sharing {
+                    public: true,
+                    ..Default::default()
+                },
+            }],
+            ..Inventory::default()
+        };
+        assert_eq!(
+            shared_lines(&inventory, own),
+            vec![
+                "eu-west-1        db-snap  orders-weekly -> PUBLIC (unencrypted)",
+                "us-east-1        bucket   open -> PUBLIC",
+                "us-east-1        bucket   backdoored -> 999988887777, c0ffee",
+            ]
+        );
+    }
 }
