@@ -100,10 +100,15 @@ pub struct SharedTarget {
 
 impl SharedTarget {
     /// What revert-sharing acts on for `finding`: its snapshot, AMI or function, when the
-    /// finding is about who may use it (public, or shared with an untrusted account).
+    /// finding is about who may use it (public, or shared with an untrusted account). A DB
+    /// snapshot's sharing is not reverted yet: none.
     pub fn of_finding(finding: &Finding) -> Option<Self> {
         let kind = match finding.kind {
-            FindingKind::PublicSnapshot | FindingKind::SharedSnapshot => Shared::Snapshot,
+            FindingKind::PublicSnapshot | FindingKind::SharedSnapshot
+                if finding.resource_type == ResourceType::Snapshot =>
+            {
+                Shared::Snapshot
+            }
             FindingKind::PublicImage | FindingKind::SharedImage => Shared::Image,
             FindingKind::PublicFunction => Shared::Function,
             _ => return None,

@@ -60,3 +60,38 @@ async fn freeze_is_refused_for_a_caller_the_guard_cannot_name_without_break_glas
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+#[test]
+fn revert_sharing_acts_on_ebs_snapshots_and_not_yet_on_db_snapshots() {
+    let finding = |kind, resource_type, id: &str| Finding {
+        id: firebreak_core::model::finding::finding_id(kind, "eu-west-1", id),
+        kind,
+        severity: Severity::Critical,
+        region: "eu-west-1".into(),
+        resource_type,
+        resource_id: id.into(),
+        arn: None,
+        summary: String::new(),
+        details: Vec::new(),
+        related: Vec::new(),
+        facts: "public".into(),
+        attribution: None,
+    };
+    let ebs = finding(
+        FindingKind::PublicSnapshot,
+        ResourceType::Snapshot,
+        "snap-1",
+    );
+    assert_eq!(
+        SharedTarget::of_finding(&ebs),
+        Some(SharedTarget {
+            kind: Shared::Snapshot,
+            region: "eu-west-1".into(),
+            id: "snap-1".into(),
+        })
+    );
+    for kind in [FindingKind::PublicSnapshot, FindingKind::SharedSnapshot] {
+        let rds = finding(kind, ResourceType::DbSnapshot, "orders-weekly");
+        assert_eq!(SharedTarget::of_finding(&rds), None, "{kind:?}");
+    }
+}
