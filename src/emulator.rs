@@ -168,8 +168,14 @@ impl Emulator {
         let emulator = Emulator { port, log_path };
         let waited = Duration::from_secs(30);
         let deadline = Instant::now() + waited;
+        // Another process's server may already answer on this port (it took the port between
+        // our probe and our server's bind, and ours then fails to bind it): the port is ours
+        // only once our own server's log says it runs there.
+        let ours = format!("Running on http://127.0.0.1:{port}");
         loop {
-            if emulator.request("GET", "/moto-api/").is_ok() {
+            let bound =
+                std::fs::read_to_string(&emulator.log_path).is_ok_and(|log| log.contains(&ours));
+            if bound && emulator.request("GET", "/moto-api/").is_ok() {
                 return Ok(emulator);
             }
             let exited = running()

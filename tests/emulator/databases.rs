@@ -4,11 +4,9 @@
 //! backups taken away, snapshots shared out and made public, an instance deleted — and `scan`
 //! must report each with its kind and severity, and `baseline accept` must take each back.
 
-use std::collections::BTreeMap;
-
 use firebreak_core::model::finding::{FindingKind, Severity};
 
-use crate::findings::{accept_each, firebreak_ok, scan_with_baseline};
+use crate::findings::{accept_each, by_id, expected, facts_of, firebreak_ok, scan_with_baseline};
 use crate::support::TestBed;
 use crate::support::seed::Seeder;
 
@@ -149,12 +147,8 @@ async fn each_attack_on_a_database_is_a_finding_and_can_be_accepted() {
         .expect("delete reports");
 
     let report = scan_with_baseline(&bed, &baseline, &[]);
-    let found: BTreeMap<String, (FindingKind, Severity)> = report
-        .findings
-        .iter()
-        .map(|f| (f.id.clone(), (f.kind, f.severity)))
-        .collect();
-    let expected: BTreeMap<String, (FindingKind, Severity)> = [
+    let found = by_id(&report);
+    let wanted = expected([
         (
             "public_database:eu-west-1:orders",
             (FindingKind::PublicDatabase, Severity::Critical),
@@ -179,19 +173,9 @@ async fn each_attack_on_a_database_is_a_finding_and_can_be_accepted() {
             "deleted_resource:eu-west-1:reports",
             (FindingKind::DeletedResource, Severity::Critical),
         ),
-    ]
-    .into_iter()
-    .map(|(id, found)| (id.to_string(), found))
-    .collect();
-    assert_eq!(found, expected);
-    let facts = |id: &str| {
-        report
-            .findings
-            .iter()
-            .find(|f| f.id == id)
-            .map(|f| f.facts.clone())
-            .unwrap_or_default()
-    };
+    ]);
+    assert_eq!(found, wanted);
+    let facts = |id: &str| facts_of(&report, id);
     assert_eq!(
         facts("database_protection_weakened:eu-west-1:orders"),
         "deletion-protection,backups"

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use firebreak_core::model::finding::{Attribution, FindingKind, Severity};
 
-use crate::findings::{accept_each, firebreak_ok, scan_with_baseline};
+use crate::findings::{accept_each, by_id, firebreak_ok, scan_with_baseline};
 use crate::support::{ACCOUNT, TestBed};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,11 +112,7 @@ async fn each_way_to_hide_or_come_back_is_a_finding_and_can_be_accepted() {
         .expect("delete backup");
 
     let report = scan_with_baseline(&bed, &baseline, &[]);
-    let found: BTreeMap<String, (FindingKind, Severity)> = report
-        .findings
-        .iter()
-        .map(|f| (f.id.clone(), (f.kind, f.severity)))
-        .collect();
+    let found = by_id(&report);
     let expected = [
         (
             "logging_stopped:us-east-1:org-trail".to_string(),

@@ -1,7 +1,7 @@
 //! Findings against a baseline, end to end: capture a peacetime estate, plant a breach, and read
 //! what `firebreak scan` reports; accept findings into the baseline.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use firebreak::cli::report::ScanReport;
@@ -190,6 +190,35 @@ pub(crate) fn firebreak_ok(bed: &TestBed, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Each finding of `report` by id, with its kind and severity.
+pub(crate) fn by_id(report: &ScanReport) -> BTreeMap<String, (FindingKind, Severity)> {
+    report
+        .findings
+        .iter()
+        .map(|f| (f.id.clone(), (f.kind, f.severity)))
+        .collect()
+}
+
+/// Expected findings, as `by_id` gives them.
+pub(crate) fn expected<'a>(
+    findings: impl IntoIterator<Item = (&'a str, (FindingKind, Severity))>,
+) -> BTreeMap<String, (FindingKind, Severity)> {
+    findings
+        .into_iter()
+        .map(|(id, found)| (id.to_string(), found))
+        .collect()
+}
+
+/// The facts of `report`'s finding `id` (empty when there is none).
+pub(crate) fn facts_of(report: &ScanReport, id: &str) -> String {
+    report
+        .findings
+        .iter()
+        .find(|f| f.id == id)
+        .map(|f| f.facts.clone())
+        .unwrap_or_default()
 }
 
 /// Accepts each of `report`'s findings in turn (last id first), rescanning after each: the

@@ -19,7 +19,7 @@ use aws_sdk_s3::types::{
 
 use firebreak_core::model::finding::{FindingKind, Severity};
 
-use crate::findings::{accept_each, firebreak_ok, scan_with_baseline};
+use crate::findings::{accept_each, by_id, expected, facts_of, firebreak_ok, scan_with_baseline};
 use crate::support::seed::Seeder;
 use crate::support::{ACCOUNT, TestBed};
 
@@ -309,12 +309,8 @@ async fn each_leak_and_wipe_of_a_bucket_is_a_finding_and_can_be_accepted() {
         .expect("delete bucket");
 
     let report = scan_with_baseline(&bed, &baseline, &[]);
-    let found: BTreeMap<String, (FindingKind, Severity)> = report
-        .findings
-        .iter()
-        .map(|f| (f.id.clone(), (f.kind, f.severity)))
-        .collect();
-    let expected: BTreeMap<String, (FindingKind, Severity)> = [
+    let found = by_id(&report);
+    let wanted = expected([
         (
             "public_bucket:us-east-1:app-data",
             (FindingKind::PublicBucket, Severity::Critical),
@@ -355,19 +351,9 @@ async fn each_leak_and_wipe_of_a_bucket_is_a_finding_and_can_be_accepted() {
             "deleted_resource:us-east-1:old-exports",
             (FindingKind::DeletedResource, Severity::Critical),
         ),
-    ]
-    .into_iter()
-    .map(|(id, found)| (id.to_string(), found))
-    .collect();
-    assert_eq!(found, expected);
-    let facts = |id: &str| {
-        report
-            .findings
-            .iter()
-            .find(|f| f.id == id)
-            .map(|f| f.facts.clone())
-            .unwrap_or_default()
-    };
+    ]);
+    assert_eq!(found, wanted);
+    let facts = |id: &str| facts_of(&report, id);
     assert_eq!(
         facts("ransom_signs:eu-west-1:db-backups"),
         "objects-gone,note"
