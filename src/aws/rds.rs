@@ -160,8 +160,9 @@ pub async fn snapshots(
                 let restore = restore_accounts(client, region, &listed).await;
                 let (sharing, problem) = match restore {
                     Ok(sharing) => (sharing, None),
-                    Err(error) if error.code.ends_with("NotFound") => return None,
-                    Err(error) if error.code.ends_with("NotFoundFault") => return None,
+                    // Deleted since the listing: DBSnapshotNotFound,
+                    // DBClusterSnapshotNotFoundFault.
+                    Err(error) if error.code.contains("SnapshotNotFound") => return None,
                     Err(error) => (
                         Sharing::default(),
                         Some(error.about(ResourceType::DbSnapshot, &listed.id)),

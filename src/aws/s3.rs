@@ -54,10 +54,8 @@ pub async fn buckets(
         .into_paginator()
         .items()
         .send()
-        .collect::<Vec<_>>()
+        .try_collect()
         .await
-        .into_iter()
-        .collect::<Result<_, _>>()
         .map_err(|e| site("ListBuckets", region).error(e))?;
     let read: Vec<Option<(Bucket, Vec<AwsError>)>> = stream::iter(listed)
         .filter_map(|listed| async move {

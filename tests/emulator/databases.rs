@@ -6,7 +6,7 @@
 
 use firebreak_core::model::finding::{FindingKind, Severity};
 
-use crate::findings::{accept_each, by_id, expected, facts_of, firebreak_ok, scan_with_baseline};
+use crate::findings::{accept_each, by_id, capture_quiet, expected, facts_of, scan_with_baseline};
 use crate::support::TestBed;
 use crate::support::seed::Seeder;
 
@@ -76,26 +76,17 @@ async fn each_attack_on_a_database_is_a_finding_and_can_be_accepted() {
         .await
         .expect("cluster snapshot");
 
-    let baseline = bed.dir.path().join("baseline.toml");
-    let baseline_arg = baseline.to_str().expect("utf-8 path");
-    firebreak_ok(&bed, &["--baseline", baseline_arg, "baseline", "capture"]);
-    let text = std::fs::read_to_string(&baseline).expect("baseline written");
-    for recorded in [
-        "[resources.databases.eu-west-1.orders]",
-        "[resources.databases.eu-west-1.ledger]",
-        "deletion_protection = true",
-        "backup_retention = 7",
-        "orders-weekly",
-        "ledger-monthly",
-        PARTNER,
-    ] {
-        assert!(text.contains(recorded), "{recorded} missing from:\n{text}");
-    }
-    let quiet = scan_with_baseline(&bed, &baseline, &[]);
-    assert!(
-        quiet.findings.is_empty(),
-        "an unchanged estate has no findings: {:#?}",
-        quiet.findings
+    let (baseline, quiet) = capture_quiet(
+        &bed,
+        &[
+            "[resources.databases.eu-west-1.orders]",
+            "[resources.databases.eu-west-1.ledger]",
+            "deletion_protection = true",
+            "backup_retention = 7",
+            "orders-weekly",
+            "ledger-monthly",
+            PARTNER,
+        ],
     );
     assert_eq!(
         quiet.inventory.databases.len(),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use firebreak_core::model::finding::{Attribution, FindingKind, Severity};
 
-use crate::findings::{accept_each, by_id, firebreak_ok, scan_with_baseline};
+use crate::findings::{accept_each, by_id, capture_quiet, scan_with_baseline};
 use crate::support::{ACCOUNT, TestBed};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,25 +33,16 @@ async fn each_way_to_hide_or_come_back_is_a_finding_and_can_be_accepted() {
     seed.api_key("us-east-1", "partner").await;
     let backup = seed.snapshot("us-east-1", true).await;
 
-    let baseline = bed.dir.path().join("baseline.toml");
-    let baseline_arg = baseline.to_str().expect("utf-8 path");
-    firebreak_ok(&bed, &["--baseline", baseline_arg, "baseline", "capture"]);
-    let text = std::fs::read_to_string(&baseline).expect("baseline written");
-    for recorded in [
-        "org-trail",
-        "eu-audit",
-        detector.as_str(),
-        &format!("{web} tcp/443 0.0.0.0/0"),
-        "nightly-backup",
-        &backup,
-    ] {
-        assert!(text.contains(recorded), "{recorded} missing from:\n{text}");
-    }
-    let quiet = scan_with_baseline(&bed, &baseline, &[]);
-    assert!(
-        quiet.findings.is_empty(),
-        "an unchanged estate has no findings: {:#?}",
-        quiet.findings
+    let (baseline, quiet) = capture_quiet(
+        &bed,
+        &[
+            "org-trail",
+            "eu-audit",
+            detector.as_str(),
+            &format!("{web} tcp/443 0.0.0.0/0"),
+            "nightly-backup",
+            &backup,
+        ],
     );
     assert_eq!(
         quiet.inventory.trails.len(),

@@ -192,6 +192,26 @@ pub(crate) fn firebreak_ok(bed: &TestBed, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Captures a baseline of the estate as it is into the test's folder, checks that it records
+/// each of `recorded`, and scans against it: an unchanged estate has no findings. Returns the
+/// baseline's path and that quiet scan.
+pub(crate) fn capture_quiet(bed: &TestBed, recorded: &[&str]) -> (std::path::PathBuf, ScanReport) {
+    let baseline = bed.dir.path().join("baseline.toml");
+    let baseline_arg = baseline.to_str().expect("utf-8 path");
+    firebreak_ok(bed, &["--baseline", baseline_arg, "baseline", "capture"]);
+    let text = std::fs::read_to_string(&baseline).expect("baseline written");
+    for recorded in recorded {
+        assert!(text.contains(recorded), "{recorded} missing from:\n{text}");
+    }
+    let quiet = scan_with_baseline(bed, &baseline, &[]);
+    assert!(
+        quiet.findings.is_empty(),
+        "an unchanged estate has no findings: {:#?}",
+        quiet.findings
+    );
+    (baseline, quiet)
+}
+
 /// Each finding of `report` by id, with its kind and severity.
 pub(crate) fn by_id(report: &ScanReport) -> BTreeMap<String, (FindingKind, Severity)> {
     report

@@ -19,7 +19,7 @@ use aws_sdk_s3::types::{
 
 use firebreak_core::model::finding::{FindingKind, Severity};
 
-use crate::findings::{accept_each, by_id, expected, facts_of, firebreak_ok, scan_with_baseline};
+use crate::findings::{accept_each, by_id, capture_quiet, expected, facts_of, scan_with_baseline};
 use crate::support::seed::Seeder;
 use crate::support::{ACCOUNT, TestBed};
 
@@ -185,26 +185,17 @@ async fn each_leak_and_wipe_of_a_bucket_is_a_finding_and_can_be_accepted() {
     seed.objects("us-east-1", "media", 2).await;
     seed.bucket("old-exports").await;
 
-    let baseline = bed.dir.path().join("baseline.toml");
-    let baseline_arg = baseline.to_str().expect("utf-8 path");
-    firebreak_ok(&bed, &["--baseline", baseline_arg, "baseline", "capture"]);
-    let text = std::fs::read_to_string(&baseline).expect("baseline written");
-    for recorded in [
-        "[resources.buckets.us-east-1.app-data]",
-        "[resources.buckets.eu-west-1.db-backups]",
-        "holds = \"backups\"",
-        "holds = \"logs\"",
-        "retention: current objects after 400 day(s)",
-        "account_public_access_block = true",
-        PARTNER,
-    ] {
-        assert!(text.contains(recorded), "{recorded} missing from:\n{text}");
-    }
-    let quiet = scan_with_baseline(&bed, &baseline, &[]);
-    assert!(
-        quiet.findings.is_empty(),
-        "an unchanged estate has no findings: {:#?}",
-        quiet.findings
+    let (baseline, quiet) = capture_quiet(
+        &bed,
+        &[
+            "[resources.buckets.us-east-1.app-data]",
+            "[resources.buckets.eu-west-1.db-backups]",
+            "holds = \"backups\"",
+            "holds = \"logs\"",
+            "retention: current objects after 400 day(s)",
+            "account_public_access_block = true",
+            PARTNER,
+        ],
     );
     let buckets: BTreeMap<&str, (&str, Option<usize>)> = quiet
         .inventory

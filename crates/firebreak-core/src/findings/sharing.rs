@@ -5,102 +5,40 @@ use super::*;
 
 pub(super) fn sharing_rules(ctx: &Context, out: &mut Builder) {
     for snapshot in &ctx.inventory.snapshots {
-        let encryption = if snapshot.encrypted {
-            "encrypted"
-        } else {
-            "UNENCRYPTED"
-        };
-        if snapshot.sharing.public {
-            out.add(
-                FindingKind::PublicSnapshot,
-                Severity::Critical,
-                &snapshot.region,
-                ResourceType::Snapshot,
-                &snapshot.id,
-                None,
-                format!(
-                    "snapshot {} ({encryption}) can be restored by every AWS account",
-                    snapshot.id
-                ),
-                snapshot_details(snapshot.volume_id.as_deref(), snapshot.size_gib),
-                "public".to_string(),
-            );
-        }
-        let untrusted = untrusted_share(ctx, &snapshot.sharing);
-        if !untrusted.is_empty() {
-            out.add(
-                FindingKind::SharedSnapshot,
-                if snapshot.encrypted {
-                    Severity::High
-                } else {
-                    Severity::Critical
-                },
-                &snapshot.region,
-                ResourceType::Snapshot,
-                &snapshot.id,
-                None,
-                format!(
-                    "snapshot {} ({encryption}) is shared with untrusted {}",
-                    snapshot.id,
-                    join(&untrusted)
-                ),
-                snapshot_details(snapshot.volume_id.as_deref(), snapshot.size_gib),
-                join(&untrusted),
-            );
-        }
+        snapshot_rules(
+            ctx,
+            out,
+            Restorable {
+                what: "snapshot",
+                region: &snapshot.region,
+                resource_type: ResourceType::Snapshot,
+                id: &snapshot.id,
+                encrypted: snapshot.encrypted,
+                sharing: &snapshot.sharing,
+            },
+            snapshot_details(snapshot.volume_id.as_deref(), snapshot.size_gib),
+        );
     }
     for snapshot in &ctx.inventory.db_snapshots {
-        let what = match snapshot.kind {
-            crate::model::database::DatabaseKind::Instance => "DB snapshot",
-            crate::model::database::DatabaseKind::Cluster => "DB cluster snapshot",
-        };
-        let encryption = if snapshot.encrypted {
-            "encrypted"
-        } else {
-            "UNENCRYPTED"
-        };
-        let source = vec![format!(
-            "of {}",
-            snapshot.source.as_deref().unwrap_or("an unknown database")
-        )];
-        if snapshot.sharing.public {
-            out.add(
-                FindingKind::PublicSnapshot,
-                Severity::Critical,
-                &snapshot.region,
-                ResourceType::DbSnapshot,
-                &snapshot.id,
-                None,
-                format!(
-                    "{what} {} ({encryption}) can be restored by every AWS account",
-                    snapshot.id
-                ),
-                source.clone(),
-                "public".to_string(),
-            );
-        }
-        let untrusted = untrusted_share(ctx, &snapshot.sharing);
-        if !untrusted.is_empty() {
-            out.add(
-                FindingKind::SharedSnapshot,
-                if snapshot.encrypted {
-                    Severity::High
-                } else {
-                    Severity::Critical
+        snapshot_rules(
+            ctx,
+            out,
+            Restorable {
+                what: match snapshot.kind {
+                    crate::model::database::DatabaseKind::Instance => "DB snapshot",
+                    crate::model::database::DatabaseKind::Cluster => "DB cluster snapshot",
                 },
-                &snapshot.region,
-                ResourceType::DbSnapshot,
-                &snapshot.id,
-                None,
-                format!(
-                    "{what} {} ({encryption}) is shared with untrusted {}",
-                    snapshot.id,
-                    join(&untrusted)
-                ),
-                source,
-                join(&untrusted),
-            );
-        }
+                region: &snapshot.region,
+                resource_type: ResourceType::DbSnapshot,
+                id: &snapshot.id,
+                encrypted: snapshot.encrypted,
+                sharing: &snapshot.sharing,
+            },
+            vec![format!(
+                "of {}",
+                snapshot.source.as_deref().unwrap_or("an unknown database")
+            )],
+        );
     }
     for image in &ctx.inventory.images {
         let name = image.name.as_deref().unwrap_or("unnamed");
@@ -172,6 +110,69 @@ pub(super) fn sharing_rules(ctx: &Context, out: &mut Builder) {
             format!("function {} can be invoked by anyone", function.name),
             how.clone(),
             how.join(","),
+        );
+    }
+}
+
+/// A snapshot anyone it is shared with can restore: an EBS snapshot, a DB or cluster snapshot.
+struct Restorable<'a> {
+    /// `snapshot`, `DB snapshot`, `DB cluster snapshot`.
+    what: &'a str,
+    region: &'a str,
+    resource_type: ResourceType,
+    id: &'a str,
+    encrypted: bool,
+    sharing: &'a Sharing,
+}
+
+/// `public_snapshot` when every account can restore it; `shared_snapshot` (critical when
+/// unencrypted) for accounts the baseline does not trust.
+fn snapshot_rules(ctx: &Context, out: &mut Builder, snapshot: Restorable, details: Vec<String>) {
+    let Restorable {
+        what,
+        region,
+        resource_type,
+        id,
+        encrypted,
+        sharing,
+    } = snapshot;
+    let encryption = if encrypted {
+        "encrypted"
+    } else {
+        "UNENCRYPTED"
+    };
+    if sharing.public {
+        out.add(
+            FindingKind::PublicSnapshot,
+            Severity::Critical,
+            region,
+            resource_type,
+            id,
+            None,
+            format!("{what} {id} ({encryption}) can be restored by every AWS account"),
+            details.clone(),
+            "public".to_string(),
+        );
+    }
+    let untrusted = untrusted_share(ctx, sharing);
+    if !untrusted.is_empty() {
+        out.add(
+            FindingKind::SharedSnapshot,
+            if encrypted {
+                Severity::High
+            } else {
+                Severity::Critical
+            },
+            region,
+            resource_type,
+            id,
+            None,
+            format!(
+                "{what} {id} ({encryption}) is shared with untrusted {}",
+                join(&untrusted)
+            ),
+            details,
+            join(&untrusted),
         );
     }
 }

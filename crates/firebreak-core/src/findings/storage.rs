@@ -37,6 +37,29 @@ pub(super) fn storage_rules(ctx: &Context, out: &mut Builder) {
     }
 }
 
+/// Adds a finding about `bucket`.
+fn bucket_finding(
+    out: &mut Builder,
+    bucket: &Bucket,
+    kind: FindingKind,
+    severity: Severity,
+    summary: String,
+    details: Vec<String>,
+    facts: String,
+) {
+    out.add(
+        kind,
+        severity,
+        &bucket.region,
+        ResourceType::Bucket,
+        &bucket.name,
+        None,
+        summary,
+        details,
+        facts,
+    );
+}
+
 /// The account's Block Public Access turned off where the baseline had it all on.
 fn account_block_rule(ctx: &Context, out: &mut Builder) {
     let had_it = ctx
@@ -105,13 +128,11 @@ fn exposure_rule(ctx: &Context, out: &mut Builder, bucket: &Bucket) {
             "is configured public; only the bucket's own Block Public Access holds it back",
         )
     };
-    out.add(
+    bucket_finding(
+        out,
+        bucket,
         FindingKind::PublicBucket,
         severity,
-        &bucket.region,
-        ResourceType::Bucket,
-        &bucket.name,
-        None,
         format!("bucket {} {state}", bucket.name),
         how.iter().map(|h| format!("public through {h}")).collect(),
         how.join(","),
@@ -149,13 +170,11 @@ fn shared_rule(
     if untrusted.is_empty() {
         return;
     }
-    out.add(
+    bucket_finding(
+        out,
+        bucket,
         FindingKind::SharedBucket,
         Severity::High,
-        &bucket.region,
-        ResourceType::Bucket,
-        &bucket.name,
-        None,
         format!(
             "bucket {} is shared with untrusted {}",
             bucket.name,
@@ -172,13 +191,11 @@ fn block_rule(out: &mut Builder, bucket: &Bucket, settings: &BucketSettings) {
     if !settings.blocked || off.is_empty() {
         return;
     }
-    out.add(
+    bucket_finding(
+        out,
+        bucket,
         FindingKind::PublicAccessBlockOff,
         Severity::High,
-        &bucket.region,
-        ResourceType::Bucket,
-        &bucket.name,
-        None,
         format!(
             "bucket {}'s Block Public Access is off ({})",
             bucket.name,
@@ -210,13 +227,11 @@ fn protection_rule(
     if lost.is_empty() {
         return;
     }
-    out.add(
+    bucket_finding(
+        out,
+        bucket,
         FindingKind::BucketProtectionWeakened,
         weighed(holds),
-        &bucket.region,
-        ResourceType::Bucket,
-        &bucket.name,
-        None,
         format!(
             "bucket {} lost {}: overwrites and deletes are final again",
             bucket.name,
@@ -254,13 +269,11 @@ fn expiry_rule(
     if new.is_empty() {
         return;
     }
-    out.add(
+    bucket_finding(
+        out,
+        bucket,
         FindingKind::DataExpiry,
         Severity::High,
-        &bucket.region,
-        ResourceType::Bucket,
-        &bucket.name,
-        None,
         format!(
             "bucket {} holds {} and a lifecycle rule deletes them",
             bucket.name,
@@ -277,13 +290,11 @@ fn replication_rule(ctx: &Context, out: &mut Builder, bucket: &Bucket, holds: Op
     if untrusted.is_empty() {
         return;
     }
-    out.add(
+    bucket_finding(
+        out,
+        bucket,
         FindingKind::ReplicationOut,
         weighed(holds),
-        &bucket.region,
-        ResourceType::Bucket,
-        &bucket.name,
-        None,
         format!(
             "bucket {} replicates to untrusted account {}",
             bucket.name,
@@ -397,17 +408,15 @@ fn ransom_rule(
         },
         census.sampled.len()
     ));
-    out.add(
+    bucket_finding(
+        out,
+        bucket,
         FindingKind::RansomSigns,
         if only_fewer {
             Severity::High
         } else {
             Severity::Critical
         },
-        &bucket.region,
-        ResourceType::Bucket,
-        &bucket.name,
-        None,
         format!(
             "bucket {} shows signs of ransom: {}",
             bucket.name,
