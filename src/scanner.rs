@@ -73,7 +73,7 @@ pub async fn run(ctx: AwsContext, options: ScanOptions, events: mpsc::UnboundedS
                     read => read,
                 }
             },
-            aws::s3::account_block(&global_ctx, &global_account)
+            aws::s3_state::account_block(&global_ctx, &global_account)
         );
         send(ScanEvent::Part {
             region: GLOBAL.to_string(),

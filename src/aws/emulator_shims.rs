@@ -46,7 +46,7 @@ const ROOTS: [(&str, &str); 1] = [("GetBucketVersioningResponse", "VersioningCon
 
 /// Renames a successful answer's root element where moto names it after the operation.
 #[derive(Debug)]
-pub(super) struct RenamedRoot;
+pub struct RenamedRoot;
 
 impl Intercept for RenamedRoot {
     fn name(&self) -> &'static str {

@@ -19,6 +19,7 @@ pub(crate) mod pace;
 pub mod planning;
 pub mod rds;
 pub mod s3;
+pub mod s3_state;
 pub mod sandbox;
 mod unimplemented;
 mod unreachable;

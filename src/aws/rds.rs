@@ -17,7 +17,7 @@ use firebreak_core::model::finding::ResourceType;
 /// The most records one RDS Describe page returns.
 const PAGE_SIZE: i32 = 100;
 
-fn site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
+pub(crate) fn site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
     CallSite {
         service: "rds",
         operation,
@@ -157,7 +157,7 @@ pub async fn snapshots(
             let client = &client;
             async move {
                 ctx.pace(Api::RdsDescribe, region).await;
-                let restore = restore_accounts(client, region, &listed).await;
+                let restore = restore_sharing(client, region, &listed.id, listed.kind).await;
                 let (sharing, problem) = match restore {
                     Ok(sharing) => (sharing, None),
                     // Deleted since the listing: DBSnapshotNotFound,
@@ -192,18 +192,19 @@ pub async fn snapshots(
 }
 
 /// Who may restore `snapshot`: its `restore` attribute (`all`, or account ids).
-async fn restore_accounts(
+pub(crate) async fn restore_sharing(
     client: &aws_sdk_rds::Client,
     region: &str,
-    snapshot: &Listed,
+    snapshot: &str,
+    kind: DatabaseKind,
 ) -> Result<Sharing, AwsError> {
-    let values: Vec<String> = match snapshot.kind {
+    let values: Vec<String> = match kind {
         DatabaseKind::Instance => restore_values(
             site("DescribeDBSnapshotAttributes", region)
                 .run(
                     client
                         .describe_db_snapshot_attributes()
-                        .db_snapshot_identifier(&snapshot.id)
+                        .db_snapshot_identifier(snapshot)
                         .send(),
                 )
                 .await?
@@ -218,7 +219,7 @@ async fn restore_accounts(
                 .run(
                     client
                         .describe_db_cluster_snapshot_attributes()
-                        .db_cluster_snapshot_identifier(&snapshot.id)
+                        .db_cluster_snapshot_identifier(snapshot)
                         .send(),
                 )
                 .await?
@@ -244,4 +245,163 @@ fn restore_values<'a>(
         .filter(|(name, _)| *name == Some("restore"))
         .flat_map(|(_, values)| values.iter().cloned())
         .collect()
+}
+
+/// Whether a manual snapshot named `id` is of an instance or of a cluster; `None` when there is
+/// neither.
+pub(crate) async fn snapshot_kind(
+    client: &aws_sdk_rds::Client,
+    region: &str,
+    id: &str,
+) -> Result<Option<DatabaseKind>, AwsError> {
+    let instance = site("DescribeDBSnapshots", region)
+        .optional(
+            "DBSnapshotNotFound",
+            client
+                .describe_db_snapshots()
+                .db_snapshot_identifier(id)
+                .send(),
+        )
+        .await?;
+    if instance.is_some_and(|out| !out.db_snapshots().is_empty()) {
+        return Ok(Some(DatabaseKind::Instance));
+    }
+    let cluster = site("DescribeDBClusterSnapshots", region)
+        .optional(
+            "DBClusterSnapshotNotFoundFault",
+            client
+                .describe_db_cluster_snapshots()
+                .db_cluster_snapshot_identifier(id)
+                .send(),
+        )
+        .await?;
+    Ok(cluster
+        .is_some_and(|out| !out.db_cluster_snapshots().is_empty())
+        .then_some(DatabaseKind::Cluster))
+}
+
+/// Whether the DB instance `id` is reachable from the internet now; `None` when there is no
+/// such instance.
+pub(crate) async fn instance_public(
+    client: &aws_sdk_rds::Client,
+    region: &str,
+    id: &str,
+) -> Result<Option<bool>, AwsError> {
+    let out = site("DescribeDBInstances", region)
+        .optional(
+            "DBInstanceNotFound",
+            client
+                .describe_db_instances()
+                .db_instance_identifier(id)
+                .send(),
+        )
+        .await?;
+    Ok(out
+        .as_ref()
+        .and_then(|out| out.db_instances().first())
+        .map(|found| found.publicly_accessible().unwrap_or(false)))
+}
+
+/// The DB instances of the cluster `id`; `None` when there is no such cluster.
+pub(crate) async fn cluster_members(
+    client: &aws_sdk_rds::Client,
+    region: &str,
+    id: &str,
+) -> Result<Option<Vec<String>>, AwsError> {
+    let out = site("DescribeDBClusters", region)
+        .optional(
+            "DBClusterNotFoundFault",
+            client
+                .describe_db_clusters()
+                .db_cluster_identifier(id)
+                .send(),
+        )
+        .await?;
+    Ok(out
+        .as_ref()
+        .and_then(|out| out.db_clusters().first())
+        .map(|cluster| {
+            cluster
+                .db_cluster_members()
+                .iter()
+                .filter_map(|m| m.db_instance_identifier().map(str::to_string))
+                .collect()
+        }))
+}
+
+/// Whether the instance or cluster `id` is protected from deletion now; `None` when there is no
+/// such database.
+pub(crate) async fn database_protection(
+    client: &aws_sdk_rds::Client,
+    region: &str,
+    id: &str,
+    kind: DatabaseKind,
+) -> Result<Option<bool>, AwsError> {
+    Ok(match kind {
+        DatabaseKind::Instance => site("DescribeDBInstances", region)
+            .optional(
+                "DBInstanceNotFound",
+                client
+                    .describe_db_instances()
+                    .db_instance_identifier(id)
+                    .send(),
+            )
+            .await?
+            .and_then(|out| {
+                out.db_instances()
+                    .first()
+                    .map(|d| d.deletion_protection().unwrap_or(false))
+            }),
+        DatabaseKind::Cluster => site("DescribeDBClusters", region)
+            .optional(
+                "DBClusterNotFoundFault",
+                client
+                    .describe_db_clusters()
+                    .db_cluster_identifier(id)
+                    .send(),
+            )
+            .await?
+            .and_then(|out| {
+                out.db_clusters()
+                    .first()
+                    .map(|d| d.deletion_protection().unwrap_or(false))
+            }),
+    })
+}
+
+/// What protects the database `id` from deletion: itself, or for an instance of a cluster, its
+/// cluster (deletion protection is the cluster's) — with its kind and whether protection is on
+/// now; `None` when there is no such instance or cluster.
+pub(crate) async fn protection_holder(
+    client: &aws_sdk_rds::Client,
+    region: &str,
+    id: &str,
+) -> Result<Option<(String, DatabaseKind, bool)>, AwsError> {
+    let instance = site("DescribeDBInstances", region)
+        .optional(
+            "DBInstanceNotFound",
+            client
+                .describe_db_instances()
+                .db_instance_identifier(id)
+                .send(),
+        )
+        .await?;
+    let cluster = match instance.as_ref().and_then(|out| out.db_instances().first()) {
+        Some(found) => match found.db_cluster_identifier() {
+            Some(cluster) => cluster.to_string(),
+            None => {
+                return Ok(Some((
+                    id.to_string(),
+                    DatabaseKind::Instance,
+                    found.deletion_protection().unwrap_or(false),
+                )));
+            }
+        },
+        None => id.to_string(),
+    };
+    Ok(
+        database_protection(client, region, &cluster, DatabaseKind::Cluster)
+            .await?
+            .map(|on| (cluster, DatabaseKind::Cluster, on)),
+    )
 }

@@ -8,18 +8,18 @@
 use futures::{StreamExt, stream};
 
 use aws_sdk_s3::types::{
-    BucketVersioningStatus, ExpirationStatus, MfaDeleteStatus, ObjectLockEnabled, Permission,
-    ServerSideEncryption, Type,
+    BucketVersioningStatus, ExpirationStatus, MfaDeleteStatus, ObjectLockEnabled,
+    ServerSideEncryption,
 };
 
 use super::context::AwsContext;
-use super::error::{AwsError, CallSite, keep};
+use super::error::{AwsError, keep};
+use super::s3_state;
 use super::to_utc;
-use firebreak_core::model::GLOBAL;
 use firebreak_core::model::finding::ResourceType;
 use firebreak_core::model::storage::{
-    AccountBlock, AclGrants, Bucket, BucketEncryption, Census, ObjectEncryption, ObjectSample,
-    PublicAccessBlock, Replication, Versioning, may_be_note,
+    AclGrants, Bucket, BucketEncryption, Census, ObjectEncryption, ObjectSample, Replication,
+    Versioning, may_be_note,
 };
 use firebreak_core::policy::parse_principals;
 use firebreak_core::scan::CensusBound;
@@ -27,17 +27,7 @@ use firebreak_core::scan::CensusBound;
 /// The most buckets one ListBuckets page may return.
 const BUCKET_PAGE: i32 = 10_000;
 
-/// The ACL group that means everyone, and the one that means every AWS account.
-const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
-const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
-
-fn site<'a>(operation: &'a str, region: &'a str) -> CallSite<'a> {
-    CallSite {
-        service: "s3",
-        operation,
-        region,
-    }
-}
+use super::s3_state::s3_site as site;
 
 /// The buckets homed in `region`, each read whole; `Err` when the listing itself failed.
 pub async fn buckets(
@@ -110,11 +100,8 @@ async fn read_bucket(
     let bucket = name.as_str();
     let (policy, acl, block, versioning, lock, replication, lifecycle, encryption, census) = tokio::join!(
         policy(client, region, bucket),
-        site("GetBucketAcl", region).run(client.get_bucket_acl().bucket(bucket).send()),
-        site("GetPublicAccessBlock", region).optional(
-            "NoSuchPublicAccessBlockConfiguration",
-            client.get_public_access_block().bucket(bucket).send()
-        ),
+        s3_state::acl(client, region, bucket),
+        s3_state::bucket_block(client, region, bucket),
         site("GetBucketVersioning", region)
             .run(client.get_bucket_versioning().bucket(bucket).send()),
         site("GetObjectLockConfiguration", region).optional(
@@ -156,11 +143,6 @@ async fn read_bucket(
         Some((principals, verdict)) => (Some(principals), verdict),
         None => (None, None),
     };
-    let owner = acl
-        .as_ref()
-        .and_then(|a| a.owner())
-        .and_then(|o| o.id())
-        .map(str::to_string);
     Some((
         Bucket {
             region: region.to_string(),
@@ -168,17 +150,9 @@ async fn read_bucket(
             policy,
             policy_public,
             acl: acl
-                .map(|a| acl_grants(a.grants(), owner.as_deref()))
+                .map(|a| AclGrants::of(&a.grants, a.owner.as_deref()))
                 .unwrap_or_default(),
-            block: block.flatten().and_then(|b| {
-                b.public_access_block_configuration()
-                    .map(|c| PublicAccessBlock {
-                        block_public_acls: c.block_public_acls().unwrap_or(false),
-                        ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
-                        block_public_policy: c.block_public_policy().unwrap_or(false),
-                        restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
-                    })
-            }),
+            block: block.flatten(),
             versioning: match versioning.as_ref().and_then(|v| v.status()) {
                 Some(BucketVersioningStatus::Enabled) => Versioning::Enabled,
                 Some(BucketVersioningStatus::Suspended) => Versioning::Suspended,
@@ -232,19 +206,10 @@ async fn policy(
     region: &str,
     bucket: &str,
 ) -> Result<Option<(firebreak_core::model::Principals, Option<bool>)>, AwsError> {
-    let Some(out) = site("GetBucketPolicy", region)
-        .optional(
-            "NoSuchBucketPolicy",
-            client.get_bucket_policy().bucket(bucket).send(),
-        )
-        .await?
-    else {
+    let Some(document) = s3_state::policy_document(client, region, bucket).await? else {
         return Ok(None);
     };
-    let Some(document) = out.policy() else {
-        return Ok(None);
-    };
-    let principals = parse_principals(document).map_err(|e| AwsError {
+    let principals = parse_principals(&document).map_err(|e| AwsError {
         code: "UnreadablePolicy".to_string(),
         message: format!("bucket {bucket}: {e}"),
         ..site("GetBucketPolicy", region).local_error()
@@ -257,37 +222,6 @@ async fn policy(
         .await?
         .and_then(|s| s.policy_status().and_then(|p| p.is_public()));
     Ok(Some((principals, verdict)))
-}
-
-/// Who an ACL grants to, apart from `owner`: everyone, every AWS account, other accounts.
-fn acl_grants(grants: &[aws_sdk_s3::types::Grant], owner: Option<&str>) -> AclGrants {
-    let mut found = AclGrants::default();
-    for grant in grants {
-        let Some(grantee) = grant.grantee() else {
-            continue;
-        };
-        let permission = grant
-            .permission()
-            .map_or("?", Permission::as_str)
-            .to_string();
-        match grantee.r#type() {
-            Type::Group => match grantee.uri() {
-                Some(ALL_USERS) => found.public.push(format!("AllUsers:{permission}")),
-                Some(AUTHENTICATED_USERS) => found
-                    .public
-                    .push(format!("AuthenticatedUsers:{permission}")),
-                // The log-delivery group and others are AWS services, not outsiders.
-                _ => {}
-            },
-            _ => {
-                let who = grantee.id().or(grantee.email_address());
-                if let Some(who) = who.filter(|w| Some(*w) != owner) {
-                    found.accounts.insert(who.to_string());
-                }
-            }
-        }
-    }
-    found
 }
 
 /// A lifecycle rule that deletes objects, described (`id: current objects after N days`);
@@ -407,35 +341,4 @@ async fn sample(
         encryption: Some(encryption),
         ..object.clone()
     }))
-}
-
-/// The account's own Block Public Access (S3 Control GetPublicAccessBlock): `Unset` when it has
-/// none.
-pub async fn account_block(ctx: &AwsContext, account: &str) -> Result<AccountBlock, AwsError> {
-    let site = CallSite {
-        service: "s3control",
-        operation: "GetPublicAccessBlock",
-        region: GLOBAL,
-    };
-    let read = site
-        .optional(
-            "NoSuchPublicAccessBlockConfiguration",
-            ctx.s3control()
-                .get_public_access_block()
-                .account_id(account)
-                .send(),
-        )
-        .await
-        .map_err(|error| error.about(ResourceType::Account, account))?;
-    Ok(
-        match read.and_then(|out| out.public_access_block_configuration().cloned()) {
-            Some(settings) => AccountBlock::Set(PublicAccessBlock {
-                block_public_acls: settings.block_public_acls().unwrap_or(false),
-                ignore_public_acls: settings.ignore_public_acls().unwrap_or(false),
-                block_public_policy: settings.block_public_policy().unwrap_or(false),
-                restrict_public_buckets: settings.restrict_public_buckets().unwrap_or(false),
-            }),
-            None => AccountBlock::Unset,
-        },
-    )
 }

@@ -13,7 +13,8 @@ use crate::cli::{
     RunArgs,
 };
 use crate::service::error::ServiceError;
-use crate::service::request::{CounterTargets, Request, SharedTarget};
+use crate::service::protect::DataTargets;
+use crate::service::request::{CounterTargets, Request, Shared, SharedTarget};
 use crate::service::responder::Responder;
 use firebreak_core::journal::{self, Entry, SessionLog};
 use firebreak_core::playbook::contain_functions::Deletion;
@@ -67,6 +68,20 @@ pub async fn act(responder: &Responder, command: ActCommand) -> Result<ExitCode,
             run,
             None,
         ),
+        ActCommand::ProtectData { targets, all, run } => {
+            let mut wanted = DataTargets {
+                all,
+                ..DataTargets::default()
+            };
+            for (region, id) in &targets {
+                let target = SharedTarget::from_id(region, id);
+                match target.kind {
+                    Shared::Database => wanted.databases.push((target.region, target.id)),
+                    _ => wanted.buckets.push((target.region, target.id)),
+                }
+            }
+            (Request::ProtectData(wanted), run, None)
+        }
         ActCommand::Freeze { confirm, run } => (Request::Freeze, run, confirm),
         ActCommand::Unfreeze { run } => (Request::Unfreeze, run, None),
         ActCommand::RestoreLogging(args) => counter(Countermeasure::RestoreLogging, args),

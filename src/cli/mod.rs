@@ -257,19 +257,38 @@ pub enum ActCommand {
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Make snapshots, AMIs and functions private again, keeping accounts the baseline trusts.
+    /// Make snapshots, AMIs, functions, buckets, DB snapshots and databases private again,
+    /// keeping accounts the baseline trusts.
     RevertSharing {
-        /// Snapshots, AMIs or functions as REGION/ID (e.g. eu-west-1/snap-0abc,
-        /// eu-west-1/orders-api): `snap-…` and `ami-…` ids, anything else a function name.
+        /// Targets as REGION/ID (e.g. eu-west-1/snap-0abc, eu-west-1/orders-api,
+        /// eu-west-1/s3://ledger, eu-west-1/db:orders, eu-west-1/db-snapshot:orders-final):
+        /// `snap-…` and `ami-…` ids, `s3://` a bucket, `db:` a DB instance or cluster,
+        /// `db-snapshot:` a DB or cluster snapshot, anything else a function name.
         #[arg(value_name = "REGION/ID", value_parser = parse_region_resource)]
         targets: Vec<(String, String)>,
         /// Everything shared publicly or with an untrusted account (snapshots, AMIs, function
-        /// policies and URLs), all regions.
+        /// policies and URLs, buckets, DB snapshots, public databases, the account's S3 block),
+        /// all regions.
         #[arg(long)]
         public: bool,
-        /// Also turn on snapshot and image block public access in those regions.
+        /// Also turn on snapshot and image block public access in those regions, and the
+        /// account's S3 Block Public Access when buckets are reverted.
         #[arg(long)]
         block_public_access: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Shield buckets and databases from a wipe in progress: a bucket-policy deny on deleting
+    /// and reconfiguring for everyone but you, break-glass and AWS services, versioning on,
+    /// deletion protection on.
+    ProtectData {
+        /// Buckets as REGION/s3://NAME, databases as REGION/db:ID (an instance of a cluster:
+        /// its cluster).
+        #[arg(value_name = "REGION/ID", value_parser = parse_data_target)]
+        targets: Vec<(String, String)>,
+        /// Every bucket and database, all regions.
+        #[arg(long)]
+        all: bool,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -452,16 +471,26 @@ pub fn parse_region_resource(text: &str) -> Result<(String, String), String> {
         .split_once('/')
         .ok_or_else(|| format!("'{text}' must be REGION/ID, e.g. eu-west-1/snap-0abc"))?;
     let region = parse_region(region)?;
-    let function_name = id.len() <= 140
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if id.is_empty() || !function_name {
+    if !crate::service::request::SharedTarget::valid_id(id) {
         return Err(format!(
-            "'{id}' is not a snapshot (snap-…) or AMI (ami-…) id, nor a function name"
+            "'{id}' is not a snapshot (snap-…) or AMI (ami-…) id, a bucket (s3://NAME), a database (db:ID), a DB snapshot (db-snapshot:ID), nor a function name"
         ));
     }
     Ok((region, id.to_string()))
+}
+
+/// `REGION/s3://NAME` or `REGION/db:ID`: what protect-data shields.
+pub fn parse_data_target(text: &str) -> Result<(String, String), String> {
+    let (region, id) = parse_region_resource(text)?;
+    let target = crate::service::request::SharedTarget::from_id(&region, &id);
+    match target.kind {
+        crate::service::request::Shared::Bucket | crate::service::request::Shared::Database => {
+            Ok((region, id))
+        }
+        _ => Err(format!(
+            "'{id}' is not a bucket (s3://NAME) or a database (db:ID): protect-data shields those"
+        )),
+    }
 }
 
 /// `REGION/ID`, where the id may itself contain `/` (`i-0abc/profile`, `bus/rule`).
@@ -650,6 +679,7 @@ mod tests {
                 | ActCommand::DisableRole { run, .. }
                 | ActCommand::ContainFunctions { run, .. }
                 | ActCommand::RevertSharing { run, .. }
+                | ActCommand::ProtectData { run, .. }
                 | ActCommand::Freeze { run, .. }
                 | ActCommand::Unfreeze { run }
                 | ActCommand::RestoreLogging(CounterArgs { run, .. })

@@ -7,24 +7,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::Utc;
 use futures::{StreamExt, stream};
 
+pub use super::sharing::{Shared, SharedTarget};
+
+use super::gather::{block_states, is_not_found, no_such, not_found_as_target, unread};
+
 use super::error::ServiceError;
 use super::session::{Session, scan_to_end};
-use crate::aws::{AwsError, planning};
+use crate::aws::planning;
+use firebreak_core::baseline::Holds;
 use firebreak_core::findings::Windows;
 use firebreak_core::journal;
+use firebreak_core::model::Identity;
 use firebreak_core::model::finding::{Finding, FindingKind, ResourceType, Severity};
-use firebreak_core::model::{GLOBAL, Identity};
 use firebreak_core::playbook::contain_functions::{Deletion, FunctionTarget};
 use firebreak_core::playbook::countermeasure::{Countermeasure, Observation};
 use firebreak_core::playbook::guard::{Caller, Guard};
 use firebreak_core::playbook::plan::Plan;
-use firebreak_core::playbook::revert_sharing::{
-    BlockPublicAccess, ExposedFunction, SharedKind, SharedResource,
-};
 use firebreak_core::playbook::{
-    contain_functions, countermeasure, disable_role, disable_user, freeze, revert_sharing, undo,
+    contain_functions, countermeasure, disable_role, disable_user, freeze, undo,
 };
-use firebreak_core::policy::{function_statements, parse_principals};
+use firebreak_core::policy::parse_principals;
 use firebreak_core::scan::ScanState;
 
 /// What a front end asks for.
@@ -47,13 +49,15 @@ pub enum Request {
         unknown: bool,
         delete: Deletion,
     },
-    /// Snapshots, AMIs and functions to make private again; `public` adds every public or
-    /// untrusted share found by a scan.
+    /// Snapshots, AMIs, functions, buckets, DB snapshots and databases to make private again;
+    /// `public` adds every public or untrusted share found by a scan.
     RevertSharing {
         targets: Vec<SharedTarget>,
         public: bool,
         block_public_access: bool,
     },
+    /// Buckets and databases to shield from a wipe in progress.
+    ProtectData(super::protect::DataTargets),
     /// One countermeasure on the findings it acts on among `targets`.
     Countermeasure {
         measure: Countermeasure,
@@ -80,61 +84,6 @@ pub enum CounterTargets {
         findings: Vec<Finding>,
         inventory: Box<firebreak_core::model::Inventory>,
     },
-}
-
-/// What kind of shared thing a target is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Shared {
-    Snapshot,
-    Image,
-    Function,
-}
-
-/// A snapshot, AMI or function to make private, by region and id (function: name).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SharedTarget {
-    pub kind: Shared,
-    pub region: String,
-    pub id: String,
-}
-
-impl SharedTarget {
-    /// What revert-sharing acts on for `finding`: its snapshot, AMI or function, when the
-    /// finding is about who may use it (public, or shared with an untrusted account). A DB
-    /// snapshot's sharing is not reverted yet: none.
-    pub fn of_finding(finding: &Finding) -> Option<Self> {
-        let kind = match finding.kind {
-            FindingKind::PublicSnapshot | FindingKind::SharedSnapshot
-                if finding.resource_type == ResourceType::Snapshot =>
-            {
-                Shared::Snapshot
-            }
-            FindingKind::PublicImage | FindingKind::SharedImage => Shared::Image,
-            FindingKind::PublicFunction => Shared::Function,
-            _ => return None,
-        };
-        Some(SharedTarget {
-            kind,
-            region: finding.region.clone(),
-            id: finding.resource_id.clone(),
-        })
-    }
-
-    /// `snap-…` is a snapshot, `ami-…` an image, anything else a function name.
-    pub fn from_id(region: &str, id: &str) -> Self {
-        let kind = if id.starts_with("snap-") {
-            Shared::Snapshot
-        } else if id.starts_with("ami-") {
-            Shared::Image
-        } else {
-            Shared::Function
-        };
-        SharedTarget {
-            kind,
-            region: region.to_string(),
-            id: id.to_string(),
-        }
-    }
 }
 
 /// Where a plan is made: the session, who runs it, the action id to give it and the journal
@@ -248,7 +197,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, Servic
             public,
             block_public_access,
         } => {
-            plan_revert_sharing(
+            super::sharing::plan_revert_sharing(
                 session,
                 identity,
                 action_id,
@@ -257,6 +206,9 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, Servic
                 *block_public_access,
             )
             .await?
+        }
+        Request::ProtectData(targets) => {
+            super::protect::plan_protect_data(session, identity, action_id, targets, &guard).await?
         }
         Request::Countermeasure { measure, targets } => {
             if *targets == CounterTargets::Named(Vec::new()) {
@@ -360,6 +312,10 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, Servic
             let regions = session.enabled_regions().await?;
             let states = block_states(session, &regions).await;
             let watch = observation(session, identity, &regions, &guard).await?;
+            let backups = session
+                .baseline(identity)?
+                .map(|baseline| baseline.buckets_holding(Holds::Backups))
+                .unwrap_or_default();
             let mut plan = freeze::plan(
                 action_id,
                 account,
@@ -369,6 +325,7 @@ pub async fn prepare(at: Planning<'_>, request: &Request) -> Result<Plan, Servic
                 &watch.delivery_roles,
                 &states,
                 watch.observation,
+                &backups,
             );
             plan.unread = watch.unread;
             plan
@@ -401,10 +358,6 @@ pub async fn prepare_all(at: Planning<'_>, requests: &[Request]) -> Result<Plan,
         plans.push(prepare(planning, request).await?);
     }
     Plan::merge(plans).ok_or_else(|| no_such("nothing to plan".to_string()))
-}
-
-fn no_such(message: String) -> ServiceError {
-    ServiceError::NoSuchTarget(message)
 }
 
 /// What freeze reads to keep the account observable: the steps that turn logging and detection
@@ -512,27 +465,6 @@ async fn observation(
     })
 }
 
-/// Block-public-access state of each region (`None` where it could not be read).
-async fn block_states(
-    session: &Session,
-    regions: &[String],
-) -> BTreeMap<String, BlockPublicAccess> {
-    let reads = regions.iter().map(|region| async move {
-        let (snapshots, images) = tokio::join!(
-            planning::snapshot_block_public_access(&session.ctx, region),
-            planning::image_block_public_access(&session.ctx, region),
-        );
-        (
-            region.clone(),
-            BlockPublicAccess {
-                snapshots: snapshots.ok(),
-                images: images.ok(),
-            },
-        )
-    });
-    futures::future::join_all(reads).await.into_iter().collect()
-}
-
 /// The functions the baseline does not know: with a baseline, every function it does not list;
 /// without one, every function created or changed within the recent window (a finding says so).
 pub fn unknown_functions(
@@ -557,15 +489,6 @@ pub fn unknown_functions(
             .map(|f| (f.region.clone(), f.resource_id.clone()))
             .collect(),
     })
-}
-
-/// What a scan could not read, one line each (service, operation, region, code, request id).
-fn unread(state: &firebreak_core::scan::ScanState) -> Vec<String> {
-    std::iter::once(&state.global)
-        .chain(&state.regions)
-        .flat_map(|r| &r.errors)
-        .map(|e| e.to_string())
-        .collect()
 }
 
 /// The functions to contain, with their reserved concurrency read now, and what the scan
@@ -622,158 +545,6 @@ async fn function_targets(
         }
     }
     Ok((targets, missed))
-}
-
-/// Whether AWS answered that the named resource does not exist.
-fn is_not_found(error: &AwsError) -> bool {
-    matches!(
-        error.code.as_str(),
-        "ResourceNotFoundException"
-            | "InvalidSnapshot.NotFound"
-            | "InvalidAMIID.NotFound"
-            | "InvalidAMIID.Malformed"
-            | "InvalidSnapshotID.Malformed"
-    )
-}
-
-fn not_found_as_target(error: AwsError, message: &str) -> ServiceError {
-    if is_not_found(&error) {
-        no_such(message.to_string())
-    } else {
-        error.into()
-    }
-}
-
-async fn plan_revert_sharing(
-    session: &Session,
-    identity: &Identity,
-    action_id: String,
-    targets: &[SharedTarget],
-    public: bool,
-    block_public_access: bool,
-) -> Result<Plan, ServiceError> {
-    if targets.is_empty() && !public {
-        return Err(no_such(
-            "name snapshots, AMIs or functions as REGION/ID, or pass --public".to_string(),
-        ));
-    }
-    let baseline = session.baseline(identity)?;
-    let mut wanted: BTreeSet<SharedTarget> = targets.iter().cloned().collect();
-    let mut missed = Vec::new();
-    if public {
-        let scanned = scan_to_end(session).await?;
-        missed = unread(&scanned.state);
-        let findings = session.findings(&scanned.state, identity, Windows::default())?;
-        wanted.extend(findings.iter().filter_map(SharedTarget::of_finding));
-    }
-    let mut resources = Vec::new();
-    let mut functions = Vec::new();
-    for target in &wanted {
-        let (region, id) = (target.region.as_str(), target.id.as_str());
-        let missing = format!("no {} {id} in {region}", shared_word(target.kind));
-        match target.kind {
-            Shared::Snapshot | Shared::Image => {
-                let (kind, sharing) = if target.kind == Shared::Snapshot {
-                    (
-                        SharedKind::Snapshot,
-                        planning::snapshot_sharing(&session.ctx, region, id).await,
-                    )
-                } else {
-                    (
-                        SharedKind::Image,
-                        planning::image_sharing(&session.ctx, region, id).await,
-                    )
-                };
-                resources.push(SharedResource {
-                    kind,
-                    region: region.to_string(),
-                    id: id.to_string(),
-                    sharing: sharing.map_err(|e| not_found_as_target(e, &missing))?,
-                });
-            }
-            Shared::Function => {
-                if !planning::function_exists(&session.ctx, region, id).await? {
-                    return Err(no_such(missing));
-                }
-                // The function itself, then every alias and version with a policy or URL of its
-                // own.
-                let aliases = planning::function_qualifiers(&session.ctx, region, id).await?;
-                for qualifier in std::iter::once(None).chain(aliases.into_iter().map(Some)) {
-                    let alias = qualifier.as_deref();
-                    let policy = planning::function_policy(&session.ctx, region, id, alias).await?;
-                    let url_auth =
-                        planning::function_url_auth(&session.ctx, region, id, alias).await?;
-                    if alias.is_some() && policy.is_none() && url_auth.is_none() {
-                        continue;
-                    }
-                    let statements = match policy {
-                        Some(document) => function_statements(&document).map_err(|e| {
-                            no_such(format!("the resource policy of {id} in {region}: {e}"))
-                        })?,
-                        None => Vec::new(),
-                    };
-                    functions.push(ExposedFunction {
-                        region: region.to_string(),
-                        name: id.to_string(),
-                        qualifier,
-                        statements,
-                        url_auth,
-                    });
-                }
-            }
-        }
-    }
-    // Without a baseline no account can be judged: keep every account, remove only `all`.
-    let trusted: BTreeSet<String> = match &baseline {
-        Some(b) => b.trusted_accounts.clone(),
-        None => resources
-            .iter()
-            .flat_map(|r| r.sharing.accounts.iter().cloned())
-            .chain(
-                functions
-                    .iter()
-                    .flat_map(|f| &f.statements)
-                    .flat_map(|s| s.principals.accounts.iter().cloned()),
-            )
-            .collect(),
-    };
-    let regions: Vec<String> = if block_public_access {
-        resources
-            .iter()
-            .map(|r| r.region.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .filter(|r| r != GLOBAL)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let block = block_states(session, &regions).await;
-    let mut plan = revert_sharing::plan(
-        action_id,
-        identity.clone(),
-        Utc::now(),
-        &resources,
-        &functions,
-        &trusted,
-        &block,
-    );
-    if baseline.is_none() {
-        plan.notes.push(
-            "no baseline: shares with other accounts are kept, only public access is removed"
-                .to_string(),
-        );
-    }
-    plan.unread = missed;
-    Ok(plan)
-}
-
-fn shared_word(kind: Shared) -> &'static str {
-    match kind {
-        Shared::Snapshot => "snapshot",
-        Shared::Image => "image",
-        Shared::Function => "function",
-    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use super::state::{
     ActionRun, Button, Confirm, Focus, ListId, LogKind, LogLine, Modal, Purpose, SortBy, State,
 };
 use crate::service::attribution::attributable;
+use crate::service::protect::DataTargets;
 use crate::service::request::{CounterTargets, Request, SharedTarget};
 use firebreak_core::bindings::Command;
 use firebreak_core::model::finding::{Attribution, Finding, FindingKind, ResourceType};
@@ -28,7 +29,9 @@ mod scan;
 
 use input::{attribute_selection, filter_key, modal_key, normal_key, refuse_read_only};
 use movement::{cycle_focus, move_cursor, sideways};
-use requests::{contain_request, counter_request, disable_request, playbook, unshare_request};
+use requests::{
+    contain_request, counter_request, disable_request, playbook, protect_request, unshare_request,
+};
 use runs::{action_done, countdown, execute, planned, prepare, step_done};
 use scan::{judged, rescan, rescan_regions, scanned, track_gameday};
 

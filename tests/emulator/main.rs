@@ -11,6 +11,7 @@ mod cli;
 mod cockpit;
 mod countermeasures;
 mod crash;
+mod data_playbooks;
 mod databases;
 mod evasion;
 mod faults;

@@ -14,6 +14,8 @@ pub enum Command {
     Disable,
     Contain,
     Unshare,
+    /// Shield the selected buckets and databases from a wipe in progress.
+    Protect,
     /// The countermeasure of the selected findings (logging, detection, ingress, rules,
     /// instance profiles, API keys).
     Counter,
@@ -38,10 +40,11 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order help lists them.
-    pub const ALL: [Command; 21] = [
+    pub const ALL: [Command; 22] = [
         Command::Disable,
         Command::Contain,
         Command::Unshare,
+        Command::Protect,
         Command::Counter,
         Command::Freeze,
         Command::Undo,
@@ -68,6 +71,7 @@ impl Command {
             Command::Disable => "disable",
             Command::Contain => "contain",
             Command::Unshare => "unshare",
+            Command::Protect => "protect",
             Command::Counter => "counter",
             Command::Freeze => "freeze",
             Command::Undo => "undo",
@@ -94,7 +98,12 @@ impl Command {
         match self {
             Command::Disable => "disable: user (keys, password, deny-all), single key, or role",
             Command::Contain => "contain functions: throttle to 0 + evidence; delete offered after",
-            Command::Unshare => "revert sharing: snapshots, AMIs, function policies and URLs",
+            Command::Unshare => {
+                "revert sharing: snapshots, AMIs, functions, buckets, DB snapshots, public databases"
+            }
+            Command::Protect => {
+                "protect data: bucket deny on deleting, versioning on, DB deletion protection on"
+            }
             Command::Counter => {
                 "counter: logging, detection, open ingress, rules, instance profiles, API keys"
             }
@@ -123,6 +132,7 @@ impl Command {
             Command::Disable => 'D',
             Command::Contain => 'X',
             Command::Unshare => 'S',
+            Command::Protect => 'P',
             Command::Counter => 'C',
             Command::Freeze => 'F',
             Command::Undo => 'u',

@@ -139,32 +139,9 @@ pub fn parse_principals(document: &str) -> Result<Principals, PolicyError> {
     let document = parse_document(document)?;
     let mut principals = Principals::default();
     for statement in document.statement.into_vec() {
-        if !statement.effect.eq_ignore_ascii_case("allow") {
-            continue;
-        }
-        let Some(principal) = statement.principal else {
+        let Some(granted) = statement_principals(&statement)? else {
             continue;
         };
-        let mut granted = Principals::default();
-        add_principal(&mut granted, &principal)?;
-        let conditions = Conditions::of(statement.condition.as_ref());
-        // `*` narrowed by a condition is not everyone: an organization, the accounts named,
-        // or whoever holds the external id.
-        if granted.public && conditions.narrows_everyone() {
-            granted.public = false;
-            granted.accounts.extend(conditions.source_accounts);
-        }
-        // A web identity (OIDC) trust that checks no subject lets every identity of that
-        // provider in — every GitHub repository, for one.
-        let web_identity = statement.action.as_ref().is_some_and(|a| match a {
-            OneOrMany::One(a) => a.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity"),
-            OneOrMany::Many(all) => all
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity")),
-        });
-        if web_identity && !granted.federated.is_empty() && !conditions.checks_subject {
-            granted.public = true;
-        }
         principals.public |= granted.public;
         principals.accounts.extend(granted.accounts);
         principals.arns.extend(granted.arns);
@@ -172,6 +149,37 @@ pub fn parse_principals(document: &str) -> Result<Principals, PolicyError> {
         principals.federated.extend(granted.federated);
     }
     Ok(principals)
+}
+
+/// Whom one statement lets in; `None` for a `Deny` or a statement without a principal.
+fn statement_principals(statement: &Statement) -> Result<Option<Principals>, PolicyError> {
+    if !statement.effect.eq_ignore_ascii_case("allow") {
+        return Ok(None);
+    }
+    let Some(principal) = &statement.principal else {
+        return Ok(None);
+    };
+    let mut granted = Principals::default();
+    add_principal(&mut granted, principal)?;
+    let conditions = Conditions::of(statement.condition.as_ref());
+    // `*` narrowed by a condition is not everyone: an organization, the accounts named,
+    // or whoever holds the external id.
+    if granted.public && conditions.narrows_everyone() {
+        granted.public = false;
+        granted.accounts.extend(conditions.source_accounts);
+    }
+    // A web identity (OIDC) trust that checks no subject lets every identity of that
+    // provider in — every GitHub repository, for one.
+    let web_identity = statement.action.as_ref().is_some_and(|a| match a {
+        OneOrMany::One(a) => a.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity"),
+        OneOrMany::Many(all) => all
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case("sts:AssumeRoleWithWebIdentity")),
+    });
+    if web_identity && !granted.federated.is_empty() && !conditions.checks_subject {
+        granted.public = true;
+    }
+    Ok(Some(granted))
 }
 
 /// What a statement's `Condition` restricts, as far as who may use it goes.
@@ -397,42 +405,7 @@ pub fn restrict_trust(
         let Some(principal) = statement.get_mut("Principal") else {
             continue;
         };
-        *principal = match principal.take() {
-            // "*" is never kept (aws_entry_kept).
-            Value::String(s) => {
-                if aws_entry_kept(&s, &keep) {
-                    Value::String(s)
-                } else {
-                    Value::Null
-                }
-            }
-            Value::Object(mut map) => {
-                if let Some(aws) = map.remove("AWS") {
-                    let kept: Vec<Value> = match aws {
-                        Value::Array(items) => items,
-                        one => vec![one],
-                    }
-                    .into_iter()
-                    .filter(|e| e.as_str().is_some_and(|e| aws_entry_kept(e, &keep)))
-                    .collect();
-                    match kept.len() {
-                        0 => {}
-                        1 => {
-                            map.insert("AWS".to_string(), kept[0].clone());
-                        }
-                        _ => {
-                            map.insert("AWS".to_string(), Value::Array(kept));
-                        }
-                    }
-                }
-                if map.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Object(map)
-                }
-            }
-            other => other,
-        };
+        *principal = narrowed_principal(principal.take(), &keep);
     }
     list.retain(|s| !s.get("Principal").is_some_and(Value::is_null));
     if list == before {
@@ -448,6 +421,46 @@ pub fn restrict_trust(
     }
     *statements = Value::Array(list);
     Ok(Some(value.to_string()))
+}
+
+/// A statement's `Principal` with only the AWS entries `keep` accepts (`*` never is); service
+/// and federated principals stay. `Null` when nothing is left.
+fn narrowed_principal(principal: Value, keep: &impl Fn(&str) -> bool) -> Value {
+    match principal {
+        Value::String(s) => {
+            if aws_entry_kept(&s, keep) {
+                Value::String(s)
+            } else {
+                Value::Null
+            }
+        }
+        Value::Object(mut map) => {
+            if let Some(aws) = map.remove("AWS") {
+                let kept: Vec<Value> = match aws {
+                    Value::Array(items) => items,
+                    one => vec![one],
+                }
+                .into_iter()
+                .filter(|e| e.as_str().is_some_and(|e| aws_entry_kept(e, keep)))
+                .collect();
+                match kept.len() {
+                    0 => {}
+                    1 => {
+                        map.insert("AWS".to_string(), kept[0].clone());
+                    }
+                    _ => {
+                        map.insert("AWS".to_string(), Value::Array(kept));
+                    }
+                }
+            }
+            if map.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(map)
+            }
+        }
+        other => other,
+    }
 }
 
 /// Whether a statement (as JSON) is an `Allow`.
@@ -558,6 +571,8 @@ fn grant_of(statement: &Value, sid: &str) -> Option<FunctionGrant> {
     }
     Some(grant)
 }
+
+pub mod statements;
 
 #[cfg(test)]
 mod tests;

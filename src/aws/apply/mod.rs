@@ -13,12 +13,14 @@ mod guardduty;
 mod iam;
 mod instance_profiles;
 mod lambda;
+mod rds;
+mod s3;
 mod security_groups;
 
 pub use super::armed::Armed;
 use super::context::AwsContext;
 use super::error::{AwsError, CallSite};
-use firebreak_core::model::operation::Operation;
+use firebreak_core::model::operation::{DataOperation, Operation};
 
 /// What a mutating call found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,9 @@ enum Applier {
     GuardDuty,
     EventBridge,
     ApiGateway,
+    /// Buckets and the account's S3 block.
+    S3,
+    Rds,
 }
 
 /// Where each operation is applied; exhaustive, so a new operation must name its applier.
@@ -89,6 +94,17 @@ fn applier(operation: &Operation) -> Applier {
             Applier::EventBridge
         }
         Operation::DisableApiKey { .. } | Operation::EnableApiKey { .. } => Applier::ApiGateway,
+        Operation::Data(data) => match data {
+            DataOperation::EditBucketPolicy { .. }
+            | DataOperation::PutBucketPolicy { .. }
+            | DataOperation::EditBucketAcl { .. }
+            | DataOperation::SetBucketBlock { .. }
+            | DataOperation::SetAccountBlock { .. }
+            | DataOperation::SetBucketVersioning { .. } => Applier::S3,
+            DataOperation::ModifyDbSnapshotSharing { .. }
+            | DataOperation::SetDatabasePublic { .. }
+            | DataOperation::SetDeletionProtection { .. } => Applier::Rds,
+        },
     }
 }
 
@@ -127,6 +143,8 @@ pub async fn in_wanted_state(
         Applier::GuardDuty => guardduty::in_wanted_state(ctx, region, operation).await?,
         Applier::EventBridge => eventbridge::in_wanted_state(ctx, region, operation).await?,
         Applier::ApiGateway => apigateway::in_wanted_state(ctx, region, operation).await?,
+        Applier::S3 => s3::in_wanted_state(ctx, region, operation).await?,
+        Applier::Rds => rds::in_wanted_state(ctx, region, operation).await?,
     };
     wanted.ok_or_else(|| unhandled(region, operation))
 }
@@ -151,6 +169,8 @@ async fn send(
         Applier::GuardDuty => guardduty::send(ctx, region, operation, armed).await?,
         Applier::EventBridge => eventbridge::send(ctx, region, operation, armed).await?,
         Applier::ApiGateway => apigateway::send(ctx, region, operation, armed).await?,
+        Applier::S3 => s3::send(ctx, region, operation, armed).await?,
+        Applier::Rds => rds::send(ctx, region, operation, armed).await?,
     };
     sent.ok_or_else(|| unhandled(region, operation))
 }
@@ -207,6 +227,20 @@ mod tests {
                 },
                 Applier::ApiGateway,
             ),
+            (
+                Operation::Data(DataOperation::SetBucketBlock {
+                    bucket: "ledger".into(),
+                    block: None,
+                }),
+                Applier::S3,
+            ),
+            (
+                Operation::Data(DataOperation::SetDatabasePublic {
+                    database: "orders".into(),
+                    public: false,
+                }),
+                Applier::Rds,
+            ),
         ];
         for (operation, expected) in cases {
             assert_eq!(applier(&operation), expected, "{operation:?}");
@@ -218,6 +252,8 @@ mod tests {
                 Applier::GuardDuty => "guardduty",
                 Applier::EventBridge => "events",
                 Applier::ApiGateway => "apigateway",
+                Applier::S3 => "s3",
+                Applier::Rds => "rds",
             };
             assert_eq!(operation.service(), service, "{operation:?}");
         }

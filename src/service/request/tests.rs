@@ -62,7 +62,7 @@ async fn freeze_is_refused_for_a_caller_the_guard_cannot_name_without_break_glas
 }
 
 #[test]
-fn revert_sharing_acts_on_ebs_snapshots_and_not_yet_on_db_snapshots() {
+fn revert_sharing_acts_on_each_finding_about_who_may_reach_a_resource_and_on_no_other() {
     let finding = |kind, resource_type, id: &str| Finding {
         id: firebreak_core::model::finding::finding_id(kind, "eu-west-1", id),
         kind,
@@ -77,21 +77,137 @@ fn revert_sharing_acts_on_ebs_snapshots_and_not_yet_on_db_snapshots() {
         facts: "public".into(),
         attribution: None,
     };
-    let ebs = finding(
-        FindingKind::PublicSnapshot,
-        ResourceType::Snapshot,
-        "snap-1",
-    );
-    assert_eq!(
-        SharedTarget::of_finding(&ebs),
+    let target = |kind, id: &str| {
         Some(SharedTarget {
-            kind: Shared::Snapshot,
+            kind,
             region: "eu-west-1".into(),
-            id: "snap-1".into(),
+            id: id.into(),
         })
-    );
-    for kind in [FindingKind::PublicSnapshot, FindingKind::SharedSnapshot] {
-        let rds = finding(kind, ResourceType::DbSnapshot, "orders-weekly");
-        assert_eq!(SharedTarget::of_finding(&rds), None, "{kind:?}");
+    };
+    let cases = [
+        (
+            FindingKind::PublicSnapshot,
+            ResourceType::Snapshot,
+            "snap-1",
+            target(Shared::Snapshot, "snap-1"),
+        ),
+        (
+            FindingKind::SharedSnapshot,
+            ResourceType::DbSnapshot,
+            "orders-weekly",
+            target(Shared::DbSnapshot, "orders-weekly"),
+        ),
+        (
+            FindingKind::PublicSnapshot,
+            ResourceType::DbSnapshot,
+            "orders-weekly",
+            target(Shared::DbSnapshot, "orders-weekly"),
+        ),
+        (
+            FindingKind::SharedImage,
+            ResourceType::Image,
+            "ami-1",
+            target(Shared::Image, "ami-1"),
+        ),
+        (
+            FindingKind::PublicFunction,
+            ResourceType::Function,
+            "orders",
+            target(Shared::Function, "orders"),
+        ),
+        (
+            FindingKind::PublicBucket,
+            ResourceType::Bucket,
+            "ledger",
+            target(Shared::Bucket, "ledger"),
+        ),
+        (
+            FindingKind::SharedBucket,
+            ResourceType::Bucket,
+            "ledger",
+            target(Shared::Bucket, "ledger"),
+        ),
+        (
+            FindingKind::PublicAccessBlockOff,
+            ResourceType::Bucket,
+            "ledger",
+            target(Shared::Bucket, "ledger"),
+        ),
+        (
+            FindingKind::PublicAccessBlockOff,
+            ResourceType::Account,
+            "123456789012",
+            target(Shared::AccountBlock, "123456789012"),
+        ),
+        (
+            FindingKind::PublicDatabase,
+            ResourceType::Database,
+            "orders",
+            target(Shared::Database, "orders"),
+        ),
+        (
+            FindingKind::BucketProtectionWeakened,
+            ResourceType::Bucket,
+            "ledger",
+            None,
+        ),
+        (
+            FindingKind::RansomSigns,
+            ResourceType::Bucket,
+            "ledger",
+            None,
+        ),
+        (
+            FindingKind::DatabaseProtectionWeakened,
+            ResourceType::Database,
+            "orders",
+            None,
+        ),
+    ];
+    for (kind, resource_type, id, expected) in cases {
+        assert_eq!(
+            SharedTarget::of_finding(&finding(kind, resource_type, id)),
+            expected,
+            "{kind:?} on {resource_type:?}"
+        );
+    }
+}
+
+#[test]
+fn command_line_ids_name_their_kind_and_bad_ones_are_refused() {
+    let cases = [
+        ("snap-0abc", Shared::Snapshot, "snap-0abc"),
+        ("ami-0abc", Shared::Image, "ami-0abc"),
+        ("orders-api", Shared::Function, "orders-api"),
+        ("s3://ledger.backups", Shared::Bucket, "ledger.backups"),
+        ("db:orders", Shared::Database, "orders"),
+        (
+            "db-snapshot:orders-final",
+            Shared::DbSnapshot,
+            "orders-final",
+        ),
+    ];
+    for (text, kind, id) in cases {
+        assert!(SharedTarget::valid_id(text), "{text}");
+        assert_eq!(
+            SharedTarget::from_id("eu-west-1", text),
+            SharedTarget {
+                kind,
+                region: "eu-west-1".into(),
+                id: id.into(),
+            }
+        );
+    }
+    for bad in [
+        "",
+        "s3://",
+        "db:",
+        "db-snapshot:",
+        "orders api",
+        "ledger.backups",
+        "s3://a b",
+        "db:a.b",
+    ] {
+        assert!(!SharedTarget::valid_id(bad), "{bad:?}");
     }
 }

@@ -311,6 +311,7 @@ pub(super) fn command_key(state: &mut State, command: Command) -> Vec<Effect> {
         Command::Disable => playbook(state, disable_request),
         Command::Contain => playbook(state, contain_request),
         Command::Unshare => playbook(state, unshare_request),
+        Command::Protect => playbook(state, protect_request),
         Command::Counter => playbook(state, counter_request),
         Command::Freeze => {
             let title = "Freeze the account".to_string();

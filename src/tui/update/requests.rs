@@ -173,7 +173,8 @@ pub(super) fn contain_request(state: &State) -> Planned {
     ))
 }
 
-/// `S`: public and shared snapshots, AMIs and functions.
+/// `S`: public and shared snapshots, AMIs, functions, buckets, DB snapshots, databases open
+/// to the internet, and the account's S3 block.
 pub(super) fn unshare_request(state: &State) -> Planned {
     let (targets, _) = state.targets();
     let mut shared: Vec<SharedTarget> = Vec::new();
@@ -184,7 +185,7 @@ pub(super) fn unshare_request(state: &State) -> Planned {
     }
     if shared.is_empty() {
         return Err(refusal(
-            "S reverts sharing of public or shared snapshots, AMIs and functions",
+            "S reverts sharing of public or shared snapshots, AMIs, functions, buckets and DB snapshots, and closes public databases",
             &targets,
         ));
     }
@@ -212,6 +213,48 @@ pub(super) fn unshare_request(state: &State) -> Planned {
         Purpose {
             title,
             findings,
+            offer_delete: false,
+        },
+    ))
+}
+
+/// `P`: the buckets and databases of the selected findings, shielded from a wipe in progress.
+pub(super) fn protect_request(state: &State) -> Planned {
+    let (targets, _) = state.targets();
+    let mut wanted = DataTargets::default();
+    for finding in &targets {
+        let named = (finding.region.clone(), finding.resource_id.clone());
+        let list = match finding.resource_type {
+            ResourceType::Bucket => &mut wanted.buckets,
+            ResourceType::Database => &mut wanted.databases,
+            _ => continue,
+        };
+        if !list.contains(&named) {
+            list.push(named);
+        }
+    }
+    if wanted.buckets.is_empty() && wanted.databases.is_empty() {
+        return Err(refusal(
+            "P protects buckets and databases from deletion",
+            &targets,
+        ));
+    }
+    let title = format!(
+        "Protect {}",
+        wanted
+            .buckets
+            .iter()
+            .chain(&wanted.databases)
+            .map(|(region, id)| format!("{id} ({region})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // Nothing is contained: what was taken stays taken; what is left is kept.
+    Ok((
+        vec![Request::ProtectData(wanted)],
+        Purpose {
+            title,
+            findings: Vec::new(),
             offer_delete: false,
         },
     ))

@@ -1202,3 +1202,79 @@ fn only_what_every_step_reached_is_contained_and_a_failed_undo_can_be_retried() 
         Some("s-1")
     );
 }
+
+#[test]
+fn p_protects_the_buckets_and_databases_of_the_selection_and_refuses_anything_else() {
+    let mut state = State::new(Bindings::default(), false, now());
+    update(&mut state, Msg::Command(Command::Rescan));
+    feed(&mut state, 1, vec![ScanEvent::Done]);
+    let mut ransom = finding(
+        FindingKind::RansomSigns,
+        ResourceType::Bucket,
+        "us-east-1",
+        "vault",
+    );
+    ransom.severity = Severity::Critical;
+    update(
+        &mut state,
+        Msg::Judged {
+            generation: 1,
+            findings: Ok(vec![
+                ransom,
+                finding(
+                    FindingKind::DatabaseProtectionWeakened,
+                    ResourceType::Database,
+                    "eu-west-1",
+                    "orders",
+                ),
+                finding(
+                    FindingKind::AdminPrincipal,
+                    ResourceType::User,
+                    GLOBAL,
+                    "backdoor",
+                ),
+            ]),
+            baseline: None,
+            complete: true,
+        },
+    );
+    // The user's list: P refuses it.
+    assert_eq!(
+        state.selection().map(|f| f.resource_type),
+        Some(ResourceType::User)
+    );
+    assert!(update(&mut state, Msg::Command(Command::Protect)).is_empty());
+    let Some(Modal::Message { lines, .. }) = &state.modal else {
+        panic!("{:?}", state.modal);
+    };
+    assert!(
+        lines[0].starts_with("P protects buckets and databases"),
+        "{lines:?}"
+    );
+    update(&mut state, Msg::Cancel);
+    // Every list marked whole: the bucket and the database are protected, wherever they are.
+    let mut protected = DataTargets::default();
+    for _ in 0..state.lists().len() {
+        update(&mut state, Msg::Command(Command::MarkAll));
+        if let [Effect::Prepare { requests, .. }] =
+            update(&mut state, Msg::Command(Command::Protect)).as_slice()
+        {
+            let [Request::ProtectData(targets)] = requests.as_slice() else {
+                panic!("{requests:?}");
+            };
+            protected.buckets.extend(targets.buckets.clone());
+            protected.databases.extend(targets.databases.clone());
+        }
+        update(&mut state, Msg::Cancel);
+        update(&mut state, Msg::Command(Command::MarkAll));
+        update(&mut state, Msg::FocusNext);
+    }
+    assert_eq!(
+        protected,
+        DataTargets {
+            buckets: vec![("us-east-1".into(), "vault".into())],
+            databases: vec![("eu-west-1".into(), "orders".into())],
+            all: false,
+        }
+    );
+}

@@ -405,12 +405,28 @@ fn playbooks(state: &State, finding: &Finding) -> Vec<(Command, String)> {
         out.push((Command::Counter, format!("{measure}: {effect}")));
     }
     if SharedTarget::of_finding(finding).is_some() {
-        let effect = if finding.kind == FindingKind::PublicFunction {
-            "remove public/untrusted policy statements, URL auth → AWS_IAM; keeps it running"
-        } else {
-            "remove public and untrusted shares, keep trusted partners"
+        let effect = match finding.resource_type {
+            ResourceType::Function => {
+                "remove public/untrusted policy statements, URL auth → AWS_IAM; keeps it running"
+            }
+            ResourceType::Bucket => {
+                "remove public/untrusted policy statements and ACL grants, block public access on"
+            }
+            ResourceType::Database => "PubliclyAccessible off (undo turns it back on)",
+            ResourceType::Account => "the account's S3 Block Public Access on",
+            _ => "remove public and untrusted shares, keep trusted partners",
         };
         out.push((Command::Unshare, effect.to_string()));
+    }
+    if matches!(
+        finding.resource_type,
+        ResourceType::Bucket | ResourceType::Database
+    ) {
+        out.push((
+            Command::Protect,
+            "deny deleting to all but you and break-glass, versioning on, deletion protection on"
+                .to_string(),
+        ));
     }
     if !matches!(
         finding.kind,

@@ -383,11 +383,18 @@ fn command_hints(state: &State, width: usize) -> Line<'static> {
     });
     let contain = any(&|f| f.resource_type == ResourceType::Function);
     let unshare = any(&|f| SharedTarget::of_finding(f).is_some());
+    let protect = any(&|f| {
+        matches!(
+            f.resource_type,
+            ResourceType::Bucket | ResourceType::Database
+        )
+    });
     let counter = any(&|f| Countermeasure::of_finding(f).is_some());
     let hints = [
         (Command::Disable, "disable", disable),
         (Command::Contain, "contain", contain),
         (Command::Unshare, "unshare", unshare),
+        (Command::Protect, "protect", protect),
         (Command::Counter, "counter", counter),
         (Command::Freeze, "freeze", true),
         (Command::Undo, "undo", state.last_undoable().is_some()),
@@ -409,9 +416,12 @@ fn command_hints(state: &State, width: usize) -> Line<'static> {
     ];
     let mut shown_hints: Vec<(Command, [Span<'static>; 2])> = Vec::new();
     for (command, word, applies) in hints {
-        // The countermeasure's hint shows only when it applies, in the room of `* all`.
+        // The countermeasure's hint shows only when it applies, in the room of `* all`; so
+        // does protect's, in the room of `r rescan`.
         let shown = match command {
             Command::Counter => counter,
+            Command::Protect => protect,
+            Command::Rescan => !protect && (applies || all),
             Command::MarkAll => !counter,
             _ => applies || all,
         };

@@ -89,11 +89,13 @@ impl Seeder {
         aws_sdk_rds::Client::from_conf(config)
     }
 
-    /// An S3 client for `region`, buckets addressed in the path (the emulator has no names).
+    /// An S3 client for `region`, buckets addressed in the path (the emulator has no names),
+    /// reading moto's answers as firebreak does.
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
             .force_path_style(true)
+            .interceptor(firebreak::aws::emulator_shims::RenamedRoot)
             .build();
         aws_sdk_s3::Client::from_conf(config)
     }

@@ -445,6 +445,21 @@ impl Baseline {
         self.resources.buckets.as_ref()?.get(region)?.get(name)
     }
 
+    /// The buckets (region, name) the baseline marks as holding `what`.
+    pub fn buckets_holding(&self, what: Holds) -> Vec<(String, String)> {
+        self.resources
+            .buckets
+            .iter()
+            .flatten()
+            .flat_map(|(region, buckets)| {
+                buckets
+                    .iter()
+                    .filter(move |(_, settings)| settings.holds == Some(what))
+                    .map(move |(name, _)| (region.clone(), name.clone()))
+            })
+            .collect()
+    }
+
     /// How the database `id` in `region` was set at capture, when the baseline has it.
     pub fn database(&self, region: &str, id: &str) -> Option<&DatabaseSettings> {
         self.resources.databases.as_ref()?.get(region)?.get(id)

@@ -432,3 +432,30 @@ fn an_accepted_association_lets_its_profile_carry_the_roles_named_and_no_empty_o
     assert_eq!(roles, ["admin", "deploy"]);
     assert!(baseline.knows_profile("ops"));
 }
+
+#[test]
+fn the_buckets_holding_backups_or_logs_are_named_by_region() {
+    let text = "version = 1\naccount_id = \"123456789012\"\n\
+        [resources.buckets.eu-west-1.db-backups]\nholds = \"backups\"\n\
+        [resources.buckets.eu-west-1.media]\n\
+        [resources.buckets.us-east-1.trail-logs]\nholds = \"logs\"\n\
+        [resources.buckets.us-east-1.vault]\nholds = \"backups\"\n";
+    let baseline = parse(text, Path::new("baseline.toml")).expect("parsed");
+    assert_eq!(
+        baseline.buckets_holding(Holds::Backups),
+        [
+            ("eu-west-1".to_string(), "db-backups".to_string()),
+            ("us-east-1".to_string(), "vault".to_string()),
+        ]
+    );
+    assert_eq!(
+        baseline.buckets_holding(Holds::Logs),
+        [("us-east-1".to_string(), "trail-logs".to_string())]
+    );
+    let bare = parse(
+        "version = 1\naccount_id = \"123456789012\"\n",
+        Path::new("baseline.toml"),
+    )
+    .expect("parsed");
+    assert!(bare.buckets_holding(Holds::Backups).is_empty());
+}

@@ -5,8 +5,11 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+pub use data::DataOperation;
+pub use sharing::SharingChange;
+
 use super::finding::ResourceType;
-use super::{KeyStatus, Sharing, UrlAuth};
+use super::{KeyStatus, UrlAuth};
 
 /// Name of the inline policy that denies everything.
 pub const DENY_ALL_POLICY: &str = "firebreak-deny-all";
@@ -325,6 +328,9 @@ pub enum Operation {
     DisableApiKey { key_id: String },
     /// apigateway:UpdateApiKey enabled=true (undo of a disable).
     EnableApiKey { key_id: String },
+    /// A change to a data store (S3, RDS): its own tags, flat in the journal.
+    #[serde(untagged)]
+    Data(DataOperation),
 }
 
 impl Operation {
@@ -343,6 +349,15 @@ impl Operation {
                 role: Some(role), ..
             } => Some((PrincipalKind::Role, role)),
             _ => None,
+        }
+    }
+
+    /// The resource-policy statements the operation puts in (a bucket-policy deny must leave
+    /// out the people the guard keeps).
+    pub fn adds_statements(&self) -> &[serde_json::Value] {
+        match self {
+            Operation::Data(DataOperation::EditBucketPolicy { add, .. }) => add,
+            _ => &[],
         }
     }
 
@@ -433,6 +448,7 @@ impl Operation {
                 ResourceType::ApiKey,
                 Operation::DisableApiKey { key_id } | Operation::EnableApiKey { key_id },
             ) => key_id == id,
+            (_, Operation::Data(data)) => data.touches(resource, id),
             _ => false,
         }
     }
@@ -481,6 +497,7 @@ impl Operation {
             | Operation::CreateDetector => "guardduty",
             Operation::DisableEventRule { .. } | Operation::EnableEventRule { .. } => "events",
             Operation::DisableApiKey { .. } | Operation::EnableApiKey { .. } => "apigateway",
+            Operation::Data(data) => data.service(),
         }
     }
 
@@ -527,6 +544,7 @@ impl Operation {
             Operation::DisassociateProfile { .. } => "DisassociateIamInstanceProfile",
             Operation::AssociateProfile { .. } => "AssociateIamInstanceProfile",
             Operation::DisableApiKey { .. } | Operation::EnableApiKey { .. } => "UpdateApiKey",
+            Operation::Data(data) => data.api(),
         }
     }
 
@@ -613,6 +631,7 @@ impl Operation {
             Operation::DisableApiKey { key_id } | Operation::EnableApiKey { key_id } => {
                 format!("API key {key_id}")
             }
+            Operation::Data(data) => data.target(),
         }
     }
 
@@ -705,93 +724,13 @@ impl Operation {
             Operation::AssociateProfile { .. } => "associate the instance profile".into(),
             Operation::DisableApiKey { .. } => "disable the key".into(),
             Operation::EnableApiKey { .. } => "enable the key".into(),
+            Operation::Data(data) => data.describe(),
         }
     }
 }
 
-/// A change to who may use a snapshot or image: accounts (and `all`) to remove, then to add.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SharingChange {
-    #[serde(default)]
-    pub remove_public: bool,
-    #[serde(default)]
-    pub remove_accounts: Vec<String>,
-    #[serde(default)]
-    pub add_public: bool,
-    #[serde(default)]
-    pub add_accounts: Vec<String>,
-}
-
-impl SharingChange {
-    /// Removing `all` (if `public`) and `accounts`.
-    pub fn remove(public: bool, accounts: Vec<String>) -> Self {
-        SharingChange {
-            remove_public: public,
-            remove_accounts: accounts,
-            ..SharingChange::default()
-        }
-    }
-
-    /// The change that puts back what this one removes (and takes away what it adds).
-    pub fn inverse(&self) -> Self {
-        SharingChange {
-            remove_public: self.add_public,
-            remove_accounts: self.add_accounts.clone(),
-            add_public: self.remove_public,
-            add_accounts: self.remove_accounts.clone(),
-        }
-    }
-
-    /// What is left to do, given who the resource is shared with `now`.
-    pub fn still_needed(&self, now: &Sharing) -> Self {
-        SharingChange {
-            remove_public: self.remove_public && now.public,
-            remove_accounts: self
-                .remove_accounts
-                .iter()
-                .filter(|a| now.accounts.contains(*a))
-                .cloned()
-                .collect(),
-            add_public: self.add_public && !now.public,
-            add_accounts: self
-                .add_accounts
-                .iter()
-                .filter(|a| !now.accounts.contains(*a))
-                .cloned()
-                .collect(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        *self == SharingChange::default()
-    }
-
-    fn describe(&self) -> String {
-        let who = |public: bool, accounts: &[String]| {
-            let mut who: Vec<String> = Vec::new();
-            if public {
-                who.push("all".into());
-            }
-            who.extend(accounts.iter().cloned());
-            who.join(", ")
-        };
-        let mut parts = Vec::new();
-        if self.remove_public || !self.remove_accounts.is_empty() {
-            parts.push(format!(
-                "remove {}",
-                who(self.remove_public, &self.remove_accounts)
-            ));
-        }
-        if self.add_public || !self.add_accounts.is_empty() {
-            parts.push(format!("add {}", who(self.add_public, &self.add_accounts)));
-        }
-        if parts.is_empty() {
-            "nothing to change".to_string()
-        } else {
-            parts.join("; ")
-        }
-    }
-}
+mod data;
+mod sharing;
 
 #[cfg(test)]
 mod tests;

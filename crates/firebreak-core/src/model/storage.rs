@@ -91,6 +91,76 @@ pub struct AclGrants {
     pub accounts: BTreeSet<String>,
 }
 
+/// The ACL group that means everyone.
+pub const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
+/// The ACL group that means every AWS account.
+pub const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+
+/// Whom one ACL grant is to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Grantee {
+    /// A predefined group, by URI (everyone, every AWS account, log delivery).
+    Group { uri: String },
+    /// An account, by canonical user id.
+    CanonicalUser { id: String },
+    /// An account, by the e-mail address of its owner.
+    Email { address: String },
+}
+
+impl Grantee {
+    /// Whether the grantee is everyone or every AWS account.
+    pub fn is_public(&self) -> bool {
+        matches!(self, Grantee::Group { uri } if uri == ALL_USERS || uri == AUTHENTICATED_USERS)
+    }
+
+    /// How the scan names the grantee: `AllUsers`, a canonical id, an address.
+    pub fn name(&self) -> &str {
+        match self {
+            Grantee::Group { uri } => uri.rsplit('/').next().unwrap_or(uri),
+            Grantee::CanonicalUser { id } => id,
+            Grantee::Email { address } => address,
+        }
+    }
+}
+
+/// One grant of an ACL, exactly as PutBucketAcl takes it back.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AclGrant {
+    pub grantee: Grantee,
+    /// `READ`, `WRITE`, `READ_ACP`, `WRITE_ACP`, `FULL_CONTROL`.
+    pub permission: String,
+}
+
+impl AclGrant {
+    /// `AllUsers:READ`.
+    pub fn describe(&self) -> String {
+        format!("{}:{}", self.grantee.name(), self.permission)
+    }
+}
+
+impl AclGrants {
+    /// Who `grants` let in apart from `owner` (the log-delivery group and other AWS groups are
+    /// services, not outsiders).
+    pub fn of(grants: &[AclGrant], owner: Option<&str>) -> Self {
+        let mut found = AclGrants::default();
+        for grant in grants {
+            match &grant.grantee {
+                Grantee::Group { .. } if grant.grantee.is_public() => {
+                    found.public.push(grant.describe());
+                }
+                Grantee::Group { .. } => {}
+                Grantee::CanonicalUser { id: who } | Grantee::Email { address: who } => {
+                    if Some(who.as_str()) != owner {
+                        found.accounts.insert(who.clone());
+                    }
+                }
+            }
+        }
+        found
+    }
+}
+
 /// A replication rule's destination.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replication {

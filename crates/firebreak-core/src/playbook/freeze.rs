@@ -12,6 +12,7 @@ use super::countermeasure::Observation;
 use super::disable_user::{deny_all_document, deny_steps, partition};
 use super::guard::Guard;
 use super::plan::{Exempt, Plan, Playbook};
+use super::protect_data::{PROTECT_SID, deny_step};
 use super::revert_sharing::{BlockPublicAccess, block_steps};
 use crate::model::Identity;
 use crate::model::operation::{PrincipalKind, PrincipalRef};
@@ -102,6 +103,7 @@ pub fn plan(
     delivery_roles: &BTreeMap<String, String>,
     regions: &BTreeMap<String, BlockPublicAccess>,
     observation: Observation,
+    backups: &[(String, String)],
 ) -> Plan {
     let mut steps = Vec::new();
     let mut exempt = Vec::new();
@@ -137,6 +139,21 @@ pub fn plan(
     }
     for (region, state) in regions {
         steps.extend(block_steps(region, *state));
+    }
+    for (region, bucket) in backups {
+        steps.push(deny_step(
+            region,
+            bucket,
+            partition(&account),
+            &account.id,
+            guard,
+            0,
+        ));
+    }
+    if !backups.is_empty() {
+        notes.push(format!(
+            "buckets the baseline marks as holding backups get the {PROTECT_SID} deny: no one but you, break-glass and AWS services can delete from them or change their settings"
+        ));
     }
     let observed = !observation.steps.is_empty();
     steps.extend(observation.steps);
@@ -233,6 +250,7 @@ mod tests {
                 )],
                 notes: Vec::new(),
             },
+            &[("us-east-1".to_string(), "db-backups".to_string())],
         );
         let targets: Vec<String> = plan
             .steps
@@ -244,6 +262,7 @@ mod tests {
             [
                 "global PutUserPolicy user/mallory policy firebreak-freeze",
                 "global PutRolePolicy role/app policy firebreak-freeze",
+                "us-east-1 PutBucketPolicy bucket db-backups policy",
                 // Logging first: what the rest of the freeze does is recorded.
                 "eu-west-1 StartLogging trail org-trail",
                 "eu-west-1 EnableSnapshotBlockPublicAccess snapshot block public access",
@@ -272,6 +291,17 @@ mod tests {
         assert_eq!(
             plan.confirm_with,
             Some(vec!["123456789012".to_string(), "acme-prod".to_string()])
+        );
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.starts_with("buckets the baseline marks as holding backups")),
+            "{:?}",
+            plan.notes
+        );
+        assert!(
+            guard.denied_in(&plan).is_empty(),
+            "the backups deny spares the caller"
         );
     }
 
@@ -321,6 +351,7 @@ mod tests {
             &named,
             &BTreeMap::new(),
             Observation::default(),
+            &[],
         );
         // Nothing to turn back on: the plan does not say it turns anything back on.
         assert!(

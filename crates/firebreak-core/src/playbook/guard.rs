@@ -4,6 +4,7 @@
 use super::plan::Plan;
 use crate::model::operation::{PrincipalKind, parse_principal};
 use crate::policy::Arn;
+use crate::policy::statements::deny_spares;
 
 /// Who is running firebreak, from the GetCallerIdentity ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,16 @@ pub struct Guard {
     /// The EC2 instance firebreak runs on, when the caller is an instance profile's role
     /// (`assumed-role/ROLE/i-…`: EC2 names the session after the instance).
     instance: Option<String>,
+    /// The partition the caller is in (`aws`, `aws-cn`, …): ARNs the guard writes are its.
+    partition: String,
+}
+
+/// `user` or `role`, as ARNs and messages spell it.
+fn kind_word(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::User => "user",
+        PrincipalKind::Role => "role",
+    }
 }
 
 /// How AWS names every service-linked role.
@@ -70,6 +81,9 @@ impl Guard {
                 .collect(),
             upstream: Vec::new(),
             instance: instance_of_caller(caller_arn),
+            partition: Arn::parse(caller_arn)
+                .map_or("aws", |arn| arn.partition)
+                .to_string(),
         }
     }
 
@@ -104,23 +118,111 @@ impl Guard {
         self
     }
 
-    /// The steps of `plan` that would deny a principal this guard keeps (`user/NAME: why`). A
-    /// plan made under another caller or config (a resumed one) must not lock anyone out now.
+    /// The steps of `plan` that would deny a principal this guard keeps (`user/NAME: why`), by
+    /// name or through a bucket-policy deny that does not leave it out. A plan made under
+    /// another caller or config (a resumed one) must not lock anyone out now.
     pub fn denied_in(&self, plan: &Plan) -> Vec<String> {
-        plan.steps
-            .iter()
-            .filter_map(|step| {
-                let (kind, name) = step.operation.denies_principal()?;
+        let mut denied = Vec::new();
+        for step in &plan.steps {
+            if let Some((kind, name)) = step.operation.denies_principal() {
                 // Who runs the plan may have changed since it was made; what a principal is
                 // (service-linked, by the path the planner read) has not.
-                let reason = self.person_kept(kind, name)?;
-                let kind = match kind {
-                    PrincipalKind::User => "user",
-                    PrincipalKind::Role => "role",
-                };
-                Some(format!("step {}: {kind}/{name} ({reason})", step.index))
-            })
-            .collect()
+                if let Some(reason) = self.person_kept(kind, name) {
+                    denied.push(format!(
+                        "step {}: {}/{name} ({reason})",
+                        step.index,
+                        kind_word(kind)
+                    ));
+                }
+            }
+            for statement in step.operation.adds_statements() {
+                for (who, reason, arns) in self.kept_arns(&plan.account.id) {
+                    if !arns.iter().all(|arn| deny_spares(statement, arn)) {
+                        denied.push(format!(
+                            "step {}: {} denies {who} ({reason})",
+                            step.index, step.target
+                        ));
+                    }
+                }
+            }
+        }
+        denied
+    }
+
+    /// Each principal this guard keeps — the caller, break-glass, those the caller's role
+    /// trusts — with why, and ARNs it may have in `account` (a user or role with and without a
+    /// path), to check a deny against.
+    fn kept_arns(&self, account: &str) -> Vec<(String, String, Vec<String>)> {
+        let partition = &self.partition;
+        let iam = |kind: PrincipalKind, name: &str| {
+            let kind = kind_word(kind);
+            vec![
+                format!("arn:{partition}:iam::{account}:{kind}/{name}"),
+                format!("arn:{partition}:iam::{account}:{kind}/path/{name}"),
+            ]
+        };
+        let mut kept = Vec::new();
+        let caller = "the caller's own principal (self-lockout guard)".to_string();
+        match &self.caller {
+            Caller::User(name) => kept.push((
+                format!("user/{name}"),
+                caller,
+                iam(PrincipalKind::User, name),
+            )),
+            Caller::Role(name) => kept.push((
+                format!("role/{name}"),
+                caller,
+                iam(PrincipalKind::Role, name),
+            )),
+            Caller::Root => kept.push((
+                "root".to_string(),
+                caller,
+                vec![format!("arn:{partition}:iam::{account}:root")],
+            )),
+            Caller::Other(arn) => kept.push((arn.clone(), caller, vec![arn.clone()])),
+        }
+        for (kind, name) in &self.break_glass {
+            kept.push((
+                format!("{}/{name}", kind_word(*kind)),
+                "break-glass principal (config)".to_string(),
+                iam(*kind, name),
+            ));
+        }
+        for (kind, name, why) in &self.upstream {
+            kept.push((
+                format!("{}/{name}", kind_word(*kind)),
+                why.clone(),
+                iam(*kind, name),
+            ));
+        }
+        kept
+    }
+
+    /// ARN patterns, as a deny's `ArnNotLike` on `aws:PrincipalArn` takes them, that leave out
+    /// every principal this guard keeps in `account` (a user or role under any path).
+    pub fn spared_patterns(&self, account: &str) -> Vec<String> {
+        let partition = &self.partition;
+        let iam = |kind: PrincipalKind, name: &str| {
+            let kind = kind_word(kind);
+            [
+                format!("arn:{partition}:iam::{account}:{kind}/{name}"),
+                format!("arn:{partition}:iam::{account}:{kind}/*/{name}"),
+            ]
+        };
+        let mut patterns: Vec<String> = match &self.caller {
+            Caller::User(name) => iam(PrincipalKind::User, name).into(),
+            Caller::Role(name) => iam(PrincipalKind::Role, name).into(),
+            Caller::Root => vec![format!("arn:{partition}:iam::{account}:root")],
+            Caller::Other(arn) => vec![arn.clone()],
+        };
+        for (kind, name) in &self.break_glass {
+            patterns.extend(iam(*kind, name));
+        }
+        for (kind, name, _) in &self.upstream {
+            patterns.extend(iam(*kind, name));
+        }
+        patterns.dedup();
+        patterns
     }
 
     /// Whether the guard can name the caller's own principal (a federated user or an unknown

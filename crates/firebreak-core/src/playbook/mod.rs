@@ -11,5 +11,6 @@ pub mod freeze;
 pub mod guard;
 pub mod measure;
 pub mod plan;
+pub mod protect_data;
 pub mod revert_sharing;
 pub mod undo;

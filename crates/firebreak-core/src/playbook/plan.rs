@@ -157,6 +157,8 @@ pub enum Playbook {
         delete: bool,
     },
     RevertSharing,
+    /// Buckets and databases shielded from a wipe in progress.
+    ProtectData,
     Freeze,
     /// One countermeasure (restore-logging, close-ingress, …) on its targets (`REGION/ID`).
     Countermeasure {
@@ -190,6 +192,7 @@ impl fmt::Display for Playbook {
                 if *delete { " --delete" } else { "" }
             ),
             Playbook::RevertSharing => f.write_str("revert-sharing"),
+            Playbook::ProtectData => f.write_str("protect-data"),
             Playbook::Freeze => f.write_str("freeze"),
             Playbook::Countermeasure { measure, targets } => {
                 write!(f, "{measure} {}", targets.join(" "))

@@ -1,24 +1,43 @@
-//! revert-sharing: remove `all` and untrusted accounts from snapshot and AMI permissions, and
-//! the Lambda resource-policy statements that let in anyone or an untrusted account (a function
-//! URL without auth goes back to `AWS_IAM`), keeping the accounts the baseline trusts;
-//! optionally turn on block public access in those regions. Undo restores the exact prior
-//! permission list, statement by statement.
+//! revert-sharing: remove `all` and untrusted accounts from snapshot, AMI and DB snapshot
+//! permissions, and the Lambda resource-policy statements that let in anyone or an untrusted
+//! account (a function URL without auth goes back to `AWS_IAM`), keeping the accounts the
+//! baseline trusts; close buckets and databases open to the internet (`data`); optionally turn
+//! on block public access in those regions. Undo restores the exact prior permission list,
+//! statement by statement.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
 use super::plan::{Plan, Playbook, Step};
+use crate::model::database::DatabaseKind;
 use crate::model::operation::SnapshotBlock;
-use crate::model::operation::{Operation, SharingChange};
+use crate::model::operation::{DataOperation, Operation, SharingChange};
+use crate::model::storage::AccountBlock;
 use crate::model::{Identity, Sharing, UrlAuth};
 use crate::policy::FunctionStatement;
 
-/// A snapshot or an AMI.
+mod data;
+
+pub use data::{ExposedBucket, PublicDatabase};
+
+/// An EBS snapshot, an AMI, or a manual DB (instance or cluster) snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SharedKind {
     Snapshot,
     Image,
+    DbSnapshot(DatabaseKind),
+}
+
+/// Everything one revert closes, read just before planning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exposure {
+    pub resources: Vec<SharedResource>,
+    pub functions: Vec<ExposedFunction>,
+    pub buckets: Vec<ExposedBucket>,
+    pub databases: Vec<PublicDatabase>,
+    /// The account's S3 Block Public Access as read now, when it is to be turned on.
+    pub account_block: Option<AccountBlock>,
 }
 
 /// A resource to make private again, with who it is shared with now.
@@ -55,14 +74,13 @@ pub fn plan(
     action_id: String,
     account: Identity,
     now: DateTime<Utc>,
-    resources: &[SharedResource],
-    functions: &[ExposedFunction],
+    exposure: &Exposure,
     trusted: &BTreeSet<String>,
     block: &BTreeMap<String, BlockPublicAccess>,
 ) -> Plan {
     let mut steps = Vec::new();
     let mut notes = Vec::new();
-    for resource in resources {
+    for resource in &exposure.resources {
         let untrusted: Vec<String> = resource
             .sharing
             .accounts
@@ -130,11 +148,34 @@ pub fn plan(
                     change: change.inverse(),
                 },
             ),
+            SharedKind::DbSnapshot(kind) => (
+                Operation::Data(DataOperation::ModifyDbSnapshotSharing {
+                    snapshot: id.clone(),
+                    kind,
+                    change: change.clone(),
+                }),
+                Operation::Data(DataOperation::ModifyDbSnapshotSharing {
+                    snapshot: id,
+                    kind,
+                    change: change.inverse(),
+                }),
+            ),
         };
         steps.push(Step::new(&resource.region, 0, operation, Some(inverse)));
     }
-    for function in functions {
+    for function in &exposure.functions {
         steps.extend(function_steps(function, trusted, &account.id, &mut notes));
+    }
+    for bucket in &exposure.buckets {
+        steps.extend(data::bucket_steps(bucket, trusted, &account.id, &mut notes));
+    }
+    steps.extend(exposure.databases.iter().map(data::database_step));
+    if let Some(now) = exposure.account_block {
+        notes.push(
+            "the account's S3 Block Public Access covers every bucket: a bucket meant to be public (a website) stops being so"
+                .to_string(),
+        );
+        steps.push(data::account_block_step(&account.id, now));
     }
     for (region, state) in block {
         steps.extend(block_steps(region, *state));
@@ -252,247 +293,4 @@ pub fn block_steps(region: &str, state: BlockPublicAccess) -> Vec<Step> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PARTNER: &str = "210987654321";
-    const STRANGER: &str = "666655554444";
-
-    fn identity() -> Identity {
-        Identity {
-            id: "123456789012".into(),
-            alias: None,
-            caller_arn: "arn:aws:iam::123456789012:user/responder".into(),
-        }
-    }
-
-    #[test]
-    fn notes_say_what_is_kept_left_for_review_or_already_private() {
-        let shared = |id: &str, public: bool, accounts: &[&str], orgs: &[&str]| SharedResource {
-            kind: SharedKind::Snapshot,
-            region: "us-east-1".into(),
-            id: id.into(),
-            sharing: Sharing {
-                public,
-                accounts: accounts.iter().map(|a| a.to_string()).collect(),
-                organizations: orgs.iter().map(|o| o.to_string()).collect(),
-            },
-        };
-        let resources = [
-            shared(
-                "snap-org",
-                false,
-                &[],
-                &["arn:aws:organizations::1:organization/o-abc"],
-            ),
-            shared("snap-private", false, &[PARTNER], &[]),
-            shared("snap-public", true, &[], &[]),
-            shared("snap-stranger", false, &[STRANGER], &[]),
-        ];
-        let trusted: BTreeSet<String> = [PARTNER.to_string()].into();
-        let plan = plan(
-            "a".into(),
-            identity(),
-            Utc::now(),
-            &resources,
-            &[],
-            &trusted,
-            &BTreeMap::new(),
-        );
-        assert_eq!(
-            plan.notes,
-            [
-                "snap-org is also shared with arn:aws:organizations::1:organization/o-abc: organization shares are left for review",
-                "snap-org is not shared outside trusted accounts: nothing to remove",
-                "snap-private keeps trusted 210987654321",
-                "snap-private is not shared outside trusted accounts: nothing to remove",
-            ]
-        );
-    }
-
-    #[test]
-    fn a_function_loses_only_statements_naming_strangers_or_anyone() {
-        let statement = |sid: &str, public: bool, accounts: &[&str]| FunctionStatement {
-            sid: sid.into(),
-            principals: crate::model::Principals {
-                public,
-                accounts: accounts.iter().map(|a| a.to_string()).collect(),
-                ..Default::default()
-            },
-            grant: None,
-        };
-        let function =
-            |qualifier: Option<&str>, statements: Vec<FunctionStatement>| ExposedFunction {
-                region: "eu-west-1".into(),
-                name: "orders".into(),
-                qualifier: qualifier.map(str::to_string),
-                statements,
-                url_auth: None,
-            };
-        let functions = [
-            function(
-                None,
-                vec![
-                    statement("own", false, &["123456789012"]),
-                    statement("partner", false, &[PARTNER]),
-                    statement("stranger", false, &[STRANGER]),
-                    statement("anyone", true, &[]),
-                ],
-            ),
-            // An alias with nothing to remove says nothing; the function itself would.
-            function(
-                Some("live"),
-                vec![statement("own", false, &["123456789012"])],
-            ),
-        ];
-        let trusted: BTreeSet<String> = [PARTNER.to_string()].into();
-        let plan = plan(
-            "a".into(),
-            identity(),
-            Utc::now(),
-            &[],
-            &functions,
-            &trusted,
-            &BTreeMap::new(),
-        );
-        let removed: Vec<&str> = plan
-            .steps
-            .iter()
-            .filter_map(|s| match &s.operation {
-                Operation::RemoveFunctionPermission { statement_id, .. } => {
-                    Some(statement_id.as_str())
-                }
-                _ => None,
-            })
-            .collect();
-        assert_eq!(removed, ["stranger", "anyone"]);
-        assert!(
-            plan.notes.iter().all(|n| !n.contains("nothing to remove")),
-            "{:?}",
-            plan.notes
-        );
-        let quiet = super::plan(
-            "b".into(),
-            identity(),
-            Utc::now(),
-            &[],
-            &[function(
-                None,
-                vec![statement("own", false, &["123456789012"])],
-            )],
-            &trusted,
-            &BTreeMap::new(),
-        );
-        assert_eq!(
-            quiet.notes,
-            [
-                "function orders in eu-west-1 lets in no one outside trusted accounts: nothing to remove"
-            ]
-        );
-    }
-
-    #[test]
-    fn public_and_untrusted_are_removed_trusted_kept_and_inverse_restores() {
-        let resources = [
-            SharedResource {
-                kind: SharedKind::Snapshot,
-                region: "us-east-1".into(),
-                id: "snap-1".into(),
-                sharing: Sharing {
-                    public: true,
-                    accounts: [PARTNER.to_string(), STRANGER.to_string()].into(),
-                    organizations: BTreeSet::new(),
-                },
-            },
-            SharedResource {
-                kind: SharedKind::Image,
-                region: "us-west-2".into(),
-                id: "ami-1".into(),
-                sharing: Sharing {
-                    public: false,
-                    accounts: [PARTNER.to_string()].into(),
-                    organizations: BTreeSet::new(),
-                },
-            },
-        ];
-        let trusted: BTreeSet<String> = [PARTNER.to_string()].into();
-        let block = BTreeMap::from([(
-            "us-east-1".to_string(),
-            BlockPublicAccess {
-                snapshots: Some(SnapshotBlock::Unblocked),
-                images: Some(true),
-            },
-        )]);
-        let plan = plan(
-            "a".into(),
-            identity(),
-            Utc::now(),
-            &resources,
-            &[],
-            &trusted,
-            &block,
-        );
-        assert_eq!(plan.steps.len(), 3, "{:#?}", plan.steps);
-        assert_eq!(
-            plan.steps[0].operation,
-            Operation::ModifySnapshotSharing {
-                snapshot_id: "snap-1".into(),
-                change: SharingChange::remove(true, vec![STRANGER.into()]),
-            }
-        );
-        assert_eq!(
-            plan.steps[0].inverse,
-            Some(Operation::ModifySnapshotSharing {
-                snapshot_id: "snap-1".into(),
-                change: SharingChange {
-                    add_public: true,
-                    add_accounts: vec![STRANGER.into()],
-                    ..SharingChange::default()
-                },
-            })
-        );
-        assert_eq!(plan.steps[1].target, "ami-1");
-        assert_eq!(plan.steps[2].api, "EnableSnapshotBlockPublicAccess");
-        assert_eq!(plan.steps[2].phase, 1);
-        assert!(plan.notes.iter().any(|n| n.contains("ami-1 is not shared")));
-        assert!(
-            plan.notes
-                .iter()
-                .any(|n| n.contains("snap-1 keeps trusted 210987654321"))
-        );
-    }
-
-    #[test]
-    fn a_public_alias_is_closed_on_the_alias_and_undo_reopens_it_there() {
-        let statements = crate::policy::function_statements(
-            r#"{"Statement":[{"Sid":"open","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction"}]}"#,
-        )
-        .expect("policy");
-        let alias = ExposedFunction {
-            region: "eu-west-1".into(),
-            name: "orders".into(),
-            qualifier: Some("live".into()),
-            statements,
-            url_auth: Some(UrlAuth::None),
-        };
-        let plan = plan(
-            "a".into(),
-            identity(),
-            Utc::now(),
-            &[],
-            &[alias],
-            &BTreeSet::new(),
-            &BTreeMap::new(),
-        );
-        let targets: Vec<&str> = plan.steps.iter().map(|s| s.target.as_str()).collect();
-        assert_eq!(targets, ["function orders:live", "function orders:live"]);
-        assert!(matches!(
-            &plan.steps[0].inverse,
-            Some(Operation::AddFunctionPermission { qualifier: Some(q), .. }) if q == "live"
-        ));
-        assert!(matches!(
-            &plan.steps[1].operation,
-            Operation::SetFunctionUrlAuth { qualifier: Some(q), auth: UrlAuth::AwsIam, .. } if q == "live"
-        ));
-    }
-}
+mod tests;

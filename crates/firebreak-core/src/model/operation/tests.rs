@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::Sharing;
 use crate::model::finding::ResourceType;
 
 fn rule(protocol: &str, from: Option<i32>, to: Option<i32>, cidr: &str) -> IngressRule {
@@ -322,4 +323,117 @@ fn an_operation_describes_its_change_in_words() {
         Operation::BlockNewSnapshotSharing.describe(),
         "block new public sharing only"
     );
+}
+
+#[test]
+fn data_operations_are_flat_in_the_journal_and_read_back_beside_the_others() {
+    use crate::model::database::DatabaseKind;
+    use crate::model::storage::{AclGrant, Grantee, PublicAccessBlock};
+    let open = serde_json::json!({"Sid": "open", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"});
+    let operations = [
+        Operation::Data(DataOperation::EditBucketPolicy {
+            bucket: "ledger".into(),
+            remove: vec![open.clone()],
+            add: vec![],
+        }),
+        Operation::Data(DataOperation::EditBucketAcl {
+            bucket: "ledger".into(),
+            remove: vec![AclGrant {
+                grantee: Grantee::Group {
+                    uri: crate::model::storage::ALL_USERS.into(),
+                },
+                permission: "READ".into(),
+            }],
+            add: vec![],
+        }),
+        Operation::Data(DataOperation::SetBucketBlock {
+            bucket: "ledger".into(),
+            block: None,
+        }),
+        Operation::Data(DataOperation::SetAccountBlock {
+            account: "123456789012".into(),
+            block: Some(PublicAccessBlock::ALL_ON),
+        }),
+        Operation::Data(DataOperation::ModifyDbSnapshotSharing {
+            snapshot: "orders-final".into(),
+            kind: DatabaseKind::Cluster,
+            change: SharingChange::remove(true, vec!["666655554444".into()]),
+        }),
+        Operation::Data(DataOperation::SetDatabasePublic {
+            database: "orders".into(),
+            public: false,
+        }),
+        Operation::CreateDetector,
+    ];
+    for operation in operations {
+        let line = serde_json::to_string(&operation).expect("serialised");
+        assert!(!line.contains("\"Data\""), "flat: {line}");
+        let back: Operation = serde_json::from_str(&line).expect(&line);
+        assert_eq!(back, operation);
+    }
+    let edit: serde_json::Value =
+        serde_json::to_value(Operation::Data(DataOperation::EditBucketPolicy {
+            bucket: "ledger".into(),
+            remove: vec![open],
+            add: vec![],
+        }))
+        .expect("value");
+    assert_eq!(edit["op"], "edit_bucket_policy");
+    assert_eq!(edit["remove"][0]["Sid"], "open");
+    assert!(serde_json::from_str::<Operation>(r#"{"op":"no_such_thing"}"#).is_err());
+}
+
+#[test]
+fn data_operations_name_their_service_call_target_and_change() {
+    use crate::model::storage::PublicAccessBlock;
+    let public = Operation::Data(DataOperation::SetDatabasePublic {
+        database: "orders".into(),
+        public: false,
+    });
+    assert_eq!(
+        (public.service(), public.api(), public.target().as_str()),
+        ("rds", "ModifyDBInstance", "DB instance orders")
+    );
+    assert!(public.touches(ResourceType::Database, "orders"));
+    assert!(!public.touches(ResourceType::DbSnapshot, "orders"));
+    assert!(public.describe().contains("PubliclyAccessible off"));
+    let account = Operation::Data(DataOperation::SetAccountBlock {
+        account: "123456789012".into(),
+        block: None,
+    });
+    assert_eq!(
+        (account.service(), account.api()),
+        ("s3control", "DeletePublicAccessBlock")
+    );
+    assert!(account.touches(ResourceType::Account, "123456789012"));
+    let partial = DataOperation::SetBucketBlock {
+        bucket: "ledger".into(),
+        block: Some(PublicAccessBlock {
+            block_public_acls: true,
+            ..PublicAccessBlock::ALL_ON
+        }),
+    };
+    assert_eq!(partial.describe(), "block all public access");
+    let off = DataOperation::SetBucketBlock {
+        bucket: "ledger".into(),
+        block: Some(PublicAccessBlock {
+            restrict_public_buckets: false,
+            ..PublicAccessBlock::ALL_ON
+        }),
+    };
+    assert_eq!(
+        off.describe(),
+        "block public access with RestrictPublicBuckets off"
+    );
+    assert!(Operation::Data(off).touches(ResourceType::Bucket, "ledger"));
+    let edit = DataOperation::EditBucketPolicy {
+        bucket: "ledger".into(),
+        remove: vec![serde_json::json!({"Sid": "open"}), serde_json::json!({})],
+        add: vec![serde_json::json!({"Sid": "firebreak-protect-data"})],
+    };
+    assert_eq!(
+        edit.describe(),
+        "remove statement open, an unnamed statement; add statement firebreak-protect-data"
+    );
+    assert_eq!(edit.api(), "PutBucketPolicy");
 }

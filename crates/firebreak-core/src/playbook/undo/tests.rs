@@ -1044,8 +1044,10 @@ fn undo_of_a_real_revert_sharing_plan_returns_every_region_and_share_to_its_prio
         "r-1".into(),
         identity(RESPONDER),
         Utc::now(),
-        &resources,
-        &[],
+        &revert_sharing::Exposure {
+            resources: resources.to_vec(),
+            ..Default::default()
+        },
         &[PARTNER.to_string()].into(),
         &prior,
     );
@@ -1301,6 +1303,7 @@ fn real_freeze(action_id: &str) -> (Plan, World) {
         &BTreeMap::new(),
         &prior,
         Default::default(),
+        &[],
     );
     let world = World {
         policies: ["role/app policy app-runtime".to_string()].into(),
