@@ -553,6 +553,10 @@ async fn cleanup(
         sandbox::delete_volume(ctx, &pass, region, id).await?;
         say(&format!("deleted volume {region}/{id}"));
     }
+    for (region, name) in &found.buckets {
+        sandbox::delete_bucket(ctx, &pass, region, name).await?;
+        say(&format!("deleted bucket {region}/{name}"));
+    }
     for (region, name) in &found.functions {
         sandbox::delete_function(ctx, &pass, region, name).await?;
         say(&format!("deleted function {region}/{name}"));

@@ -55,6 +55,22 @@ pub enum Act {
     DeleteSnapshots {
         snapshots: String,
     },
+    CreateBuckets {
+        /// Region and name of each (the run's id is added to the name when it is made:
+        /// bucket names are global).
+        buckets: Vec<Placed>,
+        objects: u32,
+    },
+    ShareBucket {
+        bucket: String,
+        with: Party,
+    },
+    WipeBucket {
+        bucket: String,
+    },
+    DeleteBuckets {
+        bucket: String,
+    },
 }
 
 /// One step to detonate.
@@ -139,6 +155,9 @@ impl Blueprint {
                 }
                 | Act::CreateSnapshots {
                     snapshots: placed, ..
+                }
+                | Act::CreateBuckets {
+                    buckets: placed, ..
                 } => placed.iter().map(|p| p.region.clone()).collect(),
                 Act::CreateImage { image } => vec![image.region.clone()],
                 _ => Vec::new(),
@@ -233,6 +252,14 @@ pub fn expand(
     Ok(blueprint)
 }
 
+/// A generator for one step alone, from the run's seed and the step's id.
+fn step_rng(seed: u64, id: &str) -> fastrand::Rng {
+    let mixed = id
+        .bytes()
+        .fold(seed, |acc, b| acc.rotate_left(5) ^ u64::from(b));
+    fastrand::Rng::with_seed(mixed)
+}
+
 fn pick_count(rng: &mut fastrand::Rng, count: Count) -> u32 {
     let (low, high) = count.bounds();
     rng.u32(low..=high)
@@ -306,7 +333,7 @@ fn pick_act(
     let regions = regions_of(step, blueprint);
     let placed_kind = matches!(
         step.act,
-        Do::CreateFunctions | Do::CreateSnapshots | Do::CreateImage
+        Do::CreateFunctions | Do::CreateSnapshots | Do::CreateImage | Do::CreateBuckets
     );
     if placed_kind && regions.is_empty() {
         return Err(format!(
@@ -372,6 +399,27 @@ fn pick_act(
         },
         Do::DeleteSnapshots => Act::DeleteSnapshots {
             snapshots: reference(&step.snapshots),
+        },
+        // Picked with a generator of the step's own: the steps before it picked the same as
+        // before buckets were added, and so do the steps after.
+        Do::CreateBuckets => {
+            let mut own = step_rng(blueprint.seed, &step.id);
+            let count = step.count.map_or(1, |c| pick_count(&mut own, c)) as usize;
+            let names = pick_names(&mut own, step, count);
+            Act::CreateBuckets {
+                buckets: place(&mut own, &regions, names),
+                objects: step.objects.unwrap_or(0),
+            }
+        }
+        Do::ShareBucket => Act::ShareBucket {
+            bucket: reference(&step.bucket),
+            with: step.with.unwrap_or(Party::Public),
+        },
+        Do::WipeBucket => Act::WipeBucket {
+            bucket: reference(&step.bucket),
+        },
+        Do::DeleteBuckets => Act::DeleteBuckets {
+            bucket: reference(&step.bucket),
         },
     })
 }

@@ -44,6 +44,8 @@ struct Made {
     snapshots: Vec<(String, String, String)>,
     /// Region and id.
     image: Option<(String, String)>,
+    /// Region and the name the bucket was made with.
+    buckets: Vec<(String, String)>,
 }
 
 /// Runs a blueprint's steps and keeps the run record current.
@@ -418,6 +420,74 @@ impl<'a> Detonator<'a> {
                 ));
                 format!("deleted {}", deleted.join(", "))
             }
+            Act::CreateBuckets { buckets, objects } => {
+                for placed in buckets {
+                    let name = bucket_name(&placed.name, &run_id);
+                    sandbox::create_bucket(ctx, pass, &placed.region, &name, *objects, &run_id)
+                        .await?;
+                    made.buckets.push((placed.region.clone(), name));
+                }
+                format!(
+                    "created bucket{} {} with {objects} object{} each",
+                    if buckets.len() == 1 { "" } else { "s" },
+                    made.buckets
+                        .iter()
+                        .map(|(region, name)| format!("{region}/{name}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if *objects == 1 { "" } else { "s" }
+                )
+            }
+            Act::ShareBucket { bucket, with } => {
+                let targets = self.made(bucket)?.buckets.clone();
+                let share = self.share_with(*with);
+                for (region, name) in &targets {
+                    sandbox::share_bucket(ctx, pass, region, name, &share).await?;
+                }
+                made.buckets = targets.clone();
+                format!(
+                    "opened bucket{} {} to {}",
+                    if targets.len() == 1 { "" } else { "s" },
+                    bucket_list(&targets),
+                    party_label(blueprint, *with)
+                )
+            }
+            Act::WipeBucket { bucket } => {
+                let targets = self.made(bucket)?.buckets.clone();
+                let mut lines = Vec::new();
+                for (region, name) in &targets {
+                    let deleted = sandbox::wipe_bucket(ctx, pass, region, name).await?;
+                    lines.push(format!(
+                        "emptied bucket {region}/{name} ({deleted} objects) and left {}",
+                        sandbox::RANSOM_NOTE
+                    ));
+                    self.record.damage.push(Damage {
+                        summary: format!("wiped bucket {region}/{name}, a ransom note left"),
+                        finding: finding_id(FindingKind::RansomSigns, region, name),
+                    });
+                }
+                made.buckets = targets;
+                lines.join("; ")
+            }
+            Act::DeleteBuckets { bucket } => {
+                let targets = self.made(bucket)?.buckets.clone();
+                for (region, name) in &targets {
+                    sandbox::delete_bucket(ctx, pass, region, name).await?;
+                    // A bucket wiped and then deleted is a deleted bucket: the scan reports it
+                    // gone, not its ransom signs.
+                    let about = format!(":{region}:{name}");
+                    self.record.damage.retain(|d| !d.finding.ends_with(&about));
+                    self.record.damage.push(Damage {
+                        summary: format!("deleted bucket {region}/{name}"),
+                        finding: finding_id(FindingKind::DeletedResource, region, name),
+                    });
+                }
+                format!(
+                    "deleted bucket{} {}",
+                    if targets.len() == 1 { "" } else { "s" },
+                    bucket_list(&targets)
+                )
+            }
         };
         Ok((made, what))
     }
@@ -510,6 +580,24 @@ impl<'a> Detonator<'a> {
                     ),
                 )
             }
+            Act::ShareBucket { with, .. } => {
+                let exposure = exposure(*with)?;
+                (
+                    made.buckets
+                        .iter()
+                        .map(|(region, name)| Threat::Bucket {
+                            region: region.clone(),
+                            name: name.clone(),
+                            exposure: exposure.clone(),
+                        })
+                        .collect(),
+                    format!(
+                        "bucket {} opened to {}",
+                        bucket_list(&made.buckets),
+                        party_label(blueprint, *with)
+                    ),
+                )
+            }
             Act::ShareImage { with, .. } => {
                 let (region, id) = made.image.clone()?;
                 (
@@ -545,6 +633,27 @@ impl From<AwsError> for Sent {
     fn from(error: AwsError) -> Self {
         Sent::Aws(Box::new(error))
     }
+}
+
+/// A bucket's name for this run: bucket names are global, so the run's id goes into it.
+fn bucket_name(name: &str, run_id: &str) -> String {
+    let suffix: String = run_id
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    let mut full = format!("{name}-{suffix}");
+    full.truncate(63);
+    full.trim_end_matches('-').to_string()
+}
+
+/// `region/name, …`.
+fn bucket_list(buckets: &[(String, String)]) -> String {
+    buckets
+        .iter()
+        .map(|(region, name)| format!("{region}/{name}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn party_label(blueprint: &Blueprint, party: Party) -> String {

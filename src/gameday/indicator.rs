@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::scenario::Containment;
 use firebreak_core::model::finding::{FindingKind, ResourceType};
-use firebreak_core::model::operation::{DENY_ALL_MANAGED, DENY_ALL_POLICY, Operation};
+use firebreak_core::model::operation::{
+    DENY_ALL_MANAGED, DENY_ALL_POLICY, DataOperation, Operation,
+};
 use firebreak_core::model::{GLOBAL, Inventory, KeyStatus, Sharing};
 use firebreak_core::playbook::freeze::FREEZE_POLICY;
 
@@ -62,6 +64,12 @@ pub enum Threat {
         id: String,
         exposure: Exposure,
     },
+    /// A bucket whose policy lets the public or the outsider in.
+    Bucket {
+        region: String,
+        name: String,
+        exposure: Exposure,
+    },
 }
 
 impl Threat {
@@ -81,6 +89,11 @@ impl Threat {
                 id,
                 exposure,
             } => format!("AMI {region}/{id} ({})", exposure.describe()),
+            Threat::Bucket {
+                region,
+                name,
+                exposure,
+            } => format!("bucket {region}/{name} ({})", exposure.describe()),
         }
     }
 
@@ -127,6 +140,13 @@ impl Threat {
                 region == r
                     && resource == id
                     && kind_is(&[FindingKind::PublicImage, FindingKind::SharedImage])
+            }
+            Threat::Bucket {
+                region: r, name, ..
+            } => {
+                region == r
+                    && resource == name
+                    && kind_is(&[FindingKind::PublicBucket, FindingKind::SharedBucket])
             }
         }
     }
@@ -187,6 +207,21 @@ impl Threat {
                 .iter()
                 .find(|i| i.region == *region && i.id == *id)
                 .is_none_or(|i| !exposure.in_sharing(&i.sharing)),
+            Threat::Bucket {
+                region,
+                name,
+                exposure,
+            } => inventory
+                .buckets
+                .iter()
+                .find(|b| b.region == *region && b.name == *name)
+                .is_none_or(|b| {
+                    let policy = b.policy.clone().unwrap_or_default();
+                    match exposure {
+                        Exposure::Public => !b.policy_is_public(),
+                        Exposure::Account(account) => !policy.accounts.contains(account),
+                    }
+                }),
         }
     }
 
@@ -219,6 +254,12 @@ impl Threat {
                 Threat::Image { region: r, id, .. },
                 Operation::ModifyImageSharing { image_id, .. },
             ) => r == region && image_id == id,
+            (
+                Threat::Bucket {
+                    region: r, name, ..
+                },
+                Operation::Data(data),
+            ) => r == region && is_policy_edit(data, name),
             _ => false,
         }
     }
@@ -244,6 +285,7 @@ impl Threat {
             (Threat::Function { .. }, Operation::DeleteFunction { .. })
             | (Threat::Snapshot { .. }, Operation::ModifySnapshotSharing { .. })
             | (Threat::Image { .. }, Operation::ModifyImageSharing { .. }) => true,
+            (Threat::Bucket { name, .. }, Operation::Data(data)) => is_policy_edit(data, name),
             _ => false,
         }
     }
@@ -257,6 +299,7 @@ impl Threat {
             Threat::Function { name, .. } => (ResourceType::Function, name),
             Threat::Snapshot { id, .. } => (ResourceType::Snapshot, id),
             Threat::Image { id, .. } => (ResourceType::Image, id),
+            Threat::Bucket { name, .. } => (ResourceType::Bucket, name),
         };
         (self.region() == GLOBAL || self.region() == region) && operation.touches(resource, id)
     }
@@ -267,7 +310,8 @@ impl Threat {
             Threat::User { .. } | Threat::Role { .. } => GLOBAL,
             Threat::Function { region, .. }
             | Threat::Snapshot { region, .. }
-            | Threat::Image { region, .. } => region,
+            | Threat::Image { region, .. }
+            | Threat::Bucket { region, .. } => region,
         }
     }
 
@@ -283,6 +327,7 @@ impl Threat {
             Threat::User { name, .. } | Threat::Role { name, .. } => name,
             Threat::Function { name, .. } => name,
             Threat::Snapshot { id, .. } | Threat::Image { id, .. } => id,
+            Threat::Bucket { name, .. } => name,
         };
         unread_regions.contains(self.region())
             || inventory
@@ -290,6 +335,11 @@ impl Threat {
                 .iter()
                 .any(|u| u.region == self.region() && u.resource_id == *id)
     }
+}
+
+/// Whether `data` edits the policy of `bucket` (what closes a bucket's statements).
+fn is_policy_edit(data: &DataOperation, bucket: &str) -> bool {
+    matches!(data, DataOperation::EditBucketPolicy { bucket: b, .. } if b == bucket)
 }
 
 /// What one attacker step left, to be contained.
@@ -585,5 +635,89 @@ mod tests {
         assert!(!function.undone_by(&unthrottle("billing"), "eu-west-1"));
         assert!(user.undone_by(&reactivate("mallory"), GLOBAL));
         assert!(!user.undone_by(&reactivate("alice"), GLOBAL));
+    }
+
+    #[test]
+    fn a_bucket_is_shown_by_its_findings_and_contained_when_its_policy_no_longer_opens_it() {
+        use firebreak_core::model::storage::{AclGrants, Bucket, Versioning};
+        let bucket = |policy: Option<Principals>| Bucket {
+            region: "eu-west-1".into(),
+            name: "exports".into(),
+            created: None,
+            policy,
+            policy_public: None,
+            acl: AclGrants::default(),
+            block: None,
+            versioning: Versioning::Never,
+            mfa_delete: false,
+            object_lock: false,
+            replication: Vec::new(),
+            expiring_rules: Vec::new(),
+            encryption: None,
+            census: None,
+        };
+        let inventory_with = |policy: Option<Principals>| Inventory {
+            buckets: vec![bucket(policy)],
+            ..Inventory::default()
+        };
+        let public = Threat::Bucket {
+            region: "eu-west-1".into(),
+            name: "exports".into(),
+            exposure: Exposure::Public,
+        };
+        let backdoor = Threat::Bucket {
+            region: "eu-west-1".into(),
+            name: "exports".into(),
+            exposure: Exposure::Account("666655554444".into()),
+        };
+        let open = Principals {
+            public: true,
+            accounts: ["666655554444".to_string()].into(),
+            ..Principals::default()
+        };
+        assert!(!public.contained(&inventory_with(Some(open.clone()))));
+        assert!(!backdoor.contained(&inventory_with(Some(open))));
+        let partner_only = Principals {
+            accounts: ["210987654321".to_string()].into(),
+            ..Principals::default()
+        };
+        assert!(public.contained(&inventory_with(Some(partner_only.clone()))));
+        assert!(backdoor.contained(&inventory_with(Some(partner_only))));
+        assert!(public.contained(&inventory_with(None)));
+        assert!(public.contained(&Inventory::default()), "gone");
+        assert!(public.shown_by(&finding_id(
+            FindingKind::PublicBucket,
+            "eu-west-1",
+            "exports"
+        )));
+        assert!(backdoor.shown_by(&finding_id(
+            FindingKind::SharedBucket,
+            "eu-west-1",
+            "exports"
+        )));
+        assert!(!public.shown_by(&finding_id(
+            FindingKind::RansomSigns,
+            "eu-west-1",
+            "exports"
+        )));
+        assert!(!public.shown_by(&finding_id(
+            FindingKind::PublicBucket,
+            "us-east-1",
+            "exports"
+        )));
+        let edit = Operation::Data(DataOperation::EditBucketPolicy {
+            bucket: "exports".into(),
+            remove: vec![],
+            add: vec![],
+        });
+        assert!(public.touched_by(&edit, "eu-west-1") && public.decided_by(&edit));
+        assert!(!public.touched_by(&edit, "us-east-1"));
+        let block = Operation::Data(DataOperation::SetBucketBlock {
+            bucket: "exports".into(),
+            block: None,
+        });
+        assert!(!public.touched_by(&block, "eu-west-1") && !public.decided_by(&block));
+        assert!(public.undone_by(&edit, "eu-west-1") && public.undone_by(&block, "eu-west-1"));
+        assert_eq!(public.label(), "bucket eu-west-1/exports (public)");
     }
 }

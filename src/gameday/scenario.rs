@@ -25,6 +25,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../assets/scenarios/console-takeover.toml"),
     ),
     (
+        "bucket-ransom",
+        include_str!("../../assets/scenarios/bucket-ransom.toml"),
+    ),
+    (
         "full-breach",
         include_str!("../../assets/scenarios/full-breach.toml"),
     ),
@@ -56,6 +60,15 @@ pub enum Do {
     WidenTrust,
     /// Deletes the snapshots of step `snapshots`.
     DeleteSnapshots,
+    /// S3 buckets in `regions`, each holding `objects` small objects; a name with `backups` in
+    /// it is captured as holding backups.
+    CreateBuckets,
+    /// Opens the buckets of step `bucket` to `with` with a policy statement.
+    ShareBucket,
+    /// Deletes every object of the buckets of step `bucket` and leaves a ransom note.
+    WipeBucket,
+    /// Deletes the buckets of step `bucket`, objects and all (the Code Spaces ending).
+    DeleteBuckets,
 }
 
 impl Do {
@@ -70,6 +83,10 @@ impl Do {
             Do::ShareImage => "share-image",
             Do::WidenTrust => "widen-trust",
             Do::DeleteSnapshots => "delete-snapshots",
+            Do::CreateBuckets => "create-buckets",
+            Do::ShareBucket => "share-bucket",
+            Do::WipeBucket => "wipe-bucket",
+            Do::DeleteBuckets => "delete-buckets",
         }
     }
 
@@ -79,10 +96,14 @@ impl Do {
             Do::CreateUsers => Some(Containment::DisableUser),
             Do::CreateRole | Do::WidenTrust => Some(Containment::DisableRole),
             Do::CreateFunctions => Some(Containment::ContainFunctions),
-            Do::CreateSnapshots | Do::ShareSnapshot | Do::ShareImage => {
+            Do::CreateSnapshots | Do::ShareSnapshot | Do::ShareImage | Do::ShareBucket => {
                 Some(Containment::RevertSharing)
             }
-            Do::CreateImage | Do::DeleteSnapshots => None,
+            Do::CreateImage
+            | Do::DeleteSnapshots
+            | Do::CreateBuckets
+            | Do::WipeBucket
+            | Do::DeleteBuckets => None,
         }
     }
 }
@@ -215,6 +236,10 @@ pub struct Step {
     pub snapshot: Option<String>,
     pub snapshots: Option<String>,
     pub image: Option<String>,
+    /// The create-buckets step whose buckets a share, wipe or delete acts on.
+    pub bucket: Option<String>,
+    /// Objects each bucket of a create-buckets step holds.
+    pub objects: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -523,7 +548,7 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
                 && match step.act {
                     Do::CreateSnapshots => exposed(step.share),
                     Do::CreateRole => exposed(step.trust),
-                    Do::ShareSnapshot | Do::ShareImage => exposed(step.with),
+                    Do::ShareSnapshot | Do::ShareImage | Do::ShareBucket => exposed(step.with),
                     _ => true,
                 };
             if !fits {
@@ -544,6 +569,7 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
                 | Do::CreateFunctions
                 | Do::CreateSnapshots
                 | Do::CreateImage
+                | Do::CreateBuckets
         );
         match (&step.names, needs_names) {
             (None, true) => return Err(invalid(located, "needs `names`")),
@@ -566,6 +592,9 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
                         Do::CreateImage => {
                             "`names` must be non-empty, each 3 to 48 letters, digits, spaces or ()[]./'@_-"
                         }
+                        Do::CreateBuckets => {
+                            "`names` must be non-empty, each 3 to 30 lowercase letters, digits or -"
+                        }
                         _ => "`names` must be non-empty, each 1 to 48 letters, digits, - or _",
                     },
                 ));
@@ -582,7 +611,7 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
             }
             if !matches!(
                 step.act,
-                Do::CreateUsers | Do::CreateFunctions | Do::CreateSnapshots
+                Do::CreateUsers | Do::CreateFunctions | Do::CreateSnapshots | Do::CreateBuckets
             ) {
                 return Err(invalid(
                     located,
@@ -603,7 +632,7 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
         }
         let placed = matches!(
             step.act,
-            Do::CreateFunctions | Do::CreateSnapshots | Do::CreateImage
+            Do::CreateFunctions | Do::CreateSnapshots | Do::CreateImage | Do::CreateBuckets
         );
         if placed != step.regions.is_some() {
             return Err(invalid(
@@ -673,6 +702,7 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
         }
         match step.act {
             Do::ShareSnapshot | Do::ShareImage => party(step.with, "with", &sharing)?,
+            Do::ShareBucket => party(step.with, "with", &[Party::Outsider, Party::Public])?,
             _ => unused(step.with.is_some(), "with")?,
         }
         match step.act {
@@ -695,6 +725,19 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
         match step.act {
             Do::ShareImage => find(&step.image, "image", Do::CreateImage)?,
             _ => unused(step.image.is_some(), "image")?,
+        }
+        match step.act {
+            Do::ShareBucket | Do::WipeBucket | Do::DeleteBuckets => {
+                find(&step.bucket, "bucket", Do::CreateBuckets)?
+            }
+            _ => unused(step.bucket.is_some(), "bucket")?,
+        }
+        match (step.act, step.objects) {
+            (Do::CreateBuckets, Some(n)) if n > 100 => {
+                return Err(invalid(located, "`objects` is at most 100"));
+            }
+            (Do::CreateBuckets, _) => {}
+            (_, objects) => unused(objects.is_some(), "objects")?,
         }
         earlier.push(step);
     }
@@ -737,6 +780,12 @@ fn valid_name(act: Do, name: &str) -> bool {
     match act {
         Do::CreateSnapshots => {
             (1..=48).contains(&name.len()) && name.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+        }
+        Do::CreateBuckets => {
+            (3..=30).contains(&name.len())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         }
         Do::CreateImage => {
             (3..=48).contains(&name.len())

@@ -54,6 +54,7 @@ fn containing_commands(record: &RunRecord) -> Vec<Vec<String>> {
                 Threat::Snapshot { region, id, .. } | Threat::Image { region, id, .. } => {
                     format!("{region}/{id}")
                 }
+                Threat::Bucket { region, name, .. } => format!("{region}/s3://{name}"),
             })
             .collect();
         let playbook = match indicator.contain {
@@ -133,6 +134,19 @@ async fn leftovers(bed: &TestBed, regions: &[String]) -> Vec<String> {
                 .images()
                 .iter()
                 .map(|i| format!("AMI {region}/{}", i.image_id().unwrap_or("?"))),
+        );
+        let buckets = seeder
+            .s3(region)
+            .list_buckets()
+            .bucket_region(region)
+            .send()
+            .await
+            .expect("buckets");
+        left.extend(
+            buckets
+                .buckets()
+                .iter()
+                .map(|b| format!("bucket {region}/{}", b.name().unwrap_or("?"))),
         );
         let instances = ec2.describe_instances().send().await.expect("instances");
         for instance in instances.reservations().iter().flat_map(|r| r.instances()) {
@@ -323,6 +337,11 @@ async fn console_takeover_is_seen_contained_scored_and_cleaned_up() {
 #[tokio::test(flavor = "multi_thread")]
 async fn full_breach_is_seen_contained_scored_and_cleaned_up() {
     three_seeds("full-breach").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bucket_ransom_is_seen_contained_scored_and_cleaned_up() {
+    three_seeds("bucket-ransom").await;
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Finding and removing exactly what one game-day run created: everything it made carries its
-//! run's tag (IAM, Lambda, EC2), and only that is deleted, with the sandbox pass.
+//! run's tag (IAM, Lambda, EC2, S3), and only that is deleted, with the sandbox pass.
 
 use aws_sdk_ec2::types::Filter;
 
@@ -18,6 +18,7 @@ pub struct Tagged {
     pub images: Vec<(String, String)>,
     pub snapshots: Vec<(String, String)>,
     pub volumes: Vec<(String, String)>,
+    pub buckets: Vec<(String, String)>,
 }
 
 impl Tagged {
@@ -29,6 +30,7 @@ impl Tagged {
             && self.images.is_empty()
             && self.snapshots.is_empty()
             && self.volumes.is_empty()
+            && self.buckets.is_empty()
     }
 
     pub fn count(&self) -> usize {
@@ -39,6 +41,7 @@ impl Tagged {
             + self.images.len()
             + self.snapshots.len()
             + self.volumes.len()
+            + self.buckets.len()
     }
 
     fn extend(&mut self, other: Tagged) {
@@ -49,6 +52,7 @@ impl Tagged {
         self.images.extend(other.images);
         self.snapshots.extend(other.snapshots);
         self.volumes.extend(other.volumes);
+        self.buckets.extend(other.buckets);
     }
 }
 
@@ -95,7 +99,8 @@ pub async fn tagged_principals(ctx: &AwsContext, run_id: &str) -> Result<Tagged,
     Ok(found)
 }
 
-/// The functions, instances, AMIs, snapshots and volumes in `region` tagged with `run_id`.
+/// The functions, instances, AMIs, snapshots, volumes and buckets in `region` tagged with
+/// `run_id`.
 pub async fn tagged_in_region(
     ctx: &AwsContext,
     region: &str,
@@ -190,6 +195,9 @@ pub async fn tagged_in_region(
             region.to_string(),
             volume.volume_id().unwrap_or_default().to_string(),
         ));
+    }
+    for bucket in super::buckets::tagged_buckets(ctx, region, run_id).await? {
+        found.buckets.push((region.to_string(), bucket));
     }
     Ok(found)
 }

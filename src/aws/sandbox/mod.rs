@@ -13,7 +13,10 @@ use aws_sdk_ec2::types::{
 };
 use aws_sdk_iam::types::Tag as IamTag;
 
+mod buckets;
 mod cleanup;
+
+pub use buckets::{RANSOM_NOTE, create_bucket, delete_bucket, share_bucket, wipe_bucket};
 
 pub use cleanup::{
     Tagged, delete_function, delete_role, delete_user, delete_volume, deregister_image, tagged,

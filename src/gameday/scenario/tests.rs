@@ -1,7 +1,7 @@
 use super::*;
 
 #[test]
-fn every_built_in_scenario_loads_and_full_breach_is_all_of_them() {
+fn every_built_in_scenario_loads_and_full_breach_is_all_of_them_and_the_code_spaces_ending() {
     let mut parts = 0;
     for name in built_in_names() {
         let scenario = load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -16,7 +16,49 @@ fn every_built_in_scenario_loads_and_full_breach_is_all_of_them() {
         }
     }
     let full = load("full-breach").expect("full-breach");
-    assert_eq!(full.attack.len(), parts);
+    assert_eq!(full.attack.len(), parts + 1);
+    let ending = &full.attack.last().expect("a last step").step;
+    assert_eq!(
+        (ending.act, ending.bucket.as_deref()),
+        (Do::DeleteBuckets, Some("backup-buckets"))
+    );
+}
+
+#[test]
+fn bucket_steps_are_checked_like_the_others() {
+    let dir = tempfile::tempdir().expect("dir");
+    let head = "name = \"x\"\nsummary = \"y\"\n";
+    let cases = [
+        (
+            "[[step]]\nid = \"a\"\ndo = \"share-bucket\"\nbucket = \"functions\"\nwith = \"public\"\ncontain = \"revert-sharing\"\n",
+            "`bucket` names step 'functions', a create-functions, not a create-buckets",
+        ),
+        (
+            "[[step]]\nid = \"a\"\ndo = \"share-bucket\"\nbucket = \"data-buckets\"\nwith = \"partner\"\n",
+            "`with` cannot be that here",
+        ),
+        (
+            "[[step]]\nid = \"a\"\ndo = \"wipe-bucket\"\nbucket = \"data-buckets\"\ncontain = \"revert-sharing\"\n",
+            "a wipe-bucket step cannot be contained by revert-sharing",
+        ),
+        (
+            "[[step]]\nid = \"a\"\ndo = \"delete-buckets\"\nbucket = \"data-buckets\"\nobjects = 3\n",
+            "a delete-buckets takes no `objects`",
+        ),
+        (
+            "[[step]]\nid = \"a\"\ndo = \"create-buckets\"\nnames = [\"Bad_Name\"]\nregions = \"home\"\n",
+            "`names` must be non-empty, each 3 to 30 lowercase letters, digits or -",
+        ),
+        (
+            "[[step]]\nid = \"a\"\ndo = \"create-buckets\"\nnames = [\"ok-name\"]\nregions = \"home\"\nobjects = 101\n",
+            "`objects` is at most 100",
+        ),
+    ];
+    for (steps, needle) in cases {
+        let path = write(dir.path(), "bad", &format!("{head}{steps}"));
+        let shown = load(&path).expect_err(needle).to_string();
+        assert!(shown.contains(needle), "{needle}: {shown}");
+    }
 }
 
 #[test]

@@ -400,6 +400,24 @@ mod tests {
         assert!(!arn_like("", "x"));
         assert!(arn_like("a*b*c", "axxbyyc"));
         assert!(!arn_like("a*b*c", "axxbyy"));
+        // Matches that need the star to give back what it took.
+        assert!(arn_like("*ab", "aab"));
+        assert!(arn_like("a*ab", "aaab"));
+        assert!(arn_like("*x*y", "axbxcy"));
+        assert!(arn_like("x*/n", "xa/b/n"));
+        assert!(!arn_like("*a", "b"));
+        assert!(!arn_like("?*", ""));
+        assert!(!arn_like("*ab", "aabx"));
+    }
+
+    #[test]
+    fn a_statement_left_open_to_every_web_identity_is_not_narrowed_but_dropped() {
+        let federated = json!({
+            "Effect": "Allow",
+            "Principal": {"Federated": "token.actions.githubusercontent.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity"
+        });
+        assert_eq!(narrow_statement(&federated, keep).expect("read"), None);
     }
 
     #[test]

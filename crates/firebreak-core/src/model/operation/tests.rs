@@ -437,3 +437,51 @@ fn data_operations_name_their_service_call_target_and_change() {
     );
     assert_eq!(edit.api(), "PutBucketPolicy");
 }
+
+#[test]
+fn data_operations_say_each_half_of_an_edit_and_touch_only_their_own_resource() {
+    use crate::model::database::DatabaseKind;
+    use crate::model::storage::{ALL_USERS, AclGrant, Grantee};
+    let everyone = AclGrant {
+        grantee: Grantee::Group {
+            uri: ALL_USERS.into(),
+        },
+        permission: "READ".into(),
+    };
+    let acl = |remove: Vec<AclGrant>, add: Vec<AclGrant>| DataOperation::EditBucketAcl {
+        bucket: "ledger".into(),
+        remove,
+        add,
+    };
+    assert_eq!(
+        acl(vec![everyone.clone()], vec![]).describe(),
+        "remove grants AllUsers:READ"
+    );
+    assert_eq!(
+        acl(vec![], vec![everyone.clone()]).describe(),
+        "add grants AllUsers:READ"
+    );
+    assert_eq!(acl(vec![], vec![]).describe(), "nothing to change");
+    let policy = DataOperation::EditBucketPolicy {
+        bucket: "ledger".into(),
+        remove: vec![],
+        add: vec![serde_json::json!({"Sid": ""})],
+    };
+    assert_eq!(policy.describe(), "add an unnamed statement");
+    let empty = DataOperation::EditBucketPolicy {
+        bucket: "ledger".into(),
+        remove: vec![],
+        add: vec![],
+    };
+    assert_eq!(empty.describe(), "nothing to change");
+    let shared = Operation::Data(DataOperation::ModifyDbSnapshotSharing {
+        snapshot: "orders-final".into(),
+        kind: DatabaseKind::Instance,
+        change: SharingChange::remove(true, vec![]),
+    });
+    assert!(shared.touches(ResourceType::DbSnapshot, "orders-final"));
+    assert!(!shared.touches(ResourceType::DbSnapshot, "orders-weekly"));
+    assert!(!shared.touches(ResourceType::Snapshot, "orders-final"));
+    assert_eq!(shared.api(), "ModifyDBSnapshotAttribute");
+    assert_eq!(shared.describe(), "remove all");
+}
