@@ -521,4 +521,16 @@ mod data_stores {
             }))
         );
     }
+
+    #[test]
+    fn a_policy_that_lets_in_only_trusted_accounts_gets_no_edit() {
+        let partner = json!({"Sid": "partner", "Effect": "Allow", "Principal": {"AWS": PARTNER}, "Action": "s3:GetObject"});
+        let document = json!({"Statement": [partner]}).to_string();
+        let plan = planned(&Exposure {
+            buckets: vec![bucket(Some(document), Vec::new())],
+            ..Exposure::default()
+        });
+        let apis: Vec<&str> = plan.steps.iter().map(|s| s.api.as_str()).collect();
+        assert_eq!(apis, ["PutPublicAccessBlock"]);
+    }
 }
