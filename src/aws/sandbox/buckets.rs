@@ -65,7 +65,7 @@ pub async fn create_bucket(
 }
 
 /// Opens `bucket` to `with`: a statement letting it read every object, added to the policy
-/// the bucket has.
+/// the bucket has (for the public, after taking the bucket's Block Public Access off).
 pub async fn share_bucket(
     ctx: &AwsContext,
     _pass: &Sandbox,
@@ -90,6 +90,15 @@ pub async fn share_bucket(
         "Resource": format!("arn:{}:s3:::{bucket}/*", ctx.partition())
     });
     let s3 = ctx.for_changes().s3(region);
+    if *with == ShareWith::Public {
+        // As an attacker must on AWS, where new buckets block public policies.
+        s3_site("DeletePublicAccessBlock", region)
+            .optional(
+                "NoSuchPublicAccessBlockConfiguration",
+                s3.delete_public_access_block().bucket(bucket).send(),
+            )
+            .await?;
+    }
     let now = policy_document(&s3, region, bucket).await?;
     let document = edit_statements(now.as_deref(), &[], &[statement])
         .map_err(|e| AwsError {

@@ -346,4 +346,53 @@ mod tests {
             bucket.block.unwrap_or_default()
         );
     }
+
+    #[test]
+    fn an_acl_is_judged_grant_by_grant_the_owner_and_aws_groups_left_out() {
+        let grant = |grantee: Grantee, permission: &str| AclGrant {
+            grantee,
+            permission: permission.into(),
+        };
+        let user = |id: &str| Grantee::CanonicalUser { id: id.into() };
+        let grants = [
+            grant(user("owner-id"), "FULL_CONTROL"),
+            grant(
+                Grantee::Group {
+                    uri: ALL_USERS.into(),
+                },
+                "READ",
+            ),
+            grant(
+                Grantee::Group {
+                    uri: AUTHENTICATED_USERS.into(),
+                },
+                "WRITE",
+            ),
+            grant(
+                Grantee::Group {
+                    uri: "http://acs.amazonaws.com/groups/s3/LogDelivery".into(),
+                },
+                "WRITE",
+            ),
+            grant(user("partner-id"), "READ"),
+            grant(
+                Grantee::Email {
+                    address: "ops@example.com".into(),
+                },
+                "READ",
+            ),
+        ];
+        let judged = AclGrants::of(&grants, Some("owner-id"));
+        assert_eq!(judged.public, ["AllUsers:READ", "AuthenticatedUsers:WRITE"]);
+        assert_eq!(
+            judged.accounts,
+            ["ops@example.com".to_string(), "partner-id".to_string()].into()
+        );
+        assert_eq!(grants[3].grantee.name(), "LogDelivery");
+        assert_eq!(grants[4].describe(), "partner-id:READ");
+        assert_eq!(grants[5].grantee.name(), "ops@example.com");
+        assert!(!grants[3].grantee.is_public() && grants[2].grantee.is_public());
+        // Without a known owner, the owner's own grant is another account's.
+        assert!(AclGrants::of(&grants, None).accounts.contains("owner-id"));
+    }
 }

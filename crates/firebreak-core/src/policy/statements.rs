@@ -155,24 +155,25 @@ fn root_account(text: &str) -> Option<&str> {
 pub fn arn_like(pattern: &str, arn: &str) -> bool {
     let pattern: Vec<char> = pattern.chars().collect();
     let arn: Vec<char> = arn.chars().collect();
-    // Classic wildcard matching: remember the last `*` and retry from one further on a mismatch.
+    // Classic wildcard matching: remember where the pattern goes on after the last `*` and
+    // where in the ARN that `*` stopped taking characters; on a mismatch it takes one more.
     let (mut p, mut a) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while a < arn.len() {
         match pattern.get(p) {
             Some('*') => {
-                star = Some((p, a));
                 p += 1;
+                star = Some((p, a));
             }
             Some(c) if *c == '?' || *c == arn[a] => {
                 p += 1;
                 a += 1;
             }
             _ => match star {
-                Some((star_p, star_a)) => {
-                    p = star_p + 1;
-                    a = star_a + 1;
-                    star = Some((star_p, star_a + 1));
+                Some((after_star, taken)) => {
+                    p = after_star;
+                    a = taken + 1;
+                    star = Some((after_star, a));
                 }
                 None => return false,
             },
