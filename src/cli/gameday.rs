@@ -553,6 +553,14 @@ async fn cleanup(
         sandbox::delete_volume(ctx, &pass, region, id).await?;
         say(&format!("deleted volume {region}/{id}"));
     }
+    for (region, id) in &found.db_snapshots {
+        sandbox::delete_db_snapshot(ctx, &pass, region, id).await?;
+        say(&format!("deleted DB snapshot {region}/{id}"));
+    }
+    for (region, name) in &found.databases {
+        sandbox::delete_database(ctx, &pass, region, name).await?;
+        say(&format!("deleted DB instance {region}/{name}"));
+    }
     for (region, name) in &found.buckets {
         sandbox::delete_bucket(ctx, &pass, region, name).await?;
         say(&format!("deleted bucket {region}/{name}"));

@@ -71,6 +71,16 @@ pub enum Act {
     DeleteBuckets {
         bucket: String,
     },
+    CreateDatabase {
+        database: Placed,
+    },
+    ShareDbSnapshot {
+        database: String,
+        with: Party,
+    },
+    MakeDatabasePublic {
+        database: String,
+    },
 }
 
 /// One step to detonate.
@@ -159,7 +169,9 @@ impl Blueprint {
                 | Act::CreateBuckets {
                     buckets: placed, ..
                 } => placed.iter().map(|p| p.region.clone()).collect(),
-                Act::CreateImage { image } => vec![image.region.clone()],
+                Act::CreateImage { image } | Act::CreateDatabase { database: image } => {
+                    vec![image.region.clone()]
+                }
                 _ => Vec::new(),
             })
             .collect()
@@ -333,7 +345,11 @@ fn pick_act(
     let regions = regions_of(step, blueprint);
     let placed_kind = matches!(
         step.act,
-        Do::CreateFunctions | Do::CreateSnapshots | Do::CreateImage | Do::CreateBuckets
+        Do::CreateFunctions
+            | Do::CreateSnapshots
+            | Do::CreateImage
+            | Do::CreateBuckets
+            | Do::CreateDatabase
     );
     if placed_kind && regions.is_empty() {
         return Err(format!(
@@ -420,6 +436,22 @@ fn pick_act(
         },
         Do::DeleteBuckets => Act::DeleteBuckets {
             bucket: reference(&step.bucket),
+        },
+        // A generator of its own, like buckets: the other steps pick as before.
+        Do::CreateDatabase => {
+            let mut own = step_rng(blueprint.seed, &step.id);
+            let names = pick_names(&mut own, step, 1);
+            let mut placed = place(&mut own, &regions, names);
+            Act::CreateDatabase {
+                database: placed.remove(0),
+            }
+        }
+        Do::ShareDbSnapshot => Act::ShareDbSnapshot {
+            database: reference(&step.database),
+            with: step.with.unwrap_or(Party::Public),
+        },
+        Do::MakeDatabasePublic => Act::MakeDatabasePublic {
+            database: reference(&step.database),
         },
     })
 }

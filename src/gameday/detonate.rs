@@ -46,6 +46,8 @@ struct Made {
     image: Option<(String, String)>,
     /// Region and the name the bucket was made with.
     buckets: Vec<(String, String)>,
+    /// Region, DB instance and its manual snapshot.
+    database: Option<(String, String, String)>,
 }
 
 /// Runs a blueprint's steps and keeps the run record current.
@@ -218,6 +220,14 @@ impl<'a> Detonator<'a> {
         self.made
             .get(step)
             .ok_or_else(|| Sent::Missing(format!("step '{step}' has not run")))
+    }
+
+    /// The database a create-database step made: region, instance, snapshot.
+    fn database_of(&self, step: &str) -> Result<(String, String, String), Sent> {
+        self.made(step)?
+            .database
+            .clone()
+            .ok_or_else(|| Sent::Missing(format!("step '{step}' made no database")))
     }
 
     fn share_with(&self, party: Party) -> ShareWith {
@@ -488,6 +498,35 @@ impl<'a> Detonator<'a> {
                     bucket_list(&targets)
                 )
             }
+            Act::CreateDatabase { database } => {
+                let snapshot =
+                    sandbox::create_database(ctx, pass, &database.region, &database.name, &run_id)
+                        .await?;
+                let line = format!(
+                    "created DB instance {}/{} and its snapshot {snapshot}",
+                    database.region, database.name
+                );
+                made.database = Some((database.region.clone(), database.name.clone(), snapshot));
+                line
+            }
+            Act::ShareDbSnapshot { database, with } => {
+                let (region, name, snapshot) = self.database_of(database)?;
+                sandbox::share_db_snapshot(ctx, pass, &region, &snapshot, &self.share_with(*with))
+                    .await?;
+                let line = format!(
+                    "shared DB snapshot {region}/{snapshot} with {}",
+                    party_label(blueprint, *with)
+                );
+                made.database = Some((region, name, snapshot));
+                line
+            }
+            Act::MakeDatabasePublic { database } => {
+                let (region, name, snapshot) = self.database_of(database)?;
+                sandbox::make_database_public(ctx, pass, &region, &name).await?;
+                let line = format!("made DB instance {region}/{name} reachable from the internet");
+                made.database = Some((region, name, snapshot));
+                line
+            }
         };
         Ok((made, what))
     }
@@ -596,6 +635,30 @@ impl<'a> Detonator<'a> {
                         bucket_list(&made.buckets),
                         party_label(blueprint, *with)
                     ),
+                )
+            }
+            Act::ShareDbSnapshot { with, .. } => {
+                let (region, _, snapshot) = made.database.clone()?;
+                (
+                    vec![Threat::DbSnapshot {
+                        region: region.clone(),
+                        id: snapshot.clone(),
+                        exposure: exposure(*with)?,
+                    }],
+                    format!(
+                        "DB snapshot {region}/{snapshot} shared with {}",
+                        party_label(blueprint, *with)
+                    ),
+                )
+            }
+            Act::MakeDatabasePublic { .. } => {
+                let (region, name, _) = made.database.clone()?;
+                (
+                    vec![Threat::Database {
+                        region: region.clone(),
+                        id: name.clone(),
+                    }],
+                    format!("DB instance {region}/{name} reachable from the internet"),
                 )
             }
             Act::ShareImage { with, .. } => {

@@ -64,6 +64,17 @@ pub enum Threat {
         id: String,
         exposure: Exposure,
     },
+    /// A manual DB snapshot the public or the outsider may restore.
+    DbSnapshot {
+        region: String,
+        id: String,
+        exposure: Exposure,
+    },
+    /// A DB instance reachable from the internet.
+    Database {
+        region: String,
+        id: String,
+    },
     /// A bucket whose policy lets the public or the outsider in.
     Bucket {
         region: String,
@@ -94,6 +105,12 @@ impl Threat {
                 name,
                 exposure,
             } => format!("bucket {region}/{name} ({})", exposure.describe()),
+            Threat::DbSnapshot {
+                region,
+                id,
+                exposure,
+            } => format!("DB snapshot {region}/{id} ({})", exposure.describe()),
+            Threat::Database { region, id } => format!("DB instance {region}/{id} (public)"),
         }
     }
 
@@ -147,6 +164,14 @@ impl Threat {
                 region == r
                     && resource == name
                     && kind_is(&[FindingKind::PublicBucket, FindingKind::SharedBucket])
+            }
+            Threat::DbSnapshot { region: r, id, .. } => {
+                region == r
+                    && resource == id
+                    && kind_is(&[FindingKind::PublicSnapshot, FindingKind::SharedSnapshot])
+            }
+            Threat::Database { region: r, id } => {
+                region == r && resource == id && kind_is(&[FindingKind::PublicDatabase])
             }
         }
     }
@@ -222,6 +247,20 @@ impl Threat {
                         Exposure::Account(account) => !policy.accounts.contains(account),
                     }
                 }),
+            Threat::DbSnapshot {
+                region,
+                id,
+                exposure,
+            } => inventory
+                .db_snapshots
+                .iter()
+                .find(|s| s.region == *region && s.id == *id)
+                .is_none_or(|s| !exposure.in_sharing(&s.sharing)),
+            Threat::Database { region, id } => inventory
+                .databases
+                .iter()
+                .find(|d| d.region == *region && d.id == *id)
+                .is_none_or(|d| !d.public),
         }
     }
 
@@ -260,6 +299,14 @@ impl Threat {
                 },
                 Operation::Data(data),
             ) => r == region && is_policy_edit(data, name),
+            (
+                Threat::DbSnapshot { region: r, id, .. },
+                Operation::Data(DataOperation::ModifyDbSnapshotSharing { snapshot, .. }),
+            ) => r == region && snapshot == id,
+            (
+                Threat::Database { region: r, id },
+                Operation::Data(DataOperation::SetDatabasePublic { database, .. }),
+            ) => r == region && database == id,
             _ => false,
         }
     }
@@ -286,6 +333,14 @@ impl Threat {
             | (Threat::Snapshot { .. }, Operation::ModifySnapshotSharing { .. })
             | (Threat::Image { .. }, Operation::ModifyImageSharing { .. }) => true,
             (Threat::Bucket { name, .. }, Operation::Data(data)) => is_policy_edit(data, name),
+            (
+                Threat::DbSnapshot { .. },
+                Operation::Data(DataOperation::ModifyDbSnapshotSharing { .. }),
+            ) => true,
+            (
+                Threat::Database { .. },
+                Operation::Data(DataOperation::SetDatabasePublic { public, .. }),
+            ) => !*public,
             _ => false,
         }
     }
@@ -300,6 +355,8 @@ impl Threat {
             Threat::Snapshot { id, .. } => (ResourceType::Snapshot, id),
             Threat::Image { id, .. } => (ResourceType::Image, id),
             Threat::Bucket { name, .. } => (ResourceType::Bucket, name),
+            Threat::DbSnapshot { id, .. } => (ResourceType::DbSnapshot, id),
+            Threat::Database { id, .. } => (ResourceType::Database, id),
         };
         (self.region() == GLOBAL || self.region() == region) && operation.touches(resource, id)
     }
@@ -311,7 +368,9 @@ impl Threat {
             Threat::Function { region, .. }
             | Threat::Snapshot { region, .. }
             | Threat::Image { region, .. }
-            | Threat::Bucket { region, .. } => region,
+            | Threat::Bucket { region, .. }
+            | Threat::DbSnapshot { region, .. }
+            | Threat::Database { region, .. } => region,
         }
     }
 
@@ -328,6 +387,7 @@ impl Threat {
             Threat::Function { name, .. } => name,
             Threat::Snapshot { id, .. } | Threat::Image { id, .. } => id,
             Threat::Bucket { name, .. } => name,
+            Threat::DbSnapshot { id, .. } | Threat::Database { id, .. } => id,
         };
         unread_regions.contains(self.region())
             || inventory
@@ -719,5 +779,94 @@ mod tests {
         assert!(!public.touched_by(&block, "eu-west-1") && !public.decided_by(&block));
         assert!(public.undone_by(&edit, "eu-west-1") && public.undone_by(&block, "eu-west-1"));
         assert_eq!(public.label(), "bucket eu-west-1/exports (public)");
+    }
+
+    #[test]
+    fn a_db_snapshot_and_a_database_are_contained_when_closed_and_shown_by_their_findings() {
+        use firebreak_core::model::database::{Database, DatabaseKind, DbSnapshot};
+        let snapshot = |sharing: Sharing| DbSnapshot {
+            region: "eu-west-1".into(),
+            id: "orders-db-final".into(),
+            kind: DatabaseKind::Instance,
+            source: Some("orders-db".into()),
+            created: None,
+            encrypted: true,
+            sharing,
+        };
+        let database = |public: bool| Database {
+            region: "eu-west-1".into(),
+            id: "orders-db".into(),
+            kind: DatabaseKind::Instance,
+            engine: Some("postgres".into()),
+            created: None,
+            public,
+            deletion_protection: true,
+            backup_retention: 7,
+            encrypted: true,
+            security_groups: Vec::new(),
+            cluster: None,
+        };
+        let shared = Threat::DbSnapshot {
+            region: "eu-west-1".into(),
+            id: "orders-db-final".into(),
+            exposure: Exposure::Account("666655554444".into()),
+        };
+        let open = Inventory {
+            db_snapshots: vec![snapshot(Sharing {
+                public: true,
+                accounts: ["666655554444".to_string()].into(),
+                ..Sharing::default()
+            })],
+            databases: vec![database(true)],
+            ..Inventory::default()
+        };
+        let closed = Inventory {
+            db_snapshots: vec![snapshot(Sharing::default())],
+            databases: vec![database(false)],
+            ..Inventory::default()
+        };
+        let public = Threat::Database {
+            region: "eu-west-1".into(),
+            id: "orders-db".into(),
+        };
+        assert!(!shared.contained(&open) && !public.contained(&open));
+        assert!(shared.contained(&closed) && public.contained(&closed));
+        assert!(shared.shown_by(&finding_id(
+            FindingKind::SharedSnapshot,
+            "eu-west-1",
+            "orders-db-final"
+        )));
+        assert!(public.shown_by(&finding_id(
+            FindingKind::PublicDatabase,
+            "eu-west-1",
+            "orders-db"
+        )));
+        assert!(!public.shown_by(&finding_id(
+            FindingKind::DatabaseProtectionWeakened,
+            "eu-west-1",
+            "orders-db"
+        )));
+        let unshare = Operation::Data(DataOperation::ModifyDbSnapshotSharing {
+            snapshot: "orders-db-final".into(),
+            kind: DatabaseKind::Instance,
+            change: Default::default(),
+        });
+        let off = Operation::Data(DataOperation::SetDatabasePublic {
+            database: "orders-db".into(),
+            public: false,
+        });
+        let on = Operation::Data(DataOperation::SetDatabasePublic {
+            database: "orders-db".into(),
+            public: true,
+        });
+        assert!(shared.touched_by(&unshare, "eu-west-1") && shared.decided_by(&unshare));
+        assert!(!shared.touched_by(&unshare, "us-east-1"));
+        assert!(public.touched_by(&off, "eu-west-1") && public.decided_by(&off));
+        assert!(
+            !public.decided_by(&on),
+            "turning it public again decides nothing"
+        );
+        assert!(public.undone_by(&on, "eu-west-1") && shared.undone_by(&unshare, "eu-west-1"));
+        assert_eq!(public.label(), "DB instance eu-west-1/orders-db (public)");
     }
 }

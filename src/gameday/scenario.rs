@@ -29,6 +29,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../assets/scenarios/bucket-ransom.toml"),
     ),
     (
+        "database-exposed",
+        include_str!("../../assets/scenarios/database-exposed.toml"),
+    ),
+    (
         "full-breach",
         include_str!("../../assets/scenarios/full-breach.toml"),
     ),
@@ -69,6 +73,12 @@ pub enum Do {
     WipeBucket,
     /// Deletes the buckets of step `bucket`, objects and all (the Code Spaces ending).
     DeleteBuckets,
+    /// A DB instance in `regions` (the first), private and protected, with a manual snapshot.
+    CreateDatabase,
+    /// Shares the manual snapshot of the database of step `database` with `with`.
+    ShareDbSnapshot,
+    /// Makes the database of step `database` reachable from the internet.
+    MakeDatabasePublic,
 }
 
 impl Do {
@@ -87,6 +97,9 @@ impl Do {
             Do::ShareBucket => "share-bucket",
             Do::WipeBucket => "wipe-bucket",
             Do::DeleteBuckets => "delete-buckets",
+            Do::CreateDatabase => "create-database",
+            Do::ShareDbSnapshot => "share-db-snapshot",
+            Do::MakeDatabasePublic => "make-database-public",
         }
     }
 
@@ -96,14 +109,18 @@ impl Do {
             Do::CreateUsers => Some(Containment::DisableUser),
             Do::CreateRole | Do::WidenTrust => Some(Containment::DisableRole),
             Do::CreateFunctions => Some(Containment::ContainFunctions),
-            Do::CreateSnapshots | Do::ShareSnapshot | Do::ShareImage | Do::ShareBucket => {
-                Some(Containment::RevertSharing)
-            }
+            Do::CreateSnapshots
+            | Do::ShareSnapshot
+            | Do::ShareImage
+            | Do::ShareBucket
+            | Do::ShareDbSnapshot
+            | Do::MakeDatabasePublic => Some(Containment::RevertSharing),
             Do::CreateImage
             | Do::DeleteSnapshots
             | Do::CreateBuckets
             | Do::WipeBucket
-            | Do::DeleteBuckets => None,
+            | Do::DeleteBuckets
+            | Do::CreateDatabase => None,
         }
     }
 }
@@ -240,6 +257,8 @@ pub struct Step {
     pub bucket: Option<String>,
     /// Objects each bucket of a create-buckets step holds.
     pub objects: Option<u32>,
+    /// The create-database step whose database a share or exposure acts on.
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -548,7 +567,9 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
                 && match step.act {
                     Do::CreateSnapshots => exposed(step.share),
                     Do::CreateRole => exposed(step.trust),
-                    Do::ShareSnapshot | Do::ShareImage | Do::ShareBucket => exposed(step.with),
+                    Do::ShareSnapshot | Do::ShareImage | Do::ShareBucket | Do::ShareDbSnapshot => {
+                        exposed(step.with)
+                    }
                     _ => true,
                 };
             if !fits {
@@ -570,6 +591,7 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
                 | Do::CreateSnapshots
                 | Do::CreateImage
                 | Do::CreateBuckets
+                | Do::CreateDatabase
         );
         match (&step.names, needs_names) {
             (None, true) => return Err(invalid(located, "needs `names`")),
@@ -594,6 +616,9 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
                         }
                         Do::CreateBuckets => {
                             "`names` must be non-empty, each 3 to 30 lowercase letters, digits or -"
+                        }
+                        Do::CreateDatabase => {
+                            "`names` must be non-empty, each a lowercase letter then up to 39 lowercase letters, digits or -"
                         }
                         _ => "`names` must be non-empty, each 1 to 48 letters, digits, - or _",
                     },
@@ -632,7 +657,11 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
         }
         let placed = matches!(
             step.act,
-            Do::CreateFunctions | Do::CreateSnapshots | Do::CreateImage | Do::CreateBuckets
+            Do::CreateFunctions
+                | Do::CreateSnapshots
+                | Do::CreateImage
+                | Do::CreateBuckets
+                | Do::CreateDatabase
         );
         if placed != step.regions.is_some() {
             return Err(invalid(
@@ -702,7 +731,9 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
         }
         match step.act {
             Do::ShareSnapshot | Do::ShareImage => party(step.with, "with", &sharing)?,
-            Do::ShareBucket => party(step.with, "with", &[Party::Outsider, Party::Public])?,
+            Do::ShareBucket | Do::ShareDbSnapshot => {
+                party(step.with, "with", &[Party::Outsider, Party::Public])?
+            }
             _ => unused(step.with.is_some(), "with")?,
         }
         match step.act {
@@ -731,6 +762,12 @@ fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
                 find(&step.bucket, "bucket", Do::CreateBuckets)?
             }
             _ => unused(step.bucket.is_some(), "bucket")?,
+        }
+        match step.act {
+            Do::ShareDbSnapshot | Do::MakeDatabasePublic => {
+                find(&step.database, "database", Do::CreateDatabase)?
+            }
+            _ => unused(step.database.is_some(), "database")?,
         }
         match (step.act, step.objects) {
             (Do::CreateBuckets, Some(n)) if n > 100 => {
@@ -780,6 +817,13 @@ fn valid_name(act: Do, name: &str) -> bool {
     match act {
         Do::CreateSnapshots => {
             (1..=48).contains(&name.len()) && name.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+        }
+        Do::CreateDatabase => {
+            (1..=40).contains(&name.len())
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         }
         Do::CreateBuckets => {
             (3..=30).contains(&name.len())

@@ -55,6 +55,8 @@ fn containing_commands(record: &RunRecord) -> Vec<Vec<String>> {
                     format!("{region}/{id}")
                 }
                 Threat::Bucket { region, name, .. } => format!("{region}/s3://{name}"),
+                Threat::DbSnapshot { region, id, .. } => format!("{region}/db-snapshot:{id}"),
+                Threat::Database { region, id } => format!("{region}/db:{id}"),
             })
             .collect();
         let playbook = match indicator.contain {
@@ -148,6 +150,26 @@ async fn leftovers(bed: &TestBed, regions: &[String]) -> Vec<String> {
                 .iter()
                 .map(|b| format!("bucket {region}/{}", b.name().unwrap_or("?"))),
         );
+        let rds = seeder.rds(region);
+        let databases = rds.describe_db_instances().send().await.expect("databases");
+        left.extend(databases.db_instances().iter().map(|d| {
+            format!(
+                "DB instance {region}/{}",
+                d.db_instance_identifier().unwrap_or("?")
+            )
+        }));
+        let db_snapshots = rds
+            .describe_db_snapshots()
+            .snapshot_type("manual")
+            .send()
+            .await
+            .expect("DB snapshots");
+        left.extend(db_snapshots.db_snapshots().iter().map(|s| {
+            format!(
+                "DB snapshot {region}/{}",
+                s.db_snapshot_identifier().unwrap_or("?")
+            )
+        }));
         let instances = ec2.describe_instances().send().await.expect("instances");
         for instance in instances.reservations().iter().flat_map(|r| r.instances()) {
             let state = instance.state().and_then(|s| s.name()).map(|n| n.as_str());
@@ -342,6 +364,11 @@ async fn full_breach_is_seen_contained_scored_and_cleaned_up() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bucket_ransom_is_seen_contained_scored_and_cleaned_up() {
     three_seeds("bucket-ransom").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn database_exposed_is_seen_contained_scored_and_cleaned_up() {
+    three_seeds("database-exposed").await;
 }
 
 #[test]

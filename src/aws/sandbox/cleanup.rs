@@ -1,5 +1,5 @@
 //! Finding and removing exactly what one game-day run created: everything it made carries its
-//! run's tag (IAM, Lambda, EC2, S3), and only that is deleted, with the sandbox pass.
+//! run's tag (IAM, Lambda, EC2, S3, RDS), and only that is deleted, with the sandbox pass.
 
 use aws_sdk_ec2::types::Filter;
 
@@ -19,6 +19,8 @@ pub struct Tagged {
     pub snapshots: Vec<(String, String)>,
     pub volumes: Vec<(String, String)>,
     pub buckets: Vec<(String, String)>,
+    pub databases: Vec<(String, String)>,
+    pub db_snapshots: Vec<(String, String)>,
 }
 
 impl Tagged {
@@ -31,6 +33,8 @@ impl Tagged {
             && self.snapshots.is_empty()
             && self.volumes.is_empty()
             && self.buckets.is_empty()
+            && self.databases.is_empty()
+            && self.db_snapshots.is_empty()
     }
 
     pub fn count(&self) -> usize {
@@ -42,6 +46,8 @@ impl Tagged {
             + self.snapshots.len()
             + self.volumes.len()
             + self.buckets.len()
+            + self.databases.len()
+            + self.db_snapshots.len()
     }
 
     fn extend(&mut self, other: Tagged) {
@@ -53,6 +59,8 @@ impl Tagged {
         self.snapshots.extend(other.snapshots);
         self.volumes.extend(other.volumes);
         self.buckets.extend(other.buckets);
+        self.databases.extend(other.databases);
+        self.db_snapshots.extend(other.db_snapshots);
     }
 }
 
@@ -199,6 +207,13 @@ pub async fn tagged_in_region(
     for bucket in super::buckets::tagged_buckets(ctx, region, run_id).await? {
         found.buckets.push((region.to_string(), bucket));
     }
+    let (databases, db_snapshots) = super::databases::tagged_databases(ctx, region, run_id).await?;
+    found
+        .databases
+        .extend(databases.into_iter().map(|d| (region.to_string(), d)));
+    found
+        .db_snapshots
+        .extend(db_snapshots.into_iter().map(|s| (region.to_string(), s)));
     Ok(found)
 }
 

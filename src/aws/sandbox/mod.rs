@@ -15,8 +15,12 @@ use aws_sdk_iam::types::Tag as IamTag;
 
 mod buckets;
 mod cleanup;
+mod databases;
 
 pub use buckets::{RANSOM_NOTE, create_bucket, delete_bucket, share_bucket, wipe_bucket};
+pub use databases::{
+    create_database, delete_database, delete_db_snapshot, make_database_public, share_db_snapshot,
+};
 
 pub use cleanup::{
     Tagged, delete_function, delete_role, delete_user, delete_volume, deregister_image, tagged,

@@ -53,6 +53,22 @@ fn bucket_steps_are_checked_like_the_others() {
             "[[step]]\nid = \"a\"\ndo = \"create-buckets\"\nnames = [\"ok-name\"]\nregions = \"home\"\nobjects = 101\n",
             "`objects` is at most 100",
         ),
+        (
+            "[[step]]\nid = \"a\"\ndo = \"share-db-snapshot\"\ndatabase = \"data-buckets\"\nwith = \"public\"\n",
+            "`database` names step 'data-buckets', a create-buckets, not a create-database",
+        ),
+        (
+            "[[step]]\nid = \"a\"\ndo = \"make-database-public\"\n",
+            "make-database-public needs `database`",
+        ),
+        (
+            "[[step]]\nid = \"a\"\ndo = \"create-database\"\nnames = [\"9lives\"]\nregions = \"home\"\n",
+            "each a lowercase letter then up to 39",
+        ),
+        (
+            "[[step]]\nid = \"a\"\ndo = \"wipe-bucket\"\nbucket = \"data-buckets\"\ndatabase = \"orders-db\"\n",
+            "a wipe-bucket takes no `database`",
+        ),
     ];
     for (steps, needle) in cases {
         let path = write(dir.path(), "bad", &format!("{head}{steps}"));
