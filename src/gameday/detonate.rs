@@ -438,14 +438,15 @@ impl<'a> Detonator<'a> {
                     made.buckets.push((placed.region.clone(), name));
                 }
                 format!(
-                    "created bucket{} {} with {objects} object{} each",
+                    "created bucket{} {} with {objects} object{}{}",
                     if buckets.len() == 1 { "" } else { "s" },
                     made.buckets
                         .iter()
                         .map(|(region, name)| format!("{region}/{name}"))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    if *objects == 1 { "" } else { "s" }
+                    if *objects == 1 { "" } else { "s" },
+                    if buckets.len() == 1 { "" } else { " each" }
                 )
             }
             Act::ShareBucket { bucket, with } => {
