@@ -280,13 +280,12 @@ pub(crate) async fn snapshot_kind(
         .then_some(DatabaseKind::Cluster))
 }
 
-/// Whether the DB instance `id` is reachable from the internet now; `None` when there is no
-/// such instance.
-pub(crate) async fn instance_public(
+/// The DB instance `id` as RDS describes it; `None` when there is no such instance.
+async fn one_instance(
     client: &aws_sdk_rds::Client,
     region: &str,
     id: &str,
-) -> Result<Option<bool>, AwsError> {
+) -> Result<Option<aws_sdk_rds::types::DbInstance>, AwsError> {
     let out = site("DescribeDBInstances", region)
         .optional(
             "DBInstanceNotFound",
@@ -296,18 +295,15 @@ pub(crate) async fn instance_public(
                 .send(),
         )
         .await?;
-    Ok(out
-        .as_ref()
-        .and_then(|out| out.db_instances().first())
-        .map(|found| found.publicly_accessible().unwrap_or(false)))
+    Ok(out.and_then(|out| out.db_instances().first().cloned()))
 }
 
-/// The DB instances of the cluster `id`; `None` when there is no such cluster.
-pub(crate) async fn cluster_members(
+/// The cluster `id` as RDS describes it; `None` when there is no such cluster.
+async fn one_cluster(
     client: &aws_sdk_rds::Client,
     region: &str,
     id: &str,
-) -> Result<Option<Vec<String>>, AwsError> {
+) -> Result<Option<aws_sdk_rds::types::DbCluster>, AwsError> {
     let out = site("DescribeDBClusters", region)
         .optional(
             "DBClusterNotFoundFault",
@@ -317,16 +313,34 @@ pub(crate) async fn cluster_members(
                 .send(),
         )
         .await?;
-    Ok(out
-        .as_ref()
-        .and_then(|out| out.db_clusters().first())
-        .map(|cluster| {
-            cluster
-                .db_cluster_members()
-                .iter()
-                .filter_map(|m| m.db_instance_identifier().map(str::to_string))
-                .collect()
-        }))
+    Ok(out.and_then(|out| out.db_clusters().first().cloned()))
+}
+
+/// Whether the DB instance `id` is reachable from the internet now; `None` when there is no
+/// such instance.
+pub(crate) async fn instance_public(
+    client: &aws_sdk_rds::Client,
+    region: &str,
+    id: &str,
+) -> Result<Option<bool>, AwsError> {
+    Ok(one_instance(client, region, id)
+        .await?
+        .map(|found| found.publicly_accessible().unwrap_or(false)))
+}
+
+/// The DB instances of the cluster `id`; `None` when there is no such cluster.
+pub(crate) async fn cluster_members(
+    client: &aws_sdk_rds::Client,
+    region: &str,
+    id: &str,
+) -> Result<Option<Vec<String>>, AwsError> {
+    Ok(one_cluster(client, region, id).await?.map(|cluster| {
+        cluster
+            .db_cluster_members()
+            .iter()
+            .filter_map(|m| m.db_instance_identifier().map(str::to_string))
+            .collect()
+    }))
 }
 
 /// Whether the instance or cluster `id` is protected from deletion now; `None` when there is no
@@ -338,34 +352,12 @@ pub(crate) async fn database_protection(
     kind: DatabaseKind,
 ) -> Result<Option<bool>, AwsError> {
     Ok(match kind {
-        DatabaseKind::Instance => site("DescribeDBInstances", region)
-            .optional(
-                "DBInstanceNotFound",
-                client
-                    .describe_db_instances()
-                    .db_instance_identifier(id)
-                    .send(),
-            )
+        DatabaseKind::Instance => one_instance(client, region, id)
             .await?
-            .and_then(|out| {
-                out.db_instances()
-                    .first()
-                    .map(|d| d.deletion_protection().unwrap_or(false))
-            }),
-        DatabaseKind::Cluster => site("DescribeDBClusters", region)
-            .optional(
-                "DBClusterNotFoundFault",
-                client
-                    .describe_db_clusters()
-                    .db_cluster_identifier(id)
-                    .send(),
-            )
+            .map(|d| d.deletion_protection().unwrap_or(false)),
+        DatabaseKind::Cluster => one_cluster(client, region, id)
             .await?
-            .and_then(|out| {
-                out.db_clusters()
-                    .first()
-                    .map(|d| d.deletion_protection().unwrap_or(false))
-            }),
+            .map(|d| d.deletion_protection().unwrap_or(false)),
     })
 }
 
@@ -377,16 +369,7 @@ pub(crate) async fn protection_holder(
     region: &str,
     id: &str,
 ) -> Result<Option<(String, DatabaseKind, bool)>, AwsError> {
-    let instance = site("DescribeDBInstances", region)
-        .optional(
-            "DBInstanceNotFound",
-            client
-                .describe_db_instances()
-                .db_instance_identifier(id)
-                .send(),
-        )
-        .await?;
-    let cluster = match instance.as_ref().and_then(|out| out.db_instances().first()) {
+    let cluster = match one_instance(client, region, id).await? {
         Some(found) => match found.db_cluster_identifier() {
             Some(cluster) => cluster.to_string(),
             None => {

@@ -34,6 +34,17 @@ struct DataState {
     restore: BTreeSet<String>,
 }
 
+/// Four Block Public Access settings as read (one not returned is off).
+fn settings(
+    acls: Option<bool>,
+    ignore: Option<bool>,
+    policy: Option<bool>,
+    restrict: Option<bool>,
+) -> (bool, bool, bool, bool) {
+    let on = |setting: Option<bool>| setting.unwrap_or(false);
+    (on(acls), on(ignore), on(policy), on(restrict))
+}
+
 fn all_on() -> PublicAccessBlockConfiguration {
     PublicAccessBlockConfiguration::builder()
         .block_public_acls(true)
@@ -82,11 +93,11 @@ async fn read_state(seed: &Seeder) -> DataState {
         .ok()
         .and_then(|out| out.public_access_block_configuration().cloned())
         .map(|c| {
-            (
-                c.block_public_acls().unwrap_or(false),
-                c.ignore_public_acls().unwrap_or(false),
-                c.block_public_policy().unwrap_or(false),
-                c.restrict_public_buckets().unwrap_or(false),
+            settings(
+                c.block_public_acls(),
+                c.ignore_public_acls(),
+                c.block_public_policy(),
+                c.restrict_public_buckets(),
             )
         });
     let account_block = seed
@@ -98,11 +109,11 @@ async fn read_state(seed: &Seeder) -> DataState {
         .ok()
         .and_then(|out| out.public_access_block_configuration().cloned())
         .map(|c| {
-            (
-                c.block_public_acls().unwrap_or(false),
-                c.ignore_public_acls().unwrap_or(false),
-                c.block_public_policy().unwrap_or(false),
-                c.restrict_public_buckets().unwrap_or(false),
+            settings(
+                c.block_public_acls(),
+                c.ignore_public_acls(),
+                c.block_public_policy(),
+                c.restrict_public_buckets(),
             )
         });
     let rds = seed.rds("us-east-1");
