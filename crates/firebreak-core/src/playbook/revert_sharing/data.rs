@@ -108,10 +108,13 @@ pub fn bucket_steps(
         ));
     }
     if bucket.block_on {
-        // Re-running a half-done plan: a block already on is a step reported skipped.
+        // Re-running a half-done plan: a block already on is a step reported skipped. The
+        // block goes on after the edits (phase 1), so that undo — last phase first — lifts it
+        // before it puts public statements and grants back: AWS refuses those while the
+        // bucket's block is on.
         steps.push(Step::new(
             &bucket.region,
-            0,
+            1,
             data(DataOperation::SetBucketBlock {
                 bucket: name.clone(),
                 block: Some(PublicAccessBlock::ALL_ON),
