@@ -247,13 +247,24 @@ fn restore_values<'a>(
         .collect()
 }
 
+/// Who may restore the DB or cluster snapshot `snapshot` now (planning's read).
+pub(crate) async fn db_snapshot_sharing(
+    ctx: &AwsContext,
+    region: &str,
+    snapshot: &str,
+    kind: DatabaseKind,
+) -> Result<Sharing, AwsError> {
+    restore_sharing(&ctx.rds(region), region, snapshot, kind).await
+}
+
 /// Whether a manual snapshot named `id` is of an instance or of a cluster; `None` when there is
 /// neither.
 pub(crate) async fn snapshot_kind(
-    client: &aws_sdk_rds::Client,
+    ctx: &AwsContext,
     region: &str,
     id: &str,
 ) -> Result<Option<DatabaseKind>, AwsError> {
+    let client = ctx.rds(region);
     let instance = site("DescribeDBSnapshots", region)
         .optional(
             "DBSnapshotNotFound",
@@ -319,38 +330,41 @@ async fn one_cluster(
 /// Whether the DB instance `id` is reachable from the internet now; `None` when there is no
 /// such instance.
 pub(crate) async fn instance_public(
-    client: &aws_sdk_rds::Client,
+    ctx: &AwsContext,
     region: &str,
     id: &str,
 ) -> Result<Option<bool>, AwsError> {
-    Ok(one_instance(client, region, id)
+    Ok(one_instance(&ctx.rds(region), region, id)
         .await?
         .map(|found| found.publicly_accessible().unwrap_or(false)))
 }
 
 /// The DB instances of the cluster `id`; `None` when there is no such cluster.
 pub(crate) async fn cluster_members(
-    client: &aws_sdk_rds::Client,
+    ctx: &AwsContext,
     region: &str,
     id: &str,
 ) -> Result<Option<Vec<String>>, AwsError> {
-    Ok(one_cluster(client, region, id).await?.map(|cluster| {
-        cluster
-            .db_cluster_members()
-            .iter()
-            .filter_map(|m| m.db_instance_identifier().map(str::to_string))
-            .collect()
-    }))
+    Ok(one_cluster(&ctx.rds(region), region, id)
+        .await?
+        .map(|cluster| {
+            cluster
+                .db_cluster_members()
+                .iter()
+                .filter_map(|m| m.db_instance_identifier().map(str::to_string))
+                .collect()
+        }))
 }
 
 /// Whether the instance or cluster `id` is protected from deletion now; `None` when there is no
 /// such database.
 pub(crate) async fn database_protection(
-    client: &aws_sdk_rds::Client,
+    ctx: &AwsContext,
     region: &str,
     id: &str,
     kind: DatabaseKind,
 ) -> Result<Option<bool>, AwsError> {
+    let client = &ctx.rds(region);
     Ok(match kind {
         DatabaseKind::Instance => one_instance(client, region, id)
             .await?
@@ -365,11 +379,11 @@ pub(crate) async fn database_protection(
 /// cluster (deletion protection is the cluster's) — with its kind and whether protection is on
 /// now; `None` when there is no such instance or cluster.
 pub(crate) async fn protection_holder(
-    client: &aws_sdk_rds::Client,
+    ctx: &AwsContext,
     region: &str,
     id: &str,
 ) -> Result<Option<(String, DatabaseKind, bool)>, AwsError> {
-    let cluster = match one_instance(client, region, id).await? {
+    let cluster = match one_instance(&ctx.rds(region), region, id).await? {
         Some(found) => match found.db_cluster_identifier() {
             Some(cluster) => cluster.to_string(),
             None => {
@@ -383,7 +397,7 @@ pub(crate) async fn protection_holder(
         None => id.to_string(),
     };
     Ok(
-        database_protection(client, region, &cluster, DatabaseKind::Cluster)
+        database_protection(ctx, region, &cluster, DatabaseKind::Cluster)
             .await?
             .map(|on| (cluster, DatabaseKind::Cluster, on)),
     )

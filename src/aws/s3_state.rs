@@ -48,6 +48,38 @@ pub(crate) async fn policy_document(
         .and_then(|out| out.policy().map(str::to_string)))
 }
 
+/// What decides who can reach a bucket, read at once: its policy document, ACL and block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BucketAccess {
+    pub policy: Option<String>,
+    pub acl: Acl,
+    pub block: Option<PublicAccessBlock>,
+}
+
+/// `bucket`'s policy, ACL and Block Public Access now (planning's read).
+pub(crate) async fn bucket_access(
+    ctx: &AwsContext,
+    region: &str,
+    bucket: &str,
+) -> Result<BucketAccess, AwsError> {
+    let client = ctx.s3(region);
+    let (policy, acl, block) = futures::try_join!(
+        policy_document(&client, region, bucket),
+        acl(&client, region, bucket),
+        bucket_block(&client, region, bucket),
+    )?;
+    Ok(BucketAccess { policy, acl, block })
+}
+
+/// `bucket`'s versioning now (planning's read).
+pub(crate) async fn bucket_versioning(
+    ctx: &AwsContext,
+    region: &str,
+    bucket: &str,
+) -> Result<Versioning, AwsError> {
+    versioning(&ctx.s3(region), region, bucket).await
+}
+
 /// A bucket's ACL: its owner's canonical id and every grant.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Acl {

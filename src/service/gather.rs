@@ -48,6 +48,7 @@ pub(super) fn is_not_found(error: &AwsError) -> bool {
     matches!(
         error.code.as_str(),
         "ResourceNotFoundException"
+            | "NoSuchBucket"
             | "InvalidSnapshot.NotFound"
             | "InvalidAMIID.NotFound"
             | "InvalidAMIID.Malformed"

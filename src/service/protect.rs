@@ -5,7 +5,7 @@
 use chrono::Utc;
 
 use super::error::ServiceError;
-use super::gather::{no_such, unread};
+use super::gather::{no_such, not_found_as_target, unread};
 use super::session::{Session, scan_to_end};
 use crate::aws::{rds, s3_state};
 use firebreak_core::model::Identity;
@@ -62,15 +62,9 @@ pub(super) async fn plan_protect_data(
     buckets_named.dedup();
     let mut buckets = Vec::new();
     for (region, name) in &buckets_named {
-        let versioning = s3_state::versioning(&session.ctx.s3(region), region, name)
+        let versioning = s3_state::bucket_versioning(&session.ctx, region, name)
             .await
-            .map_err(|e| {
-                if e.code == "NoSuchBucket" {
-                    no_such(format!("no bucket {name} in {region}"))
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(|e| not_found_as_target(e, &format!("no bucket {name} in {region}")))?;
         buckets.push(GuardedBucket {
             region: region.clone(),
             name: name.clone(),
@@ -79,8 +73,7 @@ pub(super) async fn plan_protect_data(
     }
     let mut databases: Vec<GuardedDatabase> = Vec::new();
     for (region, id) in &databases_named {
-        let client = session.ctx.rds(region);
-        let (holder, kind, on) = rds::protection_holder(&client, region, id)
+        let (holder, kind, on) = rds::protection_holder(&session.ctx, region, id)
             .await?
             .ok_or_else(|| no_such(format!("no database {id} in {region}")))?;
         if databases

@@ -176,15 +176,14 @@ pub(super) async fn plan_revert_sharing(
                 });
             }
             Shared::DbSnapshot => {
-                let client = ctx.rds(region);
-                let kind = rds::snapshot_kind(&client, region, id)
+                let kind = rds::snapshot_kind(ctx, region, id)
                     .await?
                     .ok_or_else(|| no_such(missing.clone()))?;
                 exposure.resources.push(SharedResource {
                     kind: SharedKind::DbSnapshot(kind),
                     region: region.to_string(),
                     id: id.to_string(),
-                    sharing: rds::restore_sharing(&client, region, id, kind).await?,
+                    sharing: rds::db_snapshot_sharing(ctx, region, id, kind).await?,
                 });
             }
             Shared::Function => {
@@ -194,24 +193,14 @@ pub(super) async fn plan_revert_sharing(
             }
             Shared::Bucket => {
                 let settings = baseline.as_ref().and_then(|b| b.bucket(region, id));
-                let client = ctx.s3(region);
-                let (policy, acl, block) = tokio::join!(
-                    s3_state::policy_document(&client, region, id),
-                    s3_state::acl(&client, region, id),
-                    s3_state::bucket_block(&client, region, id),
-                );
-                let gone = |e: crate::aws::AwsError| {
-                    if e.code == "NoSuchBucket" {
-                        no_such(missing.clone())
-                    } else {
-                        e.into()
-                    }
-                };
-                let acl = acl.map_err(gone)?;
+                let access = s3_state::bucket_access(ctx, region, id)
+                    .await
+                    .map_err(|e| not_found_as_target(e, &missing))?;
+                let acl = access.acl;
                 exposure.buckets.push(ExposedBucket {
                     region: region.to_string(),
                     name: id.to_string(),
-                    policy: policy.map_err(gone)?,
+                    policy: access.policy,
                     known_grantees: match (&baseline, settings) {
                         (Some(_), Some(settings)) => settings.grantees.clone(),
                         (Some(_), None) => BTreeSet::new(),
@@ -224,7 +213,7 @@ pub(super) async fn plan_revert_sharing(
                     },
                     owner: acl.owner,
                     acl: acl.grants,
-                    block: block.map_err(gone)?,
+                    block: access.block,
                     block_on: settings.is_none_or(|s| s.blocked),
                 });
                 account_block |= block_public_access;
@@ -321,16 +310,16 @@ async fn public_instances(
     id: &str,
     missing: &str,
 ) -> Result<Vec<PublicDatabase>, ServiceError> {
-    let client = session.ctx.rds(region);
-    let instances = match rds::instance_public(&client, region, id).await? {
+    let ctx = &session.ctx;
+    let instances = match rds::instance_public(ctx, region, id).await? {
         Some(public) => vec![(id.to_string(), public)],
         None => {
-            let members = rds::cluster_members(&client, region, id)
+            let members = rds::cluster_members(ctx, region, id)
                 .await?
                 .ok_or_else(|| no_such(missing.to_string()))?;
             let mut read = Vec::new();
             for member in members {
-                if let Some(public) = rds::instance_public(&client, region, &member).await? {
+                if let Some(public) = rds::instance_public(ctx, region, &member).await? {
                     read.push((member, public));
                 }
             }

@@ -206,21 +206,8 @@ async fn peacetime(seed: &Seeder) {
         )],
     )
     .await;
+    seed.db_instance("us-east-1", DATABASE, true).await;
     let rds = seed.rds("us-east-1");
-    rds.create_db_instance()
-        .db_instance_identifier(DATABASE)
-        .db_instance_class("db.t3.micro")
-        .engine("postgres")
-        .allocated_storage(20)
-        .master_username("admin")
-        .master_user_password("not-a-secret-test-only")
-        .publicly_accessible(false)
-        .deletion_protection(true)
-        .backup_retention_period(7)
-        .storage_encrypted(true)
-        .send()
-        .await
-        .expect("create instance");
     rds.create_db_snapshot()
         .db_instance_identifier(DATABASE)
         .db_snapshot_identifier(DB_SNAPSHOT)
@@ -478,18 +465,7 @@ async fn protect_data_denies_deleting_to_others_turns_versioning_and_protection_
         )],
     )
     .await;
-    seed.rds("us-east-1")
-        .create_db_instance()
-        .db_instance_identifier(DATABASE)
-        .db_instance_class("db.t3.micro")
-        .engine("postgres")
-        .allocated_storage(20)
-        .master_username("admin")
-        .master_user_password("not-a-secret-test-only")
-        .deletion_protection(false)
-        .send()
-        .await
-        .expect("create instance");
+    seed.db_instance("us-east-1", DATABASE, false).await;
     let before = policy_of(&seed, "vault").await;
     assert_eq!(versioning_of(&seed, "vault").await, None);
 

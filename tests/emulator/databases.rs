@@ -13,24 +13,6 @@ use crate::support::seed::Seeder;
 const PARTNER: &str = "210987654321";
 const STRANGER: &str = "999988887777";
 
-async fn instance(seed: &Seeder, id: &str) {
-    seed.rds("eu-west-1")
-        .create_db_instance()
-        .db_instance_identifier(id)
-        .db_instance_class("db.t3.micro")
-        .engine("postgres")
-        .allocated_storage(20)
-        .master_username("admin")
-        .master_user_password("not-a-secret-test-only")
-        .publicly_accessible(false)
-        .deletion_protection(true)
-        .backup_retention_period(7)
-        .storage_encrypted(true)
-        .send()
-        .await
-        .expect("create instance");
-}
-
 async fn share(seed: &Seeder, snapshot: &str, account: &str) {
     seed.rds("eu-west-1")
         .modify_db_snapshot_attribute()
@@ -49,8 +31,8 @@ async fn each_attack_on_a_database_is_a_finding_and_can_be_accepted() {
     let rds = seed.rds("eu-west-1");
 
     // Peacetime.
-    instance(&seed, "orders").await;
-    instance(&seed, "reports").await;
+    seed.db_instance("eu-west-1", "orders", true).await;
+    seed.db_instance("eu-west-1", "reports", true).await;
     rds.create_db_cluster()
         .db_cluster_identifier("ledger")
         .engine("aurora-postgresql")

@@ -31,13 +31,13 @@ pub(super) async fn in_wanted_state(
             .still_needed(&restore_sharing(&client, region, snapshot, *kind).await?)
             .is_empty(),
         DataOperation::SetDatabasePublic { database, public } => {
-            publicly_accessible(&client, region, database).await? == *public
+            publicly_accessible(ctx, region, database).await? == *public
         }
         DataOperation::SetDeletionProtection {
             database,
             kind,
             enabled,
-        } => deletion_protection(&client, region, database, *kind).await? == *enabled,
+        } => deletion_protection(ctx, region, database, *kind).await? == *enabled,
         _ => return Ok(None),
     }))
 }
@@ -163,37 +163,37 @@ pub(super) async fn send(
 /// Whether the DB instance is reachable from the internet now; an instance that is gone is an
 /// error naming it (AWS's own not-found code).
 async fn publicly_accessible(
-    client: &aws_sdk_rds::Client,
+    ctx: &AwsContext,
     region: &str,
     database: &str,
 ) -> Result<bool, AwsError> {
-    match instance_public(client, region, database).await? {
-        Some(public) => Ok(public),
-        None => Err(AwsError {
-            code: "DBInstanceNotFound".into(),
-            message: format!("no DB instance {database}"),
-            ..site("DescribeDBInstances", region).local_error()
-        }),
-    }
+    instance_public(ctx, region, database)
+        .await?
+        .ok_or_else(|| gone(region, database, DatabaseKind::Instance))
 }
 
 /// Whether the instance or cluster is protected from deletion now; one that is gone is an error
 /// naming it.
 async fn deletion_protection(
-    client: &aws_sdk_rds::Client,
+    ctx: &AwsContext,
     region: &str,
     database: &str,
     kind: DatabaseKind,
 ) -> Result<bool, AwsError> {
-    database_protection(client, region, database, kind)
+    database_protection(ctx, region, database, kind)
         .await?
-        .ok_or_else(|| AwsError {
-            code: match kind {
-                DatabaseKind::Instance => "DBInstanceNotFound",
-                DatabaseKind::Cluster => "DBClusterNotFoundFault",
-            }
-            .into(),
-            message: format!("no {} {database}", kind.as_str()),
-            ..site("DescribeDBInstances", region).local_error()
-        })
+        .ok_or_else(|| gone(region, database, kind))
+}
+
+/// The error for a database that is not there, with AWS's own not-found code.
+fn gone(region: &str, database: &str, kind: DatabaseKind) -> AwsError {
+    let (code, operation) = match kind {
+        DatabaseKind::Instance => ("DBInstanceNotFound", "DescribeDBInstances"),
+        DatabaseKind::Cluster => ("DBClusterNotFoundFault", "DescribeDBClusters"),
+    };
+    AwsError {
+        code: code.into(),
+        message: format!("no {} {database}", kind.as_str()),
+        ..site(operation, region).local_error()
+    }
 }

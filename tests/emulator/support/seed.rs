@@ -111,6 +111,26 @@ impl Seeder {
         aws_sdk_s3control::Client::from_conf(config)
     }
 
+    /// A private, encrypted Postgres DB instance `id` in `region` keeping 7 days of backups,
+    /// protected from deletion or not.
+    pub async fn db_instance(&self, region: &str, id: &str, protected: bool) {
+        self.rds(region)
+            .create_db_instance()
+            .db_instance_identifier(id)
+            .db_instance_class("db.t3.micro")
+            .engine("postgres")
+            .allocated_storage(20)
+            .master_username("admin")
+            .master_user_password("not-a-secret-test-only")
+            .publicly_accessible(false)
+            .deletion_protection(protected)
+            .backup_retention_period(7)
+            .storage_encrypted(true)
+            .send()
+            .await
+            .expect("create instance");
+    }
+
     /// An S3 bucket in us-east-1 (a trail's destination, or data).
     pub async fn bucket(&self, name: &str) {
         self.bucket_in("us-east-1", name).await;
